@@ -1,0 +1,75 @@
+//! File-system types user programs see: open flags, `Stat`, directory entries.
+
+/// Flags for `open`. Values follow Linux so they look familiar.
+pub mod open_flags {
+    /// Open for reading only.
+    pub const O_RDONLY: u32 = 0x000;
+    /// Open for writing only.
+    pub const O_WRONLY: u32 = 0x001;
+    /// Open for reading and writing.
+    pub const O_RDWR: u32 = 0x002;
+    /// Create the file if it does not exist.
+    pub const O_CREATE: u32 = 0x040;
+    /// Truncate the file to length 0.
+    pub const O_TRUNC: u32 = 0x200;
+    /// Every write appends to the end of the file.
+    pub const O_APPEND: u32 = 0x400;
+    /// The mask of access-mode bits.
+    pub const O_ACCMODE: u32 = 0x003;
+    /// Every flag `open` understands; others are rejected with `EINVAL`.
+    pub const O_KNOWN: u32 = O_WRONLY | O_RDWR | O_CREATE | O_TRUNC | O_APPEND;
+}
+
+/// What kind of object an inode is.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    /// A directory.
+    Dir = 1,
+    /// A regular file.
+    File = 2,
+    /// A character device (such as `/dev/console`).
+    Device = 3,
+    /// A pipe (only ever seen through `fstat` on a pipe fd).
+    Pipe = 4,
+    /// A symbolic link (shown by `ls`; not followed).
+    Symlink = 5,
+}
+
+/// What `fstat` fills in.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stat {
+    /// Device number of the file system (0: the root disk).
+    pub dev: u32,
+    /// Inode number.
+    pub ino: u32,
+    /// [`FileType`] as a number.
+    pub kind: u32,
+    /// Number of hard links.
+    pub nlink: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// For devices: major number.
+    pub major: u32,
+    /// For devices: minor number.
+    pub minor: u32,
+}
+
+/// The fixed header of one record returned by `getdents`; `name_len` bytes of
+/// name follow it, and the record is padded to `rec_len` bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DirentHeader {
+    /// Inode number of the entry.
+    pub ino: u32,
+    /// Length of this whole record, header + name + padding (a multiple of 8).
+    pub rec_len: u16,
+    /// Length of the name in bytes.
+    pub name_len: u8,
+    /// [`FileType`] as a number (0 if unknown).
+    pub kind: u8,
+}
+
+/// The size of [`DirentHeader`] in bytes.
+pub const DIRENT_HEADER_SIZE: usize = core::mem::size_of::<DirentHeader>();

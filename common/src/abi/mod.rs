@@ -1,0 +1,13 @@
+//! The application binary interface shared by kernels, servers and `ulib`.
+//!
+//! One definition of every number that crosses a protection boundary, so the
+//! user library and the kernel cannot disagree:
+//! - [`syscall`]: the monolithic kernel's system-call numbers and register
+//!   convention;
+//! - [`errno`]: error codes returned by system calls and servers;
+//! - [`fs`]: file-system types user programs see (`Stat`, open flags,
+//!   directory entries).
+
+pub mod errno;
+pub mod fs;
+pub mod syscall;

@@ -1,0 +1,1 @@
+//! The buffer cache: LRU, write-back with explicit flush, pinning.

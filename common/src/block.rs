@@ -1,0 +1,1 @@
+//! The block-device interface the buffer cache and file system are written against.

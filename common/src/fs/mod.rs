@@ -1,0 +1,1 @@
+//! The ext2 file system (revision 1).

@@ -1,0 +1,37 @@
+//! # common — the code Diptych compiles two ways
+//!
+//! Everything in this crate is linked straight into the monolithic kernel
+//! *and* runs inside the microkernel's user-level servers. So it follows one
+//! rule (see `docs/architecture.md`): **it never blocks and never names a
+//! scheduler, a process or an IPC call.** Operations return what happened —
+//! including "would block" — and the environment decides how to wait.
+//!
+//! | module      | what it is                                              |
+//! |-------------|---------------------------------------------------------|
+//! | [`abi`]     | system-call numbers, error codes, shared ABI types      |
+//! | [`port`]    | x86 I/O-port access as a trait (real or fake)           |
+//! | [`drivers`] | UART 16550, VGA text, PS/2 keyboard, PIC, PIT, ATA PIO  |
+//! | [`mm`]      | physical frames, page tables, address arithmetic        |
+//! | [`block`]   | the `BlockDevice` trait                                 |
+//! | [`bcache`]  | the buffer cache over a `BlockDevice`                   |
+//! | [`fs`]      | the ext2 file system                                    |
+//! | [`pipe`]    | the pipe state machine                                  |
+//! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
+//!
+//! On the host (`cargo test`, or the `std` feature for host tools) the crate
+//! links `std`, so every core has deterministic unit tests next to its code.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+
+extern crate alloc;
+
+pub mod abi;
+pub mod port;
+pub mod drivers;
+pub mod mm;
+pub mod block;
+pub mod bcache;
+pub mod fs;
+pub mod pipe;
+
+#[cfg(target_os = "none")]
+pub mod arch;

@@ -1,0 +1,1 @@
+//! The Diptych grading harness (host side).

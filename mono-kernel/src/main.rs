@@ -1,0 +1,5 @@
+//! kernel entry (placeholder while the boot path is written).
+#![no_std]
+#![no_main]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
