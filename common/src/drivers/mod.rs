@@ -3,3 +3,20 @@
 //! Each driver owns its device's registers through [`crate::port::PortIo`]
 //! (or a memory buffer, for VGA) and never waits: interrupts are inputs
 //! (`handle_irq`), and what a driver cannot do yet it reports as a value.
+//!
+//! | module          | device                                   |
+//! |-----------------|------------------------------------------|
+//! | [`uart16550`]   | COM1 serial port (the test console)      |
+//! | [`vga`]         | VGA text mode 80x25                       |
+//! | [`keyboard`]    | PS/2 keyboard (scancode set 1, US layout) |
+//! | `pic`           | the 8259 interrupt controller pair        |
+//! | [`pit`]         | the 8254 timer, channel 0                 |
+//! | [`ata`]         | ATA PIO disk (QEMU's primary IDE)         |
+//! | [`console`]     | the console line discipline and output    |
+//!
+//! Host tests drive them against `fake_ports::FakePorts`, a recording,
+//! scriptable port bus.
+
+#[cfg(any(test, feature = "std"))]
+pub mod fake_ports;
+pub mod uart16550;
