@@ -20,3 +20,4 @@
 #[cfg(any(test, feature = "std"))]
 pub mod fake_ports;
 pub mod uart16550;
+pub mod vga;
