@@ -21,3 +21,4 @@
 pub mod fake_ports;
 pub mod uart16550;
 pub mod vga;
+pub mod keyboard;
