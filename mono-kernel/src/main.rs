@@ -1,5 +1,74 @@
-//! kernel entry (placeholder while the boot path is written).
+//! # Diptych mono-kernel
+//!
+//! The monolithic kernel, in the tradition of UNIX and xv6: the shared drivers,
+//! file system and pipe code from `common/` are linked straight in and called
+//! from system calls and interrupt handlers.
+//!
+//! Boot: QEMU enters `_start32` (common/src/arch/boot.rs), which switches to
+//! 64-bit mode in the higher half and calls [`kernel_start`] here.
+
 #![no_std]
 #![no_main]
+
+extern crate alloc;
+
+mod heap;
+mod trap;
+
+use common::arch::{self, pvh::BootInfo, qemu};
+use common::{kprint, kprintln};
+
+/// The Rust entry point, called by the shared boot code on the boot stack.
+#[unsafe(no_mangle)]
+extern "C" fn kernel_start(start_info_phys: u64) -> ! {
+    arch::kconsole::init();
+    heap::init();
+    arch::boot::remove_identity_map();
+    arch::gdt::init();
+    arch::idt::init();
+    arch::trap::init_syscall();
+
+    // SAFETY: `start_info_phys` is what QEMU passed in ebx, untouched since.
+    let boot_info = match unsafe { BootInfo::read(start_info_phys) } {
+        Ok(info) => info,
+        Err(error) => {
+            kprintln!("boot: cannot read the PVH start info: {error:?}");
+            qemu::exit(qemu::ExitCode::Failure);
+        }
+    };
+    let mut usable = 0u64;
+    for entry in boot_info.memory_map() {
+        if entry.kind == arch::pvh::MEMORY_TYPE_RAM {
+            usable += entry.size;
+        }
+    }
+    kprintln!("Diptych mono-kernel: {} KiB usable memory", usable / 1024);
+
+    if boot_info.has_flag("fault-test") {
+        kprintln!("fault-test: reading address 0x8 on purpose");
+        // SAFETY: not safe at all: this is the deliberate kernel page fault
+        // the fault-report test asks for (nothing is mapped at 0x8).
+        let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
+        kprintln!("fault-test: read {value:#x}?! no fault happened");
+        qemu::exit(qemu::ExitCode::Failure);
+    }
+    kprint!("halting\n");
+    qemu::exit(qemu::ExitCode::Success);
+}
+
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    // SAFETY: we never return to whatever held the console lock.
+    unsafe { arch::kconsole::force_unlock() };
+    kprintln!("\nKERNEL PANIC: {info}");
+    arch::kconsole::with_console(|console| {
+        let _ = writeln_backtrace(console);
+    });
+    qemu::exit(qemu::ExitCode::Failure);
+}
+
+/// Prints the frame-pointer backtrace of the panicking code.
+fn writeln_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+    writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
+    arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
+}

@@ -1,0 +1,92 @@
+//! The kernel's own console: `kprint!`/`kprintln!` to the UART and the VGA screen.
+//!
+//! Both kernels print their boot banner and fatal-error reports through this.
+//! (In the monolithic kernel it is also the console device behind
+//! `/dev/console`; in the microkernel the console *server* owns the devices
+//! once it runs, and the kernel prints only at boot and when it dies.)
+//!
+//! The writer is behind a spin lock only to satisfy Rust's rules for
+//! statics: the kernels run on one CPU with interrupts off, so it is never
+//! contended. A fatal-error path uses [`force_unlock`] in case the fault
+//! happened while printing.
+
+use crate::drivers::uart16550::{Uart16550, COM1_BASE};
+use crate::drivers::vga::{VgaText, HEIGHT, TEXT_BUFFER_PHYS, WIDTH};
+use crate::port::HardwarePorts;
+use core::fmt::{self, Write};
+use spin::Mutex;
+
+/// The kernel console: COM1 and, if present, the VGA text screen.
+pub struct KernelConsole {
+    uart: Uart16550<HardwarePorts>,
+    vga: Option<VgaText<'static, HardwarePorts>>,
+}
+
+static CONSOLE: Mutex<Option<KernelConsole>> = Mutex::new(None);
+
+/// Initialises COM1 and the VGA screen. Call first thing in `kernel_start`.
+pub fn init() {
+    let mut uart = Uart16550::new(HardwarePorts, COM1_BASE);
+    // Without a working UART there is nowhere to report the error; carry on
+    // with VGA only (writes to a missing UART are dropped by the driver).
+    let _ = uart.init();
+    let cells = super::phys_to_virt(TEXT_BUFFER_PHYS) as *mut u16;
+    // SAFETY: the VGA text buffer is 80x25 16-bit cells of device memory at
+    // physical 0xB8000, mapped by the higher-half window; only this console
+    // ever touches it, so the `'static` exclusive borrow is unique.
+    let cells = unsafe { core::slice::from_raw_parts_mut(cells, WIDTH * HEIGHT) };
+    let vga = VgaText::new(cells, HardwarePorts).ok();
+    *CONSOLE.lock() = Some(KernelConsole { uart, vga });
+}
+
+impl Write for KernelConsole {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for byte in s.bytes() {
+            if byte == b'\n' {
+                let _ = self.uart.write_byte(b'\r');
+            }
+            let _ = self.uart.write_byte(byte);
+            if let Some(vga) = self.vga.as_mut() {
+                vga.write_byte(byte);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` with the console (does nothing before [`init`]).
+pub fn with_console(f: impl FnOnce(&mut KernelConsole)) {
+    if let Some(console) = CONSOLE.lock().as_mut() {
+        f(console);
+    }
+}
+
+/// Lets a fatal-error path print even if the fault hit while the console
+/// lock was held.
+///
+/// # Safety
+/// Only for paths that never return to the interrupted code.
+pub unsafe fn force_unlock() {
+    // SAFETY: the caller guarantees the interrupted holder never resumes.
+    unsafe { CONSOLE.force_unlock() };
+}
+
+#[doc(hidden)]
+pub fn _print(args: fmt::Arguments) {
+    with_console(|console| {
+        let _ = console.write_fmt(args);
+    });
+}
+
+/// Prints to the kernel console.
+#[macro_export]
+macro_rules! kprint {
+    ($($arg:tt)*) => ($crate::arch::kconsole::_print(format_args!($($arg)*)));
+}
+
+/// Prints a line to the kernel console.
+#[macro_export]
+macro_rules! kprintln {
+    () => ($crate::kprint!("\n"));
+    ($($arg:tt)*) => ($crate::arch::kconsole::_print(format_args!("{}\n", format_args!($($arg)*))));
+}

@@ -1,0 +1,29 @@
+//! The kernel heap: `Box`, `Vec` and friends for kernel code.
+//!
+//! A fixed region inside the kernel image (in `.bss`, so it costs nothing in
+//! the ELF file) handed to `linked_list_allocator`. Page-sized memory for
+//! processes comes from the frame allocator instead; the heap holds kernel
+//! objects (process table entries, open files, pipes, the buffer cache).
+
+use linked_list_allocator::LockedHeap;
+
+/// Size of the kernel heap.
+pub const HEAP_SIZE: usize = 8 * 1024 * 1024;
+
+#[repr(align(4096))]
+struct HeapRegion([u8; HEAP_SIZE]);
+
+static mut HEAP_REGION: HeapRegion = HeapRegion([0; HEAP_SIZE]);
+
+#[global_allocator]
+static ALLOCATOR: LockedHeap = LockedHeap::empty();
+
+/// Hands the heap region to the allocator. Call once, before any allocation.
+pub fn init() {
+    // SAFETY: called once at boot; HEAP_REGION is used by nothing else, and
+    // it lives for the whole run of the kernel.
+    unsafe {
+        let start = core::ptr::addr_of_mut!(HEAP_REGION) as *mut u8;
+        ALLOCATOR.lock().init(start, HEAP_SIZE);
+    }
+}
