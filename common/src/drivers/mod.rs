@@ -22,3 +22,5 @@ pub mod fake_ports;
 pub mod uart16550;
 pub mod vga;
 pub mod keyboard;
+pub mod pic;
+pub mod pit;
