@@ -33,5 +33,5 @@ pub mod bcache;
 pub mod fs;
 pub mod pipe;
 
-#[cfg(target_os = "none")]
+#[cfg(all(target_os = "none", feature = "arch"))]
 pub mod arch;
