@@ -1,0 +1,264 @@
+//! The `mono` back end: system calls into the monolithic kernel.
+//!
+//! A call puts its number in `rax` and up to six arguments in `rdi`, `rsi`,
+//! `rdx`, `r10`, `r8`, `r9`, then executes `syscall` (the convention is
+//! defined once, in `common::abi::syscall`). The kernel answers in `rax`: a
+//! value `>= 0`, or `-errno`.
+//!
+//! The `syscall` instruction itself overwrites `rcx` (with the return
+//! address) and `r11` (with the flags). We also tell the compiler that the
+//! argument registers may come back changed, so ulib stays correct even if
+//! the kernel uses them as scratch; the kernel must preserve `rbx`, `rbp`,
+//! `rsp` and `r12`-`r15`. No `nomem` option is given: the kernel may read and
+//! write our memory (that is what `read` does), so the compiler must not keep
+//! values cached in registers across a call.
+
+use crate::Errno;
+use common::abi::fs::Stat;
+use common::abi::syscall::Sys;
+use core::arch::asm;
+
+/// Executes one system call with six arguments and returns the raw `rax`.
+///
+/// # Safety
+/// Pointer arguments must be valid for what the call does with them (or the
+/// caller must accept that the kernel rejects them, or that the process is
+/// killed): the kernel writes through pointers given to calls like `read`.
+#[inline(always)]
+unsafe fn syscall6(number: Sys, args: [u64; 6]) -> i64 {
+    let ret: i64;
+    // SAFETY: `syscall` transfers control to the kernel, which returns to the
+    // next instruction with the result in rax. All registers the kernel or
+    // the instruction may change are declared as outputs; memory effects are
+    // the caller's responsibility (see this function's contract).
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") number as u64 => ret,
+            inlateout("rdi") args[0] => _,
+            inlateout("rsi") args[1] => _,
+            inlateout("rdx") args[2] => _,
+            inlateout("r10") args[3] => _,
+            inlateout("r8") args[4] => _,
+            inlateout("r9") args[5] => _,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// A system call with up to three arguments, decoded into a `Result`.
+///
+/// # Safety
+/// As for [`syscall6`].
+#[inline(always)]
+unsafe fn call(number: Sys, a0: u64, a1: u64, a2: u64) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    Errno::from_return(unsafe { syscall6(number, [a0, a1, a2, 0, 0, 0]) })
+}
+
+/// Sign-extends a file descriptor or pid into a register value, so that a
+/// negative number (a deliberately bad argument) reaches the kernel as one.
+fn reg(value: i64) -> u64 {
+    value as u64
+}
+
+/// `fork() -> pid` of the child in the parent, 0 in the child.
+pub fn fork() -> Result<u64, Errno> {
+    // SAFETY: fork takes no pointers.
+    unsafe { call(Sys::Fork, 0, 0, 0) }
+}
+
+/// `exit(status)`: ends the process; never returns.
+pub fn exit(status: i32) -> ! {
+    // SAFETY: exit takes no pointers.
+    unsafe {
+        syscall6(Sys::Exit, [reg(status as i64), 0, 0, 0, 0, 0]);
+    }
+    // The kernel never returns from exit; if it did, spinning is the only
+    // safe thing left to do.
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// `wait(status) -> pid`: waits for a child to exit; stores its exit status
+/// at `status` unless `status` is null.
+///
+/// # Safety
+/// `status` must be null or valid for a 4-byte write.
+pub unsafe fn wait(status: *mut i32) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Wait, status as u64, 0, 0) }
+}
+
+/// `pipe(fds) -> 0`: stores the read end in `fds[0]`, the write end in `fds[1]`.
+///
+/// # Safety
+/// `fds` must be valid for an 8-byte write.
+pub unsafe fn pipe(fds: *mut [i32; 2]) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Pipe, fds as u64, 0, 0) }
+}
+
+/// `read(fd, buf, len) -> bytes read` (0 at end of file).
+///
+/// # Safety
+/// `buf` must be valid for `len` bytes of writes.
+pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Read, reg(fd as i64), buf as u64, len as u64) }
+}
+
+/// `write(fd, buf, len) -> bytes written`.
+///
+/// # Safety
+/// `buf` must be valid for `len` bytes of reads.
+pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Write, reg(fd as i64), buf as u64, len as u64) }
+}
+
+/// `close(fd) -> 0`.
+pub fn close(fd: i32) -> Result<u64, Errno> {
+    // SAFETY: close takes no pointers.
+    unsafe { call(Sys::Close, reg(fd as i64), 0, 0) }
+}
+
+/// `kill(pid) -> 0`.
+pub fn kill(pid: i64) -> Result<u64, Errno> {
+    // SAFETY: kill takes no pointers.
+    unsafe { call(Sys::Kill, reg(pid), 0, 0) }
+}
+
+/// `exec(path, argv)`: replaces the program; returns only on error.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string; `argv` to a null-terminated
+/// array of pointers to NUL-terminated strings.
+pub unsafe fn exec(path: *const u8, argv: *const *const u8) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Exec, path as u64, argv as u64, 0) }
+}
+
+/// `open(path, flags) -> fd`.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string.
+pub unsafe fn open(path: *const u8, flags: u32) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Open, path as u64, flags as u64, 0) }
+}
+
+/// `mknod(path, major, minor) -> 0`: creates a device file.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string.
+pub unsafe fn mknod(path: *const u8, major: u32, minor: u32) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Mknod, path as u64, major as u64, minor as u64) }
+}
+
+/// `unlink(path) -> 0`.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string.
+pub unsafe fn unlink(path: *const u8) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Unlink, path as u64, 0, 0) }
+}
+
+/// `fstat(fd, stat) -> 0`.
+///
+/// # Safety
+/// `stat` must be valid for a write of one [`Stat`].
+pub unsafe fn fstat(fd: i32, stat: *mut Stat) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Fstat, reg(fd as i64), stat as u64, 0) }
+}
+
+/// `link(old, new) -> 0`.
+///
+/// # Safety
+/// Both paths must point to NUL-terminated strings.
+pub unsafe fn link(old: *const u8, new: *const u8) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Link, old as u64, new as u64, 0) }
+}
+
+/// `mkdir(path) -> 0`.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string.
+pub unsafe fn mkdir(path: *const u8) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Mkdir, path as u64, 0, 0) }
+}
+
+/// `chdir(path) -> 0`.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string.
+pub unsafe fn chdir(path: *const u8) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Chdir, path as u64, 0, 0) }
+}
+
+/// `dup(fd) -> new fd` (the lowest free one).
+pub fn dup(fd: i32) -> Result<u64, Errno> {
+    // SAFETY: dup takes no pointers.
+    unsafe { call(Sys::Dup, reg(fd as i64), 0, 0) }
+}
+
+/// `getpid() -> pid`.
+pub fn getpid() -> Result<u64, Errno> {
+    // SAFETY: getpid takes no pointers.
+    unsafe { call(Sys::Getpid, 0, 0, 0) }
+}
+
+/// `sbrk(increment) -> old break`: grows (or, negative, shrinks) the heap.
+///
+/// # Safety
+/// Shrinking unmaps memory: nothing may still refer to it.
+pub unsafe fn sbrk(increment: isize) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Sbrk, increment as i64 as u64, 0, 0) }
+}
+
+/// `sleep(ticks) -> 0`.
+pub fn sleep(ticks: u64) -> Result<u64, Errno> {
+    // SAFETY: sleep takes no pointers.
+    unsafe { call(Sys::Sleep, ticks, 0, 0) }
+}
+
+/// `uptime() -> ticks since boot`.
+pub fn uptime() -> Result<u64, Errno> {
+    // SAFETY: uptime takes no pointers.
+    unsafe { call(Sys::Uptime, 0, 0, 0) }
+}
+
+/// `rename(old, new) -> 0`.
+///
+/// # Safety
+/// Both paths must point to NUL-terminated strings.
+pub unsafe fn rename(old: *const u8, new: *const u8) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Rename, old as u64, new as u64, 0) }
+}
+
+/// `getdents(fd, buf, len) -> bytes` of directory records (0 at the end).
+///
+/// # Safety
+/// `buf` must be valid for `len` bytes of writes.
+pub unsafe fn getdents(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Getdents, reg(fd as i64), buf as u64, len as u64) }
+}
+
+/// `freemem() -> number of free physical pages`.
+pub fn freemem() -> Result<u64, Errno> {
+    // SAFETY: freemem takes no pointers.
+    unsafe { call(Sys::Freemem, 0, 0, 0) }
+}
