@@ -24,3 +24,4 @@ pub mod vga;
 pub mod keyboard;
 pub mod pic;
 pub mod pit;
+pub mod ata;
