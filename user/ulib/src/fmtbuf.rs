@@ -86,7 +86,7 @@ mod tests {
         {
             let mut storage = [0u8; 64];
             let mut b = FormatBuffer::new(&mut storage, |p: &[u8]| pieces.push(p.to_vec()));
-            write!(b, "{} + {} = {}\n", 2, 3, 2 + 3).unwrap();
+            writeln!(b, "{} + {} = {}", 2, 3, 2 + 3).unwrap();
         }
         assert_eq!(pieces, vec![b"2 + 3 = 5\n".to_vec()]);
     }
