@@ -2,26 +2,32 @@
 //! frame allocator, 4-level page tables, and the one routine that copies
 //! to and from user memory.
 //!
-//! | module          | what it is                                                |
-//! |-----------------|-----------------------------------------------------------|
-//! | [`addr`]        | `PhysAddr`, `VirtAddr`, the kernel window, user ranges    |
-//! | [`bitmap`]      | a fixed-size bitmap (one bit per frame)                   |
-//! | [`frame`]       | `PhysFrame` and the physical frame allocator              |
-//! | [`paging`]      | page-table entries, tables, and `AddressSpace`            |
-//! | [`user_copy`]   | `copy_from_user` / `copy_to_user` through the page tables |
-//! | `tlb`           | `invlpg` and CR3 reloads (x86_64 only)                    |
+//! | module            | what it is                                              |
+//! |-------------------|---------------------------------------------------------|
+//! | [`addr`]          | `PhysAddr`, `VirtAddr`, the kernel window, user ranges  |
+//! | [`bitmap`]        | a fixed-size bitmap (one bit per frame)                 |
+//! | [`frame`]         | `PhysFrame` and the physical frame allocator            |
+//! | [`paging`]        | page-table entries, tables, and `AddressSpace`          |
+//! | [`kernel_window`] | how the kernels reach physical memory (`KERNEL_BASE + pa`) |
+//! | `fake_ram`        | a `Vec`-backed physical memory for host tests           |
 //!
 //! None of this code touches real memory by itself. The page-table code
 //! reaches physical memory through the [`paging::PhysMemory`] trait: the
-//! kernels implement it with the kernel window (`KERNEL_BASE + pa`), host
-//! tests with a fake RAM made of a `Vec` of frames ([`fake_ram`]). The
-//! chapter `docs/memory.md` walks through all of it.
+//! kernels implement it with the kernel window, host tests with a fake RAM
+//! made of a `Vec` of frames. Nothing here flushes the TLB either; the
+//! kernels do (`arch::cpu::invalidate_page`, or a CR3 reload), as
+//! [`paging`] explains. The chapter `docs/memory.md` walks through it all.
 
 pub mod addr;
 pub mod bitmap;
 pub mod frame;
+pub mod kernel_window;
+pub mod paging;
 
+#[cfg(any(test, feature = "std"))]
+pub mod fake_ram;
 
-
-pub use addr::{KERNEL_BASE, PAGE_SIZE, PhysAddr, USER_TOP, VirtAddr};
+pub use addr::{KERNEL_BASE, PAGE_SIZE, PhysAddr, USER_TOP, UserRange, VirtAddr};
 pub use frame::{FrameAllocator, FrameError, PhysFrame};
+pub use kernel_window::{KernelFrames, KernelWindow};
+pub use paging::{AddressSpace, FrameSource, MapError, Mapping, PageTableFlags, PhysMemory};
