@@ -12,10 +12,13 @@
 
 extern crate alloc;
 
+mod global;
 mod heap;
+mod memory;
 mod trap;
 
 use common::arch::{self, pvh::BootInfo, qemu};
+use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
 use common::{kprint, kprintln};
 
 /// The Rust entry point, called by the shared boot code on the boot stack.
@@ -36,13 +39,14 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
             qemu::exit(qemu::ExitCode::Failure);
         }
     };
-    let mut usable = 0u64;
-    for entry in boot_info.memory_map() {
-        if entry.kind == arch::pvh::MEMORY_TYPE_RAM {
-            usable += entry.size;
-        }
-    }
-    kprintln!("Diptych mono-kernel: {} KiB usable memory", usable / 1024);
+    memory::init(&boot_info);
+
+    arch::interrupts::init();
+    arch::interrupts::unmask(IRQ_TIMER);
+    arch::interrupts::unmask(IRQ_KEYBOARD);
+    let interrupts = arch::interrupts::self_test();
+    let free_kib = memory::free_frames() as u64 * 4;
+    arch::kconsole::print_banner("mono-kernel", free_kib, interrupts);
 
     if boot_info.has_flag("fault-test") {
         kprintln!("fault-test: reading address 0x8 on purpose");

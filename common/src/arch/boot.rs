@@ -20,7 +20,9 @@
 //! linked). The identity map is removed by [`remove_identity_map`] once the
 //! kernel runs in the higher half; the higher-half window stays, and it is
 //! also how the kernel reaches any physical address below 1 GiB
-//! (`virt = KERNEL_BASE + phys`).
+//! (`virt = KERNEL_BASE + phys`). A third window maps device registers:
+//! physical 3..4 GiB (the local APIC is at 0xFEE0_0000) at
+//! [`super::DEVICE_WINDOW_BASE`], uncached.
 //!
 //! Every kernel must define:
 //! ```ignore
@@ -63,11 +65,17 @@ boot_pdpt_low:
 boot_pdpt_high:
     .fill 510, 8, 0
     .quad boot_pd + 0x3              /* entry 510: 0xffffffff80000000 .. +1 GiB */
-    .quad 0
+    .quad boot_pd_devices + 0x3      /* entry 511: physical 3..4 GiB, devices */
 boot_pd:
     .set page, 0
     .rept 512
     .quad (page << 21) + 0x83        /* present + writable + 2 MiB page */
+    .set page, page + 1
+    .endr
+boot_pd_devices:
+    .set page, 0
+    .rept 512                        /* ... + cache disable + write-through */
+    .quad 0xC0000000 + (page << 21) + 0x9B
     .set page, page + 1
     .endr
 

@@ -90,3 +90,22 @@ macro_rules! kprintln {
     () => ($crate::kprint!("\n"));
     ($($arg:tt)*) => ($crate::arch::kconsole::_print(format_args!("{}\n", format_args!($($arg)*))));
 }
+
+/// Prints the boot banner both kernels share. The grading harness matches
+/// these lines (grading/src/patterns.rs), so the format is fixed:
+///
+/// ```text
+/// Diptych mono-kernel 0.1.0 (x86_64)
+/// free memory: 250112 KiB
+/// interrupts: timer ok, keyboard ok
+/// ```
+pub fn print_banner(kernel: &str, free_kib: u64, interrupts: super::interrupts::SelfTest) {
+    use super::interrupts::SelfTest;
+    crate::kprintln!("Diptych {kernel} {} (x86_64)", env!("CARGO_PKG_VERSION"));
+    crate::kprintln!("free memory: {free_kib} KiB");
+    crate::kprintln!(
+        "interrupts: timer {}, keyboard {}",
+        SelfTest::word(interrupts.timer),
+        SelfTest::word(interrupts.keyboard)
+    );
+}

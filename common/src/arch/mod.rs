@@ -15,6 +15,8 @@
 //! | `gdt.rs`    | segments, the TSS and its I/O-permission bitmap             |
 //! | `idt.rs`    | the interrupt descriptor table                              |
 //! | `kconsole.rs` | the kernel console (`kprint!`): UART + VGA                |
+//! | `interrupts.rs` | PICs, the 100 Hz tick, the boot interrupt self-test     |
+//! | `lapic.rs`  | the local APIC, set to pass PIC interrupts through          |
 //! | `trap.rs`   | `TrapFrame`, the one assembly entry path, `syscall` entry   |
 //! | `report.rs` | the report printed when the kernel itself faults            |
 //! | `qemu.rs`   | leaving QEMU with an exit status (`isa-debug-exit`)         |
@@ -28,7 +30,9 @@ pub mod boot;
 pub mod cpu;
 pub mod gdt;
 pub mod idt;
+pub mod interrupts;
 pub mod kconsole;
+pub mod lapic;
 pub mod pvh;
 pub mod qemu;
 pub mod report;
@@ -39,6 +43,11 @@ pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
 
 /// The higher-half window covers this much physical memory (see `boot.rs`).
 pub const DIRECT_MAP_SIZE: u64 = 1 << 30;
+
+/// Where the boot page tables map physical 3..4 GiB (device registers).
+pub const DEVICE_WINDOW_BASE: u64 = 0xffff_ffff_c000_0000;
+/// The first physical address of the device window.
+pub const DEVICE_WINDOW_PHYS: u64 = 0xC000_0000;
 
 /// The kernel-virtual address of physical address `phys` (below 1 GiB).
 pub fn phys_to_virt(phys: u64) -> u64 {
