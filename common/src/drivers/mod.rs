@@ -25,3 +25,4 @@ pub mod keyboard;
 pub mod pic;
 pub mod pit;
 pub mod ata;
+pub mod console;
