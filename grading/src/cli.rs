@@ -1,0 +1,380 @@
+//! The `grade` command: its options, and the run from options to exit code.
+//!
+//! ```text
+//! grade [--kernel mono|micro|both] [--suite NAME] [--test TEXT]
+//!       [--mono-elf PATH] [--micro-elf PATH] [--mono-disk PATH] [--micro-disk PATH]
+//!       [--json PATH] [--gradescope] [--accel tcg|kvm] [--icount] [--jobs N] [--list]
+//! ```
+//!
+//! Default paths are under `build/` in the repository root, which is found
+//! by walking up from the current directory to the one holding
+//! `grading/Cargo.toml` (or, failing that, from where this crate was built).
+//! Exit status: 0 if every test passed, 1 if any failed, 2 if the grader
+//! could not run (bad option, missing kernel or disk image).
+
+use crate::qemu::{Accel, Kernel, Machine};
+use crate::report;
+use crate::runner::{Runner, Selection, TestCase, default_log_dir};
+use crate::suites::{self, Suite};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The `make` target that builds the kernels and disk images.
+pub const BUILD_HINT: &str = "run `make build` (`make test` and `make grade` build them first)";
+
+/// The usage text printed by `--help` and after a bad option.
+pub const USAGE: &str = "\
+usage: grade [options]
+  --kernel mono|micro|both   which kernels to test (default: both)
+  --suite NAME               only this suite (see --list)
+  --test TEXT                only tests whose name (e.g. boot/mono) contains TEXT
+  --mono-elf PATH            mono-kernel ELF (default: build/mono-kernel.elf)
+  --micro-elf PATH           micro-kernel ELF (default: build/micro-kernel.elf)
+  --mono-disk PATH           mono disk image (default: build/mono.img)
+  --micro-disk PATH          micro disk image (default: build/micro.img)
+  --json PATH                also write Gradescope results.json to PATH
+  --gradescope               write /autograder/results/results.json
+  --accel tcg|kvm            QEMU accelerator (default: $ACCEL or tcg)
+  --icount                   run QEMU with -icount shift=0 (deterministic TSC)
+  --jobs N                   tests run at once (default: 2)
+  --list                     list the tests and exit
+  --help                     show this text";
+
+/// What the user asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The kernels to test.
+    pub kernels: Vec<Kernel>,
+    /// Only this suite.
+    pub suite: Option<String>,
+    /// Only tests whose case name contains this.
+    pub test: Option<String>,
+    /// Kernel ELF overrides, indexed like [`Kernel::ALL`].
+    pub elf: [Option<PathBuf>; 2],
+    /// Disk image overrides, indexed like [`Kernel::ALL`].
+    pub disk: [Option<PathBuf>; 2],
+    /// Where to write Gradescope JSON.
+    pub json: Option<PathBuf>,
+    /// The accelerator.
+    pub accel: Accel,
+    /// Add `-icount shift=0`.
+    pub icount: bool,
+    /// Tests run at once.
+    pub jobs: usize,
+    /// List tests instead of running them.
+    pub list: bool,
+    /// Print usage.
+    pub help: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            kernels: Kernel::ALL.to_vec(),
+            suite: None,
+            test: None,
+            elf: [None, None],
+            disk: [None, None],
+            json: None,
+            accel: Accel::Tcg,
+            icount: false,
+            jobs: 2,
+            list: false,
+            help: false,
+        }
+    }
+}
+
+/// Parses the command line (without the program name). `default_accel` is
+/// the value of `$ACCEL`, if set.
+pub fn parse(args: &[String], default_accel: Option<&str>) -> Result<Options, String> {
+    let mut options = Options::default();
+    if let Some(name) = default_accel {
+        options.accel =
+            Accel::from_name(name).ok_or_else(|| format!("ACCEL={name}: expected tcg or kvm"))?;
+    }
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{arg} needs a value"))
+        };
+        let kernel_index =
+            |kernel: Kernel| Kernel::ALL.iter().position(|&k| k == kernel).unwrap_or(0);
+        match arg.as_str() {
+            "--kernel" => {
+                let name = value()?;
+                options.kernels =
+                    match name.as_str() {
+                        "both" => Kernel::ALL.to_vec(),
+                        _ => vec![Kernel::from_name(&name).ok_or_else(|| {
+                            format!("--kernel {name}: expected mono, micro or both")
+                        })?],
+                    };
+            }
+            "--suite" => options.suite = Some(value()?),
+            "--test" => options.test = Some(value()?),
+            "--mono-elf" => options.elf[kernel_index(Kernel::Mono)] = Some(value()?.into()),
+            "--micro-elf" => options.elf[kernel_index(Kernel::Micro)] = Some(value()?.into()),
+            "--mono-disk" => options.disk[kernel_index(Kernel::Mono)] = Some(value()?.into()),
+            "--micro-disk" => options.disk[kernel_index(Kernel::Micro)] = Some(value()?.into()),
+            "--json" => options.json = Some(value()?.into()),
+            "--gradescope" => options.json = Some(report::GRADESCOPE_RESULTS.into()),
+            "--accel" => {
+                let name = value()?;
+                options.accel = Accel::from_name(&name)
+                    .ok_or_else(|| format!("--accel {name}: expected tcg or kvm"))?;
+            }
+            "--icount" => options.icount = true,
+            "--jobs" | "-j" => {
+                let count = value()?;
+                options.jobs = match count.parse::<usize>() {
+                    Ok(jobs) if jobs > 0 => jobs,
+                    _ => return Err(format!("--jobs {count}: expected a positive number")),
+                };
+            }
+            "--list" => options.list = true,
+            "--help" | "-h" => options.help = true,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(options)
+}
+
+/// The repository root: the nearest ancestor of the current directory that
+/// holds `grading/Cargo.toml`, else the parent of this crate's source.
+pub fn repo_root() -> PathBuf {
+    let from_cwd = std::env::current_dir().ok().and_then(|cwd| {
+        cwd.ancestors()
+            .find(|dir| dir.join("grading/Cargo.toml").is_file())
+            .map(Path::to_path_buf)
+    });
+    from_cwd.unwrap_or_else(|| {
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    })
+}
+
+/// The machine for `kernel`: user paths as given, defaults under `root`.
+pub fn machine_for(kernel: Kernel, options: &Options, root: &Path) -> Machine {
+    let index = Kernel::ALL.iter().position(|&k| k == kernel).unwrap_or(0);
+    let elf = options.elf[index]
+        .clone()
+        .unwrap_or_else(|| root.join(kernel.default_elf()));
+    let disk = options.disk[index]
+        .clone()
+        .unwrap_or_else(|| root.join(kernel.default_disk()));
+    let mut machine = Machine::new(kernel, elf, Some(disk));
+    machine.accel = options.accel;
+    machine.icount = options.icount;
+    machine.scratch_dir = root.join("build/grade-tmp");
+    machine
+}
+
+/// Checks that every file the machines need exists; the error names the
+/// missing file and how to build it.
+pub fn check_inputs(machines: &[Machine]) -> Result<(), String> {
+    for machine in machines {
+        let files = std::iter::once(("kernel", &machine.kernel_elf))
+            .chain(machine.disk_image.iter().map(|disk| ("disk image", disk)));
+        for (what, path) in files {
+            if !path.is_file() {
+                return Err(format!(
+                    "the {} {what} {} does not exist: {BUILD_HINT}",
+                    machine.kernel,
+                    path.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `grade` with these arguments; returns the process exit code.
+pub fn main(args: &[String]) -> ExitCode {
+    let options = match parse(args, std::env::var("ACCEL").ok().as_deref()) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("grade: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if options.help {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let suites = suites::all();
+    if let Some(name) = &options.suite
+        && !suites.iter().any(|suite| suite.name == name)
+    {
+        let names: Vec<&str> = suites.iter().map(|suite| suite.name).collect();
+        eprintln!(
+            "grade: no suite named {name:?} (suites: {})",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let selection = Selection {
+        kernels: options.kernels.clone(),
+        suite: options.suite.clone(),
+        name_contains: options.test.clone(),
+    };
+    let cases = selection.cases(&suites);
+    if options.list {
+        print_list(&suites, &cases);
+        return ExitCode::SUCCESS;
+    }
+    if cases.is_empty() {
+        eprintln!("grade: no test matches the selection (try --list)");
+        return ExitCode::from(2);
+    }
+    let root = repo_root();
+    let machines: Vec<Machine> = options
+        .kernels
+        .iter()
+        .filter(|&&kernel| cases.iter().any(|case| case.kernel == kernel))
+        .map(|&kernel| machine_for(kernel, &options, &root))
+        .collect();
+    if let Err(message) = check_inputs(&machines) {
+        eprintln!("grade: {message}");
+        return ExitCode::from(2);
+    }
+    let runner = Runner {
+        machines,
+        jobs: options.jobs,
+        log_dir: default_log_dir(&root),
+    };
+    println!(
+        "grade: {} tests, {} at a time (serial logs of failures go to {})",
+        cases.len(),
+        runner.jobs,
+        runner.log_dir.display()
+    );
+    let started = Instant::now();
+    let outcomes = runner.run(&cases, &|outcome| {
+        println!("{}", report::outcome_text(outcome))
+    });
+    println!("{}", report::summary_text(&outcomes));
+    if let Some(path) = &options.json {
+        match report::write_gradescope(path, &outcomes, started.elapsed()) {
+            Ok(()) => println!("grade: wrote {}", path.display()),
+            Err(error) => {
+                eprintln!("grade: cannot write {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if outcomes.iter().all(|outcome| outcome.passed()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `--list`: every selected case with its suite and points.
+fn print_list(suites: &[Suite], cases: &[TestCase]) {
+    for suite in suites {
+        let in_suite: Vec<&TestCase> = cases
+            .iter()
+            .filter(|case| case.suite == suite.name)
+            .collect();
+        if in_suite.is_empty() {
+            continue;
+        }
+        println!("{}:", suite.name);
+        for case in in_suite {
+            let needs = case
+                .test
+                .depends_on
+                .map(|name| format!(" (needs {name})"))
+                .unwrap_or_default();
+            println!("  {:<32} {} pts{needs}", case.name(), case.test.points);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn defaults_are_both_kernels_tcg_two_jobs() {
+        let options = parse(&[], None).unwrap();
+        assert_eq!(options, Options::default());
+        assert_eq!(options.kernels, Kernel::ALL.to_vec());
+        assert_eq!(options.jobs, 2);
+        assert_eq!(options.accel, Accel::Tcg);
+    }
+
+    #[test]
+    fn every_option_is_parsed() {
+        let options = parse(
+            &args(
+                "--kernel micro --suite boot --test fault --mono-elf a.elf --micro-elf b.elf \
+                 --mono-disk a.img --micro-disk b.img --json r.json --accel kvm --icount --jobs 4 --list",
+            ),
+            None,
+        )
+        .unwrap();
+        assert_eq!(options.kernels, vec![Kernel::Micro]);
+        assert_eq!(options.suite.as_deref(), Some("boot"));
+        assert_eq!(options.test.as_deref(), Some("fault"));
+        assert_eq!(options.elf, [Some("a.elf".into()), Some("b.elf".into())]);
+        assert_eq!(options.disk, [Some("a.img".into()), Some("b.img".into())]);
+        assert_eq!(options.json, Some("r.json".into()));
+        assert_eq!(options.accel, Accel::Kvm);
+        assert!(options.icount && options.list);
+        assert_eq!(options.jobs, 4);
+        assert_eq!(
+            parse(&args("--gradescope"), None).unwrap().json,
+            Some(report::GRADESCOPE_RESULTS.into())
+        );
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        assert!(
+            parse(&args("--kernel hybrid"), None)
+                .unwrap_err()
+                .contains("mono, micro or both")
+        );
+        assert!(parse(&args("--jobs 0"), None).is_err());
+        assert!(
+            parse(&args("--suite"), None)
+                .unwrap_err()
+                .contains("needs a value")
+        );
+        assert!(
+            parse(&args("--frobnicate"), None)
+                .unwrap_err()
+                .contains("unknown option")
+        );
+        assert!(parse(&[], Some("hvf")).is_err());
+        assert_eq!(parse(&[], Some("kvm")).unwrap().accel, Accel::Kvm);
+    }
+
+    #[test]
+    fn missing_inputs_name_the_file_and_the_make_target() {
+        let root = Path::new("/nonexistent-root");
+        let machine = machine_for(Kernel::Micro, &Options::default(), root);
+        assert_eq!(machine.kernel_elf, root.join("build/micro-kernel.elf"));
+        assert_eq!(machine.disk_image, Some(root.join("build/micro.img")));
+        let message = check_inputs(&[machine]).unwrap_err();
+        assert!(
+            message.contains("/nonexistent-root/build/micro-kernel.elf does not exist"),
+            "{message}"
+        );
+        assert!(message.contains("make build"), "{message}");
+    }
+
+    #[test]
+    fn repo_root_holds_the_grading_crate() {
+        assert!(repo_root().join("grading/Cargo.toml").is_file());
+    }
+}

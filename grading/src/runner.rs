@@ -1,0 +1,502 @@
+//! Running tests: choosing which to run, booting a fresh machine for each,
+//! running several at once, honouring dependencies, and saving the serial
+//! log of every failure.
+//!
+//! A [`TestCase`] is one test on one kernel (`boot/mono`). The [`Runner`]
+//! hands cases to `jobs` worker threads. A case whose dependency (the test it
+//! `depends_on`, on the same kernel) has not finished waits; if the
+//! dependency failed, the case is not run and fails with
+//! [`Failure::DependencyFailed`]. Cases are independent otherwise: each
+//! boots its own QEMU with its own copy of the disk.
+
+use crate::failure::Failure;
+use crate::qemu::{Kernel, Machine};
+use crate::session::Session;
+use crate::suites::Suite;
+use crate::test::Test;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// One test on one kernel.
+#[derive(Clone, Copy, Debug)]
+pub struct TestCase {
+    /// The suite the test belongs to.
+    pub suite: &'static str,
+    /// The test.
+    pub test: Test,
+    /// The kernel it runs on.
+    pub kernel: Kernel,
+}
+
+impl TestCase {
+    /// `boot/mono`.
+    pub fn name(&self) -> String {
+        self.test.instance_name(self.kernel)
+    }
+}
+
+/// Which cases to run.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Only these kernels (all if empty).
+    pub kernels: Vec<Kernel>,
+    /// Only the suite with this name.
+    pub suite: Option<String>,
+    /// Only cases whose name (`boot/mono`) contains this text.
+    pub name_contains: Option<String>,
+}
+
+impl Selection {
+    /// The selected cases, suite by suite, each test on mono then micro.
+    pub fn cases(&self, suites: &[Suite]) -> Vec<TestCase> {
+        let mut cases = Vec::new();
+        for suite in suites {
+            if self
+                .suite
+                .as_deref()
+                .is_some_and(|wanted| wanted != suite.name)
+            {
+                continue;
+            }
+            for test in &suite.tests {
+                for kernel in Kernel::ALL {
+                    let case = TestCase {
+                        suite: suite.name,
+                        test: *test,
+                        kernel,
+                    };
+                    let kernel_wanted = self.kernels.is_empty() || self.kernels.contains(&kernel);
+                    let name_wanted = self
+                        .name_contains
+                        .as_deref()
+                        .is_none_or(|text| case.name().contains(text));
+                    if test.runs_on(kernel) && kernel_wanted && name_wanted {
+                        cases.push(case);
+                    }
+                }
+            }
+        }
+        cases
+    }
+}
+
+/// The result of one case.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The case's name, `boot/mono`.
+    pub name: String,
+    /// The case's suite.
+    pub suite: &'static str,
+    /// Points it was worth.
+    pub max_points: u32,
+    /// Points earned: all or nothing.
+    pub points: u32,
+    /// Passed, or why not.
+    pub result: Result<(), Failure>,
+    /// How long it took, boot included.
+    pub duration: Duration,
+    /// Where the serial log of a failed run was saved.
+    pub log: Option<PathBuf>,
+}
+
+impl Outcome {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    fn new(
+        case: &TestCase,
+        result: Result<(), Failure>,
+        duration: Duration,
+        log: Option<PathBuf>,
+    ) -> Outcome {
+        let max_points = case.test.points;
+        Outcome {
+            name: case.name(),
+            suite: case.suite,
+            max_points,
+            points: if result.is_ok() { max_points } else { 0 },
+            result,
+            duration,
+            log,
+        }
+    }
+}
+
+/// Runs cases on a set of machines.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    /// The machine to boot for each kernel (the test may add a command line).
+    pub machines: Vec<Machine>,
+    /// How many cases run at once.
+    pub jobs: usize,
+    /// Where failed cases' serial logs go (`build/grade-logs`).
+    pub log_dir: PathBuf,
+}
+
+/// Where each case stands, shared by the worker threads.
+#[derive(Debug)]
+enum Slot {
+    Waiting,
+    Running,
+    Finished { passed: bool },
+}
+
+/// What a worker should do next.
+enum Next {
+    Run(usize),
+    Skip { case: usize, failure: Failure },
+    Wait,
+    AllDone,
+}
+
+impl Runner {
+    /// Runs `cases`, `jobs` at a time, calling `on_done` as each finishes,
+    /// and returns the outcomes in the order of `cases`.
+    pub fn run(&self, cases: &[TestCase], on_done: &(dyn Fn(&Outcome) + Sync)) -> Vec<Outcome> {
+        let dependencies = dependency_indexes(cases);
+        let slots = Mutex::new((0..cases.len()).map(|_| Slot::Waiting).collect::<Vec<_>>());
+        let outcomes = Mutex::new(vec![None; cases.len()]);
+        let changed = Condvar::new();
+        let worker = || {
+            let mut board = slots.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                match next_job(&board, &dependencies, cases) {
+                    Next::AllDone => return,
+                    Next::Wait => {
+                        board = changed.wait(board).unwrap_or_else(PoisonError::into_inner)
+                    }
+                    Next::Skip { case, failure } => {
+                        let outcome =
+                            Outcome::new(&cases[case], Err(failure), Duration::ZERO, None);
+                        on_done(&outcome);
+                        board[case] = Slot::Finished { passed: false };
+                        outcomes.lock().unwrap_or_else(PoisonError::into_inner)[case] =
+                            Some(outcome);
+                        changed.notify_all();
+                    }
+                    Next::Run(case) => {
+                        board[case] = Slot::Running;
+                        drop(board);
+                        let outcome = self.run_one(&cases[case]);
+                        on_done(&outcome);
+                        let passed = outcome.passed();
+                        outcomes.lock().unwrap_or_else(PoisonError::into_inner)[case] =
+                            Some(outcome);
+                        board = slots.lock().unwrap_or_else(PoisonError::into_inner);
+                        board[case] = Slot::Finished { passed };
+                        changed.notify_all();
+                    }
+                }
+            }
+        };
+        thread::scope(|scope| {
+            for _ in 0..self.jobs.max(1) {
+                scope.spawn(worker);
+            }
+        });
+        outcomes
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Runs one case: boots a fresh machine, waits for the banner, runs the
+    /// test, and saves the serial log if it failed.
+    pub fn run_one(&self, case: &TestCase) -> Outcome {
+        let started = Instant::now();
+        let Some(base) = self
+            .machines
+            .iter()
+            .find(|machine| machine.kernel == case.kernel)
+        else {
+            let failure = Failure::Setup(format!("no {} kernel was configured", case.kernel));
+            return Outcome::new(case, Err(failure), started.elapsed(), None);
+        };
+        let mut machine = base.clone();
+        if let Some(cmdline) = case.test.kernel_cmdline {
+            machine.kernel_cmdline = Some(cmdline.to_string());
+        }
+        let mut session = match Session::start(&machine) {
+            Ok(session) => session,
+            Err(failure) => return Outcome::new(case, Err(failure), started.elapsed(), None),
+        };
+        session.set_deadline(Some(started + case.test.time_limit));
+        session.watch_for_crashes(!case.test.expects_crash);
+        let result = session
+            .expect_boot_banner()
+            .and_then(|_| (case.test.run)(&mut session));
+        let duration = started.elapsed();
+        let path = self.log_dir.join(log_file_name(case));
+        let log = match &result {
+            Ok(()) => {
+                // A log left by an earlier failed run would mislead.
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+            Err(failure) => {
+                // Stop QEMU first so the log has everything it printed.
+                session.kill();
+                match session.save_log(&path, &case.name(), failure) {
+                    Ok(()) => Some(path),
+                    Err(error) => {
+                        eprintln!(
+                            "grade: cannot save the log of {} to {}: {error}",
+                            case.name(),
+                            path.display()
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        Outcome::new(case, result, duration, log)
+    }
+}
+
+/// The log file of a failed case: `boot-mono.log`. Characters that do not
+/// belong in a file name become `_`.
+pub fn log_file_name(case: &TestCase) -> String {
+    let name: String = case
+        .test
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{name}-{}.log", case.kernel.name())
+}
+
+/// For each case, the index of the case it depends on (same kernel), if
+/// that case is among `cases`. A dependency that was not selected is ignored.
+fn dependency_indexes(cases: &[TestCase]) -> Vec<Option<usize>> {
+    cases
+        .iter()
+        .map(|case| {
+            let wanted = case.test.depends_on?;
+            cases
+                .iter()
+                .position(|other| other.test.name == wanted && other.kernel == case.kernel)
+        })
+        .collect()
+}
+
+/// Chooses the next job: the first waiting case whose dependency has
+/// finished.
+fn next_job(slots: &[Slot], dependencies: &[Option<usize>], cases: &[TestCase]) -> Next {
+    let mut any_waiting = false;
+    for (case, slot) in slots.iter().enumerate() {
+        if !matches!(slot, Slot::Waiting) {
+            continue;
+        }
+        any_waiting = true;
+        match dependencies[case].map(|dependency| (dependency, &slots[dependency])) {
+            None | Some((_, Slot::Finished { passed: true })) => return Next::Run(case),
+            Some((dependency, Slot::Finished { passed: false })) => {
+                let dependency = cases[dependency].name();
+                return Next::Skip {
+                    case,
+                    failure: Failure::DependencyFailed { dependency },
+                };
+            }
+            Some(_) => {}
+        }
+    }
+    let any_running = slots.iter().any(|slot| matches!(slot, Slot::Running));
+    match (any_waiting, any_running) {
+        (false, _) => Next::AllDone,
+        (true, true) => Next::Wait,
+        // Everything left waits on something that waits: a cycle.
+        (true, false) => {
+            let case = slots
+                .iter()
+                .position(|slot| matches!(slot, Slot::Waiting))
+                .unwrap_or(0);
+            Next::Skip {
+                case,
+                failure: Failure::Setup(format!(
+                    "{} is part of a dependency cycle",
+                    cases[case].name()
+                )),
+            }
+        }
+    }
+}
+
+/// The directory for logs under the repository root.
+pub fn default_log_dir(root: &Path) -> PathBuf {
+    root.join("build/grade-logs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patterns::GUEST_EXIT_SUCCESS;
+    use crate::qemu::ExitStatus;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn pass(session: &mut Session) -> Result<(), Failure> {
+        session.expect_exit(
+            ExitStatus::GuestExit(GUEST_EXIT_SUCCESS),
+            Duration::from_secs(20),
+        )
+    }
+
+    fn fail(session: &mut Session) -> Result<(), Failure> {
+        session
+            .expect("this text never comes", Duration::from_secs(20))
+            .map(|_| ())
+    }
+
+    /// Fake kernels that print their banner, a line, and power off.
+    fn fake_runner(log_dir: PathBuf) -> Runner {
+        let machines = Kernel::ALL
+            .iter()
+            .map(|&kernel| {
+                Machine::fake(
+                    kernel,
+                    &format!("printf '{}\\nbye\\n'; exit 33", kernel.banner()),
+                )
+            })
+            .collect();
+        Runner {
+            machines,
+            jobs: 2,
+            log_dir,
+        }
+    }
+
+    fn suites() -> Vec<Suite> {
+        vec![Suite {
+            name: "demo",
+            tests: vec![
+                Test::new("first", 2, pass),
+                Test::new("broken", 3, fail),
+                Test::new("after-broken", 1, pass).depends_on("broken"),
+                Test::new("after-first", 1, pass)
+                    .depends_on("first")
+                    .only_on(Kernel::Micro),
+            ],
+        }]
+    }
+
+    #[test]
+    fn selection_filters_by_kernel_suite_and_name() {
+        let suites = suites();
+        let all = Selection::default().cases(&suites);
+        let names: Vec<String> = all.iter().map(TestCase::name).collect();
+        assert_eq!(
+            names,
+            [
+                "first/mono",
+                "first/micro",
+                "broken/mono",
+                "broken/micro",
+                "after-broken/mono",
+                "after-broken/micro",
+                "after-first/micro"
+            ]
+        );
+        let micro_first = Selection {
+            kernels: vec![Kernel::Micro],
+            name_contains: Some("first".into()),
+            ..Selection::default()
+        };
+        assert_eq!(micro_first.cases(&suites).len(), 2);
+        let other_suite = Selection {
+            suite: Some("shell".into()),
+            ..Selection::default()
+        };
+        assert!(other_suite.cases(&suites).is_empty());
+    }
+
+    #[test]
+    fn runs_in_parallel_with_dependencies_and_saves_failure_logs() {
+        let log_dir = std::env::temp_dir().join(format!("grading-runner-{}", std::process::id()));
+        let runner = fake_runner(log_dir.clone());
+        let cases = Selection::default().cases(&suites());
+        let reported = AtomicUsize::new(0);
+        let outcomes = runner.run(&cases, &|_| {
+            reported.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(reported.load(Ordering::Relaxed), cases.len());
+
+        let by_name = |name: &str| {
+            outcomes
+                .iter()
+                .find(|outcome| outcome.name == name)
+                .unwrap()
+        };
+        assert!(by_name("first/mono").passed());
+        assert_eq!(by_name("first/micro").points, 2);
+        assert!(by_name("after-first/micro").passed());
+
+        let broken = by_name("broken/mono");
+        assert_eq!(broken.points, 0);
+        assert!(matches!(broken.result, Err(Failure::EmulatorExited { .. })));
+        let log = std::fs::read_to_string(broken.log.as_ref().unwrap()).unwrap();
+        assert!(log.starts_with("Diptych mono-kernel\nbye\n"), "{log}");
+        assert_eq!(
+            broken.log.as_ref().unwrap(),
+            &log_dir.join("broken-mono.log")
+        );
+
+        assert_eq!(
+            by_name("after-broken/micro").result,
+            Err(Failure::DependencyFailed {
+                dependency: "broken/micro".into()
+            })
+        );
+        std::fs::remove_dir_all(&log_dir).unwrap();
+    }
+
+    #[test]
+    fn missing_kernel_and_wrong_banner_fail() {
+        let mut runner = fake_runner(
+            std::env::temp_dir().join(format!("grading-runner2-{}", std::process::id())),
+        );
+        runner.machines[1] =
+            Machine::fake(Kernel::Micro, "printf 'Diptych mono-kernel\\n'; exit 33");
+        let cases = Selection::default().cases(&[Suite {
+            name: "s",
+            tests: vec![Test::new("t", 1, pass)],
+        }]);
+        let outcomes = runner.run(&cases, &|_| {});
+        assert!(outcomes[0].passed());
+        assert!(matches!(
+            outcomes[1].result,
+            Err(Failure::NoBootBanner { .. })
+        ));
+        runner.machines.truncate(1);
+        assert!(matches!(
+            runner.run_one(&cases[1]).result,
+            Err(Failure::Setup(_))
+        ));
+        let _ = std::fs::remove_dir_all(&runner.log_dir);
+    }
+
+    #[test]
+    fn dependency_cycles_do_not_hang() {
+        let cases = Selection::default().cases(&[Suite {
+            name: "s",
+            tests: vec![
+                Test::new("a", 1, pass).depends_on("b"),
+                Test::new("b", 1, pass).depends_on("a"),
+            ],
+        }]);
+        let runner = fake_runner(std::env::temp_dir());
+        let outcomes = runner.run(&cases, &|_| {});
+        assert_eq!(outcomes.len(), 4);
+        assert!(outcomes.iter().all(|outcome| !outcome.passed()));
+    }
+}

@@ -1,0 +1,148 @@
+//! What a test is: a name, its points, the kernels it runs on, what it
+//! needs first, and a function that drives a booted [`Session`].
+//!
+//! Tests are plain values built with `const` builder methods, so a suite
+//! reads like a table:
+//!
+//! ```
+//! use grading::{Failure, Kernel, Session, Test};
+//!
+//! fn hello(session: &mut Session) -> Result<(), Failure> {
+//!     session.expect_prompt()?;
+//!     let output = session.run_command("echo hello")?;
+//!     Failure::ensure(output == "hello\n", || format!("echo printed {output:?}"))
+//! }
+//!
+//! let tests = [
+//!     Test::new("echo-hello", 2, hello).depends_on("boot"),
+//!     Test::new("ipc-echo", 3, hello).only_on(Kernel::Micro),
+//! ];
+//! assert_eq!(tests[0].instance_name(Kernel::Mono), "echo-hello/mono");
+//! ```
+//!
+//! The runner boots the kernel and waits for its banner before calling the
+//! function; it runs each test once per kernel, as `NAME/mono` and
+//! `NAME/micro`, and awards `points` for each kernel it passes on.
+
+use crate::failure::Failure;
+use crate::patterns::TEST_TIME_LIMIT;
+use crate::qemu::Kernel;
+use crate::session::Session;
+use std::time::Duration;
+
+/// The body of a test: drives a session that has booted to its banner.
+pub type TestFn = fn(&mut Session) -> Result<(), Failure>;
+
+/// One test, to be run on each kernel it applies to.
+#[derive(Clone, Copy, Debug)]
+pub struct Test {
+    /// A short name, unique across all suites (`boot`, `pipe-wc`).
+    pub name: &'static str,
+    /// Points awarded on each kernel it passes on.
+    pub points: u32,
+    /// The kernels it runs on (both, unless restricted).
+    pub kernels: &'static [Kernel],
+    /// A test that must pass (on the same kernel) for this one to be run.
+    pub depends_on: Option<&'static str>,
+    /// The kernel command line to boot with (`-append`).
+    pub kernel_cmdline: Option<&'static str>,
+    /// The test provokes a kernel crash on purpose, so a panic or exception
+    /// banner must not fail it automatically.
+    pub expects_crash: bool,
+    /// The longest the whole test may take, boot included.
+    pub time_limit: Duration,
+    /// The test itself.
+    pub run: TestFn,
+}
+
+impl Test {
+    /// A test worth `points` on each kernel, run on both kernels.
+    pub const fn new(name: &'static str, points: u32, run: TestFn) -> Test {
+        Test {
+            name,
+            points,
+            kernels: &Kernel::ALL,
+            depends_on: None,
+            kernel_cmdline: None,
+            expects_crash: false,
+            time_limit: TEST_TIME_LIMIT,
+            run,
+        }
+    }
+
+    /// Runs the test on one kernel only.
+    pub const fn only_on(mut self, kernel: Kernel) -> Test {
+        self.kernels = match kernel {
+            Kernel::Mono => &[Kernel::Mono],
+            Kernel::Micro => &[Kernel::Micro],
+        };
+        self
+    }
+
+    /// Runs the test only if the test named `name` passed on the same kernel
+    /// (or was not selected to run).
+    pub const fn depends_on(mut self, name: &'static str) -> Test {
+        self.depends_on = Some(name);
+        self
+    }
+
+    /// Boots with this kernel command line.
+    pub const fn kernel_cmdline(mut self, cmdline: &'static str) -> Test {
+        self.kernel_cmdline = Some(cmdline);
+        self
+    }
+
+    /// Marks the test as crashing the kernel on purpose.
+    pub const fn expects_crash(mut self) -> Test {
+        self.expects_crash = true;
+        self
+    }
+
+    /// Sets the test's overall time limit.
+    pub const fn time_limit(mut self, limit: Duration) -> Test {
+        self.time_limit = limit;
+        self
+    }
+
+    /// Whether the test runs on `kernel`.
+    pub fn runs_on(&self, kernel: Kernel) -> bool {
+        self.kernels.contains(&kernel)
+    }
+
+    /// The name of its run on `kernel`: `boot/mono`.
+    pub fn instance_name(&self, kernel: Kernel) -> String {
+        format!("{}/{}", self.name, kernel.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nothing(_: &mut Session) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    #[test]
+    fn builder_sets_each_field() {
+        let test = Test::new("fault", 3, nothing)
+            .only_on(Kernel::Micro)
+            .depends_on("boot")
+            .kernel_cmdline("fault-test")
+            .expects_crash()
+            .time_limit(Duration::from_secs(9));
+        assert!(test.runs_on(Kernel::Micro) && !test.runs_on(Kernel::Mono));
+        assert_eq!(test.depends_on, Some("boot"));
+        assert_eq!(test.kernel_cmdline, Some("fault-test"));
+        assert!(test.expects_crash);
+        assert_eq!(test.time_limit, Duration::from_secs(9));
+        assert_eq!(test.instance_name(Kernel::Micro), "fault/micro");
+    }
+
+    #[test]
+    fn new_tests_run_on_both_kernels() {
+        let test = Test::new("boot", 1, nothing);
+        assert!(Kernel::ALL.iter().all(|&kernel| test.runs_on(kernel)));
+        assert!(!test.expects_crash && test.depends_on.is_none());
+    }
+}
