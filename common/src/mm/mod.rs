@@ -9,6 +9,7 @@
 //! | [`frame`]         | `PhysFrame` and the physical frame allocator            |
 //! | [`paging`]        | page-table entries, tables, and `AddressSpace`          |
 //! | [`kernel_window`] | how the kernels reach physical memory (`KERNEL_BASE + pa`) |
+//! | [`user_copy`]     | `copy_from_user` / `copy_to_user`: checked user copies    |
 //! | `fake_ram`        | a `Vec`-backed physical memory for host tests           |
 //!
 //! None of this code touches real memory by itself. The page-table code
@@ -23,6 +24,7 @@ pub mod bitmap;
 pub mod frame;
 pub mod kernel_window;
 pub mod paging;
+pub mod user_copy;
 
 #[cfg(any(test, feature = "std"))]
 pub mod fake_ram;
@@ -31,3 +33,4 @@ pub use addr::{KERNEL_BASE, PAGE_SIZE, PhysAddr, USER_TOP, UserRange, VirtAddr};
 pub use frame::{FrameAllocator, FrameError, PhysFrame};
 pub use kernel_window::{KernelFrames, KernelWindow};
 pub use paging::{AddressSpace, FrameSource, MapError, Mapping, PageTableFlags, PhysMemory};
+pub use user_copy::{UserCopyError, UserMemory, copy_from_user, copy_str_from_user, copy_to_user};
