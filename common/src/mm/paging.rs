@@ -237,6 +237,26 @@ pub trait PhysMemory {
     /// above it). Never panics for any frame: a user program chooses which
     /// frames its pointers lead to.
     fn frame_bytes(&mut self, frame: PhysFrame) -> Option<&mut [u8; PAGE_SIZE_BYTES]>;
+
+    /// Copies the contents of frame `from` into frame `to` (fork, and
+    /// breaking copy-on-write, do this). Returns `Err(frame)` naming a frame
+    /// the environment cannot reach, having copied nothing.
+    ///
+    /// `&mut self` lends out one frame at a time, so this default copies
+    /// through a small buffer, 512 bytes per step; an environment that can
+    /// see both frames at once may override it with one direct copy.
+    fn copy_frame(&mut self, from: PhysFrame, to: PhysFrame) -> Result<(), PhysFrame> {
+        const STEP: usize = 512;
+        // Check both frames first, so an error leaves `to` untouched.
+        self.frame_bytes(from).ok_or(from)?;
+        self.frame_bytes(to).ok_or(to)?;
+        let mut buffer = [0u8; STEP];
+        for offset in (0..PAGE_SIZE_BYTES).step_by(STEP) {
+            buffer.copy_from_slice(&self.frame_bytes(from).ok_or(from)?[offset..][..STEP]);
+            self.frame_bytes(to).ok_or(to)?[offset..][..STEP].copy_from_slice(&buffer);
+        }
+        Ok(())
+    }
 }
 
 /// Where page-table frames come from and go back to.
@@ -1110,6 +1130,20 @@ mod tests {
             space.map(&mut ram, va(0x2000), frame, RW_USER),
             Err(MapError::KernelOnlyTable(va(0x2000)))
         );
+    }
+
+    #[test]
+    fn copy_frame_copies_every_byte_and_refuses_unreachable_frames() {
+        let mut ram = FakeRam::new(4);
+        let from = ram.alloc_frame();
+        let to = ram.alloc_zeroed_frame().unwrap();
+        let pattern: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+        ram.frame_bytes(from).unwrap().copy_from_slice(&pattern);
+        assert_eq!(ram.copy_frame(from, to), Ok(()));
+        assert_eq!(&ram.frame_bytes(to).unwrap()[..], &pattern[..]);
+        let outside = PhysFrame::from_number(0x9_0000).unwrap();
+        assert_eq!(ram.copy_frame(outside, to), Err(outside));
+        assert_eq!(ram.copy_frame(from, outside), Err(outside));
     }
 
     proptest::proptest! {

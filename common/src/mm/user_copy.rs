@@ -267,6 +267,46 @@ pub fn copy_to_user(
     Ok(())
 }
 
+/// Copies `src` into `space` at `addr` with the kernel's privileges: pages
+/// must be mapped, but may be read-only or kernel-only.
+///
+/// This is for building an address space, not for serving a request: `exec`
+/// loading program text into pages it has already mapped read-only, or the
+/// micro-kernel setting up its first task. `addr` still must be a user
+/// range. Errors as for [`copy_to_user`] (only `NotMapped`/`Unreachable`
+/// faults); on error nothing has been written.
+pub fn load_into_space(
+    space: &AddressSpace,
+    mem: &mut impl PhysMemory,
+    addr: u64,
+    src: &[u8],
+) -> Result<(), UserCopyError> {
+    let range = UserRange::new(addr, src.len() as u64).map_err(UserCopyError::BadRange)?;
+    for chunk in chunks(range) {
+        present_page(space, mem, chunk.addr)?;
+    }
+    for chunk in chunks(range) {
+        let page = present_page(space, mem, chunk.addr)?;
+        page[chunk.page_offset..][..chunk.len]
+            .copy_from_slice(&src[chunk.range_offset..][..chunk.len]);
+    }
+    Ok(())
+}
+
+/// The bytes of the page holding `addr`, whatever its permissions.
+fn present_page<'m, M: PhysMemory>(
+    space: &AddressSpace,
+    mem: &'m mut M,
+    addr: VirtAddr,
+) -> Result<&'m mut [u8; PAGE_SIZE as usize], UserCopyError> {
+    let fault = |reason| UserCopyError::Fault { addr, reason };
+    let mapping = space
+        .translate(mem, addr)
+        .ok_or(fault(FaultReason::NotMapped))?;
+    mem.frame_bytes(mapping.frame)
+        .ok_or(fault(FaultReason::Unreachable))
+}
+
 /// Copies a NUL-terminated string from user address `user_addr` into `buf`
 /// and returns its length (without the NUL): the string is `buf[..len]`.
 ///
@@ -528,6 +568,24 @@ mod tests {
             copy_str_from_user(&space, &mut ram, KERNEL_BASE, &mut big),
             Err(UserCopyError::BadRange(_))
         ));
+    }
+
+    #[test]
+    fn loading_ignores_permissions_but_not_missing_pages() {
+        let (mut ram, space) = setup();
+        // Read-only 0x3000 and kernel-only 0x5000 can be loaded by the kernel.
+        load_into_space(&space, &mut ram, 0x3000, b"text").unwrap();
+        load_into_space(&space, &mut ram, 0x5000, b"data").unwrap();
+        let mut buf = [0u8; 4];
+        copy_from_user(&space, &mut ram, 0x3000, &mut buf).unwrap();
+        assert_eq!(&buf, b"text");
+        // 0x3ffe..0x4002 runs into the unmapped page: nothing was written.
+        assert_eq!(
+            load_into_space(&space, &mut ram, 0x3ffe, b"xyzw"),
+            Err(fault(0x4000, FaultReason::NotMapped))
+        );
+        copy_from_user(&space, &mut ram, 0x3ffe, &mut buf[..2]).unwrap();
+        assert_eq!(&buf[..2], &[0, 0]);
     }
 
     #[test]
