@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// The `make` target that builds the kernels and disk images.
-pub const BUILD_HINT: &str = "run `make build` (`make test` and `make grade` build them first)";
+/// The `make` target that builds the disk images.
+pub const IMAGES_MAKE_TARGET: &str = "make images";
 
 /// The usage text printed by `--help` and after a bad option.
 pub const USAGE: &str = "\
@@ -177,13 +177,19 @@ pub fn machine_for(kernel: Kernel, options: &Options, root: &Path) -> Machine {
 /// missing file and how to build it.
 pub fn check_inputs(machines: &[Machine]) -> Result<(), String> {
     for machine in machines {
-        let files = std::iter::once(("kernel", &machine.kernel_elf))
-            .chain(machine.disk_image.iter().map(|disk| ("disk image", disk)));
-        for (what, path) in files {
+        let kernel = machine.kernel;
+        let files = std::iter::once(("kernel", &machine.kernel_elf, kernel.elf_make_target()))
+            .chain(
+                machine
+                    .disk_image
+                    .iter()
+                    .map(|disk| ("disk image", disk, IMAGES_MAKE_TARGET)),
+            );
+        for (what, path, make_target) in files {
             if !path.is_file() {
                 return Err(format!(
-                    "the {} {what} {} does not exist: {BUILD_HINT}",
-                    machine.kernel,
+                    "the {kernel} {what} {} does not exist: build it with `{make_target}` \
+                     (`make test` and `make grade` build everything first)",
                     path.display()
                 ));
             }
@@ -247,8 +253,9 @@ pub fn main(args: &[String]) -> ExitCode {
         log_dir: default_log_dir(&root),
     };
     println!(
-        "grade: {} tests, {} at a time (serial logs of failures go to {})",
+        "grade: {} test{}, {} at a time (serial logs of failures go to {})",
         cases.len(),
+        if cases.len() == 1 { "" } else { "s" },
         runner.jobs,
         runner.log_dir.display()
     );
@@ -370,7 +377,7 @@ mod tests {
             message.contains("/nonexistent-root/build/micro-kernel.elf does not exist"),
             "{message}"
         );
-        assert!(message.contains("make build"), "{message}");
+        assert!(message.contains("`make micro`"), "{message}");
     }
 
     #[test]

@@ -60,6 +60,14 @@ impl Kernel {
         }
     }
 
+    /// The `make` target that builds this kernel's ELF file.
+    pub fn elf_make_target(self) -> &'static str {
+        match self {
+            Kernel::Mono => "make mono",
+            Kernel::Micro => "make micro",
+        }
+    }
+
     /// Where `make` puts this kernel's disk image, relative to the repository root.
     pub fn default_disk(self) -> &'static str {
         match self {
@@ -116,7 +124,8 @@ pub struct Machine {
     pub disk_image: Option<PathBuf>,
     /// TCG (default) or KVM.
     pub accel: Accel,
-    /// Add `-icount shift=0` so the TSC counts guest instructions (benchmarks).
+    /// Add `-icount shift=0` so the TSC counts guest instructions
+    /// (benchmarks). Ignored under KVM, where the TSC counts real cycles.
     pub icount: bool,
     /// Guest memory, in QEMU's syntax (`256M`).
     pub memory: String,
@@ -182,7 +191,8 @@ impl Machine {
             // nested virtualiser these machines have (DESIGN.md).
             Accel::Kvm => push(&["-accel", "kvm", "-cpu", "max,-arch-capabilities"]),
         }
-        if self.icount {
+        // -icount is a TCG feature; under KVM the TSC counts real cycles.
+        if self.icount && self.accel == Accel::Tcg {
             push(&["-icount", "shift=0"]);
         }
         push(&["-m", &self.memory]);

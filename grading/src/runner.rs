@@ -222,6 +222,7 @@ impl Runner {
         if let Some(cmdline) = case.test.kernel_cmdline {
             machine.kernel_cmdline = Some(cmdline.to_string());
         }
+        machine.icount |= case.test.icount;
         let mut session = match Session::start(&machine) {
             Ok(session) => session,
             Err(failure) => return Outcome::new(case, Err(failure), started.elapsed(), None),

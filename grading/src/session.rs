@@ -331,6 +331,9 @@ impl Session {
             self.command_line.join(" "),
             self.console.stderr()
         ));
+        if !log.ends_with('\n') {
+            log.push('\n');
+        }
         std::fs::write(path, log)
     }
 
@@ -631,6 +634,7 @@ mod tests {
         assert!(log.contains("test: boot/mono\ncommand: sh -c"), "{log}");
         assert!(log.contains("QEMU: guest exit 0x11"), "{log}");
         assert!(log.ends_with("==== QEMU stderr ====\nwarn\n"), "{log}");
+        assert!(log.contains("\nhello\n"), "{log}");
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

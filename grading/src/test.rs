@@ -49,6 +49,9 @@ pub struct Test {
     /// The test provokes a kernel crash on purpose, so a panic or exception
     /// banner must not fail it automatically.
     pub expects_crash: bool,
+    /// Boot with `-icount shift=0`, so `rdtsc` counts guest instructions
+    /// deterministically (benchmarks).
+    pub icount: bool,
     /// The longest the whole test may take, boot included.
     pub time_limit: Duration,
     /// The test itself.
@@ -65,6 +68,7 @@ impl Test {
             depends_on: None,
             kernel_cmdline: None,
             expects_crash: false,
+            icount: false,
             time_limit: TEST_TIME_LIMIT,
             run,
         }
@@ -95,6 +99,12 @@ impl Test {
     /// Marks the test as crashing the kernel on purpose.
     pub const fn expects_crash(mut self) -> Test {
         self.expects_crash = true;
+        self
+    }
+
+    /// Boots with `-icount shift=0` (deterministic instruction counts).
+    pub const fn icount(mut self) -> Test {
+        self.icount = true;
         self
     }
 
@@ -130,11 +140,12 @@ mod tests {
             .depends_on("boot")
             .kernel_cmdline("fault-test")
             .expects_crash()
+            .icount()
             .time_limit(Duration::from_secs(9));
         assert!(test.runs_on(Kernel::Micro) && !test.runs_on(Kernel::Mono));
         assert_eq!(test.depends_on, Some("boot"));
         assert_eq!(test.kernel_cmdline, Some("fault-test"));
-        assert!(test.expects_crash);
+        assert!(test.expects_crash && test.icount);
         assert_eq!(test.time_limit, Duration::from_secs(9));
         assert_eq!(test.instance_name(Kernel::Micro), "fault/micro");
     }
@@ -143,6 +154,6 @@ mod tests {
     fn new_tests_run_on_both_kernels() {
         let test = Test::new("boot", 1, nothing);
         assert!(Kernel::ALL.iter().all(|&kernel| test.runs_on(kernel)));
-        assert!(!test.expects_crash && test.depends_on.is_none());
+        assert!(!test.expects_crash && !test.icount && test.depends_on.is_none());
     }
 }
