@@ -1,0 +1,208 @@
+//! File contents: read, write and truncate.
+//!
+//! A read or write is cut into pieces, one per file block: for each piece
+//! the block map ([`super::blockmap`]) says which disk block to use, and the
+//! buffer cache supplies its bytes. Holes (never-written blocks) read as
+//! zeros; writing into a hole allocates the block (and any indirect blocks
+//! on the way to it). A write past the end extends the file; the gap, if
+//! any, is a hole.
+//!
+//! Invariant kept by `write` and `truncate`: every byte of a file's blocks
+//! past its size is zero, so extending a file never exposes old data.
+
+use super::error::{FsError, FsResult};
+use super::inode::{Inode, InodeKind};
+use super::superblock::RO_COMPAT_LARGE_FILE;
+use super::{Ext2, Ino};
+use crate::block::BlockDevice;
+
+impl<D: BlockDevice> Ext2<D> {
+    /// Reads up to `buf.len()` bytes of file `ino` from byte `offset` and
+    /// returns how many were read (0 at or past the end). Works on regular
+    /// files and symbolic links (whose contents are their target).
+    ///
+    /// # Errors
+    /// - [`FsError::IsDir`] for a directory (use [`Ext2::read_dir`]);
+    /// - [`FsError::InvalidArgument`] for a device, fifo or socket (the
+    ///   kernel handles those), or an inode not in use;
+    /// - [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn read(&mut self, ino: Ino, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
+        let (inode, kind) = self.read_live_inode(ino)?;
+        match kind {
+            InodeKind::File => {}
+            InodeKind::Symlink if !inode.has_block_pointers(self.sb.block_size) => {
+                return Ok(read_fast_symlink(&inode, offset, buf));
+            }
+            InodeKind::Symlink => {}
+            InodeKind::Dir => return Err(FsError::IsDir),
+            _ => return Err(FsError::InvalidArgument),
+        }
+        if offset >= inode.size {
+            return Ok(0);
+        }
+        let len = buf
+            .len()
+            .min((inode.size - offset).min(usize::MAX as u64) as usize);
+        let block_size = self.sb.block_size;
+        let mut done = 0;
+        while done < len {
+            let position = offset + done as u64;
+            let within = (position % block_size as u64) as usize;
+            let chunk = (block_size - within).min(len - done);
+            let target = &mut buf[done..done + chunk];
+            match self.map_block(&inode, position / block_size as u64)? {
+                Some(block) => {
+                    target.copy_from_slice(&self.cache.read(block.into())?[within..within + chunk])
+                }
+                None => target.fill(0),
+            }
+            done += chunk;
+        }
+        Ok(len)
+    }
+
+    /// Writes `data` to file `ino` at byte `offset`, extending the file if
+    /// needed, and returns how many bytes were written. If the disk fills up
+    /// part-way, the bytes written so far are kept and counted (a short
+    /// write); only a write that could store nothing is an error.
+    ///
+    /// # Errors
+    /// - [`FsError::IsDir`] for a directory; [`FsError::InvalidArgument`] for
+    ///   anything but a regular file, or an inode not in use;
+    /// - [`FsError::FileTooLarge`] if `offset` is at or past the largest
+    ///   possible size;
+    /// - [`FsError::NoSpace`] if not even one byte fit;
+    /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> FsResult<usize> {
+        self.check_writable()?;
+        let (mut inode, kind) = self.read_live_inode(ino)?;
+        match kind {
+            InodeKind::File => {}
+            InodeKind::Dir => return Err(FsError::IsDir),
+            _ => return Err(FsError::InvalidArgument),
+        }
+        let max = self.max_file_size();
+        if offset >= max && !data.is_empty() {
+            return Err(FsError::FileTooLarge);
+        }
+        let len = data
+            .len()
+            .min((max - offset.min(max)).min(usize::MAX as u64) as usize);
+        let result = self.write_blocks(ino, &mut inode, offset, &data[..len]);
+        // Whatever happened, blocks may have been allocated: store the inode.
+        let written = match result {
+            Ok(n) => n,
+            Err((0, err)) => {
+                self.write_inode(ino, &inode)?;
+                return Err(err);
+            }
+            Err((n, _)) => n,
+        };
+        let end = offset + written as u64;
+        if end > inode.size {
+            inode.size = end;
+            if end > i32::MAX as u64 && self.sb.feature_ro_compat & RO_COMPAT_LARGE_FILE == 0 {
+                self.sb.feature_ro_compat |= RO_COMPAT_LARGE_FILE;
+                self.metadata_dirty = true;
+            }
+        }
+        inode.mtime = self.now;
+        inode.ctime = self.now;
+        self.write_inode(ino, &inode)?;
+        Ok(written)
+    }
+
+    /// The block-by-block loop of [`write`](Self::write). On error returns
+    /// how many bytes were written before it.
+    fn write_blocks(
+        &mut self,
+        ino: Ino,
+        inode: &mut Inode,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<usize, (usize, FsError)> {
+        let block_size = self.sb.block_size;
+        let group = (ino - 1) / self.sb.inodes_per_group;
+        let mut goal = self.sb.group_first_block(group);
+        let mut done = 0;
+        while done < data.len() {
+            let position = offset + done as u64;
+            let within = (position % block_size as u64) as usize;
+            let chunk = (block_size - within).min(data.len() - done);
+            let file_block = position / block_size as u64;
+            let block = self
+                .map_block_alloc(inode, file_block, goal)
+                .map_err(|e| (done, e))?;
+            // A whole-block write need not read the old contents.
+            let bytes = if chunk == block_size {
+                self.cache.zeroed(block.into())
+            } else {
+                self.cache.modify(block.into())
+            }
+            .map_err(|e| (done, e.into()))?;
+            bytes[within..within + chunk].copy_from_slice(&data[done..done + chunk]);
+            goal = block.saturating_add(1);
+            done += chunk;
+        }
+        Ok(done)
+    }
+
+    /// Sets the size of file `ino` to `size`. Shrinking frees the blocks
+    /// past the new end (including indirect blocks) and zeroes the rest of
+    /// the last block; growing leaves a hole that reads as zeros.
+    ///
+    /// # Errors
+    /// - [`FsError::IsDir`]; [`FsError::InvalidArgument`] for anything but a
+    ///   regular file, or an inode not in use;
+    /// - [`FsError::FileTooLarge`] if `size` is larger than ext2 allows;
+    /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn truncate(&mut self, ino: Ino, size: u64) -> FsResult<()> {
+        self.check_writable()?;
+        let (mut inode, kind) = self.read_live_inode(ino)?;
+        match kind {
+            InodeKind::File => {}
+            InodeKind::Dir => return Err(FsError::IsDir),
+            _ => return Err(FsError::InvalidArgument),
+        }
+        if size > self.max_file_size() {
+            return Err(FsError::FileTooLarge);
+        }
+        if size < inode.size {
+            let block_size = self.sb.block_size as u64;
+            let keep_blocks = size.div_ceil(block_size);
+            let freed = self.free_blocks_from(&mut inode, keep_blocks);
+            if freed.is_ok() && !size.is_multiple_of(block_size) {
+                // Zero the tail of the new last block (the invariant above).
+                if let Some(block) = self.map_block(&inode, size / block_size)? {
+                    let within = (size % block_size) as usize;
+                    self.cache.modify(block.into())?[within..].fill(0);
+                }
+            }
+            inode.size = size;
+            self.write_inode(ino, &inode)?;
+            freed?;
+        } else {
+            inode.size = size;
+        }
+        if size > i32::MAX as u64 && self.sb.feature_ro_compat & RO_COMPAT_LARGE_FILE == 0 {
+            self.sb.feature_ro_compat |= RO_COMPAT_LARGE_FILE;
+            self.metadata_dirty = true;
+        }
+        inode.mtime = self.now;
+        inode.ctime = self.now;
+        self.write_inode(ino, &inode)
+    }
+}
+
+/// Reads the target of a short symlink, stored in `i_block` itself.
+fn read_fast_symlink(inode: &Inode, offset: u64, buf: &mut [u8]) -> usize {
+    let mut target = [0u8; 60];
+    for (i, pointer) in inode.block.iter().enumerate() {
+        target[i * 4..i * 4 + 4].copy_from_slice(&pointer.to_le_bytes());
+    }
+    let size = (inode.size as usize).min(target.len());
+    let start = (offset.min(size as u64)) as usize;
+    let n = buf.len().min(size - start);
+    buf[..n].copy_from_slice(&target[start..start + n]);
+    n
+}

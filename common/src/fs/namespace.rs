@@ -1,0 +1,377 @@
+//! The name space: creating, linking, unlinking and renaming names.
+//!
+//! These operations change directories and link counts together. Each first
+//! checks everything that can be checked (the name is valid and free, the
+//! target has the right type, a directory is empty, a move does not put a
+//! directory inside itself...) and only then changes the disk, so a refused
+//! request leaves no trace (check, then commit).
+//!
+//! Link counts follow the Unix rules `e2fsck` checks: a file's count is the
+//! number of names it has; a directory's is 2 (its name and its own `.`)
+//! plus one for each subdirectory (whose `..` names it).
+
+use super::dir::check_new_name;
+use super::error::{FsError, FsResult};
+use super::inode::{Inode, InodeKind};
+use super::{Ext2, Ino, LINK_MAX, ROOT_INO};
+use crate::block::BlockDevice;
+
+/// Default permissions of new objects (there are no users yet).
+const FILE_PERMISSIONS: u16 = 0o644;
+const DIR_PERMISSIONS: u16 = 0o755;
+const DEVICE_PERMISSIONS: u16 = 0o666;
+
+impl<D: BlockDevice> Ext2<D> {
+    /// Creates an empty regular file `name` in directory `dir` and returns
+    /// its inode.
+    ///
+    /// # Errors
+    /// - [`FsError::Exists`] if `name` is taken;
+    /// - [`FsError::InvalidName`], [`FsError::NameTooLong`] for a bad name;
+    /// - [`FsError::NotDir`] if `dir` is not a directory;
+    ///   [`FsError::NotFound`] if `dir` has been removed;
+    /// - [`FsError::NoInodes`], [`FsError::NoSpace`];
+    /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn create_file(&mut self, dir: Ino, name: &[u8]) -> FsResult<Ino> {
+        self.create_node(dir, name, InodeKind::File, FILE_PERMISSIONS, (0, 0))
+    }
+
+    /// Creates an empty directory `name` (holding `.` and `..`) in directory
+    /// `dir` and returns its inode.
+    ///
+    /// # Errors
+    /// As for [`create_file`](Self::create_file), plus
+    /// [`FsError::TooManyLinks`] if `dir` has the most subdirectories allowed.
+    pub fn mkdir(&mut self, dir: Ino, name: &[u8]) -> FsResult<Ino> {
+        self.create_node(dir, name, InodeKind::Dir, DIR_PERMISSIONS, (0, 0))
+    }
+
+    /// Creates a character device `name` with numbers `major`:`minor` in
+    /// directory `dir` and returns its inode. The numbers are stored as Linux
+    /// stores them, so `debugfs` and `ls -l` on a loop mount agree.
+    ///
+    /// # Errors
+    /// As for [`create_file`](Self::create_file), plus
+    /// [`FsError::InvalidArgument`] if `major` >= 4096 or `minor` >= 2^20.
+    pub fn mknod(&mut self, dir: Ino, name: &[u8], major: u32, minor: u32) -> FsResult<Ino> {
+        if major >= 1 << 12 || minor >= 1 << 20 {
+            return Err(FsError::InvalidArgument);
+        }
+        self.create_node(
+            dir,
+            name,
+            InodeKind::CharDevice,
+            DEVICE_PERMISSIONS,
+            (major, minor),
+        )
+    }
+
+    fn create_node(
+        &mut self,
+        dir: Ino,
+        name: &[u8],
+        kind: InodeKind,
+        permissions: u16,
+        device: (u32, u32),
+    ) -> FsResult<Ino> {
+        self.check_writable()?;
+        check_new_name(name)?;
+        let parent = self.read_dir_inode(dir)?;
+        if parent.links_count == 0 {
+            return Err(FsError::NotFound);
+        }
+        if self.find_entry(&parent, name)?.is_some() {
+            return Err(FsError::Exists);
+        }
+        let is_dir = kind == InodeKind::Dir;
+        if is_dir && parent.links_count >= LINK_MAX {
+            return Err(FsError::TooManyLinks);
+        }
+        // Commit: inode, contents, then the name.
+        let ino = self.alloc_inode(dir, is_dir)?;
+        let mut inode = self.init_inode(ino, kind, permissions)?;
+        match kind {
+            InodeKind::Dir => {
+                inode.links_count = 2;
+                let group = (ino - 1) / self.sb.inodes_per_group;
+                let goal = self.sb.group_first_block(group);
+                if let Err(err) = self.init_dir_block(ino, &mut inode, dir, goal) {
+                    self.discard_inode(ino, inode)?;
+                    return Err(err);
+                }
+            }
+            InodeKind::CharDevice => inode.set_device_numbers(device.0, device.1),
+            _ => {}
+        }
+        self.write_inode(ino, &inode)?;
+        if let Err(err) = self.add_entry(dir, name, ino, kind) {
+            self.discard_inode(ino, inode)?;
+            return Err(err);
+        }
+        if is_dir {
+            self.adjust_links(dir, 1)?;
+        }
+        Ok(ino)
+    }
+
+    /// Undoes a half-made inode after a failure.
+    fn discard_inode(&mut self, ino: Ino, mut inode: Inode) -> FsResult<()> {
+        inode.links_count = 0;
+        self.free_inode_now(ino, inode)
+    }
+
+    /// Adds `delta` to inode `ino`'s link count.
+    fn adjust_links(&mut self, ino: Ino, delta: i32) -> FsResult<Inode> {
+        let mut inode = self.read_inode(ino)?;
+        inode.links_count =
+            (i32::from(inode.links_count) + delta).clamp(0, i32::from(u16::MAX)) as u16;
+        inode.ctime = self.now;
+        self.write_inode(ino, &inode)?;
+        Ok(inode)
+    }
+
+    /// Adds the name `name` in directory `dir` for the existing inode
+    /// `target` (a hard link).
+    ///
+    /// # Errors
+    /// - [`FsError::LinkToDirectory`] if `target` is a directory;
+    /// - [`FsError::TooManyLinks`]; [`FsError::Exists`];
+    /// - [`FsError::NotFound`] if `target` has no names left (unlinked but
+    ///   open) or `dir` was removed;
+    /// - as for [`create_file`](Self::create_file) otherwise.
+    pub fn link(&mut self, dir: Ino, name: &[u8], target: Ino) -> FsResult<()> {
+        self.check_writable()?;
+        check_new_name(name)?;
+        let (inode, kind) = self.read_live_inode(target)?;
+        if kind == InodeKind::Dir {
+            return Err(FsError::LinkToDirectory);
+        }
+        if inode.links_count == 0 {
+            return Err(FsError::NotFound);
+        }
+        if inode.links_count >= LINK_MAX {
+            return Err(FsError::TooManyLinks);
+        }
+        let parent = self.read_dir_inode(dir)?;
+        if parent.links_count == 0 {
+            return Err(FsError::NotFound);
+        }
+        if self.find_entry(&parent, name)?.is_some() {
+            return Err(FsError::Exists);
+        }
+        self.add_entry(dir, name, target, kind)?;
+        self.adjust_links(target, 1)?;
+        Ok(())
+    }
+
+    /// Removes the name `name` (not a directory) from directory `dir`. The
+    /// inode is freed when it has no names left and nobody holds it open
+    /// (see [`Ext2::open_inode`]).
+    ///
+    /// # Errors
+    /// - [`FsError::NotFound`]; [`FsError::IsDir`] for a directory (use
+    ///   [`rmdir`](Self::rmdir)), including `.` and `..`;
+    /// - [`FsError::NotDir`] if `dir` is not a directory;
+    /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> FsResult<()> {
+        self.check_writable()?;
+        if name == b"." || name == b".." {
+            return Err(FsError::IsDir);
+        }
+        check_new_name(name)?;
+        let parent = self.read_dir_inode(dir)?;
+        let found = self.find_entry(&parent, name)?.ok_or(FsError::NotFound)?;
+        let ino = found.ino();
+        let kind = self.entry_target_kind(ino)?;
+        if kind == InodeKind::Dir {
+            return Err(FsError::IsDir);
+        }
+        self.remove_entry(dir, &found)?;
+        let inode = self.adjust_links(ino, -1)?;
+        self.free_if_unused(ino, inode)
+    }
+
+    /// Removes the empty directory `name` from directory `dir`.
+    ///
+    /// # Errors
+    /// - [`FsError::NotFound`]; [`FsError::NotDir`] if it is not a
+    ///   directory; [`FsError::NotEmpty`] if it has entries (also for `..`);
+    /// - [`FsError::InvalidName`] for `.`;
+    /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn rmdir(&mut self, dir: Ino, name: &[u8]) -> FsResult<()> {
+        self.check_writable()?;
+        if name == b".." {
+            return Err(FsError::NotEmpty);
+        }
+        check_new_name(name)?;
+        let parent = self.read_dir_inode(dir)?;
+        let found = self.find_entry(&parent, name)?.ok_or(FsError::NotFound)?;
+        let ino = found.ino();
+        if self.entry_target_kind(ino)? != InodeKind::Dir {
+            return Err(FsError::NotDir);
+        }
+        if ino == ROOT_INO || ino == dir {
+            return Err(FsError::corrupt(
+                "directory entry names the root or its own directory",
+                ino.into(),
+            ));
+        }
+        let mut target = self.read_inode(ino)?;
+        if !self.dir_is_empty(&target)? {
+            return Err(FsError::NotEmpty);
+        }
+        self.remove_entry(dir, &found)?;
+        target.links_count = 0;
+        target.ctime = self.now;
+        self.write_inode(ino, &target)?;
+        self.adjust_links(dir, -1)?;
+        self.free_if_unused(ino, target)
+    }
+
+    /// Renames `src_dir`/`src_name` to `dst_dir`/`dst_name`, replacing an
+    /// existing `dst_name` (a non-directory by a non-directory, or an empty
+    /// directory by a directory). A directory moved to a new parent gets its
+    /// `..` entry and both parents' link counts fixed. Renaming a name onto
+    /// another name of the same inode does nothing.
+    ///
+    /// # Errors
+    /// - [`FsError::NotFound`] if `src_name` does not exist;
+    /// - [`FsError::InvalidName`], [`FsError::NameTooLong`] (including `.` or
+    ///   `..` on either side);
+    /// - [`FsError::IsDir`] replacing a directory by a non-directory;
+    ///   [`FsError::NotDir`] replacing a non-directory by a directory;
+    ///   [`FsError::NotEmpty`] replacing a non-empty directory;
+    /// - [`FsError::InvalidArgument`] moving a directory into itself or its
+    ///   own subtree;
+    /// - [`FsError::TooManyLinks`], [`FsError::NoSpace`],
+    ///   [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn rename(
+        &mut self,
+        src_dir: Ino,
+        src_name: &[u8],
+        dst_dir: Ino,
+        dst_name: &[u8],
+    ) -> FsResult<()> {
+        self.check_writable()?;
+        check_new_name(src_name)?;
+        check_new_name(dst_name)?;
+        let source_parent = self.read_dir_inode(src_dir)?;
+        let target_parent = self.read_dir_inode(dst_dir)?;
+        if target_parent.links_count == 0 {
+            return Err(FsError::NotFound);
+        }
+        let source = self
+            .find_entry(&source_parent, src_name)?
+            .ok_or(FsError::NotFound)?;
+        let ino = source.ino();
+        let kind = self.entry_target_kind(ino)?;
+        let replaced = match self.find_entry(&target_parent, dst_name)? {
+            Some(found) if found.ino() == ino => return Ok(()),
+            Some(found) => {
+                let old_kind = self.entry_target_kind(found.ino())?;
+                match (kind == InodeKind::Dir, old_kind == InodeKind::Dir) {
+                    (true, false) => return Err(FsError::NotDir),
+                    (false, true) => return Err(FsError::IsDir),
+                    (true, true) => {
+                        let old = self.read_inode(found.ino())?;
+                        if !self.dir_is_empty(&old)? {
+                            return Err(FsError::NotEmpty);
+                        }
+                    }
+                    (false, false) => {}
+                }
+                Some((found, old_kind))
+            }
+            None => None,
+        };
+        let moves_dir = kind == InodeKind::Dir && src_dir != dst_dir;
+        if moves_dir {
+            self.check_not_inside(ino, dst_dir)?;
+            if replaced.is_none() && target_parent.links_count >= LINK_MAX {
+                return Err(FsError::TooManyLinks);
+            }
+        }
+
+        // Commit. First make the new name, so a failure (no space for a new
+        // directory block) leaves the old name in place.
+        match replaced {
+            Some((found, old_kind)) => {
+                let old_ino = found.ino();
+                self.retarget_entry(dst_dir, &found, ino, kind)?;
+                let mut old = self.read_inode(old_ino)?;
+                if old_kind == InodeKind::Dir {
+                    old.links_count = 0;
+                    self.adjust_links(dst_dir, -1)?;
+                } else {
+                    old.links_count = old.links_count.saturating_sub(1);
+                }
+                old.ctime = self.now;
+                self.write_inode(old_ino, &old)?;
+                self.free_if_unused(old_ino, old)?;
+            }
+            None => self.add_entry(dst_dir, dst_name, ino, kind)?,
+        }
+        // Adding may have rearranged the source directory: find it again.
+        let source_parent = self.read_dir_inode(src_dir)?;
+        let source = self
+            .find_entry(&source_parent, src_name)?
+            .ok_or(FsError::corrupt("renamed entry vanished", ino.into()))?;
+        self.remove_entry(src_dir, &source)?;
+        if moves_dir {
+            let moved = self.read_dir_inode(ino)?;
+            let dot_dot = self
+                .find_entry(&moved, b"..")?
+                .ok_or(FsError::corrupt("directory has no .. entry", ino.into()))?;
+            self.retarget_entry(ino, &dot_dot, dst_dir, InodeKind::Dir)?;
+            self.adjust_links(src_dir, -1)?;
+            self.adjust_links(dst_dir, 1)?;
+        }
+        self.adjust_links(ino, 0)?;
+        Ok(())
+    }
+
+    /// The kind of the inode a directory entry names, checking that the
+    /// inode is in use.
+    ///
+    /// # Errors
+    /// [`FsError::Corrupt`] if the entry names a free inode or one with an
+    /// invalid type.
+    fn entry_target_kind(&mut self, ino: Ino) -> FsResult<InodeKind> {
+        let inode = self.read_inode(ino)?;
+        if inode.mode == 0 {
+            return Err(FsError::corrupt(
+                "directory entry names a free inode",
+                ino.into(),
+            ));
+        }
+        inode.kind().ok_or(FsError::corrupt(
+            "inode has an invalid file type",
+            ino.into(),
+        ))
+    }
+
+    /// Fails if directory `start` is `ancestor` or lies below it: walks `..`
+    /// entries from `start` up to the root.
+    ///
+    /// # Errors
+    /// [`FsError::InvalidArgument`] if it does; [`FsError::Corrupt`] if the
+    /// walk does not reach the root within `inodes_count` steps (a cycle).
+    fn check_not_inside(&mut self, ancestor: Ino, start: Ino) -> FsResult<()> {
+        let mut current = start;
+        for _ in 0..=self.sb.inodes_count {
+            if current == ancestor {
+                return Err(FsError::InvalidArgument);
+            }
+            if current == ROOT_INO {
+                return Ok(());
+            }
+            let dir = self.read_dir_inode(current)?;
+            let parent = self.find_entry(&dir, b"..")?.ok_or(FsError::corrupt(
+                "directory has no .. entry",
+                current.into(),
+            ))?;
+            current = parent.ino();
+        }
+        Err(FsError::corrupt("directory tree has a cycle", start.into()))
+    }
+}

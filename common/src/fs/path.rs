@@ -1,0 +1,112 @@
+//! Path lookup: from a string like `/usr/bin/sh` or `../notes` to an inode.
+//!
+//! A path is split at `/` into *components*. An absolute path starts at the
+//! root directory, a relative one at the caller's working directory (an
+//! inode number the kernel keeps per process). Each component is looked up
+//! in the directory reached so far: `.` stays put, `..` follows the
+//! directory's `..` entry (the root's `..` is the root itself). Empty
+//! components (`a//b`, a trailing `/`) are ignored. Symbolic links are not
+//! followed.
+//!
+//! The walk takes one step per component, so it ends after at most
+//! `path.len()` steps whatever the disk contains.
+
+use super::error::{FsError, FsResult};
+use super::{Ext2, Ino, NAME_MAX, ROOT_INO};
+use crate::block::BlockDevice;
+
+/// The components of `path`, without empty ones.
+fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.split(|&b| b == b'/').filter(|c| !c.is_empty())
+}
+
+impl<D: BlockDevice> Ext2<D> {
+    /// Resolves `path` relative to directory `cwd` (ignored for absolute
+    /// paths) and returns the inode it names.
+    ///
+    /// # Errors
+    /// - [`FsError::NotFound`] if a component does not exist, or the path is
+    ///   empty;
+    /// - [`FsError::NotDir`] if a component before the last (or `cwd`) is not
+    ///   a directory;
+    /// - [`FsError::NameTooLong`] if a component is longer than 255 bytes;
+    /// - [`FsError::InvalidName`] if the path contains a NUL byte;
+    /// - [`FsError::Corrupt`], [`FsError::Cache`] from reading directories.
+    pub fn lookup(&mut self, cwd: Ino, path: &[u8]) -> FsResult<Ino> {
+        if path.is_empty() {
+            return Err(FsError::NotFound);
+        }
+        if path.contains(&0) {
+            return Err(FsError::InvalidName);
+        }
+        let mut current = if path[0] == b'/' { ROOT_INO } else { cwd };
+        // `cwd` must be a directory even if the path is just ".".
+        self.read_dir_inode(current)?;
+        for component in components(path) {
+            current = self.step(current, component)?;
+        }
+        Ok(current)
+    }
+
+    /// Resolves all but the last component of `path` and returns the
+    /// directory reached and the last component: what `create`, `unlink`,
+    /// `mkdir` and `rename` need. The last component is returned as is (it
+    /// may be `.` or `..`, which those operations refuse).
+    ///
+    /// # Errors
+    /// As for [`lookup`](Self::lookup); [`FsError::InvalidName`] if the path
+    /// has no last component (`""` or `"/"`).
+    pub fn lookup_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> FsResult<(Ino, &'p [u8])> {
+        if path.contains(&0) {
+            return Err(FsError::InvalidName);
+        }
+        let last = components(path).last().ok_or(FsError::InvalidName)?;
+        if last.len() > NAME_MAX {
+            return Err(FsError::NameTooLong);
+        }
+        let mut current = if path.first() == Some(&b'/') {
+            ROOT_INO
+        } else {
+            cwd
+        };
+        self.read_dir_inode(current)?;
+        let count = components(path).count();
+        for component in components(path).take(count - 1) {
+            current = self.step(current, component)?;
+        }
+        Ok((current, last))
+    }
+
+    /// One step of a walk: the inode `component` names in directory `dir`.
+    fn step(&mut self, dir: Ino, component: &[u8]) -> FsResult<Ino> {
+        if component.len() > NAME_MAX {
+            return Err(FsError::NameTooLong);
+        }
+        if component == b"." {
+            self.read_dir_inode(dir)?;
+            return Ok(dir);
+        }
+        let next = self.lookup_in(dir, component)?;
+        // An entry must name a live inode; one naming a free inode is damage.
+        let inode = self.read_inode(next)?;
+        if inode.mode == 0 || (inode.links_count == 0 && !self.open_counts.contains_key(&next)) {
+            return Err(FsError::corrupt(
+                "directory entry names a free inode",
+                next.into(),
+            ));
+        }
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_skip_empty_parts() {
+        let parts: alloc::vec::Vec<&[u8]> = components(b"//a/./b//c/").collect();
+        assert_eq!(parts, [&b"a"[..], b".", b"b", b"c"]);
+        assert_eq!(components(b"/").count(), 0);
+    }
+}
