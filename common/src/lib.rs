@@ -16,6 +16,7 @@
 //! | [`bcache`]  | the buffer cache over a `BlockDevice`                   |
 //! | [`fs`]      | the ext2 file system                                    |
 //! | [`pipe`]    | the pipe state machine                                  |
+//! | [`elf`]     | a strict reader for static ELF64 executables            |
 //! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
 //!
 //! On the host (`cargo test`, or the `std` feature for host tools) the crate
@@ -32,6 +33,7 @@ pub mod block;
 pub mod bcache;
 pub mod fs;
 pub mod pipe;
+pub mod elf;
 
 #[cfg(all(target_os = "none", feature = "arch"))]
 pub mod arch;
