@@ -507,10 +507,15 @@ mod tests {
         CloseWriter,
     }
 
+    /// Lengths around the interesting boundaries: tiny, PIPE_BUF, PIPE_SIZE.
+    fn length() -> impl Strategy<Value = usize> {
+        prop_oneof![0usize..16, PIPE_BUF - 100..PIPE_BUF + 100, PIPE_SIZE - 600..PIPE_SIZE + 600]
+    }
+
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            6 => (0usize..PIPE_SIZE + 600).prop_map(Op::Write),
-            6 => (0usize..PIPE_SIZE + 600).prop_map(Op::Read),
+            8 => length().prop_map(Op::Write),
+            6 => length().prop_map(Op::Read),
             1 => Just(Op::AddReader),
             1 => Just(Op::AddWriter),
             1 => Just(Op::CloseReader),
