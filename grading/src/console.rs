@@ -175,12 +175,15 @@ impl SerialConsole {
         // A handle of our own, so the lock guard does not borrow `self`.
         let shared = Arc::clone(&self.shared);
         let mut streams = shared.lock();
+        // Invariant: the pattern does not occur in serial[cursor..searched_to].
+        let mut searched_to = self.cursor;
         loop {
             if self.watch_for_crashes && self.crash_at.is_none() {
                 self.crash_at = self.scan_for_crash(&streams.serial);
             }
             let crash_at = self.crash_at.filter(|_| self.watch_for_crashes);
-            let found = pattern.find_from(&streams.serial, self.cursor);
+            let found = pattern.find_new(&streams.serial, self.cursor, searched_to);
+            searched_to = streams.serial.len();
             match (found, crash_at) {
                 // Output before a crash still counts; the crash fails the
                 // next wait.

@@ -7,8 +7,18 @@
 //! not compile is not a panic: it is kept as [`Pattern::Invalid`] and the
 //! `expect` that uses it fails with a clear message, so a typo in one test
 //! never takes the whole grading run down.
+//!
+//! Output arrives a few bytes at a time, and a test may wait for a pattern at
+//! the end of a megabyte of output. Searching everything again after every
+//! few bytes would take time quadratic in the output, so
+//! [`Pattern::find_new`] searches only where a new match can be: a match that
+//! cannot contain a newline, and was not there before, lies within the last
+//! (incomplete) line; a literal match lies at most its length minus one
+//! before the new text. Only a regex that can match a newline is searched
+//! from the start each time.
 
 use regex::Regex;
+use regex_syntax::hir::{Class, Hir, HirKind};
 use std::fmt;
 
 /// Text to look for in the serial output.
@@ -17,7 +27,12 @@ pub enum Pattern {
     /// Exactly this text, anywhere.
     Literal(String),
     /// A regular expression (syntax of the `regex` crate).
-    Regex(Regex),
+    Regex {
+        /// The compiled expression.
+        regex: Regex,
+        /// Whether a match can contain a newline (then it may span lines).
+        spans_lines: bool,
+    },
     /// A regular expression that failed to compile, and why.
     Invalid { source: String, error: String },
 }
@@ -51,7 +66,7 @@ impl Pattern {
     /// A regular expression; an invalid one becomes [`Pattern::Invalid`].
     pub fn regex(source: &str) -> Pattern {
         match Regex::new(source) {
-            Ok(regex) => Pattern::Regex(regex),
+            Ok(regex) => Pattern::from(regex),
             Err(error) => Pattern::Invalid {
                 source: source.to_string(),
                 error: error.to_string(),
@@ -77,7 +92,7 @@ impl Pattern {
                 end: from + offset + text.len(),
                 groups: vec![Some(text.clone())],
             }),
-            Pattern::Regex(regex) => regex.captures_at(haystack, from).map(|captures| {
+            Pattern::Regex { regex, .. } => regex.captures_at(haystack, from).map(|captures| {
                 let whole = captures
                     .get(0)
                     .expect("group 0 always takes part in a match");
@@ -92,6 +107,31 @@ impl Pattern {
             }),
             Pattern::Invalid { .. } => None,
         }
+    }
+
+    /// Like [`Pattern::find_from`], for a haystack that has grown: the
+    /// caller promises that an earlier search from `from` over
+    /// `haystack[..searched_to]` found nothing, so only places where a new
+    /// match can be are searched (see the module documentation).
+    pub fn find_new(&self, haystack: &str, from: usize, searched_to: usize) -> Option<Found> {
+        let searched_to = searched_to.clamp(from, haystack.len());
+        let restart = match self {
+            Pattern::Literal(text) => searched_to.saturating_sub(text.len().saturating_sub(1)),
+            Pattern::Regex {
+                spans_lines: false, ..
+            } => haystack[..searched_to]
+                .rfind('\n')
+                .map_or(0, |newline| newline + 1),
+            Pattern::Regex {
+                spans_lines: true, ..
+            }
+            | Pattern::Invalid { .. } => from,
+        };
+        let mut restart = restart.max(from);
+        while !haystack.is_char_boundary(restart) {
+            restart -= 1;
+        }
+        self.find_from(haystack, restart)
     }
 
     /// Why this pattern cannot be used, if it is invalid.
@@ -111,7 +151,7 @@ impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Pattern::Literal(text) => write!(f, "{text:?}"),
-            Pattern::Regex(regex) => write!(f, "/{}/", regex.as_str()),
+            Pattern::Regex { regex, .. } => write!(f, "/{}/", regex.as_str()),
             Pattern::Invalid { source, .. } => write!(f, "/{source}/ (invalid)"),
         }
     }
@@ -131,13 +171,45 @@ impl From<String> for Pattern {
 
 impl From<Regex> for Pattern {
     fn from(regex: Regex) -> Pattern {
-        Pattern::Regex(regex)
+        let spans_lines = can_match_newline(regex.as_str());
+        Pattern::Regex { regex, spans_lines }
     }
 }
 
 impl From<&Regex> for Pattern {
     fn from(regex: &Regex) -> Pattern {
-        Pattern::Regex(regex.clone())
+        Pattern::from(regex.clone())
+    }
+}
+
+/// Whether a match of the regular expression `source` can contain `\n`.
+/// Answers `true` when unsure (that only costs search time).
+fn can_match_newline(source: &str) -> bool {
+    match regex_syntax::Parser::new().parse(source) {
+        Ok(hir) => hir_can_match_newline(&hir),
+        Err(_) => true,
+    }
+}
+
+/// Walks the parsed expression looking for anything that consumes a `\n`.
+/// Look-arounds (`^`, `$`, `\b`) consume nothing.
+fn hir_can_match_newline(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(literal) => literal.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(class)) => class
+            .ranges()
+            .iter()
+            .any(|range| range.start() <= '\n' && '\n' <= range.end()),
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .iter()
+            .any(|range| range.start() <= b'\n' && b'\n' <= range.end()),
+        HirKind::Repetition(repetition) => hir_can_match_newline(&repetition.sub),
+        HirKind::Capture(capture) => hir_can_match_newline(&capture.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+            parts.iter().any(hir_can_match_newline)
+        }
     }
 }
 
@@ -171,6 +243,53 @@ mod tests {
         let prompt = Pattern::regex(r"(?m)^\$ ");
         assert!(prompt.find_from("a$ b", 1).is_none());
         assert_eq!(prompt.find_from("a\n$ b", 2).unwrap().start, 2);
+    }
+
+    #[test]
+    fn knows_which_regexes_can_span_lines() {
+        for single_line in [
+            r"pid (\d+)",
+            r"(?m)^\$ ",
+            r"CR2=(0x[0-9a-f]+)",
+            r"a.b",
+            r"\bok\b$",
+        ] {
+            assert!(!can_match_newline(single_line), "{single_line}");
+        }
+        for multi_line in [r"a\nb", r"a\sb", r"(?s)a.b", r"[^x]", r"a\W", r"(x|\n)+"] {
+            assert!(can_match_newline(multi_line), "{multi_line}");
+        }
+    }
+
+    #[test]
+    fn find_new_finds_what_a_full_search_finds() {
+        // The haystack grows one byte at a time; after each step, the
+        // incremental search must agree with a search from the start.
+        let output = "boot\npid 1 ok\n$ echo hé\nhé\n$ a\nb ok\n";
+        let patterns = [
+            Pattern::from("ok\n$ "),
+            Pattern::from("hé\n$"),
+            Pattern::regex(r"pid (\d+) ok"),
+            Pattern::regex(r"(?m)^\$ a"),
+            Pattern::regex(r"a\nb"),
+            Pattern::regex(r"é\s+h"),
+        ];
+        for pattern in &patterns {
+            let mut searched_to = 0;
+            for end in (1..=output.len()).filter(|&end| output.is_char_boundary(end)) {
+                let haystack = &output[..end];
+                let incremental = pattern.find_new(haystack, 0, searched_to);
+                assert_eq!(
+                    incremental,
+                    pattern.find_from(haystack, 0),
+                    "{pattern} at {end}"
+                );
+                if incremental.is_some() {
+                    break;
+                }
+                searched_to = end;
+            }
+        }
     }
 
     #[test]
