@@ -219,10 +219,10 @@ impl core::ops::IndexMut<usize> for PageTable {
 /// How the environment reaches physical memory.
 ///
 /// The kernels implement it with the kernel window
-/// ([`super::kernel_window::KernelWindow`]); host tests with
-/// [`super::fake_ram::FakeRam`]. The `&mut self` receiver means at most one
-/// frame is borrowed at a time, which is what makes handing out `&mut`
-/// references sound.
+/// ([`super::kernel_window::KernelWindow`]); host tests with `FakeRam` (in
+/// `mm::fake_ram`, test builds only). The `&mut self` receiver means at
+/// most one frame is borrowed at a time, which is what makes handing out
+/// `&mut` references sound.
 pub trait PhysMemory {
     /// The page table stored in `frame`.
     ///
