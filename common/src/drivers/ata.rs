@@ -153,7 +153,10 @@ pub enum AtaError {
     /// [`Ata::write_sector`] was called when the drive was not waiting for data.
     NotExpectingData,
     /// The drive reported an error.
-    Device { status: AtaStatus, error: AtaErrorBits },
+    Device {
+        status: AtaStatus,
+        error: AtaErrorBits,
+    },
 }
 
 /// What [`Ata::identify`] learned about the drive.
@@ -178,7 +181,8 @@ impl DriveInfo {
     ///
     /// Returns [`AtaError::NotAtaDisk`] if the drive cannot do LBA (word 49 bit 9).
     pub fn parse(identify: &[u8; SECTOR_SIZE]) -> Result<Self, AtaError> {
-        let word = |index: usize| u16::from_le_bytes([identify[2 * index], identify[2 * index + 1]]);
+        let word =
+            |index: usize| u16::from_le_bytes([identify[2 * index], identify[2 * index + 1]]);
         if word(49) & (1 << 9) == 0 {
             return Err(AtaError::NotAtaDisk);
         }
@@ -192,7 +196,11 @@ impl DriveInfo {
         if !model.is_ascii() {
             model = [b'?'; 40];
         }
-        Ok(Self { sectors: sectors.min(LBA28_LIMIT), lba48, model })
+        Ok(Self {
+            sectors: sectors.min(LBA28_LIMIT),
+            lba48,
+            model,
+        })
     }
 }
 
@@ -219,10 +227,19 @@ pub enum AtaEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Idle,
-    Reading { next_lba: u32, remaining: u32 },
-    WriteNeedsData { next_lba: u32, remaining: u32 },
+    Reading {
+        next_lba: u32,
+        remaining: u32,
+    },
+    WriteNeedsData {
+        next_lba: u32,
+        remaining: u32,
+    },
     /// A sector was sent; `remaining` sectors are still to send after its IRQ.
-    WriteAwaitingIrq { next_lba: u32, remaining: u32 },
+    WriteAwaitingIrq {
+        next_lba: u32,
+        remaining: u32,
+    },
     Flushing,
 }
 
@@ -240,7 +257,13 @@ pub struct Ata<P: PortIo> {
 impl<P: PortIo> Ata<P> {
     /// The primary channel's master drive. Touches no hardware.
     pub const fn primary(ports: P) -> Self {
-        Self { ports, base: PRIMARY_BASE, control: PRIMARY_CONTROL, capacity: None, state: State::Idle }
+        Self {
+            ports,
+            base: PRIMARY_BASE,
+            control: PRIMARY_CONTROL,
+            capacity: None,
+            state: State::Idle,
+        }
     }
 
     /// The port bus (for tests).
@@ -306,7 +329,10 @@ impl<P: PortIo> Ata<P> {
     pub fn start_read(&mut self, lba: u64, count: u32) -> Result<(), AtaError> {
         let lba = self.check_request(lba, count)?;
         self.issue(COMMAND_READ_SECTORS, lba, count)?;
-        self.state = State::Reading { next_lba: lba, remaining: count };
+        self.state = State::Reading {
+            next_lba: lba,
+            remaining: count,
+        };
         Ok(())
     }
 
@@ -319,7 +345,10 @@ impl<P: PortIo> Ata<P> {
     pub fn start_write(&mut self, lba: u64, count: u32) -> Result<(), AtaError> {
         let lba = self.check_request(lba, count)?;
         self.issue(COMMAND_WRITE_SECTORS, lba, count)?;
-        self.state = State::WriteNeedsData { next_lba: lba, remaining: count };
+        self.state = State::WriteNeedsData {
+            next_lba: lba,
+            remaining: count,
+        };
         Ok(())
     }
 
@@ -329,7 +358,11 @@ impl<P: PortIo> Ata<P> {
     /// waiting for data; `Timeout` or `Device` if the drive does not ask for
     /// it (the write is then abandoned and the driver idle).
     pub fn write_sector(&mut self, data: &[u8; SECTOR_SIZE]) -> Result<(), AtaError> {
-        let State::WriteNeedsData { next_lba, remaining } = self.state else {
+        let State::WriteNeedsData {
+            next_lba,
+            remaining,
+        } = self.state
+        else {
             return Err(AtaError::NotExpectingData);
         };
         if let Err(error) = self.wait_data_request() {
@@ -337,9 +370,13 @@ impl<P: PortIo> Ata<P> {
             return Err(error);
         }
         for pair in data.chunks_exact(2) {
-            self.ports.write_u16(self.base + REG_DATA, u16::from_le_bytes([pair[0], pair[1]]));
+            self.ports
+                .write_u16(self.base + REG_DATA, u16::from_le_bytes([pair[0], pair[1]]));
         }
-        self.state = State::WriteAwaitingIrq { next_lba: next_lba + 1, remaining: remaining - 1 };
+        self.state = State::WriteAwaitingIrq {
+            next_lba: next_lba + 1,
+            remaining: remaining - 1,
+        };
         Ok(())
     }
 
@@ -356,7 +393,10 @@ impl<P: PortIo> Ata<P> {
         }
         match self.state {
             State::Idle => AtaEvent::Spurious,
-            State::Reading { next_lba, remaining } => {
+            State::Reading {
+                next_lba,
+                remaining,
+            } => {
                 if !status.contains(AtaStatus::DATA_REQUEST) {
                     return self.fail(status);
                 }
@@ -365,9 +405,15 @@ impl<P: PortIo> Ata<P> {
                 self.state = if done {
                     State::Idle
                 } else {
-                    State::Reading { next_lba: next_lba + 1, remaining: remaining - 1 }
+                    State::Reading {
+                        next_lba: next_lba + 1,
+                        remaining: remaining - 1,
+                    }
                 };
-                AtaEvent::SectorRead { lba: next_lba, done }
+                AtaEvent::SectorRead {
+                    lba: next_lba,
+                    done,
+                }
             }
             // The drive interrupted before we sent the sector: not the interrupt we wait for.
             State::WriteNeedsData { .. } => AtaEvent::Spurious,
@@ -376,11 +422,17 @@ impl<P: PortIo> Ata<P> {
                 self.state = State::Flushing;
                 AtaEvent::Pending
             }
-            State::WriteAwaitingIrq { next_lba, remaining } => {
+            State::WriteAwaitingIrq {
+                next_lba,
+                remaining,
+            } => {
                 if !status.contains(AtaStatus::DATA_REQUEST) {
                     return self.fail(status);
                 }
-                self.state = State::WriteNeedsData { next_lba, remaining };
+                self.state = State::WriteNeedsData {
+                    next_lba,
+                    remaining,
+                };
                 AtaEvent::SendNextSector { lba: next_lba }
             }
             State::Flushing => {
@@ -413,7 +465,11 @@ impl<P: PortIo> Ata<P> {
         }
         // No overflow: lba is checked against capacity (<= 2^28) first.
         if lba >= capacity || lba + u64::from(count) > capacity {
-            return Err(AtaError::OutOfRange { lba, count, capacity });
+            return Err(AtaError::OutOfRange {
+                lba,
+                count,
+                capacity,
+            });
         }
         // Invariant: capacity <= LBA28_LIMIT, so lba < 2^28 fits in u32.
         Ok(lba as u32)
@@ -435,7 +491,10 @@ impl<P: PortIo> Ata<P> {
     /// Selects the master drive with LBA bits 24..28, after the drive is not busy.
     fn select(&mut self, lba: u32) -> Result<(), AtaError> {
         self.wait_not_busy()?;
-        self.write_reg(REG_DRIVE_SELECT, SELECT_MASTER_LBA | ((lba >> 24) & 0x0F) as u8);
+        self.write_reg(
+            REG_DRIVE_SELECT,
+            SELECT_MASTER_LBA | ((lba >> 24) & 0x0F) as u8,
+        );
         self.settle();
         Ok(())
     }

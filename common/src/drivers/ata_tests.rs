@@ -18,9 +18,15 @@ use alloc::vec::Vec;
 enum Transfer {
     None,
     /// Sending a sector (or the IDENTIFY block) to the host; more sectors after it.
-    ToHost { lba: u32, remaining_after: u32 },
+    ToHost {
+        lba: u32,
+        remaining_after: u32,
+    },
     /// Receiving a sector from the host.
-    FromHost { lba: u32, remaining_after: u32 },
+    FromHost {
+        lba: u32,
+        remaining_after: u32,
+    },
 }
 
 struct FakeDrive {
@@ -49,7 +55,9 @@ const ERR: u8 = 0x01;
 
 impl FakeDrive {
     fn new(sector_count: usize) -> Self {
-        let sectors = (0..sector_count).map(|n| [(n % 251) as u8; SECTOR_SIZE]).collect();
+        let sectors = (0..sector_count)
+            .map(|n| [(n % 251) as u8; SECTOR_SIZE])
+            .collect();
         Self {
             sectors,
             bad_sectors: BTreeSet::new(),
@@ -93,7 +101,10 @@ impl FakeDrive {
         }
         self.buffer = self.sectors[lba as usize];
         self.position = 0;
-        self.transfer = Transfer::ToHost { lba, remaining_after };
+        self.transfer = Transfer::ToHost {
+            lba,
+            remaining_after,
+        };
         self.status = READY | DRQ;
         self.raise_irq();
     }
@@ -101,14 +112,21 @@ impl FakeDrive {
     fn command(&mut self, command: u8) {
         self.commands.push(command);
         self.error = 0;
-        let count = if self.count == 0 { 256 } else { u32::from(self.count) };
+        let count = if self.count == 0 {
+            256
+        } else {
+            u32::from(self.count)
+        };
         let lba = self.request_lba();
         let in_range = (lba as usize + count as usize) <= self.sectors.len();
         match command {
             COMMAND_IDENTIFY => {
                 self.buffer = identify_block(self.sectors.len() as u32);
                 self.position = 0;
-                self.transfer = Transfer::ToHost { lba: 0, remaining_after: 0 };
+                self.transfer = Transfer::ToHost {
+                    lba: 0,
+                    remaining_after: 0,
+                };
                 self.status = READY | DRQ;
                 self.raise_irq();
             }
@@ -116,10 +134,15 @@ impl FakeDrive {
             COMMAND_WRITE_SECTORS if in_range => {
                 // No interrupt for the first sector: the host polls for DRQ.
                 self.position = 0;
-                self.transfer = Transfer::FromHost { lba, remaining_after: count - 1 };
+                self.transfer = Transfer::FromHost {
+                    lba,
+                    remaining_after: count - 1,
+                };
                 self.status = READY | DRQ;
             }
-            COMMAND_READ_SECTORS | COMMAND_WRITE_SECTORS => self.fail(AtaErrorBits::ID_NOT_FOUND.bits()),
+            COMMAND_READ_SECTORS | COMMAND_WRITE_SECTORS => {
+                self.fail(AtaErrorBits::ID_NOT_FOUND.bits())
+            }
             COMMAND_FLUSH_CACHE => {
                 self.flushes += 1;
                 self.status = READY;
@@ -160,7 +183,13 @@ impl PortIo for FakeDrive {
     }
 
     fn read_u16(&mut self, port: u16) -> u16 {
-        let Transfer::ToHost { lba, remaining_after } = self.transfer else { return 0 };
+        let Transfer::ToHost {
+            lba,
+            remaining_after,
+        } = self.transfer
+        else {
+            return 0;
+        };
         if port != 0x1F0 {
             return 0;
         }
@@ -177,7 +206,13 @@ impl PortIo for FakeDrive {
     }
 
     fn write_u16(&mut self, port: u16, value: u16) {
-        let Transfer::FromHost { lba, remaining_after } = self.transfer else { return };
+        let Transfer::FromHost {
+            lba,
+            remaining_after,
+        } = self.transfer
+        else {
+            return;
+        };
         if port != 0x1F0 {
             return;
         }
@@ -187,7 +222,10 @@ impl PortIo for FakeDrive {
             self.sectors[lba as usize] = self.buffer;
             self.position = 0;
             if remaining_after > 0 {
-                self.transfer = Transfer::FromHost { lba: lba + 1, remaining_after: remaining_after - 1 };
+                self.transfer = Transfer::FromHost {
+                    lba: lba + 1,
+                    remaining_after: remaining_after - 1,
+                };
                 self.status = READY | DRQ;
             } else {
                 self.transfer = Transfer::None;
@@ -226,11 +264,18 @@ fn identified(sector_count: usize) -> Ata<FakeDrive> {
 }
 
 /// Plays the environment for a read: wait for each IRQ, collect sectors.
-fn read_all(ata: &mut Ata<FakeDrive>, lba: u64, count: u32) -> Result<Vec<[u8; SECTOR_SIZE]>, AtaError> {
+fn read_all(
+    ata: &mut Ata<FakeDrive>,
+    lba: u64,
+    count: u32,
+) -> Result<Vec<[u8; SECTOR_SIZE]>, AtaError> {
     ata.start_read(lba, count)?;
     let mut sectors = Vec::new();
     loop {
-        assert!(ata.ports_mut().irq_pending, "driver waits for an IRQ the drive never raises");
+        assert!(
+            ata.ports_mut().irq_pending,
+            "driver waits for an IRQ the drive never raises"
+        );
         let mut buf = [0; SECTOR_SIZE];
         match ata.handle_irq(&mut buf) {
             AtaEvent::SectorRead { lba: got, done } => {
@@ -248,7 +293,11 @@ fn read_all(ata: &mut Ata<FakeDrive>, lba: u64, count: u32) -> Result<Vec<[u8; S
 }
 
 /// Plays the environment for a write.
-fn write_all(ata: &mut Ata<FakeDrive>, lba: u64, data: &[[u8; SECTOR_SIZE]]) -> Result<(), AtaError> {
+fn write_all(
+    ata: &mut Ata<FakeDrive>,
+    lba: u64,
+    data: &[[u8; SECTOR_SIZE]],
+) -> Result<(), AtaError> {
     ata.start_write(lba, data.len() as u32)?;
     ata.write_sector(&data[0])?;
     let mut sent = 1;
@@ -278,7 +327,10 @@ fn identify_learns_size_and_model_and_reenables_interrupts() {
     assert!(info.lba48);
     assert_eq!(info.model_name(), "QEMU HARDDISK");
     assert_eq!(ata.capacity(), Some(2048));
-    assert!(!ata.ports_mut().irq_pending, "identify runs with the interrupt off");
+    assert!(
+        !ata.ports_mut().irq_pending,
+        "identify runs with the interrupt off"
+    );
     assert_eq!(ata.ports_mut().control, 0, "and turns it back on");
 }
 
@@ -298,7 +350,10 @@ fn identify_rejects_atapi_signature() {
     ports.set_default(0x1F4, 0x14); // ATAPI signature 0x14/0xEB
     ports.set_default(0x1F5, 0xEB);
     let mut ata = Ata::primary(ports);
-    assert_eq!(ata.identify(&mut [0; SECTOR_SIZE]), Err(AtaError::NotAtaDisk));
+    assert_eq!(
+        ata.identify(&mut [0; SECTOR_SIZE]),
+        Err(AtaError::NotAtaDisk)
+    );
 }
 
 #[test]
@@ -331,10 +386,17 @@ fn writes_then_flushes_then_reads_back() {
     let data: Vec<[u8; SECTOR_SIZE]> = (0..3u8).map(|n| [0xA0 + n; SECTOR_SIZE]).collect();
     write_all(&mut ata, 10, &data).unwrap();
     assert_eq!(ata.ports_mut().flushes, 1);
-    assert_eq!(ata.ports_mut().commands, [COMMAND_WRITE_SECTORS, COMMAND_FLUSH_CACHE]);
+    assert_eq!(
+        ata.ports_mut().commands,
+        [COMMAND_WRITE_SECTORS, COMMAND_FLUSH_CACHE]
+    );
     assert!(ata.is_idle());
     assert_eq!(read_all(&mut ata, 10, 3).unwrap(), data);
-    assert_eq!(read_all(&mut ata, 13, 1).unwrap(), vec![[13; SECTOR_SIZE]], "neighbour untouched");
+    assert_eq!(
+        read_all(&mut ata, 13, 1).unwrap(),
+        vec![[13; SECTOR_SIZE]],
+        "neighbour untouched"
+    );
 }
 
 #[test]
@@ -343,9 +405,33 @@ fn bad_requests_touch_no_register() {
     for (lba, count, expected) in [
         (0, 0, AtaError::BadCount(0)),
         (0, 257, AtaError::BadCount(257)),
-        (100, 1, AtaError::OutOfRange { lba: 100, count: 1, capacity: 100 }),
-        (99, 2, AtaError::OutOfRange { lba: 99, count: 2, capacity: 100 }),
-        (u64::MAX, 1, AtaError::OutOfRange { lba: u64::MAX, count: 1, capacity: 100 }),
+        (
+            100,
+            1,
+            AtaError::OutOfRange {
+                lba: 100,
+                count: 1,
+                capacity: 100,
+            },
+        ),
+        (
+            99,
+            2,
+            AtaError::OutOfRange {
+                lba: 99,
+                count: 2,
+                capacity: 100,
+            },
+        ),
+        (
+            u64::MAX,
+            1,
+            AtaError::OutOfRange {
+                lba: u64::MAX,
+                count: 1,
+                capacity: 100,
+            },
+        ),
     ] {
         assert_eq!(ata.start_read(lba, count), Err(expected));
         assert_eq!(ata.start_write(lba, count), Err(expected));
@@ -363,7 +449,10 @@ fn one_request_at_a_time() {
     assert_eq!(ata.start_read(5, 1), Err(AtaError::Busy));
     assert_eq!(ata.start_write(5, 1), Err(AtaError::Busy));
     assert_eq!(ata.identify(&mut [0; SECTOR_SIZE]), Err(AtaError::Busy));
-    assert_eq!(ata.write_sector(&[0; SECTOR_SIZE]), Err(AtaError::NotExpectingData));
+    assert_eq!(
+        ata.write_sector(&[0; SECTOR_SIZE]),
+        Err(AtaError::NotExpectingData)
+    );
     assert_eq!(ata.ports_mut().commands, [COMMAND_READ_SECTORS]);
 }
 
@@ -372,10 +461,15 @@ fn media_error_is_decoded_and_ends_the_request() {
     let mut ata = identified(100);
     ata.ports_mut().bad_sectors.insert(42);
     let error = read_all(&mut ata, 40, 4).unwrap_err();
-    let AtaError::Device { status, error } = error else { panic!("{error:?}") };
+    let AtaError::Device { status, error } = error else {
+        panic!("{error:?}")
+    };
     assert!(status.contains(AtaStatus::ERROR));
     assert_eq!(error, AtaErrorBits::UNCORRECTABLE);
-    assert!(ata.is_idle(), "a failed request leaves the driver ready for the next");
+    assert!(
+        ata.is_idle(),
+        "a failed request leaves the driver ready for the next"
+    );
     assert_eq!(read_all(&mut ata, 43, 1).unwrap(), vec![[43; SECTOR_SIZE]]);
 }
 
@@ -390,7 +484,10 @@ fn spurious_interrupts_change_nothing() {
     assert_eq!(ata.handle_irq(&mut buf), AtaEvent::Spurious);
     assert_eq!(buf, [0xEE; SECTOR_SIZE]);
     ata.ports_mut().stuck_busy = false;
-    assert_eq!(ata.handle_irq(&mut buf), AtaEvent::SectorRead { lba: 3, done: true });
+    assert_eq!(
+        ata.handle_irq(&mut buf),
+        AtaEvent::SectorRead { lba: 3, done: true }
+    );
     assert_eq!(buf, [3; SECTOR_SIZE]);
 }
 
@@ -404,7 +501,11 @@ fn a_hung_drive_times_out_and_can_be_reset() {
     assert_eq!(ata.reset(), Err(AtaError::Timeout));
     ata.ports_mut().stuck_busy = false;
     assert_eq!(ata.reset(), Ok(()));
-    assert_eq!(ata.ports_mut().control, 0, "reset bit released, interrupts on");
+    assert_eq!(
+        ata.ports_mut().control,
+        0,
+        "reset bit released, interrupts on"
+    );
     assert_eq!(read_all(&mut ata, 1, 1).unwrap(), vec![[1; SECTOR_SIZE]]);
 }
 
@@ -414,7 +515,9 @@ fn write_past_the_drive_end_reports_id_not_found() {
     let mut ata = identified(10);
     ata.capacity = Some(20);
     let error = write_all(&mut ata, 15, &[[1; SECTOR_SIZE]]).unwrap_err();
-    let AtaError::Device { error, .. } = error else { panic!("{error:?}") };
+    let AtaError::Device { error, .. } = error else {
+        panic!("{error:?}")
+    };
     assert_eq!(error, AtaErrorBits::ID_NOT_FOUND);
     assert!(ata.is_idle());
 }

@@ -71,7 +71,10 @@ pub enum Echo {
 impl Echo {
     /// The bytes to print, in order.
     pub fn bytes(self) -> EchoBytes {
-        EchoBytes { echo: self, position: 0 }
+        EchoBytes {
+            echo: self,
+            position: 0,
+        }
     }
 }
 
@@ -92,9 +95,8 @@ impl Iterator for EchoBytes {
             Echo::Nothing => None,
             Echo::Byte(byte) => (self.position == 0).then_some(byte),
             Echo::Bell => (self.position == 0).then_some(BELL),
-            Echo::Erase(count) => {
-                (self.position < count.saturating_mul(ERASE_ONE.len())).then(|| ERASE_ONE[self.position % ERASE_ONE.len()])
-            }
+            Echo::Erase(count) => (self.position < count.saturating_mul(ERASE_ONE.len()))
+                .then(|| ERASE_ONE[self.position % ERASE_ONE.len()]),
             Echo::Interrupt => INTERRUPT.get(self.position).copied(),
         };
         self.position += 1;
@@ -116,7 +118,11 @@ pub struct InputOutcome {
 
 impl InputOutcome {
     const fn echo(echo: Echo) -> Self {
-        Self { echo, readers_may_proceed: false, interrupt: false }
+        Self {
+            echo,
+            readers_may_proceed: false,
+            interrupt: false,
+        }
     }
 }
 
@@ -163,7 +169,13 @@ impl Default for LineDiscipline {
 impl LineDiscipline {
     /// An empty console input.
     pub const fn new() -> Self {
-        Self { buffer: [0; INPUT_BUFFER_SIZE], read_index: 0, commit_index: 0, edit_index: 0, after_carriage_return: false }
+        Self {
+            buffer: [0; INPUT_BUFFER_SIZE],
+            read_index: 0,
+            commit_index: 0,
+            edit_index: 0,
+            after_carriage_return: false,
+        }
     }
 
     /// Whether a read would return data (or end of file) now.
@@ -179,7 +191,8 @@ impl LineDiscipline {
     /// Processes one typed byte. Never blocks, never fails: input that does
     /// not fit is dropped and the echo is a bell.
     pub fn input(&mut self, byte: u8) -> InputOutcome {
-        let follows_carriage_return = core::mem::replace(&mut self.after_carriage_return, byte == b'\r');
+        let follows_carriage_return =
+            core::mem::replace(&mut self.after_carriage_return, byte == b'\r');
         match byte {
             b'\n' if follows_carriage_return => InputOutcome::echo(Echo::Nothing),
             b'\r' | b'\n' => self.end_line(b'\n', Echo::Byte(b'\n')),
@@ -193,16 +206,28 @@ impl LineDiscipline {
             CTRL_U => {
                 let erased = self.pending_line_len();
                 self.edit_index = self.commit_index;
-                InputOutcome::echo(if erased == 0 { Echo::Nothing } else { Echo::Erase(erased) })
+                InputOutcome::echo(if erased == 0 {
+                    Echo::Nothing
+                } else {
+                    Echo::Erase(erased)
+                })
             }
             CTRL_C => {
                 self.edit_index = self.commit_index;
-                InputOutcome { echo: Echo::Interrupt, readers_may_proceed: false, interrupt: true }
+                InputOutcome {
+                    echo: Echo::Interrupt,
+                    readers_may_proceed: false,
+                    interrupt: true,
+                }
             }
             CTRL_D if self.pending_line_len() > 0 => {
                 // Hand over the line as it is, without a '\n' and without EOF.
                 self.commit_index = self.edit_index;
-                InputOutcome { echo: Echo::Nothing, readers_may_proceed: true, interrupt: false }
+                InputOutcome {
+                    echo: Echo::Nothing,
+                    readers_may_proceed: true,
+                    interrupt: false,
+                }
             }
             CTRL_D => self.end_line(EOF_MARK, Echo::Nothing),
             b'\t' | 0x20..=0x7E | 0x80..=0xFF => {
@@ -257,7 +282,11 @@ impl LineDiscipline {
         }
         self.push(terminator);
         self.commit_index = self.edit_index;
-        InputOutcome { echo, readers_may_proceed: true, interrupt: false }
+        InputOutcome {
+            echo,
+            readers_may_proceed: true,
+            interrupt: false,
+        }
     }
 
     /// Bytes held: readable plus being edited.
@@ -288,7 +317,12 @@ pub struct ConsoleOutput<'a, U: PortIo, V: PortIo> {
 impl<'a, U: PortIo, V: PortIo> ConsoleOutput<'a, U, V> {
     /// Output to an initialised UART and/or screen.
     pub fn new(uart: Option<Uart16550<U>>, vga: Option<VgaText<'a, V>>) -> Self {
-        Self { uart, vga, uart_failed: false, uart_dropped_bytes: 0 }
+        Self {
+            uart,
+            vga,
+            uart_failed: false,
+            uart_dropped_bytes: 0,
+        }
     }
 
     /// The UART, e.g. to call its `handle_irq`.
@@ -332,12 +366,18 @@ impl<'a, U: PortIo, V: PortIo> ConsoleOutput<'a, U, V> {
     }
 
     fn write_uart(&mut self, byte: u8) {
-        let Some(uart) = self.uart.as_mut() else { return };
+        let Some(uart) = self.uart.as_mut() else {
+            return;
+        };
         if self.uart_failed {
             self.uart_dropped_bytes += 1;
             return;
         }
-        let sent = if byte == b'\n' { uart.write_bytes(b"\r\n") } else { uart.write_byte(byte) };
+        let sent = if byte == b'\n' {
+            uart.write_bytes(b"\r\n")
+        } else {
+            uart.write_byte(byte)
+        };
         if sent.is_err() {
             self.uart_failed = true;
             self.uart_dropped_bytes += 1;

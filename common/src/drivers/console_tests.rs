@@ -99,7 +99,11 @@ fn ctrl_d_after_text_hands_over_the_text() {
     let (_, woke) = type_bytes(&mut console, b"abc\x04");
     assert!(woke);
     assert_eq!(read_once(&mut console, 64).unwrap(), b"abc");
-    assert_eq!(read_once(&mut console, 64), None, "no EOF after pushed text");
+    assert_eq!(
+        read_once(&mut console, 64),
+        None,
+        "no EOF after pushed text"
+    );
     let _ = type_bytes(&mut console, b"\x04");
     assert_eq!(read_once(&mut console, 64).unwrap(), b"");
 }
@@ -195,23 +199,22 @@ impl Model {
     fn input(&mut self, byte: u8) {
         let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
         let used = self.committed.len() + self.line.len();
+        let line_ends = matches!(byte, b'\r' | b'\n') || (byte == CTRL_D && self.line.is_empty());
         match byte {
             b'\n' if after_cr => {}
-            b'\r' | b'\n' | CTRL_D if byte != CTRL_D || self.line.is_empty() => {
-                if used < INPUT_BUFFER_SIZE {
-                    self.line.push(if byte == CTRL_D { EOF_MARK } else { b'\n' });
-                    self.committed.extend(self.line.drain(..));
-                }
+            _ if line_ends && used < INPUT_BUFFER_SIZE => {
+                self.line
+                    .push(if byte == CTRL_D { EOF_MARK } else { b'\n' });
+                self.committed.extend(self.line.drain(..));
             }
+            _ if line_ends => {} // full: dropped
             CTRL_D => self.committed.extend(self.line.drain(..)),
             BACKSPACE | DELETE => {
                 self.line.pop();
             }
             CTRL_U | CTRL_C => self.line.clear(),
-            b'\t' | 0x20..=0x7E | 0x80..=0xFF => {
-                if used < INPUT_BUFFER_SIZE - 1 {
-                    self.line.push(byte);
-                }
+            b'\t' | 0x20..=0x7E | 0x80..=0xFF if used < INPUT_BUFFER_SIZE - 1 => {
+                self.line.push(byte)
             }
             _ => {}
         }
@@ -343,8 +346,16 @@ fn a_dead_uart_is_skipped_and_the_screen_keeps_working() {
     let mut out = ConsoleOutput::new(Some(Uart16550::new(uart_ports, COM1_BASE)), Some(vga));
     out.write_bytes(b"abc");
     assert_eq!(out.uart_dropped_bytes(), 3);
-    let polls = out.uart_mut().unwrap().ports_mut().read_count(COM1_BASE + 5);
-    assert_eq!(polls, crate::drivers::uart16550::TRANSMIT_POLL_LIMIT as usize, "only the first byte waited");
+    let polls = out
+        .uart_mut()
+        .unwrap()
+        .ports_mut()
+        .read_count(COM1_BASE + 5);
+    assert_eq!(
+        polls,
+        crate::drivers::uart16550::TRANSMIT_POLL_LIMIT as usize,
+        "only the first byte waited"
+    );
     assert_eq!(out.vga_mut().unwrap().cell(0, 2).unwrap().0, b'c');
 }
 

@@ -59,7 +59,10 @@ impl FakePorts {
 
     /// Queues 16-bit `values` as the results of the next reads of `port`.
     pub fn script_reads_u16(&mut self, port: u16, values: &[u16]) {
-        self.scripted.entry(port).or_default().extend(values.iter().copied());
+        self.scripted
+            .entry(port)
+            .or_default()
+            .extend(values.iter().copied());
     }
 
     /// Makes `port` return `value` whenever its script is empty.
@@ -169,6 +172,12 @@ mod tests {
         ports.write_u8(0x40, 7);
         assert_eq!(ports.byte_writes(), [(0x43, 0x34), (0x40, 7)]);
         assert_eq!(ports.writes_to(0x40), [7]);
-        assert_eq!(ports.log()[1], PortAccess::Write16 { port: 0x1F0, value: 0xBEEF });
+        assert_eq!(
+            ports.log()[1],
+            PortAccess::Write16 {
+                port: 0x1F0,
+                value: 0xBEEF
+            }
+        );
     }
 }

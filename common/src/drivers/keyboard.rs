@@ -51,7 +51,11 @@ impl<P: PortIo> Keyboard<P> {
     pub const fn new(ports: P) -> Self {
         Self {
             ports,
-            decoder: PS2Keyboard::new(ScancodeSet1::new(), Us104Key, HandleControl::MapLettersToUnicode),
+            decoder: PS2Keyboard::new(
+                ScancodeSet1::new(),
+                Us104Key,
+                HandleControl::MapLettersToUnicode,
+            ),
         }
     }
 
@@ -113,16 +117,24 @@ mod tests {
     /// Runs `scancodes` through handle_irq, one interrupt each, collecting bytes.
     fn type_scancodes(scancodes: &[u8]) -> Vec<u8> {
         let mut keyboard = Keyboard::new(FakePorts::new());
-        keyboard.ports_mut().set_default(STATUS_PORT, u16::from(STATUS_OUTPUT_FULL));
+        keyboard
+            .ports_mut()
+            .set_default(STATUS_PORT, u16::from(STATUS_OUTPUT_FULL));
         keyboard.ports_mut().script_reads(DATA_PORT, scancodes);
-        let bytes = scancodes.iter().filter_map(|_| keyboard.handle_irq()).collect();
+        let bytes = scancodes
+            .iter()
+            .filter_map(|_| keyboard.handle_irq())
+            .collect();
         assert_eq!(keyboard.ports_mut().pending_reads(DATA_PORT), 0);
         bytes
     }
 
     #[test]
     fn letters_digits_and_enter() {
-        assert_eq!(type_scancodes(&[A, A | RELEASE, ONE, ONE | RELEASE, ENTER, ENTER | RELEASE]), b"a1\n");
+        assert_eq!(
+            type_scancodes(&[A, A | RELEASE, ONE, ONE | RELEASE, ENTER, ENTER | RELEASE]),
+            b"a1\n"
+        );
     }
 
     #[test]
@@ -141,7 +153,10 @@ mod tests {
     #[test]
     fn backspace_and_keypad_enter() {
         // Keypad Enter is the extended code E0 1C.
-        assert_eq!(type_scancodes(&[BACKSPACE_KEY, 0xE0, ENTER]), [BACKSPACE, b'\n']);
+        assert_eq!(
+            type_scancodes(&[BACKSPACE_KEY, 0xE0, ENTER]),
+            [BACKSPACE, b'\n']
+        );
     }
 
     #[test]
@@ -158,10 +173,21 @@ mod tests {
     #[test]
     fn no_waiting_byte_or_mouse_byte_is_ignored() {
         let mut keyboard = Keyboard::new(FakePorts::new());
-        keyboard.ports_mut().script_reads(STATUS_PORT, &[0, STATUS_OUTPUT_FULL | STATUS_FROM_MOUSE, STATUS_OUTPUT_FULL]);
+        keyboard.ports_mut().script_reads(
+            STATUS_PORT,
+            &[
+                0,
+                STATUS_OUTPUT_FULL | STATUS_FROM_MOUSE,
+                STATUS_OUTPUT_FULL,
+            ],
+        );
         keyboard.ports_mut().script_reads(DATA_PORT, &[A, A]);
         assert_eq!(keyboard.handle_irq(), None);
-        assert_eq!(keyboard.ports_mut().read_count(DATA_PORT), 0, "must not read data that is not there");
+        assert_eq!(
+            keyboard.ports_mut().read_count(DATA_PORT),
+            0,
+            "must not read data that is not there"
+        );
         assert_eq!(keyboard.handle_irq(), None);
         assert_eq!(keyboard.handle_irq(), Some(b'a'));
     }

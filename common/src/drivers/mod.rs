@@ -4,25 +4,26 @@
 //! (or a memory buffer, for VGA) and never waits: interrupts are inputs
 //! (`handle_irq`), and what a driver cannot do yet it reports as a value.
 //!
-//! | module          | device                                   |
-//! |-----------------|------------------------------------------|
-//! | [`uart16550`]   | COM1 serial port (the test console)      |
-//! | [`vga`]         | VGA text mode 80x25                       |
-//! | [`keyboard`]    | PS/2 keyboard (scancode set 1, US layout) |
-//! | `pic`           | the 8259 interrupt controller pair        |
-//! | [`pit`]         | the 8254 timer, channel 0                 |
-//! | [`ata`]         | ATA PIO disk (QEMU's primary IDE)         |
-//! | [`console`]     | the console line discipline and output    |
+//! | module          | device                                              |
+//! |-----------------|-----------------------------------------------------|
+//! | [`uart16550`]   | COM1 serial port (the test console)                 |
+//! | [`vga`]         | VGA text mode 80x25                                 |
+//! | [`keyboard`]    | PS/2 keyboard (scancode set 1, US layout)           |
+//! | [`pic`]         | the 8259 interrupt controller pair (kernel only)    |
+//! | [`pit`]         | the 8254 timer, channel 0                           |
+//! | [`ata`]         | ATA PIO disk (QEMU's primary IDE)                   |
+//! | [`console`]     | the console line discipline, and console output     |
 //!
-//! Host tests drive them against `fake_ports::FakePorts`, a recording,
-//! scriptable port bus.
+//! Host tests drive them against `fake_ports::FakePorts` (host builds only),
+//! a recording, scriptable port bus; the ATA tests use a fake drive with
+//! real protocol behaviour. `docs/drivers.md` is the chapter for students.
 
+pub mod ata;
+pub mod console;
 #[cfg(any(test, feature = "std"))]
 pub mod fake_ports;
-pub mod uart16550;
-pub mod vga;
 pub mod keyboard;
 pub mod pic;
 pub mod pit;
-pub mod ata;
-pub mod console;
+pub mod uart16550;
+pub mod vga;

@@ -7,7 +7,7 @@
 //! on CPU vectors 8..16, which collide with CPU exceptions (8 is the double
 //! fault), so every x86 kernel first *remaps* them; Diptych puts IRQ n on
 //! vector `PIC_VECTOR_BASE + n` = 32 + n, using the `pic8259` crate's
-//! [`ChainedPics`](pic8259::ChainedPics) for the initialisation sequence.
+//! `ChainedPics` for the initialisation sequence.
 //!
 //! Each PIC has an 8-bit *mask* register at its data port (bit n set = line n
 //! is blocked). The microkernel uses it for interrupt delivery: when IRQ n
@@ -18,7 +18,7 @@
 //! lower priority again.
 //!
 //! The PICs are programmed by the kernels only (ring 0), never by a server,
-//! so [`Pics`] exists only on bare metal. The bit arithmetic
+//! so `Pics` exists only on bare metal. The bit arithmetic
 //! ([`masks_with_line`]) and the spurious-interrupt check
 //! ([`is_spurious`]) are plain functions with host tests.
 
@@ -56,12 +56,20 @@ pub enum PicError {
 
 /// The CPU vector IRQ `irq` arrives on.
 pub const fn irq_vector(irq: u8) -> Result<u8, PicError> {
-    if irq < IRQ_LINES { Ok(PIC_VECTOR_BASE + irq) } else { Err(PicError::NoSuchIrq(irq)) }
+    if irq < IRQ_LINES {
+        Ok(PIC_VECTOR_BASE + irq)
+    } else {
+        Err(PicError::NoSuchIrq(irq))
+    }
 }
 
 /// The IRQ line behind CPU vector `vector`, if it is a PIC vector.
 pub const fn vector_irq(vector: u8) -> Option<u8> {
-    if vector >= PIC_VECTOR_BASE && vector < PIC_VECTOR_BASE + IRQ_LINES { Some(vector - PIC_VECTOR_BASE) } else { None }
+    if vector >= PIC_VECTOR_BASE && vector < PIC_VECTOR_BASE + IRQ_LINES {
+        Some(vector - PIC_VECTOR_BASE)
+    } else {
+        None
+    }
 }
 
 /// The two mask registers `[primary, secondary]` after masking (`masked`
@@ -76,9 +84,17 @@ pub const fn masks_with_line(masks: [u8; 2], irq: u8, masked: bool) -> Result<[u
     let [mut primary, mut secondary] = masks;
     let bit = 1u8 << (irq % 8);
     if irq < 8 {
-        primary = if masked { primary | bit } else { primary & !bit };
+        primary = if masked {
+            primary | bit
+        } else {
+            primary & !bit
+        };
     } else {
-        secondary = if masked { secondary | bit } else { secondary & !bit };
+        secondary = if masked {
+            secondary | bit
+        } else {
+            secondary & !bit
+        };
         if !masked {
             primary &= !(1 << IRQ_CASCADE);
         }
@@ -127,7 +143,9 @@ mod bare_metal {
         pub const unsafe fn new() -> Self {
             // SAFETY: the vectors 32..48 do not overlap CPU exceptions (0..32);
             // the caller guarantees there is a single owner.
-            Self { chained: unsafe { ChainedPics::new(PIC_VECTOR_BASE, PIC_VECTOR_BASE + 8) } }
+            Self {
+                chained: unsafe { ChainedPics::new(PIC_VECTOR_BASE, PIC_VECTOR_BASE + 8) },
+            }
         }
 
         /// Remaps IRQ 0..16 to vectors 32..48 and masks every line except the
@@ -167,7 +185,10 @@ mod bare_metal {
             let spurious = is_spurious(&mut crate::port::HardwarePorts, irq);
             if spurious && irq == SPURIOUS_LINE + 8 {
                 // SAFETY: EOI for the cascade line to the primary PIC only.
-                unsafe { self.chained.notify_end_of_interrupt(PIC_VECTOR_BASE + IRQ_CASCADE) };
+                unsafe {
+                    self.chained
+                        .notify_end_of_interrupt(PIC_VECTOR_BASE + IRQ_CASCADE)
+                };
             }
             spurious
         }
@@ -201,17 +222,35 @@ mod tests {
     #[test]
     fn masking_and_unmasking_touch_one_bit() {
         let all_masked = [0xFF, 0xFF];
-        assert_eq!(masks_with_line(all_masked, IRQ_COM1, false), Ok([0xEF, 0xFF]));
-        assert_eq!(masks_with_line([0xEF, 0xFF], IRQ_COM1, true), Ok([0xFF, 0xFF]));
-        assert_eq!(masks_with_line([0x00, 0x00], IRQ_TIMER, true), Ok([0x01, 0x00]));
-        assert_eq!(masks_with_line([0, 0], 16, true), Err(PicError::NoSuchIrq(16)));
+        assert_eq!(
+            masks_with_line(all_masked, IRQ_COM1, false),
+            Ok([0xEF, 0xFF])
+        );
+        assert_eq!(
+            masks_with_line([0xEF, 0xFF], IRQ_COM1, true),
+            Ok([0xFF, 0xFF])
+        );
+        assert_eq!(
+            masks_with_line([0x00, 0x00], IRQ_TIMER, true),
+            Ok([0x01, 0x00])
+        );
+        assert_eq!(
+            masks_with_line([0, 0], 16, true),
+            Err(PicError::NoSuchIrq(16))
+        );
     }
 
     #[test]
     fn unmasking_a_secondary_line_opens_the_cascade() {
-        assert_eq!(masks_with_line([0xFF, 0xFF], IRQ_ATA_PRIMARY, false), Ok([0xFB, 0xBF]));
+        assert_eq!(
+            masks_with_line([0xFF, 0xFF], IRQ_ATA_PRIMARY, false),
+            Ok([0xFB, 0xBF])
+        );
         // Masking a secondary line leaves the cascade alone (others may use it).
-        assert_eq!(masks_with_line([0xFB, 0xBF], IRQ_ATA_PRIMARY, true), Ok([0xFB, 0xFF]));
+        assert_eq!(
+            masks_with_line([0xFB, 0xBF], IRQ_ATA_PRIMARY, true),
+            Ok([0xFB, 0xFF])
+        );
     }
 
     #[test]

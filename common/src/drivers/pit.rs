@@ -26,6 +26,8 @@ const CHANNEL0_DATA: u16 = 0x40;
 const MODE_COMMAND: u16 = 0x43;
 /// Channel 0 (bits 6-7 = 00), low then high byte (bits 4-5 = 11),
 /// mode 2 rate generator (bits 1-3 = 010), binary (bit 0 = 0).
+/// The digits are grouped by field, not by nibble, on purpose.
+#[allow(clippy::unusual_byte_groupings)]
 const CHANNEL0_RATE_GENERATOR: u8 = 0b00_11_010_0;
 
 /// The largest divisor. The PIT reads a written 0 as 65536.
@@ -84,7 +86,10 @@ mod tests {
         // Rounding beats truncation: 11932 is closer to 11931.82.
         let error_rounded = actual_millihertz(11932).abs_diff(100_000);
         let error_truncated = actual_millihertz(11931).abs_diff(100_000);
-        assert!(error_rounded < error_truncated, "{error_rounded} vs {error_truncated}");
+        assert!(
+            error_rounded < error_truncated,
+            "{error_rounded} vs {error_truncated}"
+        );
         assert_eq!(actual_millihertz(11932), 99_998);
     }
 
@@ -92,23 +97,41 @@ mod tests {
     fn programs_channel0_mode2_low_byte_first() {
         let mut ports = FakePorts::new();
         assert_eq!(set_frequency(&mut ports, TICK_HZ), Ok(11932)); // 0x2E9C
-        assert_eq!(ports.byte_writes(), [(0x43, 0x34), (0x40, 0x9C), (0x40, 0x2E)]);
+        assert_eq!(
+            ports.byte_writes(),
+            [(0x43, 0x34), (0x40, 0x9C), (0x40, 0x2E)]
+        );
     }
 
     #[test]
     fn slowest_integer_rate_is_19_hz() {
         let mut ports = FakePorts::new();
-        assert_eq!(set_frequency(&mut ports, 18), Err(PitError::FrequencyOutOfRange(18)));
-        assert!(ports.log().is_empty(), "a refused frequency touches no port");
+        assert_eq!(
+            set_frequency(&mut ports, 18),
+            Err(PitError::FrequencyOutOfRange(18))
+        );
+        assert!(
+            ports.log().is_empty(),
+            "a refused frequency touches no port"
+        );
         assert_eq!(set_frequency(&mut ports, 19), Ok(62_799)); // 0xF54F
-        assert_eq!(ports.byte_writes(), [(0x43, 0x34), (0x40, 0x4F), (0x40, 0xF5)]);
+        assert_eq!(
+            ports.byte_writes(),
+            [(0x43, 0x34), (0x40, 0x4F), (0x40, 0xF5)]
+        );
     }
 
     #[test]
     fn out_of_range_frequencies_are_refused() {
         assert_eq!(divisor_for(0), Err(PitError::FrequencyOutOfRange(0)));
-        assert_eq!(divisor_for(PIT_INPUT_HZ), Err(PitError::FrequencyOutOfRange(PIT_INPUT_HZ)));
+        assert_eq!(
+            divisor_for(PIT_INPUT_HZ),
+            Err(PitError::FrequencyOutOfRange(PIT_INPUT_HZ))
+        );
         assert_eq!(divisor_for(PIT_INPUT_HZ / 2), Ok(2));
-        assert_eq!(divisor_for(u32::MAX), Err(PitError::FrequencyOutOfRange(u32::MAX)));
+        assert_eq!(
+            divisor_for(u32::MAX),
+            Err(PitError::FrequencyOutOfRange(u32::MAX))
+        );
     }
 }

@@ -124,7 +124,7 @@ impl<P: PortIo> Uart16550<P> {
     /// Returns [`UartError::BadBaudRate`] before touching the hardware if
     /// `baud` is not one.
     pub fn init_with_baud(&mut self, baud: u32) -> Result<(), UartError> {
-        if baud == 0 || MAX_BAUD % baud != 0 {
+        if baud == 0 || !MAX_BAUD.is_multiple_of(baud) {
             return Err(UartError::BadBaudRate(baud));
         }
         // The divisor register is 16 bits wide: baud 1 (divisor 115200) does not fit.
@@ -141,7 +141,8 @@ impl<P: PortIo> Uart16550<P> {
         // Self-test: in loopback mode what we send arrives in our own RBR.
         self.write_reg(REG_MODEM_CONTROL, MCR_LOOPBACK);
         self.write_reg(REG_DATA, LOOPBACK_TEST_BYTE);
-        let arrived = (0..RECEIVE_DRAIN_LIMIT).any(|_| self.read_reg(REG_LINE_STATUS) & LSR_DATA_READY != 0);
+        let arrived =
+            (0..RECEIVE_DRAIN_LIMIT).any(|_| self.read_reg(REG_LINE_STATUS) & LSR_DATA_READY != 0);
         if !arrived || self.read_reg(REG_DATA) != LOOPBACK_TEST_BYTE {
             self.write_reg(REG_MODEM_CONTROL, 0);
             return Err(UartError::NotPresent);
@@ -264,7 +265,12 @@ mod tests {
         uart.ports_mut().script_reads(DATA, &[0x00]);
         assert_eq!(uart.init(), Err(UartError::NotPresent));
         // Interrupts were never enabled.
-        assert!(!uart.ports_mut().writes_to(0x3F9).contains(&IER_RECEIVED_DATA));
+        assert!(
+            !uart
+                .ports_mut()
+                .writes_to(0x3F9)
+                .contains(&IER_RECEIVED_DATA)
+        );
 
         let mut silent = self::uart();
         silent.ports_mut().set_default(LSR, 0);
@@ -297,7 +303,10 @@ mod tests {
         let mut uart = uart();
         uart.ports_mut().set_default(LSR, 0);
         assert_eq!(uart.write_byte(b'A'), Err(UartError::TransmitTimeout));
-        assert_eq!(uart.ports_mut().read_count(LSR), TRANSMIT_POLL_LIMIT as usize);
+        assert_eq!(
+            uart.ports_mut().read_count(LSR),
+            TRANSMIT_POLL_LIMIT as usize
+        );
         assert!(uart.ports_mut().writes_to(DATA).is_empty());
     }
 
@@ -306,7 +315,7 @@ mod tests {
         use core::fmt::Write;
         let mut uart = uart();
         uart.ports_mut().set_default(LSR, u16::from(LSR_THR_EMPTY));
-        write!(uart, "hi {}\n", 42).unwrap();
+        writeln!(uart, "hi {}", 42).unwrap();
         assert_eq!(uart.ports_mut().writes_to(DATA), b"hi 42\n");
     }
 

@@ -107,7 +107,13 @@ impl<'a, P: PortIo> VgaText<'a, P> {
         if cells.len() < WIDTH * HEIGHT {
             return Err(VgaError::BufferTooSmall { cells: cells.len() });
         }
-        Ok(Self { cells, ports, row: 0, col: 0, attribute: DEFAULT_ATTRIBUTE })
+        Ok(Self {
+            cells,
+            ports,
+            row: 0,
+            col: 0,
+            attribute: DEFAULT_ATTRIBUTE,
+        })
     }
 
     /// The port bus (for tests).
@@ -263,7 +269,9 @@ mod tests {
     use alloc::vec::Vec;
 
     fn row_text(vga: &VgaText<'_, FakePorts>, row: usize) -> Vec<u8> {
-        let mut text: Vec<u8> = (0..WIDTH).map(|col| vga.cell(row, col).unwrap().0).collect();
+        let mut text: Vec<u8> = (0..WIDTH)
+            .map(|col| vga.cell(row, col).unwrap().0)
+            .collect();
         while text.last() == Some(&b' ') {
             text.pop();
         }
@@ -273,7 +281,10 @@ mod tests {
     #[test]
     fn refuses_a_small_buffer() {
         let mut cells = vec![0u16; 100];
-        assert_eq!(VgaText::new(&mut cells, FakePorts::new()).err(), Some(VgaError::BufferTooSmall { cells: 100 }));
+        assert_eq!(
+            VgaText::new(&mut cells, FakePorts::new()).err(),
+            Some(VgaError::BufferTooSmall { cells: 100 })
+        );
     }
 
     #[test]
@@ -368,12 +379,18 @@ mod tests {
         vga.clear();
         vga.ports_mut().clear_log();
         vga.write_bytes(b"\n\n\nabcd"); // row 3, column 4 = cell 244 = 0x00F4
-        assert_eq!(vga.ports_mut().byte_writes(), [(0x3D4, 0x0E), (0x3D5, 0x00), (0x3D4, 0x0F), (0x3D5, 0xF4)]);
+        assert_eq!(
+            vga.ports_mut().byte_writes(),
+            [(0x3D4, 0x0E), (0x3D5, 0x00), (0x3D4, 0x0F), (0x3D5, 0xF4)]
+        );
         vga.ports_mut().clear_log();
         for _ in 0..HEIGHT {
             vga.write_byte(b'\n');
         }
         // Bottom row, column 0: cell 1920 = 0x0780.
-        assert_eq!(vga.ports_mut().writes_to(0x3D5).rchunks(2).next().unwrap(), [0x07, 0x80]);
+        assert_eq!(
+            vga.ports_mut().writes_to(0x3D5).rchunks(2).next().unwrap(),
+            [0x07, 0x80]
+        );
     }
 }
