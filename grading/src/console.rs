@@ -206,7 +206,8 @@ impl SerialConsole {
             let now = Instant::now();
             if now >= deadline {
                 return Err(ExpectError::Failed(Failure::Timeout {
-                    waited: now - started,
+                    // The time allowed, not the time measured (a few ms more).
+                    waited: deadline.saturating_duration_since(started),
                     pattern: pattern.to_string(),
                     test_time_limit: is_test_limit,
                     tail: last_lines(&streams.serial, TAIL_LINES),
@@ -613,6 +614,19 @@ mod tests {
             }
             other => panic!("expected a timeout, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_expired_test_deadline_fails_at_once() {
+        let (mut console, _qemu) = piped_console();
+        console.set_deadline(Some(Instant::now() - Duration::from_secs(1)));
+        assert!(matches!(
+            console.expect(&Pattern::from("x"), LONG),
+            Err(ExpectError::Failed(Failure::Timeout {
+                test_time_limit: true,
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -141,6 +141,10 @@ impl Session {
     }
 
     /// Types `text` on the serial console (no newline added).
+    ///
+    /// QEMU takes input only as fast as the guest reads its UART; the pipe
+    /// to it holds 64 KiB, so sending more than that to a kernel that is not
+    /// reading would block. Tests type lines, far below that.
     pub fn send(&mut self, text: &str) -> Result<(), Failure> {
         let written = match &mut self.input {
             Some(input) => input
@@ -236,10 +240,16 @@ impl Session {
         } else {
             let tail = self.console.tail();
             self.kill();
+            // Cut short by the test's time limit, or the full timeout.
+            let test_time_limit = started.elapsed() < timeout;
             Err(Failure::Timeout {
-                waited: started.elapsed(),
+                waited: if test_time_limit {
+                    started.elapsed()
+                } else {
+                    timeout
+                },
                 pattern: "QEMU to exit".into(),
-                test_time_limit: started.elapsed() < timeout,
+                test_time_limit,
                 tail,
             })
         }
