@@ -81,8 +81,11 @@ impl<D: BlockDevice> Ext2<D> {
             InodeKind::Dir => return Err(FsError::IsDir),
             _ => return Err(FsError::InvalidArgument),
         }
+        if data.is_empty() {
+            return Ok(0);
+        }
         let max = self.max_file_size();
-        if offset >= max && !data.is_empty() {
+        if offset >= max {
             return Err(FsError::FileTooLarge);
         }
         let len = data
