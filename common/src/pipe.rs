@@ -24,11 +24,16 @@
 //! [`Pipe::read_with`] hand the caller the free (or filled) part of the ring
 //! as at most two contiguous slices, so the kernel can copy straight between
 //! user memory and the ring, and a failed copy (a bad user pointer) changes
-//! nothing. [`Pipe::write`] and [`Pipe::read`] are the same for plain slices.
+//! nothing. [`Pipe::write_from_user`] and [`Pipe::read_to_user`] plug in the
+//! shared chunked-copy trait, [`UserMemory`] (page tables in the
+//! mono-kernel, the message buffer in the pipe server); [`Pipe::write`] and
+//! [`Pipe::read`] do the same for plain slices.
 
 use alloc::boxed::Box;
 use alloc::vec;
 use core::fmt;
+
+use crate::mm::{UserCopyError, UserMemory, UserRange};
 
 /// Bytes a pipe holds. One page: big enough that `producer | consumer`
 /// moves data in page-sized steps (fewer sleeps, and fewer IPC round trips
@@ -287,6 +292,38 @@ impl Pipe {
         // Commit. count <= available keeps bytes_read <= bytes_written.
         self.bytes_read = self.bytes_read.wrapping_add(count);
         Ok(PipeRead::Read(count))
+    }
+
+    /// `write(fd, buf, len)`: writes from user memory `user_addr..user_addr + len`,
+    /// copying straight into the ring. Same results as
+    /// [`write_with`](Self::write_with); a bad user range is refused before
+    /// anything else, and a failed copy leaves the pipe unchanged.
+    pub fn write_from_user(
+        &mut self,
+        user: &mut impl UserMemory,
+        user_addr: u64,
+        len: usize,
+    ) -> Result<PipeWrite, UserCopyError> {
+        // After this check, user_addr + offset (offset <= len) cannot overflow.
+        UserRange::new(user_addr, len as u64).map_err(UserCopyError::BadRange)?;
+        self.write_with(len, |offset, chunk| {
+            user.read(user_addr + offset as u64, chunk)
+        })
+    }
+
+    /// `read(fd, buf, len)`: reads into user memory `user_addr..user_addr + len`.
+    /// Same results as [`read_with`](Self::read_with); on a copy error the
+    /// bytes stay in the pipe.
+    pub fn read_to_user(
+        &mut self,
+        user: &mut impl UserMemory,
+        user_addr: u64,
+        len: usize,
+    ) -> Result<PipeRead, UserCopyError> {
+        UserRange::new(user_addr, len as u64).map_err(UserCopyError::BadRange)?;
+        self.read_with(len, |offset, chunk| {
+            user.write(user_addr + offset as u64, chunk)
+        })
     }
 
     /// One more reference to the read end (`dup`, `fork`).

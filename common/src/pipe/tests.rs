@@ -238,6 +238,57 @@ fn a_failed_copy_changes_nothing() {
     assert_eq!(read_n(&mut pipe, 7).unwrap(), b"keep me");
 }
 
+#[test]
+fn copies_to_and_from_user_memory() {
+    use crate::mm::user_copy::UserBuffer;
+    let mut pipe = pipe_with_counters(PIPE_SIZE - 2); // the copy wraps the ring
+    let mut source = *b"from user";
+    let mut user = UserBuffer {
+        base: 0x4000,
+        bytes: &mut source,
+    };
+    let wrote = pipe.write_from_user(&mut user, 0x4005, 4);
+    assert_eq!(wrote, Ok(PipeWrite::Wrote(4)));
+    let mut target = [0u8; 8];
+    let mut user = UserBuffer {
+        base: 0x9000,
+        bytes: &mut target,
+    };
+    assert_eq!(
+        pipe.read_to_user(&mut user, 0x9002, 6),
+        Ok(PipeRead::Read(4))
+    );
+    assert_eq!(&target, b"\0\0user\0\0");
+}
+
+#[test]
+fn bad_user_buffers_change_nothing() {
+    use crate::mm::user_copy::UserBuffer;
+    let mut pipe = Pipe::new();
+    let mut bytes = [7u8; 16];
+    let mut user = UserBuffer {
+        base: 0x4000,
+        bytes: &mut bytes,
+    };
+    // Runs past the end of the mapped buffer.
+    assert!(matches!(
+        pipe.write_from_user(&mut user, 0x4008, 16),
+        Err(UserCopyError::Fault { .. })
+    ));
+    // Wraps around the address space, or reaches into the kernel.
+    assert!(matches!(
+        pipe.write_from_user(&mut user, u64::MAX - 1, 4),
+        Err(UserCopyError::BadRange(_))
+    ));
+    assert!(pipe.is_empty());
+    let _ = pipe.write(b"data");
+    assert!(matches!(
+        pipe.read_to_user(&mut user, 0x3FFF, 4),
+        Err(UserCopyError::Fault { .. })
+    ));
+    assert_eq!(pipe.len(), 4, "the data stays for the next read");
+}
+
 /// One step of the property test.
 #[derive(Debug, Clone)]
 enum Op {
