@@ -7,8 +7,10 @@
 //! - [`patterns`]: what kernels print and the exit codes they use: the
 //!   contract with the kernel authors, in one place.
 //! - [`qemu`]: the [`Machine`] to boot and the QEMU command line for it.
-//! - [`console`]: the serial output and waiting for a pattern in it.
-//! - [`session`]: one boot of one kernel, driven by a test.
+//! - [`console`]: the serial output and waiting for a pattern in it
+//!   ([`utf8_stream`] turns its bytes into text).
+//! - [`session`]: one boot of one kernel, driven by a test, on a private
+//!   copy of the disk ([`scratch`]).
 //! - [`failure`]: why a test failed, with the evidence.
 //! - [`test`]: what a test is; [`suites`]: the tests themselves.
 //! - [`runner`]: runs tests on both kernels, in parallel, saving logs.
@@ -24,9 +26,11 @@ pub mod patterns;
 pub mod qemu;
 pub mod report;
 pub mod runner;
+pub mod scratch;
 pub mod session;
 pub mod suites;
 pub mod test;
+pub mod utf8_stream;
 
 pub use failure::Failure;
 pub use pattern::{Found, Pattern};

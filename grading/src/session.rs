@@ -24,10 +24,10 @@ use crate::failure::Failure;
 use crate::pattern::{Found, Pattern};
 use crate::patterns::{BOOT_TIMEOUT, COMMAND_TIMEOUT, PROMPT_REGEX};
 use crate::qemu::{self, ExitStatus, Machine};
+use crate::scratch::ScratchDir;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -83,7 +83,7 @@ impl Session {
             )?),
             None => None,
         };
-        let disk = scratch.as_ref().map(|scratch| scratch.disk.as_path());
+        let disk = scratch.as_ref().map(|scratch| scratch.disk());
         let command_line = machine.command_line(disk);
         let mut child = qemu::spawn(&command_line, disk).map_err(|error| {
             Failure::Setup(format!("cannot start {:?}: {error}", command_line[0]))
@@ -286,7 +286,7 @@ impl Session {
 
     /// The session's private copy of the disk image, if it has a disk.
     pub fn disk_path(&self) -> Option<&Path> {
-        self.scratch.as_ref().map(|scratch| scratch.disk.as_path())
+        self.scratch.as_ref().map(|scratch| scratch.disk())
     }
 
     /// Runs `e2fsck -fn` on the private disk copy; fails with its report if
@@ -409,49 +409,6 @@ fn find_e2fsck() -> Option<PathBuf> {
     on_path
         .chain(["/usr/sbin/e2fsck", "/sbin/e2fsck"].map(PathBuf::from))
         .find(|candidate| candidate.is_file())
-}
-
-/// A directory of its own for one session, holding its disk copy; removed
-/// when dropped.
-#[derive(Debug)]
-struct ScratchDir {
-    directory: PathBuf,
-    disk: PathBuf,
-}
-
-impl ScratchDir {
-    /// Makes `<parent>/<label>-<pid>-<n>/` and copies `image` into it.
-    fn with_disk_copy(parent: &Path, label: &str, image: &Path) -> Result<ScratchDir, Failure> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let number = NEXT.fetch_add(1, Ordering::Relaxed);
-        let directory = parent.join(format!("{label}-{}-{number}", std::process::id()));
-        let setup = |what: &str, error: io::Error| Failure::Setup(format!("{what}: {error}"));
-        std::fs::create_dir_all(&directory)
-            .map_err(|error| setup(&format!("cannot create {}", directory.display()), error))?;
-        // From here on, dropping `scratch` cleans up.
-        let scratch = ScratchDir {
-            disk: directory.join(image.file_name().unwrap_or("disk.img".as_ref())),
-            directory,
-        };
-        std::fs::copy(image, &scratch.disk).map_err(|error| {
-            setup(
-                &format!(
-                    "cannot copy the disk image {} to {}",
-                    image.display(),
-                    scratch.disk.display()
-                ),
-                error,
-            )
-        })?;
-        Ok(scratch)
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        // Best effort: a leftover directory under build/ is harmless.
-        let _ = std::fs::remove_dir_all(&self.directory);
-    }
 }
 
 #[cfg(test)]
