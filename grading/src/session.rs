@@ -586,6 +586,60 @@ mod tests {
         std::fs::remove_dir_all(&scratch).unwrap();
     }
 
+    /// Makes an empty 1 MiB ext2 image with mke2fs, or `None` if e2fsprogs
+    /// is not installed.
+    fn make_ext2_image(path: &Path) -> Option<()> {
+        let mke2fs = ["/usr/sbin/mke2fs", "/sbin/mke2fs"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())?;
+        let status = Command::new(mke2fs)
+            .args(["-q", "-F", "-t", "ext2", "-b", "1024"])
+            .arg(path)
+            .arg("1024")
+            .status()
+            .ok()?;
+        status.success().then_some(())
+    }
+
+    #[test]
+    fn check_disk_runs_e2fsck_on_the_private_copy() {
+        let scratch = std::env::temp_dir().join(format!("grading-fsck-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let image = scratch.join("fs.img");
+        if make_ext2_image(&image).is_none() {
+            eprintln!("mke2fs not installed: check_disk not tested");
+            return;
+        }
+        let mut machine = fake("exit 33");
+        machine.disk_image = Some(image.clone());
+        machine.scratch_dir = scratch.join("tmp");
+
+        let mut session = Session::boot(&machine).unwrap();
+        assert!(
+            matches!(session.check_disk(), Err(Failure::Check(message)) if message.contains("bug in the test"))
+        );
+        session.wait_exit(LONG).unwrap();
+        assert_eq!(session.check_disk(), Ok(()));
+
+        // A fake kernel that scribbles over the block bitmap area.
+        let mut machine = fake(
+            r#"printf 'garbage%.0s' $(seq 200) | dd of="$GRADE_DISK" bs=1 seek=3072 conv=notrunc 2>/dev/null; exit 33"#,
+        );
+        machine.disk_image = Some(image);
+        machine.scratch_dir = scratch.join("tmp");
+        let mut session = Session::boot(&machine).unwrap();
+        session.wait_exit(LONG).unwrap();
+        match session.check_disk() {
+            Err(Failure::Check(message)) => assert!(
+                message.contains("e2fsck -fn found a damaged file system"),
+                "{message}"
+            ),
+            other => panic!("expected e2fsck to find damage, got {other:?}"),
+        }
+        drop(session);
+        std::fs::remove_dir_all(&scratch).unwrap();
+    }
+
     #[test]
     fn save_log_writes_output_and_the_reason() {
         let mut session =
