@@ -1,0 +1,725 @@
+//! Directory tests: mkdir/chdir, `.` and `..`, links, long names, rename,
+//! listing, and several processes changing one directory at once.
+
+use super::util::{
+    Context, Xorshift, expect_errno, expect_one_of, read_file, remove, spawn, write_file,
+};
+use super::{Test, TestResult};
+use crate::ensure;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use ulib::{
+    Errno, FileType, O_CREATE, O_RDONLY, O_RDWR, chdir, close, link, mkdir, mknod, open, read_dir,
+    rename, stat, unlink, wait,
+};
+
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "mkdir_chdir",
+        run: mkdir_chdir,
+        slow: false,
+    },
+    Test {
+        name: "dir_errors",
+        run: dir_errors,
+        slow: false,
+    },
+    Test {
+        name: "dot_dotdot",
+        run: dot_dotdot,
+        slow: false,
+    },
+    Test {
+        name: "subdir",
+        run: subdir,
+        slow: false,
+    },
+    Test {
+        name: "fourteen",
+        run: fourteen,
+        slow: false,
+    },
+    Test {
+        name: "rmdot",
+        run: rmdot,
+        slow: false,
+    },
+    Test {
+        name: "iref",
+        run: iref,
+        slow: false,
+    },
+    Test {
+        name: "link_basic",
+        run: link_basic,
+        slow: false,
+    },
+    Test {
+        name: "link_errors",
+        run: link_errors,
+        slow: false,
+    },
+    Test {
+        name: "listing",
+        run: listing,
+        slow: false,
+    },
+    Test {
+        name: "bigdir",
+        run: bigdir,
+        slow: false,
+    },
+    Test {
+        name: "concreate",
+        run: concreate,
+        slow: false,
+    },
+    Test {
+        name: "linkunlink",
+        run: linkunlink,
+        slow: false,
+    },
+    Test {
+        name: "rename_file",
+        run: rename_file,
+        slow: false,
+    },
+    Test {
+        name: "rename_dir",
+        run: rename_dir,
+        slow: false,
+    },
+    Test {
+        name: "rename_errors",
+        run: rename_errors,
+        slow: false,
+    },
+    Test {
+        name: "mknod_device",
+        run: mknod_device,
+        slow: false,
+    },
+];
+
+/// Names in directory `path`, without `.` and `..`, sorted.
+fn names_in(path: &str) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for entry in read_dir(path).context(&format!("read_dir {path}"))? {
+        let entry = entry.context("getdents")?;
+        if entry.name != "." && entry.name != ".." {
+            names.push(entry.name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn mkdir_chdir() -> TestResult {
+    mkdir("ut-dir").context("mkdir")?;
+    chdir("ut-dir").context("chdir into it")?;
+    write_file("inside", b"in the directory")?;
+    chdir("..").context("chdir ..")?;
+    let data = read_file("ut-dir/inside")?;
+    unlink("ut-dir/inside").context("unlink file")?;
+    unlink("ut-dir").context("unlink the directory")?;
+    ensure!(
+        data == b"in the directory",
+        "reading through the path gave {:?}",
+        data
+    );
+    expect_errno(
+        chdir("ut-dir"),
+        Errno::ENOENT,
+        "chdir into the removed directory",
+    )
+}
+
+fn dir_errors() -> TestResult {
+    mkdir("ut-direrr").context("mkdir")?;
+    write_file("ut-direrr/f", b"")?;
+    let result = (|| {
+        expect_errno(
+            mkdir("ut-direrr"),
+            Errno::EEXIST,
+            "mkdir of an existing name",
+        )?;
+        expect_errno(
+            unlink("ut-direrr"),
+            Errno::ENOTEMPTY,
+            "unlink of a non-empty directory",
+        )?;
+        expect_errno(
+            mkdir("ut-no-such/x"),
+            Errno::ENOENT,
+            "mkdir in a missing directory",
+        )?;
+        expect_errno(
+            unlink("ut-direrr/missing"),
+            Errno::ENOENT,
+            "unlink of a missing name",
+        )?;
+        expect_errno(chdir("ut-direrr/f"), Errno::ENOTDIR, "chdir to a file")
+    })();
+    remove("ut-direrr/f");
+    remove("ut-direrr");
+    result
+}
+
+/// `.` is the directory itself and `..` its parent, for listing and lookup.
+fn dot_dotdot() -> TestResult {
+    mkdir("ut-dots").context("mkdir")?;
+    mkdir("ut-dots/sub").context("mkdir sub")?;
+    let result = (|| {
+        let dots = stat("ut-dots").context("stat")?;
+        let sub = stat("ut-dots/sub").context("stat sub")?;
+        ensure!(
+            stat("ut-dots/.").context("stat .")?.ino == dots.ino,
+            ". is not the directory"
+        );
+        ensure!(
+            stat("ut-dots/sub/..").context("stat ..")?.ino == dots.ino,
+            ".. is not the parent"
+        );
+        ensure!(
+            stat("ut-dots/sub/.").context("stat sub/.")?.ino == sub.ino,
+            "sub/. is wrong"
+        );
+        ensure!(
+            stat("/..").context("stat /..")?.ino == stat("/").context("stat /")?.ino,
+            "/.. is not /"
+        );
+        let mut saw = (false, false);
+        for entry in read_dir("ut-dots/sub").context("read_dir")? {
+            let entry = entry.context("getdents")?;
+            match entry.name.as_str() {
+                "." => saw.0 = entry.ino == sub.ino,
+                ".." => saw.1 = entry.ino == dots.ino,
+                _ => {}
+            }
+        }
+        ensure!(
+            saw == (true, true),
+            "the listing of a new directory lacks correct . and .."
+        );
+        Ok(())
+    })();
+    remove("ut-dots/sub");
+    remove("ut-dots");
+    result
+}
+
+/// A condensed xv6 subdir: nested directories, relative paths, links across
+/// directories, and the errors on the way.
+fn subdir() -> TestResult {
+    let cleanup = || {
+        for path in [
+            "ut-dd/dd/ffff",
+            "ut-dd/dd/ff",
+            "ut-dd/ff",
+            "ut-dd/dd",
+            "ut-dd",
+        ] {
+            remove(path);
+        }
+    };
+    cleanup();
+    let result = (|| {
+        mkdir("ut-dd").context("mkdir ut-dd")?;
+        write_file("ut-dd/ff", b"ff")?;
+        expect_errno(unlink("ut-dd"), Errno::ENOTEMPTY, "unlink non-empty ut-dd")?;
+        mkdir("/ut-dd/dd").context("mkdir /ut-dd/dd")?;
+        write_file("ut-dd/dd/../ff", b"FF")?;
+        ensure!(
+            read_file("ut-dd/ff")? == b"FF",
+            "writing through .. went elsewhere"
+        );
+        write_file("ut-dd/dd/ff", b"dd/ff")?;
+        link("ut-dd/dd/ff", "ut-dd/dd/ffff").context("link across names")?;
+        unlink("ut-dd/dd/ff").context("unlink dd/ff")?;
+        expect_errno(
+            open("ut-dd/dd/ff", O_RDONLY),
+            Errno::ENOENT,
+            "open unlinked dd/ff",
+        )?;
+        chdir("ut-dd").context("chdir ut-dd")?;
+        chdir("dd/../../ut-dd").context("chdir dd/../../ut-dd")?;
+        chdir("dd/../../../ut-dd").context("chdir through /..")?;
+        ensure!(read_file("dd/ffff")? == b"dd/ff", "the link lost its data");
+        chdir("..").context("chdir ..")?;
+        expect_errno(
+            open("ut-dd/ff/ff", O_CREATE | O_RDWR),
+            Errno::ENOTDIR,
+            "create under a file",
+        )?;
+        expect_errno(mkdir("ut-dd/ff/ff"), Errno::ENOTDIR, "mkdir under a file")?;
+        expect_errno(
+            mkdir("ut-dd/dd/ffff/x"),
+            Errno::ENOTDIR,
+            "mkdir under a link",
+        )?;
+        expect_errno(mkdir("ut-dd/dd"), Errno::EEXIST, "mkdir existing")?;
+        expect_errno(
+            link("ut-dd/dd/ffff", "ut-dd/ff"),
+            Errno::EEXIST,
+            "link onto an existing name",
+        )?;
+        expect_errno(
+            unlink("ut-dd/dd"),
+            Errno::ENOTEMPTY,
+            "unlink non-empty ut-dd/dd",
+        )?;
+        unlink("ut-dd/dd/ffff").context("unlink ffff")?;
+        unlink("ut-dd/ff").context("unlink ff")?;
+        unlink("ut-dd/dd").context("unlink dd")?;
+        unlink("ut-dd").context("unlink ut-dd")
+    })();
+    let _ = chdir("/");
+    cleanup();
+    result
+}
+
+/// xv6's fourteen, for ext2: names of 14 and of 255 bytes work; 256 bytes
+/// is too long for one name.
+fn fourteen() -> TestResult {
+    let name14 = "ut-34567890123";
+    let name255 = format!("ut-{}", "n".repeat(252));
+    mkdir(name14).context("mkdir 14-byte name")?;
+    let deep = format!("{name14}/{name14}");
+    mkdir(&deep).context("mkdir nested 14-byte name")?;
+    let file255 = format!("{name14}/{name255}");
+    let result = (|| {
+        write_file(&file255, b"long")?;
+        ensure!(
+            read_file(&file255)? == b"long",
+            "the 255-byte name lost its data"
+        );
+        let listed = names_in(name14)?;
+        ensure!(listed.contains(&name255), "the 255-byte name is not listed");
+        let name256 = format!("{name14}/{}n", name255);
+        expect_errno(
+            open(&name256, O_CREATE | O_RDWR),
+            Errno::ENAMETOOLONG,
+            "256-byte name",
+        )
+    })();
+    remove(&file255);
+    remove(&deep);
+    remove(name14);
+    result
+}
+
+/// xv6's rmdot: `.` and `..` cannot be removed.
+fn rmdot() -> TestResult {
+    mkdir("ut-rmdot").context("mkdir")?;
+    let result = (|| {
+        chdir("ut-rmdot").context("chdir")?;
+        expect_one_of(
+            unlink("."),
+            &[Errno::EINVAL, Errno::EPERM, Errno::EBUSY],
+            "unlink .",
+        )?;
+        expect_one_of(
+            unlink(".."),
+            &[Errno::EINVAL, Errno::EPERM, Errno::ENOTEMPTY, Errno::EBUSY],
+            "unlink ..",
+        )?;
+        chdir("/").context("chdir /")?;
+        expect_one_of(
+            unlink("ut-rmdot/."),
+            &[Errno::EINVAL, Errno::EPERM, Errno::EBUSY],
+            "unlink ut-rmdot/.",
+        )?;
+        expect_one_of(
+            unlink("ut-rmdot/.."),
+            &[Errno::EINVAL, Errno::EPERM, Errno::ENOTEMPTY, Errno::EBUSY],
+            "unlink ut-rmdot/..",
+        )
+    })();
+    let _ = chdir("/");
+    remove("ut-rmdot");
+    result?;
+    expect_errno(stat("ut-rmdot"), Errno::ENOENT, "ut-rmdot still exists")
+}
+
+/// xv6's iref: descend 50 levels, creating and linking on the way, then
+/// climb back out removing everything; the kernel's inode references must
+/// balance (the leak check at the end of the run catches leaks).
+fn iref() -> TestResult {
+    const LEVELS: usize = 50;
+    let mut result = Ok(());
+    let mut made = 0;
+    for _ in 0..LEVELS {
+        if let Err(e) = mkdir("ut-irefd").context("mkdir") {
+            result = Err(e);
+            break;
+        }
+        made += 1;
+        if let Err(e) = chdir("ut-irefd").context("chdir") {
+            result = Err(e);
+            break;
+        }
+        let _ = write_file("f", b"x");
+        let _ = link("f", "g");
+        let _ = unlink("f");
+    }
+    for _ in 0..made {
+        let _ = unlink("g");
+        let _ = chdir("..");
+        if let Err(e) = unlink("ut-irefd").context("unlink on the way out") {
+            result = result.and(Err(e));
+        }
+    }
+    let _ = chdir("/");
+    result
+}
+
+/// xv6's linktest: two names, one file.
+fn link_basic() -> TestResult {
+    remove("ut-lf1");
+    remove("ut-lf2");
+    write_file("ut-lf1", b"hello")?;
+    link("ut-lf1", "ut-lf2").context("link")?;
+    unlink("ut-lf1").context("unlink first name")?;
+    expect_errno(
+        open("ut-lf1", O_RDONLY),
+        Errno::ENOENT,
+        "open unlinked first name",
+    )?;
+    let data = read_file("ut-lf2")?;
+    ensure!(data == b"hello", "the second name reads {:?}", data);
+    link("ut-lf2", "ut-lf1").context("link back")?;
+    ensure!(
+        read_file("ut-lf1")? == b"hello",
+        "the restored name reads wrongly"
+    );
+    unlink("ut-lf1").context("unlink")?;
+    unlink("ut-lf2").context("unlink")
+}
+
+fn link_errors() -> TestResult {
+    write_file("ut-le", b"")?;
+    mkdir("ut-led").context("mkdir")?;
+    let result = (|| {
+        expect_errno(link("ut-le", "ut-le"), Errno::EEXIST, "link onto itself")?;
+        expect_errno(
+            link("ut-missing", "ut-le2"),
+            Errno::ENOENT,
+            "link of a missing file",
+        )?;
+        expect_one_of(
+            link("ut-led", "ut-led2"),
+            &[Errno::EPERM, Errno::EISDIR],
+            "link of a directory",
+        )?;
+        expect_errno(
+            link("ut-le", "ut-missing/x"),
+            Errno::ENOENT,
+            "link into a missing directory",
+        )
+    })();
+    remove("ut-le");
+    remove("ut-led2");
+    remove("ut-led");
+    result
+}
+
+/// getdents lists exactly the names a directory holds.
+fn listing() -> TestResult {
+    mkdir("ut-ls").context("mkdir")?;
+    let names = ["apple", "banana", "cherry"];
+    for name in names {
+        write_file(&format!("ut-ls/{name}"), name.as_bytes())?;
+    }
+    mkdir("ut-ls/dir").context("mkdir dir")?;
+    let listed = names_in("ut-ls");
+    let mut kinds = Vec::new();
+    if let Ok(entries) = read_dir("ut-ls") {
+        for entry in entries.flatten() {
+            kinds.push((entry.name, entry.kind));
+        }
+    }
+    for name in names {
+        remove(&format!("ut-ls/{name}"));
+    }
+    remove("ut-ls/dir");
+    remove("ut-ls");
+    let listed = listed?;
+    ensure!(
+        listed == ["apple", "banana", "cherry", "dir"],
+        "listed {:?}",
+        listed
+    );
+    for (name, kind) in kinds {
+        let expected = if name == "dir" || name == "." || name == ".." {
+            FileType::Dir
+        } else {
+            FileType::File
+        };
+        ensure!(
+            kind.is_none() || kind == Some(expected),
+            "{} listed with type {:?}",
+            name,
+            kind
+        );
+    }
+    Ok(())
+}
+
+/// xv6's bigdir: 500 names for one file in one directory (the directory
+/// grows to several blocks), then all removed.
+fn bigdir() -> TestResult {
+    const NAMES: usize = 500;
+    mkdir("ut-bigdir").context("mkdir")?;
+    write_file("ut-bigdir/target", b"t")?;
+    let name = |i: usize| format!("ut-bigdir/x{i:03}");
+    let mut result = Ok(());
+    let mut made = 0;
+    for i in 0..NAMES {
+        if let Err(e) = link("ut-bigdir/target", &name(i)).context(&format!("link #{i}")) {
+            result = Err(e);
+            break;
+        }
+        made += 1;
+    }
+    if result.is_ok() {
+        match names_in("ut-bigdir") {
+            Ok(listed) if listed.len() == NAMES + 1 => {}
+            Ok(listed) => {
+                result = Err(format!(
+                    "listed {} names, expected {}",
+                    listed.len(),
+                    NAMES + 1
+                ))
+            }
+            Err(e) => result = Err(e),
+        }
+    }
+    if result.is_ok() {
+        match stat("ut-bigdir/target") {
+            Ok(st) if st.nlink as usize == NAMES + 1 => {}
+            Ok(st) => result = Err(format!("nlink is {}, expected {}", st.nlink, NAMES + 1)),
+            Err(e) => result = Err(format!("stat: {}", e.message())),
+        }
+    }
+    for i in 0..made {
+        if let Err(e) = unlink(&name(i)).context(&format!("unlink #{i}")) {
+            result = result.and(Err(e));
+        }
+    }
+    remove("ut-bigdir/target");
+    if let Err(e) = unlink("ut-bigdir").context("unlink the emptied directory") {
+        result = result.and(Err(e));
+    }
+    result
+}
+
+/// xv6's concreate: two processes create, link and unlink the same names at
+/// the same time; afterwards every name is either absent or a good file.
+fn concreate() -> TestResult {
+    const NAMES: u64 = 40;
+    mkdir("ut-conc").context("mkdir")?;
+    let name = |i: u64| format!("ut-conc/C{i:02}");
+    for seed in [1u64, 2] {
+        spawn(move || {
+            let mut rng = Xorshift::new(seed);
+            for _ in 0..200 {
+                let i = rng.below(NAMES);
+                match rng.below(3) {
+                    0 => {
+                        if let Ok(fd) = open(&name(i), O_CREATE | O_RDWR) {
+                            let _ = close(fd);
+                        }
+                    }
+                    1 => {
+                        let _ = link(&name(rng.below(NAMES)), &name(i));
+                    }
+                    _ => {
+                        let _ = unlink(&name(i));
+                    }
+                }
+            }
+            0
+        })?;
+    }
+    for _ in 0..2 {
+        let (_, status) = wait().context("wait")?;
+        ensure!(status == 0, "a worker failed");
+    }
+    let mut result = Ok(());
+    for listed in names_in("ut-conc")? {
+        let valid = listed.len() == 3 && listed.starts_with('C');
+        let st = stat(&format!("ut-conc/{listed}"));
+        if (!valid || !matches!(st, Ok(s) if s.kind == FileType::File as u32)) && result.is_ok() {
+            result = Err(format!(
+                "bad entry {listed:?} after concurrent creation: {st:?}"
+            ));
+        }
+    }
+    for i in 0..NAMES {
+        remove(&name(i));
+    }
+    if let Err(e) = unlink("ut-conc").context("unlink ut-conc (not empty?)") {
+        result = result.and(Err(e));
+    }
+    result
+}
+
+/// xv6's linkunlink: two processes randomly create, link and unlink a few
+/// names; the file system must stay consistent.
+fn linkunlink() -> TestResult {
+    let name = |i: u64| format!("ut-lu{i}");
+    for seed in [11u64, 12] {
+        spawn(move || {
+            let mut rng = Xorshift::new(seed);
+            for _ in 0..300 {
+                let i = rng.below(5);
+                match rng.below(3) {
+                    0 => {
+                        if let Ok(fd) = open(&name(i), O_CREATE | O_RDWR) {
+                            let _ = close(fd);
+                        }
+                    }
+                    1 => {
+                        let _ = link(&name(rng.below(5)), &name(i));
+                    }
+                    _ => {
+                        let _ = unlink(&name(i));
+                    }
+                }
+            }
+            0
+        })?;
+    }
+    for _ in 0..2 {
+        wait().context("wait")?;
+    }
+    for i in 0..5 {
+        if let Ok(st) = stat(&name(i)) {
+            ensure!(
+                st.kind == FileType::File as u32 && st.nlink >= 1,
+                "{} is broken: {:?}",
+                name(i),
+                st
+            );
+        }
+        remove(&name(i));
+    }
+    Ok(())
+}
+
+fn rename_file() -> TestResult {
+    write_file("ut-rn-a", b"contents")?;
+    rename("ut-rn-a", "ut-rn-b").context("rename")?;
+    expect_errno(
+        open("ut-rn-a", O_RDONLY),
+        Errno::ENOENT,
+        "the old name still exists",
+    )?;
+    ensure!(
+        read_file("ut-rn-b")? == b"contents",
+        "renamed file lost its contents"
+    );
+    // Renaming onto an existing file replaces it.
+    write_file("ut-rn-c", b"replaced")?;
+    rename("ut-rn-b", "ut-rn-c").context("rename onto an existing file")?;
+    let data = read_file("ut-rn-c")?;
+    remove("ut-rn-c");
+    ensure!(data == b"contents", "rename onto a file left {:?}", data);
+    expect_errno(
+        stat("ut-rn-b"),
+        Errno::ENOENT,
+        "the source name still exists",
+    )
+}
+
+fn rename_dir() -> TestResult {
+    mkdir("ut-rd1").context("mkdir")?;
+    mkdir("ut-rd2").context("mkdir")?;
+    write_file("ut-rd1/f", b"moved")?;
+    let result = (|| {
+        rename("ut-rd1", "ut-rd2/inner").context("move a directory into another")?;
+        ensure!(
+            read_file("ut-rd2/inner/f")? == b"moved",
+            "the contents did not move along"
+        );
+        let parent = stat("ut-rd2").context("stat")?;
+        ensure!(
+            stat("ut-rd2/inner/..").context("stat ..")?.ino == parent.ino,
+            ".. was not updated"
+        );
+        expect_errno(stat("ut-rd1"), Errno::ENOENT, "the old name still exists")
+    })();
+    for path in [
+        "ut-rd2/inner/f",
+        "ut-rd2/inner",
+        "ut-rd2",
+        "ut-rd1/f",
+        "ut-rd1",
+    ] {
+        remove(path);
+    }
+    result
+}
+
+fn rename_errors() -> TestResult {
+    mkdir("ut-re").context("mkdir")?;
+    mkdir("ut-re/sub").context("mkdir")?;
+    write_file("ut-re/sub/f", b"")?;
+    write_file("ut-re-file", b"")?;
+    let result = (|| {
+        expect_errno(
+            rename("ut-re-missing", "ut-re-x"),
+            Errno::ENOENT,
+            "rename of a missing name",
+        )?;
+        expect_errno(
+            rename("ut-re", "ut-re/sub/inside"),
+            Errno::EINVAL,
+            "move a directory into itself",
+        )?;
+        expect_one_of(
+            rename("ut-re-file", "ut-re/sub"),
+            &[Errno::EISDIR, Errno::ENOTEMPTY, Errno::EEXIST],
+            "rename a file over a directory",
+        )?;
+        expect_one_of(
+            rename("ut-re/sub", "ut-re-file"),
+            &[Errno::ENOTDIR, Errno::EEXIST],
+            "rename a directory over a file",
+        )?;
+        expect_errno(
+            rename("ut-re-file", "ut-re-missing/x"),
+            Errno::ENOENT,
+            "rename into a missing directory",
+        )
+    })();
+    for path in [
+        "ut-re/sub/inside",
+        "ut-re/sub/f",
+        "ut-re/sub",
+        "ut-re",
+        "ut-re-file",
+    ] {
+        remove(path);
+    }
+    result
+}
+
+fn mknod_device() -> TestResult {
+    mknod("ut-console", 1, 0).context("mknod")?;
+    let result = (|| {
+        let st = stat("ut-console").context("stat")?;
+        ensure!(st.kind == FileType::Device as u32, "kind is {}", st.kind);
+        ensure!(
+            (st.major, st.minor) == (1, 0),
+            "device numbers are {}:{}",
+            st.major,
+            st.minor
+        );
+        let fd = open("ut-console", O_RDWR).context("open the device")?;
+        close(fd).context("close")
+    })();
+    remove("ut-console");
+    result
+}

@@ -1,0 +1,60 @@
+//! usertests: the system-call test suite, in the spirit of xv6's usertests.
+//!
+//! Every test is a function returning [`TestResult`]. The runner
+//! (`src/bin/usertests.rs`) forks a child per test, so a test that crashes
+//! fails alone; tests that *expect* a crash (touching kernel memory, say)
+//! fork again and check that the grandchild was killed.
+//!
+//! | module      | what is tested                                          |
+//! |-------------|---------------------------------------------------------|
+//! | [`memory`]  | sbrk, bad pointers (copyin/copyout), protection, out of memory |
+//! | [`args`]    | bad arguments: descriptors, flags, pids, exec argument lists |
+//! | [`process`] | fork, exit, wait, reparenting, zombies, kill, preemption, exec |
+//! | [`pipes`]   | pipes between processes, large transfers, end of file, errors |
+//! | [`files`]   | reading and writing files, shared offsets, big files, unlink |
+//! | [`dirs`]    | directories, links, long names, rename, concurrent creation |
+//! | [`disk`]    | filling the disk and the inode table, then cleaning up  |
+//!
+//! Helpers shared by the tests are in [`util`]. Test files are created in the
+//! current directory with names starting `ut-`, and every test removes what
+//! it created.
+
+pub mod args;
+pub mod dirs;
+pub mod disk;
+pub mod files;
+pub mod memory;
+pub mod pipes;
+pub mod process;
+pub mod util;
+
+use alloc::string::String;
+
+/// What a test returns: `Err` carries the reason it failed.
+pub type TestResult = Result<(), String>;
+
+/// One test.
+pub struct Test {
+    /// The name printed in `test NAME: OK`, and used by `usertests NAME`.
+    pub name: &'static str,
+    /// The test itself; runs in a child process of the runner.
+    pub run: fn() -> TestResult,
+    /// Slow tests (filling the disk, ...) are skipped by `usertests -q`.
+    pub slow: bool,
+}
+
+/// Every group of tests, in the order they run.
+pub const GROUPS: [&[Test]; 7] = [
+    memory::TESTS,
+    args::TESTS,
+    process::TESTS,
+    pipes::TESTS,
+    files::TESTS,
+    dirs::TESTS,
+    disk::TESTS,
+];
+
+/// Every test, in order.
+pub fn all_tests() -> impl Iterator<Item = &'static Test> {
+    GROUPS.iter().flat_map(|group| group.iter())
+}

@@ -1,0 +1,544 @@
+//! Process tests: fork, exit, wait, reparenting, kill, preemption, exec.
+
+use super::util::{
+    Context, expect_errno, expect_one_of, in_child, read_file, remove, spawn, wait_for, write_file,
+};
+use super::{Test, TestResult};
+use crate::ensure;
+use alloc::format;
+use alloc::vec::Vec;
+use ulib::{
+    Args, Errno, Fd, ForkResult, KILLED_STATUS, O_CREATE, O_TRUNC, O_WRONLY, Pid, close, exec,
+    exit, fork, getpid, kill, open, pipe, read, sbrk, sleep, wait, write,
+};
+
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "exit_wait",
+        run: exit_wait,
+        slow: false,
+    },
+    Test {
+        name: "wait_no_children",
+        run: wait_no_children,
+        slow: false,
+    },
+    Test {
+        name: "getpid_fork",
+        run: getpid_fork,
+        slow: false,
+    },
+    Test {
+        name: "fork_until_full",
+        run: fork_until_full,
+        slow: false,
+    },
+    Test {
+        name: "forkfork",
+        run: forkfork,
+        slow: false,
+    },
+    Test {
+        name: "forktree",
+        run: forktree,
+        slow: false,
+    },
+    Test {
+        name: "twochildren",
+        run: twochildren,
+        slow: false,
+    },
+    Test {
+        name: "reparent",
+        run: reparent,
+        slow: false,
+    },
+    Test {
+        name: "kill_running",
+        run: kill_running,
+        slow: false,
+    },
+    Test {
+        name: "kill_blocked",
+        run: kill_blocked,
+        slow: false,
+    },
+    Test {
+        name: "preempt",
+        run: preempt,
+        slow: false,
+    },
+    Test {
+        name: "exec_echo",
+        run: exec_echo,
+        slow: false,
+    },
+    Test {
+        name: "exec_args",
+        run: exec_args,
+        slow: false,
+    },
+    Test {
+        name: "exec_missing",
+        run: exec_missing,
+        slow: false,
+    },
+    Test {
+        name: "exec_bad_elf",
+        run: exec_bad_elf,
+        slow: false,
+    },
+    Test {
+        name: "exec_out_of_memory",
+        run: exec_out_of_memory,
+        slow: false,
+    },
+];
+
+fn exit_wait() -> TestResult {
+    let statuses = [0, 1, 42, 255, 256, -5, i32::MAX];
+    let mut children: Vec<(Pid, i32)> = Vec::new();
+    for &status in &statuses {
+        children.push((spawn(move || status)?, status));
+    }
+    for _ in 0..children.len() {
+        let (pid, status) = wait().context("wait")?;
+        let Some(index) = children.iter().position(|&(p, _)| p == pid) else {
+            return Err(format!("wait returned pid {pid}, which is not a child"));
+        };
+        let (_, expected) = children.swap_remove(index);
+        ensure!(
+            status == expected,
+            "child exited with {} but wait reported {}",
+            expected,
+            status
+        );
+    }
+    expect_errno(wait(), Errno::ECHILD, "wait after collecting every child")
+}
+
+fn wait_no_children() -> TestResult {
+    expect_errno(wait(), Errno::ECHILD, "wait with no children")
+}
+
+fn getpid_fork() -> TestResult {
+    let me = getpid().context("getpid")?;
+    let (read_end, write_end) = pipe().context("pipe")?;
+    let child = spawn(|| {
+        let pid = getpid().unwrap_or(0);
+        let _ = write(write_end, &pid.to_ne_bytes());
+        0
+    })?;
+    close(write_end).context("close")?;
+    let mut bytes = [0u8; 4];
+    let n = ulib::read_full(read_end, &mut bytes).context("read")?;
+    close(read_end).context("close")?;
+    wait_for(child)?;
+    ensure!(n == 4, "the child sent {} bytes", n);
+    let reported = u32::from_ne_bytes(bytes);
+    ensure!(
+        reported == child,
+        "fork returned {} but the child's getpid is {}",
+        child,
+        reported
+    );
+    ensure!(child != me, "the child has its parent's pid {}", me);
+    ensure!(getpid().context("getpid")? == me, "getpid changed");
+    Ok(())
+}
+
+/// xv6's forktest: fork until the kernel says no (a full process table or
+/// no memory), which must be an error, not a crash; then clean up.
+fn fork_until_full() -> TestResult {
+    const LIMIT: usize = 1000;
+    let (read_end, write_end) = pipe().context("pipe")?;
+    let mut children = 0usize;
+    let mut refusal = None;
+    while children < LIMIT {
+        match fork() {
+            Ok(ForkResult::Child) => {
+                // Stay alive (blocked on the pipe) until the parent is done.
+                let _ = close(write_end);
+                let mut byte = [0u8; 1];
+                let _ = read(read_end, &mut byte);
+                exit(0);
+            }
+            Ok(ForkResult::Parent(_)) => children += 1,
+            Err(e) => {
+                refusal = Some(e);
+                break;
+            }
+        }
+    }
+    close(write_end).context("close")?; // every child now sees end of file
+    close(read_end).context("close")?;
+    for i in 0..children {
+        wait().context(&format!("wait for child {i} of {children}"))?;
+    }
+    expect_errno(wait(), Errno::ECHILD, "wait after collecting every child")?;
+    if let Some(e) = refusal {
+        expect_one_of::<()>(Err(e), &[Errno::EAGAIN, Errno::ENOMEM], "the failed fork")?;
+    }
+    ensure!(children >= 8, "only {} forks succeeded", children);
+    Ok(())
+}
+
+/// xv6's forkfork: several processes fork and wait at the same time.
+fn forkfork() -> TestResult {
+    const WORKERS: usize = 2;
+    const ROUNDS: usize = 200;
+    let mut workers = Vec::new();
+    for _ in 0..WORKERS {
+        workers.push(spawn(|| {
+            for _ in 0..ROUNDS {
+                match fork() {
+                    Ok(ForkResult::Child) => exit(0),
+                    Ok(ForkResult::Parent(_)) => {
+                        if wait().is_err() {
+                            return 1;
+                        }
+                    }
+                    Err(_) => return 2,
+                }
+            }
+            0
+        })?);
+    }
+    for _ in &workers {
+        let (_, status) = wait().context("wait")?;
+        ensure!(status == 0, "a worker failed with status {}", status);
+    }
+    Ok(())
+}
+
+/// A binary tree of processes five levels deep (32 leaves); each process
+/// waits for its two children and adds up the leaves they report.
+fn forktree() -> TestResult {
+    fn subtree(depth: u32) -> i32 {
+        if depth == 0 {
+            return 1;
+        }
+        let mut leaves = 0;
+        for _ in 0..2 {
+            match fork() {
+                Ok(ForkResult::Child) => exit(subtree(depth - 1)),
+                Ok(ForkResult::Parent(_)) => {}
+                Err(_) => return -100,
+            }
+        }
+        for _ in 0..2 {
+            match wait() {
+                Ok((_, status)) => leaves += status,
+                Err(_) => return -200,
+            }
+        }
+        leaves
+    }
+    let status = in_child(|| subtree(5))?;
+    ensure!(
+        status == 32,
+        "the tree reported {} leaves, expected 32",
+        status
+    );
+    Ok(())
+}
+
+fn twochildren() -> TestResult {
+    for _ in 0..200 {
+        let a = spawn(|| 0)?;
+        let b = spawn(|| 0)?;
+        let (first, _) = wait().context("wait")?;
+        let (second, _) = wait().context("wait")?;
+        ensure!(
+            (first == a && second == b) || (first == b && second == a),
+            "waited for {} and {}, children were {} and {}",
+            first,
+            second,
+            a,
+            b
+        );
+    }
+    Ok(())
+}
+
+/// xv6's reparent: a child that exits before its own child hands the
+/// grandchild to init; the parent's wait must see only its child.
+fn reparent() -> TestResult {
+    for _ in 0..200 {
+        let child = spawn(|| {
+            match fork() {
+                Ok(ForkResult::Child) => exit(0),
+                Ok(ForkResult::Parent(_)) => {}
+                Err(_) => return 1,
+            }
+            0 // exit without waiting for the grandchild
+        })?;
+        let status = wait_for(child)?;
+        ensure!(status == 0, "child failed with status {}", status);
+        expect_errno(
+            wait(),
+            Errno::ECHILD,
+            "wait after the child (grandchild belongs to init)",
+        )?;
+    }
+    Ok(())
+}
+
+/// Spawns a child that runs forever, burning CPU.
+fn spawn_spinner() -> Result<Pid, alloc::string::String> {
+    spawn(|| {
+        loop {
+            core::hint::spin_loop();
+        }
+    })
+}
+
+/// xv6's killstatus: a killed process reports KILLED_STATUS.
+fn kill_running() -> TestResult {
+    for _ in 0..20 {
+        let child = spawn_spinner()?;
+        kill(child).context("kill")?;
+        let status = wait_for(child)?;
+        ensure!(
+            status == KILLED_STATUS,
+            "killed child exited with {}",
+            status
+        );
+    }
+    Ok(())
+}
+
+/// A process blocked in a system call (reading an empty pipe, sleeping)
+/// can be killed too.
+fn kill_blocked() -> TestResult {
+    let (read_end, write_end) = pipe().context("pipe")?;
+    let (ready_read, ready_write) = pipe().context("pipe")?;
+    let reader = spawn(|| {
+        let _ = write(ready_write, b"r");
+        let mut byte = [0u8; 1];
+        let _ = read(read_end, &mut byte); // blocks forever: nobody writes
+        0
+    })?;
+    let sleeper = spawn(|| {
+        let _ = write(ready_write, b"s");
+        let _ = sleep(1_000_000);
+        0
+    })?;
+    let mut ready = [0u8; 2];
+    ulib::read_full(ready_read, &mut ready).context("read readiness")?;
+    for pid in [reader, sleeper] {
+        kill(pid).context("kill")?;
+        let status = wait_for(pid)?;
+        ensure!(
+            status == KILLED_STATUS,
+            "killed blocked child {} exited with {}",
+            pid,
+            status
+        );
+    }
+    for fd in [read_end, write_end, ready_read, ready_write] {
+        close(fd).context("close")?;
+    }
+    Ok(())
+}
+
+/// xv6's preempt: two processes spin forever; a third can still run and
+/// write to a pipe, because the scheduler preempts the spinners.
+fn preempt() -> TestResult {
+    let first = spawn_spinner()?;
+    let second = spawn_spinner()?;
+    let (read_end, write_end) = pipe().context("pipe")?;
+    let third = spawn(|| {
+        let _ = close(read_end);
+        let _ = write(write_end, b"x");
+        loop {
+            core::hint::spin_loop();
+        }
+    })?;
+    close(write_end).context("close")?;
+    let mut byte = [0u8; 1];
+    let n = read(read_end, &mut byte).context("read from the third child")?;
+    close(read_end).context("close")?;
+    for pid in [first, second, third] {
+        kill(pid).context("kill")?;
+    }
+    for _ in 0..3 {
+        let (_, status) = wait().context("wait")?;
+        ensure!(status == KILLED_STATUS, "a spinner exited with {}", status);
+    }
+    ensure!(n == 1, "the third child's byte never arrived");
+    Ok(())
+}
+
+/// xv6's exectest: run echo with standard output redirected to a file.
+fn exec_echo() -> TestResult {
+    let path = "ut-echo-ok";
+    let child = spawn(|| {
+        let _ = close(Fd::STDOUT);
+        match open(path, O_CREATE | O_WRONLY | O_TRUNC) {
+            Ok(Fd::STDOUT) => {}
+            _ => return 2,
+        }
+        let error = exec("/bin/echo", &["echo", "OK", "from", "exec"]);
+        100 + error as i32
+    })?;
+    let status = wait_for(child)?;
+    ensure!(status == 0, "echo exited with status {}", status);
+    let output = read_file(path)?;
+    remove(path);
+    ensure!(
+        output == b"OK from exec\n",
+        "echo wrote {:?}",
+        alloc::string::String::from_utf8_lossy(&output)
+    );
+    Ok(())
+}
+
+/// The arguments `exec_args` passes, checked by [`exec_probe`] in the new
+/// program.
+const PROBE_ARGS: [&str; 4] = [
+    "a",
+    "",
+    "hello world",
+    "0123456789abcdefghijklmnopqrstuvwxyz",
+];
+
+/// Entered when `usertests` is run as `usertests --exec-probe ...`: exits
+/// with 0 if the arguments arrived exactly as `exec_args` sent them.
+pub fn exec_probe(args: Args) -> i32 {
+    let received: Vec<&str> = args.iter().collect();
+    let mut expected = alloc::vec!["usertests", "--exec-probe"];
+    expected.extend_from_slice(&PROBE_ARGS);
+    if received != expected {
+        return 1;
+    }
+    // The stack must be usable and aligned as the ABI promises.
+    let marker = 0u128;
+    let address = core::hint::black_box(&marker) as *const u128 as usize;
+    if address.is_multiple_of(16) { 0 } else { 2 }
+}
+
+fn exec_args() -> TestResult {
+    let status = in_child(|| {
+        let mut argv = alloc::vec!["usertests", "--exec-probe"];
+        argv.extend_from_slice(&PROBE_ARGS);
+        100 + exec("/bin/usertests", &argv) as i32
+    })?;
+    ensure!(
+        status == 0,
+        "the exec'd program saw wrong arguments (status {})",
+        status
+    );
+    Ok(())
+}
+
+fn exec_missing() -> TestResult {
+    ensure!(
+        exec("/ut-no-such-program", &["x"]) == Errno::ENOENT,
+        "exec of a missing file"
+    );
+    ensure!(
+        exec("/bin/ut-no-such-program", &["x"]) == Errno::ENOENT,
+        "exec of a missing file in /bin"
+    );
+    Ok(())
+}
+
+/// A 64-bit ELF header plus one program header, built by hand.
+fn elf_image(entry: u64, vaddr: u64, filesz: u64, memsz: u64, offset: u64) -> Vec<u8> {
+    let mut image = Vec::new();
+    image.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+    image.extend_from_slice(&[0; 8]);
+    image.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    image.extend_from_slice(&0x3eu16.to_le_bytes()); // x86-64
+    image.extend_from_slice(&1u32.to_le_bytes()); // version
+    image.extend_from_slice(&entry.to_le_bytes());
+    image.extend_from_slice(&64u64.to_le_bytes()); // program headers follow
+    image.extend_from_slice(&0u64.to_le_bytes()); // no section headers
+    image.extend_from_slice(&0u32.to_le_bytes()); // flags
+    for half in [64u16, 56, 1, 64, 0, 0] {
+        image.extend_from_slice(&half.to_le_bytes());
+    }
+    image.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    image.extend_from_slice(&5u32.to_le_bytes()); // R+X
+    for word in [offset, vaddr, vaddr, filesz, memsz, 4096] {
+        image.extend_from_slice(&word.to_le_bytes());
+    }
+    image
+}
+
+/// exec of files that are not valid programs fails with ENOEXEC, and the
+/// calling program carries on.
+fn exec_bad_elf() -> TestResult {
+    let path = "ut-badelf";
+    let cases: [(&str, Vec<u8>); 6] = [
+        (
+            "garbage",
+            b"#!/bin/sh\necho this is not an ELF file\n".to_vec(),
+        ),
+        ("empty", Vec::new()),
+        (
+            "header only",
+            elf_image(0x400000, 0, 0, 0, 0)[..40].to_vec(),
+        ),
+        (
+            "segment in kernel memory",
+            elf_image(0xffff_ffff_8000_0000, 0xffff_ffff_8000_0000, 120, 120, 0),
+        ),
+        (
+            "file size above memory size",
+            elf_image(0x400000, 0x400000, 8192, 4096, 0),
+        ),
+        (
+            "segment beyond end of file",
+            elf_image(0x400000, 0x400000, 4096, 4096, 1 << 20),
+        ),
+    ];
+    for (what, bytes) in cases {
+        write_file(path, &bytes)?;
+        let status = in_child(|| 100 + exec(path, &["badelf"]) as i32)?;
+        ensure!(
+            status == 100 + Errno::ENOEXEC as i32,
+            "exec of a bad ELF ({}): expected ENOEXEC, child status {}",
+            what,
+            status
+        );
+    }
+    remove(path);
+    let status = in_child(|| 100 + exec("/", &["dir"]) as i32)?;
+    ensure!(
+        [Errno::EACCES, Errno::EISDIR, Errno::ENOEXEC]
+            .iter()
+            .any(|&e| status == 100 + e as i32),
+        "exec of a directory: child status {}",
+        status
+    );
+    Ok(())
+}
+
+/// xv6's execout: exec while almost out of memory must either work or fail
+/// cleanly.
+fn exec_out_of_memory() -> TestResult {
+    for pages_left in 0..6isize {
+        let status = in_child(|| {
+            // SAFETY: growing only, until the kernel refuses.
+            while unsafe { sbrk(64 * 4096) }.is_ok() {}
+            // SAFETY: growing only, until the kernel refuses.
+            while unsafe { sbrk(4096) }.is_ok() {}
+            // SAFETY: giving back memory nothing refers to.
+            let _ = unsafe { sbrk(-(pages_left * 4096)) };
+            // Quiet: echo (if it starts) writes to a closed descriptor.
+            let _ = close(Fd::STDOUT);
+            let _ = close(Fd::STDERR);
+            let _ = exec("/bin/echo", &["echo", "x"]);
+            0
+        })?;
+        ensure!(
+            status == 0 || status == 1,
+            "with {} pages left: exit status {}",
+            pages_left,
+            status
+        );
+    }
+    Ok(())
+}
