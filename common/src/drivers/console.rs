@@ -30,6 +30,12 @@
 //! bytes are dropped and the echo is a bell; one slot is always kept for the
 //! end of the line, so a too-long line can still be finished with Enter.
 //!
+//! Simplifications a student may notice (each would cost more state than
+//! it is worth here): erasing a tab or a multi-byte UTF-8 character erases
+//! one byte and one screen column; and text handed over with Ctrl+D is not
+//! a line of its own, so if a reader is slower than the typist, one read may
+//! return it together with the next line.
+//!
 //! ## Output
 //!
 //! [`ConsoleOutput`] writes every byte to the UART (turning `'\n'` into
