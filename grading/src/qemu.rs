@@ -110,6 +110,9 @@ pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
 /// The small firmware that boots a `-kernel` in ~50 ms under TCG.
 pub const QBOOT_ROM: &str = "/usr/share/qemu/qboot.rom";
 
+/// The `make` target that builds the disk images.
+pub const IMAGES_MAKE_TARGET: &str = "make images";
+
 /// Guest memory size.
 pub const DEFAULT_MEMORY: &str = "256M";
 
@@ -173,6 +176,29 @@ impl Machine {
         let mut machine = Machine::new(kernel, PathBuf::from("/nonexistent/kernel.elf"), None);
         machine.command_override = Some(vec!["sh".into(), "-c".into(), script.into()]);
         machine
+    }
+
+    /// If a file this machine boots from is missing, says which and the
+    /// `make` target that builds it.
+    pub fn missing_input(&self) -> Option<String> {
+        if self.command_override.is_some() {
+            return None;
+        }
+        let kernel = self.kernel;
+        let disk = self
+            .disk_image
+            .iter()
+            .map(|disk| ("disk image", disk, IMAGES_MAKE_TARGET));
+        std::iter::once(("kernel", &self.kernel_elf, kernel.elf_make_target()))
+            .chain(disk)
+            .find(|(_, path, _)| !path.is_file())
+            .map(|(what, path, make_target)| {
+                format!(
+                    "the {kernel} {what} {} does not exist: build it with `{make_target}` \
+                     (`make test` and `make grade` build everything first)",
+                    path.display()
+                )
+            })
     }
 
     /// The program and arguments that boot this machine with `disk` (the
@@ -389,6 +415,30 @@ mod tests {
         let killed = ExitStatus::from_std(std::process::ExitStatus::from_raw(9));
         assert_eq!(killed, ExitStatus::Signal(9));
         assert!(from_code(0).to_string().contains("triple fault"));
+    }
+
+    #[test]
+    fn missing_inputs_name_the_file_and_the_make_target() {
+        let dir = std::env::temp_dir().join(format!("grading-inputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let elf = dir.join("micro-kernel.elf");
+        let disk = dir.join("micro.img");
+        let machine = Machine::new(Kernel::Micro, elf.clone(), Some(disk.clone()));
+        let message = machine.missing_input().unwrap();
+        assert!(
+            message.contains(&format!("{} does not exist", elf.display())),
+            "{message}"
+        );
+        assert!(message.contains("`make micro`"), "{message}");
+        std::fs::write(&elf, b"").unwrap();
+        let message = machine.missing_input().unwrap();
+        assert!(
+            message.contains("disk image") && message.contains("`make images`"),
+            "{message}"
+        );
+        std::fs::write(&disk, b"").unwrap();
+        assert_eq!(machine.missing_input(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -218,6 +218,9 @@ impl Runner {
             let failure = Failure::Setup(format!("no {} kernel was configured", case.kernel));
             return Outcome::new(case, Err(failure), started.elapsed(), None);
         };
+        if let Some(missing) = base.missing_input() {
+            return Outcome::new(case, Err(Failure::Setup(missing)), started.elapsed(), None);
+        }
         let mut machine = base.clone();
         if let Some(cmdline) = case.test.kernel_cmdline {
             machine.kernel_cmdline = Some(cmdline.to_string());
