@@ -5,9 +5,11 @@
 //! - [`syscall`]: the monolithic kernel's system-call numbers and register
 //!   convention;
 //! - [`errno`]: error codes returned by system calls and servers;
+//! - [`micro`]: the microkernel's system calls, message tags, error codes;
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
 //!   directory entries).
 
 pub mod errno;
 pub mod fs;
+pub mod micro;
 pub mod syscall;

@@ -1,5 +1,135 @@
-//! kernel entry (placeholder while the boot path is written).
+//! # Diptych micro-kernel
+//!
+//! An L4-style microkernel: the kernel provides threads, address spaces and
+//! synchronous IPC — and nothing else. Page faults, exceptions and
+//! interrupts become IPC messages to user-level threads; memory is passed
+//! between address spaces by mapping. The drivers, the file system and the
+//! processes of the monolithic kernel run here as user-level servers.
+//!
+//! | file          | concept                                                  |
+//! |---------------|----------------------------------------------------------|
+//! | `main.rs`     | boot: memory, interrupts, banner, the root task          |
+//! | `global.rs`   | the one `Kernel` value holding all state                 |
+//! | `trap.rs`     | the entry points: interrupts, exceptions, `syscall`      |
+//! | `syscall.rs`  | system-call dispatch and argument checks                 |
+//! | `thread.rs`   | thread control blocks, kernel stacks, thread ids         |
+//! | `space.rs`    | address spaces                                           |
+//! | `lifecycle.rs`| creating/destroying threads and spaces, exchange-registers, the permission rule |
+//! | `sched.rs`    | priorities, time slices, switching threads               |
+//! | `ipc.rs`      | IPC: send, receive, call, reply-and-receive (slow path)  |
+//! | `fastpath.rs` | the IPC fast path                                        |
+//! | `map.rs`      | map/grant items, unmap                                   |
+//! | `mapdb.rs`    | the mapping database (recursive revocation)              |
+//! | `fault.rs`    | page faults and exceptions as IPC                        |
+//! | `irq.rs`      | interrupts as IPC                                        |
+//! | `ioport.rs`   | I/O ports granted to address spaces                      |
+//! | `timeout.rs`  | the tick and IPC timeouts                                |
+//! | `memory.rs`   | physical memory at boot                                  |
+//! | `elf.rs`, `boot_root.rs` | loading and starting the root task            |
+//!
+//! `docs/microkernel.md` is the system-call reference; `docs/ipc-path.md`
+//! follows one IPC through this code.
+
 #![no_std]
 #![no_main]
+
+mod boot_root;
+mod elf;
+mod fastpath;
+mod fault;
+mod global;
+mod ioport;
+mod ipc;
+mod irq;
+mod lifecycle;
+mod map;
+mod mapdb;
+mod memory;
+mod sched;
+mod space;
+mod syscall;
+mod thread;
+mod timeout;
+mod trap;
+
+use common::arch::{self, pvh::BootInfo, qemu};
+use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
+use common::kprintln;
+
+/// The Rust entry point, called by the shared boot code on the boot stack.
+#[unsafe(no_mangle)]
+extern "C" fn kernel_start(start_info_phys: u64) -> ! {
+    arch::kconsole::init();
+    arch::boot::remove_identity_map();
+    arch::gdt::init();
+    arch::idt::init();
+    arch::trap::init_syscall();
+
+    // SAFETY: `start_info_phys` is what QEMU passed in ebx, untouched since.
+    let boot_info = match unsafe { BootInfo::read(start_info_phys) } {
+        Ok(info) => info,
+        Err(error) => {
+            kprintln!("boot: cannot read the PVH start info: {error:?}");
+            qemu::exit(qemu::ExitCode::Failure);
+        }
+    };
+    // Read the command line now: its memory goes to the root task later.
+    let fault_test = boot_info.has_flag("fault-test");
+    let run_tests = boot_info.has_flag("roottest");
+    let bench = boot_info.has_flag("bench");
+
+    let k = global::kernel();
+    let free_kib = memory::init(k, &boot_info);
+
+    arch::interrupts::init();
+    arch::interrupts::unmask(IRQ_TIMER);
+    arch::interrupts::unmask(IRQ_KEYBOARD);
+    let interrupts = arch::interrupts::self_test();
+    // The keyboard belongs to whichever server attaches to it later.
+    arch::interrupts::mask(IRQ_KEYBOARD);
+    arch::kconsole::print_banner("micro-kernel", free_kib, interrupts);
+
+    if fault_test {
+        kprintln!("fault-test: reading address 0x8 on purpose");
+        // SAFETY: not safe at all: this is the deliberate kernel page fault
+        // the fault-report test asks for (nothing is mapped at 0x8).
+        let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
+        kprintln!("fault-test: read {value:#x}?! no fault happened");
+        qemu::exit(qemu::ExitCode::Failure);
+    }
+    boot_root::start(k, run_tests, bench)
+}
+
+/// The microkernel has no heap: every kernel object lives in a fixed table.
+/// The shared crate links `alloc` (for code the servers use), so the linker
+/// wants an allocator; this one refuses every request, which would end in
+/// the panic handler if kernel code ever tried to allocate.
+struct NoHeap;
+
+// SAFETY: returning null is GlobalAlloc's documented way to report failure.
+unsafe impl core::alloc::GlobalAlloc for NoHeap {
+    unsafe fn alloc(&self, _layout: core::alloc::Layout) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+    unsafe fn dealloc(&self, _pointer: *mut u8, _layout: core::alloc::Layout) {}
+}
+
+#[global_allocator]
+static NO_HEAP: NoHeap = NoHeap;
+
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! { loop {} }
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    // SAFETY: we never return to whatever held the console lock.
+    unsafe { arch::kconsole::force_unlock() };
+    kprintln!("\nKERNEL PANIC: {info}");
+    arch::kconsole::with_console(|console| {
+        let _ = console_backtrace(console);
+    });
+    qemu::exit(qemu::ExitCode::Failure);
+}
+
+/// Prints the frame-pointer backtrace of the panicking code.
+fn console_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+    writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
+    arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
+}

@@ -1,0 +1,51 @@
+//! User-mode faults become IPC.
+//!
+//! A page fault in a user thread is turned into a *call* from the faulting
+//! thread to its pager, as if the thread had called
+//! `ipc(to: pager, from: pager)` with the message
+//! `label::PAGE_FAULT, [address, access, rip]`. The thread's own registers
+//! are untouched (the kernel sends on its behalf, `IpcKind::PageFault`).
+//! The pager's reply carries a map item, which the kernel maps at the
+//! faulting page; then the thread re-executes the instruction.
+//!
+//! Every other CPU exception (and a page fault of a thread without a
+//! pager) goes the same way to the thread's *exception handler*, with
+//! `label::EXCEPTION, [vector, error code, rip, rsp, rflags, cr2]`. The
+//! handler may reply with `[rip, rsp]` to resume the thread elsewhere, with
+//! no words to retry, or destroy the thread. A thread with neither is killed
+//! (with a line on the console); a fault never takes the kernel down.
+
+use crate::global::Kernel;
+use crate::ipc;
+use crate::lifecycle;
+use crate::thread::{self, IpcKind, Message};
+use common::abi::micro::{TIMEOUT_NEVER, Tag, label, timeouts};
+use common::arch::{cpu, idt};
+use common::mm::PAGE_SIZE;
+
+/// A CPU exception `vector` in user thread `slot`.
+pub fn user_exception(k: &mut Kernel, slot: u16) {
+    let f = thread::frame(slot);
+    let (vector, error_code, rip, rsp, rflags) = (f.vector, f.error_code, f.rip, f.rsp, f.rflags);
+    let thread = *k.threads.get(slot);
+    let never = timeouts(TIMEOUT_NEVER, TIMEOUT_NEVER);
+    if vector == idt::PAGE_FAULT && k.threads.lookup(thread.pager).is_some() {
+        let address = cpu::read_cr2();
+        k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1) };
+        let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
+        if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
+            return;
+        }
+    } else if k.threads.lookup(thread.handler).is_some() {
+        let cr2 = if vector == idt::PAGE_FAULT { cpu::read_cr2() } else { 0 };
+        k.threads.get(slot).ipc_kind = IpcKind::Exception;
+        let message = Message { tag: Tag::new(label::EXCEPTION, 6), mr: [vector, error_code, rip, rsp, rflags, cr2] };
+        if ipc::start(k, slot, thread.handler, message, never, thread.handler).is_ok() {
+            return;
+        }
+    }
+    k.threads.get(slot).ipc_kind = IpcKind::Normal;
+    let (mnemonic, name) = idt::exception_name(vector);
+    let cr2 = if vector == idt::PAGE_FAULT { cpu::read_cr2() } else { 0 };
+    lifecycle::kill(k, slot, format_args!("{mnemonic} {name} at rip {rip:#x} (error {error_code:#x}, cr2 {cr2:#x}), no pager or handler"));
+}

@@ -1,0 +1,83 @@
+//! I/O ports as part of an address space.
+//!
+//! L4 treats the x86 I/O ports like pages: a space may use the ports it was
+//! given. The CPU checks ring-3 `in`/`out` against the I/O-permission bitmap
+//! in the TSS (`common/src/arch/gdt.rs`), so the kernel keeps each space's
+//! port ranges and rewrites the bitmap when a different space starts to run.
+//! To keep switches between port-less spaces free, [`load`] only touches
+//! the bitmap when the space whose ports are open changes, and then only
+//! the bits of the two spaces' ranges.
+//!
+//! Rule for `ioport_grant` (who may give ports): a space holding the IO
+//! privilege (the root task) may grant any port; any other space may pass
+//! on ports it holds itself. The target must be the caller's own space or
+//! one it created.
+
+use crate::global::Kernel;
+use common::abi::micro::{Error, MAX_IO_RANGES, SpaceId, privilege};
+use common::arch::gdt;
+
+/// Opens `space`'s ports in the TSS bitmap (closing the previous space's).
+pub fn load(k: &mut Kernel, space: u16) {
+    if k.io_loaded == Some(space) {
+        return;
+    }
+    if let Some(old) = k.io_loaded.take() {
+        set_ranges(k, old, false);
+    }
+    if k.spaces.get(space).io_range_count > 0 {
+        set_ranges(k, space, true);
+        k.io_loaded = Some(space);
+    }
+}
+
+fn set_ranges(k: &mut Kernel, space: u16, allowed: bool) {
+    let space = k.spaces.get(space);
+    for &(first, count) in &space.io_ranges[..space.io_range_count] {
+        for port in first as u32..first as u32 + count {
+            gdt::set_io_port_allowed(port as u16, allowed);
+        }
+    }
+}
+
+/// `ioport_grant(space, first, count)` by a thread of space `caller`.
+pub fn grant(k: &mut Kernel, caller: u16, target: SpaceId, first: u64, count: u64) -> Result<(), Error> {
+    let target = k.spaces.lookup(target).ok_or(Error::NoSuchThread)?;
+    if count == 0 || first > 0xffff || first + count > 0x1_0000 {
+        return Err(Error::InvalidArgument);
+    }
+    let (first, count) = (first as u16, count as u32);
+    if target != caller && k.spaces.get(target).creator != caller {
+        return Err(Error::NoPermission);
+    }
+    let holder = k.spaces.get(caller);
+    if holder.privileges & privilege::IO == 0 && !holder.holds_ports(first, count) {
+        return Err(Error::NoPermission);
+    }
+    let space = k.spaces.get(target);
+    if space.holds_ports(first, count) {
+        return Ok(());
+    }
+    if space.io_range_count == MAX_IO_RANGES {
+        return Err(Error::OutOfResources);
+    }
+    space.io_ranges[space.io_range_count] = (first, count);
+    space.io_range_count += 1;
+    // If the target's ports are open right now (it is running, or it is the
+    // caller), open the new range too; otherwise `load` will.
+    if k.io_loaded == Some(target) {
+        for port in first as u32..first as u32 + count {
+            gdt::set_io_port_allowed(port as u16, true);
+        }
+    }
+    Ok(())
+}
+
+/// Forgets a destroyed space's ports.
+pub fn forget(k: &mut Kernel, space: u16) {
+    if k.io_loaded == Some(space) {
+        set_ranges(k, space, false);
+        k.io_loaded = None;
+    }
+    k.spaces.get(space).io_range_count = 0;
+}

@@ -1,0 +1,269 @@
+//! Creating and destroying threads and address spaces, exchange-registers,
+//! priorities — and the permission rule that guards them.
+//!
+//! **The rule**: a thread may manage (create threads in, destroy, control)
+//! its own address space and the spaces its space created. Creating a space
+//! needs the CREATE privilege, and a new space gets only privileges its
+//! creator holds. A thread never gets a higher priority than its creator's.
+//! The root task's space holds every privilege; what it hands on is its
+//! choice. This is simpler than capabilities and enough for a tree of
+//! servers started by the root task.
+
+use crate::global::Kernel;
+use crate::space::ROOT_SPACE;
+use crate::thread::{self, IpcKind, MAX_THREADS, Thread, ThreadState};
+use crate::{ioport, ipc, irq, map, sched};
+use common::abi::micro::{Error, PRIORITY_LEVELS, SpaceId, ThreadId, exreg, privilege};
+use common::arch::qemu;
+use common::arch::trap::TrapFrame;
+use common::kprintln;
+use common::mm::{KernelFrames, KernelWindow, UserRange};
+
+/// Whether space `caller` may manage space `target`.
+pub fn manages(k: &Kernel, caller: u16, target: u16) -> bool {
+    caller == target || k.spaces.slots[target as usize].creator == caller
+}
+
+/// The slot of thread `id`, if `caller` (a thread slot) may manage it.
+fn managed_thread(k: &Kernel, caller: u16, id: ThreadId) -> Result<u16, Error> {
+    let slot = k.threads.lookup(id).ok_or(Error::NoSuchThread)?;
+    let caller_space = k.threads.slots[caller as usize].space;
+    if !manages(k, caller_space, k.threads.slots[slot as usize].space) {
+        return Err(Error::NoPermission);
+    }
+    Ok(slot)
+}
+
+fn check_handler_id(id: ThreadId) -> Result<(), Error> {
+    if id == ThreadId::NIL || id.is_thread() { Ok(()) } else { Err(Error::InvalidArgument) }
+}
+
+/// Creates a halted thread in `space`; also used at boot for the root task.
+pub fn create_thread(k: &mut Kernel, space: u16, pager: ThreadId, handler: ThreadId, priority: u8) -> Result<u16, Error> {
+    let slot = k.threads.free_slot().ok_or(Error::OutOfResources)?;
+    let generation = k.threads.get(slot).generation;
+    *k.threads.get(slot) = Thread {
+        generation,
+        state: ThreadState::Halted,
+        space,
+        priority,
+        time_left: sched::TIME_SLICE_TICKS,
+        pager,
+        handler,
+        ..Thread::EMPTY
+    };
+    *thread::frame(slot) = TrapFrame::new_user(0, 0);
+    k.spaces.get(space).thread_count += 1;
+    Ok(slot)
+}
+
+/// `thread_create(space, pager, handler, priority)` by thread `caller`.
+pub fn sys_thread_create(k: &mut Kernel, caller: u16, space: SpaceId, pager: ThreadId, handler: ThreadId, priority: u64) -> Result<ThreadId, Error> {
+    let space = k.spaces.lookup(space).ok_or(Error::NoSuchThread)?;
+    let caller_space = k.threads.get(caller).space;
+    if !manages(k, caller_space, space) {
+        return Err(Error::NoPermission);
+    }
+    check_handler_id(pager)?;
+    check_handler_id(handler)?;
+    if priority >= PRIORITY_LEVELS {
+        return Err(Error::InvalidArgument);
+    }
+    if priority > k.threads.get(caller).priority as u64 {
+        return Err(Error::NoPermission);
+    }
+    let slot = create_thread(k, space, pager, handler, priority as u8)?;
+    Ok(k.threads.id(slot))
+}
+
+/// Destroys thread `slot`: every IPC waiting on it fails with `Aborted`.
+pub fn destroy_thread(k: &mut Kernel, slot: u16) {
+    let id = k.threads.id(slot);
+    match k.threads.get(slot).state {
+        ThreadState::SendBlocked | ThreadState::ReceiveBlocked => ipc::abort(k, slot, Error::Aborted),
+        _ => {}
+    }
+    sched::unready(k, slot);
+    while k.threads.get(slot).senders_head != thread::NO_SLOT {
+        let sender = k.threads.get(slot).senders_head;
+        ipc::abort(k, sender, Error::Aborted);
+    }
+    for other in 0..MAX_THREADS as u16 {
+        let t = k.threads.get(other);
+        if t.state == ThreadState::ReceiveBlocked && t.partner == id {
+            ipc::abort(k, other, Error::Aborted);
+        }
+    }
+    irq::forget_thread(k, id);
+    let space = k.threads.get(slot).space;
+    k.spaces.get(space).thread_count -= 1;
+    let thread = k.threads.get(slot);
+    let generation = thread.generation.wrapping_add(1).max(1);
+    *thread = Thread { generation, ..Thread::EMPTY };
+}
+
+/// `thread_destroy(thread)` by thread `caller` (a thread may end itself).
+pub fn sys_thread_destroy(k: &mut Kernel, caller: u16, id: ThreadId) -> Result<(), Error> {
+    let slot = managed_thread(k, caller, id)?;
+    destroy_thread(k, slot);
+    Ok(())
+}
+
+/// A user thread did something fatal and nobody handles it.
+pub fn kill(k: &mut Kernel, slot: u16, reason: core::fmt::Arguments) {
+    let id = k.threads.id(slot);
+    let space = k.threads.get(slot).space;
+    kprintln!("micro: thread {:#x} killed: {}", id.0, reason);
+    if space == ROOT_SPACE {
+        kprintln!("micro: the root task died; stopping");
+        qemu::exit(qemu::ExitCode::Failure);
+    }
+    destroy_thread(k, slot);
+}
+
+/// `space_create(privileges)` by thread `caller`.
+pub fn sys_space_create(k: &mut Kernel, caller: u16, privileges: u64) -> Result<SpaceId, Error> {
+    let own = k.threads.get(caller).space;
+    let held = k.spaces.get(own).privileges;
+    if held & privilege::CREATE == 0 || privileges & !held != 0 {
+        return Err(Error::NoPermission);
+    }
+    let slot = k.spaces.create(&mut k.frames, own, privileges).ok_or(Error::OutOfResources)?;
+    Ok(k.spaces.id(slot))
+}
+
+/// `space_destroy(space)` by thread `caller`: destroys its threads, unmaps
+/// everything (recursively), frees its page tables.
+pub fn sys_space_destroy(k: &mut Kernel, caller: u16, id: SpaceId) -> Result<(), Error> {
+    let space = k.spaces.lookup(id).ok_or(Error::NoSuchThread)?;
+    let own = k.threads.get(caller).space;
+    if space == own || space == ROOT_SPACE {
+        return Err(Error::InUse);
+    }
+    if k.spaces.get(space).creator != own {
+        return Err(Error::NoPermission);
+    }
+    for slot in 0..MAX_THREADS as u16 {
+        let t = k.threads.get(slot);
+        if t.state != ThreadState::Free && t.space == space {
+            destroy_thread(k, slot);
+        }
+    }
+    for other in 0..k.spaces.slots.len() {
+        if k.spaces.slots[other].creator == space && other as u16 != space {
+            k.spaces.slots[other].creator = own; // orphans go to the grandparent
+        }
+    }
+    map::unmap_all(k, space);
+    ioport::forget(k, space);
+    let entry = k.spaces.get(space);
+    let tables = entry.tables.take().expect("looked-up space is live");
+    entry.generation = entry.generation.wrapping_add(1).max(1);
+    // SAFETY: kernel window mapped everywhere; the space is not loaded (the
+    // caller runs in another one).
+    let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
+    // User frames are not freed: they belong to the root task's window.
+    tables.destroy(&mut env, |_, _| {});
+    Ok(())
+}
+
+/// What `exchange_registers` returns.
+pub struct OldRegisters {
+    pub control: u64,
+    pub rip: u64,
+    pub rsp: u64,
+    pub rflags: u64,
+    pub pager: ThreadId,
+    pub handler: ThreadId,
+}
+
+/// The arithmetic flags a user may set: CF PF AF ZF SF DF OF.
+const USER_RFLAGS: u64 = 0xcd5;
+
+/// New register values for `exchange_registers` (used per `control` bit).
+pub struct NewRegisters {
+    pub control: u64,
+    pub rip: u64,
+    pub rsp: u64,
+    pub rflags: u64,
+    pub pager: ThreadId,
+    pub handler: ThreadId,
+    pub argument: u64,
+}
+
+/// `exchange_registers` by thread `caller` (L4's ExchangeRegisters): reads
+/// and optionally sets a thread's rip/rsp/flags, pager, handler and first
+/// argument, and halts or resumes it.
+pub fn sys_exchange_registers(k: &mut Kernel, caller: u16, id: ThreadId, new: &NewRegisters) -> Result<OldRegisters, Error> {
+    let slot = managed_thread(k, caller, id)?;
+    if new.control & !exreg::ALL != 0 || (new.control & exreg::HALT != 0 && new.control & exreg::RESUME != 0) {
+        return Err(Error::InvalidArgument);
+    }
+    if new.control & exreg::SET_RIP != 0 {
+        UserRange::new(new.rip, 1).map_err(|_| Error::BadAddress)?;
+    }
+    if new.control & exreg::SET_RSP != 0 {
+        UserRange::new(new.rsp, 0).map_err(|_| Error::BadAddress)?;
+    }
+    if new.control & exreg::SET_PAGER != 0 {
+        check_handler_id(new.pager)?;
+    }
+    if new.control & exreg::SET_HANDLER != 0 {
+        check_handler_id(new.handler)?;
+    }
+    let thread = *k.threads.get(slot);
+    let f = thread::frame(slot);
+    let old = OldRegisters {
+        control: if thread.state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
+        rip: f.rip,
+        rsp: f.rsp,
+        rflags: f.rflags,
+        pager: thread.pager,
+        handler: thread.handler,
+    };
+    if new.control & exreg::HALT != 0 && thread.state != ThreadState::Halted {
+        if matches!(thread.state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
+            ipc::abort(k, slot, Error::Aborted);
+        }
+        sched::unready(k, slot);
+        k.threads.get(slot).state = ThreadState::Halted;
+    }
+    let f = thread::frame(slot);
+    if new.control & exreg::SET_RIP != 0 {
+        f.rip = new.rip;
+    }
+    if new.control & exreg::SET_RSP != 0 {
+        f.rsp = new.rsp;
+    }
+    if new.control & exreg::SET_RFLAGS != 0 {
+        f.rflags = (f.rflags & !USER_RFLAGS) | (new.rflags & USER_RFLAGS);
+    }
+    if new.control & exreg::SET_ARGUMENT != 0 {
+        f.rdi = new.argument;
+    }
+    let thread = k.threads.get(slot);
+    if new.control & exreg::SET_PAGER != 0 {
+        thread.pager = new.pager;
+    }
+    if new.control & exreg::SET_HANDLER != 0 {
+        thread.handler = new.handler;
+    }
+    if new.control & exreg::RESUME != 0 && thread.state == ThreadState::Halted {
+        thread.ipc_kind = IpcKind::Normal;
+        sched::make_ready(k, slot);
+    }
+    Ok(old)
+}
+
+/// `set_priority(thread, priority)` by thread `caller`.
+pub fn sys_set_priority(k: &mut Kernel, caller: u16, id: ThreadId, priority: u64) -> Result<(), Error> {
+    let slot = managed_thread(k, caller, id)?;
+    if priority >= PRIORITY_LEVELS {
+        return Err(Error::InvalidArgument);
+    }
+    if priority > k.threads.get(caller).priority as u64 {
+        return Err(Error::NoPermission);
+    }
+    sched::set_priority(k, slot, priority as u8);
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! The mapping database: for every physical frame, the tree of who mapped
+//! it to whom.
+//!
+//! L4 builds address spaces recursively: a space that has a page can *map*
+//! it to another (both then have it; the receiver's mapping is a child of
+//! the sender's), *grant* it (the mapping moves; its children stay), and
+//! *unmap* it (every mapping derived from it, in every space, recursively,
+//! disappears). The tree per frame is what makes unmap possible:
+//!
+//! ```text
+//!   frame 0x1234:   root: (root task, 0x100_0001_2000, rwx)      <- boot
+//!                     └─ (server A, 0x5000, rw)                  <- A got it mapped
+//!                          ├─ (client B, 0x9000, r)              <- A mapped it on
+//!                          └─ (client C, 0x7000, rw)
+//! ```
+//!
+//! Unmapping A's page removes B's and C's mappings too; unmapping the root
+//! task's removes all three.
+//!
+//! The roots are the root task's window mappings, made at boot ("sigma0
+//! inside the root task", see `boot_root.rs`): every frame a user thread can
+//! ever see has exactly one root node. Nodes live in a fixed pool, linked by
+//! 32-bit indices (first child, next/previous sibling, parent), so the
+//! database needs no heap and every walk is iterative (no recursion that a
+//! deep chain of mappings could overflow).
+
+use common::mm::frame::MAX_FRAMES;
+
+/// Nodes in the pool (the root task's window is limited to fit).
+pub const MAX_NODES: usize = 96 * 1024;
+/// "No node". Index 0 is never handed out, so that an all-zero pool is an
+/// empty one and the database costs nothing in the kernel file (it is `.bss`).
+pub const NONE: u32 = 0;
+
+/// One mapping of one frame into one space.
+#[derive(Debug, Clone, Copy)]
+pub struct MapNode {
+    /// The space slot holding the mapping.
+    pub space: u16,
+    /// `rights::*` bits the mapping grants.
+    pub rights: u8,
+    /// The frame number.
+    pub frame: u32,
+    /// The virtual page number (address >> 12) in `space`.
+    pub vpage: u64,
+    /// Tree links; `NONE` where absent. A root's `parent` is `NONE`.
+    pub parent: u32,
+    pub first_child: u32,
+    pub next_sibling: u32,
+    pub prev_sibling: u32,
+}
+
+const EMPTY_NODE: MapNode = MapNode {
+    space: 0,
+    rights: 0,
+    frame: 0,
+    vpage: 0,
+    parent: NONE,
+    first_child: NONE,
+    next_sibling: NONE,
+    prev_sibling: NONE,
+};
+
+/// The database: a node pool, a free list, and each frame's root.
+pub struct MapDb {
+    nodes: [MapNode; MAX_NODES],
+    /// Head of the free list (linked through `next_sibling`).
+    free_head: u32,
+    /// Nodes never used yet start at this index (the free list starts empty).
+    fresh: u32,
+    /// Number of nodes in use.
+    pub used: u32,
+    /// The root node of each frame, or `NONE`.
+    roots: [u32; MAX_FRAMES],
+}
+
+/// The pool is exhausted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolFull;
+
+impl MapDb {
+    /// An empty database.
+    pub const fn new() -> MapDb {
+        MapDb { nodes: [EMPTY_NODE; MAX_NODES], free_head: NONE, fresh: 1, used: 0, roots: [NONE; MAX_FRAMES] }
+    }
+
+    /// Free nodes left.
+    pub fn free_nodes(&self) -> u32 {
+        MAX_NODES as u32 - 1 - self.used
+    }
+
+    /// The node at `index`.
+    pub fn node(&self, index: u32) -> &MapNode {
+        &self.nodes[index as usize]
+    }
+
+    fn allocate(&mut self, node: MapNode) -> Result<u32, PoolFull> {
+        let index = if self.free_head != NONE {
+            let index = self.free_head;
+            self.free_head = self.nodes[index as usize].next_sibling;
+            index
+        } else if (self.fresh as usize) < MAX_NODES {
+            self.fresh += 1;
+            self.fresh - 1
+        } else {
+            return Err(PoolFull);
+        };
+        self.nodes[index as usize] = node;
+        self.used += 1;
+        Ok(index)
+    }
+
+    /// Records the root mapping of `frame` (boot only: the root task's window).
+    pub fn add_root(&mut self, frame: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
+        let index = self.allocate(MapNode { space, rights, frame, vpage, ..EMPTY_NODE })?;
+        self.roots[frame as usize] = index;
+        Ok(index)
+    }
+
+    /// Records that the mapping `parent` was mapped on to (`space`, `vpage`).
+    pub fn add_child(&mut self, parent: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
+        let frame = self.nodes[parent as usize].frame;
+        let old_first = self.nodes[parent as usize].first_child;
+        let index = self.allocate(MapNode { space, rights, frame, vpage, parent, next_sibling: old_first, ..EMPTY_NODE })?;
+        if old_first != NONE {
+            self.nodes[old_first as usize].prev_sibling = index;
+        }
+        self.nodes[parent as usize].first_child = index;
+        Ok(index)
+    }
+
+    /// The node of the mapping of `frame` at (`space`, `vpage`), if recorded.
+    pub fn find(&self, frame: u32, space: u16, vpage: u64) -> Option<u32> {
+        let root = *self.roots.get(frame as usize)?;
+        if root == NONE {
+            return None;
+        }
+        // Pre-order walk of the tree under `root`, iteratively.
+        let mut at = root;
+        loop {
+            let node = &self.nodes[at as usize];
+            if node.space == space && node.vpage == vpage {
+                return Some(at);
+            }
+            if node.first_child != NONE {
+                at = node.first_child;
+                continue;
+            }
+            // Climb until a node with a next sibling, never leaving the tree.
+            loop {
+                if at == root {
+                    return None;
+                }
+                let node = &self.nodes[at as usize];
+                if node.next_sibling != NONE {
+                    at = node.next_sibling;
+                    break;
+                }
+                at = node.parent;
+            }
+        }
+    }
+
+    /// Removes mappings derived from `top` (not `top` itself), leaves first,
+    /// so a tree of any depth needs no recursion. Before removing each one
+    /// it calls `removing(space, vpage)`, which clears the page-table entry
+    /// (or records it) and returns `false` to stop early (that node stays).
+    pub fn revoke_descendants(&mut self, top: u32, mut removing: impl FnMut(u16, u64) -> bool) {
+        loop {
+            let mut at = self.nodes[top as usize].first_child;
+            if at == NONE {
+                return;
+            }
+            while self.nodes[at as usize].first_child != NONE {
+                at = self.nodes[at as usize].first_child;
+            }
+            let node = self.nodes[at as usize];
+            if !removing(node.space, node.vpage) {
+                return;
+            }
+            self.remove_leaf(at);
+        }
+    }
+
+    /// Unlinks and frees node `index`, which must have no children.
+    pub fn remove_leaf(&mut self, index: u32) {
+        let node = self.nodes[index as usize];
+        debug_assert_eq!(node.first_child, NONE, "only leaves are removed");
+        if node.prev_sibling != NONE {
+            self.nodes[node.prev_sibling as usize].next_sibling = node.next_sibling;
+        } else if node.parent != NONE {
+            self.nodes[node.parent as usize].first_child = node.next_sibling;
+        } else {
+            self.roots[node.frame as usize] = NONE;
+        }
+        if node.next_sibling != NONE {
+            self.nodes[node.next_sibling as usize].prev_sibling = node.prev_sibling;
+        }
+        self.nodes[index as usize] = MapNode { next_sibling: self.free_head, ..EMPTY_NODE };
+        self.free_head = index;
+        self.used -= 1;
+    }
+
+    /// Moves mapping `index` to (`space`, `vpage`) with `rights` (a grant):
+    /// the mappings derived from it stay derived from it.
+    pub fn move_to(&mut self, index: u32, space: u16, vpage: u64, rights: u8) {
+        let node = &mut self.nodes[index as usize];
+        node.space = space;
+        node.vpage = vpage;
+        node.rights = rights;
+    }
+}
+
+impl Default for MapDb {
+    fn default() -> Self {
+        Self::new()
+    }
+}

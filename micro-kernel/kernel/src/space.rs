@@ -1,0 +1,133 @@
+//! Address spaces: a page table, the I/O ports the space may use, and the
+//! privileges it holds.
+//!
+//! An address space owns nothing but its page tables: every user page in it
+//! arrived by map or grant (or, for the root task, at boot), and the mapping
+//! database (`mapdb.rs`) records where it came from. Each space remembers
+//! its creator, which is what the permission rule of `syscall.rs` uses:
+//! a space may manage itself and the spaces it created.
+
+use common::abi::micro::{MAX_IO_RANGES, SpaceId};
+use common::mm::{AddressSpace, KernelFrames, KernelWindow, PhysFrame, PhysMemory};
+
+/// How many address spaces can exist at once.
+pub const MAX_SPACES: usize = 64;
+
+/// The root task's space is always slot 0.
+pub const ROOT_SPACE: u16 = 0;
+
+/// One address space.
+#[derive(Debug)]
+pub struct Space {
+    /// Bumped when the slot is freed; part of the id. Never 0.
+    pub generation: u32,
+    /// The page tables; `None` when the slot is free.
+    pub tables: Option<AddressSpace>,
+    /// The space that created this one (the root space created itself).
+    pub creator: u16,
+    /// `privilege::*` bits.
+    pub privileges: u64,
+    /// I/O port ranges `(first, count)` this space may use.
+    pub io_ranges: [(u16, u32); MAX_IO_RANGES],
+    /// How many entries of `io_ranges` are in use.
+    pub io_range_count: usize,
+    /// Threads running in this space.
+    pub thread_count: u32,
+}
+
+impl Space {
+    const EMPTY: Space = Space {
+        generation: 1,
+        tables: None,
+        creator: 0,
+        privileges: 0,
+        io_ranges: [(0, 0); MAX_IO_RANGES],
+        io_range_count: 0,
+        thread_count: 0,
+    };
+
+    /// The PML4 frame (what CR3 holds while the space runs).
+    pub fn root_frame(&self) -> Option<PhysFrame> {
+        self.tables.as_ref().map(|t| t.root())
+    }
+
+    /// Whether the space may use every port in `first..first + count`.
+    pub fn holds_ports(&self, first: u16, count: u32) -> bool {
+        let end = first as u32 + count;
+        self.io_ranges[..self.io_range_count]
+            .iter()
+            .any(|&(start, len)| start as u32 <= first as u32 && end <= start as u32 + len)
+    }
+}
+
+/// All address spaces.
+pub struct SpaceTable {
+    pub slots: [Space; MAX_SPACES],
+}
+
+impl SpaceTable {
+    /// A table with every slot free.
+    pub const fn new() -> SpaceTable {
+        SpaceTable { slots: [Space::EMPTY; MAX_SPACES] }
+    }
+
+    /// The id of the space in `slot`.
+    pub fn id(&self, slot: u16) -> SpaceId {
+        SpaceId::new(slot, self.slots[slot as usize].generation)
+    }
+
+    /// The slot of live space `id` (generation checked), if any.
+    pub fn lookup(&self, id: SpaceId) -> Option<u16> {
+        let space = self.slots.get(id.slot() as usize)?;
+        (id.0 >> 48 == 0 && space.tables.is_some() && space.generation == id.generation()).then_some(id.slot())
+    }
+
+    /// The space in `slot`.
+    pub fn get(&mut self, slot: u16) -> &mut Space {
+        &mut self.slots[slot as usize]
+    }
+
+    /// The page tables of live space `slot`.
+    ///
+    /// # Panics
+    /// If the slot is free: callers pass only slots of live threads or of
+    /// looked-up ids, so that is a kernel bug.
+    pub fn tables(&mut self, slot: u16) -> &mut AddressSpace {
+        self.slots[slot as usize].tables.as_mut().expect("address space slot is live")
+    }
+
+    /// Creates a space with an empty user half and the kernel mapped, in a
+    /// free slot. Returns the slot, or `None` if the table or memory is full.
+    pub fn create(&mut self, frames: &mut common::mm::FrameAllocator, creator: u16, privileges: u64) -> Option<u16> {
+        let slot = self.slots.iter().position(|s| s.tables.is_none())? as u16;
+        // SAFETY: the kernel window is mapped in every space and nothing
+        // else holds a reference into the frames touched here.
+        let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, frames);
+        let mut tables = AddressSpace::new(&mut env).ok()?;
+        // SAFETY: the boot PML4 is the kernel's own table (its kernel half is
+        // what every space shares), and it is only read here.
+        let kernel = unsafe { AddressSpace::from_root(PhysFrame::containing_address(common::mm::PhysAddr::new(common::arch::boot::boot_pml4_phys()))) };
+        tables.copy_kernel_half_from(&mut env, &kernel);
+        // `kernel` has no destructor: dropping it leaves the boot tables alone.
+        let space = &mut self.slots[slot as usize];
+        space.tables = Some(tables);
+        space.creator = creator;
+        space.privileges = privileges;
+        space.io_range_count = 0;
+        space.thread_count = 0;
+        Some(slot)
+    }
+}
+
+impl Default for SpaceTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The kernel window as `PhysMemory`, for walks that allocate nothing.
+pub fn window() -> impl PhysMemory {
+    // SAFETY: the kernel window is mapped in every space; single CPU, no
+    // other reference into page-table frames is alive during a kernel entry.
+    unsafe { KernelWindow::new() }
+}

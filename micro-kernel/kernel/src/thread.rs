@@ -1,0 +1,215 @@
+//! Threads: the thread control block (TCB), the thread table, and each
+//! thread's kernel stack with its saved user registers.
+//!
+//! A thread is the unit the scheduler runs and the endpoint of IPC. Its user
+//! state is the [`TrapFrame`] at the top of its kernel stack: the shared
+//! entry code (`common/src/arch/trap.rs`) pushes it there on every `syscall`,
+//! interrupt or exception taken in user mode, because the TSS and the
+//! `syscall` entry point at the running thread's stack top (`sched.rs` sets
+//! them on every switch). So "thread T's registers" is always
+//! [`frame`]`(T)`, whether T is running or blocked.
+//!
+//! Threads are named by [`ThreadId`]s: slot plus generation. The generation
+//! is bumped when a slot is freed, so a stale id held by anyone never
+//! reaches the slot's next thread ([`ThreadTable::lookup`] checks it).
+
+use common::abi::micro::{ThreadId, TIMEOUT_NEVER};
+use common::arch::trap::{TRAP_FRAME_SIZE, TrapFrame};
+use core::cell::UnsafeCell;
+
+/// How many threads can exist at once.
+pub const MAX_THREADS: usize = 128;
+/// Size of each thread's kernel stack (the trap frame sits at its top).
+pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
+/// "No thread" in the intrusive lists (ready queues, send queues).
+pub const NO_SLOT: u16 = u16::MAX;
+
+/// What a thread is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadState {
+    /// The slot is unused.
+    Free,
+    /// Stopped (created, or halted by `exchange_registers`).
+    Halted,
+    /// In a ready queue.
+    Ready,
+    /// On the CPU (not in a ready queue).
+    Running,
+    /// Waiting in `partner`'s send queue to deliver `out`.
+    SendBlocked,
+    /// Waiting for a message from `partner` (a thread, an IRQ, or ANY).
+    ReceiveBlocked,
+}
+
+/// Why a thread is in IPC: for itself, or because the kernel made it send a
+/// fault message (then the reply is interpreted by the kernel, not written
+/// into the thread's registers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpcKind {
+    /// An IPC system call: results go into the thread's registers.
+    Normal,
+    /// A page fault at `page`: the reply maps a page there.
+    PageFault { page: u64 },
+    /// A CPU exception: the reply may set `rip` and `rsp`.
+    Exception,
+}
+
+/// A message on its way: the tag and the six message registers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Message {
+    /// The tag (label, word count, items).
+    pub tag: common::abi::micro::Tag,
+    /// MR0..MR5.
+    pub mr: [u64; 6],
+}
+
+/// The thread control block.
+#[derive(Debug, Clone, Copy)]
+pub struct Thread {
+    /// Bumped when the slot is freed; part of the thread's id. Never 0.
+    pub generation: u32,
+    /// What the thread is doing.
+    pub state: ThreadState,
+    /// The address space it runs in (a slot in the space table).
+    pub space: u16,
+    /// Scheduling priority, `0..PRIORITY_LEVELS`; higher runs first.
+    pub priority: u8,
+    /// Ticks left in the current time slice.
+    pub time_left: u32,
+    /// Where page faults are sent.
+    pub pager: ThreadId,
+    /// Where other CPU exceptions are sent.
+    pub handler: ThreadId,
+    /// SendBlocked: the destination. ReceiveBlocked: the receive-from spec.
+    pub partner: ThreadId,
+    /// While SendBlocked: the receive phase that follows (NIL: none).
+    pub then_receive: ThreadId,
+    /// While SendBlocked: the receive timeout of that phase.
+    pub then_receive_timeout: u32,
+    /// While SendBlocked: the message to deliver.
+    pub out: Message,
+    /// Whose IPC this is (see [`IpcKind`]).
+    pub ipc_kind: IpcKind,
+    /// Tick at which the current blocking IPC phase times out (0: never).
+    pub deadline: u64,
+    /// Head and tail of the queue of threads waiting to send to this one.
+    /// Invariant: every thread in it is SendBlocked with `partner` == us.
+    pub senders_head: u16,
+    pub senders_tail: u16,
+    /// Next thread in the send queue this thread is waiting in.
+    pub sender_next: u16,
+    /// Next and previous thread in this thread's ready queue.
+    pub ready_next: u16,
+    pub ready_prev: u16,
+    /// The receive buffer for long messages (`set_receive_window`).
+    pub receive_buffer: u64,
+    pub receive_buffer_len: u64,
+    /// Where map items may land: `window_pages` pages from `window_base`.
+    pub window_base: u64,
+    pub window_pages: u64,
+}
+
+impl Thread {
+    /// An unused slot.
+    pub const EMPTY: Thread = Thread {
+        generation: 1,
+        state: ThreadState::Free,
+        space: 0,
+        priority: 0,
+        time_left: 0,
+        pager: ThreadId::NIL,
+        handler: ThreadId::NIL,
+        partner: ThreadId::NIL,
+        then_receive: ThreadId::NIL,
+        then_receive_timeout: TIMEOUT_NEVER,
+        out: Message { tag: common::abi::micro::Tag(0), mr: [0; 6] },
+        ipc_kind: IpcKind::Normal,
+        deadline: 0,
+        senders_head: NO_SLOT,
+        senders_tail: NO_SLOT,
+        sender_next: NO_SLOT,
+        ready_next: NO_SLOT,
+        ready_prev: NO_SLOT,
+        receive_buffer: 0,
+        receive_buffer_len: 0,
+        window_base: 0,
+        window_pages: 0,
+    };
+}
+
+/// All thread control blocks.
+pub struct ThreadTable {
+    pub slots: [Thread; MAX_THREADS],
+}
+
+impl ThreadTable {
+    /// A table with every slot free.
+    pub const fn new() -> ThreadTable {
+        ThreadTable { slots: [Thread::EMPTY; MAX_THREADS] }
+    }
+
+    /// The id of the thread in `slot`.
+    pub fn id(&self, slot: u16) -> ThreadId {
+        ThreadId::new(slot, self.slots[slot as usize].generation)
+    }
+
+    /// The slot of live thread `id`, or `None` if `id` is not a thread id,
+    /// is out of range, names a free slot, or carries a stale generation.
+    pub fn lookup(&self, id: ThreadId) -> Option<u16> {
+        if !id.is_thread() {
+            return None;
+        }
+        let thread = self.slots.get(id.slot() as usize)?;
+        (thread.state != ThreadState::Free && thread.generation == id.generation()).then_some(id.slot())
+    }
+
+    /// A free slot, if any.
+    pub fn free_slot(&self) -> Option<u16> {
+        self.slots.iter().position(|t| t.state == ThreadState::Free).map(|i| i as u16)
+    }
+
+    /// The thread in `slot`.
+    pub fn get(&mut self, slot: u16) -> &mut Thread {
+        &mut self.slots[slot as usize]
+    }
+}
+
+impl Default for ThreadTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One kernel stack. 16-byte alignment keeps the trap frame where the CPU
+/// and the `syscall` entry put it (the top minus [`TRAP_FRAME_SIZE`]).
+#[repr(C, align(16))]
+struct KernelStack([u8; KERNEL_STACK_SIZE]);
+
+struct KernelStacks(UnsafeCell<[KernelStack; MAX_THREADS]>);
+
+// SAFETY: one CPU with interrupts off in the kernel (see global.rs).
+unsafe impl Sync for KernelStacks {}
+
+static KERNEL_STACKS: KernelStacks =
+    KernelStacks(UnsafeCell::new([const { KernelStack([0; KERNEL_STACK_SIZE]) }; MAX_THREADS]));
+
+/// The top of thread `slot`'s kernel stack (what TSS.rsp0 holds while it runs).
+pub fn stack_top(slot: u16) -> u64 {
+    let base = KERNEL_STACKS.0.get() as u64;
+    base + (slot as u64 + 1) * KERNEL_STACK_SIZE as u64
+}
+
+/// The saved user registers of thread `slot`.
+///
+/// Callers keep the reference short (one statement or one small function)
+/// and never hold two for the same slot; the running thread's frame is also
+/// what the entry code passed to the handler, which the handlers do not use
+/// after calling into the rest of the kernel.
+#[allow(clippy::mut_from_ref)]
+pub fn frame(slot: u16) -> &'static mut TrapFrame {
+    assert!((slot as usize) < MAX_THREADS, "thread slot out of range");
+    let address = stack_top(slot) - TRAP_FRAME_SIZE as u64;
+    // SAFETY: `address` is inside the static stack array, aligned, and any
+    // bit pattern is a valid TrapFrame; exclusivity as documented above.
+    unsafe { &mut *(address as *mut TrapFrame) }
+}

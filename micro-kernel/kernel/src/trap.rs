@@ -1,0 +1,74 @@
+//! The two kernel entry points the shared assembly calls
+//! (`common/src/arch/trap.rs`): [`trap_handler`] for interrupts and
+//! exceptions, [`syscall_handler`] for the `syscall` instruction.
+//!
+//! Both end in `sched::return_to_user`, which returns (to the same thread)
+//! or switches to another one. An interrupt taken while the kernel idles
+//! (kernel mode) only records what happened; the idle loop then decides.
+
+use crate::global::kernel;
+use crate::{fastpath, fault, irq, sched, syscall, timeout};
+use common::abi::micro::Sys;
+use common::arch::interrupts::{self, Irq};
+use common::arch::{self, qemu, trap::TrapFrame};
+use common::drivers::keyboard::DATA_PORT;
+use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
+use common::kprintln;
+use common::port::{HardwarePorts, PortIo};
+
+/// Called by the shared assembly for every interrupt and exception.
+#[unsafe(no_mangle)]
+extern "C" fn trap_handler(frame: &mut TrapFrame) {
+    let from_user = frame.from_user();
+    let vector = frame.vector;
+    if vector < 32 {
+        if !from_user {
+            kernel_fault(frame);
+        }
+        let k = kernel();
+        let slot = k.sched.current;
+        fault::user_exception(k, slot);
+        sched::return_to_user(k);
+        return;
+    }
+    let k = kernel();
+    match interrupts::acknowledge(vector) {
+        Irq::Line(IRQ_TIMER) => {
+            timeout::tick(k);
+            irq::fired(k, IRQ_TIMER);
+        }
+        Irq::Line(IRQ_KEYBOARD) if !k.booted => {
+            // The boot self-test's injected key: drain it (no driver yet).
+            let _ = HardwarePorts.read_u8(DATA_PORT);
+        }
+        Irq::Line(line) => irq::fired(k, line),
+        Irq::Spurious => {}
+        Irq::NotAnIrq => kprintln!("micro: unexpected interrupt vector {vector}"),
+    }
+    if from_user {
+        sched::return_to_user(k);
+    }
+}
+
+/// Called by the shared assembly for every `syscall` instruction.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_handler(frame: &mut TrapFrame) {
+    let is_ipc = frame.rax == Sys::Ipc as u64;
+    let k = kernel();
+    let slot = k.sched.current;
+    if is_ipc {
+        fastpath::try_ipc(k, slot); // returns only if the fast path does not apply
+    }
+    syscall::dispatch(k, slot);
+    sched::return_to_user(k);
+}
+
+/// A CPU exception in kernel mode is a kernel bug: report it and stop.
+fn kernel_fault(frame: &TrapFrame) -> ! {
+    // SAFETY: this path never returns to the interrupted code.
+    unsafe { arch::kconsole::force_unlock() };
+    arch::kconsole::with_console(|console| {
+        let _ = arch::report::write_exception_report(console, frame);
+    });
+    qemu::exit(qemu::ExitCode::Failure);
+}
