@@ -183,25 +183,27 @@ impl<P: PortIo> Uart16550<P> {
     }
 
     /// Handles the UART interrupt: drains the receive FIFO into `buf` and
-    /// returns how many bytes were stored.
+    /// returns how many bytes were stored (0 for a spurious interrupt).
     ///
-    /// Drains at most `min(buf.len(), RECEIVE_DRAIN_LIMIT)` bytes. Pass a
-    /// buffer of at least [`RECEIVE_DRAIN_LIMIT`] bytes: the PIC is edge
-    /// triggered, so bytes left in the FIFO raise no new interrupt until
-    /// more arrive. Returns 0 for a spurious interrupt.
+    /// Takes at most `min(buf.len(), RECEIVE_DRAIN_LIMIT)` bytes. If it has
+    /// to stop while bytes are still waiting, it re-arms the interrupt, so
+    /// the rest arrive with the next one: the PIC is edge-triggered, and a
+    /// UART whose interrupt line simply stays high would never interrupt
+    /// again. Re-arming means switching the receive interrupt off and on
+    /// (IER = 0, then IER = 1), which drops the line and raises it anew.
     pub fn handle_irq(&mut self, buf: &mut [u8]) -> usize {
         let limit = buf.len().min(RECEIVE_DRAIN_LIMIT);
-        let mut stored = 0;
-        while stored < limit {
+        for (stored, slot) in buf[..limit].iter_mut().enumerate() {
             match self.try_read_byte() {
-                Some(byte) => {
-                    buf[stored] = byte;
-                    stored += 1;
-                }
-                None => break,
+                Some(byte) => *slot = byte,
+                None => return stored,
             }
         }
-        stored
+        if self.read_reg(REG_LINE_STATUS) & LSR_DATA_READY != 0 {
+            self.write_reg(REG_INTERRUPT_ENABLE, 0);
+            self.write_reg(REG_INTERRUPT_ENABLE, IER_RECEIVED_DATA);
+        }
+        limit
     }
 
     fn read_reg(&mut self, offset: u16) -> u8 {
@@ -333,12 +335,33 @@ mod tests {
     }
 
     #[test]
+    fn irq_with_a_full_buffer_rearms_the_interrupt() {
+        let mut uart = uart();
+        // Status reads: a, b, "still waiting?", c, empty.
+        uart.ports_mut().script_reads(LSR, &[1, 1, 1, 1, 0]);
+        uart.ports_mut().script_reads(DATA, b"abc");
+        let mut small = [0; 2];
+        assert_eq!(uart.handle_irq(&mut small), 2);
+        assert_eq!(&small, b"ab");
+        // "c" is still waiting: the interrupt was switched off and on.
+        assert_eq!(uart.ports_mut().writes_to(0x3F9), [0, IER_RECEIVED_DATA]);
+        assert_eq!(uart.handle_irq(&mut small), 1);
+        assert_eq!(small[0], b'c');
+
+        // Exactly full, nothing left: no re-arm needed.
+        let mut exact = self::uart();
+        exact.ports_mut().script_reads(LSR, &[1, 1, 0]);
+        exact.ports_mut().script_reads(DATA, b"xy");
+        assert_eq!(exact.handle_irq(&mut small), 2);
+        assert!(exact.ports_mut().writes_to(0x3F9).is_empty());
+    }
+
+    #[test]
     fn irq_on_a_stuck_device_is_bounded() {
         // A missing UART reads 0xFF everywhere: "data ready" forever.
         let mut uart = uart();
         let mut buf = [0; 1000];
         assert_eq!(uart.handle_irq(&mut buf), RECEIVE_DRAIN_LIMIT);
-        let mut small = [0; 2];
-        assert_eq!(uart.handle_irq(&mut small), 2);
+        assert_eq!(uart.ports_mut().read_count(DATA), RECEIVE_DRAIN_LIMIT);
     }
 }
