@@ -127,6 +127,8 @@ pub const TESTS: &[Test] = &[
 ];
 
 const PAGE: u64 = 4096;
+/// The first address above user space; its page is never mapped.
+const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
 
 /// Addresses in the kernel's half of the address space.
 const KERNEL_ADDRESSES: [u64; 3] = [
@@ -482,7 +484,11 @@ fn null_page() -> TestResult {
     expect_killed("reading address 0", || {
         probe_read(0);
     })?;
-    expect_killed("writing address 0x1000", || probe_write(0x1000, 1))
+    expect_killed("writing address 0x1000", || probe_write(0x1000, 1))?;
+    // The last page of user space is never mapped (see docs/memory.md).
+    expect_killed("reading USER_TOP", || {
+        probe_read(USER_TOP);
+    })
 }
 
 fn text_write() -> TestResult {
