@@ -35,12 +35,14 @@ usage: grade [options]
   --gradescope               write /autograder/results/results.json
   --accel tcg|kvm            QEMU accelerator (default: $ACCEL or tcg)
   --icount                   run QEMU with -icount shift=0 (deterministic TSC)
+  --timeout-scale F          multiply every timeout by F, for slow machines
+                             (default: $GRADE_TIMEOUT_SCALE or 1)
   --jobs N                   tests run at once (default: 2)
   --list                     list the tests and exit
   --help                     show this text";
 
 /// What the user asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Options {
     /// The kernels to test.
     pub kernels: Vec<Kernel>,
@@ -58,6 +60,8 @@ pub struct Options {
     pub accel: Accel,
     /// Add `-icount shift=0`.
     pub icount: bool,
+    /// Multiply every timeout by this.
+    pub timeout_scale: f64,
     /// Tests run at once.
     pub jobs: usize,
     /// List tests instead of running them.
@@ -77,6 +81,7 @@ impl Default for Options {
             json: None,
             accel: Accel::Tcg,
             icount: false,
+            timeout_scale: 1.0,
             jobs: 2,
             list: false,
             help: false,
@@ -84,11 +89,47 @@ impl Default for Options {
     }
 }
 
-/// Parses the command line (without the program name). `default_accel` is
-/// the value of `$ACCEL`, if set.
-pub fn parse(args: &[String], default_accel: Option<&str>) -> Result<Options, String> {
+/// Defaults taken from the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    /// `$ACCEL`: `tcg` or `kvm`.
+    pub accel: Option<String>,
+    /// `$GRADE_TIMEOUT_SCALE`: a positive number.
+    pub timeout_scale: Option<String>,
+}
+
+impl Environment {
+    /// Reads the variables.
+    pub fn from_process() -> Environment {
+        Environment {
+            accel: std::env::var("ACCEL")
+                .ok()
+                .filter(|value| !value.is_empty()),
+            timeout_scale: std::env::var("GRADE_TIMEOUT_SCALE")
+                .ok()
+                .filter(|value| !value.is_empty()),
+        }
+    }
+}
+
+/// Parses a timeout scale: a positive number up to 1000.
+fn parse_timeout_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(scale) if scale > 0.0 && scale <= 1000.0 => Ok(scale),
+        _ => Err(format!(
+            "timeout scale {text}: expected a number above 0 and at most 1000"
+        )),
+    }
+}
+
+/// Parses the command line (without the program name), with defaults from
+/// `environment`.
+pub fn parse(args: &[String], environment: &Environment) -> Result<Options, String> {
     let mut options = Options::default();
-    if let Some(name) = default_accel {
+    if let Some(scale) = &environment.timeout_scale {
+        options.timeout_scale = parse_timeout_scale(scale)?;
+    }
+    if let Some(name) = &environment.accel {
         options.accel =
             Accel::from_name(name).ok_or_else(|| format!("ACCEL={name}: expected tcg or kvm"))?;
     }
@@ -126,6 +167,7 @@ pub fn parse(args: &[String], default_accel: Option<&str>) -> Result<Options, St
                     .ok_or_else(|| format!("--accel {name}: expected tcg or kvm"))?;
             }
             "--icount" => options.icount = true,
+            "--timeout-scale" => options.timeout_scale = parse_timeout_scale(&value()?)?,
             "--jobs" | "-j" => {
                 let count = value()?;
                 options.jobs = match count.parse::<usize>() {
@@ -167,13 +209,14 @@ pub fn machine_for(kernel: Kernel, options: &Options, root: &Path) -> Machine {
     let mut machine = Machine::new(kernel, elf, Some(disk));
     machine.accel = options.accel;
     machine.icount = options.icount;
+    machine.timeout_scale = options.timeout_scale;
     machine.scratch_dir = root.join("build/grade-tmp");
     machine
 }
 
 /// Runs `grade` with these arguments; returns the process exit code.
 pub fn main(args: &[String]) -> ExitCode {
-    let options = match parse(args, std::env::var("ACCEL").ok().as_deref()) {
+    let options = match parse(args, &Environment::from_process()) {
         Ok(options) => options,
         Err(message) => {
             eprintln!("grade: {message}\n{USAGE}");
@@ -286,9 +329,16 @@ mod tests {
         text.split_whitespace().map(String::from).collect()
     }
 
+    fn env(accel: Option<&str>, timeout_scale: Option<&str>) -> Environment {
+        Environment {
+            accel: accel.map(String::from),
+            timeout_scale: timeout_scale.map(String::from),
+        }
+    }
+
     #[test]
     fn defaults_are_both_kernels_tcg_two_jobs() {
-        let options = parse(&[], None).unwrap();
+        let options = parse(&[], &Environment::default()).unwrap();
         assert_eq!(options, Options::default());
         assert_eq!(options.kernels, Kernel::ALL.to_vec());
         assert_eq!(options.jobs, 2);
@@ -302,7 +352,7 @@ mod tests {
                 "--kernel micro --suite boot --test fault --mono-elf a.elf --micro-elf b.elf \
                  --mono-disk a.img --micro-disk b.img --json r.json --accel kvm --icount --jobs 4 --list",
             ),
-            None,
+            &Environment::default(),
         )
         .unwrap();
         assert_eq!(options.kernels, vec![Kernel::Micro]);
@@ -315,7 +365,9 @@ mod tests {
         assert!(options.icount && options.list);
         assert_eq!(options.jobs, 4);
         assert_eq!(
-            parse(&args("--gradescope"), None).unwrap().json,
+            parse(&args("--gradescope"), &Environment::default())
+                .unwrap()
+                .json,
             Some(report::GRADESCOPE_RESULTS.into())
         );
     }
@@ -323,23 +375,38 @@ mod tests {
     #[test]
     fn bad_options_are_errors() {
         assert!(
-            parse(&args("--kernel hybrid"), None)
+            parse(&args("--kernel hybrid"), &Environment::default())
                 .unwrap_err()
                 .contains("mono, micro or both")
         );
-        assert!(parse(&args("--jobs 0"), None).is_err());
+        assert!(parse(&args("--jobs 0"), &Environment::default()).is_err());
         assert!(
-            parse(&args("--suite"), None)
+            parse(&args("--suite"), &Environment::default())
                 .unwrap_err()
                 .contains("needs a value")
         );
         assert!(
-            parse(&args("--frobnicate"), None)
+            parse(&args("--frobnicate"), &Environment::default())
                 .unwrap_err()
                 .contains("unknown option")
         );
-        assert!(parse(&[], Some("hvf")).is_err());
-        assert_eq!(parse(&[], Some("kvm")).unwrap().accel, Accel::Kvm);
+        assert!(parse(&[], &env(Some("hvf"), None)).is_err());
+        assert_eq!(
+            parse(&[], &env(Some("kvm"), None)).unwrap().accel,
+            Accel::Kvm
+        );
+        assert_eq!(
+            parse(&[], &env(None, Some("2.5"))).unwrap().timeout_scale,
+            2.5
+        );
+        assert!(parse(&[], &env(None, Some("0"))).is_err());
+        assert!(parse(&args("--timeout-scale nan"), &Environment::default()).is_err());
+        assert_eq!(
+            parse(&args("--timeout-scale 3"), &env(None, Some("2")))
+                .unwrap()
+                .timeout_scale,
+            3.0
+        );
     }
 
     #[test]

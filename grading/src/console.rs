@@ -31,6 +31,10 @@ use std::time::{Duration, Instant};
 /// report (the kernel powers off right after it, which ends the wait sooner).
 pub const CRASH_REPORT_GRACE: Duration = Duration::from_secs(2);
 
+/// The longest any single wait may be: keeps `now + timeout` far from
+/// overflowing whatever a test passes.
+const LONGEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// How many lines of a crash report a failure quotes.
 const CRASH_REPORT_LINES: usize = 40;
 
@@ -172,7 +176,7 @@ impl SerialConsole {
             return Err(ExpectError::Failed(Failure::BadPattern(error)));
         }
         let started = Instant::now();
-        let (deadline, is_test_limit) = self.effective_deadline(started + timeout);
+        let (deadline, is_test_limit) = self.effective_deadline(timeout);
         // A handle of our own, so the lock guard does not borrow `self`.
         let shared = Arc::clone(&self.shared);
         let mut streams = shared.lock();
@@ -244,7 +248,7 @@ impl SerialConsole {
     /// Returns whether it did. Ignores fatal banners: a caller waiting for
     /// the exit wants to see the exit status.
     pub fn wait_closed(&self, timeout: Duration) -> bool {
-        let (deadline, _) = self.effective_deadline(Instant::now() + timeout);
+        let (deadline, _) = self.effective_deadline(timeout);
         let shared = &self.shared;
         let mut streams = shared.lock();
         loop {
@@ -262,7 +266,7 @@ impl SerialConsole {
     /// Waits up to `timeout` for QEMU to close its stderr, then returns
     /// everything it wrote there.
     pub fn stderr_after_exit(&self, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + timeout.min(LONGEST_WAIT);
         let shared = &self.shared;
         let mut streams = shared.lock();
         loop {
@@ -317,9 +321,11 @@ impl SerialConsole {
         self.cursor = self.shared.lock().serial.len();
     }
 
-    /// The earlier of `step_deadline` and the test's deadline, and whether
-    /// the test's deadline is the one that applies.
-    fn effective_deadline(&self, step_deadline: Instant) -> (Instant, bool) {
+    /// When a wait of `timeout` from now must end: the earlier of its own
+    /// end and the test's deadline, and whether the test's deadline is the
+    /// one that applies.
+    fn effective_deadline(&self, timeout: Duration) -> (Instant, bool) {
+        let step_deadline = Instant::now() + timeout.min(LONGEST_WAIT);
         match self.deadline {
             Some(test_deadline) if test_deadline < step_deadline => (test_deadline, true),
             _ => (step_deadline, false),
@@ -547,6 +553,15 @@ mod tests {
             }
             other => panic!("expected a timeout, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_enormous_timeout_is_not_an_overflow() {
+        let (mut console, mut qemu) = piped_console();
+        qemu.write_all(b"ok\n").unwrap();
+        assert!(console.expect(&Pattern::from("ok"), Duration::MAX).is_ok());
+        drop(qemu);
+        assert!(console.wait_closed(Duration::MAX));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// Which of the two kernels a machine boots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,6 +141,9 @@ pub struct Machine {
     pub qemu_binary: PathBuf,
     /// The firmware (`-bios`); `None` uses QEMU's default (SeaBIOS).
     pub bios: Option<PathBuf>,
+    /// Every timeout of a session on this machine is multiplied by this
+    /// (for slow machines; see [`scale_timeout`]). 1.0 normally.
+    pub timeout_scale: f64,
     /// Where sessions put their private disk copies (`build/grade-tmp`).
     pub scratch_dir: PathBuf,
     /// Run this program and arguments instead of QEMU (the harness's own
@@ -165,6 +169,7 @@ impl Machine {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_QEMU)),
             bios: qboot.exists().then(|| qboot.to_path_buf()),
+            timeout_scale: 1.0,
             scratch_dir: PathBuf::from("build/grade-tmp"),
             command_override: None,
         }
@@ -242,6 +247,16 @@ impl Machine {
         argv.extend(self.extra_args.iter().cloned());
         argv
     }
+}
+
+/// `timeout` multiplied by `scale`. A scale that is not a positive finite
+/// number leaves the timeout as it is; a product too large to represent
+/// becomes a very long wait (waits are capped anyway).
+pub fn scale_timeout(timeout: Duration, scale: f64) -> Duration {
+    if !(scale.is_finite() && scale > 0.0) {
+        return timeout;
+    }
+    Duration::try_from_secs_f64(timeout.as_secs_f64() * scale).unwrap_or(Duration::MAX)
 }
 
 /// Starts `argv` with its stdin, stdout and stderr connected to pipes.
@@ -439,6 +454,17 @@ mod tests {
         std::fs::write(&disk, b"").unwrap();
         assert_eq!(machine.missing_input(), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn timeouts_scale_and_bad_scales_are_ignored() {
+        let thirty = Duration::from_secs(30);
+        assert_eq!(scale_timeout(thirty, 2.0), Duration::from_secs(60));
+        assert_eq!(scale_timeout(thirty, 0.5), Duration::from_secs(15));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(scale_timeout(thirty, bad), thirty);
+        }
+        assert_eq!(scale_timeout(Duration::MAX, 1e300), Duration::MAX);
     }
 
     #[test]

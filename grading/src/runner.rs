@@ -230,7 +230,8 @@ impl Runner {
             Ok(session) => session,
             Err(failure) => return Outcome::new(case, Err(failure), started.elapsed(), None),
         };
-        session.set_deadline(Some(started + case.test.time_limit));
+        let time_limit = crate::qemu::scale_timeout(case.test.time_limit, machine.timeout_scale);
+        session.set_deadline(started.checked_add(time_limit));
         session.watch_for_crashes(!case.test.expects_crash);
         let result = session
             .expect_boot_banner()

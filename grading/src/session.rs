@@ -170,7 +170,8 @@ impl Session {
 
     /// Waits up to `timeout` for `pattern` (literal text, or a
     /// [`Pattern::regex`]) after the previous match, and returns the match
-    /// with its capture groups.
+    /// with its capture groups. Like every wait in a session, the timeout is
+    /// multiplied by the machine's `timeout_scale`.
     ///
     /// Fails at once if the kernel prints a panic or exception banner or
     /// QEMU exits; on timeout, QEMU is killed and the failure quotes the last
@@ -181,6 +182,7 @@ impl Session {
         timeout: Duration,
     ) -> Result<Found, Failure> {
         let pattern = pattern.into();
+        let timeout = qemu::scale_timeout(timeout, self.machine.timeout_scale);
         match self.console.expect(&pattern, timeout) {
             Ok(found) => Ok(found),
             Err(ExpectError::StreamClosed { pattern, tail }) => {
@@ -234,6 +236,7 @@ impl Session {
         if let Some(status) = self.exit_status {
             return Ok(status);
         }
+        let timeout = qemu::scale_timeout(timeout, self.machine.timeout_scale);
         let started = Instant::now();
         if self.console.wait_closed(timeout) {
             Ok(self.reap())
@@ -526,6 +529,20 @@ mod tests {
         );
         assert!(message.contains("| init: no shell"), "{message}");
         assert!(matches!(session.exit_status(), Some(ExitStatus::Signal(9))));
+    }
+
+    #[test]
+    fn timeouts_are_scaled_by_the_machine() {
+        let mut machine = fake("exec sleep 60");
+        machine.timeout_scale = 0.5;
+        let mut session = Session::boot(&machine).unwrap();
+        let failure = session
+            .expect("never", Duration::from_millis(400))
+            .unwrap_err();
+        assert!(
+            failure.to_string().starts_with("timed out after 200ms"),
+            "{failure}"
+        );
     }
 
     #[test]
