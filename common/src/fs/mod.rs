@@ -131,7 +131,8 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::Unsupported`] naming an incompatible feature (such as
     ///   `needs_recovery`, `extent`, `64bit`, `meta_bg`);
     /// - [`FsError::Corrupt`] if the superblock or a group descriptor is
-    ///   impossible, or the file system is larger than the device;
+    ///   impossible, the file system is larger than the device, or the root
+    ///   inode is not a directory;
     /// - [`FsError::Cache`] if the device cannot be read.
     pub fn mount(device: D, cache_blocks: usize) -> FsResult<Ext2<D>> {
         Self::mount_inner(device, cache_blocks, None)
@@ -184,6 +185,13 @@ impl<D: BlockDevice> Ext2<D> {
             fs.metadata_dirty = true;
         }
         fs.sb = sb;
+        let root = fs.read_inode(ROOT_INO)?;
+        if root.kind() != Some(InodeKind::Dir) || root.links_count < 2 {
+            return Err(FsError::corrupt(
+                "root inode is not a directory",
+                root.mode.into(),
+            ));
+        }
         Ok(fs)
     }
 

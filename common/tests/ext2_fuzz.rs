@@ -1,0 +1,394 @@
+//! Fuzzing `common::fs` with corrupted images, on stable Rust.
+//!
+//! A disk image is untrusted input: whatever it contains, mounting it,
+//! walking its whole tree, reading every file and making some changes must
+//! not panic and must not hang. (Errors are fine — that is the point.)
+//!
+//! Each case takes a real small image built by `mke2fs -d` (1 KiB or
+//! 4 KiB blocks, with directories, small and indirect-block files,
+//! symlinks), flips bytes or plants "interesting" 32-bit values in its
+//! metadata region, and runs the whole workload in a thread with a time
+//! limit. The corpus in `tests/corpus/` replays hand-made corruptions of
+//! the 1 KiB seed (format on [`corpus_of_known_corruptions`]).
+
+use common::block::MemDisk;
+use common::fs::host_tools::{ScratchDir, debugfs, mke2fs};
+use common::fs::{Ext2, FsError, Ino, InodeKind, ROOT_INO};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A seed image and the byte ranges worth corrupting: the superblock, the
+/// group descriptors, the bitmaps, the used part of the inode table, every
+/// directory block and the indirect-block file's blocks.
+struct Seed {
+    bytes: Vec<u8>,
+    targets: Vec<(usize, usize)>,
+}
+
+/// Builds the seed images once per test run: 1 KiB and 4 KiB blocks.
+fn seeds() -> &'static [Seed; 2] {
+    static SEEDS: OnceLock<[Seed; 2]> = OnceLock::new();
+    SEEDS.get_or_init(|| [build_seed(1024, 512), build_seed(4096, 1024)])
+}
+
+fn le32(bytes: &[u8], offset: usize) -> usize {
+    u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize
+}
+
+fn build_seed(block_size: u32, size_kib: u64) -> Seed {
+    let scratch = ScratchDir::new("fuzz-seed");
+    let tree = scratch.path().join("tree");
+    std::fs::create_dir_all(tree.join("dir/sub/subsub")).unwrap();
+    std::fs::create_dir_all(tree.join("other")).unwrap();
+    std::fs::write(tree.join("small"), b"small file").unwrap();
+    std::fs::write(tree.join("dir/indirect"), vec![0x5A; 40 * 1024]).unwrap();
+    std::fs::write(tree.join("dir/sub/subsub/leaf"), b"leaf").unwrap();
+    for i in 0..40 {
+        std::fs::write(tree.join(format!("other/entry-{i}")), [i as u8; 100]).unwrap();
+    }
+    std::os::unix::fs::symlink("small", tree.join("link")).unwrap();
+    let image = scratch.path().join("seed.img");
+    mke2fs(&image, block_size, size_kib, Some(&tree), &[]).expect("building the fuzz seed image");
+    let bytes = std::fs::read(&image).unwrap();
+    let bs = block_size as usize;
+    let descriptors = if bs == 1024 { 2 * bs } else { bs };
+    let inode_size = usize::from(u16::from_le_bytes([bytes[1024 + 88], bytes[1024 + 89]]));
+    let mut targets = vec![
+        (1024, 1024),
+        (descriptors, 64),
+        (le32(&bytes, descriptors) * bs, bs),
+        (le32(&bytes, descriptors + 4) * bs, bs),
+        (le32(&bytes, descriptors + 8) * bs, 64 * inode_size),
+    ];
+    for path in [
+        "/",
+        "/dir",
+        "/dir/sub",
+        "/dir/sub/subsub",
+        "/other",
+        "/lost+found",
+        "/dir/indirect",
+    ] {
+        let listing = debugfs(&image, &format!("blocks {path}")).unwrap();
+        for block in String::from_utf8(listing).unwrap().split_whitespace() {
+            // The indirect file's data blocks are plain bytes; its first
+            // and indirect blocks are enough.
+            targets.push((block.parse::<usize>().unwrap() * bs, bs));
+        }
+    }
+    Seed { bytes, targets }
+}
+
+/// One corruption: write `value`'s low `width` bytes at byte `offset` of
+/// target range number `target` (both taken modulo what exists).
+#[derive(Debug, Clone)]
+struct Mutation {
+    target: usize,
+    offset: usize,
+    value: u32,
+    width: usize,
+}
+
+fn mutation_strategy() -> impl Strategy<Value = Mutation> {
+    let value = prop_oneof![
+        any::<u8>().prop_map(u32::from),
+        Just(0u32),
+        Just(1),
+        Just(2),
+        Just(0xFFFF_FFFF),
+        Just(0x8000_0000),
+        0u32..4096,
+        any::<u32>(),
+    ];
+    (
+        any::<usize>(),
+        any::<usize>(),
+        value,
+        prop_oneof![Just(1usize), Just(2), Just(4)],
+    )
+        .prop_map(|(target, offset, value, width)| Mutation {
+            target,
+            offset,
+            value,
+            width,
+        })
+}
+
+fn apply(image: &mut [u8], targets: &[(usize, usize)], mutation: &Mutation) {
+    let (start, len) = targets[mutation.target % targets.len()];
+    // Values land on 4-byte boundaries most of the time, like fields do.
+    let offset = start + (mutation.offset % len) / mutation.width * mutation.width;
+    for i in 0..mutation.width {
+        if let Some(byte) = image.get_mut(offset + i) {
+            *byte = (mutation.value >> (8 * i)) as u8;
+        }
+    }
+}
+
+/// Keeps the error of a result (as text) in `errors`; returns the value.
+fn note<T>(errors: &mut Vec<String>, result: Result<T, FsError>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(err) => {
+            errors.push(err.to_string());
+            None
+        }
+    }
+}
+
+/// Mount, walk everything, read everything, change things, and return the
+/// errors met on the way. Only panics and hangs are failures.
+fn workload(image: Vec<u8>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let Some(mut fs) = note(&mut errors, Ext2::mount(MemDisk::from_bytes(image), 32)) else {
+        return errors;
+    };
+    // Walk the tree depth-first; a corrupt image may have cycles, so never
+    // visit a directory twice.
+    let mut visited = BTreeSet::new();
+    let mut stack = vec![ROOT_INO];
+    let mut files: Vec<(Ino, Ino, Vec<u8>)> = Vec::new();
+    let mut dirs: Vec<(Ino, Ino, Vec<u8>)> = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    while let Some(dir) = stack.pop() {
+        if !visited.insert(dir) || visited.len() > 500 {
+            continue;
+        }
+        note(&mut errors, fs.lookup(dir, b"../."));
+        let mut cursor = 0;
+        for _ in 0..10_000 {
+            let Some(Some((entry, next))) = note(&mut errors, fs.read_dir(dir, cursor)) else {
+                break;
+            };
+            cursor = next;
+            let name = entry.name().to_vec();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            note(&mut errors, fs.lookup_in(dir, &name));
+            match note(&mut errors, fs.stat(entry.ino)) {
+                Some(stat) if stat.kind == InodeKind::Dir => {
+                    stack.push(entry.ino);
+                    dirs.push((dir, entry.ino, name));
+                }
+                Some(stat) => {
+                    // Read at most 256 KiB of each file.
+                    let mut offset = 0;
+                    while offset < stat.size.min(256 * 1024) {
+                        match note(&mut errors, fs.read(entry.ino, offset, &mut buf)) {
+                            Some(0) | None => break,
+                            Some(n) => offset += n as u64,
+                        }
+                    }
+                    note(&mut errors, fs.read(entry.ino, u64::MAX - 10, &mut buf));
+                    files.push((dir, entry.ino, name));
+                }
+                None => {}
+            }
+        }
+    }
+    // Changes.
+    if let Some(file) = note(&mut errors, fs.create_file(ROOT_INO, b"fuzz-new")) {
+        note(&mut errors, fs.write(file, 3000, &[7u8; 20_000]));
+        note(&mut errors, fs.truncate(file, 100));
+        note(&mut errors, fs.write(file, 300_000, b"far"));
+    }
+    note(&mut errors, fs.mkdir(ROOT_INO, b"fuzz-dir"));
+    if let Some(fuzz_dir) = note(&mut errors, fs.lookup(ROOT_INO, b"/fuzz-dir")) {
+        if let Some((dir, _, name)) = files.first() {
+            note(&mut errors, fs.rename(*dir, name, fuzz_dir, b"moved"));
+        }
+        // Moving a directory down the tree walks `..` entries up from the
+        // destination (the check that it is not moved into itself).
+        let mut parent = ROOT_INO;
+        for (_, ino, _) in dirs.iter().take(8) {
+            if note(
+                &mut errors,
+                fs.rename(parent, b"fuzz-dir", *ino, b"fuzz-dir"),
+            )
+            .is_some()
+            {
+                parent = *ino;
+            }
+        }
+    }
+    for (dir, ino, name) in files.iter().take(50) {
+        note(&mut errors, fs.link(ROOT_INO, b"fuzz-link", *ino));
+        note(&mut errors, fs.write(*ino, 10, b"overwrite"));
+        note(&mut errors, fs.truncate(*ino, 0));
+        note(&mut errors, fs.unlink(*dir, name));
+    }
+    for (dir, _, name) in dirs.iter().rev().take(8) {
+        note(&mut errors, fs.rmdir(*dir, name));
+    }
+    note(&mut errors, fs.sync());
+    note(&mut errors, fs.unmount());
+    errors
+}
+
+/// Runs the workload in a thread and returns its errors; fails on a panic
+/// or if it takes too long.
+fn run_guarded(image: Vec<u8>, what: &str) -> Vec<String> {
+    let (done, finished) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = done.send(workload(image));
+    });
+    match finished.recv_timeout(Duration::from_secs(20)) {
+        Ok(errors) => {
+            worker.join().unwrap();
+            errors
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            // The worker panicked: re-raise its panic here.
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the worker always sends before finishing"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: the workload hung (over 20 s)"),
+    }
+}
+
+#[test]
+fn seed_images_pass_the_workload_cleanly() {
+    for seed in seeds() {
+        let mut fs = Ext2::mount(MemDisk::from_bytes(seed.bytes.clone()), 32).unwrap();
+        assert!(fs.lookup(ROOT_INO, b"/dir/sub/subsub/leaf").is_ok());
+        let errors = run_guarded(seed.bytes.clone(), "seed");
+        // A sound image gives only request errors (names taken, moving a
+        // directory into itself...), never corruption reports.
+        assert!(errors.iter().all(|e| !e.contains("corrupt")), "{errors:?}");
+    }
+}
+
+/// Resolves corpus names against the 1 KiB seed image with `debugfs`.
+struct Resolver {
+    image: std::path::PathBuf,
+}
+
+impl Resolver {
+    /// The inode number of `path`.
+    fn ino(&self, path: &str) -> usize {
+        let out =
+            String::from_utf8(debugfs(&self.image, &format!("stat {path}")).unwrap()).unwrap();
+        let number = out
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_else(|| panic!("no inode for {path}"));
+        number.parse().unwrap()
+    }
+
+    /// The `n`th block `debugfs blocks` lists for `path`.
+    fn block(&self, path: &str, n: usize) -> usize {
+        let out =
+            String::from_utf8(debugfs(&self.image, &format!("blocks {path}")).unwrap()).unwrap();
+        out.split_whitespace()
+            .nth(n)
+            .unwrap_or_else(|| panic!("no block {n} of {path}"))
+            .parse()
+            .unwrap()
+    }
+
+    /// The byte offset a corpus target names.
+    fn target(&self, image: &[u8], target: &str) -> usize {
+        let parts: Vec<&str> = target.split(':').collect();
+        match parts[..] {
+            ["super"] => 1024,
+            ["group"] => 2048,
+            ["inode", path] => {
+                let ino = self.ino(path);
+                let table = le32(image, 2048 + 8);
+                let inode_size =
+                    usize::from(u16::from_le_bytes([image[1024 + 88], image[1024 + 89]]));
+                table * 1024 + (ino - 1) * inode_size
+            }
+            ["block", path, n] => self.block(path, n.parse().unwrap()) * 1024,
+            _ => panic!("bad corpus target {target}"),
+        }
+    }
+
+    /// The bytes a value token stands for.
+    fn value(&self, token: &str) -> Vec<u8> {
+        let parts: Vec<&str> = token.split(':').collect();
+        match parts[..] {
+            ["ino", path] => (self.ino(path) as u32).to_le_bytes().to_vec(),
+            ["blk", path, n] => (self.block(path, n.parse().unwrap()) as u32)
+                .to_le_bytes()
+                .to_vec(),
+            [hex] => vec![u8::from_str_radix(hex, 16).unwrap_or_else(|_| panic!("bad byte {hex}"))],
+            _ => panic!("bad corpus value {token}"),
+        }
+    }
+}
+
+/// Replays every corruption in `tests/corpus/`. Each file describes one
+/// damaged image; each line is `TARGET OFFSET VALUE...` where TARGET is
+/// `super`, `group` (descriptor 0), `inode:/path` or `block:/path:N` (the
+/// Nth block `debugfs blocks /path` lists), OFFSET is hex bytes into it, and
+/// each VALUE is a hex byte, `ino:/path` or `blk:/path:N` (4 bytes, LE).
+/// Every case must mount-or-fail, walk, read and write without a panic or a
+/// hang; a file's `# expect:` line, if any, names (part of) an error the
+/// workload must report.
+#[test]
+fn corpus_of_known_corruptions() {
+    let scratch = ScratchDir::new("fuzz-corpus");
+    let image_path = scratch.path().join("seed.img");
+    std::fs::write(&image_path, &seeds()[0].bytes).unwrap();
+    let resolver = Resolver { image: image_path };
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&corpus).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut image = seeds()[0].bytes.clone();
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let mut words = line.split_whitespace();
+            let start = resolver.target(&image, words.next().unwrap());
+            let mut offset = start + usize::from_str_radix(words.next().unwrap(), 16).unwrap();
+            for token in words {
+                for byte in resolver.value(token) {
+                    image[offset] = byte;
+                    offset += 1;
+                }
+            }
+        }
+        let errors = run_guarded(image, &path.display().to_string());
+        if let Some(expected) = text.lines().find_map(|l| l.strip_prefix("# expect:")) {
+            let expected = expected.trim();
+            assert!(
+                errors.iter().any(|e| e.contains(expected)),
+                "{}: expected an error containing {expected:?}, got {errors:?}",
+                path.display()
+            );
+        }
+        count += 1;
+    }
+    assert!(count >= 10, "the corpus has only {count} cases");
+}
+
+proptest! {
+    // 400 cases keep the suite fast; set PROPTEST_CASES for a longer run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn corrupted_images_never_panic_or_hang(
+        which in 0usize..2,
+        mutations in prop::collection::vec(mutation_strategy(), 1..12),
+    ) {
+        let seed = &seeds()[which];
+        let mut image = seed.bytes.clone();
+        for mutation in &mutations {
+            apply(&mut image, &seed.targets, mutation);
+        }
+        run_guarded(image, "mutated image");
+    }
+}
