@@ -266,13 +266,32 @@ impl SerialConsole {
     /// Waits up to `timeout` for QEMU to close its stderr, then returns
     /// everything it wrote there.
     pub fn stderr_after_exit(&self, timeout: Duration) -> String {
+        self.wait_for_streams(timeout, |streams| streams.stderr_closed);
+        self.stderr()
+    }
+
+    /// Waits up to `timeout` for both of QEMU's output streams to close,
+    /// so that everything it printed before it ended is in the buffer.
+    /// Unlike [`SerialConsole::wait_closed`], ignores the test's deadline:
+    /// it is for collecting a log after the test is over.
+    pub fn wait_drained(&self, timeout: Duration) -> bool {
+        self.wait_for_streams(timeout, |streams| {
+            streams.serial_closed && streams.stderr_closed
+        })
+    }
+
+    /// Waits up to `timeout` for `done` to hold; returns whether it does.
+    fn wait_for_streams(&self, timeout: Duration, done: fn(&Streams) -> bool) -> bool {
         let deadline = Instant::now() + timeout.min(LONGEST_WAIT);
         let shared = &self.shared;
         let mut streams = shared.lock();
         loop {
+            if done(&streams) {
+                return true;
+            }
             let now = Instant::now();
-            if streams.stderr_closed || now >= deadline {
-                return streams.stderr.clone();
+            if now >= deadline {
+                return false;
             }
             streams = shared.wait_for_change(streams, deadline - now);
         }
@@ -536,6 +555,18 @@ mod tests {
             other => panic!("expected the stream to be closed, got {other:?}"),
         }
         assert!(console.wait_closed(SHORT));
+    }
+
+    #[test]
+    fn drained_means_both_streams_ended() {
+        let (serial_reader, serial_writer) = std::io::pipe().unwrap();
+        let (stderr_reader, stderr_writer) = std::io::pipe().unwrap();
+        let console = SerialConsole::attach(serial_reader, stderr_reader);
+        drop(serial_writer);
+        assert!(console.wait_closed(LONG));
+        assert!(!console.wait_drained(SHORT));
+        drop(stderr_writer);
+        assert!(console.wait_drained(LONG));
     }
 
     #[test]

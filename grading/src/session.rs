@@ -38,6 +38,11 @@ const REAP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for the rest of QEMU's stderr once it has exited.
 const STDERR_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How long to wait, after killing QEMU, for the last of its output to be
+/// read from the pipes (it is already there; this only lets the reader
+/// threads catch up).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// A running (or finished) QEMU and the kernel inside it.
 #[derive(Debug)]
 pub struct Session {
@@ -273,13 +278,17 @@ impl Session {
     }
 
     /// Kills QEMU (if it is still running) and returns how it ended.
+    /// Afterwards the serial log holds everything QEMU printed.
     pub fn kill(&mut self) -> ExitStatus {
         self.input = None;
         if let Some(child) = &mut self.child {
             // Fails only if it has already exited, which `reap` handles.
             let _ = child.kill();
         }
-        self.reap()
+        let status = self.reap();
+        // The reader threads still have to read what was left in the pipes.
+        self.console.wait_drained(DRAIN_TIMEOUT);
+        status
     }
 
     /// How QEMU ended, if it has been seen to end.
