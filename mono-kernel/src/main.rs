@@ -12,14 +12,27 @@
 
 extern crate alloc;
 
+mod console;
+mod disk;
+mod exec;
+mod file;
+mod fsys;
 mod global;
 mod heap;
 mod memory;
+mod proc;
+mod sched;
+mod sleeplock;
+mod switch;
+mod syscall;
+mod sys_file;
+mod sys_proc;
 mod trap;
+mod vm;
 
 use common::arch::{self, pvh::BootInfo, qemu};
-use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
-use common::{kprint, kprintln};
+use common::drivers::pic::{IRQ_ATA_PRIMARY, IRQ_COM1, IRQ_KEYBOARD, IRQ_TIMER};
+use common::kprintln;
 
 /// The Rust entry point, called by the shared boot code on the boot stack.
 #[unsafe(no_mangle)]
@@ -56,8 +69,34 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
         kprintln!("fault-test: read {value:#x}?! no fault happened");
         qemu::exit(qemu::ExitCode::Failure);
     }
-    kprint!("halting\n");
-    qemu::exit(qemu::ExitCode::Success);
+    arch::interrupts::unmask(IRQ_COM1);
+    arch::interrupts::unmask(IRQ_ATA_PRIMARY);
+    if let Err(problem) = fsys::mount_root() {
+        kprintln!("boot: cannot mount the root file system: {problem}");
+        qemu::exit(qemu::ExitCode::Failure);
+    }
+    start_init();
+    sched::run();
+}
+
+/// Creates the first process, running `/bin/init`.
+fn start_init() {
+    let args = [b"init".to_vec()];
+    let program = match exec::load(common::fs::ROOT_INO, b"/bin/init", &args) {
+        Ok(program) => program,
+        Err(errno) => {
+            kprintln!("boot: cannot load /bin/init: {}", errno.message());
+            qemu::exit(qemu::ExitCode::Failure);
+        }
+    };
+    let mut frame = arch::trap::TrapFrame::new_user(program.entry, program.stack_pointer);
+    frame.rdi = program.argc;
+    frame.rsi = program.argv;
+    let files = file::FdTable::new();
+    if let Err(errno) = sys_proc::spawn(&frame, 0, "init".into(), program.vm, files, common::fs::ROOT_INO) {
+        kprintln!("boot: cannot start init: {}", errno.message());
+        qemu::exit(qemu::ExitCode::Failure);
+    }
 }
 
 #[panic_handler]

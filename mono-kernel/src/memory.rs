@@ -1,13 +1,15 @@
 //! Physical memory for the monolithic kernel: the frame allocator, filled
-//! from the boot memory map, and zeroed frames for page tables and user pages.
+//! from the boot memory map.
 //!
-//! Every physical frame below 1 GiB is reachable at `KERNEL_BASE + pa`
-//! (the higher-half window set up at boot), so the kernel can zero or copy
-//! any frame without mapping it first.
+//! Every physical frame below 1 GiB is reachable at `KERNEL_BASE + pa` (the
+//! higher-half window set up at boot). `common::mm::kernel_window` turns
+//! that window plus the allocator into the `FrameSource` the page-table code
+//! needs; [`with_frames`] hands one out.
 
 use crate::global::Global;
 use common::arch::{self, pvh::BootInfo};
-use common::mm::{FrameAllocator, PAGE_SIZE, PhysFrame};
+use common::mm::FrameAllocator;
+use common::mm::kernel_window::{KernelFrames, KernelWindow};
 use core::cell::RefCell;
 
 static FRAMES: Global<RefCell<FrameAllocator>> = Global::new(RefCell::new(FrameAllocator::new()));
@@ -30,29 +32,21 @@ pub fn init(boot_info: &BootInfo) {
     frames.reserve_range(0, kernel_end);
 }
 
-/// A zero-filled frame, or `None` when memory is exhausted.
-pub fn alloc_zeroed() -> Option<PhysFrame> {
-    let frame = FRAMES.borrow_mut().alloc()?;
-    // SAFETY: the frame was just allocated, so nothing else uses it; it lies
-    // in the higher-half window.
-    unsafe { core::ptr::write_bytes(frame_ptr(frame), 0, PAGE_SIZE as usize) };
-    Some(frame)
-}
-
-/// Returns `frame` to the allocator. A double free is a kernel bug; it is
-/// reported and the frame is not freed twice.
-pub fn free(frame: PhysFrame) {
-    if let Err(error) = FRAMES.borrow_mut().free(frame) {
-        common::kprintln!("memory: bad free of frame {:#x}: {error:?}", frame.start_address().as_u64());
-    }
+/// Runs `f` with the frame allocator and the kernel window, as the
+/// `FrameSource` that page-table and user-copy code takes. `f` must not
+/// sleep.
+pub fn with_frames<R>(f: impl FnOnce(&mut KernelFrames) -> R) -> R {
+    let mut allocator = FRAMES.borrow_mut();
+    // SAFETY: the kernel window is mapped in every address space (the kernel
+    // half is shared), and the borrow of FRAMES makes this the only
+    // KernelFrames alive; the frames it touches belong to the address space
+    // the caller is working on, which no one else touches meanwhile (one CPU,
+    // and `f` does not sleep).
+    let mut frames = KernelFrames::new(unsafe { KernelWindow::new() }, &mut allocator);
+    f(&mut frames)
 }
 
 /// Number of free frames (what `freemem()` reports to user programs).
 pub fn free_frames() -> usize {
     FRAMES.borrow().free_count()
-}
-
-/// The kernel-virtual address of a frame's first byte.
-pub fn frame_ptr(frame: PhysFrame) -> *mut u8 {
-    arch::phys_to_virt(frame.start_address().as_u64()) as *mut u8
 }

@@ -1,27 +1,83 @@
-//! Trap dispatch: what the monolithic kernel does with each interrupt,
-//! exception and system call.
+//! Trap dispatch: what the monolithic kernel does with each interrupt and
+//! exception. (System calls have their own entry: `syscall.rs`.)
 //!
 //! The shared entry code (common/src/arch/trap.rs) saves a `TrapFrame` and
-//! calls [`trap_handler`] or [`syscall_handler`].
+//! calls [`trap_handler`]. Interrupts are taken only in user mode or in the
+//! scheduler's idle loop, because the kernel runs with interrupts off.
+//!
+//! - A CPU exception in **user** mode is the program's fault: the process is
+//!   killed with a one-line report (`usertrap: ...`), as in xv6.
+//! - A CPU exception in **kernel** mode is a kernel bug: the full report is
+//!   printed and QEMU stops with a failing exit code.
+//! - A device interrupt is passed to its driver; the timer also preempts the
+//!   running process (round robin).
 
+use crate::{console, disk, sched, sys_proc};
 use common::arch::interrupts::{self, Irq};
-use common::arch::{self, qemu, trap::TrapFrame};
-use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
-use common::port::{HardwarePorts, PortIo};
+use common::arch::report::PageFaultCause;
+use common::arch::{self, idt, qemu, trap::TrapFrame};
+use common::drivers::pic::{IRQ_ATA_PRIMARY, IRQ_COM1, IRQ_KEYBOARD, IRQ_TIMER};
+use common::kprintln;
 
 /// Called by the shared assembly for every interrupt and exception.
 #[unsafe(no_mangle)]
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     if frame.vector < 32 {
-        kernel_fault(frame);
-    }
-    match interrupts::acknowledge(frame.vector) {
-        Irq::Line(IRQ_TIMER) => {}
-        Irq::Line(IRQ_KEYBOARD) => {
-            let _ = HardwarePorts.read_u8(common::drivers::keyboard::DATA_PORT);
+        if !frame.from_user() {
+            kernel_fault(frame);
         }
-        Irq::Line(_) | Irq::Spurious => {}
-        Irq::NotAnIrq => common::kprintln!("trap: unexpected vector {}", frame.vector),
+        user_fault(frame);
+        sys_proc::exit_current(-1);
+    }
+    let preempt = match interrupts::acknowledge(frame.vector) {
+        Irq::Line(IRQ_TIMER) => {
+            sched::tick();
+            true
+        }
+        Irq::Line(IRQ_KEYBOARD) => {
+            console::keyboard_interrupt();
+            false
+        }
+        Irq::Line(IRQ_COM1) => {
+            console::serial_interrupt();
+            false
+        }
+        Irq::Line(IRQ_ATA_PRIMARY) => {
+            disk::interrupt();
+            false
+        }
+        Irq::Line(_) | Irq::Spurious => false,
+        Irq::NotAnIrq => {
+            kprintln!("trap: unexpected vector {}", frame.vector);
+            false
+        }
+    };
+    if frame.from_user() {
+        if sched::current().killed.get() {
+            sys_proc::exit_current(-1);
+        }
+        if preempt {
+            sched::yield_now();
+        }
+    }
+}
+
+/// Reports a user program's CPU exception on one line.
+fn user_fault(frame: &TrapFrame) {
+    let proc = sched::current();
+    let (mnemonic, name) = idt::exception_name(frame.vector);
+    let name_of = proc.name.borrow();
+    if frame.vector == idt::PAGE_FAULT {
+        kprintln!(
+            "usertrap: pid {} ({}): {mnemonic} {name} at {:#x} ({}), rip {:#x}: killed",
+            proc.pid,
+            name_of,
+            arch::cpu::read_cr2(),
+            PageFaultCause(frame.error_code),
+            frame.rip
+        );
+    } else {
+        kprintln!("usertrap: pid {} ({}): {mnemonic} {name}, rip {:#x}: killed", proc.pid, name_of, frame.rip);
     }
 }
 
@@ -33,10 +89,4 @@ fn kernel_fault(frame: &TrapFrame) -> ! {
         let _ = arch::report::write_exception_report(console, frame);
     });
     qemu::exit(qemu::ExitCode::Failure);
-}
-
-/// Called by the shared assembly for every `syscall` instruction.
-#[unsafe(no_mangle)]
-extern "C" fn syscall_handler(frame: &mut TrapFrame) {
-    frame.rax = common::abi::errno::Errno::ENOSYS.as_return() as u64;
 }

@@ -69,16 +69,22 @@ pub fn rdtsc() -> u64 {
     (u64::from(high) << 32) | u64::from(low)
 }
 
+// The three functions that let interrupts in deliberately do NOT say
+// `nomem`: an interrupt handler may change any memory while interrupts are
+// on, so the compiler must not keep values in registers across them.
+// (With `nomem`, a loop like `while !flag { sti; hlt; cli }` waits forever:
+// the compiler reads `flag` once.)
+
 /// Enables interrupts.
 pub fn enable_interrupts() {
     // SAFETY: the IDT is installed before any kernel calls this.
-    unsafe { asm!("sti", options(nomem, nostack)) };
+    unsafe { asm!("sti", options(nostack)) };
 }
 
 /// Disables interrupts.
 pub fn disable_interrupts() {
     // SAFETY: masking interrupts cannot break memory safety.
-    unsafe { asm!("cli", options(nomem, nostack)) };
+    unsafe { asm!("cli", options(nostack)) };
 }
 
 /// Enables interrupts and halts until the next one arrives, atomically: an
@@ -86,7 +92,7 @@ pub fn disable_interrupts() {
 /// (`sti` takes effect only after the following instruction).
 pub fn enable_interrupts_and_halt() {
     // SAFETY: as `enable_interrupts`; `hlt` just waits.
-    unsafe { asm!("sti; hlt", options(nomem, nostack)) };
+    unsafe { asm!("sti; hlt", options(nostack)) };
 }
 
 /// Halts forever with interrupts off: the end of a fatal error.

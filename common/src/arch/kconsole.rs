@@ -10,6 +10,7 @@
 //! contended. A fatal-error path uses [`force_unlock`] in case the fault
 //! happened while printing.
 
+use crate::drivers::console::{ConsoleOutput, Echo};
 use crate::drivers::uart16550::{Uart16550, COM1_BASE};
 use crate::drivers::vga::{VgaText, HEIGHT, TEXT_BUFFER_PHYS, WIDTH};
 use crate::port::HardwarePorts;
@@ -18,8 +19,7 @@ use spin::Mutex;
 
 /// The kernel console: COM1 and, if present, the VGA text screen.
 pub struct KernelConsole {
-    uart: Uart16550<HardwarePorts>,
-    vga: Option<VgaText<'static, HardwarePorts>>,
+    output: ConsoleOutput<'static, HardwarePorts, HardwarePorts>,
 }
 
 static CONSOLE: Mutex<Option<KernelConsole>> = Mutex::new(None);
@@ -28,28 +28,38 @@ static CONSOLE: Mutex<Option<KernelConsole>> = Mutex::new(None);
 pub fn init() {
     let mut uart = Uart16550::new(HardwarePorts, COM1_BASE);
     // Without a working UART there is nowhere to report the error; carry on
-    // with VGA only (writes to a missing UART are dropped by the driver).
-    let _ = uart.init();
+    // with VGA only.
+    let uart = uart.init().ok().map(|()| uart);
     let cells = super::phys_to_virt(TEXT_BUFFER_PHYS) as *mut u16;
     // SAFETY: the VGA text buffer is 80x25 16-bit cells of device memory at
     // physical 0xB8000, mapped by the higher-half window; only this console
     // ever touches it, so the `'static` exclusive borrow is unique.
     let cells = unsafe { core::slice::from_raw_parts_mut(cells, WIDTH * HEIGHT) };
     let vga = VgaText::new(cells, HardwarePorts).ok();
-    *CONSOLE.lock() = Some(KernelConsole { uart, vga });
+    *CONSOLE.lock() = Some(KernelConsole { output: ConsoleOutput::new(uart, vga) });
+}
+
+impl KernelConsole {
+    /// Writes raw bytes (a user program's `write` to the console).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        self.output.write_bytes(bytes);
+    }
+
+    /// Prints what the line discipline asks to echo.
+    pub fn echo(&mut self, echo: Echo) {
+        self.output.echo(echo);
+    }
+
+    /// Drains bytes the UART received into `buf` (call on its interrupt);
+    /// returns how many.
+    pub fn receive(&mut self, buf: &mut [u8]) -> usize {
+        self.output.uart_mut().map_or(0, |uart| uart.handle_irq(buf))
+    }
 }
 
 impl Write for KernelConsole {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for byte in s.bytes() {
-            if byte == b'\n' {
-                let _ = self.uart.write_byte(b'\r');
-            }
-            let _ = self.uart.write_byte(byte);
-            if let Some(vga) = self.vga.as_mut() {
-                vga.write_byte(byte);
-            }
-        }
+        self.output.write_bytes(s.as_bytes());
         Ok(())
     }
 }

@@ -1,0 +1,403 @@
+//! File system calls: open, read, write, close, dup, pipe, fstat, getdents,
+//! and the namespace calls (mkdir, mknod, link, unlink, rename, chdir).
+//!
+//! Each one copies its arguments in from user memory, takes the
+//! file-system lock for the shared ext2 code if it needs it, and turns the
+//! shared code's answers into return values — or, for pipes and the
+//! console, into sleeping until the shared code says the caller may proceed.
+
+use crate::console;
+use crate::file::{self, File, FileKind};
+use crate::fsys;
+use crate::sched;
+use alloc::rc::Rc;
+use alloc::vec;
+use alloc::vec::Vec;
+use common::abi::errno::Errno;
+use common::abi::fs::{DIRENT_HEADER_SIZE, DirentHeader, FileType, Stat, open_flags::*};
+use common::abi::syscall::MAX_PATH;
+use common::fs::{FsError, Ino, InodeKind};
+use common::pipe::{Pipe, PipeRead, PipeWrite};
+use core::cell::RefCell;
+
+/// Bytes moved per step of a file read or write (the bounce buffer).
+const CHUNK: usize = 4096;
+
+/// Copies a path argument in from user memory.
+fn user_path(addr: u64) -> Result<Vec<u8>, Errno> {
+    let proc = sched::current();
+    let vm = proc.vm.borrow();
+    let mut buf = [0u8; MAX_PATH + 1];
+    let len = vm.as_ref().ok_or(Errno::EFAULT)?.copy_str_in(addr, &mut buf)?;
+    if len == 0 {
+        return Err(Errno::ENOENT);
+    }
+    Ok(buf[..len].to_vec())
+}
+
+fn copy_out(addr: u64, bytes: &[u8]) -> Result<(), Errno> {
+    let proc = sched::current();
+    let vm = proc.vm.borrow();
+    vm.as_ref().ok_or(Errno::EFAULT)?.copy_out(addr, bytes)
+}
+
+fn copy_in(addr: u64, bytes: &mut [u8]) -> Result<(), Errno> {
+    let proc = sched::current();
+    let vm = proc.vm.borrow();
+    vm.as_ref().ok_or(Errno::EFAULT)?.copy_in(addr, bytes)
+}
+
+fn file_of(fd: u64) -> Result<Rc<File>, Errno> {
+    sched::current().files.borrow().get(fd).ok_or(Errno::EBADF)
+}
+
+fn install(file: File) -> Result<u64, Errno> {
+    let fd = sched::current().files.borrow_mut().insert(Rc::new(file));
+    fd.map(|fd| fd as u64).ok_or(Errno::EMFILE)
+}
+
+fn fs_error(error: FsError) -> Errno {
+    error.errno()
+}
+
+/// `read(fd, buf, len)`.
+pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    if !file.readable {
+        return Err(Errno::EBADF);
+    }
+    match &file.kind {
+        FileKind::Console => {
+            let mut line = vec![0u8; (len as usize).min(CHUNK)];
+            let n = console::read(&mut line)?;
+            copy_out(buf, &line[..n])?;
+            Ok(n as u64)
+        }
+        FileKind::Pipe { pipe, .. } => pipe_read(pipe, buf, len),
+        FileKind::Inode(ino) => {
+            let mut done = 0u64;
+            let mut chunk = vec![0u8; CHUNK.min(len as usize)];
+            while done < len {
+                let want = ((len - done) as usize).min(CHUNK);
+                let offset = file.offset.get();
+                let got = fsys::lock().fs().read(*ino, offset, &mut chunk[..want]).map_err(fs_error)?;
+                if got == 0 {
+                    break;
+                }
+                copy_out(buf + done, &chunk[..got])?;
+                file.offset.set(offset + got as u64);
+                done += got as u64;
+                if got < want {
+                    break;
+                }
+            }
+            Ok(done)
+        }
+    }
+}
+
+/// `write(fd, buf, len)`.
+pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    if !file.writable {
+        return Err(Errno::EBADF);
+    }
+    match &file.kind {
+        FileKind::Console => {
+            let mut chunk = vec![0u8; CHUNK.min(len as usize)];
+            let mut done = 0u64;
+            while done < len {
+                let n = ((len - done) as usize).min(CHUNK);
+                copy_in(buf + done, &mut chunk[..n])?;
+                console::write(&chunk[..n]);
+                done += n as u64;
+            }
+            Ok(done)
+        }
+        FileKind::Pipe { pipe, .. } => pipe_write(pipe, buf, len),
+        FileKind::Inode(ino) => {
+            let mut chunk = vec![0u8; CHUNK.min(len as usize)];
+            let mut done = 0u64;
+            while done < len {
+                let n = ((len - done) as usize).min(CHUNK);
+                copy_in(buf + done, &mut chunk[..n])?;
+                let mut guard = fsys::lock();
+                let fs = guard.fs();
+                let offset = if file.append { fs.stat(*ino).map_err(fs_error)?.size } else { file.offset.get() };
+                let wrote = fs.write(*ino, offset, &chunk[..n]).map_err(|e| if done > 0 { Errno::EAGAIN } else { fs_error(e) });
+                let wrote = match wrote {
+                    Ok(wrote) => wrote,
+                    // A partial write still counts (disk full after some blocks).
+                    Err(_) if done > 0 => break,
+                    Err(error) => return Err(error),
+                };
+                file.offset.set(offset + wrote as u64);
+                done += wrote as u64;
+                if wrote < n {
+                    break;
+                }
+            }
+            Ok(done)
+        }
+    }
+}
+
+/// Reads from a pipe, sleeping while it is empty and has writers.
+fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno> {
+    let proc = sched::current();
+    loop {
+        let outcome = {
+            let vm = proc.vm.borrow();
+            let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
+            pipe.borrow_mut().read_with(len as usize, |offset, chunk| vm.copy_out(buf + offset as u64, chunk))?
+        };
+        file::deliver(pipe, outcome.wakeup());
+        match outcome {
+            PipeRead::Read(n) => return Ok(n as u64),
+            PipeRead::EndOfFile => return Ok(0),
+            PipeRead::WouldBlock => {
+                if proc.killed.get() {
+                    return Err(Errno::EINTR);
+                }
+                sched::sleep(file::pipe_readers(pipe));
+            }
+        }
+    }
+}
+
+/// Writes all of `len` bytes to a pipe, sleeping while it is full.
+/// Returns fewer only if the readers go away midway (then `EPIPE` if
+/// nothing was written).
+fn pipe_write(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno> {
+    let proc = sched::current();
+    let mut done = 0u64;
+    while done < len {
+        let outcome = {
+            let vm = proc.vm.borrow();
+            let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
+            let start = buf + done;
+            pipe.borrow_mut().write_with((len - done) as usize, |offset, chunk| vm.copy_in(start + offset as u64, chunk))?
+        };
+        file::deliver(pipe, outcome.wakeup());
+        match outcome {
+            PipeWrite::Wrote(n) => done += n as u64,
+            PipeWrite::BrokenPipe => return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) },
+            PipeWrite::WouldBlock => {
+                if proc.killed.get() {
+                    return if done > 0 { Ok(done) } else { Err(Errno::EINTR) };
+                }
+                sched::sleep(file::pipe_writers(pipe));
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// `close(fd)`.
+pub fn close(fd: u64) -> Result<u64, Errno> {
+    let file = sched::current().files.borrow_mut().remove(fd).ok_or(Errno::EBADF)?;
+    drop(file); // may close a pipe end or release an inode
+    Ok(0)
+}
+
+/// `dup(fd)`: a second descriptor for the same open file.
+pub fn dup(fd: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    let fd = sched::current().files.borrow_mut().insert(file);
+    fd.map(|fd| fd as u64).ok_or(Errno::EMFILE)
+}
+
+/// `pipe(fds)`: stores the read and write descriptors at `fds`.
+pub fn pipe(fds_addr: u64) -> Result<u64, Errno> {
+    let pipe = Rc::new(RefCell::new(Pipe::new()));
+    let reader = install(File::new(FileKind::Pipe { pipe: pipe.clone(), write_end: false }, true, false))?;
+    let writer = match install(File::new(FileKind::Pipe { pipe, write_end: true }, false, true)) {
+        Ok(fd) => fd,
+        Err(error) => {
+            let _ = close(reader);
+            return Err(error);
+        }
+    };
+    let mut fds = [0u8; 8];
+    fds[..4].copy_from_slice(&(reader as i32).to_le_bytes());
+    fds[4..].copy_from_slice(&(writer as i32).to_le_bytes());
+    if let Err(error) = copy_out(fds_addr, &fds) {
+        let _ = close(reader);
+        let _ = close(writer);
+        return Err(error);
+    }
+    Ok(0)
+}
+
+/// `open(path, flags)`.
+pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
+    let flags = u32::try_from(flags).map_err(|_| Errno::EINVAL)?;
+    if flags & !O_KNOWN != 0 || flags & O_ACCMODE == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    let (readable, writable) = match flags & O_ACCMODE {
+        O_RDONLY => (true, false),
+        O_WRONLY => (false, true),
+        _ => (true, true),
+    };
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let ino = match fs.lookup(cwd, &path) {
+        Ok(ino) => ino,
+        Err(FsError::NotFound) if flags & O_CREATE != 0 => {
+            let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
+            fs.create_file(dir, name).map_err(fs_error)?
+        }
+        Err(error) => return Err(fs_error(error)),
+    };
+    let metadata = fs.stat(ino).map_err(fs_error)?;
+    let kind = match metadata.kind {
+        InodeKind::Dir if writable => return Err(Errno::EISDIR),
+        InodeKind::CharDevice if metadata.major == console::CONSOLE_MAJOR => FileKind::Console,
+        InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => return Err(Errno::ENODEV),
+        _ => FileKind::Inode(ino),
+    };
+    if let FileKind::Inode(ino) = kind {
+        if flags & O_TRUNC != 0 && writable && metadata.kind == InodeKind::File {
+            fs.truncate(ino, 0).map_err(fs_error)?;
+        }
+        fs.open_inode(ino).map_err(fs_error)?;
+    }
+    drop(guard);
+    let mut file = File::new(kind, readable, writable);
+    file.append = flags & O_APPEND != 0;
+    install(file)
+}
+
+/// `fstat(fd, stat_ptr)`.
+pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    let stat = match &file.kind {
+        FileKind::Inode(ino) => fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0),
+        FileKind::Pipe { pipe, .. } => {
+            Stat { kind: FileType::Pipe as u32, size: pipe.borrow().len() as u64, nlink: 1, ..Stat::default() }
+        }
+        FileKind::Console => Stat { kind: FileType::Device as u32, major: console::CONSOLE_MAJOR, nlink: 1, ..Stat::default() },
+    };
+    // SAFETY: Stat is `repr(C)` plain data with no padding-dependent
+    // meaning; viewing it as bytes to copy it out is sound.
+    let bytes = unsafe { core::slice::from_raw_parts(&stat as *const Stat as *const u8, core::mem::size_of::<Stat>()) };
+    copy_out(stat_addr, bytes)?;
+    Ok(0)
+}
+
+/// `getdents(fd, buf, len)`: fills `buf` with directory records; returns
+/// the bytes used, 0 at the end of the directory.
+pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    let FileKind::Inode(ino) = file.kind else { return Err(Errno::ENOTDIR) };
+    let len = (len as usize).min(CHUNK);
+    let mut out = Vec::with_capacity(len);
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    loop {
+        let Some((entry, next)) = fs.read_dir(ino, file.offset.get()).map_err(fs_error)? else { break };
+        let name = entry.name();
+        let rec_len = (DIRENT_HEADER_SIZE + name.len()).div_ceil(8) * 8;
+        if out.len() + rec_len > len {
+            if out.is_empty() {
+                return Err(Errno::EINVAL); // the buffer cannot hold one record
+            }
+            break;
+        }
+        let kind = entry.kind.map_or(0, |k| k.abi_type() as u8);
+        let header = DirentHeader { ino: entry.ino, rec_len: rec_len as u16, name_len: name.len() as u8, kind };
+        out.extend_from_slice(&header.ino.to_le_bytes());
+        out.extend_from_slice(&header.rec_len.to_le_bytes());
+        out.push(header.name_len);
+        out.push(header.kind);
+        out.extend_from_slice(name);
+        out.resize(out.len().next_multiple_of(8), 0);
+        file.offset.set(next);
+    }
+    drop(guard);
+    copy_out(buf, &out)?;
+    Ok(out.len() as u64)
+}
+
+/// `chdir(path)`.
+pub fn chdir(path_addr: u64) -> Result<u64, Errno> {
+    let path = user_path(path_addr)?;
+    let proc = sched::current();
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let ino: Ino = fs.lookup(proc.cwd.get(), &path).map_err(fs_error)?;
+    if fs.stat(ino).map_err(fs_error)?.kind != InodeKind::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    proc.cwd.set(ino);
+    Ok(0)
+}
+
+/// `mkdir(path)`.
+pub fn mkdir(path_addr: u64) -> Result<u64, Errno> {
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
+    fs.mkdir(dir, name).map_err(fs_error)?;
+    Ok(0)
+}
+
+/// `mknod(path, major, minor)`: creates a character device.
+pub fn mknod(path_addr: u64, major: u64, minor: u64) -> Result<u64, Errno> {
+    let major = u32::try_from(major).map_err(|_| Errno::EINVAL)?;
+    let minor = u32::try_from(minor).map_err(|_| Errno::EINVAL)?;
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
+    fs.mknod(dir, name, major, minor).map_err(fs_error)?;
+    Ok(0)
+}
+
+/// `unlink(path)`: removes a name; an empty directory is removed too.
+pub fn unlink(path_addr: u64) -> Result<u64, Errno> {
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
+    let target = fs.lookup_in(dir, name).map_err(fs_error)?;
+    if fs.stat(target).map_err(fs_error)?.kind == InodeKind::Dir {
+        fs.rmdir(dir, name).map_err(fs_error)?;
+    } else {
+        fs.unlink(dir, name).map_err(fs_error)?;
+    }
+    Ok(0)
+}
+
+/// `link(old, new)`.
+pub fn link(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
+    let old = user_path(old_addr)?;
+    let new = user_path(new_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let target = fs.lookup(cwd, &old).map_err(fs_error)?;
+    let (dir, name) = fs.lookup_parent(cwd, &new).map_err(fs_error)?;
+    fs.link(dir, name, target).map_err(fs_error)?;
+    Ok(0)
+}
+
+/// `rename(old, new)`.
+pub fn rename(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
+    let old = user_path(old_addr)?;
+    let new = user_path(new_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let (old_dir, old_name) = fs.lookup_parent(cwd, &old).map_err(fs_error)?;
+    let (new_dir, new_name) = fs.lookup_parent(cwd, &new).map_err(fs_error)?;
+    fs.rename(old_dir, old_name, new_dir, new_name).map_err(fs_error)?;
+    Ok(0)
+}
