@@ -86,6 +86,10 @@ impl Pattern {
     /// match (an invalid pattern never matches; callers check
     /// [`Pattern::compile_error`] first).
     pub fn find_from(&self, haystack: &str, from: usize) -> Option<Found> {
+        // An offset past the end, or inside a character, finds nothing.
+        if !haystack.is_char_boundary(from) {
+            return None;
+        }
         match self {
             Pattern::Literal(text) => haystack[from..].find(text.as_str()).map(|offset| Found {
                 start: from + offset,
@@ -114,7 +118,13 @@ impl Pattern {
     /// `haystack[..searched_to]` found nothing, so only places where a new
     /// match can be are searched (see the module documentation).
     pub fn find_new(&self, haystack: &str, from: usize, searched_to: usize) -> Option<Found> {
-        let searched_to = searched_to.clamp(from, haystack.len());
+        if !haystack.is_char_boundary(from) {
+            return None;
+        }
+        let mut searched_to = searched_to.clamp(from, haystack.len());
+        while !haystack.is_char_boundary(searched_to) {
+            searched_to -= 1;
+        }
         let restart = match self {
             Pattern::Literal(text) => searched_to.saturating_sub(text.len().saturating_sub(1)),
             Pattern::Regex {
@@ -289,6 +299,28 @@ mod tests {
                 }
                 searched_to = end;
             }
+        }
+    }
+
+    #[test]
+    fn offsets_out_of_range_find_nothing() {
+        for pattern in [
+            Pattern::from("é"),
+            Pattern::regex("é"),
+            Pattern::regex(r"(?s)é."),
+        ] {
+            assert_eq!(pattern.find_from("é", 1), None, "{pattern}");
+            assert_eq!(pattern.find_from("é", 9), None, "{pattern}");
+            assert_eq!(pattern.find_new("é", 9, 0), None, "{pattern}");
+        }
+        // `searched_to` inside a character: the search backs up to it.
+        for pattern in [
+            Pattern::from("é"),
+            Pattern::regex("é"),
+            Pattern::regex(r"(?s)é"),
+        ] {
+            let found = pattern.find_new("xé", 0, 2);
+            assert_eq!(found.map(|found| found.start), Some(1), "{pattern}");
         }
     }
 
