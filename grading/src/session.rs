@@ -91,7 +91,8 @@ impl Session {
         let disk = scratch.as_ref().map(|scratch| scratch.disk());
         let command_line = machine.command_line(disk);
         let mut child = qemu::spawn(&command_line, disk).map_err(|error| {
-            Failure::Setup(format!("cannot start {:?}: {error}", command_line[0]))
+            let program = command_line.first().map_or("", String::as_str);
+            Failure::Setup(format!("cannot start {program:?}: {error}"))
         })?;
         let (Some(input), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
@@ -552,6 +553,20 @@ mod tests {
             failure.to_string().starts_with("timed out after 200ms"),
             "{failure}"
         );
+    }
+
+    #[test]
+    fn an_emulator_that_cannot_start_is_a_setup_failure() {
+        let mut machine = fake("");
+        machine.command_override = Some(vec!["/nonexistent/qemu".into()]);
+        match Session::boot(&machine) {
+            Err(Failure::Setup(message)) => {
+                assert!(message.contains("/nonexistent/qemu"), "{message}")
+            }
+            other => panic!("expected a setup failure, got {other:?}"),
+        }
+        machine.command_override = Some(Vec::new());
+        assert!(matches!(Session::boot(&machine), Err(Failure::Setup(_))));
     }
 
     #[test]
