@@ -317,3 +317,74 @@ fn unsupported_features_are_refused_by_name() {
         Err(FsError::Unsupported { feature: "64bit" })
     ));
 }
+
+#[test]
+fn hashed_directories_are_read_linearly_and_stay_consistent() {
+    let scratch = ScratchDir::new("tools-htree");
+    let tree = scratch.path().join("tree");
+    std::fs::create_dir_all(tree.join("big")).unwrap();
+    for i in 0..500 {
+        std::fs::write(
+            tree.join(format!("big/file-with-a-long-name-{i}")),
+            format!("{i}"),
+        )
+        .unwrap();
+    }
+    let image = scratch.path().join("disk.img");
+    mke2fs(&image, 1024, 4 * 1024, Some(&tree), &[]).unwrap();
+    // `e2fsck -D` builds hash-tree indexes for large directories.
+    let status = std::process::Command::new(common::fs::host_tools::tool("e2fsck").unwrap())
+        .arg("-fyD")
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.code().unwrap_or(8) <= 1,
+        "e2fsck -fyD failed: {status:?}"
+    );
+    let flags = String::from_utf8(debugfs(&image, "stat /big").unwrap()).unwrap();
+    assert!(
+        flags.contains("Flags: 0x1000"),
+        "no index was built: {flags}"
+    );
+
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    let big = fs.lookup(ROOT_INO, b"/big").unwrap();
+    assert_same_tree(&mut fs, big, &tree.join("big"), false);
+    for i in (0..500).step_by(3) {
+        fs.unlink(big, format!("file-with-a-long-name-{i}").as_bytes())
+            .unwrap();
+    }
+    for i in 0..100 {
+        fs.create_file(big, format!("new-{i}").as_bytes()).unwrap();
+    }
+    fs.unmount().unwrap();
+    e2fsck(&image).unwrap();
+    let flags = String::from_utf8(debugfs(&image, "stat /big").unwrap()).unwrap();
+    assert!(
+        flags.contains("Flags: 0x0"),
+        "the stale index flag was kept: {flags}"
+    );
+    let listing = String::from_utf8(debugfs(&image, "ls -l /big").unwrap()).unwrap();
+    // `debugfs ls` also lists unused records (inode 0): skip those.
+    let names: std::collections::BTreeSet<&str> = listing
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("0 "))
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    let mut expected: std::collections::BTreeSet<String> = (0..500)
+        .filter(|i| i % 3 != 0)
+        .map(|i| format!("file-with-a-long-name-{i}"))
+        .chain((0..100).map(|i| format!("new-{i}")))
+        .collect();
+    expected.extend([".".to_string(), "..".to_string()]);
+    let extra: Vec<_> = names.iter().filter(|n| !expected.contains(**n)).collect();
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|n| !names.contains(n.as_str()))
+        .collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "extra {extra:?}, missing {missing:?}"
+    );
+}
