@@ -53,7 +53,10 @@ pub struct Found {
 impl Found {
     /// The whole matched text.
     pub fn text(&self) -> &str {
-        self.groups[0].as_deref().unwrap_or("")
+        self.groups
+            .first()
+            .and_then(|whole| whole.as_deref())
+            .unwrap_or("")
     }
 
     /// Capture group `index` (1 is the first group), if it matched.
