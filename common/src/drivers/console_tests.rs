@@ -151,12 +151,13 @@ fn other_control_bytes_are_ignored() {
 #[test]
 fn an_overlong_line_rings_the_bell_but_can_still_end() {
     let mut console = LineDiscipline::new();
-    let (echo, _) = type_bytes(&mut console, &[b'x'; 200]);
+    let typed = INPUT_BUFFER_SIZE + 72;
+    let (echo, _) = type_bytes(&mut console, &vec![b'x'; typed]);
     let bells = echo.iter().filter(|&&b| b == BELL).count();
-    assert_eq!(bells, 200 - (INPUT_BUFFER_SIZE - 1));
+    assert_eq!(bells, typed - (INPUT_BUFFER_SIZE - 1));
     let (_, woke) = type_bytes(&mut console, b"\n");
     assert!(woke, "the reserved slot takes the newline");
-    let line = read_once(&mut console, 1000).unwrap();
+    let line = read_once(&mut console, 2 * INPUT_BUFFER_SIZE).unwrap();
     assert_eq!(line.len(), INPUT_BUFFER_SIZE);
     assert_eq!(line.last(), Some(&b'\n'));
 }
@@ -266,8 +267,10 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        prop::collection::vec(console_byte(), 0..40).prop_map(Op::Type),
-        (0usize..200).prop_map(Op::Read),
+        4 => prop::collection::vec(console_byte(), 0..40).prop_map(Op::Type),
+        // Long pastes, to reach the full-buffer cases.
+        1 => prop::collection::vec(console_byte(), 0..2 * INPUT_BUFFER_SIZE).prop_map(Op::Type),
+        4 => (0usize..200).prop_map(Op::Read),
     ]
 }
 
