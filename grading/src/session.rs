@@ -530,6 +530,8 @@ mod tests {
     fn timeout_kills_qemu_and_quotes_the_output() {
         let mut session =
             Session::boot(&fake("printf 'init: no shell\\n'; exec sleep 60")).unwrap();
+        // Make sure the line has arrived, so the timeout below must quote it.
+        session.expect("no shell\n", LONG).unwrap();
         session.command_timeout = Duration::from_millis(300);
         let failure = session.expect_prompt().unwrap_err();
         let message = failure.to_string();
