@@ -388,3 +388,28 @@ fn hashed_directories_are_read_linearly_and_stay_consistent() {
         "extra {extra:?}, missing {missing:?}"
     );
 }
+
+#[test]
+fn flex_bg_images_with_several_groups_work() {
+    let scratch = ScratchDir::new("tools-flex");
+    let tree = scratch.path().join("tree");
+    build_host_tree(&tree);
+    let image = scratch.path().join("disk.img");
+    // 40 MiB with 1 KiB blocks: five block groups, their bitmaps and inode
+    // tables packed together at the start by flex_bg.
+    mke2fs(&image, 1024, 40 * 1024, Some(&tree), &["-O", "flex_bg"]).unwrap();
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 128).unwrap();
+    assert_eq!(fs.read_only_reason(), None);
+    assert_same_tree(&mut fs, ROOT_INO, &tree, true);
+    // Fill enough to spill into later groups.
+    let data = pattern(12 << 20, 8);
+    for i in 0..2 {
+        let dir = fs.mkdir(ROOT_INO, format!("d{i}").as_bytes()).unwrap();
+        let file = fs.create_file(dir, b"big").unwrap();
+        assert_eq!(fs.write(file, 0, &data).unwrap(), data.len());
+    }
+    fs.unlink(ROOT_INO, b"hello.txt").unwrap();
+    fs.unmount().unwrap();
+    e2fsck(&image).unwrap();
+    assert!(debugfs(&image, "cat /d1/big").unwrap() == data);
+}

@@ -21,6 +21,11 @@ const FILE_PERMISSIONS: u16 = 0o644;
 const DIR_PERMISSIONS: u16 = 0o755;
 const DEVICE_PERMISSIONS: u16 = 0o666;
 
+/// The deepest directory tree `rename` will walk up through. A path to
+/// such a directory would be over 128 KiB long, far past any path a user
+/// program can pass, so only a damaged disk (a `..` cycle) gets here.
+const MAX_DEPTH: u32 = 65_536;
+
 impl<D: BlockDevice> Ext2<D> {
     /// Creates an empty regular file `name` in directory `dir` and returns
     /// its inode.
@@ -355,10 +360,11 @@ impl<D: BlockDevice> Ext2<D> {
     ///
     /// # Errors
     /// [`FsError::InvalidArgument`] if it does; [`FsError::Corrupt`] if the
-    /// walk does not reach the root within `inodes_count` steps (a cycle).
+    /// walk does not reach the root within [`MAX_DEPTH`] steps (a `..`
+    /// cycle on a damaged disk, or an absurdly deep tree).
     fn check_not_inside(&mut self, ancestor: Ino, start: Ino) -> FsResult<()> {
         let mut current = start;
-        for _ in 0..=self.sb.inodes_count {
+        for _ in 0..=MAX_DEPTH.min(self.sb.inodes_count) {
             if current == ancestor {
                 return Err(FsError::InvalidArgument);
             }
@@ -372,6 +378,9 @@ impl<D: BlockDevice> Ext2<D> {
             ))?;
             current = parent.ino();
         }
-        Err(FsError::corrupt("directory tree has a cycle", start.into()))
+        Err(FsError::corrupt(
+            "directory tree has a cycle or is too deep",
+            start.into(),
+        ))
     }
 }
