@@ -35,14 +35,20 @@
 //!
 //! ## Using it from a kernel
 //!
-//! ```ignore
-//! let mut fs = Ext2::mount(disk, 256)?;            // 256 cached blocks
+//! ```no_run
+//! # use common::block::BlockDevice;
+//! # use common::fs::{Ext2, FsError, Ino, ROOT_INO};
+//! # fn example<D: BlockDevice>(disk: D, cwd: Ino) -> Result<(), FsError> {
+//! let mut fs = Ext2::mount(disk, 256)?; // cache up to 256 blocks
 //! let ino = fs.lookup(ROOT_INO, b"/etc/motd")?;
+//! let mut buf = [0u8; 512];
 //! let n = fs.read(ino, 0, &mut buf)?;
 //! let (dir, name) = fs.lookup_parent(cwd, b"notes.txt")?;
 //! let file = fs.create_file(dir, name)?;
-//! fs.write(file, 0, b"hello")?;
-//! fs.sync()?;                                       // write back the cache
+//! fs.write(file, 0, &buf[..n])?;
+//! fs.sync()?; // write back the cache
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! Inodes are named by number ([`Ino`]); every method takes `&mut self` and
