@@ -91,8 +91,10 @@ impl Sys {
 pub const MAX_ARGS: usize = 32;
 /// Largest total size in bytes of the argument strings `exec` copies.
 pub const MAX_ARG_BYTES: usize = 4096;
-/// Largest path a system call accepts, in bytes (without the terminating NUL).
-pub const MAX_PATH: usize = 255;
+/// Largest path a system call accepts, in bytes (without the terminating
+/// NUL). A single name may be up to 255 bytes (ext2's limit); a path of
+/// several names may be longer.
+pub const MAX_PATH: usize = 1023;
 
 #[cfg(test)]
 mod tests {
