@@ -291,6 +291,11 @@ impl<P: PortIo> Ata<P> {
         if self.state != State::Idle {
             return Err(AtaError::Busy);
         }
+        // Select our drive before looking at the status: the registers show
+        // the *selected* drive, and firmware may have left the (absent)
+        // slave selected, which reads as 0. No controller at all reads 0xFF.
+        self.write_reg(REG_DRIVE_SELECT, SELECT_MASTER_LBA);
+        self.settle();
         if matches!(self.read_reg(REG_STATUS_COMMAND), 0x00 | 0xFF) {
             return Err(AtaError::NoDevice);
         }

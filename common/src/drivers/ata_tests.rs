@@ -153,7 +153,13 @@ impl FakeDrive {
     }
 
     fn status_now(&self) -> u8 {
-        if self.stuck_busy { 0x80 } else { self.status }
+        if self.select & 0x10 != 0 {
+            0 // the slave is selected, and there is none
+        } else if self.stuck_busy {
+            0x80
+        } else {
+            self.status
+        }
     }
 }
 
@@ -332,6 +338,18 @@ fn identify_learns_size_and_model_and_reenables_interrupts() {
         "identify runs with the interrupt off"
     );
     assert_eq!(ata.ports_mut().control, 0, "and turns it back on");
+}
+
+#[test]
+fn identify_selects_the_master_first() {
+    // Firmware (SeaBIOS) may leave the absent slave selected: its status reads 0.
+    let mut drive = FakeDrive::new(64);
+    drive.select = 0xB0;
+    let mut ata = Ata::primary(drive);
+    assert_eq!(
+        ata.identify(&mut [0; SECTOR_SIZE]).map(|info| info.sectors),
+        Ok(64)
+    );
 }
 
 #[test]
