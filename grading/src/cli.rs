@@ -38,6 +38,7 @@ usage: grade [options]
   --timeout-scale F          multiply every timeout by F, for slow machines
                              (default: $GRADE_TIMEOUT_SCALE or 1)
   --jobs N                   tests run at once (default: 2)
+  --verbose                  show the serial console as tests run (implies --jobs 1)
   --list                     list the tests and exit
   --help                     show this text";
 
@@ -64,6 +65,8 @@ pub struct Options {
     pub timeout_scale: f64,
     /// Tests run at once.
     pub jobs: usize,
+    /// Show the serial output as it arrives (one test at a time).
+    pub verbose: bool,
     /// List tests instead of running them.
     pub list: bool,
     /// Print usage.
@@ -83,6 +86,7 @@ impl Default for Options {
             icount: false,
             timeout_scale: 1.0,
             jobs: 2,
+            verbose: false,
             list: false,
             help: false,
         }
@@ -175,6 +179,7 @@ pub fn parse(args: &[String], environment: &Environment) -> Result<Options, Stri
                     _ => return Err(format!("--jobs {count}: expected a positive number")),
                 };
             }
+            "--verbose" | "-v" => options.verbose = true,
             "--list" => options.list = true,
             "--help" | "-h" => options.help = true,
             other => return Err(format!("unknown option {other}")),
@@ -210,6 +215,7 @@ pub fn machine_for(kernel: Kernel, options: &Options, root: &Path) -> Machine {
     machine.accel = options.accel;
     machine.icount = options.icount;
     machine.timeout_scale = options.timeout_scale;
+    machine.echo_serial = options.verbose;
     machine.scratch_dir = root.join("build/grade-tmp");
     machine
 }
@@ -268,7 +274,8 @@ pub fn main(args: &[String]) -> ExitCode {
     }
     let runner = Runner {
         machines,
-        jobs: options.jobs,
+        // Two consoles on one terminal would be unreadable.
+        jobs: if options.verbose { 1 } else { options.jobs },
         log_dir: default_log_dir(&root),
     };
     println!(
@@ -350,7 +357,7 @@ mod tests {
         let options = parse(
             &args(
                 "--kernel micro --suite boot --test fault --mono-elf a.elf --micro-elf b.elf \
-                 --mono-disk a.img --micro-disk b.img --json r.json --accel kvm --icount --jobs 4 --list",
+                 --mono-disk a.img --micro-disk b.img --json r.json --accel kvm --icount --jobs 4 --verbose --list",
             ),
             &Environment::default(),
         )
@@ -362,7 +369,7 @@ mod tests {
         assert_eq!(options.disk, [Some("a.img".into()), Some("b.img".into())]);
         assert_eq!(options.json, Some("r.json".into()));
         assert_eq!(options.accel, Accel::Kvm);
-        assert!(options.icount && options.list);
+        assert!(options.icount && options.verbose && options.list);
         assert_eq!(options.jobs, 4);
         assert_eq!(
             parse(&args("--gradescope"), &Environment::default())

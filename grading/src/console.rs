@@ -22,7 +22,7 @@ use crate::failure::{Failure, TAIL_LINES, last_lines};
 use crate::pattern::{Found, Pattern};
 use crate::patterns::FATAL_BANNERS;
 use crate::utf8_stream::Utf8StreamDecoder;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -125,16 +125,28 @@ impl SerialConsole {
         serial: impl Read + Send + 'static,
         stderr: impl Read + Send + 'static,
     ) -> SerialConsole {
+        SerialConsole::attach_echoing(serial, stderr, None)
+    }
+
+    /// Like [`SerialConsole::attach`], and also copies the serial output,
+    /// as it arrives, to `echo` (the terminal, for `grade --verbose`).
+    pub fn attach_echoing(
+        serial: impl Read + Send + 'static,
+        stderr: impl Read + Send + 'static,
+        echo: Option<Box<dyn Write + Send>>,
+    ) -> SerialConsole {
         let shared = Arc::new(Shared::default());
         spawn_reader(
             Arc::clone(&shared),
             serial,
+            echo,
             |streams, text| streams.serial.push_str(text),
             |streams| streams.serial_closed = true,
         );
         spawn_reader(
             Arc::clone(&shared),
             stderr,
+            None,
             |streams, text| streams.stderr.push_str(text),
             |streams| streams.stderr_closed = true,
         );
@@ -400,11 +412,12 @@ fn line_around(text: &str, at: usize) -> &str {
 }
 
 /// Starts a thread that reads `stream` to its end, decoding and appending
-/// each chunk with `append` and finally calling `close`, notifying waiters
-/// after each.
+/// each chunk with `append` (and copying it to `echo`, if given) and finally
+/// calling `close`, notifying waiters after each.
 fn spawn_reader(
     shared: Arc<Shared>,
     mut stream: impl Read + Send + 'static,
+    mut echo: Option<Box<dyn Write + Send>>,
     append: fn(&mut Streams, &str),
     close: fn(&mut Streams),
 ) {
@@ -416,6 +429,10 @@ fn spawn_reader(
                 Ok(0) | Err(_) => break,
                 Ok(count) => decoder.decode(&chunk[..count]),
             };
+            if let Some(echo) = &mut echo {
+                // Echoing is a convenience: a closed terminal must not stop grading.
+                let _ = echo.write_all(text.as_bytes()).and_then(|()| echo.flush());
+            }
             append(&mut shared.lock(), &text);
             shared.changed.notify_all();
         }
@@ -431,7 +448,6 @@ fn spawn_reader(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     /// A console fed through a pipe the test writes to, like QEMU's stdout.
     fn piped_console() -> (SerialConsole, std::io::PipeWriter) {
@@ -567,6 +583,25 @@ mod tests {
         assert!(!console.wait_drained(SHORT));
         drop(stderr_writer);
         assert!(console.wait_drained(LONG));
+    }
+
+    #[test]
+    fn echoing_copies_the_serial_output() {
+        let (serial_reader, mut serial_writer) = std::io::pipe().unwrap();
+        let (mut echo_reader, echo_writer) = std::io::pipe().unwrap();
+        let mut console = SerialConsole::attach_echoing(
+            serial_reader,
+            std::io::empty(),
+            Some(Box::new(echo_writer)),
+        );
+        serial_writer.write_all(b"hello\r\n").unwrap();
+        drop(serial_writer);
+        assert!(console.expect(&Pattern::from("hello"), LONG).is_ok());
+        assert!(console.wait_drained(LONG));
+        drop(console);
+        let mut echoed = String::new();
+        echo_reader.read_to_string(&mut echoed).unwrap();
+        assert_eq!(echoed, "hello\n");
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub struct Machine {
     /// Every timeout of a session on this machine is multiplied by this
     /// (for slow machines; see [`scale_timeout`]). 1.0 normally.
     pub timeout_scale: f64,
+    /// Copy the serial output to the harness's stdout as it arrives
+    /// (`grade --verbose`).
+    pub echo_serial: bool,
     /// Where sessions put their private disk copies (`build/grade-tmp`).
     pub scratch_dir: PathBuf,
     /// Run this program and arguments instead of QEMU (the harness's own
@@ -170,6 +173,7 @@ impl Machine {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_QEMU)),
             bios: qboot.exists().then(|| qboot.to_path_buf()),
             timeout_scale: 1.0,
+            echo_serial: false,
             scratch_dir: PathBuf::from("build/grade-tmp"),
             command_override: None,
         }

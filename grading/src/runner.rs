@@ -226,6 +226,10 @@ impl Runner {
             machine.kernel_cmdline = Some(cmdline.to_string());
         }
         machine.icount |= case.test.icount;
+        if machine.echo_serial {
+            // The serial output follows on the terminal: say whose it is.
+            println!("==== {} ====", case.name());
+        }
         let mut session = match Session::start(&machine) {
             Ok(session) => session,
             Err(failure) => return Outcome::new(case, Err(failure), started.elapsed(), None),

@@ -107,7 +107,13 @@ impl Session {
             command_line,
             child: Some(child),
             input: Some(input),
-            console: SerialConsole::attach(stdout, stderr),
+            console: SerialConsole::attach_echoing(
+                stdout,
+                stderr,
+                machine
+                    .echo_serial
+                    .then(|| Box::new(io::stdout()) as Box<dyn Write + Send>),
+            ),
             exit_status: None,
             scratch,
             command_timeout: COMMAND_TIMEOUT,
