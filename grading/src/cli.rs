@@ -3,7 +3,8 @@
 //! ```text
 //! grade [--kernel mono|micro|both] [--suite NAME] [--test TEXT]
 //!       [--mono-elf PATH] [--micro-elf PATH] [--mono-disk PATH] [--micro-disk PATH]
-//!       [--json PATH] [--gradescope] [--accel tcg|kvm] [--icount] [--jobs N] [--list]
+//!       [--json PATH] [--gradescope] [--accel tcg|kvm] [--icount]
+//!       [--timeout-scale F] [--jobs N] [--verbose] [--list]
 //! ```
 //!
 //! Default paths are under `build/` in the repository root, which is found
