@@ -34,6 +34,50 @@ struct MapPath {
     indexes: [usize; 3],
 }
 
+/// The path to file block `file_block` when indirect blocks hold `per`
+/// pointers, or `None` if the map cannot address it.
+fn map_path(file_block: u64, per: u64) -> Option<MapPath> {
+    let mut n = file_block;
+    if n < DIRECT_BLOCKS as u64 {
+        return Some(MapPath {
+            slot: n as usize,
+            depth: 0,
+            indexes: [0; 3],
+        });
+    }
+    n -= DIRECT_BLOCKS as u64;
+    if n < per {
+        return Some(MapPath {
+            slot: SINGLE_INDIRECT,
+            depth: 1,
+            indexes: [n as usize, 0, 0],
+        });
+    }
+    n -= per;
+    if n < per * per {
+        let indexes = [(n / per) as usize, (n % per) as usize, 0];
+        return Some(MapPath {
+            slot: DOUBLE_INDIRECT,
+            depth: 2,
+            indexes,
+        });
+    }
+    n -= per * per;
+    if n < per * per * per {
+        let indexes = [
+            (n / (per * per)) as usize,
+            ((n / per) % per) as usize,
+            (n % per) as usize,
+        ];
+        return Some(MapPath {
+            slot: TRIPLE_INDIRECT,
+            depth: 3,
+            indexes,
+        });
+    }
+    None
+}
+
 impl<D: BlockDevice> Ext2<D> {
     /// Pointers per indirect block.
     fn pointers_per_block(&self) -> u64 {
@@ -54,51 +98,6 @@ impl<D: BlockDevice> Ext2<D> {
         (blocks * self.sb.block_size as u64).min(1 << 40)
     }
 
-    /// The path to file block `file_block`, or `None` if the map cannot
-    /// address it.
-    fn map_path(&self, file_block: u64) -> Option<MapPath> {
-        let per = self.pointers_per_block();
-        let mut n = file_block;
-        if n < DIRECT_BLOCKS as u64 {
-            return Some(MapPath {
-                slot: n as usize,
-                depth: 0,
-                indexes: [0; 3],
-            });
-        }
-        n -= DIRECT_BLOCKS as u64;
-        if n < per {
-            return Some(MapPath {
-                slot: SINGLE_INDIRECT,
-                depth: 1,
-                indexes: [n as usize, 0, 0],
-            });
-        }
-        n -= per;
-        if n < per * per {
-            let indexes = [(n / per) as usize, (n % per) as usize, 0];
-            return Some(MapPath {
-                slot: DOUBLE_INDIRECT,
-                depth: 2,
-                indexes,
-            });
-        }
-        n -= per * per;
-        if n < per * per * per {
-            let indexes = [
-                (n / (per * per)) as usize,
-                ((n / per) % per) as usize,
-                (n % per) as usize,
-            ];
-            return Some(MapPath {
-                slot: TRIPLE_INDIRECT,
-                depth: 3,
-                indexes,
-            });
-        }
-        None
-    }
-
     /// The disk block holding block `file_block` of `inode`, or `None` for a
     /// hole (or a block past what the map can address).
     ///
@@ -106,7 +105,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// [`FsError::Corrupt`] if a pointer on the way is not a data block;
     /// [`FsError::Cache`] on a disk error.
     pub(crate) fn map_block(&mut self, inode: &Inode, file_block: u64) -> FsResult<Option<u32>> {
-        let Some(path) = self.map_path(file_block) else {
+        let Some(path) = map_path(file_block, self.pointers_per_block()) else {
             return Ok(None);
         };
         let mut pointer = inode.block[path.slot];
@@ -137,7 +136,7 @@ impl<D: BlockDevice> Ext2<D> {
         file_block: u64,
         goal: u32,
     ) -> FsResult<u32> {
-        let path = self.map_path(file_block).ok_or(FsError::FileTooLarge)?;
+        let path = map_path(file_block, self.pointers_per_block()).ok_or(FsError::FileTooLarge)?;
         let sectors = self.sectors_per_block();
         let mut pointer = inode.block[path.slot];
         if pointer == 0 {
@@ -270,5 +269,36 @@ impl<D: BlockDevice> Ext2<D> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(file_block: u64) -> Option<(usize, usize, [usize; 3])> {
+        map_path(file_block, 256).map(|p| (p.slot, p.depth, p.indexes))
+    }
+
+    #[test]
+    fn paths_cross_each_level_at_the_right_block() {
+        // 1 KiB blocks: 256 pointers per indirect block.
+        assert_eq!(path(0), Some((0, 0, [0, 0, 0])));
+        assert_eq!(path(11), Some((11, 0, [0, 0, 0])));
+        assert_eq!(path(12), Some((SINGLE_INDIRECT, 1, [0, 0, 0])));
+        assert_eq!(path(12 + 255), Some((SINGLE_INDIRECT, 1, [255, 0, 0])));
+        assert_eq!(path(12 + 256), Some((DOUBLE_INDIRECT, 2, [0, 0, 0])));
+        assert_eq!(path(12 + 256 + 257), Some((DOUBLE_INDIRECT, 2, [1, 1, 0])));
+        let triple = 12 + 256 + 256 * 256;
+        assert_eq!(path(triple - 1), Some((DOUBLE_INDIRECT, 2, [255, 255, 0])));
+        assert_eq!(path(triple), Some((TRIPLE_INDIRECT, 3, [0, 0, 0])));
+        assert_eq!(
+            path(triple + 256 * 256 + 3),
+            Some((TRIPLE_INDIRECT, 3, [1, 0, 3]))
+        );
+        let end = triple + 256 * 256 * 256;
+        assert_eq!(path(end - 1), Some((TRIPLE_INDIRECT, 3, [255, 255, 255])));
+        assert_eq!(path(end), None);
+        assert_eq!(path(u64::MAX), None);
     }
 }

@@ -209,3 +209,81 @@ fn read_fast_symlink(inode: &Inode, offset: u64, buf: &mut [u8]) -> usize {
     buf[..n].copy_from_slice(&target[start..start + n]);
     n
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::host_tools::{e2fsck_bytes, mke2fs_bytes};
+    use super::super::{Ext2, FsError, ROOT_INO};
+    use crate::block::MemDisk;
+
+    fn fresh(size_kib: u64) -> Ext2<MemDisk> {
+        let image = mke2fs_bytes(1024, size_kib, &[]).unwrap();
+        Ext2::mount(MemDisk::from_bytes(image), 32).unwrap()
+    }
+
+    #[test]
+    fn holes_read_as_zeros_and_reads_stop_at_the_end() {
+        let mut fs = fresh(1024);
+        let file = fs.create_file(ROOT_INO, b"f").unwrap();
+        fs.write(file, 10_000, b"xyz").unwrap();
+        let mut buf = [0xAAu8; 20_000];
+        assert_eq!(fs.read(file, 0, &mut buf).unwrap(), 10_003);
+        assert!(buf[..10_000].iter().all(|&b| b == 0));
+        assert_eq!(&buf[10_000..10_003], b"xyz");
+        assert_eq!(fs.read(file, 10_003, &mut buf).unwrap(), 0);
+        assert_eq!(fs.read(file, u64::MAX, &mut buf).unwrap(), 0);
+        // Only the written block (and no indirect block) was allocated.
+        assert_eq!(fs.stat(file).unwrap().sectors, 2);
+        assert_eq!(fs.write(file, 0, b"").unwrap(), 0);
+        assert_eq!(fs.stat(file).unwrap().size, 10_003);
+    }
+
+    #[test]
+    fn a_full_disk_gives_a_short_write_then_no_space() {
+        let mut fs = fresh(256);
+        let file = fs.create_file(ROOT_INO, b"big").unwrap();
+        let data = vec![0x42u8; 1 << 20];
+        let written = fs.write(file, 0, &data).unwrap();
+        assert!(
+            written > 100 * 1024 && written < data.len(),
+            "wrote {written}"
+        );
+        assert_eq!(fs.write(file, written as u64, &data), Err(FsError::NoSpace));
+        assert_eq!(fs.stat(file).unwrap().size, written as u64);
+        // Freeing space makes writing possible again, and the image is sound.
+        fs.truncate(file, 1000).unwrap();
+        assert_eq!(fs.write(file, 1000, &data[..50_000]).unwrap(), 50_000);
+        let disk = fs.unmount().unwrap();
+        e2fsck_bytes(disk.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn wrong_kinds_and_read_only_mounts_are_refused() {
+        let image = mke2fs_bytes(1024, 512, &[]).unwrap();
+        let mut fs = Ext2::mount(MemDisk::from_bytes(image.clone()), 32).unwrap();
+        let dir = fs.mkdir(ROOT_INO, b"d").unwrap();
+        let dev = fs.mknod(ROOT_INO, b"tty", 4, 0).unwrap();
+        assert_eq!(fs.write(dir, 0, b"x"), Err(FsError::IsDir));
+        assert_eq!(fs.read(dir, 0, &mut [0; 4]), Err(FsError::IsDir));
+        assert_eq!(fs.write(dev, 0, b"x"), Err(FsError::InvalidArgument));
+        assert_eq!(fs.truncate(dev, 0), Err(FsError::InvalidArgument));
+        assert_eq!(fs.read(0, 0, &mut [0; 4]), Err(FsError::InvalidArgument));
+        assert_eq!(
+            fs.read(99_999, 0, &mut [0; 4]),
+            Err(FsError::InvalidArgument)
+        );
+        let file = fs.create_file(ROOT_INO, b"f").unwrap();
+        assert_eq!(fs.truncate(file, 1 << 50), Err(FsError::FileTooLarge));
+        assert_eq!(fs.write(file, 1 << 50, b"x"), Err(FsError::FileTooLarge));
+
+        let mut disk = MemDisk::from_bytes(image);
+        disk.set_read_only(true);
+        let mut fs = Ext2::mount_read_only(disk, 32).unwrap();
+        assert!(matches!(
+            fs.create_file(ROOT_INO, b"x"),
+            Err(FsError::ReadOnly { .. })
+        ));
+        assert!(fs.lookup(ROOT_INO, b"/lost+found").is_ok());
+        fs.sync().unwrap();
+    }
+}

@@ -120,3 +120,26 @@ pub fn debugfs(image: &Path, request: &str) -> Result<Vec<u8>, String> {
         .arg(request)
         .arg(image))
 }
+
+/// Builds an empty ext2 image with `mke2fs` and returns its bytes, for
+/// tests that run the file system on a [`MemDisk`](crate::block::MemDisk).
+///
+/// # Errors
+/// The tool is missing or failed.
+pub fn mke2fs_bytes(block_size: u32, size_kib: u64, extra: &[&str]) -> Result<Vec<u8>, String> {
+    let scratch = ScratchDir::new("mke2fs-bytes");
+    let image = scratch.path().join("disk.img");
+    mke2fs(&image, block_size, size_kib, None, extra)?;
+    fs::read(&image).map_err(|e| format!("cannot read {}: {e}", image.display()))
+}
+
+/// Checks an image held in memory with `e2fsck -fn`.
+///
+/// # Errors
+/// The tool is missing, or it found a problem (the message holds its report).
+pub fn e2fsck_bytes(image: &[u8]) -> Result<(), String> {
+    let scratch = ScratchDir::new("e2fsck-bytes");
+    let path = scratch.path().join("disk.img");
+    fs::write(&path, image).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    e2fsck(&path)
+}

@@ -384,3 +384,106 @@ impl<D: BlockDevice> Ext2<D> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::host_tools::{e2fsck_bytes, mke2fs_bytes};
+    use super::super::{Ext2, FsError, ROOT_INO};
+    use crate::block::MemDisk;
+
+    fn fresh(extra: &[&str]) -> Ext2<MemDisk> {
+        let image = mke2fs_bytes(1024, 1024, extra).unwrap();
+        Ext2::mount(MemDisk::from_bytes(image), 32).unwrap()
+    }
+
+    #[test]
+    fn bad_requests_are_refused_and_change_nothing() {
+        let mut fs = fresh(&[]);
+        let free = fs.free_counts();
+        let dir = fs.mkdir(ROOT_INO, b"d").unwrap();
+        let file = fs.create_file(dir, b"f").unwrap();
+        let after_setup = fs.free_counts();
+        assert_ne!(free, after_setup);
+        assert_eq!(fs.create_file(dir, b"f"), Err(FsError::Exists));
+        assert_eq!(fs.mkdir(ROOT_INO, b"d"), Err(FsError::Exists));
+        assert_eq!(fs.create_file(dir, b".."), Err(FsError::InvalidName));
+        assert_eq!(fs.create_file(dir, b"a/b"), Err(FsError::InvalidName));
+        assert_eq!(fs.create_file(dir, &[b'n'; 256]), Err(FsError::NameTooLong));
+        assert_eq!(fs.create_file(file, b"x"), Err(FsError::NotDir));
+        assert_eq!(fs.unlink(ROOT_INO, b"d"), Err(FsError::IsDir));
+        assert_eq!(fs.unlink(dir, b"."), Err(FsError::IsDir));
+        assert_eq!(fs.unlink(dir, b"nope"), Err(FsError::NotFound));
+        assert_eq!(fs.rmdir(dir, b"f"), Err(FsError::NotDir));
+        assert_eq!(fs.rmdir(ROOT_INO, b"d"), Err(FsError::NotEmpty));
+        assert_eq!(fs.rmdir(dir, b".."), Err(FsError::NotEmpty));
+        assert_eq!(fs.link(ROOT_INO, b"d2", dir), Err(FsError::LinkToDirectory));
+        assert_eq!(fs.link(dir, b"f", file), Err(FsError::Exists));
+        assert_eq!(
+            fs.rename(ROOT_INO, b"d", dir, b"inside"),
+            Err(FsError::InvalidArgument)
+        );
+        assert_eq!(
+            fs.rename(dir, b"f", ROOT_INO, b"lost+found"),
+            Err(FsError::IsDir)
+        );
+        assert_eq!(
+            fs.mknod(ROOT_INO, b"dev", 0, 1 << 20),
+            Err(FsError::InvalidArgument)
+        );
+        assert_eq!(
+            fs.free_counts(),
+            after_setup,
+            "a refused request allocated something"
+        );
+        // A directory may replace an empty directory.
+        assert_eq!(fs.rename(ROOT_INO, b"d", ROOT_INO, b"lost+found"), Ok(()));
+        assert_eq!(
+            fs.rename(ROOT_INO, b"nope", ROOT_INO, b"x"),
+            Err(FsError::NotFound)
+        );
+        assert_eq!(
+            fs.mknod(ROOT_INO, b"dev", 4096, 0),
+            Err(FsError::InvalidArgument)
+        );
+        // Renaming a name onto another name of the same file does nothing.
+        fs.link(ROOT_INO, b"alias", file).unwrap();
+        fs.rename(ROOT_INO, b"alias", ROOT_INO, b"alias").unwrap();
+        assert_eq!(fs.stat(file).unwrap().links, 2);
+        let disk = fs.unmount().unwrap();
+        e2fsck_bytes(disk.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn running_out_of_inodes_is_reported_and_undone_cleanly() {
+        let mut fs = fresh(&["-N", "32"]);
+        let mut made = 0;
+        let err = loop {
+            match fs.create_file(ROOT_INO, format!("f{made}").as_bytes()) {
+                Ok(_) => made += 1,
+                Err(err) => break err,
+            }
+            assert!(made < 1000, "never ran out of inodes");
+        };
+        assert_eq!(err, FsError::NoInodes);
+        assert_eq!(fs.free_counts().1, 0);
+        assert_eq!(fs.mkdir(ROOT_INO, b"dir"), Err(FsError::NoInodes));
+        fs.unlink(ROOT_INO, b"f0").unwrap();
+        fs.mkdir(ROOT_INO, b"dir").unwrap();
+        let disk = fs.unmount().unwrap();
+        e2fsck_bytes(disk.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn a_removed_directory_accepts_no_new_names() {
+        let mut fs = fresh(&[]);
+        let dir = fs.mkdir(ROOT_INO, b"gone").unwrap();
+        fs.open_inode(dir).unwrap(); // a process's working directory
+        fs.rmdir(ROOT_INO, b"gone").unwrap();
+        assert_eq!(fs.create_file(dir, b"x"), Err(FsError::NotFound));
+        assert_eq!(fs.mkdir(dir, b"x"), Err(FsError::NotFound));
+        fs.release_inode(dir).unwrap();
+        assert_eq!(fs.stat(dir), Err(FsError::InvalidArgument));
+        let disk = fs.unmount().unwrap();
+        e2fsck_bytes(disk.as_bytes()).unwrap();
+    }
+}
