@@ -317,9 +317,14 @@ impl<D: BlockDevice> Ext2<D> {
     /// for inode numbers the caller passed in.
     ///
     /// # Errors
-    /// [`FsError::InvalidArgument`] if the inode is not in use (mode 0, or
-    /// no links and not held open); [`FsError::Corrupt`] for an invalid type.
+    /// [`FsError::InvalidArgument`] if the inode is reserved for the file
+    /// system's own use (below `first_ino`, except the root: the resize
+    /// inode, the journal...), or not in use (mode 0, or no links and not
+    /// held open); [`FsError::Corrupt`] for an invalid type.
     pub(crate) fn read_live_inode(&mut self, ino: Ino) -> FsResult<(Inode, InodeKind)> {
+        if ino < self.sb.first_ino && ino != super::ROOT_INO {
+            return Err(FsError::InvalidArgument);
+        }
         let inode = self.read_inode(ino)?;
         if inode.mode == 0 || (inode.links_count == 0 && !self.open_counts.contains_key(&ino)) {
             return Err(FsError::InvalidArgument);
