@@ -63,12 +63,15 @@ pub fn grant(k: &mut Kernel, caller: u16, target: SpaceId, first: u64, count: u6
     }
     space.io_ranges[space.io_range_count] = (first, count);
     space.io_range_count += 1;
-    // If the target's ports are open right now (it is running, or it is the
-    // caller), open the new range too; otherwise `load` will.
+    // If the target's ports are open right now, open the new range too; if
+    // the target is the caller's own space, open all of its ports now (it
+    // runs next); otherwise the next switch to it will (`load`).
     if k.io_loaded == Some(target) {
         for port in first as u32..first as u32 + count {
             gdt::set_io_port_allowed(port as u16, true);
         }
+    } else if target == caller {
+        load(k, caller);
     }
     Ok(())
 }

@@ -180,18 +180,22 @@ fn choose_next(k: &mut Kernel) -> u16 {
             return next;
         }
         k.sched.current = NO_SLOT;
-        idle_until_interrupt();
+        idle_until_interrupt(k);
     }
 }
 
 /// Waits for one interrupt with interrupts enabled. The interrupt handler
 /// runs on this stack (`trap.rs` sees a kernel-mode frame and only records
-/// what happened). The `asm!` has no `nomem`, so the compiler reloads kernel
-/// state from memory afterwards.
-fn idle_until_interrupt() {
+/// what happened) and changes the kernel state. The state's address is
+/// handed to the `asm!` (which may touch memory), so the compiler knows it
+/// may have changed and reloads it afterwards: without that, `&mut Kernel`
+/// promises the compiler that nothing else writes the state, and it could
+/// keep `nonempty` in a register and idle forever.
+fn idle_until_interrupt(k: &mut Kernel) {
+    let state: *mut Kernel = k;
     // SAFETY: the IDT is installed; the handler returns here with interrupts
     // off again (interrupt gates), and `cli` re-establishes that for sure.
-    unsafe { asm!("sti", "hlt", "cli") };
+    unsafe { asm!("sti", "hlt", "cli", in("rdi") state) };
 }
 
 /// The end of every kernel entry from user mode: picks the thread to run
@@ -202,6 +206,7 @@ pub fn return_to_user(k: &mut Kernel) {
     let previous = k.sched.current;
     let next = choose_next(k);
     if next == previous {
+        k.sched.current = next; // (the idle loop clears it while it waits)
         return;
     }
     switch_to(k, next);

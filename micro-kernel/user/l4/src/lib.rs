@@ -1,0 +1,80 @@
+//! # l4 — the user-side library of Diptych's microkernel
+//!
+//! One function per system call, with safe types around the raw register
+//! interface of `common::abi::micro` (the one ABI table the kernel is built
+//! from too). Root tasks and servers — and later `ulib`'s micro back end —
+//! are written against this crate.
+//!
+//! | module       | what it is                                                   |
+//! |--------------|--------------------------------------------------------------|
+//! | [`sys`]      | the raw `syscall` instruction (two shapes: IPC and the rest) |
+//! | [`ipc`]      | messages, timeouts, send/receive/call/reply-and-receive, sleep |
+//! | [`task`]     | threads, address spaces, exchange-registers, priorities      |
+//! | [`memory`]   | receive windows, map items, unmap                            |
+//! | [`device`]   | interrupts and I/O ports                                     |
+//! | [`print`]    | `print!`/`println!` through the kernel's debug console       |
+//!
+//! A program started by the kernel (the root task) looks like this:
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! fn main(boot: l4::BootInfo) -> ! {
+//!     l4::println!("root task: {} pages of memory", boot.window_pages);
+//!     loop { let _ = l4::ipc::receive(l4::ThreadId::ANY, l4::Timeout::Never); }
+//! }
+//! l4::entry!(main);
+//! ```
+#![no_std]
+
+pub mod device;
+pub mod ipc;
+pub mod memory;
+pub mod print;
+pub mod sys;
+pub mod task;
+
+#[cfg(feature = "runtime")]
+mod runtime;
+
+pub use common::abi::micro::{Error, SpaceId, Tag, ThreadId};
+pub use common::abi::micro::{exreg, fault_access, label, privilege, rights, unmap_flags};
+pub use ipc::{Message, Received, Timeout};
+pub use memory::MapItem;
+
+/// What the kernel passes to the root task's first thread (`_start`'s
+/// arguments, see `micro-kernel/kernel/src/boot_root.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct BootInfo {
+    /// Where the root task's free memory starts (`ROOT_WINDOW_BASE`).
+    pub window_base: u64,
+    /// How many 4 KiB pages of free memory follow it.
+    pub window_pages: u64,
+    /// This thread's id.
+    pub thread: ThreadId,
+    /// This address space's id.
+    pub space: SpaceId,
+    /// `boot_flags::*` from the kernel command line.
+    pub flags: u64,
+}
+
+/// Defines `_start` for a program the kernel starts: it calls
+/// `main(BootInfo) -> !`.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        /// The entry point: the kernel's initial registers are the arguments.
+        #[unsafe(no_mangle)]
+        #[unsafe(link_section = ".text._start")]
+        pub extern "C" fn _start(window_base: u64, window_pages: u64, thread: u64, space: u64, flags: u64) -> ! {
+            let main: fn($crate::BootInfo) -> ! = $main;
+            main($crate::BootInfo {
+                window_base,
+                window_pages,
+                thread: $crate::ThreadId(thread),
+                space: $crate::SpaceId(space),
+                flags,
+            })
+        }
+    };
+}

@@ -1,0 +1,70 @@
+//! IPC round-trip benchmarks: `call` + `reply-and-receive`, between two
+//! address spaces and between two threads of one space.
+//!
+//! The time-stamp counter is read around `ITERATIONS` round trips after a
+//! warm-up (so the server's pages are mapped). Under QEMU with
+//! `-icount shift=0` the TSC counts guest instructions, so the figures are
+//! deterministic path lengths.
+
+use crate::support::{self, PRIORITY};
+use l4::println;
+use l4::{Message, ThreadId, Timeout};
+
+const ITERATIONS: u64 = 10_000;
+const WARM_UP: u64 = 100;
+
+fn rdtsc() -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: `rdtsc` only reads the time-stamp counter (allowed in ring 3).
+    unsafe { core::arch::asm!("rdtsc", out("eax") low, out("edx") high, options(nomem, nostack)) };
+    ((high as u64) << 32) | low as u64
+}
+
+/// The server: replies with the request, forever.
+extern "C" fn echo_server(_: u64) -> ! {
+    let mut request = l4::ipc::receive(ThreadId::ANY, Timeout::Never);
+    loop {
+        request = match request {
+            Ok(message) => l4::ipc::reply_and_receive(message.from, &Message { tag: message.tag, mr: message.mr }),
+            Err(_) => l4::ipc::receive(ThreadId::ANY, Timeout::Never),
+        };
+    }
+}
+
+/// Average ticks per round trip to `server`, or None if an IPC failed.
+fn measure(server: ThreadId) -> Option<u64> {
+    let message = Message::new(1, &[1, 2]);
+    for _ in 0..WARM_UP {
+        l4::ipc::call(server, &message).ok()?;
+    }
+    let start = rdtsc();
+    for _ in 0..ITERATIONS {
+        l4::ipc::call(server, &message).ok()?;
+    }
+    Some((rdtsc() - start) / ITERATIONS)
+}
+
+/// Runs both benchmarks and prints `bench NAME: N ticks`.
+pub fn run() {
+    match support::spawn_in_new_space(echo_server, 0, 0, support::main_thread()) {
+        Ok((space, server)) => {
+            report("ipc-roundtrip-spaces", measure(server));
+            let _ = l4::task::space_destroy(space);
+        }
+        Err(error) => println!("bench ipc-roundtrip-spaces: FAILED to start the server: {error:?}"),
+    }
+    match support::spawn_local(echo_server, 0, PRIORITY) {
+        Ok(server) => {
+            report("ipc-roundtrip-threads", measure(server));
+            let _ = l4::task::thread_destroy(server);
+        }
+        Err(error) => println!("bench ipc-roundtrip-threads: FAILED to start the server: {error:?}"),
+    }
+}
+
+fn report(name: &str, ticks: Option<u64>) {
+    match ticks {
+        Some(ticks) => println!("bench {name}: {ticks} ticks"),
+        None => println!("bench {name}: FAILED (an IPC returned an error)"),
+    }
+}

@@ -1,0 +1,85 @@
+//! The pager of every child space the tests create: a thread of the root
+//! task that turns page faults into mappings of the root task's memory.
+//!
+//! - a fault inside this program's image: a copy of the root task's page
+//!   (so a child runs the same program, with its own copy of the data);
+//! - in the child-stack region: a zero page;
+//! - in the lazy region: a page whose every word holds its own address
+//!   (what the `pager` check reads);
+//! - anywhere else (notably the workers' receive window, where pages only
+//!   ever arrive by map items): no mapping. The fault is reported to the
+//!   main thread as `FAULT_REPORT [address, access, faulting thread]` and
+//!   the faulting thread stays blocked — this is how the checks see that a
+//!   revoked page really is gone.
+
+use crate::support::{self, CHILD_STACKS, CHILD_STACKS_SIZE, LAZY_REGION, LAZY_REGION_SIZE, PAGE};
+use core::sync::atomic::{AtomicU64, Ordering};
+use l4::{MapItem, Message, ThreadId, Timeout, label, rights};
+
+/// Label of the pager's report of an unserved fault.
+pub const FAULT_REPORT: u64 = 0x70;
+
+static PAGER: AtomicU64 = AtomicU64::new(0);
+
+unsafe extern "C" {
+    static __image_start: u8;
+    static __image_end: u8;
+}
+
+/// The pager thread's id.
+pub fn pager() -> ThreadId {
+    ThreadId(PAGER.load(Ordering::SeqCst))
+}
+
+/// Starts the pager thread.
+pub fn start() {
+    let thread = support::spawn_local(pager_loop, 0, support::PRIORITY).expect("cannot start the pager");
+    PAGER.store(thread.0, Ordering::SeqCst);
+}
+
+/// A fresh page of ours holding what a fault at `page` should see, or None.
+fn page_for(page: u64) -> Option<u64> {
+    let image = core::ptr::addr_of!(__image_start) as u64..core::ptr::addr_of!(__image_end) as u64;
+    let fresh = support::alloc_pages(1);
+    if image.contains(&page) {
+        // SAFETY: `page` is a page of this program's image, mapped readable
+        // in the root space; `fresh` is a new page of our window.
+        unsafe { core::ptr::copy_nonoverlapping(page as *const u8, fresh as *mut u8, PAGE as usize) };
+    } else if (CHILD_STACKS..CHILD_STACKS + CHILD_STACKS_SIZE).contains(&page) {
+        // SAFETY: the fresh page is ours alone.
+        unsafe { core::ptr::write_bytes(fresh as *mut u8, 0, PAGE as usize) };
+    } else if (LAZY_REGION..LAZY_REGION + LAZY_REGION_SIZE).contains(&page) {
+        for word in 0..PAGE / 8 {
+            // SAFETY: inside the fresh page.
+            unsafe { ((fresh + word * 8) as *mut u64).write(page + word * 8) };
+        }
+    } else {
+        return None;
+    }
+    Some(fresh)
+}
+
+extern "C" fn pager_loop(_: u64) -> ! {
+    let mut request = l4::ipc::receive(ThreadId::ANY, Timeout::Never);
+    loop {
+        let message = match request {
+            Ok(fault) if fault.label() == label::PAGE_FAULT => {
+                let (address, access) = (fault.mr[0], fault.mr[1]);
+                match page_for(address & !(PAGE - 1)) {
+                    Some(page) => {
+                        let item = MapItem { page, count: 1, rights: rights::ALL, window_offset: 0 };
+                        let reply = Message::new(0, &[]).with_map(item, false).expect("room for a map item");
+                        request = l4::ipc::reply_and_receive(fault.from, &reply);
+                        continue;
+                    }
+                    None => Some(Message::new(FAULT_REPORT, &[address, access, fault.from.0])),
+                }
+            }
+            _ => None,
+        };
+        if let Some(report) = message {
+            let _ = l4::ipc::send(support::main_thread(), &report, Timeout::Ticks(100));
+        }
+        request = l4::ipc::receive(ThreadId::ANY, Timeout::Never);
+    }
+}

@@ -1,0 +1,140 @@
+//! The program the checks run in child address spaces: a server that does
+//! what the main thread's messages say, so the main thread can test the
+//! kernel "from the other side" (what a receiver sees, what a space without
+//! a port or a page experiences).
+//!
+//! Every request is answered with a reply (except when the command faults
+//! on purpose: then the pager or the exception handler hears about it).
+
+use crate::support::{PAGE, WORKER_WINDOW, WORKER_WINDOW_PAGES};
+use common::port::{HardwarePorts, PortIo};
+use l4::{Error, MapItem, Message, Received, ThreadId, Timeout, privilege};
+
+/// Reply `words + 1` each (or, with a buffer item, `[length, hash]`).
+pub const ECHO: u64 = 1;
+/// Reply `[sender id]` as the kernel delivered it.
+pub const WHO: u64 = 2;
+/// `[address]`: reply `[the u64 there]`.
+pub const READ: u64 = 3;
+/// `[address, value]`: write it, reply `[]`.
+pub const WRITE: u64 = 4;
+/// `[target, map word 0, map word 1, grant]`: pass pages on to `target`
+/// (a worker), reply `[error code of that call]`.
+pub const MAP_TO: u64 = 5;
+/// A map item arrives: reply `[first page, count]` as received.
+pub const ACCEPT: u64 = 6;
+/// `[port]`: reply `[byte read from the port]`.
+pub const PORT_IN: u64 = 7;
+/// Execute `ud2`; reply `[SURVIVED]` if the handler resumes us after it.
+pub const UD: u64 = 8;
+/// Try privileged calls: reply their error codes.
+pub const TRY_PRIVILEGED: u64 = 9;
+/// `[length]`: set the receive buffer's length.
+pub const SET_BUFFER: u64 = 10;
+
+/// The reply to `UD` after the handler skipped the instruction.
+pub const SURVIVED: u64 = 0x5afe;
+
+#[repr(C, align(4096))]
+struct ReceiveBuffer([u8; 4096]);
+
+static mut RECEIVE_BUFFER: ReceiveBuffer = ReceiveBuffer([0; 4096]);
+
+/// FNV-1a, to compare long messages.
+pub fn hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ byte as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+fn buffer_address() -> u64 {
+    core::ptr::addr_of_mut!(RECEIVE_BUFFER) as u64
+}
+
+fn set_buffer(length: u64) -> Result<(), Error> {
+    // SAFETY: the buffer and the window are used only through the kernel's
+    // copies and mappings (reads below go through raw pointers).
+    unsafe { l4::memory::set_receive_window(buffer_address(), length, WORKER_WINDOW, WORKER_WINDOW_PAGES) }
+}
+
+/// The worker's entry point.
+pub extern "C" fn worker_main(_: u64) -> ! {
+    // Touch the receive buffer so its page is mapped before the kernel
+    // copies into it (the kernel does not page buffers in).
+    // SAFETY: the buffer belongs to this thread alone.
+    unsafe { core::ptr::write_bytes(buffer_address() as *mut u8, 0, PAGE as usize) };
+    let _ = set_buffer(PAGE);
+    let mut request = l4::ipc::receive(ThreadId::ANY, Timeout::Never);
+    loop {
+        match request {
+            Ok(message) => {
+                let reply = handle(&message);
+                request = l4::ipc::reply_and_receive(message.from, &reply);
+            }
+            Err(_) => request = l4::ipc::receive(ThreadId::ANY, Timeout::Never),
+        }
+    }
+}
+
+fn handle(request: &Received) -> Message {
+    let w = request.mr;
+    match request.label() {
+        ECHO => match request.buffer_length() {
+            Some(length) => {
+                // SAFETY: the kernel copied `length` (<= 4096) bytes there.
+                let bytes = unsafe { core::slice::from_raw_parts(buffer_address() as *const u8, length as usize) };
+                Message::new(ECHO, &[length, hash(bytes)])
+            }
+            None => {
+                let mut words = [0u64; 6];
+                for (out, word) in words.iter_mut().zip(request.words()) {
+                    *out = word + 1;
+                }
+                Message::new(ECHO, &words[..request.words().len()])
+            }
+        },
+        WHO => Message::new(WHO, &[request.from.0]),
+        // SAFETY (READ, WRITE): the main thread names pages of the window or
+        // the lazy region; a missing page faults to the pager, as intended.
+        READ => Message::new(READ, &[unsafe { (w[0] as *const u64).read_volatile() }]),
+        WRITE => {
+            unsafe { (w[0] as *mut u64).write_volatile(w[1]) };
+            Message::new(WRITE, &[])
+        }
+        MAP_TO => {
+            let item = MapItem { page: w[1] & !0xfff, rights: w[1] & 0xfff, count: w[2] & 0xffff, window_offset: w[2] >> 16 };
+            let message = Message::new(ACCEPT, &[]).with_map(item, w[3] != 0).expect("room for a map item");
+            let code = match l4::ipc::call(ThreadId(w[0]), &message) {
+                Ok(_) => 0,
+                Err(error) => error.code(),
+            };
+            Message::new(MAP_TO, &[code])
+        }
+        ACCEPT => {
+            let (page, count) = request.mapped().unwrap_or((0, 0));
+            Message::new(ACCEPT, &[page, count])
+        }
+        PORT_IN => Message::new(PORT_IN, &[HardwarePorts.read_u8(w[0] as u16) as u64]),
+        UD => {
+            // SAFETY: raises #UD on purpose; the exception handler resumes
+            // us two bytes later (ud2's length), or destroys us.
+            unsafe { core::arch::asm!("ud2", options(nomem, nostack)) };
+            Message::new(UD, &[SURVIVED])
+        }
+        TRY_PRIVILEGED => {
+            let code = |result: Result<(), Error>| result.err().map_or(0, |e| e.code());
+            let (me, my_space) = l4::task::whoami();
+            let root = l4::SpaceId(w[0]);
+            Message::new(
+                TRY_PRIVILEGED,
+                &[
+                    code(l4::task::space_create(privilege::CREATE).map(|_| ())),
+                    code(l4::task::thread_create(root, ThreadId::NIL, ThreadId::NIL, 1).map(|_| ())),
+                    code(l4::device::irq_attach(1, me)),
+                    code(l4::device::ioport_grant(my_space, 0x60, 1)),
+                    code(l4::task::thread_destroy(ThreadId(w[1]))),
+                ],
+            )
+        }
+        SET_BUFFER => Message::new(SET_BUFFER, &[set_buffer(w[0]).err().map_or(0, |e| e.code())]),
+        _ => Message::new(0, &[]),
+    }
+}
