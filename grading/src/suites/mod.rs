@@ -6,7 +6,10 @@
 
 use crate::test::Test;
 
+pub mod bench;
 pub mod boot;
+pub mod shell;
+pub mod usertests;
 
 /// A named group of tests (`grade --suite NAME` runs one).
 #[derive(Clone, Debug)]
@@ -19,10 +22,24 @@ pub struct Suite {
 
 /// Every suite, in the order they run.
 pub fn all() -> Vec<Suite> {
-    vec![Suite {
-        name: "boot",
-        tests: boot::tests(),
-    }]
+    vec![
+        Suite {
+            name: "boot",
+            tests: boot::tests(),
+        },
+        Suite {
+            name: "shell",
+            tests: shell::tests(),
+        },
+        Suite {
+            name: "usertests",
+            tests: usertests::tests(),
+        },
+        Suite {
+            name: "bench",
+            tests: bench::tests(),
+        },
+    ]
 }
 
 #[cfg(test)]
