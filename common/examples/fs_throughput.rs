@@ -37,8 +37,8 @@ fn main() {
         CHUNK / 1024
     );
     println!(
-        "{:>8} {:>12} {:>12} {:>14} {:>14}",
-        "size", "write MB/s", "read MB/s", "blocks written", "blocks read"
+        "{:>9} {:>12} {:>12} {:>15} {:>15} {:>12}",
+        "size", "write MB/s", "read MB/s", "blocks written", "write requests", "blocks read"
     );
     let chunk: Vec<u8> = (0..CHUNK).map(|i| (i % 253) as u8).collect();
     for mib in [1u64, 4, 16, 64] {
@@ -55,6 +55,7 @@ fn main() {
         fs.sync().unwrap();
         let write_secs = start.elapsed().as_secs_f64();
         let written = fs.cache_stats().device_writes;
+        let requests = fs.cache_stats().device_requests;
         fs.unmount().unwrap();
 
         let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), cache_blocks).unwrap();
@@ -77,11 +78,12 @@ fn main() {
 
         let mb = bytes as f64 / 1e6;
         println!(
-            "{:>5} MiB {:>12.1} {:>12.1} {:>14} {:>14}",
+            "{:>5} MiB {:>12.1} {:>12.1} {:>15} {:>15} {:>12}",
             mib,
             mb / write_secs,
             mb / read_secs,
             written,
+            requests,
             read
         );
     }
