@@ -21,8 +21,16 @@
 //! | Ctrl+A..Ctrl+Z | `0x01..=0x1A` | so Ctrl+C = 0x03, Ctrl+D = 0x04 (EOF), Ctrl+U = 0x15 (kill line) |
 //! | Shift, Ctrl, Alt, arrows, F-keys, releases | none |                  |
 //!
-//! The driver never waits: no byte waiting means `None`. It works unchanged
-//! in ring 0 and in a console server that was granted ports 0x60 and 0x64.
+//! Scancode set 1 is only what the keyboard sends if the controller
+//! *translates* (its configuration byte, bit 6). SeaBIOS turns translation
+//! on; qboot, the firmware Diptych boots with, does not — and the keyboard
+//! then speaks set 2, which set 1 decodes as nonsense ('h' becomes ',').
+//! So [`Keyboard::init`] sets up the controller itself: translation on,
+//! keyboard interrupt on.
+//!
+//! The driver never waits for a key: no byte waiting means `None`. It works
+//! unchanged in ring 0 and in a console server that was granted ports 0x60
+//! and 0x64.
 
 use pc_keyboard::{DecodedKey, HandleControl, PS2Keyboard, ScancodeSet1, layouts::Us104Key};
 
@@ -30,15 +38,39 @@ use crate::port::PortIo;
 
 /// The controller's data port: scancode bytes are read here.
 pub const DATA_PORT: u16 = 0x60;
-/// The controller's status register (read).
+/// The controller's status register (read) and command register (write).
 pub const STATUS_PORT: u16 = 0x64;
 /// Status bit 0: a byte is waiting at the data port.
 const STATUS_OUTPUT_FULL: u8 = 0x01;
+/// Status bit 1: the controller has not yet taken the last byte we wrote.
+const STATUS_INPUT_FULL: u8 = 0x02;
+/// Controller command: send the configuration byte to the data port.
+const COMMAND_READ_CONFIG: u8 = 0x20;
+/// Controller command: the next data-port byte is the new configuration.
+const COMMAND_WRITE_CONFIG: u8 = 0x60;
+/// Configuration bit 0: raise IRQ 1 when a keyboard byte arrives.
+const CONFIG_KEYBOARD_INTERRUPT: u8 = 0x01;
+/// Configuration bit 4: the keyboard clock is disabled.
+const CONFIG_KEYBOARD_CLOCK_OFF: u8 = 0x10;
+/// Configuration bit 6: translate scancodes to set 1.
+const CONFIG_TRANSLATE: u8 = 0x40;
+/// Status reads a controller handshake may take before [`KeyboardError::ControllerTimeout`].
+pub const CONTROLLER_POLL_LIMIT: u32 = 100_000;
+/// Stale bytes [`Keyboard::init`] discards at most (the controller buffers one; be generous).
+const FLUSH_LIMIT: usize = 32;
 /// Status bit 5: the waiting byte came from the mouse (auxiliary) port.
 const STATUS_FROM_MOUSE: u8 = 0x20;
 
 /// Erase-one-character byte the keyboard produces for Backspace.
 pub const BACKSPACE: u8 = 0x08;
+
+/// What can go wrong setting up the keyboard controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyboardError {
+    /// The controller did not take or produce a byte within
+    /// [`CONTROLLER_POLL_LIMIT`] status reads (no controller, or a broken one).
+    ControllerTimeout,
+}
 
 /// A PS/2 keyboard behind an 8042 controller.
 pub struct Keyboard<P: PortIo> {
@@ -62,6 +94,48 @@ impl<P: PortIo> Keyboard<P> {
     /// The port bus (for tests).
     pub fn ports_mut(&mut self) -> &mut P {
         &mut self.ports
+    }
+
+    /// Configures the controller: scancode translation to set 1 on, the
+    /// keyboard's clock and interrupt on (the mouse settings are kept).
+    /// Call once at start-up, before unmasking IRQ 1. Bytes waiting from
+    /// before are discarded.
+    ///
+    /// Returns [`KeyboardError::ControllerTimeout`] if the controller does
+    /// not answer; its configuration may then be unchanged.
+    pub fn init(&mut self) -> Result<(), KeyboardError> {
+        for _ in 0..FLUSH_LIMIT {
+            if self.ports.read_u8(STATUS_PORT) & STATUS_OUTPUT_FULL == 0 {
+                break;
+            }
+            self.ports.read_u8(DATA_PORT);
+        }
+        self.send_command(COMMAND_READ_CONFIG)?;
+        self.wait_status(STATUS_OUTPUT_FULL, true)?;
+        let config = self.ports.read_u8(DATA_PORT);
+        let config =
+            (config | CONFIG_TRANSLATE | CONFIG_KEYBOARD_INTERRUPT) & !CONFIG_KEYBOARD_CLOCK_OFF;
+        self.send_command(COMMAND_WRITE_CONFIG)?;
+        self.wait_status(STATUS_INPUT_FULL, false)?;
+        self.ports.write_u8(DATA_PORT, config);
+        Ok(())
+    }
+
+    /// Writes a controller command once it can take one.
+    fn send_command(&mut self, command: u8) -> Result<(), KeyboardError> {
+        self.wait_status(STATUS_INPUT_FULL, false)?;
+        self.ports.write_u8(STATUS_PORT, command);
+        Ok(())
+    }
+
+    /// Polls (boundedly) until status bit `bit` is `set`.
+    fn wait_status(&mut self, bit: u8, set: bool) -> Result<(), KeyboardError> {
+        for _ in 0..CONTROLLER_POLL_LIMIT {
+            if (self.ports.read_u8(STATUS_PORT) & bit != 0) == set {
+                return Ok(());
+            }
+        }
+        Err(KeyboardError::ControllerTimeout)
     }
 
     /// Handles IRQ 1: reads the waiting scancode byte and decodes it.
@@ -168,6 +242,42 @@ mod tests {
     #[test]
     fn garbage_does_not_break_later_keys() {
         assert_eq!(type_scancodes(&[0xFF, 0x00, 0xE1, 0x7F, A]), b"a");
+    }
+
+    #[test]
+    fn init_turns_on_translation_and_the_interrupt() {
+        let mut keyboard = Keyboard::new(FakePorts::new());
+        // Status reads: one stale byte waiting, then empty; ready for the
+        // command; the configuration byte is there; ready for the new one.
+        keyboard
+            .ports_mut()
+            .script_reads(STATUS_PORT, &[0x01, 0x00, 0x00, 0x01, 0x00, 0x00]);
+        // The stale scancode, then the configuration qboot leaves: clock off, no translation.
+        keyboard
+            .ports_mut()
+            .script_reads(DATA_PORT, &[0x1E, 0x10 | 0x20]);
+        assert_eq!(keyboard.init(), Ok(()));
+        let writes = keyboard.ports_mut().byte_writes();
+        assert_eq!(
+            writes,
+            [(0x64, 0x20), (0x64, 0x60), (0x60, 0x20 | 0x40 | 0x01)]
+        );
+    }
+
+    #[test]
+    fn init_gives_up_on_a_silent_controller() {
+        let mut keyboard = Keyboard::new(FakePorts::new());
+        // Never takes a command (input buffer always full, nothing to read).
+        keyboard
+            .ports_mut()
+            .set_default(STATUS_PORT, u16::from(STATUS_INPUT_FULL));
+        assert_eq!(keyboard.init(), Err(KeyboardError::ControllerTimeout));
+        assert!(keyboard.ports_mut().byte_writes().is_empty());
+        // Takes the command but never answers.
+        let mut mute = Keyboard::new(FakePorts::new());
+        mute.ports_mut().set_default(STATUS_PORT, 0);
+        assert_eq!(mute.init(), Err(KeyboardError::ControllerTimeout));
+        assert_eq!(mute.ports_mut().byte_writes(), [(0x64, 0x20)]);
     }
 
     #[test]
