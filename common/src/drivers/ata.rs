@@ -19,20 +19,22 @@
 //! ## The state machine (sans-IO: the environment does the waiting)
 //!
 //! ```text
-//!            start_read(lba, n)                 IRQ: status has DRQ → handle_irq copies
-//!   Idle ─────────────────────────▶ Reading ──▶ the sector into buf → SectorRead{lba, done}
-//!    ▲                               │  ▲  │      (done = last sector: back to Idle)
-//!    │                               │  └──┘ more sectors: one IRQ each
-//!    │ start_write(lba, n)
-//!    ├─────────────────────────▶ WriteNeedsData ──write_sector(data)──▶ WriteAwaitingIrq
-//!    │                                  ▲                                     │ IRQ
-//!    │                                  └──── SendNextSector{lba} ◀── more ───┤
-//!    │                                                        last sector ──▶ │ issue FLUSH CACHE (0xE7)
-//!    │          IRQ → WriteDone                                               ▼     → Pending
-//!    └───────────────────────────────────────────────────────────────────── Flushing
+//!        start_read(lba, n)
+//!  Idle ─────────────────────────▶ Reading ──┐ IRQ (DRQ): sector copied into buf,
+//!   ▲ ▲                               ▲      │ event SectorRead{lba, done: false}
+//!   │ │                               └──────┘ (one IRQ per sector)
+//!   │ └──── SectorRead{lba, done: true} ◀── IRQ for the last sector
+//!   │
+//!   │    start_write(lba, n)                    write_sector(data)
+//!   ├──────────────────────▶ WriteNeedsData ─────────────────────▶ WriteAwaitingIrq
+//!   │                              ▲                                      │ IRQ
+//!   │                              └─────── SendNextSector{lba} ◀─ more ──┤
+//!   │                                                                     │ last sector: driver
+//!   │                                                                     ▼ sends FLUSH CACHE (0xE7),
+//!   └───────────── WriteDone ◀────────── IRQ ─────────────────────── Flushing   event Pending
 //!
-//!   Any IRQ with ERR or DF in the status → Failed(Device{status, error}), back to Idle.
-//!   An IRQ while Idle, or while the drive is still BUSY → Spurious (state unchanged).
+//!  Any IRQ with ERR or DF in the status → Failed(Device{status, error}), back to Idle.
+//!  An IRQ while Idle, or while the drive is still BUSY → Spurious (state unchanged).
 //! ```
 //!
 //! After `start_read` / `start_write` the environment waits for IRQ 14 —
@@ -46,6 +48,11 @@
 //! the disk, no request in flight) before a register is written: a bad
 //! request changes nothing. Only LBA28 is implemented (disks up to 128 GiB);
 //! a larger disk is used up to that limit.
+//!
+//! Before the first request, [`Ata::identify`] learns the disk's size
+//! (polled, with the drive's interrupt off); [`Ata::reset`] recovers from a
+//! drive that never interrupted. The tests in `ata_tests.rs` run the driver
+//! against `FakeDrive`, a model of the drive's side of the protocol.
 
 use bitflags::bitflags;
 
