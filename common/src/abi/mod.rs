@@ -6,10 +6,12 @@
 //!   convention;
 //! - [`errno`]: error codes returned by system calls and servers;
 //! - [`micro`]: the microkernel's system calls, message tags, error codes;
+//! - [`proto`]: the microkernel servers' protocols, as types;
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
 //!   directory entries).
 
 pub mod errno;
 pub mod fs;
 pub mod micro;
+pub mod proto;
 pub mod syscall;
