@@ -426,7 +426,9 @@ pub enum Error {
     /// A map item does not fit the receiver's window, or the receiver set none.
     NoReceiveWindow = 10,
     /// A page in a map item is not mapped in the sender, or was not
-    /// received through the mapping database (it cannot be passed on).
+    /// received through the mapping database (it cannot be passed on), or
+    /// is one of the root task's own window pages in a grant (those can
+    /// only be mapped).
     NotMappable = 11,
     /// The kernel ran out of threads, spaces, mapping nodes or memory.
     OutOfResources = 12,

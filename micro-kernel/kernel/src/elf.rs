@@ -90,11 +90,16 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, ElfError> {
     if phentsize != 56 || phnum > MAX_SEGMENTS {
         return Err(ElfError::BadProgramHeaders);
     }
-    let table_end = phoff.checked_add(56 * phnum as u64).ok_or(ElfError::Truncated)?;
+    let table_end = phoff
+        .checked_add(56 * phnum as u64)
+        .ok_or(ElfError::Truncated)?;
     if table_end > bytes.len() as u64 {
         return Err(ElfError::Truncated);
     }
-    let mut image = Image { entry, segments: [None; MAX_SEGMENTS] };
+    let mut image = Image {
+        entry,
+        segments: [None; MAX_SEGMENTS],
+    };
     let mut entry_ok = false;
     for index in 0..phnum {
         let header = phoff as usize + 56 * index;

@@ -45,7 +45,9 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
         return;
     }
     // 3. a receiver waiting for us.
-    let Some(dest) = k.threads.lookup(to) else { return };
+    let Some(dest) = k.threads.lookup(to) else {
+        return;
+    };
     let me = k.threads.id(slot);
     let receiver = k.threads.get(dest);
     if receiver.state != ThreadState::ReceiveBlocked
@@ -59,21 +61,27 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
         return;
     }
     // 5. our own receive would block.
-    if from == ThreadId::ANY && (k.threads.get(slot).senders_head != NO_SLOT || crate::irq::has_pending(k, me)) {
+    if from == ThreadId::ANY
+        && (k.threads.get(slot).senders_head != NO_SLOT || crate::irq::has_pending(k, me))
+    {
         return;
     }
 
     // ---- point of no return ----
     let source = thread::frame(slot);
     let words = tag.words() as usize;
-    let registers = [source.r8, source.r9, source.r12, source.r13, source.r14, source.r15];
+    let registers = [
+        source.r8, source.r9, source.r12, source.r13, source.r14, source.r15,
+    ];
     let mut message = [0u64; 6];
     message[..words].copy_from_slice(&registers[..words]);
     let target = thread::frame(dest);
     target.rax = 0;
     target.rdi = me.0;
     target.rdx = tag.0;
-    [target.r8, target.r9, target.r12, target.r13, target.r14, target.r15] = message;
+    [
+        target.r8, target.r9, target.r12, target.r13, target.r14, target.r15,
+    ] = message;
 
     let caller = k.threads.get(slot);
     caller.state = ThreadState::ReceiveBlocked;

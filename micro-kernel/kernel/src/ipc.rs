@@ -31,7 +31,8 @@ use crate::space;
 use crate::thread::{self, IpcKind, Message, NO_SLOT, ThreadState};
 use crate::timeout;
 use common::abi::micro::{
-    Error, MAX_BUFFER_BYTES, MAX_MAP_PAGES, Tag, ThreadId, TIMEOUT_ZERO, label, receive_timeout, rights, send_timeout,
+    Error, MAX_BUFFER_BYTES, MAX_MAP_PAGES, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout,
+    rights, send_timeout,
 };
 use common::drivers::pic::IRQ_LINES;
 use common::mm::addr::phys_to_kernel_virt;
@@ -43,9 +44,18 @@ pub fn sys_ipc(k: &mut Kernel, slot: u16) {
     let to = ThreadId(f.rdi);
     let from = ThreadId(f.rsi);
     let times = f.r10;
-    let message = Message { tag: Tag(f.rdx), mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15] };
+    let message = Message {
+        tag: Tag(f.rdx),
+        mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15],
+    };
     k.threads.get(slot).ipc_kind = IpcKind::Normal;
-    let checked = check_receive_spec(k, from).and_then(|()| if to == ThreadId::NIL { Ok(()) } else { check_message(&message) });
+    let checked = check_receive_spec(k, from).and_then(|()| {
+        if to == ThreadId::NIL {
+            Ok(())
+        } else {
+            check_message(&message)
+        }
+    });
     // Success unless something below says otherwise (a completed receive
     // also writes 0; a blocked phase is finished by the partner).
     thread::frame(slot).rax = 0;
@@ -58,9 +68,24 @@ pub fn sys_ipc(k: &mut Kernel, slot: u16) {
 /// receive from `from` (unless NIL). Returns an error only if the IPC failed
 /// before the thread blocked or received; what happens later is reported
 /// into the thread's registers by whoever completes it.
-pub fn start(k: &mut Kernel, slot: u16, to: ThreadId, message: Message, times: u64, from: ThreadId) -> Result<(), Error> {
+pub fn start(
+    k: &mut Kernel,
+    slot: u16,
+    to: ThreadId,
+    message: Message,
+    times: u64,
+    from: ThreadId,
+) -> Result<(), Error> {
     if to != ThreadId::NIL {
-        let sent = send(k, slot, to, message, send_timeout(times), from, receive_timeout(times))?;
+        let sent = send(
+            k,
+            slot,
+            to,
+            message,
+            send_timeout(times),
+            from,
+            receive_timeout(times),
+        )?;
         if !sent {
             return Ok(()); // blocked in `to`'s send queue; the receiver finishes the job
         }
@@ -121,7 +146,9 @@ fn send(
     let dest = k.threads.lookup(to).ok_or(Error::NoSuchThread)?;
     let me = k.threads.id(slot);
     let receiver = k.threads.get(dest);
-    if receiver.state == ThreadState::ReceiveBlocked && (receiver.partner == ThreadId::ANY || receiver.partner == me) {
+    if receiver.state == ThreadState::ReceiveBlocked
+        && (receiver.partner == ThreadId::ANY || receiver.partner == me)
+    {
         let result = transfer(k, slot, &message, dest);
         match result {
             Ok(()) => resume(k, dest),
@@ -301,16 +328,21 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     // Check.
     if kind == IpcKind::Exception && tag.words() >= 2 {
         let (rip, rsp) = (message.mr[0], message.mr[1]);
-        UserRange::new(rip, 1).and(UserRange::new(rsp, 0)).map_err(|_| Error::InvalidArgument)?;
+        UserRange::new(rip, 1)
+            .and(UserRange::new(rsp, 0))
+            .map_err(|_| Error::InvalidArgument)?;
     }
     let buffer = match tag.buffer_index() {
-        Some(i) => Some((i, check_buffer_copy(k, sender, message.mr[i], message.mr[i + 1], receiver)?)),
+        Some(i) => Some((
+            i,
+            check_buffer_copy(k, sender, message.mr[i], message.mr[i + 1], receiver)?,
+        )),
         None => None,
     };
     let map_plan = match tag.map_index() {
         Some(i) => {
             let item = map::MapItem::decode(message.mr[i], message.mr[i + 1]);
-            Some((i, map::check(k, sender, &item, receiver)?))
+            Some((i, map::check(k, sender, &item, receiver, tag.is_grant())?))
         }
         None => None,
     };
@@ -358,7 +390,13 @@ struct BufferCopy {
 /// Checks a long-message copy of `length` bytes at `source` in `sender` into
 /// `receiver`'s receive buffer: it must fit, and every page on both sides
 /// must be mapped for user access (writable on the receiving side).
-fn check_buffer_copy(k: &mut Kernel, sender: u16, source: u64, length: u64, receiver: u16) -> Result<BufferCopy, Error> {
+fn check_buffer_copy(
+    k: &mut Kernel,
+    sender: u16,
+    source: u64,
+    length: u64,
+    receiver: u16,
+) -> Result<BufferCopy, Error> {
     let source_space = k.threads.get(sender).space;
     let target = k.threads.get(receiver);
     let (destination, capacity) = match target.ipc_kind {
@@ -390,7 +428,9 @@ fn chunk_at(k: &mut Kernel, copy: &BufferCopy, offset: u64) -> Option<(u64, u64,
     let source = user_byte(k, copy.source_space, copy.source + offset, false)?;
     let destination = user_byte(k, copy.destination_space, copy.destination + offset, true)?;
     let to_page_end = |address: u64| PAGE_SIZE - address % PAGE_SIZE;
-    let chunk = (copy.length - offset).min(to_page_end(copy.source + offset)).min(to_page_end(copy.destination + offset));
+    let chunk = (copy.length - offset)
+        .min(to_page_end(copy.source + offset))
+        .min(to_page_end(copy.destination + offset));
     Some((source, destination, chunk))
 }
 
@@ -399,11 +439,17 @@ fn chunk_at(k: &mut Kernel, copy: &BufferCopy, offset: u64) -> Option<(u64, u64,
 fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u64> {
     use common::mm::PageTableFlags as F;
     let va = VirtAddr::try_new(address).ok()?;
-    let mapping = k.spaces.tables(space).effective_access(&mut space::window(), va)?;
+    let mapping = k
+        .spaces
+        .tables(space)
+        .effective_access(&mut space::window(), va)?;
     if !mapping.flags.contains(F::USER) || (write && !mapping.flags.contains(F::WRITABLE)) {
         return None;
     }
-    let physical = mapping.frame.start_address().checked_add(va.page_offset())?;
+    let physical = mapping
+        .frame
+        .start_address()
+        .checked_add(va.page_offset())?;
     Some(phys_to_kernel_virt(physical).ok()?.as_u64())
 }
 
@@ -411,7 +457,9 @@ fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u6
 fn copy_buffer(k: &mut Kernel, copy: &BufferCopy) {
     let mut offset = 0;
     while offset < copy.length {
-        let Some((source, destination, chunk)) = chunk_at(k, copy, offset) else { return };
+        let Some((source, destination, chunk)) = chunk_at(k, copy, offset) else {
+            return;
+        };
         // SAFETY: both ranges are inside single frames reached through the
         // kernel window (checked by `chunk_at`), `chunk` bytes long; they
         // may only overlap if both sides map the same frame, which `copy`
@@ -423,7 +471,12 @@ fn copy_buffer(k: &mut Kernel, copy: &BufferCopy) {
 
 /// Copies up to `length` bytes from user memory of `space` into `buffer`
 /// (for `debug_print`). Returns the bytes copied, or `None` if unmapped.
-pub fn copy_from_user<'a>(k: &mut Kernel, space: u16, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+pub fn copy_from_user<'a>(
+    k: &mut Kernel,
+    space: u16,
+    address: u64,
+    buffer: &'a mut [u8],
+) -> Option<&'a [u8]> {
     for (i, byte) in buffer.iter_mut().enumerate() {
         let source = user_byte(k, space, address.checked_add(i as u64)?, false)?;
         // SAFETY: `source` is a kernel-window address of a mapped user byte.

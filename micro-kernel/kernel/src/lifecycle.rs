@@ -35,11 +35,21 @@ fn managed_thread(k: &Kernel, caller: u16, id: ThreadId) -> Result<u16, Error> {
 }
 
 fn check_handler_id(id: ThreadId) -> Result<(), Error> {
-    if id == ThreadId::NIL || id.is_thread() { Ok(()) } else { Err(Error::InvalidArgument) }
+    if id == ThreadId::NIL || id.is_thread() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument)
+    }
 }
 
 /// Creates a halted thread in `space`; also used at boot for the root task.
-pub fn create_thread(k: &mut Kernel, space: u16, pager: ThreadId, handler: ThreadId, priority: u8) -> Result<u16, Error> {
+pub fn create_thread(
+    k: &mut Kernel,
+    space: u16,
+    pager: ThreadId,
+    handler: ThreadId,
+    priority: u8,
+) -> Result<u16, Error> {
     let slot = k.threads.free_slot().ok_or(Error::OutOfResources)?;
     let generation = k.threads.get(slot).generation;
     *k.threads.get(slot) = Thread {
@@ -58,7 +68,14 @@ pub fn create_thread(k: &mut Kernel, space: u16, pager: ThreadId, handler: Threa
 }
 
 /// `thread_create(space, pager, handler, priority)` by thread `caller`.
-pub fn sys_thread_create(k: &mut Kernel, caller: u16, space: SpaceId, pager: ThreadId, handler: ThreadId, priority: u64) -> Result<ThreadId, Error> {
+pub fn sys_thread_create(
+    k: &mut Kernel,
+    caller: u16,
+    space: SpaceId,
+    pager: ThreadId,
+    handler: ThreadId,
+    priority: u64,
+) -> Result<ThreadId, Error> {
     let space = k.spaces.lookup(space).ok_or(Error::NoSuchThread)?;
     let caller_space = k.threads.get(caller).space;
     if !manages(k, caller_space, space) {
@@ -80,7 +97,9 @@ pub fn sys_thread_create(k: &mut Kernel, caller: u16, space: SpaceId, pager: Thr
 pub fn destroy_thread(k: &mut Kernel, slot: u16) {
     let id = k.threads.id(slot);
     match k.threads.get(slot).state {
-        ThreadState::SendBlocked | ThreadState::ReceiveBlocked => ipc::abort(k, slot, Error::Aborted),
+        ThreadState::SendBlocked | ThreadState::ReceiveBlocked => {
+            ipc::abort(k, slot, Error::Aborted)
+        }
         _ => {}
     }
     sched::unready(k, slot);
@@ -99,7 +118,10 @@ pub fn destroy_thread(k: &mut Kernel, slot: u16) {
     k.spaces.get(space).thread_count -= 1;
     let thread = k.threads.get(slot);
     let generation = thread.generation.wrapping_add(1).max(1);
-    *thread = Thread { generation, ..Thread::EMPTY };
+    *thread = Thread {
+        generation,
+        ..Thread::EMPTY
+    };
 }
 
 /// `thread_destroy(thread)` by thread `caller` (a thread may end itself).
@@ -128,7 +150,10 @@ pub fn sys_space_create(k: &mut Kernel, caller: u16, privileges: u64) -> Result<
     if held & privilege::CREATE == 0 || privileges & !held != 0 {
         return Err(Error::NoPermission);
     }
-    let slot = k.spaces.create(&mut k.frames, own, privileges).ok_or(Error::OutOfResources)?;
+    let slot = k
+        .spaces
+        .create(&mut k.frames, own, privileges)
+        .ok_or(Error::OutOfResources)?;
     Ok(k.spaces.id(slot))
 }
 
@@ -194,9 +219,16 @@ pub struct NewRegisters {
 /// `exchange_registers` by thread `caller` (L4's ExchangeRegisters): reads
 /// and optionally sets a thread's rip/rsp/flags, pager, handler and first
 /// argument, and halts or resumes it.
-pub fn sys_exchange_registers(k: &mut Kernel, caller: u16, id: ThreadId, new: &NewRegisters) -> Result<OldRegisters, Error> {
+pub fn sys_exchange_registers(
+    k: &mut Kernel,
+    caller: u16,
+    id: ThreadId,
+    new: &NewRegisters,
+) -> Result<OldRegisters, Error> {
     let slot = managed_thread(k, caller, id)?;
-    if new.control & !exreg::ALL != 0 || (new.control & exreg::HALT != 0 && new.control & exreg::RESUME != 0) {
+    if new.control & !exreg::ALL != 0
+        || (new.control & exreg::HALT != 0 && new.control & exreg::RESUME != 0)
+    {
         return Err(Error::InvalidArgument);
     }
     if new.control & exreg::SET_RIP != 0 {
@@ -214,7 +246,11 @@ pub fn sys_exchange_registers(k: &mut Kernel, caller: u16, id: ThreadId, new: &N
     let thread = *k.threads.get(slot);
     let f = thread::frame(slot);
     let old = OldRegisters {
-        control: if thread.state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
+        control: if thread.state == ThreadState::Halted {
+            exreg::WAS_HALTED
+        } else {
+            0
+        },
         rip: f.rip,
         rsp: f.rsp,
         rflags: f.rflags,
@@ -222,7 +258,10 @@ pub fn sys_exchange_registers(k: &mut Kernel, caller: u16, id: ThreadId, new: &N
         handler: thread.handler,
     };
     if new.control & exreg::HALT != 0 && thread.state != ThreadState::Halted {
-        if matches!(thread.state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
+        if matches!(
+            thread.state,
+            ThreadState::SendBlocked | ThreadState::ReceiveBlocked
+        ) {
             ipc::abort(k, slot, Error::Aborted);
         }
         sched::unready(k, slot);
@@ -256,7 +295,12 @@ pub fn sys_exchange_registers(k: &mut Kernel, caller: u16, id: ThreadId, new: &N
 }
 
 /// `set_priority(thread, priority)` by thread `caller`.
-pub fn sys_set_priority(k: &mut Kernel, caller: u16, id: ThreadId, priority: u64) -> Result<(), Error> {
+pub fn sys_set_priority(
+    k: &mut Kernel,
+    caller: u16,
+    id: ThreadId,
+    priority: u64,
+) -> Result<(), Error> {
     let slot = managed_thread(k, caller, id)?;
     if priority >= PRIORITY_LEVELS {
         return Err(Error::InvalidArgument);

@@ -93,6 +93,7 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
         kprintln!("fault-test: reading address 0x8 on purpose");
         // SAFETY: not safe at all: this is the deliberate kernel page fault
         // the fault-report test asks for (nothing is mapped at 0x8).
+        #[allow(clippy::manual_dangling_ptr)] // the address 0x8 is the point of the test
         let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
         kprintln!("fault-test: read {value:#x}?! no fault happened");
         qemu::exit(qemu::ExitCode::Failure);
@@ -130,6 +131,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 /// Prints the frame-pointer backtrace of the panicking code.
 fn console_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
+    writeln!(
+        out,
+        "backtrace (innermost first; `make addr2line ADDR=...` names them):"
+    )?;
     arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
 }

@@ -81,7 +81,13 @@ pub struct PoolFull;
 impl MapDb {
     /// An empty database.
     pub const fn new() -> MapDb {
-        MapDb { nodes: [EMPTY_NODE; MAX_NODES], free_head: NONE, fresh: 1, used: 0, roots: [NONE; MAX_FRAMES] }
+        MapDb {
+            nodes: [EMPTY_NODE; MAX_NODES],
+            free_head: NONE,
+            fresh: 1,
+            used: 0,
+            roots: [NONE; MAX_FRAMES],
+        }
     }
 
     /// Free nodes left.
@@ -111,17 +117,43 @@ impl MapDb {
     }
 
     /// Records the root mapping of `frame` (boot only: the root task's window).
-    pub fn add_root(&mut self, frame: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
-        let index = self.allocate(MapNode { space, rights, frame, vpage, ..EMPTY_NODE })?;
+    pub fn add_root(
+        &mut self,
+        frame: u32,
+        space: u16,
+        vpage: u64,
+        rights: u8,
+    ) -> Result<u32, PoolFull> {
+        let index = self.allocate(MapNode {
+            space,
+            rights,
+            frame,
+            vpage,
+            ..EMPTY_NODE
+        })?;
         self.roots[frame as usize] = index;
         Ok(index)
     }
 
     /// Records that the mapping `parent` was mapped on to (`space`, `vpage`).
-    pub fn add_child(&mut self, parent: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
+    pub fn add_child(
+        &mut self,
+        parent: u32,
+        space: u16,
+        vpage: u64,
+        rights: u8,
+    ) -> Result<u32, PoolFull> {
         let frame = self.nodes[parent as usize].frame;
         let old_first = self.nodes[parent as usize].first_child;
-        let index = self.allocate(MapNode { space, rights, frame, vpage, parent, next_sibling: old_first, ..EMPTY_NODE })?;
+        let index = self.allocate(MapNode {
+            space,
+            rights,
+            frame,
+            vpage,
+            parent,
+            next_sibling: old_first,
+            ..EMPTY_NODE
+        })?;
         if old_first != NONE {
             self.nodes[old_first as usize].prev_sibling = index;
         }
@@ -196,7 +228,10 @@ impl MapDb {
         if node.next_sibling != NONE {
             self.nodes[node.next_sibling as usize].prev_sibling = node.prev_sibling;
         }
-        self.nodes[index as usize] = MapNode { next_sibling: self.free_head, ..EMPTY_NODE };
+        self.nodes[index as usize] = MapNode {
+            next_sibling: self.free_head,
+            ..EMPTY_NODE
+        };
         self.free_head = index;
         self.used -= 1;
     }

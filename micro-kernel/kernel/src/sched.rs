@@ -47,7 +47,13 @@ pub struct Scheduler {
 impl Scheduler {
     /// No threads, nothing running.
     pub const fn new() -> Scheduler {
-        Scheduler { heads: [NO_SLOT; LEVELS], tails: [NO_SLOT; LEVELS], nonempty: 0, current: NO_SLOT, need_resched: false }
+        Scheduler {
+            heads: [NO_SLOT; LEVELS],
+            tails: [NO_SLOT; LEVELS],
+            nonempty: 0,
+            current: NO_SLOT,
+            need_resched: false,
+        }
     }
 }
 
@@ -103,7 +109,10 @@ pub fn dequeue(k: &mut Kernel, slot: u16) {
 /// Makes a blocked or halted thread ready to run.
 pub fn make_ready(k: &mut Kernel, slot: u16) {
     let thread = k.threads.get(slot);
-    debug_assert!(matches!(thread.state, ThreadState::Halted | ThreadState::SendBlocked | ThreadState::ReceiveBlocked));
+    debug_assert!(matches!(
+        thread.state,
+        ThreadState::Halted | ThreadState::SendBlocked | ThreadState::ReceiveBlocked
+    ));
     thread.state = ThreadState::Ready;
     thread.deadline = 0;
     if thread.time_left == 0 {
@@ -112,7 +121,10 @@ pub fn make_ready(k: &mut Kernel, slot: u16) {
     let priority = thread.priority;
     enqueue(k, slot, false);
     let current = k.sched.current;
-    if current == NO_SLOT || k.threads.get(current).state != ThreadState::Running || priority > k.threads.get(current).priority {
+    if current == NO_SLOT
+        || k.threads.get(current).state != ThreadState::Running
+        || priority > k.threads.get(current).priority
+    {
         k.sched.need_resched = true;
     }
 }
@@ -217,7 +229,13 @@ pub fn switch_to(k: &mut Kernel, next: u16) -> ! {
     k.sched.current = next;
     trap::set_kernel_stack(thread::stack_top(next));
     let space = k.threads.get(next).space;
-    let root = k.spaces.get(space).root_frame().expect("a thread's space is live").start_address().as_u64();
+    let root = k
+        .spaces
+        .get(space)
+        .root_frame()
+        .expect("a thread's space is live")
+        .start_address()
+        .as_u64();
     if cpu::read_cr3() != root {
         // SAFETY: every space maps the kernel half identically (space.rs).
         unsafe { cpu::write_cr3(root) };
@@ -233,5 +251,7 @@ fn jump_to_user(slot: u16) -> ! {
     // user trap frame (the entry code or thread creation wrote it); the
     // kernel stack pointer for the next entry was set to that stack's top,
     // and `trap_return` pops the frame and `iretq`s, never returning here.
-    unsafe { asm!("mov rsp, {frame}", "jmp {ret}", frame = in(reg) frame, ret = sym trap::trap_return, options(noreturn)) }
+    unsafe {
+        asm!("mov rsp, {frame}", "jmp {ret}", frame = in(reg) frame, ret = sym trap::trap_return, options(noreturn))
+    }
 }

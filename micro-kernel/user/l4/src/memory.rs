@@ -17,7 +17,10 @@ pub struct MapItem {
 impl MapItem {
     /// The two message registers.
     pub fn encode(&self) -> [u64; 2] {
-        [(self.page & !0xfff) | (self.rights & 0xfff), (self.count & 0xffff) | (self.window_offset << 16)]
+        [
+            (self.page & !0xfff) | (self.rights & 0xfff),
+            (self.count & 0xffff) | (self.window_offset << 16),
+        ]
     }
 }
 
@@ -29,8 +32,19 @@ impl MapItem {
 /// The kernel will write received messages into the buffer and replace the
 /// pages of the window while this thread receives: nothing the program
 /// holds references to may live there.
-pub unsafe fn set_receive_window(buffer: u64, buffer_len: u64, window_base: u64, window_pages: u64) -> Result<(), Error> {
-    Error::check(sys::call(Sys::SetReceiveWindow, [buffer, buffer_len, window_base, window_pages, 0, 0, 0, 0]).0)
+pub unsafe fn set_receive_window(
+    buffer: u64,
+    buffer_len: u64,
+    window_base: u64,
+    window_pages: u64,
+) -> Result<(), Error> {
+    Error::check(
+        sys::call(
+            Sys::SetReceiveWindow,
+            [buffer, buffer_len, window_base, window_pages, 0, 0, 0, 0],
+        )
+        .0,
+    )
 }
 
 /// Removes every mapping made from our pages `page..page + count * 4096`,

@@ -28,8 +28,16 @@ pub fn space_destroy(space: SpaceId) -> Result<(), Error> {
 
 /// Creates a halted thread in `space` with the given pager, exception
 /// handler and priority. Start it with [`start`] or [`exchange_registers`].
-pub fn thread_create(space: SpaceId, pager: ThreadId, handler: ThreadId, priority: u64) -> Result<ThreadId, Error> {
-    let (rax, out) = sys::call(Sys::ThreadCreate, [space.0, pager.0, handler.0, priority, 0, 0, 0, 0]);
+pub fn thread_create(
+    space: SpaceId,
+    pager: ThreadId,
+    handler: ThreadId,
+    priority: u64,
+) -> Result<ThreadId, Error> {
+    let (rax, out) = sys::call(
+        Sys::ThreadCreate,
+        [space.0, pager.0, handler.0, priority, 0, 0, 0, 0],
+    );
     Error::check(rax).map(|()| ThreadId(out[0]))
 }
 
@@ -73,10 +81,26 @@ pub struct OldRegisters {
 pub unsafe fn exchange_registers(thread: ThreadId, new: &Registers) -> Result<OldRegisters, Error> {
     let (rax, out) = sys::call(
         Sys::ExchangeRegisters,
-        [thread.0, new.control, new.rip, new.rsp, new.rflags, new.pager.0, new.handler.0, new.argument],
+        [
+            thread.0,
+            new.control,
+            new.rip,
+            new.rsp,
+            new.rflags,
+            new.pager.0,
+            new.handler.0,
+            new.argument,
+        ],
     );
     Error::check(rax)?;
-    Ok(OldRegisters { control: out[1], rip: out[2], rsp: out[3], rflags: out[4], pager: ThreadId(out[5]), handler: ThreadId(out[6]) })
+    Ok(OldRegisters {
+        control: out[1],
+        rip: out[2],
+        rsp: out[3],
+        rflags: out[4],
+        pager: ThreadId(out[5]),
+        handler: ThreadId(out[6]),
+    })
 }
 
 /// Reads a thread's registers without changing anything.
@@ -91,7 +115,12 @@ pub fn read_registers(thread: ThreadId) -> Result<OldRegisters, Error> {
 /// # Safety
 /// `entry` must be code mapped in the thread's space and the stack must be
 /// memory no one else uses.
-pub unsafe fn start(thread: ThreadId, entry: extern "C" fn(u64) -> !, stack_top: u64, argument: u64) -> Result<(), Error> {
+pub unsafe fn start(
+    thread: ThreadId,
+    entry: extern "C" fn(u64) -> !,
+    stack_top: u64,
+    argument: u64,
+) -> Result<(), Error> {
     let registers = Registers {
         control: exreg::SET_RIP | exreg::SET_RSP | exreg::SET_ARGUMENT | exreg::RESUME,
         rip: entry as usize as u64,

@@ -25,7 +25,13 @@ extern "C" fn echo_server(_: u64) -> ! {
     let mut request = l4::ipc::receive(ThreadId::ANY, Timeout::Never);
     loop {
         request = match request {
-            Ok(message) => l4::ipc::reply_and_receive(message.from, &Message { tag: message.tag, mr: message.mr }),
+            Ok(message) => l4::ipc::reply_and_receive(
+                message.from,
+                &Message {
+                    tag: message.tag,
+                    mr: message.mr,
+                },
+            ),
             Err(_) => l4::ipc::receive(ThreadId::ANY, Timeout::Never),
         };
     }
@@ -58,7 +64,9 @@ pub fn run() {
             report("ipc-roundtrip-threads", measure(server));
             let _ = l4::task::thread_destroy(server);
         }
-        Err(error) => println!("bench ipc-roundtrip-threads: FAILED to start the server: {error:?}"),
+        Err(error) => {
+            println!("bench ipc-roundtrip-threads: FAILED to start the server: {error:?}")
+        }
     }
 }
 

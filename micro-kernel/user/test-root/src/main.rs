@@ -26,6 +26,8 @@
 
 #![no_std]
 #![no_main]
+// A failure reason is a small text buffer carried by value (there is no heap).
+#![allow(clippy::result_large_err)]
 
 mod bench;
 mod pager;
@@ -36,8 +38,11 @@ mod worker;
 use common::port::{HardwarePorts, PortIo};
 use l4::println;
 
+/// A check: its name (what the harness looks for) and its function.
+type Check = (&'static str, fn() -> support::Outcome);
+
 /// The checks, in the order they run.
-const CHECKS: &[(&str, fn() -> support::Outcome)] = &[
+const CHECKS: &[Check] = &[
     ("threads-exregs", tests::threads_exregs),
     ("priorities", tests::priorities),
     ("yield", tests::yield_to_equal_priority),
@@ -79,7 +84,11 @@ fn main(boot: l4::BootInfo) -> ! {
             }
         }
     }
-    println!("micro-tests: {} passed, {} failed", CHECKS.len() - failed, failed);
+    println!(
+        "micro-tests: {} passed, {} failed",
+        CHECKS.len() - failed,
+        failed
+    );
     bench::run();
     exit_qemu(failed == 0)
 }
