@@ -70,15 +70,22 @@ pub fn exec(path: &str, argv: &[&str]) -> Errno {
     if argv.iter().any(|a| a.as_bytes().contains(&0)) {
         return Errno::EINVAL;
     }
-    // All argument strings, each followed by a NUL, in one allocation...
-    let mut strings: Vec<u8> = Vec::with_capacity(total);
+    // All argument strings, each followed by a NUL, in one allocation, and
+    // the array of pointers to them, ending with a null pointer. Memory may
+    // be nearly exhausted (exec is how a big process starts something
+    // small), so allocation failure is reported as ENOMEM, not a panic.
+    let mut strings: Vec<u8> = Vec::new();
+    let mut pointers: Vec<*const u8> = Vec::new();
+    if strings.try_reserve_exact(total).is_err()
+        || pointers.try_reserve_exact(argv.len() + 1).is_err()
+    {
+        return Errno::ENOMEM;
+    }
     for a in argv {
         strings.extend_from_slice(a.as_bytes());
         strings.push(0);
     }
-    // ...and the array of pointers to them, ending with a null pointer.
     // `strings` is not modified after this point, so the pointers stay valid.
-    let mut pointers: Vec<*const u8> = Vec::with_capacity(argv.len() + 1);
     let mut offset = 0;
     for a in argv {
         pointers.push(strings[offset..].as_ptr());

@@ -117,6 +117,11 @@ fn main(args: Args) -> i32 {
             return 1;
         }
     }
+    // The tests use paths relative to the root directory.
+    if let Err(e) = ulib::chdir("/") {
+        println!("usertests: chdir /: {}", e.message());
+        return 1;
+    }
     println!("usertests starting");
     warm_up();
     let free_before = freemem();

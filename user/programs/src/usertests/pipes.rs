@@ -203,7 +203,8 @@ fn pipe_no_readers() -> TestResult {
     let (read_end, write_end) = pipe().context("pipe")?;
     let writer = spawn(|| {
         let _ = close(read_end);
-        let big = vec![1u8; 64 * 1024];
+        // Larger than any pipe buffer, so the write must block.
+        let big = vec![1u8; 1 << 20];
         match write(write_end, &big) {
             Err(Errno::EPIPE) => 0,
             Ok(n) if n < big.len() => 0, // partial progress, then the reader left
