@@ -37,8 +37,14 @@ fn main() {
         CHUNK / 1024
     );
     println!(
-        "{:>9} {:>12} {:>12} {:>15} {:>15} {:>12}",
-        "size", "write MB/s", "read MB/s", "blocks written", "write requests", "blocks read"
+        "{:>9} {:>12} {:>12} {:>15} {:>15} {:>12} {:>14}",
+        "size",
+        "write MB/s",
+        "read MB/s",
+        "blocks written",
+        "write requests",
+        "blocks read",
+        "read requests"
     );
     let chunk: Vec<u8> = (0..CHUNK).map(|i| (i % 253) as u8).collect();
     for mib in [1u64, 4, 16, 64] {
@@ -55,7 +61,7 @@ fn main() {
         fs.sync().unwrap();
         let write_secs = start.elapsed().as_secs_f64();
         let written = fs.cache_stats().device_writes;
-        let requests = fs.cache_stats().device_requests;
+        let requests = fs.cache_stats().write_requests;
         fs.unmount().unwrap();
 
         let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), cache_blocks).unwrap();
@@ -74,17 +80,19 @@ fn main() {
         let read_secs = start.elapsed().as_secs_f64();
         assert_eq!(offset, bytes);
         let read = fs.cache_stats().device_reads;
+        let read_requests = fs.cache_stats().read_requests;
         fs.unmount().unwrap();
 
         let mb = bytes as f64 / 1e6;
         println!(
-            "{:>5} MiB {:>12.1} {:>12.1} {:>15} {:>15} {:>12}",
+            "{:>5} MiB {:>12.1} {:>12.1} {:>15} {:>15} {:>12} {:>14}",
             mib,
             mb / write_secs,
             mb / read_secs,
             written,
             requests,
-            read
+            read,
+            read_requests
         );
     }
 }
