@@ -413,3 +413,43 @@ fn flex_bg_images_with_several_groups_work() {
     e2fsck(&image).unwrap();
     assert!(debugfs(&image, "cat /d1/big").unwrap() == data);
 }
+
+#[test]
+fn revision_0_images_without_filetype_or_large_file_work() {
+    let scratch = ScratchDir::new("tools-rev0");
+    let image = scratch.path().join("disk.img");
+    // Revision 0: 128-byte inodes, no features at all (so no `filetype`
+    // byte in directory entries and no `large_file`).
+    mke2fs(&image, 1024, 8 * 1024, None, &["-r", "0"]).unwrap();
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    let dir = fs.mkdir(ROOT_INO, b"dir").unwrap();
+    let file = fs.create_file(dir, b"file").unwrap();
+    fs.write(file, 0, b"old format").unwrap();
+    fs.link(ROOT_INO, b"alias", file).unwrap();
+    let entries = fs.list_dir(dir).unwrap();
+    assert!(
+        entries.iter().all(|e| e.kind.is_none()),
+        "rev 0 entries carry no type"
+    );
+    assert_eq!(fs.lookup(ROOT_INO, b"/dir/file").unwrap(), file);
+    fs.rename(dir, b"file", ROOT_INO, b"moved").unwrap();
+    fs.unmount().unwrap();
+    e2fsck(&image).unwrap();
+    assert_eq!(debugfs(&image, "cat /moved").unwrap(), b"old format");
+
+    // A file past 2 GiB on an image without `large_file` turns the
+    // feature on, as Linux does.
+    mke2fs(&image, 1024, 8 * 1024, None, &["-O", "^large_file"]).unwrap();
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    let file = fs.create_file(ROOT_INO, b"huge").unwrap();
+    fs.write(file, 3 << 30, b"past 2 GiB").unwrap();
+    fs.unmount().unwrap();
+    e2fsck(&image).unwrap();
+    let features = String::from_utf8(debugfs(&image, "features").unwrap()).unwrap();
+    assert!(features.contains("large_file"), "{features}");
+    let stat = String::from_utf8(debugfs(&image, "stat /huge").unwrap()).unwrap();
+    assert!(
+        stat.contains(&format!("Size: {}", (3u64 << 30) + 10)),
+        "{stat}"
+    );
+}
