@@ -161,3 +161,40 @@ mod bare_metal {
         crate::process::exit(101)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn arguments_are_read_from_argv() {
+        let argv: [*const u8; 5] = [
+            b"prog\0".as_ptr(),
+            b"\0".as_ptr(),
+            b"two words\0".as_ptr(),
+            b"\xff\xfe\0".as_ptr(),
+            core::ptr::null(),
+        ];
+        // SAFETY: four pointers to NUL-terminated 'static strings.
+        let args = unsafe { Args::from_raw(4, argv.as_ptr()) };
+        assert_eq!(args.len(), 4);
+        assert_eq!(args.program_name(), "prog");
+        assert_eq!(args.get(1), Some(""));
+        assert_eq!(args.get(2), Some("two words"));
+        assert_eq!(args.get_bytes(3), Some(&b"\xff\xfe"[..]));
+        assert_eq!(args.get(3), Some("\u{FFFD}"));
+        assert_eq!(args.get(4), None);
+        let all: Vec<&str> = args.iter().collect();
+        assert_eq!(all, ["prog", "", "two words", "\u{FFFD}"]);
+    }
+
+    #[test]
+    fn no_arguments() {
+        // SAFETY: argc is 0, so argv is never read.
+        let args = unsafe { Args::from_raw(0, core::ptr::null()) };
+        assert!(args.is_empty());
+        assert_eq!(args.program_name(), "?");
+        assert_eq!(args.iter().count(), 0);
+    }
+}

@@ -1,4 +1,7 @@
 //! `cat [file...]`: copies each file (or standard input) to standard output.
+//!
+//! If standard output is a pipe whose reader has gone (`EPIPE`), cat stops
+//! quietly: nobody wants the rest, which is not an error worth a message.
 #![no_std]
 #![no_main]
 
@@ -20,6 +23,7 @@ fn main(args: Args) -> i32 {
     if args.len() < 2 {
         return match copy_to_stdout(Fd::STDIN) {
             Ok(()) => 0,
+            Err(Errno::EPIPE) => 1,
             Err(e) => {
                 eprintln!("cat: {}", e.message());
                 1
@@ -36,11 +40,16 @@ fn main(args: Args) -> i32 {
                 continue;
             }
         };
-        if let Err(e) = copy_to_stdout(fd) {
-            eprintln!("cat: {}: {}", path, e.message());
-            status = 1;
-        }
+        let copied = copy_to_stdout(fd);
         let _ = close(fd);
+        match copied {
+            Ok(()) => {}
+            Err(Errno::EPIPE) => return 1,
+            Err(e) => {
+                eprintln!("cat: {}: {}", path, e.message());
+                status = 1;
+            }
+        }
     }
     status
 }

@@ -8,7 +8,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use ulib::{Args, Fd, write_all};
+use ulib::{Args, Errno, Fd, write_all};
 
 fn main(args: Args) -> i32 {
     let mut line: Vec<u8> = Vec::new();
@@ -21,6 +21,8 @@ fn main(args: Args) -> i32 {
     line.push(b'\n');
     match write_all(Fd::STDOUT, &line) {
         Ok(()) => 0,
+        // The reader of our pipe has gone: nobody wants the output.
+        Err(Errno::EPIPE) => 1,
         Err(e) => {
             ulib::eprintln!("echo: write error: {}", e.message());
             1

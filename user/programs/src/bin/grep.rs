@@ -47,6 +47,7 @@ fn main(args: Args) -> i32 {
         return match grep(pattern, Fd::STDIN, None) {
             Ok(true) => 0,
             Ok(false) => 1,
+            Err(Errno::EPIPE) => 2, // the reader of our output has gone
             Err(e) => {
                 eprintln!("grep: {}", e.message());
                 2
@@ -64,6 +65,7 @@ fn main(args: Args) -> i32 {
         });
         match result {
             Ok(found) => any_match |= found,
+            Err(Errno::EPIPE) => return 2, // the reader of our output has gone
             Err(e) => {
                 eprintln!("grep: {}: {}", path, e.message());
                 error = true;
