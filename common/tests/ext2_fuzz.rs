@@ -11,7 +11,7 @@
 //! limit. The corpus in `tests/corpus/` replays hand-made corruptions of
 //! the 1 KiB seed (format on [`corpus_of_known_corruptions`]).
 
-use common::block::MemDisk;
+use common::block::{BlockDevice, BlockError, MemDisk};
 use common::fs::host_tools::{ScratchDir, debugfs, mke2fs};
 use common::fs::{Ext2, FsError, Ino, InodeKind, ROOT_INO};
 use proptest::prelude::*;
@@ -142,8 +142,13 @@ fn note<T>(errors: &mut Vec<String>, result: Result<T, FsError>) -> Option<T> {
 /// Mount, walk everything, read everything, change things, and return the
 /// errors met on the way. Only panics and hangs are failures.
 fn workload(image: Vec<u8>) -> Vec<String> {
+    workload_on(MemDisk::from_bytes(image))
+}
+
+/// [`workload`] on any disk.
+fn workload_on<D: BlockDevice>(disk: D) -> Vec<String> {
     let mut errors = Vec::new();
-    let Some(mut fs) = note(&mut errors, Ext2::mount(MemDisk::from_bytes(image), 32)) else {
+    let Some(mut fs) = note(&mut errors, Ext2::mount(disk, 32)) else {
         return errors;
     };
     // Walk the tree depth-first; a corrupt image may have cycles, so never
@@ -232,9 +237,14 @@ fn workload(image: Vec<u8>) -> Vec<String> {
 /// Runs the workload in a thread and returns its errors; fails on a panic
 /// or if it takes too long.
 fn run_guarded(image: Vec<u8>, what: &str) -> Vec<String> {
+    run_guarded_with(move || workload(image), what)
+}
+
+/// Runs `job` in a thread with the same checks as [`run_guarded`].
+fn run_guarded_with(job: impl FnOnce() -> Vec<String> + Send + 'static, what: &str) -> Vec<String> {
     let (done, finished) = mpsc::channel();
     let worker = std::thread::spawn(move || {
-        let _ = done.send(workload(image));
+        let _ = done.send(job());
     });
     match finished.recv_timeout(Duration::from_secs(20)) {
         Ok(errors) => {
@@ -390,5 +400,55 @@ proptest! {
             apply(&mut image, &seed.targets, mutation);
         }
         run_guarded(image, "mutated image");
+    }
+}
+
+/// A disk that starts failing after a number of transfers, like a dying
+/// drive or a crashed disk server.
+struct FailingDisk {
+    inner: MemDisk,
+    transfers_left: u32,
+}
+
+impl FailingDisk {
+    fn spend(&mut self) -> Result<(), BlockError> {
+        if self.transfers_left == 0 {
+            return Err(BlockError::Device { code: 5 });
+        }
+        self.transfers_left -= 1;
+        Ok(())
+    }
+}
+
+impl BlockDevice for FailingDisk {
+    fn sector_count(&self) -> u64 {
+        self.inner.sector_count()
+    }
+    fn read_sectors(&mut self, first: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.spend()?;
+        self.inner.read_sectors(first, buf)
+    }
+    fn write_sectors(&mut self, first: u64, buf: &[u8]) -> Result<(), BlockError> {
+        self.spend()?;
+        self.inner.write_sectors(first, buf)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// A disk that fails part-way through (at any transfer) gives errors,
+    /// never a panic or a hang.
+    #[test]
+    fn failing_disks_never_panic_or_hang(which in 0usize..2, transfers in 0u32..400) {
+        let disk = FailingDisk { inner: MemDisk::from_bytes(seeds()[which].bytes.clone()), transfers_left: transfers };
+        let errors = run_guarded_with(move || workload_on(disk), "failing disk");
+        if transfers < 5 {
+            prop_assert!(errors.iter().any(|e| e.contains("device error")), "{:?}", errors);
+        }
     }
 }
