@@ -37,7 +37,9 @@ CARGO_BUILD := cargo build --release --quiet
 # ---- QEMU ----------------------------------------------------------------
 QEMU := qemu-system-x86_64
 QBOOT := /usr/share/qemu/qboot.rom
-QEMU_BIOS := $(if $(wildcard $(QBOOT)),-bios $(QBOOT),)
+# qboot boots in ~50 ms but leaves the VGA card uninitialised, so with a
+# window (DISPLAY set) we keep QEMU's default SeaBIOS, which sets up VGA.
+QEMU_BIOS := $(if $(DISPLAY),,$(if $(wildcard $(QBOOT)),-bios $(QBOOT),))
 ifeq ($(ACCEL),kvm)
 QEMU_ACCEL := -accel kvm -cpu max,-arch-capabilities
 else

@@ -34,6 +34,14 @@ fn readers_channel() -> Channel {
     Channel::of(&CONSOLE.input)
 }
 
+/// Sets up the keyboard controller (scancode translation on: the qboot
+/// firmware leaves it off). Call before unmasking IRQ 1.
+pub fn init_keyboard() {
+    if let Err(error) = CONSOLE.keyboard.borrow_mut().init() {
+        common::kprintln!("console: keyboard controller not answering ({error:?}); serial input only");
+    }
+}
+
 /// IRQ 1: a key event.
 pub fn keyboard_interrupt() {
     let byte = CONSOLE.keyboard.borrow_mut().handle_irq();

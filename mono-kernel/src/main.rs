@@ -55,6 +55,7 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
     memory::init(&boot_info);
 
     arch::interrupts::init();
+    console::init_keyboard();
     arch::interrupts::unmask(IRQ_TIMER);
     arch::interrupts::unmask(IRQ_KEYBOARD);
     let interrupts = arch::interrupts::self_test();
