@@ -250,6 +250,12 @@ mod tests {
         );
         assert_eq!(fs.write(file, written as u64, &data), Err(FsError::NoSpace));
         assert_eq!(fs.stat(file).unwrap().size, written as u64);
+        // A directory needs a block: refused, and its inode is given back.
+        let free_inodes = fs.free_counts().1;
+        assert_eq!(fs.mkdir(ROOT_INO, b"d"), Err(FsError::NoSpace));
+        assert_eq!(fs.free_counts(), (0, free_inodes));
+        // An empty file needs none.
+        fs.create_file(ROOT_INO, b"empty").unwrap();
         // Freeing space makes writing possible again, and the image is sound.
         fs.truncate(file, 1000).unwrap();
         assert_eq!(fs.write(file, 1000, &data[..50_000]).unwrap(), 50_000);
