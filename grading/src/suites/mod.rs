@@ -8,6 +8,7 @@ use crate::test::Test;
 
 pub mod bench;
 pub mod boot;
+pub mod micro_kernel;
 pub mod shell;
 pub mod usertests;
 
@@ -34,6 +35,10 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "usertests",
             tests: usertests::tests(),
+        },
+        Suite {
+            name: "micro-kernel",
+            tests: micro_kernel::tests(),
         },
         Suite {
             name: "bench",

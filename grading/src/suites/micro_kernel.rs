@@ -1,0 +1,144 @@
+//! The micro-kernel suite: the kernel's own test root task.
+//!
+//! Booted with the command line `roottest`, the microkernel starts its test
+//! root task (`micro-kernel/user/test-root`) instead of the servers. It
+//! checks every rule of the kernel from user level — IPC, timeouts, long
+//! messages, map/grant/unmap with recursive revocation, pagers, exceptions,
+//! interrupts as messages, I/O ports, argument checking — and prints one
+//! line per check:
+//!
+//! ```text
+//! micro-test ipc-call-reply: ok
+//! micro-test unmap-recursive: FAILED <reason>
+//! micro-tests: 25 passed, 0 failed
+//! bench ipc-roundtrip-spaces: 764 ticks
+//! bench ipc-roundtrip-threads: 762 ticks
+//! ```
+//!
+//! and leaves QEMU with success only if all passed. The test below expects
+//! every name in [`CHECKS`] (kept in step with the list in the test root
+//! task's `main.rs`), the summary with no failure, both benchmark figures
+//! (QEMU runs with `-icount shift=0`, so they are guest instruction counts,
+//! printed in the report), and the success exit.
+
+use crate::failure::Failure;
+use crate::pattern::Pattern;
+use crate::patterns::GUEST_EXIT_SUCCESS;
+use crate::qemu::{ExitStatus, Kernel};
+use crate::session::Session;
+use crate::test::Test;
+use std::time::Duration;
+
+/// The kernel command line that selects the test root task.
+pub const ROOT_TEST_CMDLINE: &str = "roottest";
+
+/// The checks the test root task runs, in its order.
+pub const CHECKS: [&str; 25] = [
+    "threads-exregs",
+    "priorities",
+    "yield",
+    "ipc-ping-pong",
+    "ipc-call-reply",
+    "ipc-sender-id",
+    "ipc-receive-any-order",
+    "ipc-timeout-zero",
+    "ipc-timeout-relative",
+    "ipc-timeout-never",
+    "ipc-long-message",
+    "map-share",
+    "map-rights",
+    "unmap-recursive",
+    "grant",
+    "pager",
+    "exception",
+    "timer-irq",
+    "ioport-allowed",
+    "ioport-denied",
+    "bad-args-ipc",
+    "bad-args-memory",
+    "bad-args-threads",
+    "bad-args-calls",
+    "space-destroy",
+];
+
+/// The benchmarks it prints as `bench NAME: N ticks`.
+pub const BENCHMARKS: [&str; 2] = ["ipc-roundtrip-spaces", "ipc-roundtrip-threads"];
+
+/// How long one check may take (the slowest sleeps 30 ticks).
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The suite's tests.
+pub fn tests() -> Vec<Test> {
+    vec![
+        Test::new("micro-roottest", 10, run_test_root_task)
+            .only_on(Kernel::Micro)
+            .depends_on("boot")
+            .kernel_cmdline(ROOT_TEST_CMDLINE)
+            .icount(),
+    ]
+}
+
+fn run_test_root_task(session: &mut Session) -> Result<(), Failure> {
+    for name in CHECKS {
+        let line = Pattern::regex(&format!(
+            r"micro-test {}: (ok|FAILED[^\n]*)\n",
+            regex::escape(name)
+        ));
+        let found = session.expect(line, CHECK_TIMEOUT)?;
+        let verdict = found.group(1).unwrap_or("");
+        Failure::ensure(verdict == "ok", || format!("check {name}: {verdict}"))?;
+    }
+    let summary = session.expect(
+        Pattern::regex(r"micro-tests: (\d+) passed, (\d+) failed"),
+        CHECK_TIMEOUT,
+    )?;
+    let (passed, failed) = (
+        summary.group(1).unwrap_or("?").to_string(),
+        summary.group(2).unwrap_or("?").to_string(),
+    );
+    Failure::ensure(failed == "0" && passed == CHECKS.len().to_string(), || {
+        format!(
+            "the test root task reports {passed} passed, {failed} failed (expected {} and 0)",
+            CHECKS.len()
+        )
+    })?;
+    for name in BENCHMARKS {
+        let found = session.expect(
+            Pattern::regex(&format!(r"bench {name}: (\d+) ticks")),
+            CHECK_TIMEOUT,
+        )?;
+        println!(
+            "bench/micro: {name} = {} guest instructions per round trip",
+            found.group(1).unwrap_or("?")
+        );
+    }
+    session.expect_exit(ExitStatus::GuestExit(GUEST_EXIT_SUCCESS), CHECK_TIMEOUT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_names_are_unique_and_fit_the_pattern() {
+        let mut names: Vec<_> = CHECKS.to_vec();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len());
+        let line = regex::Regex::new(&format!(
+            r"micro-test {}: (ok|FAILED[^\n]*)\n",
+            regex::escape(CHECKS[0])
+        ))
+        .unwrap();
+        assert_eq!(
+            &line.captures("micro-test threads-exregs: ok\n").unwrap()[1],
+            "ok"
+        );
+        assert!(
+            line.captures("micro-test threads-exregs: FAILED halt did not stick\n")
+                .unwrap()[1]
+                .starts_with("FAILED")
+        );
+        assert!(!line.is_match("micro-test priorities: ok\n"));
+    }
+}
