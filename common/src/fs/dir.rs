@@ -330,6 +330,7 @@ impl<D: BlockDevice> Ext2<D> {
     ///
     /// # Errors
     /// [`FsError::NoSpace`] if a new block is needed and none is free;
+    /// [`FsError::FileTooLarge`] if the directory would pass 4 GiB;
     /// [`FsError::Corrupt`]; [`FsError::Cache`].
     pub(crate) fn add_entry(
         &mut self,
@@ -368,7 +369,11 @@ impl<D: BlockDevice> Ext2<D> {
                 return self.touch_dir(dir_ino, &mut dir);
             }
         }
-        // No room: append a block holding just this entry.
+        // No room: append a block holding just this entry. (A directory's
+        // size is 32 bits on disk.)
+        if dir.size + self.sb.block_size as u64 > u64::from(u32::MAX) {
+            return Err(FsError::FileTooLarge);
+        }
         let block = self.map_block_alloc(&mut dir, blocks, last_block.saturating_add(1))?;
         let bytes = self.cache.modify(block.into())?;
         write_record(
