@@ -123,6 +123,7 @@ fn main(args: Args) -> i32 {
         return 1;
     }
     println!("usertests starting");
+    usertests::util::remove_leftovers();
     warm_up();
     let free_before = freemem();
     let mut failures = 0;

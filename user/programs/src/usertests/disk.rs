@@ -24,23 +24,33 @@ pub const TESTS: &[Test] = &[
     },
 ];
 
-/// Files of at most this size are written while filling the disk, so that
-/// ext2's per-file limits are never what stops us.
-const FILE_BLOCKS: usize = 1024;
+/// Bytes per `write` while filling the disk (few, large calls keep the
+/// test fast under QEMU).
+const CHUNK: usize = 8 * 1024;
+/// Chunks per file: files of 1 MiB, so ext2's per-file limits are never
+/// what stops us.
+const CHUNKS_PER_FILE: usize = 128;
 /// More files than a 32 MiB disk can hold, as a safety stop.
 const MAX_FILES: usize = 200;
 
 fn diskfull() -> TestResult {
     let name = |i: usize| format!("ut-full{i}");
-    let block = [0x42u8; 1024];
+    let chunk = alloc::vec![0x42u8; CHUNK];
     let mut files = 0;
     let mut full = false;
     'filling: while files < MAX_FILES {
-        let fd = open(&name(files), O_CREATE | O_WRONLY).context("create")?;
+        let fd = match open(&name(files), O_CREATE | O_WRONLY) {
+            Ok(fd) => fd,
+            Err(Errno::ENOSPC) => {
+                full = true;
+                break;
+            }
+            Err(e) => return Err(format!("create while filling: {}", e.message())),
+        };
         files += 1;
-        for _ in 0..FILE_BLOCKS {
-            match write(fd, &block) {
-                Ok(n) if n == block.len() => {}
+        for _ in 0..CHUNKS_PER_FILE {
+            match write(fd, &chunk) {
+                Ok(n) if n == chunk.len() => {}
                 Ok(_) | Err(Errno::ENOSPC) => {
                     full = true;
                     let _ = close(fd);
@@ -70,19 +80,31 @@ fn diskfull() -> TestResult {
     result?;
     // The space is back: a 200 KiB file fits again.
     let path = "ut-full-after";
-    let data = [7u8; 200 * 1024];
+    let data = alloc::vec![7u8; 200 * 1024];
     let written = write_file(path, &data);
     remove(path);
     written.map_err(|e| format!("after cleaning up: {e}"))
 }
 
+/// Files per directory while using up inodes: short directories keep each
+/// name lookup cheap.
+const FILES_PER_DIR: usize = 128;
+
 fn outofinodes() -> TestResult {
     const LIMIT: usize = 100_000;
     mkdir("ut-inodes").context("mkdir")?;
-    let name = |i: usize| format!("ut-inodes/{i}");
+    let dir = |i: usize| format!("ut-inodes/{}", i / FILES_PER_DIR);
+    let name = |i: usize| format!("ut-inodes/{}/{}", i / FILES_PER_DIR, i % FILES_PER_DIR);
+    // Number of files created so far.
     let mut created = 0;
     let mut error = None;
     while created < LIMIT {
+        if created % FILES_PER_DIR == 0
+            && let Err(e) = mkdir(&dir(created))
+        {
+            error = Some(e);
+            break;
+        }
         match open(&name(created), O_CREATE | O_WRONLY) {
             Ok(fd) => {
                 close(fd).context("close")?;
@@ -110,13 +132,17 @@ fn outofinodes() -> TestResult {
             break;
         }
     }
-    for i in 0..created {
-        remove(&name(i));
+    for i in (0..=created).step_by(FILES_PER_DIR) {
+        remove(&dir(i));
     }
     if let Err(e) = unlink("ut-inodes").context("unlink ut-inodes") {
         result = result.and(Err(e));
     }
     result?;
     ensure!(created > 100, "only {} files fit", created);
-    Ok(())
+    // The inodes are back.
+    let path = "ut-inodes-after";
+    let written = write_file(path, b"x");
+    remove(path);
+    written.map_err(|e| format!("after cleaning up: {e}"))
 }
