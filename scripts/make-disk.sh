@@ -21,6 +21,6 @@ cp user/README "$stage/README"
 rm -f "$image.tmp"
 mke2fs -q -F -t ext2 -b 1024 -L diptych -d "$stage" "$image.tmp" "${size_mib}M" >/dev/null
 printf 'cd /dev\nmknod console c 1 0\n' | debugfs -w -f - "$image.tmp" >/dev/null 2>&1
-e2fsck -fn "$image.tmp" >/dev/null || { echo "make-disk: e2fsck found $image.tmp unclean" >&2; exit 1; }
+e2fsck -fn "$image.tmp" >/dev/null 2>&1 || { echo "make-disk: e2fsck found $image.tmp unclean" >&2; exit 1; }
 mv "$image.tmp" "$image"
 echo "make-disk: $image ($size_mib MiB ext2, $# programs)"

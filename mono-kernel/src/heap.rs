@@ -10,7 +10,10 @@ use linked_list_allocator::LockedHeap;
 /// Size of the kernel heap.
 pub const HEAP_SIZE: usize = 8 * 1024 * 1024;
 
+/// The memory the heap hands out. Only its address is used (the allocator
+/// writes its own bookkeeping into it), hence the `allow`.
 #[repr(align(4096))]
+#[allow(dead_code)]
 struct HeapRegion([u8; HEAP_SIZE]);
 
 static mut HEAP_REGION: HeapRegion = HeapRegion([0; HEAP_SIZE]);
