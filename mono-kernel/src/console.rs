@@ -38,7 +38,9 @@ fn readers_channel() -> Channel {
 /// firmware leaves it off). Call before unmasking IRQ 1.
 pub fn init_keyboard() {
     if let Err(error) = CONSOLE.keyboard.borrow_mut().init() {
-        common::kprintln!("console: keyboard controller not answering ({error:?}); serial input only");
+        common::kprintln!(
+            "console: keyboard controller not answering ({error:?}); serial input only"
+        );
     }
 }
 

@@ -59,7 +59,10 @@ impl AtaDisk {
         let mut ata = Ata::primary(HardwarePorts);
         let mut buf = [0u8; SECTOR_SIZE];
         let info = ata.identify(&mut buf).ok()?;
-        Some(AtaDisk { ata, sectors: info.sectors })
+        Some(AtaDisk {
+            ata,
+            sectors: info.sectors,
+        })
     }
 }
 
@@ -74,14 +77,22 @@ impl BlockDevice for AtaDisk {
 
     fn read_sectors(&mut self, first: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         common::block::check_request(self.sectors, first, buf.len())?;
-        for (index, chunk) in buf.chunks_mut(MAX_SECTORS_PER_COMMAND * SECTOR_SIZE).enumerate() {
+        for (index, chunk) in buf
+            .chunks_mut(MAX_SECTORS_PER_COMMAND * SECTOR_SIZE)
+            .enumerate()
+        {
             let lba = first + (index * MAX_SECTORS_PER_COMMAND) as u64;
-            self.ata.start_read(lba, (chunk.len() / SECTOR_SIZE) as u32).map_err(|_| device_error())?;
+            self.ata
+                .start_read(lba, (chunk.len() / SECTOR_SIZE) as u32)
+                .map_err(|_| device_error())?;
             let mut sector = [0u8; SECTOR_SIZE];
             loop {
                 wait_for_interrupt();
                 match self.ata.handle_irq(&mut sector) {
-                    AtaEvent::SectorRead { lba: done_lba, done } => {
+                    AtaEvent::SectorRead {
+                        lba: done_lba,
+                        done,
+                    } => {
                         let at = (u64::from(done_lba) - lba) as usize * SECTOR_SIZE;
                         chunk[at..at + SECTOR_SIZE].copy_from_slice(&sector);
                         if done {
@@ -98,9 +109,14 @@ impl BlockDevice for AtaDisk {
 
     fn write_sectors(&mut self, first: u64, buf: &[u8]) -> Result<(), BlockError> {
         common::block::check_request(self.sectors, first, buf.len())?;
-        for (index, chunk) in buf.chunks(MAX_SECTORS_PER_COMMAND * SECTOR_SIZE).enumerate() {
+        for (index, chunk) in buf
+            .chunks(MAX_SECTORS_PER_COMMAND * SECTOR_SIZE)
+            .enumerate()
+        {
             let lba = first + (index * MAX_SECTORS_PER_COMMAND) as u64;
-            self.ata.start_write(lba, (chunk.len() / SECTOR_SIZE) as u32).map_err(|_| device_error())?;
+            self.ata
+                .start_write(lba, (chunk.len() / SECTOR_SIZE) as u32)
+                .map_err(|_| device_error())?;
             let mut next = 0;
             let mut sector = [0u8; SECTOR_SIZE];
             sector.copy_from_slice(&chunk[..SECTOR_SIZE]);

@@ -63,7 +63,8 @@ pub fn load(cwd: Ino, path: &[u8], args: &[Vec<u8>]) -> Result<LoadedProgram, Er
     let mut head = vec![0u8; HEADER_BYTES.min(metadata.size as usize)];
     let got = fs.read(ino, 0, &mut head).map_err(|e| e.errno())?;
     head.truncate(got);
-    let executable = Executable::parse_with_length(&head, metadata.size).map_err(|_| Errno::ENOEXEC)?;
+    let executable =
+        Executable::parse_with_length(&head, metadata.size).map_err(|_| Errno::ENOEXEC)?;
 
     let mut vm = UserVm::new()?;
     let mut chunk = vec![0u8; 4096];
@@ -73,7 +74,9 @@ pub fn load(cwd: Ino, path: &[u8], args: &[Vec<u8>]) -> Result<LoadedProgram, Er
         let mut done = 0;
         while done < segment.filesz {
             let want = (segment.filesz - done).min(chunk.len() as u64) as usize;
-            let got = fs.read(ino, segment.offset + done, &mut chunk[..want]).map_err(|e| e.errno())?;
+            let got = fs
+                .read(ino, segment.offset + done, &mut chunk[..want])
+                .map_err(|e| e.errno())?;
             if got != want {
                 return Err(Errno::ENOEXEC); // the file shrank under us
             }
@@ -84,9 +87,19 @@ pub fn load(cwd: Ino, path: &[u8], args: &[Vec<u8>]) -> Result<LoadedProgram, Er
     drop(guard);
     vm.set_heap_start(executable.image_end());
 
-    vm.map_zeroed(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_TOP, user_flags(true, false))?;
+    vm.map_zeroed(
+        USER_STACK_TOP - USER_STACK_SIZE,
+        USER_STACK_TOP,
+        user_flags(true, false),
+    )?;
     let (stack_pointer, argv) = push_arguments(&mut vm, args)?;
-    Ok(LoadedProgram { vm, entry: executable.entry, stack_pointer, argc: args.len() as u64, argv })
+    Ok(LoadedProgram {
+        vm,
+        entry: executable.entry,
+        stack_pointer,
+        argc: args.len() as u64,
+        argv,
+    })
 }
 
 /// Lays out argc, argv and the strings at the top of the stack; returns

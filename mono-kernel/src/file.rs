@@ -51,7 +51,13 @@ pub struct File {
 impl File {
     /// A new open file description.
     pub fn new(kind: FileKind, readable: bool, writable: bool) -> File {
-        File { kind, readable, writable, append: false, offset: Cell::new(0) }
+        File {
+            kind,
+            readable,
+            writable,
+            append: false,
+            offset: Cell::new(0),
+        }
     }
 }
 
@@ -79,7 +85,11 @@ impl Drop for File {
     fn drop(&mut self) {
         match &self.kind {
             FileKind::Pipe { pipe, write_end } => {
-                let closed = if *write_end { pipe.borrow_mut().close_writer() } else { pipe.borrow_mut().close_reader() };
+                let closed = if *write_end {
+                    pipe.borrow_mut().close_writer()
+                } else {
+                    pipe.borrow_mut().close_reader()
+                };
                 if let Ok(wakeup) = closed {
                     deliver(pipe, wakeup);
                 }
@@ -103,7 +113,9 @@ pub struct FdTable {
 impl FdTable {
     /// No open files.
     pub const fn new() -> FdTable {
-        FdTable { slots: [const { None }; MAX_OPEN_FILES] }
+        FdTable {
+            slots: [const { None }; MAX_OPEN_FILES],
+        }
     }
 
     /// The file behind `fd`, if it is open.
@@ -126,7 +138,9 @@ impl FdTable {
 
     /// A table sharing every open file with this one (`fork`).
     pub fn share(&self) -> FdTable {
-        FdTable { slots: self.slots.clone() }
+        FdTable {
+            slots: self.slots.clone(),
+        }
     }
 
     /// Removes every file (exit); the caller drops them.

@@ -21,7 +21,8 @@ static ROOT_FS: Global<SleepLock<Option<Ext2<AtaDisk>>>> = Global::new(SleepLock
 /// Mounts the root file system from the primary IDE disk. Returns a
 /// description of the problem if there is no usable disk.
 pub fn mount_root() -> Result<(), String> {
-    let disk = AtaDisk::probe().ok_or_else(|| String::from("no ATA disk on the primary IDE channel"))?;
+    let disk =
+        AtaDisk::probe().ok_or_else(|| String::from("no ATA disk on the primary IDE channel"))?;
     let fs = Ext2::mount(disk, CACHE_BLOCKS).map_err(|error: FsError| format!("{error}"))?;
     *ROOT_FS.lock() = Some(fs);
     Ok(())
@@ -29,7 +30,9 @@ pub fn mount_root() -> Result<(), String> {
 
 /// Takes the file-system lock (sleeping while another process holds it).
 pub fn lock() -> FsGuard {
-    FsGuard { guard: ROOT_FS.lock() }
+    FsGuard {
+        guard: ROOT_FS.lock(),
+    }
 }
 
 /// The locked file system.
@@ -56,6 +59,8 @@ impl FsGuard {
     /// The mounted file system. System calls run only after `mount_root`
     /// succeeded (main.rs stops otherwise), so it is always there.
     pub fn fs(&mut self) -> &mut Ext2<AtaDisk> {
-        self.guard.as_mut().expect("root file system mounted at boot")
+        self.guard
+            .as_mut()
+            .expect("root file system mounted at boot")
     }
 }

@@ -24,9 +24,9 @@ mod proc;
 mod sched;
 mod sleeplock;
 mod switch;
-mod syscall;
 mod sys_file;
 mod sys_proc;
+mod syscall;
 mod trap;
 mod vm;
 
@@ -66,7 +66,8 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
         kprintln!("fault-test: reading address 0x8 on purpose");
         // SAFETY: not safe at all: this is the deliberate kernel page fault
         // the fault-report test asks for (nothing is mapped at 0x8).
-        let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
+        let unmapped = core::ptr::without_provenance::<u64>(0x8);
+        let value = unsafe { core::ptr::read_volatile(unmapped) };
         kprintln!("fault-test: read {value:#x}?! no fault happened");
         qemu::exit(qemu::ExitCode::Failure);
     }
@@ -94,7 +95,14 @@ fn start_init() {
     frame.rdi = program.argc;
     frame.rsi = program.argv;
     let files = file::FdTable::new();
-    if let Err(errno) = sys_proc::spawn(&frame, 0, "init".into(), program.vm, files, common::fs::ROOT_INO) {
+    if let Err(errno) = sys_proc::spawn(
+        &frame,
+        0,
+        "init".into(),
+        program.vm,
+        files,
+        common::fs::ROOT_INO,
+    ) {
         kprintln!("boot: cannot start init: {}", errno.message());
         qemu::exit(qemu::ExitCode::Failure);
     }
@@ -113,6 +121,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 /// Prints the frame-pointer backtrace of the panicking code.
 fn writeln_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
+    writeln!(
+        out,
+        "backtrace (innermost first; `make addr2line ADDR=...` names them):"
+    )?;
     arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
 }

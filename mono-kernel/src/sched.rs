@@ -55,7 +55,11 @@ static SCHEDULER: Global<Scheduler> = Global::new(Scheduler {
 /// The process on the CPU. Only called from system calls and traps taken in
 /// user mode, where there always is one.
 pub fn current() -> Rc<Proc> {
-    SCHEDULER.current.borrow().clone().expect("no current process")
+    SCHEDULER
+        .current
+        .borrow()
+        .clone()
+        .expect("no current process")
 }
 
 /// The process on the CPU, if any.
@@ -138,11 +142,11 @@ fn pick_next() -> Option<Rc<Proc>> {
     let start = SCHEDULER.next_slot.get();
     for step in 0..count {
         let slot = (start + step) % count;
-        if let Some(proc) = &table[slot] {
-            if proc.state.get() == State::Runnable {
-                SCHEDULER.next_slot.set(slot + 1);
-                return Some(proc.clone());
-            }
+        if let Some(proc) = &table[slot]
+            && proc.state.get() == State::Runnable
+        {
+            SCHEDULER.next_slot.set(slot + 1);
+            return Some(proc.clone());
         }
     }
     None

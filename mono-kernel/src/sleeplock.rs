@@ -22,7 +22,10 @@ pub struct SleepLock<T> {
 impl<T> SleepLock<T> {
     /// A new, unlocked lock around `value`.
     pub const fn new(value: T) -> Self {
-        SleepLock { held: Cell::new(false), value: UnsafeCell::new(value) }
+        SleepLock {
+            held: Cell::new(false),
+            value: UnsafeCell::new(value),
+        }
     }
 
     /// Waits until the lock is free, then takes it. While no process runs

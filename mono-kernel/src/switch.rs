@@ -61,7 +61,9 @@ pub fn initial_kernel_stack(stack: &mut [u64], frame: &TrapFrame) -> u64 {
     let frame_start = top - frame_words;
     // SAFETY: TrapFrame is `repr(C)` and made of u64 fields only, so it can be
     // viewed as `frame_words` u64 values.
-    let words = unsafe { core::slice::from_raw_parts(frame as *const TrapFrame as *const u64, frame_words) };
+    let words = unsafe {
+        core::slice::from_raw_parts(frame as *const TrapFrame as *const u64, frame_words)
+    };
     stack[frame_start..top].copy_from_slice(words);
     // Below the frame: the return address `trap_return`, then six zeroed
     // callee-saved registers for `switch_context` to pop.

@@ -28,7 +28,10 @@ fn user_path(addr: u64) -> Result<Vec<u8>, Errno> {
     let proc = sched::current();
     let vm = proc.vm.borrow();
     let mut buf = [0u8; MAX_PATH + 1];
-    let len = vm.as_ref().ok_or(Errno::EFAULT)?.copy_str_in(addr, &mut buf)?;
+    let len = vm
+        .as_ref()
+        .ok_or(Errno::EFAULT)?
+        .copy_str_in(addr, &mut buf)?;
     if len == 0 {
         return Err(Errno::ENOENT);
     }
@@ -80,7 +83,10 @@ pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             while done < len {
                 let want = ((len - done) as usize).min(CHUNK);
                 let offset = file.offset.get();
-                let got = fsys::lock().fs().read(*ino, offset, &mut chunk[..want]).map_err(fs_error)?;
+                let got = fsys::lock()
+                    .fs()
+                    .read(*ino, offset, &mut chunk[..want])
+                    .map_err(fs_error)?;
                 if got == 0 {
                     break;
                 }
@@ -123,8 +129,14 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
                 copy_in(buf + done, &mut chunk[..n])?;
                 let mut guard = fsys::lock();
                 let fs = guard.fs();
-                let offset = if file.append { fs.stat(*ino).map_err(fs_error)?.size } else { file.offset.get() };
-                let wrote = fs.write(*ino, offset, &chunk[..n]).map_err(|e| if done > 0 { Errno::EAGAIN } else { fs_error(e) });
+                let offset = if file.append {
+                    fs.stat(*ino).map_err(fs_error)?.size
+                } else {
+                    file.offset.get()
+                };
+                let wrote = fs
+                    .write(*ino, offset, &chunk[..n])
+                    .map_err(|e| if done > 0 { Errno::EAGAIN } else { fs_error(e) });
                 let wrote = match wrote {
                     Ok(wrote) => wrote,
                     // A partial write still counts (disk full after some blocks).
@@ -149,7 +161,9 @@ fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno>
         let outcome = {
             let vm = proc.vm.borrow();
             let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
-            pipe.borrow_mut().read_with(len as usize, |offset, chunk| vm.copy_out(buf + offset as u64, chunk))?
+            pipe.borrow_mut().read_with(len as usize, |offset, chunk| {
+                vm.copy_out(buf + offset as u64, chunk)
+            })?
         };
         file::deliver(pipe, outcome.wakeup());
         match outcome {
@@ -176,15 +190,28 @@ fn pipe_write(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno
             let vm = proc.vm.borrow();
             let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
             let start = buf + done;
-            pipe.borrow_mut().write_with((len - done) as usize, |offset, chunk| vm.copy_in(start + offset as u64, chunk))?
+            pipe.borrow_mut()
+                .write_with((len - done) as usize, |offset, chunk| {
+                    vm.copy_in(start + offset as u64, chunk)
+                })?
         };
         file::deliver(pipe, outcome.wakeup());
         match outcome {
             PipeWrite::Wrote(n) => done += n as u64,
-            PipeWrite::BrokenPipe => return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) },
+            PipeWrite::BrokenPipe => {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(Errno::EPIPE)
+                };
+            }
             PipeWrite::WouldBlock => {
                 if proc.killed.get() {
-                    return if done > 0 { Ok(done) } else { Err(Errno::EINTR) };
+                    return if done > 0 {
+                        Ok(done)
+                    } else {
+                        Err(Errno::EINTR)
+                    };
                 }
                 sched::sleep(file::pipe_writers(pipe));
             }
@@ -195,7 +222,11 @@ fn pipe_write(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno
 
 /// `close(fd)`.
 pub fn close(fd: u64) -> Result<u64, Errno> {
-    let file = sched::current().files.borrow_mut().remove(fd).ok_or(Errno::EBADF)?;
+    let file = sched::current()
+        .files
+        .borrow_mut()
+        .remove(fd)
+        .ok_or(Errno::EBADF)?;
     drop(file); // may close a pipe end or release an inode
     Ok(0)
 }
@@ -210,8 +241,22 @@ pub fn dup(fd: u64) -> Result<u64, Errno> {
 /// `pipe(fds)`: stores the read and write descriptors at `fds`.
 pub fn pipe(fds_addr: u64) -> Result<u64, Errno> {
     let pipe = Rc::new(RefCell::new(Pipe::new()));
-    let reader = install(File::new(FileKind::Pipe { pipe: pipe.clone(), write_end: false }, true, false))?;
-    let writer = match install(File::new(FileKind::Pipe { pipe, write_end: true }, false, true)) {
+    let reader = install(File::new(
+        FileKind::Pipe {
+            pipe: pipe.clone(),
+            write_end: false,
+        },
+        true,
+        false,
+    ))?;
+    let writer = match install(File::new(
+        FileKind::Pipe {
+            pipe,
+            write_end: true,
+        },
+        false,
+        true,
+    )) {
         Ok(fd) => fd,
         Err(error) => {
             let _ = close(reader);
@@ -256,7 +301,9 @@ pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
     let kind = match metadata.kind {
         InodeKind::Dir if writable => return Err(Errno::EISDIR),
         InodeKind::CharDevice if metadata.major == console::CONSOLE_MAJOR => FileKind::Console,
-        InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => return Err(Errno::ENODEV),
+        InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => {
+            return Err(Errno::ENODEV);
+        }
         _ => FileKind::Inode(ino),
     };
     if let FileKind::Inode(ino) = kind {
@@ -276,14 +323,27 @@ pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
     let stat = match &file.kind {
         FileKind::Inode(ino) => fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0),
-        FileKind::Pipe { pipe, .. } => {
-            Stat { kind: FileType::Pipe as u32, size: pipe.borrow().len() as u64, nlink: 1, ..Stat::default() }
-        }
-        FileKind::Console => Stat { kind: FileType::Device as u32, major: console::CONSOLE_MAJOR, nlink: 1, ..Stat::default() },
+        FileKind::Pipe { pipe, .. } => Stat {
+            kind: FileType::Pipe as u32,
+            size: pipe.borrow().len() as u64,
+            nlink: 1,
+            ..Stat::default()
+        },
+        FileKind::Console => Stat {
+            kind: FileType::Device as u32,
+            major: console::CONSOLE_MAJOR,
+            nlink: 1,
+            ..Stat::default()
+        },
     };
     // SAFETY: Stat is `repr(C)` plain data with no padding-dependent
     // meaning; viewing it as bytes to copy it out is sound.
-    let bytes = unsafe { core::slice::from_raw_parts(&stat as *const Stat as *const u8, core::mem::size_of::<Stat>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(
+            &stat as *const Stat as *const u8,
+            core::mem::size_of::<Stat>(),
+        )
+    };
     copy_out(stat_addr, bytes)?;
     Ok(0)
 }
@@ -292,13 +352,14 @@ pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
 /// the bytes used, 0 at the end of the directory.
 pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
-    let FileKind::Inode(ino) = file.kind else { return Err(Errno::ENOTDIR) };
+    let FileKind::Inode(ino) = file.kind else {
+        return Err(Errno::ENOTDIR);
+    };
     let len = (len as usize).min(CHUNK);
     let mut out = Vec::with_capacity(len);
     let mut guard = fsys::lock();
     let fs = guard.fs();
-    loop {
-        let Some((entry, next)) = fs.read_dir(ino, file.offset.get()).map_err(fs_error)? else { break };
+    while let Some((entry, next)) = fs.read_dir(ino, file.offset.get()).map_err(fs_error)? {
         let name = entry.name();
         let rec_len = (DIRENT_HEADER_SIZE + name.len()).div_ceil(8) * 8;
         if out.len() + rec_len > len {
@@ -308,7 +369,12 @@ pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             break;
         }
         let kind = entry.kind.map_or(0, |k| k.abi_type() as u8);
-        let header = DirentHeader { ino: entry.ino, rec_len: rec_len as u16, name_len: name.len() as u8, kind };
+        let header = DirentHeader {
+            ino: entry.ino,
+            rec_len: rec_len as u16,
+            name_len: name.len() as u8,
+            kind,
+        };
         out.extend_from_slice(&header.ino.to_le_bytes());
         out.extend_from_slice(&header.rec_len.to_le_bytes());
         out.push(header.name_len);
@@ -398,6 +464,7 @@ pub fn rename(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
     let fs = guard.fs();
     let (old_dir, old_name) = fs.lookup_parent(cwd, &old).map_err(fs_error)?;
     let (new_dir, new_name) = fs.lookup_parent(cwd, &new).map_err(fs_error)?;
-    fs.rename(old_dir, old_name, new_dir, new_name).map_err(fs_error)?;
+    fs.rename(old_dir, old_name, new_dir, new_name)
+        .map_err(fs_error)?;
     Ok(0)
 }

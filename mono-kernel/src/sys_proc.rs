@@ -18,7 +18,14 @@ use core::cell::{Cell, RefCell};
 pub const INIT_PID: Pid = 1;
 
 /// A new process in the table: runnable, entering user mode with `frame`.
-pub fn spawn(frame: &TrapFrame, parent: Pid, name: String, vm: crate::vm::UserVm, files: FdTable, cwd: common::fs::Ino) -> Result<Rc<Proc>, Errno> {
+pub fn spawn(
+    frame: &TrapFrame,
+    parent: Pid,
+    name: String,
+    vm: crate::vm::UserVm,
+    files: FdTable,
+    cwd: common::fs::Ino,
+) -> Result<Rc<Proc>, Errno> {
     let mut kernel_stack = Box::new(KernelStack([0; crate::proc::KERNEL_STACK_WORDS]));
     let rsp = initial_kernel_stack(&mut kernel_stack.0, frame);
     let proc = Rc::new(Proc {
@@ -42,7 +49,12 @@ pub fn spawn(frame: &TrapFrame, parent: Pid, name: String, vm: crate::vm::UserVm
 /// parent and 0 in the child.
 pub fn fork(frame: &TrapFrame) -> Result<u64, Errno> {
     let parent = sched::current();
-    let vm = parent.vm.borrow().as_ref().ok_or(Errno::EINVAL)?.fork_copy()?;
+    let vm = parent
+        .vm
+        .borrow()
+        .as_ref()
+        .ok_or(Errno::EINVAL)?
+        .fork_copy()?;
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let files = parent.files.borrow().share();
@@ -57,7 +69,11 @@ pub fn exit_current(status: i32) -> ! {
     let proc = sched::current();
     if proc.pid == INIT_PID {
         common::kprintln!("init exited with status {status}: nothing left to run");
-        arch::qemu::exit(if status == 0 { arch::qemu::ExitCode::Success } else { arch::qemu::ExitCode::Failure });
+        arch::qemu::exit(if status == 0 {
+            arch::qemu::ExitCode::Success
+        } else {
+            arch::qemu::ExitCode::Failure
+        });
     }
     // Files first (closing may sleep on the file-system lock), then memory:
     // switch to the kernel's own page tables before freeing ours.
@@ -103,7 +119,11 @@ pub fn wait(status_addr: u64) -> Result<u64, Errno> {
             if child.state.get() == State::Zombie {
                 if status_addr != 0 {
                     let status = child.exit_status.get().to_le_bytes();
-                    me.vm.borrow().as_ref().ok_or(Errno::EFAULT)?.copy_out(status_addr, &status)?;
+                    me.vm
+                        .borrow()
+                        .as_ref()
+                        .ok_or(Errno::EFAULT)?
+                        .copy_out(status_addr, &status)?;
                 }
                 sched::remove(child.pid);
                 return Ok(u64::from(child.pid));
@@ -187,7 +207,9 @@ fn copy_arguments(vm: &crate::vm::UserVm, argv_addr: u64) -> Result<Vec<Vec<u8>>
     }
     loop {
         let mut pointer = [0u8; 8];
-        let slot = argv_addr.checked_add(8 * args.len() as u64).ok_or(Errno::EFAULT)?;
+        let slot = argv_addr
+            .checked_add(8 * args.len() as u64)
+            .ok_or(Errno::EFAULT)?;
         vm.copy_in(slot, &mut pointer)?;
         let pointer = u64::from_le_bytes(pointer);
         if pointer == 0 {
@@ -197,7 +219,13 @@ fn copy_arguments(vm: &crate::vm::UserVm, argv_addr: u64) -> Result<Vec<Vec<u8>>
             return Err(Errno::E2BIG);
         }
         let mut buf = [0u8; MAX_ARG_BYTES];
-        let len = vm.copy_str_in(pointer, &mut buf).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let len = vm.copy_str_in(pointer, &mut buf).map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
+        })?;
         total += len + 1;
         if total > MAX_ARG_BYTES {
             return Err(Errno::E2BIG);

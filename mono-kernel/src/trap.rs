@@ -77,7 +77,12 @@ fn user_fault(frame: &TrapFrame) {
             frame.rip
         );
     } else {
-        kprintln!("usertrap: pid {} ({}): {mnemonic} {name}, rip {:#x}: killed", proc.pid, name_of, frame.rip);
+        kprintln!(
+            "usertrap: pid {} ({}): {mnemonic} {name}, rip {:#x}: killed",
+            proc.pid,
+            name_of,
+            frame.rip
+        );
     }
 }
 

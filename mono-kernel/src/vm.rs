@@ -66,7 +66,11 @@ impl UserVm {
             // stays alive for the whole run.
             let kernel = unsafe { AddressSpace::from_root(boot_root()) };
             space.copy_kernel_half_from(frames, &kernel);
-            Ok(UserVm { space, heap_start: 0, brk: 0 })
+            Ok(UserVm {
+                space,
+                heap_start: 0,
+                brk: 0,
+            })
         })
     }
 
@@ -110,10 +114,16 @@ impl UserVm {
     /// Maps the pages of one program segment, `start..end`. A page that an
     /// earlier segment of the same program already mapped is kept, with the
     /// permissions of both (two segments may share a page at their ends).
-    pub fn map_segment(&mut self, start: u64, end: u64, flags: PageTableFlags) -> Result<(), Errno> {
+    pub fn map_segment(
+        &mut self,
+        start: u64,
+        end: u64,
+        flags: PageTableFlags,
+    ) -> Result<(), Errno> {
         let mut page = align_down(start, PAGE_SIZE);
         while page < end {
-            let existing = memory::with_frames(|frames| self.space.translate(frames, VirtAddr::new(page)));
+            let existing =
+                memory::with_frames(|frames| self.space.translate(frames, VirtAddr::new(page)));
             match existing {
                 None => self.map_zeroed(page, page + PAGE_SIZE, flags)?,
                 Some(mapping) => {
@@ -121,8 +131,10 @@ impl UserVm {
                     if !flags.contains(PageTableFlags::NO_EXECUTE) {
                         merged.remove(PageTableFlags::NO_EXECUTE);
                     }
-                    memory::with_frames(|frames| self.space.update_flags(frames, VirtAddr::new(page), merged))
-                        .map_err(|_| Errno::ENOEXEC)?;
+                    memory::with_frames(|frames| {
+                        self.space.update_flags(frames, VirtAddr::new(page), merged)
+                    })
+                    .map_err(|_| Errno::ENOEXEC)?;
                 }
             }
             page += PAGE_SIZE;
@@ -152,7 +164,10 @@ impl UserVm {
             let mut done = 0;
             while done < data.len() {
                 let va = addr + done as u64;
-                let mapping = self.space.translate(frames, VirtAddr::new(va)).ok_or(Errno::EFAULT)?;
+                let mapping = self
+                    .space
+                    .translate(frames, VirtAddr::new(va))
+                    .ok_or(Errno::EFAULT)?;
                 let offset = (va % PAGE_SIZE) as usize;
                 let chunk = (PAGE_SIZE as usize - offset).min(data.len() - done);
                 let bytes = frames.frame_bytes(mapping.frame).ok_or(Errno::EFAULT)?;
@@ -238,12 +253,18 @@ impl UserVm {
 
 impl Drop for UserVm {
     fn drop(&mut self) {
-        debug_assert_ne!(common::arch::cpu::read_cr3() & !0xfff, self.root_phys(), "dropping the loaded address space");
+        debug_assert_ne!(
+            common::arch::cpu::read_cr3() & !0xfff,
+            self.root_phys(),
+            "dropping the loaded address space"
+        );
         memory::with_frames(|frames| {
             // SAFETY: `self.space` is not used after this; take it out by
             // value with a dummy left behind (the root frame is freed by
             // `destroy`, and Drop runs only once).
-            let space = core::mem::replace(&mut self.space, unsafe { AddressSpace::from_root(boot_root()) });
+            let space = core::mem::replace(&mut self.space, unsafe {
+                AddressSpace::from_root(boot_root())
+            });
             space.destroy(frames, |frames, mapping| frames.free_frame(mapping.frame));
         });
     }
@@ -260,4 +281,3 @@ fn kernel_window() -> KernelWindow {
     // nothing else touches during the copy (one CPU, no sleeping).
     unsafe { KernelWindow::new() }
 }
-
