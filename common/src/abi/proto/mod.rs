@@ -19,7 +19,18 @@
 //! | file        | server            | what it carries                         |
 //! |-------------|-------------------|-----------------------------------------|
 //! | this file   | —                 | the wire format shared by all protocols |
+//! | `root.rs`   | root              | the directory every server gets; `FreePages`; server memory layout |
+//! | `proc.rs`   | proc              | fork, exec, exit, wait, kill, getpid, sbrk, freemem; the aux block |
 //! (each protocol file adds its row when it is written)
+
+pub mod proc;
+pub mod root;
+
+pub mod console;
+pub mod disk;
+pub mod fs;
+pub mod reply;
+pub mod vfs;
 
 /// The most plain words a message carries (the other two message
 /// registers are taken by the buffer item, if any).

@@ -1,0 +1,197 @@
+//! The root task's protocol: the *directory* every server receives at start,
+//! the one request root answers after boot (`FreePages`), and the memory
+//! layout root backs for the servers it pages.
+//!
+//! The root task (`micro-kernel/user/root/`) owns all free memory. It starts
+//! the servers, sends each one a [`Directory`] (who is who), and then serves
+//! their page faults with fresh zeroed frames — but only inside the address
+//! ranges below ([`ServerRegion`]); a fault anywhere else is a server bug,
+//! which root reports as `server <name> crashed: ...` and survives.
+//!
+//! ```text
+//!  server address space (every server but proc)
+//!  0x0000_0000_0040_0000  program image (text, rodata, data, bss)
+//!  0x0000_0010_0000_0000  heap: SERVER_HEAP_SIZE bytes, zero pages on demand
+//!  0x0000_0020_0000_0000  proc only: the frame pool (user memory)
+//!  0x0000_7000_0000_0000  stack top (SERVER_STACK_SIZE below it)
+//! ```
+
+use super::{ProtoError, Wire};
+
+/// Label of the directory message (root → each server, once, at start).
+pub const DIRECTORY: u64 = 0x0d1;
+/// Label of `FreePages` (proc → root): how many pages root can still give.
+pub const FREE_PAGES: u64 = 0x0d2;
+
+/// Where a server's heap starts (zero pages on demand, from root).
+pub const SERVER_HEAP_BASE: u64 = 0x0000_0010_0000_0000;
+/// How big a server's heap may grow (64 MiB of address space; only touched
+/// pages cost memory).
+pub const SERVER_HEAP_SIZE: u64 = 64 << 20;
+/// One past the highest byte of a server's stack.
+pub const SERVER_STACK_TOP: u64 = 0x0000_7000_0000_0000;
+/// Size of a server's stack region (only touched pages cost memory).
+pub const SERVER_STACK_SIZE: u64 = 1 << 20;
+/// Where proc's frame pool starts: every page of user memory is a page of
+/// proc's own address space here (backed by root on first touch), mapped on
+/// into user processes.
+pub const PROC_POOL_BASE: u64 = 0x0000_0020_0000_0000;
+/// The most pages proc's pool may hold (the rest of memory stays with root
+/// for the servers, and the kernel's mapping database must have a node
+/// for every mapping: see `docs/server-proc.md`).
+pub const PROC_POOL_MAX_PAGES: u64 = 12 * 1024;
+
+/// The regions of a server's address space root backs with zero pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerRegion {
+    /// The heap.
+    Heap,
+    /// The stack.
+    Stack,
+    /// proc's frame pool.
+    Pool,
+}
+
+/// Which zero-filled region `address` lies in, if any (`is_proc`: the
+/// faulting server is proc, whose pool is also valid).
+pub fn server_region(address: u64, is_proc: bool) -> Option<ServerRegion> {
+    if (SERVER_HEAP_BASE..SERVER_HEAP_BASE + SERVER_HEAP_SIZE).contains(&address) {
+        Some(ServerRegion::Heap)
+    } else if (SERVER_STACK_TOP - SERVER_STACK_SIZE..SERVER_STACK_TOP).contains(&address) {
+        Some(ServerRegion::Stack)
+    } else if is_proc
+        && (PROC_POOL_BASE..PROC_POOL_BASE + PROC_POOL_MAX_PAGES * 4096).contains(&address)
+    {
+        Some(ServerRegion::Pool)
+    } else {
+        None
+    }
+}
+
+/// Who is who: the thread id (raw `ThreadId` value) of root and of every
+/// server. Sent by root to each server as its first message, as bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Directory {
+    pub root: u64,
+    pub console: u64,
+    pub disk: u64,
+    pub fs: u64,
+    pub vfs: u64,
+    pub proc: u64,
+}
+
+/// Bytes of an encoded directory (six little-endian u64).
+pub const DIRECTORY_BYTES: usize = 48;
+
+impl Directory {
+    /// The ids in wire order.
+    fn ids(&self) -> [u64; 6] {
+        [self.root, self.console, self.disk, self.fs, self.vfs, self.proc]
+    }
+
+    /// Encodes the directory as the bytes of the message's buffer.
+    pub fn to_bytes(&self) -> [u8; DIRECTORY_BYTES] {
+        let mut bytes = [0u8; DIRECTORY_BYTES];
+        for (chunk, id) in bytes.chunks_exact_mut(8).zip(self.ids()) {
+            chunk.copy_from_slice(&id.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// The message root sends (`bytes` must be the result of [`Directory::to_bytes`]).
+    pub fn to_wire<'a>(bytes: &'a [u8; DIRECTORY_BYTES]) -> Wire<'a> {
+        Wire::new(DIRECTORY, &[]).with_bytes(bytes)
+    }
+
+    /// Decodes the directory message; every id must be non-zero.
+    pub fn from_wire(wire: &Wire) -> Result<Directory, ProtoError> {
+        if wire.label != DIRECTORY {
+            return Err(ProtoError::UnknownLabel(wire.label));
+        }
+        let bytes = wire.bytes()?;
+        if bytes.len() != DIRECTORY_BYTES {
+            return Err(ProtoError::MissingBytes);
+        }
+        let mut ids = [0u64; 6];
+        for (index, (id, chunk)) in ids.iter_mut().zip(bytes.chunks_exact(8)).enumerate() {
+            *id = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
+            if *id == 0 {
+                return Err(ProtoError::BadValue(index));
+            }
+        }
+        let [root, console, disk, fs, vfs, proc] = ids;
+        Ok(Directory { root, console, disk, fs, vfs, proc })
+    }
+}
+
+/// Requests root answers after boot (besides page faults, which the kernel
+/// sends on a server's behalf).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootRequest {
+    /// How many pages of free memory root still holds. Reply: `[count]`.
+    FreePages,
+}
+
+impl RootRequest {
+    /// Encodes the request.
+    pub fn to_wire(&self) -> Wire<'static> {
+        match self {
+            RootRequest::FreePages => Wire::new(FREE_PAGES, &[]),
+        }
+    }
+
+    /// Decodes a request.
+    pub fn from_wire(wire: &Wire) -> Result<RootRequest, ProtoError> {
+        match wire.label {
+            FREE_PAGES => Ok(RootRequest::FreePages),
+            other => Err(ProtoError::UnknownLabel(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_round_trips() {
+        let directory = Directory { root: 1, console: 2, disk: 3, fs: 4, vfs: 5, proc: 0x1_0006 };
+        let bytes = directory.to_bytes();
+        assert_eq!(Directory::from_wire(&Directory::to_wire(&bytes)), Ok(directory));
+    }
+
+    #[test]
+    fn bad_directories_are_refused() {
+        let bytes = Directory { root: 1, console: 2, disk: 3, fs: 4, vfs: 5, proc: 6 }.to_bytes();
+        assert_eq!(Directory::from_wire(&Wire::new(DIRECTORY, &[])), Err(ProtoError::MissingBytes));
+        assert_eq!(
+            Directory::from_wire(&Wire::new(DIRECTORY, &[]).with_bytes(&bytes[..40])),
+            Err(ProtoError::MissingBytes)
+        );
+        assert_eq!(
+            Directory::from_wire(&Wire::new(FREE_PAGES, &[]).with_bytes(&bytes)),
+            Err(ProtoError::UnknownLabel(FREE_PAGES))
+        );
+        let zero_disk = Directory { disk: 0, ..Directory::from_wire(&Directory::to_wire(&bytes)).unwrap() }.to_bytes();
+        assert_eq!(Directory::from_wire(&Directory::to_wire(&zero_disk)), Err(ProtoError::BadValue(2)));
+    }
+
+    #[test]
+    fn requests_round_trip_and_unknown_labels_are_refused() {
+        assert_eq!(RootRequest::from_wire(&RootRequest::FreePages.to_wire()), Ok(RootRequest::FreePages));
+        assert_eq!(RootRequest::from_wire(&Wire::new(0x999, &[])), Err(ProtoError::UnknownLabel(0x999)));
+    }
+
+    #[test]
+    fn server_regions_are_bounded() {
+        assert_eq!(server_region(SERVER_HEAP_BASE, false), Some(ServerRegion::Heap));
+        assert_eq!(server_region(SERVER_HEAP_BASE + SERVER_HEAP_SIZE, false), None);
+        assert_eq!(server_region(SERVER_STACK_TOP - 1, false), Some(ServerRegion::Stack));
+        assert_eq!(server_region(SERVER_STACK_TOP, false), None);
+        assert_eq!(server_region(SERVER_STACK_TOP - SERVER_STACK_SIZE - 1, false), None);
+        assert_eq!(server_region(PROC_POOL_BASE, false), None, "only proc has a pool");
+        assert_eq!(server_region(PROC_POOL_BASE, true), Some(ServerRegion::Pool));
+        assert_eq!(server_region(PROC_POOL_BASE + PROC_POOL_MAX_PAGES * 4096, true), None);
+        assert_eq!(server_region(0, true), None);
+    }
+}
