@@ -11,8 +11,8 @@
 //! micro-test ipc-call-reply: ok
 //! micro-test unmap-recursive: FAILED <reason>
 //! micro-tests: 25 passed, 0 failed
-//! bench ipc-roundtrip-spaces: 764 ticks
-//! bench ipc-roundtrip-threads: 762 ticks
+//! bench ipc-roundtrip-spaces: 664 ticks
+//! bench ipc-roundtrip-threads: 662 ticks
 //! ```
 //!
 //! and leaves QEMU with success only if all passed. The test below expects

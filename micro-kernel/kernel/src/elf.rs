@@ -133,3 +133,114 @@ pub fn parse(bytes: &[u8]) -> Result<Image<'_>, ElfError> {
     }
     Ok(image)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// A minimal executable: one header, `segments` program headers
+    /// `(flags, offset, vaddr, filesz, memsz)`, and `payload` bytes at 0x1000.
+    fn build(entry: u64, segments: &[(u32, u64, u64, u64, u64)], payload: &[u8]) -> Vec<u8> {
+        let mut file = std::vec![0u8; 0x1000];
+        file[0..4].copy_from_slice(b"\x7fELF");
+        file[4] = 2;
+        file[5] = 1;
+        file[6] = 1;
+        file[16..18].copy_from_slice(&2u16.to_le_bytes());
+        file[18..20].copy_from_slice(&62u16.to_le_bytes());
+        file[24..32].copy_from_slice(&entry.to_le_bytes());
+        file[32..40].copy_from_slice(&64u64.to_le_bytes());
+        file[54..56].copy_from_slice(&56u16.to_le_bytes());
+        file[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+        for (i, &(flags, offset, vaddr, filesz, memsz)) in segments.iter().enumerate() {
+            let at = 64 + 56 * i;
+            file[at..at + 4].copy_from_slice(&1u32.to_le_bytes());
+            file[at + 4..at + 8].copy_from_slice(&flags.to_le_bytes());
+            file[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+            file[at + 16..at + 24].copy_from_slice(&vaddr.to_le_bytes());
+            file[at + 32..at + 40].copy_from_slice(&filesz.to_le_bytes());
+            file[at + 40..at + 48].copy_from_slice(&memsz.to_le_bytes());
+        }
+        file.extend_from_slice(payload);
+        file
+    }
+
+    const RX: u32 = 5;
+    const RW: u32 = 6;
+
+    #[test]
+    fn a_good_executable_parses() {
+        let file = build(
+            0x400010,
+            &[
+                (RX, 0x1000, 0x400000, 0x20, 0x20),
+                (RW, 0x1020, 0x401000, 0x10, 0x2000),
+            ],
+            &[0xcc; 0x30],
+        );
+        let image = parse(&file).unwrap();
+        assert_eq!(image.entry, 0x400010);
+        let segments: Vec<_> = image.segments.iter().flatten().collect();
+        assert_eq!(segments.len(), 2);
+        assert!(segments[0].executable && !segments[0].writable);
+        assert_eq!(segments[1].data.len(), 0x10);
+        assert_eq!(segments[1].memsz, 0x2000);
+    }
+
+    #[test]
+    fn damaged_headers_are_refused() {
+        let good = build(0x400000, &[(RX, 0x1000, 0x400000, 0x10, 0x10)], &[0; 0x10]);
+        assert_eq!(parse(&good[..63]).err(), Some(ElfError::Truncated));
+        let mut bad = good.clone();
+        bad[0] = b'X';
+        assert_eq!(parse(&bad).err(), Some(ElfError::NotElf64));
+        let mut bad = good.clone();
+        bad[4] = 1; // 32-bit
+        assert_eq!(parse(&bad).err(), Some(ElfError::NotElf64));
+        let mut bad = good.clone();
+        bad[18] = 3; // i386
+        assert_eq!(parse(&bad).err(), Some(ElfError::WrongKind));
+        let mut bad = good.clone();
+        bad[54] = 40; // program header size
+        assert_eq!(parse(&bad).err(), Some(ElfError::BadProgramHeaders));
+        let mut bad = good.clone();
+        bad[32..40].copy_from_slice(&u64::MAX.to_le_bytes()); // table offset
+        assert_eq!(parse(&bad).err(), Some(ElfError::Truncated));
+    }
+
+    #[test]
+    fn segments_must_lie_in_the_file_and_in_user_space() {
+        let past_end = build(
+            0x400000,
+            &[(RX, 0x1000, 0x400000, 0x100, 0x100)],
+            &[0; 0x10],
+        );
+        assert_eq!(parse(&past_end).err(), Some(ElfError::BadSegment));
+        let wrapping = build(0x400000, &[(RX, u64::MAX, 0x400000, 2, 2)], &[]);
+        assert_eq!(parse(&wrapping).err(), Some(ElfError::BadSegment));
+        let kernel = build(
+            0xffff_ffff_8000_0000,
+            &[(RX, 0x1000, 0xffff_ffff_8000_0000, 0x10, 0x10)],
+            &[0; 0x10],
+        );
+        assert_eq!(parse(&kernel).err(), Some(ElfError::BadSegment));
+        let shrunk = build(0x400000, &[(RX, 0x1000, 0x400000, 0x10, 0x8)], &[0; 0x10]);
+        assert_eq!(parse(&shrunk).err(), Some(ElfError::BadSegment));
+    }
+
+    #[test]
+    fn the_entry_must_be_in_an_executable_segment() {
+        let data_entry = build(
+            0x401000,
+            &[
+                (RX, 0x1000, 0x400000, 0x10, 0x10),
+                (RW, 0x1000, 0x401000, 0x10, 0x10),
+            ],
+            &[0; 0x10],
+        );
+        assert_eq!(parse(&data_entry).err(), Some(ElfError::BadEntry));
+        let nowhere = build(0x900000, &[(RX, 0x1000, 0x400000, 0x10, 0x10)], &[0; 0x10]);
+        assert_eq!(parse(&nowhere).err(), Some(ElfError::BadEntry));
+    }
+}

@@ -73,8 +73,8 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
     let registers = [
         source.r8, source.r9, source.r12, source.r13, source.r14, source.r15,
     ];
-    let mut message = [0u64; 6];
-    message[..words].copy_from_slice(&registers[..words]);
+    // Copy the used words, clear the rest (no `memcpy` call on this path).
+    let message: [u64; 6] = core::array::from_fn(|i| if i < words { registers[i] } else { 0 });
     let target = thread::frame(dest);
     target.rax = 0;
     target.rdi = me.0;

@@ -25,8 +25,8 @@ use common::drivers::pic::{IRQ_CASCADE, IRQ_LINES, IRQ_TIMER};
 pub struct IrqTable {
     /// The attached thread of each line (NIL: none).
     owner: [ThreadId; IRQ_LINES as usize],
-    /// Fired but not delivered yet.
-    pending: [bool; IRQ_LINES as usize],
+    /// Bit n: line n fired but was not delivered yet.
+    pending: u16,
     /// Delivered but not acknowledged yet.
     in_service: [bool; IRQ_LINES as usize],
 }
@@ -36,7 +36,7 @@ impl IrqTable {
     pub const fn new() -> IrqTable {
         IrqTable {
             owner: [ThreadId::NIL; IRQ_LINES as usize],
-            pending: [false; IRQ_LINES as usize],
+            pending: 0,
             in_service: [false; IRQ_LINES as usize],
         }
     }
@@ -66,7 +66,7 @@ pub fn attach(k: &mut Kernel, caller: u16, irq: u64, thread: ThreadId) -> Result
         return Err(Error::Busy);
     }
     k.irqs.owner[line] = thread;
-    k.irqs.pending[line] = false;
+    k.irqs.pending &= !(1 << line);
     k.irqs.in_service[line] = false;
     if irq as u8 != IRQ_TIMER {
         if thread == ThreadId::NIL {
@@ -88,7 +88,7 @@ pub fn fired(k: &mut Kernel, irq: u8) {
         }
         return;
     };
-    if k.irqs.pending[line] || k.irqs.in_service[line] {
+    if k.irqs.pending & (1 << line) != 0 || k.irqs.in_service[line] {
         return; // the timer's dropped tick; other lines are masked meanwhile
     }
     if irq != IRQ_TIMER {
@@ -104,7 +104,7 @@ pub fn fired(k: &mut Kernel, irq: u8) {
         k.irqs.in_service[line] = true;
         crate::sched::make_ready(k, owner);
     } else {
-        k.irqs.pending[line] = true;
+        k.irqs.pending |= 1 << line;
     }
 }
 
@@ -114,8 +114,8 @@ pub fn take_pending(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u8> {
     (0..IRQ_LINES).find(|&irq| {
         let line = irq as usize;
         let wanted = from == ThreadId::ANY || from == ThreadId::irq(irq);
-        if wanted && k.irqs.pending[line] && k.irqs.owner[line] == me {
-            k.irqs.pending[line] = false;
+        if wanted && k.irqs.pending & (1 << line) != 0 && k.irqs.owner[line] == me {
+            k.irqs.pending &= !(1 << line);
             k.irqs.in_service[line] = true;
             true
         } else {
@@ -144,7 +144,7 @@ pub fn forget_thread(k: &mut Kernel, id: ThreadId) {
     for irq in 0..IRQ_LINES {
         if k.irqs.owner[irq as usize] == id {
             k.irqs.owner[irq as usize] = ThreadId::NIL;
-            k.irqs.pending[irq as usize] = false;
+            k.irqs.pending &= !(1 << irq);
             k.irqs.in_service[irq as usize] = false;
             if irq != IRQ_TIMER {
                 interrupts::mask(irq);
@@ -153,7 +153,10 @@ pub fn forget_thread(k: &mut Kernel, id: ThreadId) {
     }
 }
 
-/// Whether an interrupt is pending for thread `id` (the fast path's check).
+/// Whether an interrupt is pending for thread `id` (the fast path's check:
+/// almost always no line is pending at all, which costs one comparison).
 pub fn has_pending(k: &Kernel, id: ThreadId) -> bool {
-    (0..IRQ_LINES as usize).any(|line| k.irqs.pending[line] && k.irqs.owner[line] == id)
+    k.irqs.pending != 0
+        && (0..IRQ_LINES as usize)
+            .any(|line| k.irqs.pending & (1 << line) != 0 && k.irqs.owner[line] == id)
 }

@@ -26,6 +26,7 @@
 //! | `timeout.rs`  | the tick and IPC timeouts                                |
 //! | `memory.rs`   | physical memory at boot                                  |
 //! | `elf.rs`, `boot_root.rs` | loading and starting the root task            |
+//! | `lib.rs`      | `mapdb` and `elf` as a library, for host unit tests      |
 //!
 //! `docs/microkernel.md` is the system-call reference; `docs/ipc-path.md`
 //! follows one IPC through this code.
@@ -34,7 +35,6 @@
 #![no_main]
 
 mod boot_root;
-mod elf;
 mod fastpath;
 mod fault;
 mod global;
@@ -43,7 +43,6 @@ mod ipc;
 mod irq;
 mod lifecycle;
 mod map;
-mod mapdb;
 mod memory;
 mod sched;
 mod space;
@@ -51,6 +50,9 @@ mod syscall;
 mod thread;
 mod timeout;
 mod trap;
+
+// The pure parts live in the library (`lib.rs`), where host tests reach them.
+use micro_kernel::{elf, mapdb};
 
 use common::arch::{self, pvh::BootInfo, qemu};
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};

@@ -83,7 +83,13 @@ fn node_at(k: &mut Kernel, space: u16, address: u64) -> Option<u32> {
 }
 
 /// Checks a map item from `sender` to `receiver` without changing anything.
-pub fn check(k: &mut Kernel, sender: u16, item: &MapItem, receiver: u16, grant: bool) -> Result<MapPlan, Error> {
+pub fn check(
+    k: &mut Kernel,
+    sender: u16,
+    item: &MapItem,
+    receiver: u16,
+    grant: bool,
+) -> Result<MapPlan, Error> {
     let target = k.threads.get(receiver);
     let (window_base, window_pages) = match target.ipc_kind {
         IpcKind::Normal => (target.window_base, target.window_pages),

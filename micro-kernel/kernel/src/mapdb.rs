@@ -251,3 +251,161 @@ impl Default for MapDb {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    /// The database is 4 MiB: build it on the heap, on a thread with a
+    /// stack big enough for the temporary.
+    fn with_db(test: impl FnOnce(&mut MapDb) + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || {
+                let mut db = Box::new(MapDb::new());
+                test(&mut db);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn find_locates_every_mapping_of_a_frame() {
+        with_db(|db| {
+            let root = db.add_root(7, 0, 0x100, 7).unwrap();
+            let b = db.add_child(root, 1, 0x5, 3).unwrap();
+            let c = db.add_child(b, 2, 0x9, 1).unwrap();
+            let d = db.add_child(root, 3, 0x7, 3).unwrap();
+            assert_eq!(db.find(7, 0, 0x100), Some(root));
+            assert_eq!(db.find(7, 1, 0x5), Some(b));
+            assert_eq!(db.find(7, 2, 0x9), Some(c));
+            assert_eq!(db.find(7, 3, 0x7), Some(d));
+            assert_eq!(db.find(7, 2, 0x5), None, "right space, wrong page");
+            assert_eq!(db.find(8, 0, 0x100), None, "another frame");
+            assert_eq!(db.find(u32::MAX, 0, 0), None, "a frame number out of range");
+        });
+    }
+
+    #[test]
+    fn revoking_removes_all_descendants_and_only_them() {
+        with_db(|db| {
+            let root = db.add_root(1, 0, 10, 7).unwrap();
+            let other = db.add_root(2, 0, 11, 7).unwrap();
+            let b = db.add_child(root, 1, 20, 7).unwrap();
+            db.add_child(b, 2, 30, 7).unwrap();
+            db.add_child(b, 3, 40, 7).unwrap();
+            db.add_child(other, 4, 50, 7).unwrap();
+            let used = db.used;
+            let mut removed = Vec::new();
+            db.revoke_descendants(root, |space, page| {
+                removed.push((space, page));
+                true
+            });
+            removed.sort();
+            assert_eq!(removed, [(1, 20), (2, 30), (3, 40)]);
+            assert_eq!(db.used, used - 3);
+            assert_eq!(
+                db.find(1, 0, 10),
+                Some(root),
+                "the revoked node itself stays"
+            );
+            assert!(
+                db.find(2, 4, 50).is_some(),
+                "another frame's tree is untouched"
+            );
+        });
+    }
+
+    #[test]
+    fn revoking_a_very_deep_chain_needs_no_recursion() {
+        with_db(|db| {
+            let root = db.add_root(3, 0, 1, 7).unwrap();
+            let mut at = root;
+            for depth in 0..50_000u64 {
+                at = db.add_child(at, (depth % 60) as u16, depth + 2, 7).unwrap();
+            }
+            let mut count = 0;
+            db.revoke_descendants(root, |_, _| {
+                count += 1;
+                true
+            });
+            assert_eq!(count, 50_000);
+            assert_eq!(db.used, 1);
+        });
+    }
+
+    #[test]
+    fn revoking_stops_when_asked_and_resumes() {
+        with_db(|db| {
+            let root = db.add_root(4, 0, 1, 7).unwrap();
+            for page in 0..10 {
+                db.add_child(root, 1, page + 100, 7).unwrap();
+            }
+            let mut batch = 0;
+            db.revoke_descendants(root, |_, _| {
+                batch += 1;
+                batch <= 4
+            });
+            assert_eq!(db.used, 1 + 6, "four removed, the fifth refused");
+            db.revoke_descendants(root, |_, _| true);
+            assert_eq!(db.used, 1);
+        });
+    }
+
+    #[test]
+    fn a_granted_node_keeps_its_children() {
+        with_db(|db| {
+            let root = db.add_root(5, 0, 1, 7).unwrap();
+            let b = db.add_child(root, 1, 2, 7).unwrap();
+            let c = db.add_child(b, 2, 3, 1).unwrap();
+            db.move_to(b, 9, 42, 3);
+            assert_eq!(db.find(5, 1, 2), None, "gone from the granter");
+            assert_eq!(db.find(5, 9, 42), Some(b));
+            assert_eq!(db.node(b).rights, 3);
+            assert_eq!(db.node(c).parent, b);
+            db.revoke_descendants(root, |_, _| true);
+            assert_eq!(
+                db.find(5, 2, 3),
+                None,
+                "unmap still reaches through the grant"
+            );
+        });
+    }
+
+    #[test]
+    fn removed_nodes_are_reused_and_the_pool_reports_exhaustion() {
+        with_db(|db| {
+            let root = db.add_root(6, 0, 1, 7).unwrap();
+            let child = db.add_child(root, 1, 2, 7).unwrap();
+            db.remove_leaf(child);
+            let again = db.add_child(root, 1, 3, 7).unwrap();
+            assert_eq!(again, child, "the free list hands the node out again");
+            let mut made = 2;
+            while db.add_child(root, 2, made as u64, 7).is_ok() {
+                made += 1;
+            }
+            assert_eq!(
+                made,
+                MAX_NODES - 1,
+                "every node but NONE (index 0) was usable"
+            );
+            assert_eq!(db.free_nodes(), 0);
+            assert_eq!(db.add_root(9, 0, 0, 7), Err(PoolFull));
+            db.remove_leaf(root + 1);
+            assert_eq!(db.free_nodes(), 1);
+        });
+    }
+
+    #[test]
+    fn removing_a_root_clears_the_frame() {
+        with_db(|db| {
+            let root = db.add_root(10, 0, 1, 7).unwrap();
+            db.remove_leaf(root);
+            assert_eq!(db.find(10, 0, 1), None);
+            assert_eq!(db.used, 0);
+        });
+    }
+}
