@@ -21,6 +21,11 @@
 //! | this file   | —                 | the wire format shared by all protocols |
 //! | `root.rs`   | root              | the directory every server gets; `FreePages`; server memory layout |
 //! | `proc.rs`   | proc              | fork, exec, exit, wait, kill, getpid, sbrk, freemem; the aux block |
+//! | `reply.rs`  | console, disk, fs, vfs | the I/O servers' replies: ok, error, redirect |
+//! | `console.rs`| console           | read a line, write text                 |
+//! | `disk.rs`   | disk              | read and write sectors                  |
+//! | `fs.rs`     | fs                | inode-level ext2 operations             |
+//! | `vfs.rs`    | vfs               | file descriptors, pipes, cwd, exec loading |
 //! (each protocol file adds its row when it is written)
 
 pub mod proc;
