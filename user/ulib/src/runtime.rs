@@ -170,10 +170,10 @@ mod tests {
     #[test]
     fn arguments_are_read_from_argv() {
         let argv: [*const u8; 5] = [
-            b"prog\0".as_ptr(),
-            b"\0".as_ptr(),
-            b"two words\0".as_ptr(),
-            b"\xff\xfe\0".as_ptr(),
+            c"prog".as_ptr().cast(),
+            c"".as_ptr().cast(),
+            c"two words".as_ptr().cast(),
+            c"\xff\xfe".as_ptr().cast(),
             core::ptr::null(),
         ];
         // SAFETY: four pointers to NUL-terminated 'static strings.
