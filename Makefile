@@ -75,6 +75,10 @@ micro: tools | $(BUILD)
 	cd micro-kernel/kernel && $(CARGO_BUILD)
 	@cmp -s target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF) || \
 		cp target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF)
+
+# Host unit tests of the microkernel's pure parts (mapping database, ELF reader).
+micro-test-host:
+	cd micro-kernel/kernel && cargo test --release --quiet --lib --target x86_64-unknown-linux-gnu
 # --- end micro-kernel ---
 
 # ---- user programs and disk images ------------------------------------------

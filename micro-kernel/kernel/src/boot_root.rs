@@ -21,7 +21,6 @@
 //! Its first thread starts at the ELF entry point as
 //! `_start(window_base, window_pages, own_thread_id, own_space_id, boot_flags)`.
 
-use crate::elf::{self, Image};
 use crate::global::Kernel;
 use crate::lifecycle;
 use crate::map::flags_for;
@@ -36,6 +35,7 @@ use common::abi::micro::{
 };
 use common::arch::qemu;
 use common::arch::trap::TrapFrame;
+use common::elf::Executable;
 use common::kprintln;
 use common::mm::{KernelFrames, KernelWindow, PAGE_SIZE, PageTableFlags, PhysFrame, VirtAddr};
 
@@ -63,13 +63,13 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
             "no {name} was built (build micro-kernel/user first; see docs/microkernel.md)"
         ));
     }
-    let image = elf::parse(bytes)
-        .unwrap_or_else(|error| fail(format_args!("{name}: bad ELF file: {error:?}")));
+    let image = Executable::parse(bytes)
+        .unwrap_or_else(|error| fail(format_args!("{name}: bad ELF file: {}", error.message())));
     let space = k.spaces.create(&mut k.frames, ROOT_SPACE, privilege::ALL);
     if space != Some(ROOT_SPACE) {
         fail(format_args!("no memory for its address space"));
     }
-    load_image(k, &image);
+    load_image(k, &image, bytes);
     for page in 0..ROOT_STACK_PAGES {
         let address = ROOT_STACK_TOP - (page + 1) * PAGE_SIZE;
         let frame = new_page(
@@ -138,14 +138,16 @@ fn zero_frame(frame: PhysFrame) {
     unsafe { core::ptr::write_bytes(va as *mut u8, 0, PAGE_SIZE as usize) };
 }
 
-/// Loads every segment of `image` into the root space.
-fn load_image(k: &mut Kernel, image: &Image) {
-    for segment in image.segments.iter().flatten() {
+/// Loads every segment of `image` (parsed from `file`) into the root space.
+fn load_image(k: &mut Kernel, image: &Executable, file: &[u8]) {
+    for segment in image.segments() {
+        // In bounds: `Executable::parse` checked offset + filesz <= file length.
+        let data = &file[segment.offset as usize..(segment.offset + segment.filesz) as usize];
         let mut flags = PageTableFlags::USER;
-        if segment.writable {
+        if segment.writable() {
             flags |= PageTableFlags::WRITABLE;
         }
-        if !segment.executable {
+        if !segment.executable() {
             flags |= PageTableFlags::NO_EXECUTE;
         }
         let first_page = segment.vaddr & !(PAGE_SIZE - 1);
@@ -156,9 +158,9 @@ fn load_image(k: &mut Kernel, image: &Image) {
             // Copy the part of the file bytes that falls into this page.
             let page_end = page + PAGE_SIZE;
             let copy_start = segment.vaddr.max(page);
-            let copy_end = (segment.vaddr + segment.data.len() as u64).min(page_end);
+            let copy_end = (segment.vaddr + data.len() as u64).min(page_end);
             if copy_start < copy_end {
-                let source = &segment.data
+                let source = &data
                     [(copy_start - segment.vaddr) as usize..(copy_end - segment.vaddr) as usize];
                 let target = common::arch::phys_to_virt(frame.start_address().as_u64())
                     + (copy_start - page);

@@ -49,7 +49,7 @@ pub fn grant(
     count: u64,
 ) -> Result<(), Error> {
     let target = k.spaces.lookup(target).ok_or(Error::NoSuchThread)?;
-    if count == 0 || first > 0xffff || first + count > 0x1_0000 {
+    if count == 0 || first.checked_add(count).is_none_or(|end| end > 0x1_0000) {
         return Err(Error::InvalidArgument);
     }
     let (first, count) = (first as u16, count as u32);

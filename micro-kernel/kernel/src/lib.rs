@@ -1,12 +1,8 @@
-//! The parts of the microkernel that are pure data structures, kept in a
-//! library so they can be unit-tested on the host
-//! (`cargo test --lib --target x86_64-unknown-linux-gnu` in this folder):
-//!
-//! - [`mapdb`]: the mapping database (the tree of mappings per frame);
-//! - [`elf`]: the checked ELF64 reader for the root task.
-//!
-//! The kernel binary (`main.rs`) uses them like its own modules.
+//! The part of the microkernel that is a pure data structure — the mapping
+//! database — kept in a library so it can be unit-tested on the host
+//! (`cargo test --lib --target x86_64-unknown-linux-gnu` in this folder, or
+//! `make micro-test-host`). The kernel binary (`main.rs`) uses it like its
+//! own module.
 #![cfg_attr(not(test), no_std)]
 
-pub mod elf;
 pub mod mapdb;

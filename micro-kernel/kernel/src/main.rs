@@ -25,8 +25,8 @@
 //! | `ioport.rs`   | I/O ports granted to address spaces                      |
 //! | `timeout.rs`  | the tick and IPC timeouts                                |
 //! | `memory.rs`   | physical memory at boot                                  |
-//! | `elf.rs`, `boot_root.rs` | loading and starting the root task            |
-//! | `lib.rs`      | `mapdb` and `elf` as a library, for host unit tests      |
+//! | `boot_root.rs`| loading (with `common::elf`) and starting the root task  |
+//! | `lib.rs`      | `mapdb` as a library, for host unit tests                |
 //!
 //! `docs/microkernel.md` is the system-call reference; `docs/ipc-path.md`
 //! follows one IPC through this code.
@@ -52,7 +52,7 @@ mod timeout;
 mod trap;
 
 // The pure parts live in the library (`lib.rs`), where host tests reach them.
-use micro_kernel::{elf, mapdb};
+use micro_kernel::mapdb;
 
 use common::arch::{self, pvh::BootInfo, qemu};
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};

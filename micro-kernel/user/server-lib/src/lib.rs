@@ -1,0 +1,232 @@
+//! # server-lib — what the I/O servers share
+//!
+//! The console, disk, fs and vfs servers are each one thread in its own
+//! address space, started by the root task. They all begin and serve the
+//! same way, so that part is written once, here:
+//!
+//! - [`start`]: the heap (root backs `SERVER_HEAP_BASE..` with zero pages
+//!   on demand), the receive buffer long messages land in, and the
+//!   [`Directory`] root sends first (who is who);
+//! - [`Request`]: a received message, copied out of the receive buffer into
+//!   an owned value (the next IPC overwrites the buffer, and a server often
+//!   makes a call of its own before it is done with a request);
+//! - [`receive`], [`reply`], [`call`]: the IPC operations, in the
+//!   [`Wire`] form the protocol types of `common::abi::proto` use;
+//! - the panic handler: a server that panics prints why and stops its
+//!   thread (root notices nothing; its clients' calls then fail).
+//!
+//! A server's main loop is then:
+//!
+//! ```ignore
+//! let directory = server_lib::start("disk");
+//! loop {
+//!     let request = server_lib::receive();
+//!     let answer = handle(&request);          // a Wire: ok, error, ...
+//!     server_lib::reply(request.from, &answer);
+//! }
+//! ```
+//!
+//! (A reply is a send with timeout zero: the client is waiting in its
+//! `call`. If it is gone, the reply fails and the server carries on.)
+#![no_std]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use common::abi::errno::Errno;
+use common::abi::proto::reply::{self, Answer};
+use common::abi::proto::root::{Directory, SERVER_HEAP_BASE, SERVER_HEAP_SIZE};
+use common::abi::proto::{MAX_WORDS, Wire};
+use core::cell::UnsafeCell;
+use l4::{Message, Received, ThreadId, Timeout};
+use linked_list_allocator::LockedHeap;
+
+/// The most bytes one message carries.
+pub const BUFFER_BYTES: usize = 4096;
+
+/// The receive buffer: the kernel copies a message's bytes here.
+#[repr(C, align(4096))]
+struct ReceiveBuffer(UnsafeCell<[u8; BUFFER_BYTES]>);
+
+// SAFETY: a server is one thread; the buffer is only touched by it and by
+// the kernel during that thread's own IPC.
+unsafe impl Sync for ReceiveBuffer {}
+
+static RECEIVE_BUFFER: ReceiveBuffer = ReceiveBuffer(UnsafeCell::new([0; BUFFER_BYTES]));
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// Sets up the server: heap, receive buffer, and waits for the directory
+/// from root. `name` is only for messages.
+pub fn start(name: &str) -> Directory {
+    // SAFETY: the heap region is reserved for this purpose in every server's
+    // address space (see `common::abi::proto::root`); root backs it with
+    // zero pages on demand, and nothing else uses it.
+    unsafe {
+        HEAP.lock()
+            .init(SERVER_HEAP_BASE as *mut u8, SERVER_HEAP_SIZE as usize)
+    };
+    let buffer = RECEIVE_BUFFER.0.get() as u64;
+    // Touch the buffer so its page is mapped writable before the kernel
+    // copies into it (the kernel checks, it does not fault pages in).
+    // SAFETY: our own static, and no IPC is in progress.
+    unsafe { (*RECEIVE_BUFFER.0.get())[0] = 0 };
+    // SAFETY: the buffer is used only through `copy_bytes` right after an
+    // IPC, never while a reference into it is alive.
+    if let Err(error) = unsafe { l4::memory::set_receive_window(buffer, BUFFER_BYTES as u64, 0, 0) }
+    {
+        l4::println!("{name}: set_receive_window failed: {error:?}");
+    }
+    loop {
+        let request = receive();
+        match Directory::from_wire(&request.wire()) {
+            Ok(directory) => return directory,
+            Err(error) => l4::println!(
+                "{name}: expected the directory, got label {:#x} ({error:?})",
+                request.label
+            ),
+        }
+    }
+}
+
+/// A received message, owned (copied out of the receive buffer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The sender (written by the kernel: unforgeable), or an interrupt.
+    pub from: ThreadId,
+    /// The label.
+    pub label: u64,
+    /// The words (at most [`MAX_WORDS`]; more make the message malformed).
+    pub words: [u64; MAX_WORDS],
+    /// How many words came (`usize::MAX` if more than [`MAX_WORDS`]).
+    pub word_count: usize,
+    /// The bytes, if the message had a buffer item.
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// Copies a received message out of the receive buffer.
+    fn from_received(received: &Received) -> Request {
+        let count = received.tag.words() as usize;
+        let mut words = [0; MAX_WORDS];
+        let used = count.min(MAX_WORDS);
+        words[..used].copy_from_slice(&received.mr[..used]);
+        let bytes = received.buffer_length().map(|length| copy_bytes(length as usize));
+        Request {
+            from: received.from,
+            label: received.label(),
+            words,
+            word_count: if count > MAX_WORDS { usize::MAX } else { count },
+            bytes,
+        }
+    }
+
+    /// The message as the protocol types decode it. A message with too many
+    /// words shows as one with none (so every decoder refuses it).
+    pub fn wire(&self) -> Wire<'_> {
+        let count = if self.word_count > MAX_WORDS { 0 } else { self.word_count };
+        let wire = Wire::new(self.label, &self.words[..count]);
+        match &self.bytes {
+            Some(bytes) => wire.with_bytes(bytes),
+            None => wire,
+        }
+    }
+
+    /// Whether this is an interrupt message.
+    pub fn irq(&self) -> Option<u8> {
+        self.from.as_irq()
+    }
+}
+
+/// Copies the first `length` bytes of the receive buffer.
+fn copy_bytes(length: usize) -> Vec<u8> {
+    let length = length.min(BUFFER_BYTES);
+    // SAFETY: the kernel wrote the buffer during the IPC that just returned;
+    // no other reference to it exists, and the next IPC starts after the copy.
+    let buffer = unsafe { &*RECEIVE_BUFFER.0.get() };
+    buffer[..length].to_vec()
+}
+
+/// The l4 message for `wire` (its bytes, if any, as a buffer item).
+pub fn message(wire: &Wire<'_>) -> Message {
+    let message = Message::new(wire.label, &wire.words[..wire.word_count]);
+    match wire.bytes {
+        // With at most MAX_WORDS (4) words the buffer item always fits.
+        Some(bytes) => message.with_buffer(bytes).unwrap_or(message),
+        None => message,
+    }
+}
+
+/// Waits for the next message from anyone.
+pub fn receive() -> Request {
+    loop {
+        match l4::ipc::receive(ThreadId::ANY, Timeout::Never) {
+            Ok(received) => return Request::from_received(&received),
+            Err(error) => l4::println!("server: receive failed: {error:?}"),
+        }
+    }
+}
+
+/// Replies to `client`, which must be waiting in its call. A client that is
+/// gone (killed, or not waiting) is ignored: the error is returned for
+/// callers that care.
+pub fn reply(client: ThreadId, answer: &Wire<'_>) -> Result<(), l4::Error> {
+    l4::ipc::send(client, &message(answer), Timeout::Zero)
+}
+
+/// Acknowledges interrupt `irq` (unmasks the line again).
+pub fn acknowledge(irq: u8) {
+    if let Err(error) = l4::device::acknowledge(irq) {
+        l4::println!("server: acknowledging IRQ {irq} failed: {error:?}");
+    }
+}
+
+/// A reply from another server, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The words of the success reply.
+    pub words: [u64; MAX_WORDS],
+    /// How many words.
+    pub word_count: usize,
+    /// The bytes, if any.
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// Word `index`, or `EIO` if the reply is too short (a confused server).
+    pub fn word(&self, index: usize) -> Result<u64, Errno> {
+        if index < self.word_count { Ok(self.words[index]) } else { Err(Errno::EIO) }
+    }
+
+    /// The reply as a wire message (for decoders like `InodeInfo::from_wire`).
+    pub fn wire(&self) -> Wire<'_> {
+        Wire::new(reply::REPLY_OK, &self.words[..self.word_count]).with_bytes(&self.bytes)
+    }
+}
+
+/// Calls `server` with `request` and waits for its reply: `Ok` with the
+/// success reply, or the error it answered (`EIO` if the server is gone or
+/// the reply is malformed).
+pub fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
+    let received = l4::ipc::call(server, &message(request)).map_err(|_| Errno::EIO)?;
+    let owned = Request::from_received(&received);
+    match reply::check_reply(owned.wire())? {
+        Answer::Done(_) => Ok(Reply {
+            words: owned.words,
+            word_count: owned.word_count.min(MAX_WORDS),
+            bytes: owned.bytes.unwrap_or_default(),
+        }),
+        Answer::Redirect(_) => Err(Errno::EIO),
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    l4::println!("server panic: {info}");
+    let (me, _) = l4::task::whoami();
+    let _ = l4::task::thread_destroy(me);
+    loop {
+        l4::ipc::sleep(1000);
+    }
+}
