@@ -76,7 +76,7 @@ micro: tools | $(BUILD)
 	@cmp -s target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF) || \
 		cp target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF)
 
-# Host unit tests of the microkernel's pure parts (mapping database, ELF reader).
+# Host unit tests of the microkernel's pure part (the mapping database).
 micro-test-host:
 	cd micro-kernel/kernel && cargo test --release --quiet --lib --target x86_64-unknown-linux-gnu
 # --- end micro-kernel ---
