@@ -725,6 +725,19 @@ fn mknod_device() -> TestResult {
             st.major,
             st.minor
         );
+        // The device file is an inode like any other: listed and numbered.
+        let listed = read_dir(".")
+            .context("read_dir")?
+            .flatten()
+            .find(|entry| entry.name == "ut-console")
+            .map(|entry| entry.ino);
+        ensure!(listed.is_some(), "the device file is not listed");
+        ensure!(
+            st.ino != 0 && listed == Some(st.ino),
+            "fstat says inode {}, the directory says {:?}",
+            st.ino,
+            listed
+        );
         let fd = open("ut-console", O_RDWR).context("open the device")?;
         close(fd).context("close")
     })();
