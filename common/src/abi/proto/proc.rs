@@ -22,10 +22,11 @@
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
 //!
-//! A reply is [`encode_reply`] of a `Result<u64, Errno>`: label
-//! [`REPLY_OK`] with the value, or [`REPLY_ERROR`] with the errno.
+//! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
+//! convention of the other servers (`reply.rs`): `REPLY_OK` with the value,
+//! or `REPLY_ERROR` with the errno.
 
-use super::{ProtoError, Wire};
+use super::{ProtoError, Wire, reply};
 use crate::abi::errno::Errno;
 
 /// Request labels.
@@ -37,10 +38,6 @@ pub const KILL: u64 = 0x105;
 pub const GETPID: u64 = 0x106;
 pub const SBRK: u64 = 0x107;
 pub const FREEMEM: u64 = 0x108;
-
-/// Reply labels: success with one word, or an error number.
-pub const REPLY_OK: u64 = 0x1;
-pub const REPLY_ERROR: u64 = 0x2;
 
 /// A request to `proc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,18 +101,14 @@ impl ProcRequest {
 /// Encodes a reply.
 pub fn encode_reply(result: Result<u64, Errno>) -> Wire<'static> {
     match result {
-        Ok(value) => Wire::new(REPLY_OK, &[value]),
-        Err(errno) => Wire::new(REPLY_ERROR, &[errno as i64 as u64]),
+        Ok(value) => reply::ok(&[value]),
+        Err(errno) => reply::error(errno),
     }
 }
 
 /// Decodes a reply; anything malformed reads as `EIO`.
 pub fn decode_reply(wire: &Wire) -> Result<u64, Errno> {
-    match (wire.label, wire.word(0)) {
-        (REPLY_OK, Ok(value)) => Ok(value),
-        (REPLY_ERROR, Ok(code)) => Err(Errno::from_code(code as i64).unwrap_or(Errno::EIO)),
-        _ => Err(Errno::EIO),
-    }
+    reply::expect_done(*wire)?.word(0).map_err(|_| Errno::EIO)
 }
 
 /// The first word of the auxiliary block ("DIPTYCH!" would not fit the
@@ -213,6 +206,57 @@ impl StackLayout {
     }
 }
 
+/// The CPU exception `vector`'s mnemonic and name, as the monolithic
+/// kernel prints them in its `usertrap:` line (the same table as
+/// `common::arch::idt::exception_name`, which user-level servers cannot
+/// link: it is part of the kernels' boot code).
+pub fn exception_name(vector: u64) -> (&'static str, &'static str) {
+    match vector {
+        0 => ("#DE", "divide error"),
+        1 => ("#DB", "debug"),
+        2 => ("NMI", "non-maskable interrupt"),
+        3 => ("#BP", "breakpoint"),
+        4 => ("#OF", "overflow"),
+        5 => ("#BR", "bound range exceeded"),
+        6 => ("#UD", "invalid opcode"),
+        7 => ("#NM", "device not available"),
+        8 => ("#DF", "double fault"),
+        10 => ("#TS", "invalid TSS"),
+        11 => ("#NP", "segment not present"),
+        12 => ("#SS", "stack-segment fault"),
+        13 => ("#GP", "general protection fault"),
+        14 => ("#PF", "page fault"),
+        16 => ("#MF", "x87 floating-point error"),
+        17 => ("#AC", "alignment check"),
+        18 => ("#MC", "machine check"),
+        19 => ("#XM", "SIMD floating-point error"),
+        20 => ("#VE", "virtualization exception"),
+        21 => ("#CP", "control protection"),
+        _ => ("#??", "reserved exception"),
+    }
+}
+
+/// The cause of a user page fault, from the access bits of the kernel's
+/// page-fault message (`abi::micro::fault_access`), printed the way the
+/// monolithic kernel prints the CPU's error code: `not-present, write, user`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultCause(pub u64);
+
+impl core::fmt::Display for FaultCause {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use crate::abi::micro::fault_access::{EXECUTE, PRESENT, WRITE};
+        let present = if self.0 & PRESENT != 0 { "protection violation" } else { "not-present" };
+        let access = if self.0 & EXECUTE != 0 {
+            "instruction fetch"
+        } else if self.0 & WRITE != 0 {
+            "write"
+        } else {
+            "read"
+        };
+        write!(f, "{present}, {access}, user")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,9 +296,22 @@ mod tests {
     fn replies_round_trip_and_garbage_is_eio() {
         assert_eq!(decode_reply(&encode_reply(Ok(42))), Ok(42));
         assert_eq!(decode_reply(&encode_reply(Err(Errno::ECHILD))), Err(Errno::ECHILD));
-        assert_eq!(decode_reply(&Wire::new(REPLY_ERROR, &[9999])), Err(Errno::EIO));
-        assert_eq!(decode_reply(&Wire::new(REPLY_OK, &[])), Err(Errno::EIO));
+        assert_eq!(decode_reply(&Wire::new(reply::REPLY_ERROR, &[9999])), Err(Errno::EIO));
+        assert_eq!(decode_reply(&Wire::new(reply::REPLY_OK, &[])), Err(Errno::EIO));
+        assert_eq!(decode_reply(&Wire::new(reply::REPLY_REDIRECT, &[5])), Err(Errno::EIO));
         assert_eq!(decode_reply(&Wire::new(77, &[1])), Err(Errno::EIO));
+    }
+
+    #[test]
+    fn fault_causes_read_like_the_mono_kernel() {
+        use crate::abi::micro::fault_access::{EXECUTE, PRESENT, WRITE};
+        extern crate alloc;
+        use alloc::format;
+        assert_eq!(format!("{}", FaultCause(0)), "not-present, read, user");
+        assert_eq!(format!("{}", FaultCause(PRESENT | WRITE)), "protection violation, write, user");
+        assert_eq!(format!("{}", FaultCause(EXECUTE)), "not-present, instruction fetch, user");
+        assert_eq!(exception_name(14), ("#PF", "page fault"));
+        assert_eq!(exception_name(99).0, "#??");
     }
 
     #[test]

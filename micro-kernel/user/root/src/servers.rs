@@ -3,9 +3,8 @@
 //!
 //! A server thread starts at its ELF entry point with
 //! `rsp = SERVER_STACK_TOP - 8` (as if called) and `rdi` = the root task's
-//! thread id, its pager and exception handler. Its first act is a closed
-//! receive from that id: root sends its [`Directory`] as soon as the server
-//! waits for it.
+//! thread id, its pager and exception handler. Its first act is to receive
+//! its [`Directory`] from root (root offers it until the server takes it).
 
 use common::abi::micro::{ThreadId, privilege};
 use common::abi::proto::root::{Directory, SERVER_STACK_TOP};
@@ -163,24 +162,28 @@ impl Servers {
         Directory { root: root.0, console: id(0), disk: id(1), fs: id(2), vfs: id(3), proc: id(4) }
     }
 
-    /// Offers the directory to every live server that has not got it yet,
-    /// without waiting. Returns whether some server still waits for it.
+    /// Offers the directory to the servers that have not got it yet,
+    /// without waiting, in table order — which is also the order of the
+    /// call graph's leaves first (console, disk, then fs, vfs, proc) — and
+    /// never to a server before every server before it has its own: so no
+    /// server can be called by another before it knows who is who (its
+    /// first receive takes the directory, not somebody's request).
+    /// Returns whether some server still waits for it.
     pub fn deliver_directories(&mut self, bytes: &[u8]) -> bool {
-        let mut pending = false;
         for server in self.table.iter_mut().filter(|s| s.alive && !s.has_directory) {
             let message = Message::new(common::abi::proto::root::DIRECTORY, &[])
                 .with_buffer(bytes)
                 .expect("room for a buffer item");
             match l4::ipc::send(server.thread, &message, Timeout::Zero) {
                 Ok(()) => server.has_directory = true,
-                Err(l4::Error::SendTimeout) => pending = true,
+                Err(l4::Error::SendTimeout) => return true,
                 Err(error) => {
                     println!("root: cannot send the {} server its directory: {error:?}", server.name);
                     server.has_directory = true; // do not retry forever
                 }
             }
         }
-        pending
+        false
     }
 
     /// The server whose thread is `thread`, with its table index.

@@ -1,0 +1,134 @@
+//! Root as the servers' pager: what a server's page fault gets.
+//!
+//! | the fault is at                    | root maps                                 |
+//! |------------------------------------|-------------------------------------------|
+//! | a page of the server's ELF image   | a fresh page holding that part of the file (zero past `p_filesz`), with the segment's rights |
+//! | its heap or stack region (proc: also its frame pool) | a fresh zeroed page, read/write |
+//! | anywhere else, or a protection violation | nothing: the server crashed          |
+//!
+//! A crash is a server bug. Root prints `server <name> crashed: ...` (in the
+//! words of the monolithic kernel's `usertrap:` line), destroys the
+//! server's address space, and goes on serving the others: nothing a
+//! server does can take down root or the kernel.
+
+use crate::memory::{Frames, PAGE};
+use crate::servers::{PROC_INDEX, Server, Servers};
+use common::abi::micro::{fault_access, rights};
+use common::abi::proto::proc::{FaultCause, exception_name};
+use common::abi::proto::root::server_region;
+use core::fmt;
+use l4::{MapItem, Message, Received, println};
+
+/// A page fault `request` from a server: the reply (a map item), or `None`
+/// if the server crashed.
+pub fn page_fault(frames: &mut Frames, servers: &mut Servers, request: &Received) -> Option<Message> {
+    let (address, access, rip) = (request.mr[0], request.mr[1], request.mr[2]);
+    let (index, server) = servers.by_thread(request.from)?;
+    let page = address & !(PAGE - 1);
+    let outcome = if access & fault_access::PRESENT != 0 {
+        Err(Crash::Protection)
+    } else {
+        page_for(frames, server, index == PROC_INDEX, page)
+    };
+    match outcome {
+        Ok((frame, page_rights)) => {
+            let item = MapItem { page: frame, count: 1, rights: page_rights, window_offset: 0 };
+            Some(Message::new(0, &[]).with_map(item, false).expect("room for a map item"))
+        }
+        Err(crash) => {
+            crashed(
+                server,
+                format_args!(
+                    "#PF page fault at {address:#x} ({}), rip {rip:#x}{}",
+                    FaultCause(access),
+                    crash.explanation()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Any other CPU exception of a server: a crash.
+pub fn exception(servers: &mut Servers, request: &Received) {
+    let (vector, rip) = (request.mr[0], request.mr[2]);
+    if let Some((_, server)) = servers.by_thread(request.from) {
+        let (mnemonic, name) = exception_name(vector);
+        crashed(server, format_args!("{mnemonic} {name}, rip {rip:#x}"));
+    }
+}
+
+/// Why a fault could not be served.
+enum Crash {
+    /// The page is mapped but the access is not allowed.
+    Protection,
+    /// The address is in no region of the server.
+    Outside,
+    /// Root has no memory left.
+    OutOfMemory,
+}
+
+impl Crash {
+    fn explanation(&self) -> &'static str {
+        match self {
+            Crash::Protection => "",
+            Crash::Outside => "",
+            Crash::OutOfMemory => " (root is out of memory)",
+        }
+    }
+}
+
+/// A fresh page of ours holding what `server` should see at `page`, with
+/// the rights to map it with.
+fn page_for(frames: &mut Frames, server: &Server, is_proc: bool, page: u64) -> Result<(u64, u64), Crash> {
+    if let Some(executable) = &server.executable {
+        for segment in executable.segments() {
+            let first = segment.vaddr & !(PAGE - 1);
+            if !(first..segment.end()).contains(&page) {
+                continue;
+            }
+            let frame = frames.alloc_zeroed().ok_or(Crash::OutOfMemory)?;
+            // The part of the file that falls into this page.
+            let file_start = segment.vaddr.max(page);
+            let file_end = (segment.vaddr + segment.filesz).min(page + PAGE);
+            if file_start < file_end {
+                let from = (segment.offset + (file_start - segment.vaddr)) as usize;
+                let length = (file_end - file_start) as usize;
+                // Checked by `Executable::parse`: the segment's file bytes lie
+                // inside the file.
+                let bytes = &server.elf[from..from + length];
+                // SAFETY: `frame` is a fresh window page of ours; the copy
+                // stays inside it (`file_start..file_end` is within the page).
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        bytes.as_ptr(),
+                        (frame + (file_start - page)) as *mut u8,
+                        length,
+                    )
+                };
+            }
+            let mut page_rights = rights::READ;
+            if segment.writable() {
+                page_rights |= rights::WRITE;
+            }
+            if segment.executable() {
+                page_rights |= rights::EXECUTE;
+            }
+            return Ok((frame, page_rights));
+        }
+    }
+    if server_region(page, is_proc).is_some() {
+        let frame = frames.alloc_zeroed().ok_or(Crash::OutOfMemory)?;
+        return Ok((frame, rights::READ | rights::WRITE));
+    }
+    Err(Crash::Outside)
+}
+
+/// Reports a crashed server and removes it.
+fn crashed(server: &mut Server, what: fmt::Arguments) {
+    println!("server {} crashed: {what}", server.name);
+    server.alive = false;
+    if let Err(error) = l4::task::space_destroy(server.space) {
+        println!("root: cannot destroy the {} server's space: {error:?}", server.name);
+    }
+}
