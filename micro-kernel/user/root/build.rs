@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 const SERVERS: [&str; 5] = ["console", "disk", "fs", "vfs", "proc"];
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let script = manifest.join("../user.ld");
     println!("cargo:rustc-link-arg-bins=-T{}", script.display());
     println!("cargo:rustc-link-arg-bins=--no-pie");
@@ -26,7 +27,11 @@ fn main() {
     let release = manifest.join("../../../target/micro-user/x86_64-unknown-none/release");
     for name in SERVERS {
         let variable = format!("MICRO_SERVER_{}_ELF", name.to_uppercase());
-        embed(&variable, &release.join(name), &out_dir.join(format!("{name}.elf")));
+        embed(
+            &variable,
+            &release.join(name),
+            &out_dir.join(format!("{name}.elf")),
+        );
     }
 }
 
@@ -34,7 +39,9 @@ fn main() {
 /// writes an empty file if there is none.
 fn embed(variable: &str, default: &Path, destination: &Path) {
     println!("cargo:rerun-if-env-changed={variable}");
-    let source = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| default.to_path_buf());
+    let source = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default.to_path_buf());
     println!("cargo:rerun-if-changed={}", source.display());
     let bytes = std::fs::read(&source).unwrap_or_default();
     std::fs::write(destination, bytes).expect("cannot write to OUT_DIR");

@@ -36,6 +36,8 @@ pub mod task;
 
 #[cfg(feature = "runtime")]
 mod runtime;
+#[cfg(feature = "runtime")]
+pub use runtime::init_heap;
 
 pub use common::abi::micro::{Error, SpaceId, Tag, ThreadId};
 pub use common::abi::micro::{exreg, fault_access, label, privilege, rights, unmap_flags};
@@ -58,7 +60,7 @@ pub struct BootInfo {
     pub flags: u64,
 }
 
-/// Defines `_start` for a program the kernel starts: it calls
+/// Defines `_start` for the root task, which the kernel starts: it calls
 /// `main(BootInfo) -> !`.
 #[macro_export]
 macro_rules! entry {
@@ -81,6 +83,24 @@ macro_rules! entry {
                 space: $crate::SpaceId(space),
                 flags,
             })
+        }
+    };
+}
+
+/// Defines `_start` for a server (or any program) that a root task or
+/// process server starts with [`task::start`]: it calls `main(argument) -> !`
+/// with the argument given there (`exreg::SET_ARGUMENT`, register `rdi`).
+/// Anything more a server needs to know it should receive by IPC from the
+/// thread that started it.
+#[macro_export]
+macro_rules! server_entry {
+    ($main:path) => {
+        /// The entry point: `rdi` holds the starter's argument.
+        #[unsafe(no_mangle)]
+        #[unsafe(link_section = ".text._start")]
+        pub extern "C" fn _start(argument: u64) -> ! {
+            let main: fn(u64) -> ! = $main;
+            main(argument)
         }
     };
 }

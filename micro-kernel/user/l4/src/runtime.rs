@@ -1,5 +1,15 @@
 //! The runtime every program gets with the `runtime` feature: the panic
-//! handler (print the panic, end the thread) and the (empty) global allocator.
+//! handler (print the panic, end the thread) and the global allocator.
+//!
+//! The allocator starts with no memory, so it refuses every request — right
+//! for the root task, which has no pager to back a heap. A program that
+//! has memory for a heap (a server: root backs `SERVER_HEAP_BASE..` with
+//! zero pages on demand) hands it over once with [`init_heap`]. (One
+//! allocator for every program, instead of a feature per kind of program,
+//! because cargo unifies features across a workspace build: two binaries
+//! cannot ask `l4` for different allocators.)
+
+use linked_list_allocator::LockedHeap;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
@@ -11,18 +21,16 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     }
 }
 
-/// No heap yet: the shared crate links `alloc`, so a global allocator must
-/// exist; this one refuses every request (a program that needs a heap
-/// turns off the `runtime` feature and brings its own allocator).
-struct NoHeap;
-
-// SAFETY: returning null is GlobalAlloc's documented way to fail.
-unsafe impl core::alloc::GlobalAlloc for NoHeap {
-    unsafe fn alloc(&self, _layout: core::alloc::Layout) -> *mut u8 {
-        core::ptr::null_mut()
-    }
-    unsafe fn dealloc(&self, _pointer: *mut u8, _layout: core::alloc::Layout) {}
-}
-
 #[global_allocator]
-static NO_HEAP: NoHeap = NoHeap;
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// Gives the allocator `size` bytes at `base` to allocate from. Call once,
+/// before the first allocation.
+///
+/// # Safety
+/// The range must be memory this program may write (mapped, or served by
+/// its pager) that nothing else uses, for the rest of the program.
+pub unsafe fn init_heap(base: u64, size: u64) {
+    // SAFETY: forwarded to the caller.
+    unsafe { HEAP.lock().init(base as *mut u8, size as usize) };
+}

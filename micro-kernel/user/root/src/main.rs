@@ -32,8 +32,8 @@ mod pager;
 mod servers;
 
 use common::abi::micro::ROOT_PRIORITY;
-use common::abi::proto::root::{Directory, RootRequest};
 use common::abi::proto::Wire;
+use common::abi::proto::root::{Directory, RootRequest};
 use l4::{Error, Message, Received, ThreadId, Timeout, label, println};
 use servers::Servers;
 
@@ -69,7 +69,11 @@ fn serve(frames: &mut memory::Frames, servers: &mut Servers, directory: &Directo
     let mut reply: Option<(ThreadId, Message)> = None;
     loop {
         let pending = servers.deliver_directories(&directory_bytes);
-        let timeout = if pending { Timeout::Ticks(1) } else { Timeout::Never };
+        let timeout = if pending {
+            Timeout::Ticks(1)
+        } else {
+            Timeout::Never
+        };
         let received = match reply.take() {
             Some((client, message)) => {
                 match l4::ipc::ipc(client, ThreadId::ANY, &message, Timeout::Zero, timeout) {
@@ -88,7 +92,11 @@ fn serve(frames: &mut memory::Frames, servers: &mut Servers, directory: &Directo
 }
 
 /// One request: the reply to send, if any.
-fn handle(frames: &mut memory::Frames, servers: &mut Servers, request: &Received) -> Option<Message> {
+fn handle(
+    frames: &mut memory::Frames,
+    servers: &mut Servers,
+    request: &Received,
+) -> Option<Message> {
     match request.label() {
         label::PAGE_FAULT => pager::page_fault(frames, servers, request),
         label::EXCEPTION => {

@@ -21,7 +21,10 @@ pub struct Frames {
 impl Frames {
     /// The allocator over the window the kernel gave us.
     pub fn new(window_base: u64, window_pages: u64) -> Frames {
-        Frames { next: window_base, end: window_base + window_pages * PAGE }
+        Frames {
+            next: window_base,
+            end: window_base + window_pages * PAGE,
+        }
     }
 
     /// A fresh page of the window, filled with zeros; `None` when memory is

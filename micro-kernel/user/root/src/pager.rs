@@ -21,7 +21,11 @@ use l4::{MapItem, Message, Received, println};
 
 /// A page fault `request` from a server: the reply (a map item), or `None`
 /// if the server crashed.
-pub fn page_fault(frames: &mut Frames, servers: &mut Servers, request: &Received) -> Option<Message> {
+pub fn page_fault(
+    frames: &mut Frames,
+    servers: &mut Servers,
+    request: &Received,
+) -> Option<Message> {
     let (address, access, rip) = (request.mr[0], request.mr[1], request.mr[2]);
     let (index, server) = servers.by_thread(request.from)?;
     let page = address & !(PAGE - 1);
@@ -32,8 +36,17 @@ pub fn page_fault(frames: &mut Frames, servers: &mut Servers, request: &Received
     };
     match outcome {
         Ok((frame, page_rights)) => {
-            let item = MapItem { page: frame, count: 1, rights: page_rights, window_offset: 0 };
-            Some(Message::new(0, &[]).with_map(item, false).expect("room for a map item"))
+            let item = MapItem {
+                page: frame,
+                count: 1,
+                rights: page_rights,
+                window_offset: 0,
+            };
+            Some(
+                Message::new(0, &[])
+                    .with_map(item, false)
+                    .expect("room for a map item"),
+            )
         }
         Err(crash) => {
             crashed(
@@ -80,7 +93,12 @@ impl Crash {
 
 /// A fresh page of ours holding what `server` should see at `page`, with
 /// the rights to map it with.
-fn page_for(frames: &mut Frames, server: &Server, is_proc: bool, page: u64) -> Result<(u64, u64), Crash> {
+fn page_for(
+    frames: &mut Frames,
+    server: &Server,
+    is_proc: bool,
+    page: u64,
+) -> Result<(u64, u64), Crash> {
     if let Some(executable) = &server.executable {
         for segment in executable.segments() {
             let first = segment.vaddr & !(PAGE - 1);
@@ -129,6 +147,9 @@ fn crashed(server: &mut Server, what: fmt::Arguments) {
     println!("server {} crashed: {what}", server.name);
     server.alive = false;
     if let Err(error) = l4::task::space_destroy(server.space) {
-        println!("root: cannot destroy the {} server's space: {error:?}", server.name);
+        println!(
+            "root: cannot destroy the {} server's space: {error:?}",
+            server.name
+        );
     }
 }

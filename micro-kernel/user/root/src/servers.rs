@@ -73,7 +73,12 @@ impl Servers {
             has_directory: false,
             devices,
         };
-        let plain = |priority| Devices { ports: &[], irqs: &[], privileges: 0, priority };
+        let plain = |priority| Devices {
+            ports: &[],
+            irqs: &[],
+            privileges: 0,
+            priority,
+        };
         Servers {
             table: [
                 server(
@@ -116,7 +121,10 @@ impl Servers {
 
     /// The name of the first server that was not built, if any.
     pub fn first_missing(&self) -> Option<&'static str> {
-        self.table.iter().find(|server| server.elf.is_empty()).map(|server| server.name)
+        self.table
+            .iter()
+            .find(|server| server.elf.is_empty())
+            .map(|server| server.name)
     }
 
     /// Number of servers.
@@ -128,12 +136,15 @@ impl Servers {
     /// starts it. `root` is our own thread: pager and exception handler.
     pub fn create_all(&mut self, root: ThreadId) -> Result<(), &'static str> {
         for server in self.table.iter_mut() {
-            let executable = Executable::parse(server.elf).map_err(|_| "a server's ELF file is not a valid executable")?;
-            let space = l4::task::space_create(server.devices.privileges).map_err(|_| "no address space")?;
+            let executable = Executable::parse(server.elf)
+                .map_err(|_| "a server's ELF file is not a valid executable")?;
+            let space = l4::task::space_create(server.devices.privileges)
+                .map_err(|_| "no address space")?;
             let thread = l4::task::thread_create(space, root, root, server.devices.priority)
                 .map_err(|_| "no thread")?;
             for &(first, count) in server.devices.ports {
-                l4::device::ioport_grant(space, first, count).map_err(|_| "cannot grant I/O ports")?;
+                l4::device::ioport_grant(space, first, count)
+                    .map_err(|_| "cannot grant I/O ports")?;
             }
             for &irq in server.devices.irqs {
                 l4::device::irq_attach(irq, thread).map_err(|_| "cannot attach an interrupt")?;
@@ -147,7 +158,8 @@ impl Servers {
             };
             // SAFETY: the thread is in another address space, whose pages
             // root serves from this server's ELF image and zero pages.
-            unsafe { l4::task::exchange_registers(thread, &start) }.map_err(|_| "cannot start a server")?;
+            unsafe { l4::task::exchange_registers(thread, &start) }
+                .map_err(|_| "cannot start a server")?;
             server.executable = Some(executable);
             server.space = space;
             server.thread = thread;
@@ -159,7 +171,14 @@ impl Servers {
     /// The directory: who is who.
     pub fn directory(&self, root: ThreadId) -> Directory {
         let id = |index: usize| self.table[index].thread.0;
-        Directory { root: root.0, console: id(0), disk: id(1), fs: id(2), vfs: id(3), proc: id(4) }
+        Directory {
+            root: root.0,
+            console: id(0),
+            disk: id(1),
+            fs: id(2),
+            vfs: id(3),
+            proc: id(4),
+        }
     }
 
     /// Offers the directory to the servers that have not got it yet,
@@ -170,7 +189,11 @@ impl Servers {
     /// first receive takes the directory, not somebody's request).
     /// Returns whether some server still waits for it.
     pub fn deliver_directories(&mut self, bytes: &[u8]) -> bool {
-        for server in self.table.iter_mut().filter(|s| s.alive && !s.has_directory) {
+        for server in self
+            .table
+            .iter_mut()
+            .filter(|s| s.alive && !s.has_directory)
+        {
             let message = Message::new(common::abi::proto::root::DIRECTORY, &[])
                 .with_buffer(bytes)
                 .expect("room for a buffer item");
@@ -178,7 +201,10 @@ impl Servers {
                 Ok(()) => server.has_directory = true,
                 Err(l4::Error::SendTimeout) => return true,
                 Err(error) => {
-                    println!("root: cannot send the {} server its directory: {error:?}", server.name);
+                    println!(
+                        "root: cannot send the {} server its directory: {error:?}",
+                        server.name
+                    );
                     server.has_directory = true; // do not retry forever
                 }
             }
@@ -188,7 +214,10 @@ impl Servers {
 
     /// The server whose thread is `thread`, with its table index.
     pub fn by_thread(&mut self, thread: ThreadId) -> Option<(usize, &mut Server)> {
-        self.table.iter_mut().enumerate().find(|(_, server)| server.alive && server.thread == thread)
+        self.table
+            .iter_mut()
+            .enumerate()
+            .find(|(_, server)| server.alive && server.thread == thread)
     }
 }
 

@@ -12,13 +12,15 @@
 //!   makes a call of its own before it is done with a request);
 //! - [`receive`], [`reply`], [`call`]: the IPC operations, in the
 //!   [`Wire`] form the protocol types of `common::abi::proto` use;
-//! - the panic handler: a server that panics prints why and stops its
-//!   thread (root notices nothing; its clients' calls then fail).
+//! - (the panic handler and the allocator are `l4`'s runtime: a server that
+//!   panics prints why and stops its thread; its clients' calls then fail.)
 //!
-//! A server's main loop is then:
+//! Root starts a server at its entry point with `rdi` = root's thread id
+//! ([`entry!`] passes it to `main`). A server's main loop is then:
 //!
 //! ```ignore
-//! let directory = server_lib::start("disk");
+//! fn main(root: ThreadId) -> ! {
+//! let directory = server_lib::start("disk", root);
 //! loop {
 //!     let request = server_lib::receive();
 //!     let answer = handle(&request);          // a Wire: ok, error, ...
@@ -39,7 +41,6 @@ use common::abi::proto::root::{Directory, SERVER_HEAP_BASE, SERVER_HEAP_SIZE};
 use common::abi::proto::{MAX_WORDS, Wire};
 use core::cell::UnsafeCell;
 use l4::{Message, Received, ThreadId, Timeout};
-use linked_list_allocator::LockedHeap;
 
 /// The most bytes one message carries.
 pub const BUFFER_BYTES: usize = 4096;
@@ -54,19 +55,29 @@ unsafe impl Sync for ReceiveBuffer {}
 
 static RECEIVE_BUFFER: ReceiveBuffer = ReceiveBuffer(UnsafeCell::new([0; BUFFER_BYTES]));
 
-#[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+/// Defines `_start` for a server: root starts it with `rdi` = root's
+/// thread id, which becomes `main`'s argument.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        /// The entry point root starts the server at.
+        #[unsafe(no_mangle)]
+        #[unsafe(link_section = ".text._start")]
+        pub extern "C" fn _start(root: u64) -> ! {
+            let main: fn(l4::ThreadId) -> ! = $main;
+            main(l4::ThreadId(root))
+        }
+    };
+}
 
 /// Sets up the server: heap, receive buffer, and waits for the directory
-/// from root. `name` is only for messages.
-pub fn start(name: &str) -> Directory {
+/// from `root` (a closed receive: nobody else can pose as root). `name` is
+/// only for messages.
+pub fn start(name: &str, root: ThreadId) -> Directory {
     // SAFETY: the heap region is reserved for this purpose in every server's
     // address space (see `common::abi::proto::root`); root backs it with
     // zero pages on demand, and nothing else uses it.
-    unsafe {
-        HEAP.lock()
-            .init(SERVER_HEAP_BASE as *mut u8, SERVER_HEAP_SIZE as usize)
-    };
+    unsafe { l4::init_heap(SERVER_HEAP_BASE, SERVER_HEAP_SIZE) };
     let buffer = RECEIVE_BUFFER.0.get() as u64;
     // Touch the buffer so its page is mapped writable before the kernel
     // copies into it (the kernel checks, it does not fault pages in).
@@ -79,7 +90,14 @@ pub fn start(name: &str) -> Directory {
         l4::println!("{name}: set_receive_window failed: {error:?}");
     }
     loop {
-        let request = receive();
+        let request = match l4::ipc::receive(root, Timeout::Never) {
+            Ok(received) => Request::from_received(&received),
+            Err(error) => {
+                l4::println!("{name}: waiting for the directory failed: {error:?}");
+                l4::ipc::sleep(10);
+                continue;
+            }
+        };
         match Directory::from_wire(&request.wire()) {
             Ok(directory) => return directory,
             Err(error) => l4::println!(
@@ -218,15 +236,5 @@ pub fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
             bytes: owned.bytes.unwrap_or_default(),
         }),
         Answer::Redirect(_) => Err(Errno::EIO),
-    }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    l4::println!("server panic: {info}");
-    let (me, _) = l4::task::whoami();
-    let _ = l4::task::thread_destroy(me);
-    loop {
-        l4::ipc::sleep(1000);
     }
 }

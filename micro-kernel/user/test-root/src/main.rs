@@ -60,6 +60,7 @@ const CHECKS: &[Check] = &[
     ("grant", tests::grant),
     ("pager", tests::pager_serves_fault),
     ("exception", tests::exception_to_handler),
+    ("fault-kill", tests::fault_without_handler_kills),
     ("timer-irq", tests::timer_irq),
     ("ioport-allowed", tests::ioport_allowed),
     ("ioport-denied", tests::ioport_denied),

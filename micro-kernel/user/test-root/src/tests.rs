@@ -724,6 +724,26 @@ pub fn exception_to_handler() -> Outcome {
     Ok(())
 }
 
+pub fn fault_without_handler_kills() -> Outcome {
+    let (space, worker) = step!(
+        spawn_in_new_space(worker_main, 0, 0, ThreadId::NIL),
+        "start a worker without a handler"
+    );
+    // The worker dies in the middle of our call: the call is aborted.
+    expect_error(
+        ask(worker, worker::UD, &[]),
+        Error::Aborted,
+        "call a thread that faults with no handler",
+    )?;
+    expect_error(
+        l4::task::read_registers(worker),
+        Error::NoSuchThread,
+        "the killed thread",
+    )?;
+    step!(l4::task::space_destroy(space), "destroy its space");
+    Ok(())
+}
+
 pub fn timer_irq() -> Outcome {
     let me = main_thread();
     step!(l4::device::irq_attach(0, me), "attach the timer");

@@ -1,0 +1,171 @@
+//! The disk server: the ATA disk, at user level.
+//!
+//! It owns the primary IDE channel's ports (0x1F0-0x1F7 and 0x3F6, granted
+//! by root: nothing else in the system can touch the disk) and IRQ 14,
+//! which the kernel delivers as a message from the interrupt's pseudo
+//! thread. The driver is the shared one, `common::drivers::ata`, unchanged:
+//! the same state machine the monolithic kernel drives from its trap
+//! handler is driven here from IPC.
+//!
+//! ## Where it waits
+//!
+//! After starting a transfer it does a *closed* receive from
+//! `ThreadId::irq(14)`: only the interrupt can wake it, and other clients'
+//! requests queue in the kernel until the transfer is over (one request at
+//! a time, as the drive itself works). Each interrupt is handled
+//! (`Ata::handle_irq` reads the status, which quiets the drive) and then
+//! acknowledged, which unmasks the line. If no interrupt comes within
+//! [`IRQ_TIMEOUT_TICKS`], the drive is reset and the request fails with
+//! `EIO`, so a dead drive cannot hang the file system.
+//!
+//! ## Protocol
+//!
+//! `common::abi::proto::disk`: `Info`, `ReadSectors`, `WriteSectors`, at
+//! most 8 sectors (4 KiB) per request, each checked against the disk's
+//! size before the hardware is touched. Only the fs server may ask
+//! (`EPERM` for anyone else).
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec;
+use common::abi::errno::Errno;
+use common::abi::proto::disk::DiskRequest;
+use common::abi::proto::reply;
+use common::abi::proto::Wire;
+use common::block::{check_request, SECTOR_SIZE};
+use common::drivers::ata::{Ata, AtaEvent};
+use common::port::HardwarePorts;
+use l4::{println, ThreadId, Timeout};
+
+/// The disk's interrupt line.
+const DISK_IRQ: u8 = 14;
+
+/// How long to wait for one interrupt before giving up (timer ticks, 10 ms).
+const IRQ_TIMEOUT_TICKS: u32 = 200;
+
+/// The disk server's state.
+struct DiskServer {
+    /// The shared driver.
+    ata: Ata<HardwarePorts>,
+    /// Sectors on the disk (0 if there is no usable disk: every request fails).
+    sectors: u64,
+}
+
+impl DiskServer {
+    /// Waits for the next disk interrupt (bounded), lets the driver handle
+    /// it, and acknowledges it. `None` if none came in time.
+    fn next_event(&mut self, sector: &mut [u8; SECTOR_SIZE]) -> Option<AtaEvent> {
+        match l4::ipc::receive(ThreadId::irq(DISK_IRQ), Timeout::Ticks(IRQ_TIMEOUT_TICKS)) {
+            Ok(_) => {
+                let event = self.ata.handle_irq(sector);
+                server_lib::acknowledge(DISK_IRQ);
+                Some(event)
+            }
+            Err(error) => {
+                println!("disk: no interrupt ({error:?}); resetting the drive");
+                let _ = self.ata.reset();
+                None
+            }
+        }
+    }
+
+    /// Reads `count` sectors from `first` into `out`.
+    fn read(&mut self, first: u64, out: &mut [u8]) -> Result<(), Errno> {
+        let count = check_request(self.sectors, first, out.len()).map_err(|_| Errno::EIO)?;
+        self.ata.start_read(first, count as u32).map_err(|_| Errno::EIO)?;
+        let mut sector = [0u8; SECTOR_SIZE];
+        loop {
+            match self.next_event(&mut sector).ok_or(Errno::EIO)? {
+                AtaEvent::SectorRead { lba, done } => {
+                    // The driver reports sectors in order, inside the request.
+                    let at = (u64::from(lba) - first) as usize * SECTOR_SIZE;
+                    if let Some(slot) = out.get_mut(at..at + SECTOR_SIZE) {
+                        slot.copy_from_slice(&sector);
+                    }
+                    if done {
+                        return Ok(());
+                    }
+                }
+                AtaEvent::Pending | AtaEvent::Spurious => {}
+                _ => return Err(Errno::EIO),
+            }
+        }
+    }
+
+    /// Writes `data` (whole sectors) at `first`.
+    fn write(&mut self, first: u64, data: &[u8]) -> Result<(), Errno> {
+        let count = check_request(self.sectors, first, data.len()).map_err(|_| Errno::EIO)?;
+        self.ata.start_write(first, count as u32).map_err(|_| Errno::EIO)?;
+        let mut sectors = data.chunks_exact(SECTOR_SIZE);
+        let mut sector = [0u8; SECTOR_SIZE];
+        if let Some(chunk) = sectors.next() {
+            sector.copy_from_slice(chunk);
+        }
+        self.ata.write_sector(&sector).map_err(|_| Errno::EIO)?;
+        loop {
+            match self.next_event(&mut sector).ok_or(Errno::EIO)? {
+                AtaEvent::SendNextSector { .. } => {
+                    let chunk = sectors.next().ok_or(Errno::EIO)?;
+                    sector.copy_from_slice(chunk);
+                    self.ata.write_sector(&sector).map_err(|_| Errno::EIO)?;
+                }
+                AtaEvent::WriteDone => return Ok(()),
+                AtaEvent::Pending | AtaEvent::Spurious => {}
+                _ => return Err(Errno::EIO),
+            }
+        }
+    }
+}
+
+fn main(root: ThreadId) -> ! {
+    let directory = server_lib::start("disk", root);
+    let fs = ThreadId(directory.fs);
+    let mut ata = Ata::primary(HardwarePorts);
+    let mut identify = [0u8; SECTOR_SIZE];
+    let sectors = match ata.identify(&mut identify) {
+        Ok(info) => info.sectors,
+        Err(error) => {
+            println!("disk: no usable disk ({error:?}); every request will fail");
+            0
+        }
+    };
+    let mut server = DiskServer { ata, sectors };
+    let mut data = vec![0u8; 4096];
+    loop {
+        let request = server_lib::receive();
+        if let Some(irq) = request.irq() {
+            // An interrupt while no transfer runs: let the driver see it
+            // (it reports Spurious) and unmask the line.
+            let mut sector = [0u8; SECTOR_SIZE];
+            let _ = server.ata.handle_irq(&mut sector);
+            server_lib::acknowledge(irq);
+            continue;
+        }
+        let wire = request.wire();
+        let answer: Wire = if request.from != fs {
+            reply::error(Errno::EPERM)
+        } else {
+            match DiskRequest::from_wire(&wire) {
+                Err(problem) => reply::malformed(problem),
+                Ok(DiskRequest::Info) => reply::ok(&[server.sectors]),
+                Ok(DiskRequest::ReadSectors { first, count }) => {
+                    let out = &mut data[..count as usize * SECTOR_SIZE];
+                    match server.read(first, out) {
+                        Ok(()) => reply::ok_with_bytes(&[], out),
+                        Err(errno) => reply::error(errno),
+                    }
+                }
+                Ok(DiskRequest::WriteSectors { first, data }) => match server.write(first, data) {
+                    Ok(()) => reply::ok(&[]),
+                    Err(errno) => reply::error(errno),
+                },
+            }
+        };
+        let _ = server_lib::reply(request.from, &answer);
+    }
+}
+
+server_lib::entry!(main);
