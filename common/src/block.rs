@@ -87,6 +87,12 @@ impl fmt::Display for BlockError {
 ///
 /// Implementations may wait internally (sleep on an interrupt, make an IPC
 /// call): this is the one place the shared code lets its environment block.
+///
+/// A request may cover many sectors: the buffer cache reads ahead and
+/// writes back runs of up to 32 file-system blocks (128 KiB with 4 KiB
+/// blocks) in one call. An implementation whose hardware or transport has a
+/// smaller limit (256 sectors per ATA command, one page per IPC message)
+/// splits the request itself.
 pub trait BlockDevice {
     /// The number of sectors on the device.
     fn sector_count(&self) -> u64;
