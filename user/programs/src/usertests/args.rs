@@ -12,66 +12,18 @@ use ulib::{
 };
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "bad_fds",
-        run: bad_fds,
-        slow: false,
-    },
-    Test {
-        name: "open_bad_flags",
-        run: open_bad_flags,
-        slow: false,
-    },
-    Test {
-        name: "open_missing",
-        run: open_missing,
-        slow: false,
-    },
-    Test {
-        name: "wrong_access_mode",
-        run: wrong_access_mode,
-        slow: false,
-    },
-    Test {
-        name: "kill_bad_pid",
-        run: kill_bad_pid,
-        slow: false,
-    },
-    Test {
-        name: "exec_bad_argv",
-        run: exec_bad_argv,
-        slow: false,
-    },
-    Test {
-        name: "exec_too_many_args",
-        run: exec_too_many_args,
-        slow: false,
-    },
-    Test {
-        name: "bad_pointer_out_args",
-        run: bad_pointer_out_args,
-        slow: false,
-    },
-    Test {
-        name: "path_too_long",
-        run: path_too_long,
-        slow: false,
-    },
-    Test {
-        name: "mknod_exists",
-        run: mknod_exists,
-        slow: false,
-    },
-    Test {
-        name: "zero_length_io",
-        run: zero_length_io,
-        slow: false,
-    },
-    Test {
-        name: "sleep_and_uptime",
-        run: sleep_and_uptime,
-        slow: false,
-    },
+    Test::quick("bad_fds", bad_fds),
+    Test::quick("open_bad_flags", open_bad_flags),
+    Test::quick("open_missing", open_missing),
+    Test::quick("wrong_access_mode", wrong_access_mode),
+    Test::quick("kill_bad_pid", kill_bad_pid),
+    Test::quick("exec_bad_argv", exec_bad_argv),
+    Test::quick("exec_too_many_args", exec_too_many_args),
+    Test::quick("bad_pointer_out_args", bad_pointer_out_args),
+    Test::quick("path_too_long", path_too_long),
+    Test::quick("mknod_exists", mknod_exists),
+    Test::quick("zero_length_io", zero_length_io),
+    Test::quick("sleep_and_uptime", sleep_and_uptime),
 ];
 
 /// A kernel address: never a valid user pointer.

@@ -15,91 +15,24 @@ use ulib::{
 };
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "mkdir_chdir",
-        run: mkdir_chdir,
-        slow: false,
-    },
-    Test {
-        name: "dir_errors",
-        run: dir_errors,
-        slow: false,
-    },
-    Test {
-        name: "dot_dotdot",
-        run: dot_dotdot,
-        slow: false,
-    },
-    Test {
-        name: "subdir",
-        run: subdir,
-        slow: false,
-    },
-    Test {
-        name: "fourteen",
-        run: fourteen,
-        slow: false,
-    },
-    Test {
-        name: "rmdot",
-        run: rmdot,
-        slow: false,
-    },
-    Test {
-        name: "iref",
-        run: iref,
-        slow: false,
-    },
-    Test {
-        name: "link_basic",
-        run: link_basic,
-        slow: false,
-    },
-    Test {
-        name: "link_errors",
-        run: link_errors,
-        slow: false,
-    },
-    Test {
-        name: "listing",
-        run: listing,
-        slow: false,
-    },
-    Test {
-        name: "bigdir",
-        run: bigdir,
-        slow: false,
-    },
-    Test {
-        name: "concreate",
-        run: concreate,
-        slow: false,
-    },
-    Test {
-        name: "linkunlink",
-        run: linkunlink,
-        slow: false,
-    },
-    Test {
-        name: "rename_file",
-        run: rename_file,
-        slow: false,
-    },
-    Test {
-        name: "rename_dir",
-        run: rename_dir,
-        slow: false,
-    },
-    Test {
-        name: "rename_errors",
-        run: rename_errors,
-        slow: false,
-    },
-    Test {
-        name: "mknod_device",
-        run: mknod_device,
-        slow: false,
-    },
+    Test::quick("mkdir_chdir", mkdir_chdir),
+    Test::quick("dir_errors", dir_errors),
+    Test::quick("dot_dotdot", dot_dotdot),
+    Test::quick("subdir", subdir),
+    Test::quick("fourteen", fourteen),
+    Test::quick("rmdot", rmdot),
+    Test::quick("iref", iref),
+    Test::quick("link_basic", link_basic),
+    Test::quick("link_errors", link_errors),
+    Test::quick("listing", listing),
+    Test::quick("getdents_errors", getdents_errors),
+    Test::quick("bigdir", bigdir),
+    Test::quick("concreate", concreate),
+    Test::quick("linkunlink", linkunlink),
+    Test::quick("rename_file", rename_file),
+    Test::quick("rename_dir", rename_dir),
+    Test::quick("rename_errors", rename_errors),
+    Test::quick("mknod_device", mknod_device),
 ];
 
 /// Names in directory `path`, without `.` and `..`, sorted.
@@ -743,4 +676,21 @@ fn mknod_device() -> TestResult {
     })();
     remove("ut-console");
     result
+}
+
+/// getdents refuses files (ENOTDIR) and buffers too small for one record
+/// (EINVAL).
+fn getdents_errors() -> TestResult {
+    write_file("ut-gdfile", b"not a directory")?;
+    let file = open("ut-gdfile", O_RDONLY).context("open file")?;
+    let mut buf = [0u8; 1024];
+    let on_file = ulib::getdents(file, &mut buf);
+    close(file).context("close")?;
+    remove("ut-gdfile");
+    expect_errno(on_file, Errno::ENOTDIR, "getdents on a file")?;
+    let dir = open(".", O_RDONLY).context("open .")?;
+    let mut tiny = [0u8; 4];
+    let small = ulib::getdents(dir, &mut tiny);
+    close(dir).context("close")?;
+    expect_errno(small, Errno::EINVAL, "getdents with a 4-byte buffer")
 }

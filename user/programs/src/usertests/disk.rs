@@ -12,16 +12,8 @@ use alloc::string::String;
 use ulib::{Errno, O_CREATE, O_WRONLY, close, mkdir, open, unlink, write};
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "diskfull",
-        run: diskfull,
-        slow: true,
-    },
-    Test {
-        name: "outofinodes",
-        run: outofinodes,
-        slow: true,
-    },
+    Test::slow("diskfull", diskfull),
+    Test::slow("outofinodes", outofinodes),
 ];
 
 /// Bytes per `write` while filling the disk (few, large calls keep the

@@ -2,8 +2,8 @@
 //! truncation and append, big files, unlinking open files, many writers.
 
 use super::util::{
-    Context, expect_errno, expect_one_of, in_child, pattern_byte, read_file, remove, spawn,
-    wait_for, write_all_checked, write_file,
+    Context, expect_child_ok, expect_errno, expect_one_of, in_child, pattern_byte, read_file,
+    remove, spawn, wait_for, write_all_checked, write_file,
 };
 use super::{Test, TestResult};
 use crate::ensure;
@@ -16,86 +16,24 @@ use ulib::{
 };
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "write_read",
-        run: write_read,
-        slow: false,
-    },
-    Test {
-        name: "truncate",
-        run: truncate,
-        slow: false,
-    },
-    Test {
-        name: "append",
-        run: append,
-        slow: false,
-    },
-    Test {
-        name: "fork_shares_offset",
-        run: fork_shares_offset,
-        slow: false,
-    },
-    Test {
-        name: "dup_shares_offset",
-        run: dup_shares_offset,
-        slow: false,
-    },
-    Test {
-        name: "sharedfd",
-        run: sharedfd,
-        slow: false,
-    },
-    Test {
-        name: "fourfiles",
-        run: fourfiles,
-        slow: false,
-    },
-    Test {
-        name: "createdelete",
-        run: createdelete,
-        slow: false,
-    },
-    Test {
-        name: "unlink_open_file",
-        run: unlink_open_file,
-        slow: false,
-    },
-    Test {
-        name: "fstat_file",
-        run: fstat_file,
-        slow: false,
-    },
-    Test {
-        name: "bigfile",
-        run: bigfile,
-        slow: false,
-    },
-    Test {
-        name: "bigwrite",
-        run: bigwrite,
-        slow: false,
-    },
-    Test {
-        name: "manywrites",
-        run: manywrites,
-        slow: true,
-    },
-    Test {
-        name: "badwrite",
-        run: badwrite,
-        slow: false,
-    },
-    Test {
-        name: "file_fd_limit",
-        run: file_fd_limit,
-        slow: false,
-    },
-    Test {
-        name: "dirfile",
-        run: dirfile,
-        slow: false,
-    },
+    Test::quick("write_read", write_read),
+    Test::quick("truncate", truncate),
+    Test::quick("append", append),
+    Test::quick("create_existing", create_existing),
+    Test::quick("lowest_fd", lowest_fd),
+    Test::quick("fork_shares_offset", fork_shares_offset),
+    Test::quick("dup_shares_offset", dup_shares_offset),
+    Test::quick("sharedfd", sharedfd),
+    Test::quick("fourfiles", fourfiles),
+    Test::quick("createdelete", createdelete),
+    Test::quick("unlink_open_file", unlink_open_file),
+    Test::quick("fstat_file", fstat_file),
+    Test::quick("bigfile", bigfile),
+    Test::quick("bigwrite", bigwrite),
+    Test::slow("manywrites", manywrites),
+    Test::quick("badwrite", badwrite),
+    Test::quick("file_fd_limit", file_fd_limit),
+    Test::quick("dirfile", dirfile),
 ];
 
 /// xv6's writetest: 100 records written, then read back.
@@ -609,4 +547,38 @@ fn dirfile() -> TestResult {
     })();
     remove(path);
     result
+}
+
+/// `O_CREATE` on an existing file opens it, keeping its data.
+fn create_existing() -> TestResult {
+    let path = "ut-createex";
+    write_file(path, b"abc")?;
+    let fd = open(path, O_CREATE | O_RDWR).context("open O_CREATE")?;
+    let mut buf = [0u8; 8];
+    let n = read(fd, &mut buf).context("read")?;
+    close(fd).context("close")?;
+    remove(path);
+    ensure!(
+        &buf[..n] == b"abc",
+        "O_CREATE on an existing file left {:?}",
+        &buf[..n]
+    );
+    Ok(())
+}
+
+/// open, dup and pipe return the lowest free descriptors (the shell's
+/// redirection depends on it).
+fn lowest_fd() -> TestResult {
+    expect_child_ok("lowest free descriptor", || {
+        let _ = close(ulib::Fd::STDIN);
+        let _ = close(ulib::Fd(2));
+        // 0 and 2 are free now.
+        if dup(ulib::Fd::STDOUT) != Ok(ulib::Fd::STDIN) {
+            return 1;
+        }
+        match ulib::pipe() {
+            Ok((read_end, write_end)) if read_end == ulib::Fd(2) && write_end.0 > 2 => 0,
+            _ => 2,
+        }
+    })
 }

@@ -14,116 +14,29 @@ use core::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use ulib::{Errno, O_CREATE, O_RDONLY, O_RDWR, close, open, sbrk, sys, unlink};
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "sbrk_grow",
-        run: sbrk_grow,
-        slow: false,
-    },
-    Test {
-        name: "sbrk_many_small",
-        run: sbrk_many_small,
-        slow: false,
-    },
-    Test {
-        name: "sbrk_shrink",
-        run: sbrk_shrink,
-        slow: false,
-    },
-    Test {
-        name: "sbrk_huge_fails",
-        run: sbrk_huge_fails,
-        slow: false,
-    },
-    Test {
-        name: "sbrk_shrink_too_far",
-        run: sbrk_shrink_too_far,
-        slow: false,
-    },
-    Test {
-        name: "beyond_break_faults",
-        run: beyond_break_faults,
-        slow: false,
-    },
-    Test {
-        name: "sbrk_memory_as_buffer",
-        run: sbrk_memory_as_buffer,
-        slow: false,
-    },
-    Test {
-        name: "sbrk_fork_copies",
-        run: sbrk_fork_copies,
-        slow: false,
-    },
-    Test {
-        name: "rwsbrk",
-        run: rwsbrk,
-        slow: false,
-    },
-    Test {
-        name: "out_of_memory_sbrk",
-        run: out_of_memory_sbrk,
-        slow: false,
-    },
-    Test {
-        name: "out_of_memory_heap",
-        run: out_of_memory_heap,
-        slow: false,
-    },
-    Test {
-        name: "kernmem_read",
-        run: kernmem_read,
-        slow: false,
-    },
-    Test {
-        name: "kernmem_write",
-        run: kernmem_write,
-        slow: false,
-    },
-    Test {
-        name: "noncanonical",
-        run: noncanonical,
-        slow: false,
-    },
-    Test {
-        name: "null_page",
-        run: null_page,
-        slow: false,
-    },
-    Test {
-        name: "text_write",
-        run: text_write,
-        slow: false,
-    },
-    Test {
-        name: "rodata_write",
-        run: rodata_write,
-        slow: false,
-    },
-    Test {
-        name: "stack_overflow",
-        run: stack_overflow,
-        slow: false,
-    },
-    Test {
-        name: "bss_zero",
-        run: bss_zero,
-        slow: false,
-    },
-    Test {
-        name: "copyin_bad",
-        run: copyin_bad,
-        slow: false,
-    },
-    Test {
-        name: "copyout_bad",
-        run: copyout_bad,
-        slow: false,
-    },
-    Test {
-        name: "copyinstr_bad",
-        run: copyinstr_bad,
-        slow: false,
-    },
+    Test::quick("sbrk_grow", sbrk_grow),
+    Test::quick("sbrk_many_small", sbrk_many_small),
+    Test::quick("sbrk_shrink", sbrk_shrink),
+    Test::quick("sbrk_huge_fails", sbrk_huge_fails),
+    Test::quick("sbrk_shrink_too_far", sbrk_shrink_too_far),
+    Test::quick("beyond_break_faults", beyond_break_faults),
+    Test::quick("sbrk_memory_as_buffer", sbrk_memory_as_buffer),
+    Test::quick("sbrk_fork_copies", sbrk_fork_copies),
+    Test::quick("rwsbrk", rwsbrk),
+    Test::quick("out_of_memory_sbrk", out_of_memory_sbrk),
+    Test::quick("out_of_memory_heap", out_of_memory_heap),
+    Test::quick("kernmem_read", kernmem_read),
+    Test::quick("kernmem_write", kernmem_write),
+    Test::quick("noncanonical", noncanonical),
+    Test::quick("null_page", null_page),
+    Test::quick("text_write", text_write),
+    Test::quick("rodata_write", rodata_write),
+    Test::quick("stack_overflow", stack_overflow),
+    Test::quick("stack_64k", stack_64k),
+    Test::quick("bss_zero", bss_zero),
+    Test::quick("copyin_bad", copyin_bad),
+    Test::quick("copyout_bad", copyout_bad),
+    Test::quick("copyinstr_bad", copyinstr_bad),
 ];
 
 const PAGE: u64 = 4096;
@@ -638,4 +551,24 @@ fn copyinstr_bad() -> TestResult {
     // SAFETY: NUL-terminated path; bad argv.
     let r = unsafe { sys::exec(KERNEL_ADDRESSES[0] as *const u8, core::ptr::null()) };
     expect_errno(r, Errno::EFAULT, "exec(kernel address)")
+}
+
+/// Uses `depth` KiB of stack, one 1 KiB frame per level.
+fn use_stack(depth: u32) -> u32 {
+    let mut frame = [0u8; 1024];
+    frame[depth as usize % 1024] = depth as u8;
+    core::hint::black_box(&mut frame);
+    if depth == 0 {
+        0
+    } else {
+        use_stack(depth - 1) + frame[0] as u32
+    }
+}
+
+/// The stack holds at least 64 KiB (docs/user-abi.md); use 48 KiB of it.
+fn stack_64k() -> TestResult {
+    expect_child_ok("using 48 KiB of stack", || {
+        core::hint::black_box(use_stack(48));
+        0
+    })
 }

@@ -43,6 +43,26 @@ pub struct Test {
     pub slow: bool,
 }
 
+impl Test {
+    /// A test that runs in every run.
+    pub const fn quick(name: &'static str, run: fn() -> TestResult) -> Test {
+        Test {
+            name,
+            run,
+            slow: false,
+        }
+    }
+
+    /// A slow test: skipped by `usertests -q`.
+    pub const fn slow(name: &'static str, run: fn() -> TestResult) -> Test {
+        Test {
+            name,
+            run,
+            slow: true,
+        }
+    }
+}
+
 /// Every group of tests, in the order they run.
 pub const GROUPS: [&[Test]; 7] = [
     memory::TESTS,

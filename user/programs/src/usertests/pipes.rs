@@ -9,51 +9,15 @@ use alloc::vec::Vec;
 use ulib::{Errno, Fd, FileType, ForkResult, close, dup, exit, fork, fstat, pipe, read, write};
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "pipe_sequence",
-        run: pipe_sequence,
-        slow: false,
-    },
-    Test {
-        name: "pipe_checksum",
-        run: pipe_checksum,
-        slow: false,
-    },
-    Test {
-        name: "pipe_eof",
-        run: pipe_eof,
-        slow: false,
-    },
-    Test {
-        name: "pipe_no_readers",
-        run: pipe_no_readers,
-        slow: false,
-    },
-    Test {
-        name: "pipe_large_write",
-        run: pipe_large_write,
-        slow: false,
-    },
-    Test {
-        name: "pipe_many_writers",
-        run: pipe_many_writers,
-        slow: false,
-    },
-    Test {
-        name: "pipe_chain",
-        run: pipe_chain,
-        slow: false,
-    },
-    Test {
-        name: "pipe_fstat",
-        run: pipe_fstat,
-        slow: false,
-    },
-    Test {
-        name: "pipe_fd_limit",
-        run: pipe_fd_limit,
-        slow: false,
-    },
+    Test::quick("pipe_sequence", pipe_sequence),
+    Test::quick("pipe_checksum", pipe_checksum),
+    Test::quick("pipe_eof", pipe_eof),
+    Test::quick("pipe_no_readers", pipe_no_readers),
+    Test::quick("pipe_large_write", pipe_large_write),
+    Test::quick("pipe_many_writers", pipe_many_writers),
+    Test::quick("pipe_chain", pipe_chain),
+    Test::quick("pipe_fstat", pipe_fstat),
+    Test::quick("pipe_fd_limit", pipe_fd_limit),
 ];
 
 /// FNV-1a, a simple checksum over bytes.

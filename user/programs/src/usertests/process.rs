@@ -13,86 +13,24 @@ use ulib::{
 };
 
 pub const TESTS: &[Test] = &[
-    Test {
-        name: "exit_wait",
-        run: exit_wait,
-        slow: false,
-    },
-    Test {
-        name: "wait_no_children",
-        run: wait_no_children,
-        slow: false,
-    },
-    Test {
-        name: "getpid_fork",
-        run: getpid_fork,
-        slow: false,
-    },
-    Test {
-        name: "fork_until_full",
-        run: fork_until_full,
-        slow: false,
-    },
-    Test {
-        name: "forkfork",
-        run: forkfork,
-        slow: false,
-    },
-    Test {
-        name: "forktree",
-        run: forktree,
-        slow: false,
-    },
-    Test {
-        name: "twochildren",
-        run: twochildren,
-        slow: false,
-    },
-    Test {
-        name: "reparent",
-        run: reparent,
-        slow: false,
-    },
-    Test {
-        name: "kill_running",
-        run: kill_running,
-        slow: false,
-    },
-    Test {
-        name: "kill_blocked",
-        run: kill_blocked,
-        slow: false,
-    },
-    Test {
-        name: "preempt",
-        run: preempt,
-        slow: false,
-    },
-    Test {
-        name: "exec_echo",
-        run: exec_echo,
-        slow: false,
-    },
-    Test {
-        name: "exec_args",
-        run: exec_args,
-        slow: false,
-    },
-    Test {
-        name: "exec_missing",
-        run: exec_missing,
-        slow: false,
-    },
-    Test {
-        name: "exec_bad_elf",
-        run: exec_bad_elf,
-        slow: false,
-    },
-    Test {
-        name: "exec_out_of_memory",
-        run: exec_out_of_memory,
-        slow: false,
-    },
+    Test::quick("exit_wait", exit_wait),
+    Test::quick("wait_no_children", wait_no_children),
+    Test::quick("wait_null_status", wait_null_status),
+    Test::quick("getpid_fork", getpid_fork),
+    Test::quick("fork_until_full", fork_until_full),
+    Test::quick("forkfork", forkfork),
+    Test::quick("forktree", forktree),
+    Test::quick("twochildren", twochildren),
+    Test::quick("reparent", reparent),
+    Test::quick("kill_running", kill_running),
+    Test::quick("kill_blocked", kill_blocked),
+    Test::quick("preempt", preempt),
+    Test::quick("exec_echo", exec_echo),
+    Test::quick("exec_keeps_cwd", exec_keeps_cwd),
+    Test::quick("exec_args", exec_args),
+    Test::quick("exec_missing", exec_missing),
+    Test::quick("exec_bad_elf", exec_bad_elf),
+    Test::quick("exec_out_of_memory", exec_out_of_memory),
 ];
 
 fn exit_wait() -> TestResult {
@@ -541,4 +479,56 @@ fn exec_out_of_memory() -> TestResult {
         );
     }
     Ok(())
+}
+
+/// `wait` with a null status pointer collects the child without storing
+/// its status.
+fn wait_null_status() -> TestResult {
+    let child = spawn(|| 3)?;
+    // SAFETY: a null status pointer is allowed: nothing is written.
+    let pid = unsafe { ulib::sys::wait(core::ptr::null_mut()) }.context("wait(NULL)")?;
+    ensure!(
+        pid as Pid == child,
+        "wait(NULL) returned {}, the child is {}",
+        pid,
+        child
+    );
+    expect_errno(
+        wait(),
+        Errno::ECHILD,
+        "wait after wait(NULL) collected the child",
+    )
+}
+
+/// A program started by exec runs in the caller's current directory and
+/// inherits its descriptors: `cat data` run from inside a directory.
+fn exec_keeps_cwd() -> TestResult {
+    let dir = "ut-execcwd";
+    ulib::mkdir(dir).context("mkdir")?;
+    let result = (|| {
+        write_file("ut-execcwd/data", b"found by a relative path\n")?;
+        let status = in_child(|| {
+            if ulib::chdir(dir).is_err() {
+                return 2;
+            }
+            let _ = close(Fd::STDOUT);
+            match open("out", O_CREATE | O_WRONLY | O_TRUNC) {
+                Ok(Fd::STDOUT) => {}
+                _ => return 3,
+            }
+            100 + exec("/bin/cat", &["cat", "data"]) as i32
+        })?;
+        ensure!(status == 0, "cat exited with status {}", status);
+        let output = read_file("ut-execcwd/out")?;
+        ensure!(
+            output == b"found by a relative path\n",
+            "cat wrote {:?}",
+            output
+        );
+        Ok(())
+    })();
+    remove("ut-execcwd/data");
+    remove("ut-execcwd/out");
+    remove(dir);
+    result
 }
