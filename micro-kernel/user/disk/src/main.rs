@@ -32,13 +32,13 @@ extern crate alloc;
 
 use alloc::vec;
 use common::abi::errno::Errno;
+use common::abi::proto::Wire;
 use common::abi::proto::disk::DiskRequest;
 use common::abi::proto::reply;
-use common::abi::proto::Wire;
-use common::block::{check_request, SECTOR_SIZE};
+use common::block::{SECTOR_SIZE, check_request};
 use common::drivers::ata::{Ata, AtaEvent};
 use common::port::HardwarePorts;
-use l4::{println, ThreadId, Timeout};
+use l4::{ThreadId, Timeout, println};
 
 /// The disk's interrupt line.
 const DISK_IRQ: u8 = 14;
@@ -75,7 +75,9 @@ impl DiskServer {
     /// Reads `count` sectors from `first` into `out`.
     fn read(&mut self, first: u64, out: &mut [u8]) -> Result<(), Errno> {
         let count = check_request(self.sectors, first, out.len()).map_err(|_| Errno::EIO)?;
-        self.ata.start_read(first, count as u32).map_err(|_| Errno::EIO)?;
+        self.ata
+            .start_read(first, count as u32)
+            .map_err(|_| Errno::EIO)?;
         let mut sector = [0u8; SECTOR_SIZE];
         loop {
             match self.next_event(&mut sector).ok_or(Errno::EIO)? {
@@ -98,7 +100,9 @@ impl DiskServer {
     /// Writes `data` (whole sectors) at `first`.
     fn write(&mut self, first: u64, data: &[u8]) -> Result<(), Errno> {
         let count = check_request(self.sectors, first, data.len()).map_err(|_| Errno::EIO)?;
-        self.ata.start_write(first, count as u32).map_err(|_| Errno::EIO)?;
+        self.ata
+            .start_write(first, count as u32)
+            .map_err(|_| Errno::EIO)?;
         let mut sectors = data.chunks_exact(SECTOR_SIZE);
         let mut sector = [0u8; SECTOR_SIZE];
         if let Some(chunk) = sectors.next() {
@@ -120,7 +124,8 @@ impl DiskServer {
     }
 }
 
-fn main(root: ThreadId) -> ! {
+fn main(root: u64) -> ! {
+    let root = ThreadId(root);
     let directory = server_lib::start("disk", root);
     let fs = ThreadId(directory.fs);
     let mut ata = Ata::primary(HardwarePorts);
@@ -168,4 +173,4 @@ fn main(root: ThreadId) -> ! {
     }
 }
 
-server_lib::entry!(main);
+l4::server_entry!(main);

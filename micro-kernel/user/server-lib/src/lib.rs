@@ -16,16 +16,18 @@
 //!   panics prints why and stops its thread; its clients' calls then fail.)
 //!
 //! Root starts a server at its entry point with `rdi` = root's thread id
-//! ([`entry!`] passes it to `main`). A server's main loop is then:
+//! (`l4::server_entry!` passes it to `main`). A server's main loop is then:
 //!
 //! ```ignore
-//! fn main(root: ThreadId) -> ! {
-//! let directory = server_lib::start("disk", root);
-//! loop {
-//!     let request = server_lib::receive();
-//!     let answer = handle(&request);          // a Wire: ok, error, ...
-//!     server_lib::reply(request.from, &answer);
+//! fn main(root: u64) -> ! {
+//!     let directory = server_lib::start("disk", ThreadId(root));
+//!     loop {
+//!         let request = server_lib::receive();
+//!         let answer = handle(&request);          // a Wire: ok, error, ...
+//!         let _ = server_lib::reply(request.from, &answer);
+//!     }
 //! }
+//! l4::server_entry!(main);
 //! ```
 //!
 //! (A reply is a send with timeout zero: the client is waiting in its
@@ -54,21 +56,6 @@ struct ReceiveBuffer(UnsafeCell<[u8; BUFFER_BYTES]>);
 unsafe impl Sync for ReceiveBuffer {}
 
 static RECEIVE_BUFFER: ReceiveBuffer = ReceiveBuffer(UnsafeCell::new([0; BUFFER_BYTES]));
-
-/// Defines `_start` for a server: root starts it with `rdi` = root's
-/// thread id, which becomes `main`'s argument.
-#[macro_export]
-macro_rules! entry {
-    ($main:path) => {
-        /// The entry point root starts the server at.
-        #[unsafe(no_mangle)]
-        #[unsafe(link_section = ".text._start")]
-        pub extern "C" fn _start(root: u64) -> ! {
-            let main: fn(l4::ThreadId) -> ! = $main;
-            main(l4::ThreadId(root))
-        }
-    };
-}
 
 /// Sets up the server: heap, receive buffer, and waits for the directory
 /// from `root` (a closed receive: nobody else can pose as root). `name` is
@@ -130,7 +117,9 @@ impl Request {
         let mut words = [0; MAX_WORDS];
         let used = count.min(MAX_WORDS);
         words[..used].copy_from_slice(&received.mr[..used]);
-        let bytes = received.buffer_length().map(|length| copy_bytes(length as usize));
+        let bytes = received
+            .buffer_length()
+            .map(|length| copy_bytes(length as usize));
         Request {
             from: received.from,
             label: received.label(),
@@ -143,7 +132,11 @@ impl Request {
     /// The message as the protocol types decode it. A message with too many
     /// words shows as one with none (so every decoder refuses it).
     pub fn wire(&self) -> Wire<'_> {
-        let count = if self.word_count > MAX_WORDS { 0 } else { self.word_count };
+        let count = if self.word_count > MAX_WORDS {
+            0
+        } else {
+            self.word_count
+        };
         let wire = Wire::new(self.label, &self.words[..count]);
         match &self.bytes {
             Some(bytes) => wire.with_bytes(bytes),
@@ -214,7 +207,11 @@ pub struct Reply {
 impl Reply {
     /// Word `index`, or `EIO` if the reply is too short (a confused server).
     pub fn word(&self, index: usize) -> Result<u64, Errno> {
-        if index < self.word_count { Ok(self.words[index]) } else { Err(Errno::EIO) }
+        if index < self.word_count {
+            Ok(self.words[index])
+        } else {
+            Err(Errno::EIO)
+        }
     }
 
     /// The reply as a wire message (for decoders like `InodeInfo::from_wire`).

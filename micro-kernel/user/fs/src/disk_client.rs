@@ -1,0 +1,83 @@
+//! The fs server's block device: IPC to the disk server.
+//!
+//! `common::fs::Ext2` reads and writes sectors through the `BlockDevice`
+//! trait and never knows how. In the monolithic kernel the implementation
+//! starts an ATA transfer and sleeps until the disk interrupts; here it
+//! *calls* the disk server and waits for its reply. This is the documented
+//! place where the fs server waits (`DESIGN.md`, "the rule of the shared
+//! code"): a call is synchronous, and the disk server is further down the
+//! call graph (fs → disk), so the wait cannot deadlock.
+//!
+//! A request moves at most 4 KiB (8 sectors), so longer transfers (the
+//! buffer cache writes back runs of blocks and reads ahead) become several
+//! calls.
+
+use common::abi::proto::disk::{DiskRequest, MAX_SECTORS};
+use common::block::{BlockDevice, BlockError, SECTOR_SIZE, check_request};
+use l4::ThreadId;
+
+/// Bytes one disk request moves.
+const CHUNK_BYTES: usize = MAX_SECTORS as usize * SECTOR_SIZE;
+
+/// A device error code for the log: the disk server answered an error.
+const DISK_SERVER_ERROR: u32 = 1;
+/// A device error code for the log: the reply had the wrong size.
+const SHORT_REPLY: u32 = 2;
+
+/// The disk, as a client of the disk server.
+pub struct DiskClient {
+    /// The disk server's thread.
+    disk: ThreadId,
+    /// Sectors on the disk (asked once, at start).
+    sectors: u64,
+}
+
+impl DiskClient {
+    /// Asks the disk server how big the disk is. `None` if it does not
+    /// answer (no disk).
+    pub fn connect(disk: ThreadId) -> Option<DiskClient> {
+        let reply = server_lib::call(disk, &DiskRequest::Info.to_wire()).ok()?;
+        let sectors = reply.word(0).ok()?;
+        (sectors > 0).then_some(DiskClient { disk, sectors })
+    }
+}
+
+impl BlockDevice for DiskClient {
+    fn sector_count(&self) -> u64 {
+        self.sectors
+    }
+
+    fn read_sectors(&mut self, first: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        check_request(self.sectors, first, buf.len())?;
+        for (index, chunk) in buf.chunks_mut(CHUNK_BYTES).enumerate() {
+            let request = DiskRequest::ReadSectors {
+                first: first + (index * MAX_SECTORS as usize) as u64,
+                count: (chunk.len() / SECTOR_SIZE) as u64,
+            };
+            let reply = server_lib::call(self.disk, &request.to_wire()).map_err(|_| {
+                BlockError::Device {
+                    code: DISK_SERVER_ERROR,
+                }
+            })?;
+            if reply.bytes.len() != chunk.len() {
+                return Err(BlockError::Device { code: SHORT_REPLY });
+            }
+            chunk.copy_from_slice(&reply.bytes);
+        }
+        Ok(())
+    }
+
+    fn write_sectors(&mut self, first: u64, buf: &[u8]) -> Result<(), BlockError> {
+        check_request(self.sectors, first, buf.len())?;
+        for (index, chunk) in buf.chunks(CHUNK_BYTES).enumerate() {
+            let request = DiskRequest::WriteSectors {
+                first: first + (index * MAX_SECTORS as usize) as u64,
+                data: chunk,
+            };
+            server_lib::call(self.disk, &request.to_wire()).map_err(|_| BlockError::Device {
+                code: DISK_SERVER_ERROR,
+            })?;
+        }
+        Ok(())
+    }
+}

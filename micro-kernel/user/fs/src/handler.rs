@@ -1,0 +1,194 @@
+//! One fs request: decode, run the shared ext2 code, sync, encode the reply.
+//!
+//! Each arm is the inode-level half of a monolithic-kernel system call
+//! (`mono-kernel/src/sys_file.rs`); the other half — descriptors, offsets,
+//! the working directory — is the vfs server's.
+
+use alloc::vec::Vec;
+use common::abi::errno::Errno;
+use common::abi::fs::{DIRENT_HEADER_SIZE, DirentHeader};
+use common::abi::proto::Wire;
+use common::abi::proto::fs::{FsRequest, InodeInfo, split_names};
+use common::abi::proto::reply;
+use common::block::BlockDevice;
+use common::fs::{Ext2, FsError};
+use l4::println;
+
+/// Handles one request from vfs. Results that are bytes are put in `out`,
+/// which the reply borrows.
+pub fn handle<'a, D: BlockDevice>(
+    fs: &mut Ext2<D>,
+    wire: &Wire<'_>,
+    out: &'a mut Vec<u8>,
+) -> Wire<'a> {
+    let request = match FsRequest::from_wire(wire) {
+        Ok(request) => request,
+        Err(problem) => return reply::malformed(problem),
+    };
+    let modifies = !matches!(
+        request,
+        FsRequest::Lookup { .. }
+            | FsRequest::LookupParent { .. }
+            | FsRequest::Read { .. }
+            | FsRequest::Stat { .. }
+            | FsRequest::ReadDir { .. }
+            | FsRequest::OpenInode { .. }
+    );
+    let result = run(fs, request, out);
+    // Every change reaches the disk before the reply (also after a failed
+    // request, which may have written part of its work).
+    if modifies && let Err(error) = fs.sync() {
+        println!("fs: writing changes to the disk failed: {error}");
+    }
+    match result {
+        Ok((words, 0)) => reply::ok(&words[..]),
+        Ok((words, _)) => reply::ok_with_bytes(&words[..], out),
+        Err(error) => reply::error(error),
+    }
+}
+
+/// Up to four reply words.
+type Words = Vec<u64>;
+
+/// Runs `request`; returns the reply words and whether `out` holds bytes
+/// (non-zero second value).
+fn run<D: BlockDevice>(
+    fs: &mut Ext2<D>,
+    request: FsRequest<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(Words, usize), Errno> {
+    use FsRequest::*;
+    let no_bytes = |words: Words| Ok((words, 0));
+    match request {
+        Lookup { cwd, path } => {
+            let ino = fs.lookup(cwd, path).map_err(FsError::errno)?;
+            let metadata = fs.stat(ino).map_err(FsError::errno)?;
+            no_bytes(InodeInfo::from_metadata(&metadata).to_words().to_vec())
+        }
+        LookupParent { cwd, path } => {
+            let (dir, name) = fs.lookup_parent(cwd, path).map_err(FsError::errno)?;
+            // `name` is a piece of `path`: say where, so vfs can cut it out.
+            let offset = name.as_ptr() as usize - path.as_ptr() as usize;
+            no_bytes(alloc::vec![dir as u64, offset as u64, name.len() as u64])
+        }
+        Read { ino, offset, len } => {
+            out.resize(len as usize, 0);
+            let count = fs.read(ino, offset, out).map_err(FsError::errno)?;
+            out.truncate(count);
+            Ok((Vec::new(), 1))
+        }
+        Write {
+            ino,
+            offset,
+            append,
+            data,
+        } => {
+            let offset = if append {
+                fs.stat(ino).map_err(FsError::errno)?.size
+            } else {
+                offset
+            };
+            let written = fs.write(ino, offset, data).map_err(FsError::errno)?;
+            no_bytes(alloc::vec![written as u64, offset])
+        }
+        Truncate { ino, size } => {
+            fs.truncate(ino, size).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Stat { ino } => {
+            let metadata = fs.stat(ino).map_err(FsError::errno)?;
+            no_bytes(InodeInfo::from_metadata(&metadata).to_words().to_vec())
+        }
+        Create { dir, name } => {
+            let ino = fs.create_file(dir, name).map_err(FsError::errno)?;
+            no_bytes(alloc::vec![ino as u64])
+        }
+        Mkdir { dir, name } => {
+            let ino = fs.mkdir(dir, name).map_err(FsError::errno)?;
+            no_bytes(alloc::vec![ino as u64])
+        }
+        Mknod {
+            dir,
+            major,
+            minor,
+            name,
+        } => {
+            let ino = fs.mknod(dir, name, major, minor).map_err(FsError::errno)?;
+            no_bytes(alloc::vec![ino as u64])
+        }
+        Link { dir, target, name } => {
+            fs.link(dir, name, target).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Unlink { dir, name } => {
+            fs.unlink(dir, name).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Rmdir { dir, name } => {
+            fs.rmdir(dir, name).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Rename {
+            old_dir,
+            new_dir,
+            names,
+            old_len,
+        } => {
+            let (old_name, new_name) = split_names(names, old_len).ok_or(Errno::EINVAL)?;
+            fs.rename(old_dir, old_name, new_dir, new_name)
+                .map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        ReadDir { dir, cursor, len } => {
+            let next = read_dir_records(fs, dir, cursor, len as usize, out)?;
+            Ok((alloc::vec![next], 1))
+        }
+        OpenInode { ino } => {
+            fs.open_inode(ino).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        ReleaseInode { ino } => {
+            fs.release_inode(ino).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+    }
+}
+
+/// Fills `out` with `getdents` records of directory `dir` from `cursor`,
+/// at most `len` bytes, exactly as the monolithic kernel's `getdents`
+/// does; returns the cursor after the last record. `EINVAL` if not even
+/// one record fits.
+fn read_dir_records<D: BlockDevice>(
+    fs: &mut Ext2<D>,
+    dir: u32,
+    mut cursor: u64,
+    len: usize,
+    out: &mut Vec<u8>,
+) -> Result<u64, Errno> {
+    out.clear();
+    while let Some((entry, next)) = fs.read_dir(dir, cursor).map_err(FsError::errno)? {
+        let name = entry.name();
+        let rec_len = (DIRENT_HEADER_SIZE + name.len()).div_ceil(8) * 8;
+        if out.len() + rec_len > len {
+            if out.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        let kind = entry.kind.map_or(0, |k| k.abi_type() as u8);
+        let header = DirentHeader {
+            ino: entry.ino,
+            rec_len: rec_len as u16,
+            name_len: name.len() as u8,
+            kind,
+        };
+        out.extend_from_slice(&header.ino.to_le_bytes());
+        out.extend_from_slice(&header.rec_len.to_le_bytes());
+        out.push(header.name_len);
+        out.push(header.kind);
+        out.extend_from_slice(name);
+        out.resize(out.len().next_multiple_of(8), 0);
+        cursor = next;
+    }
+    Ok(cursor)
+}

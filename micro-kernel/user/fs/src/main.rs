@@ -1,0 +1,76 @@
+//! The fs server: the ext2 file system, at user level.
+//!
+//! It runs the shared `common::fs::Ext2` — the very code the monolithic
+//! kernel links in — over a [`DiskClient`], a block device whose every
+//! transfer is a call to the disk server. It keeps no per-process state:
+//! the vfs server owns descriptors, offsets and working directories, and
+//! asks for inode-level operations (`common::abi::proto::fs`). Only vfs may
+//! call it (`EPERM` for anyone else): fs trusts vfs to have checked who may
+//! do what, as the monolithic kernel's file-system layer trusts its system
+//! calls.
+//!
+//! Every request that changes something ends with `Ext2::sync` (as every
+//! file-system call in the monolithic kernel does, `fsys.rs`), so between
+//! two requests `e2fsck -fn` finds the disk clean. Errors are the same
+//! `Errno` values the monolithic kernel returns (`FsError::errno`).
+//!
+//! ## Where it waits
+//!
+//! Only inside the block device, for the disk server's replies. It is one
+//! thread, so requests are served one at a time — which is exactly the
+//! single-threaded discipline `Ext2` needs (`&mut self`), the job the
+//! monolithic kernel's sleep lock does.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod disk_client;
+mod handler;
+
+use common::abi::errno::Errno;
+use common::abi::proto::reply;
+use common::fs::Ext2;
+use disk_client::DiskClient;
+use l4::{ThreadId, println};
+
+/// Buffer-cache size in file-system blocks (as the monolithic kernel's).
+const CACHE_BLOCKS: usize = 512;
+
+fn main(root: u64) -> ! {
+    let root = ThreadId(root);
+    let directory = server_lib::start("fs", root);
+    let vfs = ThreadId(directory.vfs);
+    let mut fs = match DiskClient::connect(ThreadId(directory.disk)) {
+        None => {
+            println!("fs: the disk server has no disk");
+            None
+        }
+        Some(disk) => match Ext2::mount(disk, CACHE_BLOCKS) {
+            Ok(fs) => Some(fs),
+            Err(error) => {
+                println!("fs: cannot mount the root file system: {error}");
+                None
+            }
+        },
+    };
+    loop {
+        let request = server_lib::receive();
+        if request.irq().is_some() {
+            continue; // not ours; never attached
+        }
+        let mut out = alloc::vec::Vec::new();
+        let answer = if request.from != vfs {
+            reply::error(Errno::EPERM)
+        } else {
+            match fs.as_mut() {
+                None => reply::error(Errno::EIO),
+                Some(fs) => handler::handle(fs, &request.wire(), &mut out),
+            }
+        };
+        let _ = server_lib::reply(request.from, &answer);
+    }
+}
+
+l4::server_entry!(main);
