@@ -132,6 +132,7 @@ mod bare_metal {
     extern "C" fn start_program(argc: usize, argv: *const *const u8) -> ! {
         ARGC.store(argc, Ordering::Relaxed);
         ARGV.store(argv as *mut *const u8, Ordering::Relaxed);
+        crate::sys::start(argc, argv);
         // SAFETY: the kernel's process-start contract (docs/user-abi.md)
         // guarantees argv[0..argc] are NUL-terminated strings on the
         // initial stack, which is never popped.

@@ -19,6 +19,7 @@
 //! answer decoded with [`Errno::from_return`](crate::Errno::from_return)):
 //!
 //! ```text
+//! start(argc, argv)   called once by `_start` before `main` (set-up)
 //! fork() -> pid (0 in the child)            exit(status) -> !
 //! wait(*mut i32) -> pid                      pipe(*mut [i32; 2]) -> 0
 //! read(fd, *mut u8, len) -> n                write(fd, *const u8, len) -> n

@@ -65,6 +65,11 @@ fn reg(value: i64) -> u64 {
     value as u64
 }
 
+/// Called once by `_start` before `main`. The monolithic kernel needs no
+/// set-up: system calls work from the first instruction. (An IPC back end
+/// would find its servers here.)
+pub fn start(_argc: usize, _argv: *const *const u8) {}
+
 /// `fork() -> pid` of the child in the parent, 0 in the child.
 pub fn fork() -> Result<u64, Errno> {
     // SAFETY: fork takes no pointers.
