@@ -388,6 +388,19 @@ pub mod exreg {
 /// root task"): every free frame, packed one after the other from here.
 pub const ROOT_WINDOW_BASE: u64 = 0x0000_0100_0000_0000;
 
+/// Where the kernel maps the PC's legacy device memory (physical
+/// [`DEVICE_MEMORY_START`]..[`DEVICE_MEMORY_END`]: the VGA buffers and the
+/// option ROMs) into the root task: physical `pa` appears at
+/// `ROOT_DEVICE_WINDOW + pa` (so the VGA text buffer, physical 0xB8000, is
+/// at `ROOT_DEVICE_WINDOW + 0xB8000`), uncached, read/write. Like the memory
+/// window these pages are roots of the mapping database, so the root task
+/// can map them on to a console server.
+pub const ROOT_DEVICE_WINDOW: u64 = 0x0000_00ff_0000_0000;
+/// First physical address of the legacy device memory.
+pub const DEVICE_MEMORY_START: u64 = 0xa_0000;
+/// One past the last physical address of the legacy device memory.
+pub const DEVICE_MEMORY_END: u64 = 0x10_0000;
+
 /// The top of the root task's initial stack.
 pub const ROOT_STACK_TOP: u64 = 0x0000_0000_8000_0000;
 

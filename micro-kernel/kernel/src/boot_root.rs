@@ -16,6 +16,9 @@
 //!   `ROOT_WINDOW_BASE`, read/write/execute, and recorded as the root of
 //!   its frame's tree in the mapping database. This is L4's sigma0 folded
 //!   into the root task: it owns the memory and hands it out by mapping;
+//! - the legacy device memory (VGA buffers, 0xA0000..0x100000) at
+//!   `ROOT_DEVICE_WINDOW + physical address`, uncached, also as tree roots,
+//!   so a console server can be given the VGA text buffer;
 //! - every privilege (create spaces, grant I/O ports, attach interrupts).
 //!
 //! Its first thread starts at the ELF entry point as
@@ -30,8 +33,8 @@ use crate::sched;
 use crate::space::ROOT_SPACE;
 use crate::thread::{self, ThreadState};
 use common::abi::micro::{
-    ROOT_PRIORITY, ROOT_STACK_PAGES, ROOT_STACK_TOP, ROOT_WINDOW_BASE, ThreadId, boot_flags,
-    privilege, rights,
+    DEVICE_MEMORY_END, DEVICE_MEMORY_START, ROOT_DEVICE_WINDOW, ROOT_PRIORITY, ROOT_STACK_PAGES,
+    ROOT_STACK_TOP, ROOT_WINDOW_BASE, ThreadId, boot_flags, privilege, rights,
 };
 use common::arch::qemu;
 use common::arch::trap::TrapFrame;
@@ -80,6 +83,7 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
         let _ = frame;
     }
     let window_pages = give_free_memory(k);
+    give_device_memory(k);
 
     let slot = lifecycle::create_thread(
         k,
@@ -211,4 +215,38 @@ fn give_free_memory(k: &mut Kernel) -> u64 {
         pages += 1;
     }
     pages
+}
+
+/// Maps the legacy device memory into the root task's device window, as
+/// roots of the mapping database (read/write, uncached, never executable).
+fn give_device_memory(k: &mut Kernel) {
+    let flags = PageTableFlags::USER
+        | PageTableFlags::WRITABLE
+        | PageTableFlags::NO_EXECUTE
+        | PageTableFlags::NO_CACHE;
+    let device_rights = (rights::READ | rights::WRITE) as u8;
+    for physical in (DEVICE_MEMORY_START..DEVICE_MEMORY_END).step_by(PAGE_SIZE as usize) {
+        let address = ROOT_DEVICE_WINDOW + physical;
+        let frame = PhysFrame::containing_address(common::mm::PhysAddr::new(physical));
+        let tables = k.spaces.slots[ROOT_SPACE as usize]
+            .tables
+            .as_mut()
+            .expect("root space exists");
+        // SAFETY: as in `new_page`.
+        let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
+        if tables
+            .map(&mut env, VirtAddr::new(address), frame, flags)
+            .is_err()
+            || k.mapdb
+                .add_root(
+                    frame.number() as u32,
+                    ROOT_SPACE,
+                    address / PAGE_SIZE,
+                    device_rights,
+                )
+                .is_err()
+        {
+            fail(format_args!("cannot map the device memory"));
+        }
+    }
 }

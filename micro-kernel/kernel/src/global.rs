@@ -9,8 +9,13 @@
 //!
 //! The one exception is the idle loop (`sched.rs`), where the kernel waits
 //! with interrupts on: an interrupt taken there runs `trap_handler` on top of
-//! the idle loop's stack. The idle loop therefore holds no reference into
-//! the state while it halts (it re-reads everything after `hlt`).
+//! the idle loop's stack, which changes the state behind the idle loop's
+//! back. The idle loop passes the state's address to its `sti; hlt` assembly,
+//! so the compiler must assume the state changed there and reads it afresh
+//! afterwards. (Strictly, Rust's aliasing rules do not foresee a second
+//! `&mut` appearing in an interrupt; an OS that wants to be pedantic gives
+//! the idle loop its own stack and re-enters the scheduler from the
+//! interrupt instead, at the cost of more machinery.)
 
 use crate::irq::IrqTable;
 use crate::mapdb::MapDb;

@@ -5,9 +5,9 @@
 //! ticks. A blocked thread with a finite timeout has a `deadline` (the tick
 //! at which it gives up); [`tick`] runs on every timer interrupt and wakes
 //! the threads whose deadline has come, with `SendTimeout` or
-//! `ReceiveTimeout`. That is all `sleep()` needs: a receive from a thread
-//! that never sends (or from NIL... which means "no receive", so user code
-//! receives from its own id) with a relative timeout.
+//! `ReceiveTimeout`. That is all `sleep()` needs: a receive with a relative
+//! timeout from a partner that never sends — the thread's own id (a thread
+//! cannot send to itself while it receives), as `l4::ipc::sleep` does.
 //!
 //! With at most `MAX_THREADS` threads a linear scan per tick (100 Hz) is
 //! cheaper and simpler than a sorted timer list.

@@ -68,6 +68,7 @@ const CHECKS: &[Check] = &[
     ("bad-args-memory", tests::bad_args_memory),
     ("bad-args-threads", tests::bad_args_threads),
     ("bad-args-calls", tests::bad_args_calls),
+    ("device-memory", tests::device_memory),
     ("space-destroy", tests::space_destroy),
 ];
 

@@ -1077,6 +1077,36 @@ pub fn bad_args_calls() -> Outcome {
     Ok(())
 }
 
+pub fn device_memory() -> Outcome {
+    use common::abi::micro::ROOT_DEVICE_WINDOW;
+    // The firmware's reset vector, physical 0xffff0 (the last page of the
+    // legacy device area is the BIOS ROM), read through the root task's
+    // device window and through a worker the page was mapped to. (The VGA
+    // text buffer is in the same window, but under qboot the VGA card is
+    // not initialised and reads back zeroes.)
+    let rom_page = ROOT_DEVICE_WINDOW + 0xff000;
+    let offset = 0xff0;
+    // SAFETY: the kernel maps the device memory there; reading ROM is harmless.
+    let ours = unsafe { ((rom_page + offset) as *const u64).read_volatile() };
+    ensure!(ours != 0, "the BIOS reset vector reads as zero");
+    let (space, worker) = new_worker()?;
+    step!(
+        map_to(worker, rom_page, rights::READ, 0),
+        "map the ROM page to a worker"
+    );
+    let read = step!(
+        ask(worker, worker::READ, &[WORKER_WINDOW + offset]),
+        "the worker reads it"
+    );
+    ensure!(
+        read.mr[0] == ours,
+        "the worker saw {:#x}, we see {ours:#x}",
+        read.mr[0]
+    );
+    step!(l4::task::space_destroy(space), "destroy the worker");
+    Ok(())
+}
+
 pub fn space_destroy() -> Outcome {
     let (space, worker) = new_worker()?;
     let page = page_with(0x99);

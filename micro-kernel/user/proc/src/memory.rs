@@ -1,0 +1,358 @@
+//! One user process's memory, as proc keeps it: which page of the process
+//! is which frame of the pool, with what permissions — and what a page
+//! fault there means.
+//!
+//! The layout is the monolithic kernel's (`mono-kernel/src/vm.rs`), so the
+//! same programs see the same addresses:
+//!
+//! ```text
+//!   USER_STACK_TOP  0x7fff_f000_0000  ┌───────────┐
+//!                                     │ stack     │ 64 KiB, zero pages on demand
+//!                                     ├───────────┤
+//!                                     │ guard     │ never mapped
+//!                                     │ ...       │
+//!                                     │ heap      │ heap_start..brk, sbrk (eager)
+//!                                     ├───────────┤ heap_start
+//!                                     │ ELF image │ loaded by exec (eager)
+//!                  0x40_0000          └───────────┘
+//! ```
+//!
+//! The map is the *truth*; the process's page tables are only a cache of
+//! it, filled fault by fault (the pager maps one page per fault) and
+//! emptied by unmap. So a page may be in the map and not yet mapped: the
+//! first touch faults, and [`AddressMap::fault`] says what to map.
+//!
+//! Copy-on-write: after fork, parent and child name the same frames; a
+//! frame with more than one reference is only ever mapped read-only. A
+//! write fault on a page whose permissions allow writing then copies the
+//! frame (or, if the others have let go of it meanwhile, just maps it
+//! writable).
+
+use crate::frames::{Frame, FrameTable};
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use common::abi::errno::Errno;
+use common::abi::micro::{fault_access, rights};
+
+/// The size of a page.
+pub const PAGE: u64 = 4096;
+/// One past the highest stack address (as on the monolithic kernel).
+pub const USER_STACK_TOP: u64 = 0x0000_7fff_f000_0000;
+/// The stack's size.
+pub const USER_STACK_SIZE: u64 = 64 * 1024;
+/// The heap may not grow into this address (a guard page below the stack).
+pub const HEAP_LIMIT: u64 = USER_STACK_TOP - USER_STACK_SIZE - PAGE;
+/// The lowest stack address.
+pub const USER_STACK_BOTTOM: u64 = USER_STACK_TOP - USER_STACK_SIZE;
+
+/// What a process may do with a page (reading is always allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permissions {
+    pub write: bool,
+    pub execute: bool,
+}
+
+impl Permissions {
+    /// Read and write (heap, stack, data).
+    pub const DATA: Permissions = Permissions { write: true, execute: false };
+
+    /// The `rights::*` bits for a mapping, without write if `shared`.
+    pub fn rights(self, shared: bool) -> u64 {
+        let mut bits = rights::READ;
+        if self.write && !shared {
+            bits |= rights::WRITE;
+        }
+        if self.execute {
+            bits |= rights::EXECUTE;
+        }
+        bits
+    }
+}
+
+/// One page of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageEntry {
+    pub frame: Frame,
+    pub permissions: Permissions,
+}
+
+/// What to do about a page fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Map `frame` at the page with `rights`.
+    Map { frame: Frame, rights: u64 },
+    /// Copy-on-write: copy `from` into a new frame, put the new frame in
+    /// the map (releasing `from`), and map it read/write.
+    Copy { from: Frame, permissions: Permissions },
+    /// Demand-zero: a new zeroed frame for a stack page, read/write.
+    Zero,
+    /// No valid access: the process dies (`usertrap: ... killed`).
+    Kill,
+}
+
+/// A process's memory map.
+#[derive(Debug, Clone, Default)]
+pub struct AddressMap {
+    /// Page address → entry.
+    pages: BTreeMap<u64, PageEntry>,
+    /// Where the heap starts (page-aligned end of the program image).
+    pub heap_start: u64,
+    /// The program break.
+    pub brk: u64,
+}
+
+/// What `sbrk` must do, decided before anything changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbrkPlan {
+    /// The break before (what sbrk returns).
+    pub old: u64,
+    /// The break after.
+    pub new: u64,
+    /// Pages to add (zeroed), as page addresses.
+    pub grow: core::ops::Range<u64>,
+    /// Pages to remove.
+    pub shrink: core::ops::Range<u64>,
+}
+
+impl SbrkPlan {
+    /// Number of pages the plan adds.
+    pub fn pages_needed(&self) -> u64 {
+        (self.grow.end - self.grow.start) / PAGE
+    }
+}
+
+/// Rounds up to a page boundary (saturating at the top).
+pub fn page_up(address: u64) -> u64 {
+    address.div_ceil(PAGE).saturating_mul(PAGE)
+}
+
+impl AddressMap {
+    /// An empty map.
+    pub fn new() -> AddressMap {
+        AddressMap::default()
+    }
+
+    /// The entry of the page holding `address`.
+    pub fn entry(&self, address: u64) -> Option<PageEntry> {
+        self.pages.get(&(address & !(PAGE - 1))).copied()
+    }
+
+    /// Puts `frame` at `page` (which must be free in the map).
+    pub fn insert(&mut self, page: u64, entry: PageEntry) {
+        let old = self.pages.insert(page, entry);
+        debug_assert!(old.is_none(), "page {page:#x} mapped twice");
+    }
+
+    /// Replaces the frame at `page` (copy-on-write); returns the old entry.
+    pub fn replace_frame(&mut self, page: u64, frame: Frame) -> Option<PageEntry> {
+        let entry = self.pages.get_mut(&page)?;
+        let old = *entry;
+        entry.frame = frame;
+        Some(old)
+    }
+
+    /// Removes the page at `page`, returning its entry.
+    pub fn remove(&mut self, page: u64) -> Option<PageEntry> {
+        self.pages.remove(&page)
+    }
+
+    /// Number of pages.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether the map has no pages.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// Every (page, entry).
+    pub fn iter(&self) -> impl Iterator<Item = (u64, PageEntry)> + '_ {
+        self.pages.iter().map(|(&page, &entry)| (page, entry))
+    }
+
+    /// What a fault at `address` with `access` (`fault_access` bits) means.
+    pub fn fault(&self, frames: &FrameTable, address: u64, access: u64) -> FaultAction {
+        let write = access & fault_access::WRITE != 0;
+        let execute = access & fault_access::EXECUTE != 0;
+        let Some(entry) = self.entry(address) else {
+            return if (USER_STACK_BOTTOM..USER_STACK_TOP).contains(&address) {
+                FaultAction::Zero
+            } else {
+                FaultAction::Kill
+            };
+        };
+        if (write && !entry.permissions.write) || (execute && !entry.permissions.execute) {
+            return FaultAction::Kill;
+        }
+        let shared = frames.is_shared(entry.frame);
+        if write && shared {
+            FaultAction::Copy { from: entry.frame, permissions: entry.permissions }
+        } else {
+            FaultAction::Map { frame: entry.frame, rights: entry.permissions.rights(shared) }
+        }
+    }
+
+    /// A copy of this map for a forked child: every frame gains a
+    /// reference. Afterwards both maps share everything copy-on-write; the
+    /// caller must revoke the parent's writable mappings
+    /// ([`AddressMap::writable_frames`]).
+    pub fn share_for_fork(&self, frames: &mut FrameTable) -> AddressMap {
+        for entry in self.pages.values() {
+            frames.share(entry.frame);
+        }
+        self.clone()
+    }
+
+    /// The frames of pages the process may write (those it may have mapped
+    /// writable), sorted — runs of consecutive frames can be unmapped in
+    /// one call.
+    pub fn writable_frames(&self) -> Vec<Frame> {
+        let mut list: Vec<Frame> =
+            self.pages.values().filter(|e| e.permissions.write).map(|e| e.frame).collect();
+        list.sort_unstable();
+        list
+    }
+
+    /// Empties the map, releasing every frame; returns every frame the map
+    /// had (sorted; the caller unmaps them if the space lives on).
+    pub fn release_all(&mut self, frames: &mut FrameTable) -> Vec<Frame> {
+        let mut list: Vec<Frame> = self.pages.values().map(|e| e.frame).collect();
+        for &frame in &list {
+            frames.release(frame);
+        }
+        self.pages.clear();
+        list.sort_unstable();
+        list
+    }
+
+    /// Plans `sbrk(increment)` with the monolithic kernel's rules: the new
+    /// break must stay within `heap_start..=HEAP_LIMIT` (else `ENOMEM`).
+    pub fn plan_sbrk(&self, increment: i64) -> Result<SbrkPlan, Errno> {
+        let old = self.brk;
+        let new = old.checked_add_signed(increment).ok_or(Errno::ENOMEM)?;
+        if new < self.heap_start || new > HEAP_LIMIT {
+            return Err(Errno::ENOMEM);
+        }
+        let (old_top, new_top) = (page_up(old), page_up(new));
+        let (grow, shrink) = if new_top > old_top {
+            (old_top..new_top, 0..0)
+        } else {
+            (0..0, new_top..old_top)
+        };
+        Ok(SbrkPlan { old, new, grow, shrink })
+    }
+}
+
+/// Runs of consecutive frames in a sorted list, as (first, count) with
+/// count at most `max_run`: what one `unmap` call can take.
+pub fn frame_runs(sorted: &[Frame], max_run: u32) -> Vec<(Frame, u32)> {
+    let mut runs: Vec<(Frame, u32)> = Vec::new();
+    for &frame in sorted {
+        match runs.last_mut() {
+            Some((first, count)) if first.0 + *count == frame.0 && *count < max_run => *count += 1,
+            Some((first, count)) if first.0 + *count > frame.0 => {} // duplicate
+            _ => runs.push((frame, 1)),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: Permissions = Permissions { write: false, execute: true };
+
+    fn with_page(frames: &mut FrameTable, page: u64, permissions: Permissions) -> (AddressMap, Frame) {
+        let mut map = AddressMap::new();
+        let (frame, _) = frames.alloc().unwrap();
+        map.insert(page, PageEntry { frame, permissions });
+        (map, frame)
+    }
+
+    #[test]
+    fn private_pages_map_with_their_permissions() {
+        let mut frames = FrameTable::new(8);
+        let (map, frame) = with_page(&mut frames, 0x40_0000, TEXT);
+        assert_eq!(
+            map.fault(&frames, 0x40_0123, 0),
+            FaultAction::Map { frame, rights: rights::READ | rights::EXECUTE }
+        );
+        assert_eq!(map.fault(&frames, 0x40_0123, fault_access::WRITE), FaultAction::Kill, "text is read-only");
+        let (data, frame) = with_page(&mut frames, 0x60_0000, Permissions::DATA);
+        assert_eq!(
+            data.fault(&frames, 0x60_0000, 0),
+            FaultAction::Map { frame, rights: rights::READ | rights::WRITE },
+            "a private writable page is mapped writable at once"
+        );
+        assert_eq!(data.fault(&frames, 0x60_0000, fault_access::EXECUTE), FaultAction::Kill, "NX");
+    }
+
+    #[test]
+    fn fork_shares_copy_on_write_until_one_side_lets_go() {
+        let mut frames = FrameTable::new(8);
+        let (mut parent, frame) = with_page(&mut frames, 0x60_0000, Permissions::DATA);
+        let mut child = parent.share_for_fork(&mut frames);
+        assert_eq!(frames.count(frame), 2);
+        assert_eq!(parent.writable_frames(), [frame]);
+        // Reads map the shared frame read-only; writes copy.
+        assert_eq!(child.fault(&frames, 0x60_0008, 0), FaultAction::Map { frame, rights: rights::READ });
+        assert_eq!(
+            child.fault(&frames, 0x60_0008, fault_access::WRITE | fault_access::PRESENT),
+            FaultAction::Copy { from: frame, permissions: Permissions::DATA }
+        );
+        // The child copies: new frame in its map, the old one released.
+        let (copy, _) = frames.alloc().unwrap();
+        let old = child.replace_frame(0x60_0000, copy).unwrap();
+        frames.release(old.frame);
+        // Now the parent is the only owner: a write just maps it writable.
+        assert_eq!(
+            parent.fault(&frames, 0x60_0000, fault_access::WRITE | fault_access::PRESENT),
+            FaultAction::Map { frame, rights: rights::READ | rights::WRITE }
+        );
+        assert_eq!(child.release_all(&mut frames), [copy]);
+        assert_eq!(parent.release_all(&mut frames), [frame]);
+        assert_eq!(frames.available(), 8, "everything returned");
+    }
+
+    #[test]
+    fn stack_pages_are_demand_zero_and_the_rest_kills() {
+        let frames = FrameTable::new(1);
+        let map = AddressMap::new();
+        assert_eq!(map.fault(&frames, USER_STACK_TOP - 8, fault_access::WRITE), FaultAction::Zero);
+        assert_eq!(map.fault(&frames, USER_STACK_BOTTOM, 0), FaultAction::Zero);
+        assert_eq!(map.fault(&frames, USER_STACK_BOTTOM - 1, fault_access::WRITE), FaultAction::Kill, "guard");
+        assert_eq!(map.fault(&frames, USER_STACK_TOP, 0), FaultAction::Kill);
+        assert_eq!(map.fault(&frames, 0, 0), FaultAction::Kill, "null page");
+        assert_eq!(map.fault(&frames, 0xffff_8000_0000_0000, fault_access::PRESENT), FaultAction::Kill);
+    }
+
+    #[test]
+    fn sbrk_plans_follow_the_mono_kernel() {
+        let mut map = AddressMap::new();
+        map.heap_start = 0x60_0000;
+        map.brk = 0x60_0000;
+        let plan = map.plan_sbrk(1).unwrap();
+        assert_eq!((plan.old, plan.new, plan.grow.clone()), (0x60_0000, 0x60_0001, 0x60_0000..0x60_1000));
+        assert_eq!(plan.pages_needed(), 1);
+        map.brk = 0x60_0001;
+        let plan = map.plan_sbrk(100).unwrap();
+        assert_eq!(plan.pages_needed(), 0, "still inside the first page");
+        let plan = map.plan_sbrk(-1).unwrap();
+        assert_eq!(plan.shrink, 0x60_0000..0x60_1000);
+        assert_eq!(map.plan_sbrk(-2), Err(Errno::ENOMEM), "below the heap start");
+        assert_eq!(map.plan_sbrk(i64::MIN), Err(Errno::ENOMEM));
+        assert_eq!(map.plan_sbrk(i64::MAX), Err(Errno::ENOMEM));
+        assert_eq!(map.plan_sbrk((HEAP_LIMIT - 0x60_0001) as i64).map(|p| p.new), Ok(HEAP_LIMIT));
+        assert_eq!(map.plan_sbrk((HEAP_LIMIT - 0x60_0000) as i64), Err(Errno::ENOMEM), "into the guard");
+    }
+
+    #[test]
+    fn frame_runs_group_consecutive_frames() {
+        let list = [Frame(1), Frame(2), Frame(3), Frame(3), Frame(7), Frame(8)];
+        assert_eq!(frame_runs(&list, 64), [(Frame(1), 3), (Frame(7), 2)]);
+        assert_eq!(frame_runs(&list, 2), [(Frame(1), 2), (Frame(3), 1), (Frame(7), 2)]);
+        assert_eq!(frame_runs(&[], 64), []);
+    }
+}
