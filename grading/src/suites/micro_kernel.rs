@@ -10,7 +10,7 @@
 //! ```text
 //! micro-test ipc-call-reply: ok
 //! micro-test unmap-recursive: FAILED <reason>
-//! micro-tests: 27 passed, 0 failed
+//! micro-tests: 28 passed, 0 failed
 //! bench ipc-roundtrip-spaces: 664 ticks
 //! bench ipc-roundtrip-threads: 662 ticks
 //! ```
@@ -33,7 +33,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 27] = [
+pub const CHECKS: [&str; 28] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -60,6 +60,7 @@ pub const CHECKS: [&str; 27] = [
     "bad-args-threads",
     "bad-args-calls",
     "device-memory",
+    "fuzz-syscalls",
     "space-destroy",
 ];
 

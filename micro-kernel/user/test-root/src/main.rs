@@ -69,6 +69,7 @@ const CHECKS: &[Check] = &[
     ("bad-args-threads", tests::bad_args_threads),
     ("bad-args-calls", tests::bad_args_calls),
     ("device-memory", tests::device_memory),
+    ("fuzz-syscalls", tests::fuzz_syscalls),
     ("space-destroy", tests::space_destroy),
 ];
 

@@ -1107,6 +1107,29 @@ pub fn device_memory() -> Outcome {
     Ok(())
 }
 
+pub fn fuzz_syscalls() -> Outcome {
+    let (space, worker) = new_worker()?;
+    let reply = step!(
+        ask(worker, worker::FUZZ, &[0x5eed_1234_abcd, 20_000]),
+        "random system calls"
+    );
+    ensure!(
+        reply.mr[0] == 20_000,
+        "the worker made {} calls",
+        reply.mr[0]
+    );
+    // The kernel is still fine: the worker answers, and so does everything else.
+    let echo = step!(ask(worker, worker::ECHO, &[1]), "echo after the storm");
+    ensure!(echo.mr[0] == 2, "the worker is confused after random calls");
+    step!(l4::task::space_destroy(space), "destroy the worker");
+    l4::println!(
+        "micro-tests: fuzz: {} of {} random calls succeeded",
+        reply.mr[1],
+        reply.mr[0]
+    );
+    Ok(())
+}
+
 pub fn space_destroy() -> Outcome {
     let (space, worker) = new_worker()?;
     let page = page_with(0x99);

@@ -32,6 +32,10 @@ pub const TRY_PRIVILEGED: u64 = 9;
 /// `[length]`: set the receive buffer's length.
 pub const SET_BUFFER: u64 = 10;
 
+/// `[seed, count]`: make `count` system calls with random arguments; reply
+/// `[calls made, calls that succeeded]`.
+pub const FUZZ: u64 = 11;
+
 /// The reply to `UD` after the handler skipped the instruction.
 pub const SURVIVED: u64 = 0x5afe;
 
@@ -153,6 +157,87 @@ fn handle(request: &Received) -> Message {
             SET_BUFFER,
             &[set_buffer(w[0]).err().map_or(0, |e| e.code())],
         ),
+        FUZZ => {
+            let (calls, successes) = fuzz(w[0], w[1]);
+            Message::new(FUZZ, &[calls, successes])
+        }
         _ => Message::new(0, &[]),
     }
+}
+
+/// A small xorshift generator: reproducible random numbers from a seed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A random argument word, biased towards values that hit edge cases.
+    fn word(&mut self, me: u64) -> u64 {
+        const INTERESTING: [u64; 12] = [
+            0,
+            1,
+            u64::MAX,
+            0xfff,
+            0x1000,
+            WORKER_WINDOW,
+            0x0000_7fff_ffff_f000,
+            0x0000_8000_0000_0000,
+            0xffff_ffff_8000_0000,
+            1 << 62,
+            (1 << 62) | 1,
+            4097,
+        ];
+        match self.next() % 4 {
+            0 => INTERESTING[(self.next() % INTERESTING.len() as u64) as usize],
+            1 => me,
+            2 => self.next() % 0x1_0000,
+            _ => self.next(),
+        }
+    }
+}
+
+/// Makes `count` random system calls and counts the ones that succeeded.
+/// Calls that could stop this very thread are left out (destroying or
+/// halting itself, unmapping its own code or stack, changing its window);
+/// every IPC uses zero timeouts so none can block.
+fn fuzz(seed: u64, count: u64) -> (u64, u64) {
+    use common::abi::micro::{Sys, timeouts};
+    let (me, _) = l4::task::whoami();
+    let mut random = Random(seed | 1);
+    let (mut calls, mut successes) = (0, 0);
+    while calls < count {
+        let number = random.next() % 18;
+        let mut args = [0u64; 8];
+        for arg in args.iter_mut() {
+            *arg = random.word(me.0);
+        }
+        let code = match Sys::from_number(number) {
+            Some(
+                Sys::ThreadDestroy | Sys::ExchangeRegisters | Sys::Unmap | Sys::SetReceiveWindow,
+            ) => continue,
+            Some(Sys::Ipc) => {
+                let zero = timeouts(0, 0);
+                l4::sys::ipc(
+                    args[0],
+                    args[1],
+                    args[2],
+                    zero,
+                    [args[3], args[4], args[5], args[6], args[7], 0],
+                )
+                .rax
+            }
+            Some(call) => l4::sys::call(call, args).0,
+            None => l4::sys::call_number(number),
+        };
+        calls += 1;
+        if code == 0 {
+            successes += 1;
+        }
+    }
+    (calls, successes)
 }
