@@ -14,6 +14,10 @@
 //! | [`device`]   | interrupts and I/O ports                                     |
 //! | [`print`]    | `print!`/`println!` through the kernel's debug console       |
 //!
+//! Features: `runtime` (on by default) brings a panic handler and a global
+//! allocator that refuses every request. A library with its own runtime —
+//! `ulib`'s micro back end — depends on `l4` with `default-features = false`.
+//!
 //! A program started by the kernel (the root task) looks like this:
 //!
 //! ```ignore
