@@ -1,0 +1,391 @@
+//! Pipes, and the requests parked on them.
+//!
+//! The pipe itself is the shared state machine `common::pipe::Pipe`, the
+//! one the monolithic kernel uses. What differs is the waiting. Where the
+//! monolithic kernel puts a reader of an empty pipe to sleep, the vfs
+//! server *parks* the request: it keeps `(client, what it asked)` and
+//! simply does not reply. When an operation's [`Wakeup`] says readers (or
+//! writers) of that pipe may proceed, the parked requests of that kind are
+//! tried again, in the order they came; each that can now finish is
+//! answered with a [`Reply`] for the server to send. Like the monolithic
+//! kernel's sleepers, a parked request that still cannot proceed simply
+//! stays parked (spurious wakeups are harmless).
+//!
+//! The semantics are `mono-kernel/src/sys_file.rs`'s `pipe_read` and
+//! `pipe_write`:
+//! - a read returns what is there (at most `len`), or end of file (no
+//!   bytes) once the pipe is empty and has no writer left;
+//! - a write returns only when *all* its bytes are in the pipe (it may be
+//!   parked and resumed several times), or, if the readers go away, the
+//!   count written so far — `EPIPE` if that is none.
+
+use crate::tables::{Pid, PipeId};
+use alloc::vec;
+use alloc::vec::Vec;
+use common::abi::errno::Errno;
+use common::pipe::{Pipe, PipeRead, PipeWrite, Wakeup};
+
+/// How a request ended: what to reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Completion {
+    /// A read's bytes (none: end of file).
+    Data(Vec<u8>),
+    /// A write's count.
+    Wrote(usize),
+    /// An error.
+    Failed(Errno),
+}
+
+/// A reply the server must send to a parked client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The client thread.
+    pub client: u64,
+    /// What to tell it.
+    pub completion: Completion,
+}
+
+/// What a parked request still wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Wanted {
+    /// Up to `len` bytes.
+    Read { len: usize },
+    /// To write `data[done..]`.
+    Write { data: Vec<u8>, done: usize },
+}
+
+/// A request that waits on a pipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parked {
+    client: u64,
+    pid: Pid,
+    pipe: PipeId,
+    wanted: Wanted,
+}
+
+/// Every pipe, and every parked request.
+#[derive(Debug, Default)]
+pub struct Pipes {
+    /// `None` slots are free.
+    pipes: Vec<Option<Pipe>>,
+    /// In arrival order. Invariant: every entry's pipe exists.
+    parked: Vec<Parked>,
+}
+
+/// One try at a request: `Some(completion)` if it is over.
+fn attempt(pipe: &mut Pipe, wanted: &mut Wanted, wakeup: &mut Wakeup) -> Option<Completion> {
+    match wanted {
+        Wanted::Read { len } => {
+            let mut bytes = vec![0u8; *len];
+            let outcome = pipe.read(&mut bytes);
+            merge(wakeup, outcome.wakeup());
+            match outcome {
+                PipeRead::Read(n) => {
+                    bytes.truncate(n);
+                    Some(Completion::Data(bytes))
+                }
+                PipeRead::EndOfFile => Some(Completion::Data(Vec::new())),
+                PipeRead::WouldBlock => None,
+            }
+        }
+        Wanted::Write { data, done } => {
+            let outcome = pipe.write(&data[*done..]);
+            merge(wakeup, outcome.wakeup());
+            match outcome {
+                PipeWrite::Wrote(n) => {
+                    *done += n;
+                    (*done == data.len()).then_some(Completion::Wrote(*done))
+                }
+                PipeWrite::BrokenPipe if *done > 0 => Some(Completion::Wrote(*done)),
+                PipeWrite::BrokenPipe => Some(Completion::Failed(Errno::EPIPE)),
+                PipeWrite::WouldBlock => None,
+            }
+        }
+    }
+}
+
+fn merge(into: &mut Wakeup, more: Wakeup) {
+    into.readers |= more.readers;
+    into.writers |= more.writers;
+}
+
+impl Pipes {
+    /// No pipes.
+    pub fn new() -> Pipes {
+        Pipes::default()
+    }
+
+    /// A new pipe with one reader and one writer.
+    pub fn create(&mut self) -> PipeId {
+        match self.pipes.iter().position(Option::is_none) {
+            Some(id) => {
+                self.pipes[id] = Some(Pipe::new());
+                id
+            }
+            None => {
+                self.pipes.push(Some(Pipe::new()));
+                self.pipes.len() - 1
+            }
+        }
+    }
+
+    /// Bytes waiting in a pipe (`fstat`'s size).
+    pub fn len(&self, pipe: PipeId) -> usize {
+        self.pipes
+            .get(pipe)
+            .and_then(Option::as_ref)
+            .map_or(0, Pipe::len)
+    }
+
+    /// Number of pipes in use.
+    pub fn count(&self) -> usize {
+        self.pipes.iter().flatten().count()
+    }
+
+    /// Number of parked requests.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// `read(len)` on `pipe` by `client` of `pid`. Returns the completion if
+    /// the request is over now (`None`: parked), and the replies owed to
+    /// parked clients this read let proceed.
+    pub fn read(
+        &mut self,
+        client: u64,
+        pid: Pid,
+        pipe: PipeId,
+        len: usize,
+    ) -> (Option<Completion>, Vec<Reply>) {
+        self.request(client, pid, pipe, Wanted::Read { len })
+    }
+
+    /// `write(data)` on `pipe`; as [`Pipes::read`].
+    pub fn write(
+        &mut self,
+        client: u64,
+        pid: Pid,
+        pipe: PipeId,
+        data: &[u8],
+    ) -> (Option<Completion>, Vec<Reply>) {
+        self.request(
+            client,
+            pid,
+            pipe,
+            Wanted::Write {
+                data: data.to_vec(),
+                done: 0,
+            },
+        )
+    }
+
+    fn request(
+        &mut self,
+        client: u64,
+        pid: Pid,
+        pipe: PipeId,
+        mut wanted: Wanted,
+    ) -> (Option<Completion>, Vec<Reply>) {
+        let Some(Some(state)) = self.pipes.get_mut(pipe) else {
+            return (Some(Completion::Failed(Errno::EBADF)), Vec::new());
+        };
+        let mut wakeup = Wakeup::NONE;
+        let done = attempt(state, &mut wanted, &mut wakeup);
+        if done.is_none() {
+            self.parked.push(Parked {
+                client,
+                pid,
+                pipe,
+                wanted,
+            });
+        }
+        (done, self.wake(pipe, wakeup))
+    }
+
+    /// Drops one reference to an end of `pipe` (its last descriptor was
+    /// closed). Returns the replies owed to parked clients (end of file,
+    /// `EPIPE`); frees the pipe when both ends are closed.
+    pub fn close_end(&mut self, pipe: PipeId, write_end: bool) -> Vec<Reply> {
+        let Some(Some(state)) = self.pipes.get_mut(pipe) else {
+            return Vec::new();
+        };
+        let closed = if write_end {
+            state.close_writer()
+        } else {
+            state.close_reader()
+        };
+        let mut replies = match closed {
+            Ok(wakeup) => self.wake(pipe, wakeup),
+            Err(_) => Vec::new(),
+        };
+        if self.pipes[pipe].as_ref().is_some_and(Pipe::is_unused) {
+            self.pipes[pipe] = None;
+            // Nobody can hold a parked request on a pipe nobody holds; keep
+            // the invariant anyway.
+            self.parked.retain(|p| {
+                if p.pipe == pipe {
+                    replies.push(Reply {
+                        client: p.client,
+                        completion: Completion::Failed(Errno::EBADF),
+                    });
+                }
+                p.pipe != pipe
+            });
+        }
+        replies
+    }
+
+    /// Forgets the parked requests of a process that is gone (no replies:
+    /// its thread no longer exists).
+    pub fn drop_parked_of(&mut self, pid: Pid) {
+        self.parked.retain(|p| p.pid != pid);
+    }
+
+    /// Retries the parked requests of `pipe` that `wakeup` lets proceed, and
+    /// those the retries let proceed in turn; returns the finished ones'
+    /// replies. Terminates: each further round needs bytes to have moved,
+    /// and parked writers hold finitely many.
+    fn wake(&mut self, pipe: PipeId, mut wakeup: Wakeup) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        while wakeup.readers || wakeup.writers {
+            let this_round = wakeup;
+            wakeup = Wakeup::NONE;
+            let Some(Some(state)) = self.pipes.get_mut(pipe) else {
+                break;
+            };
+            let mut index = 0;
+            while index < self.parked.len() {
+                let parked = &mut self.parked[index];
+                let is_reader = matches!(parked.wanted, Wanted::Read { .. });
+                let eligible = parked.pipe == pipe
+                    && ((is_reader && this_round.readers) || (!is_reader && this_round.writers));
+                if eligible
+                    && let Some(completion) = attempt(state, &mut parked.wanted, &mut wakeup)
+                {
+                    let finished = self.parked.remove(index);
+                    replies.push(Reply {
+                        client: finished.client,
+                        completion,
+                    });
+                    continue;
+                }
+                index += 1;
+            }
+        }
+        replies
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::pipe::PIPE_SIZE;
+
+    #[test]
+    fn a_reader_of_an_empty_pipe_is_parked_until_a_write() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        let (now, replies) = pipes.read(10, 1, pipe, 100);
+        assert_eq!((now, replies.len()), (None, 0));
+        assert_eq!(pipes.parked(), 1);
+        let (now, replies) = pipes.write(20, 2, pipe, b"hello");
+        assert_eq!(now, Some(Completion::Wrote(5)));
+        assert_eq!(
+            replies,
+            [Reply {
+                client: 10,
+                completion: Completion::Data(b"hello".to_vec())
+            }]
+        );
+        assert_eq!(pipes.parked(), 0);
+    }
+
+    #[test]
+    fn a_large_write_is_parked_until_the_reader_drains_it() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        let data: Vec<u8> = (0..PIPE_SIZE + 100).map(|i| i as u8).collect();
+        let (now, _) = pipes.write(20, 2, pipe, &data);
+        assert_eq!(now, None, "only PIPE_SIZE bytes fit");
+        let (now, replies) = pipes.read(10, 1, pipe, PIPE_SIZE);
+        assert_eq!(now, Some(Completion::Data(data[..PIPE_SIZE].to_vec())));
+        assert_eq!(
+            replies,
+            [Reply {
+                client: 20,
+                completion: Completion::Wrote(data.len())
+            }]
+        );
+        assert_eq!(pipes.len(pipe), 100);
+    }
+
+    #[test]
+    fn closing_the_write_end_gives_parked_readers_end_of_file() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        assert_eq!(pipes.read(10, 1, pipe, 8).0, None);
+        let replies = pipes.close_end(pipe, true);
+        assert_eq!(
+            replies,
+            [Reply {
+                client: 10,
+                completion: Completion::Data(Vec::new())
+            }]
+        );
+        assert_eq!(
+            pipes.read(11, 1, pipe, 8).0,
+            Some(Completion::Data(Vec::new()))
+        );
+        assert!(pipes.close_end(pipe, false).is_empty());
+        assert_eq!(pipes.count(), 0, "both ends closed: the pipe is freed");
+    }
+
+    #[test]
+    fn closing_the_read_end_fails_parked_writers_with_their_progress() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        let big = vec![7u8; PIPE_SIZE + 1];
+        assert_eq!(pipes.write(20, 2, pipe, &big).0, None);
+        let small = [1u8; 10];
+        assert_eq!(pipes.write(21, 3, pipe, &small).0, None);
+        let replies = pipes.close_end(pipe, false);
+        assert_eq!(
+            replies,
+            [
+                Reply {
+                    client: 20,
+                    completion: Completion::Wrote(PIPE_SIZE)
+                },
+                Reply {
+                    client: 21,
+                    completion: Completion::Failed(Errno::EPIPE)
+                },
+            ]
+        );
+        assert_eq!(
+            pipes.write(22, 3, pipe, b"x").0,
+            Some(Completion::Failed(Errno::EPIPE))
+        );
+    }
+
+    #[test]
+    fn requests_of_an_exited_process_are_dropped() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        assert_eq!(pipes.read(10, 1, pipe, 8).0, None);
+        assert_eq!(pipes.read(11, 2, pipe, 8).0, None);
+        pipes.drop_parked_of(1);
+        let (_, replies) = pipes.write(20, 3, pipe, b"abc");
+        assert_eq!(
+            replies,
+            [Reply {
+                client: 11,
+                completion: Completion::Data(b"abc".to_vec())
+            }]
+        );
+        assert_eq!(
+            pipes.read(12, 1, 99, 8).0,
+            Some(Completion::Failed(Errno::EBADF))
+        );
+    }
+}
