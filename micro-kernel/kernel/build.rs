@@ -14,24 +14,15 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let manifest =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let script = manifest.join("../../common/src/arch/kernel.ld");
     println!("cargo:rustc-link-arg-bins=-T{}", script.display());
     println!("cargo:rerun-if-changed={}", script.display());
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let user_release = manifest.join("../../target/micro-user/x86_64-unknown-none/release");
-    embed(
-        "MICRO_TEST_ROOT_ELF",
-        &user_release.join("test-root"),
-        &out_dir.join("test-root.elf"),
-    );
-    embed(
-        "MICRO_ROOT_ELF",
-        &user_release.join("root"),
-        &out_dir.join("root.elf"),
-    );
+    embed("MICRO_TEST_ROOT_ELF", &user_release.join("test-root"), &out_dir.join("test-root.elf"));
+    embed("MICRO_ROOT_ELF", &user_release.join("root"), &out_dir.join("root.elf"));
     println!("cargo:rerun-if-changed=build.rs");
 }
 
@@ -39,9 +30,7 @@ fn main() {
 /// or writes an empty file if there is none.
 fn embed(variable: &str, default: &Path, destination: &Path) {
     println!("cargo:rerun-if-env-changed={variable}");
-    let source = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| default.to_path_buf());
+    let source = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| default.to_path_buf());
     println!("cargo:rerun-if-changed={}", source.display());
     let bytes = std::fs::read(&source).unwrap_or_default();
     std::fs::write(destination, bytes).expect("cannot write to OUT_DIR");

@@ -33,8 +33,8 @@ use crate::sched;
 use crate::space::ROOT_SPACE;
 use crate::thread::{self, ThreadState};
 use common::abi::micro::{
-    DEVICE_MEMORY_END, DEVICE_MEMORY_START, ROOT_DEVICE_WINDOW, ROOT_PRIORITY, ROOT_STACK_PAGES,
-    ROOT_STACK_TOP, ROOT_WINDOW_BASE, ThreadId, boot_flags, privilege, rights,
+    DEVICE_MEMORY_END, DEVICE_MEMORY_START, ROOT_DEVICE_WINDOW, ROOT_PRIORITY, ROOT_STACK_PAGES, ROOT_STACK_TOP,
+    ROOT_WINDOW_BASE, ThreadId, boot_flags, privilege, rights,
 };
 use common::arch::qemu;
 use common::arch::trap::TrapFrame;
@@ -62,9 +62,7 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
         ("root task", REAL_ROOT_ELF)
     };
     if bytes.is_empty() {
-        fail(format_args!(
-            "no {name} was built (build micro-kernel/user first; see docs/microkernel.md)"
-        ));
+        fail(format_args!("no {name} was built (build micro-kernel/user first; see docs/microkernel.md)"));
     }
     let image = Executable::parse(bytes)
         .unwrap_or_else(|error| fail(format_args!("{name}: bad ELF file: {}", error.message())));
@@ -75,24 +73,14 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
     load_image(k, &image, bytes);
     for page in 0..ROOT_STACK_PAGES {
         let address = ROOT_STACK_TOP - (page + 1) * PAGE_SIZE;
-        let frame = new_page(
-            k,
-            address,
-            PageTableFlags::USER | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE,
-        );
+        let frame = new_page(k, address, PageTableFlags::USER | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE);
         let _ = frame;
     }
     let window_pages = give_free_memory(k);
     give_device_memory(k);
 
-    let slot = lifecycle::create_thread(
-        k,
-        ROOT_SPACE,
-        ThreadId::NIL,
-        ThreadId::NIL,
-        ROOT_PRIORITY as u8,
-    )
-    .unwrap_or_else(|_| fail(format_args!("no thread slot")));
+    let slot = lifecycle::create_thread(k, ROOT_SPACE, ThreadId::NIL, ThreadId::NIL, ROOT_PRIORITY as u8)
+        .unwrap_or_else(|_| fail(format_args!("no thread slot")));
     let f = thread::frame(slot);
     // Enter `_start` as if it had been called: rsp + 8 is 16-byte aligned.
     *f = TrapFrame::new_user(image.entry, ROOT_STACK_TOP - 8);
@@ -103,10 +91,7 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
     f.r8 = if bench { boot_flags::BENCH } else { 0 };
     k.threads.get(slot).state = ThreadState::Running;
     k.booted = true;
-    kprintln!(
-        "micro: starting the {name} with {} KiB of memory in its window",
-        window_pages * 4
-    );
+    kprintln!("micro: starting the {name} with {} KiB of memory in its window", window_pages * 4);
     sched::switch_to(k, slot)
 }
 
@@ -114,20 +99,14 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
 /// frame already there, adding `flags`).
 fn new_page(k: &mut Kernel, address: u64, flags: PageTableFlags) -> PhysFrame {
     let va = VirtAddr::new(address);
-    let tables = k.spaces.slots[ROOT_SPACE as usize]
-        .tables
-        .as_mut()
-        .expect("root space exists");
+    let tables = k.spaces.slots[ROOT_SPACE as usize].tables.as_mut().expect("root space exists");
     // SAFETY: kernel window mapped; nothing else borrows page-table frames.
     let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
     if let Some(mapping) = tables.translate(&mut env, va) {
         let _ = tables.update_flags(&mut env, va, mapping.flags | flags);
         return mapping.frame;
     }
-    let frame = env
-        .allocator()
-        .alloc()
-        .unwrap_or_else(|| fail(format_args!("out of memory")));
+    let frame = env.allocator().alloc().unwrap_or_else(|| fail(format_args!("out of memory")));
     zero_frame(frame);
     if tables.map(&mut env, va, frame, flags).is_err() {
         fail(format_args!("cannot map {address:#x}"));
@@ -164,15 +143,11 @@ fn load_image(k: &mut Kernel, image: &Executable, file: &[u8]) {
             let copy_start = segment.vaddr.max(page);
             let copy_end = (segment.vaddr + data.len() as u64).min(page_end);
             if copy_start < copy_end {
-                let source = &data
-                    [(copy_start - segment.vaddr) as usize..(copy_end - segment.vaddr) as usize];
-                let target = common::arch::phys_to_virt(frame.start_address().as_u64())
-                    + (copy_start - page);
+                let source = &data[(copy_start - segment.vaddr) as usize..(copy_end - segment.vaddr) as usize];
+                let target = common::arch::phys_to_virt(frame.start_address().as_u64()) + (copy_start - page);
                 // SAFETY: `target..target + len` lies inside `frame` (the
                 // copy is clipped to the page), reached through the window.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(source.as_ptr(), target as *mut u8, source.len())
-                };
+                unsafe { core::ptr::copy_nonoverlapping(source.as_ptr(), target as *mut u8, source.len()) };
             }
             page = page_end;
         }
@@ -184,32 +159,17 @@ fn load_image(k: &mut Kernel, image: &Executable, file: &[u8]) {
 fn give_free_memory(k: &mut Kernel) -> u64 {
     let flags = flags_for(rights::ALL as u8) | PageTableFlags::WRITABLE;
     let mut pages = 0u64;
-    while k.frames.free_count() > KERNEL_RESERVE_FRAMES
-        && k.mapdb.free_nodes() > NODES_KEPT_FREE.min(MAX_NODES as u32)
+    while k.frames.free_count() > KERNEL_RESERVE_FRAMES && k.mapdb.free_nodes() > NODES_KEPT_FREE.min(MAX_NODES as u32)
     {
         let Some(frame) = k.frames.alloc() else { break };
         let address = ROOT_WINDOW_BASE + pages * PAGE_SIZE;
-        let tables = k.spaces.slots[ROOT_SPACE as usize]
-            .tables
-            .as_mut()
-            .expect("root space exists");
+        let tables = k.spaces.slots[ROOT_SPACE as usize].tables.as_mut().expect("root space exists");
         // SAFETY: as in `new_page`.
         let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-        if tables
-            .map(&mut env, VirtAddr::new(address), frame, flags)
-            .is_err()
-        {
+        if tables.map(&mut env, VirtAddr::new(address), frame, flags).is_err() {
             break;
         }
-        if k.mapdb
-            .add_root(
-                frame.number() as u32,
-                ROOT_SPACE,
-                address / PAGE_SIZE,
-                rights::ALL as u8,
-            )
-            .is_err()
-        {
+        if k.mapdb.add_root(frame.number() as u32, ROOT_SPACE, address / PAGE_SIZE, rights::ALL as u8).is_err() {
             break;
         }
         pages += 1;
@@ -220,31 +180,16 @@ fn give_free_memory(k: &mut Kernel) -> u64 {
 /// Maps the legacy device memory into the root task's device window, as
 /// roots of the mapping database (read/write, uncached, never executable).
 fn give_device_memory(k: &mut Kernel) {
-    let flags = PageTableFlags::USER
-        | PageTableFlags::WRITABLE
-        | PageTableFlags::NO_EXECUTE
-        | PageTableFlags::NO_CACHE;
+    let flags = PageTableFlags::USER | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE | PageTableFlags::NO_CACHE;
     let device_rights = (rights::READ | rights::WRITE) as u8;
     for physical in (DEVICE_MEMORY_START..DEVICE_MEMORY_END).step_by(PAGE_SIZE as usize) {
         let address = ROOT_DEVICE_WINDOW + physical;
         let frame = PhysFrame::containing_address(common::mm::PhysAddr::new(physical));
-        let tables = k.spaces.slots[ROOT_SPACE as usize]
-            .tables
-            .as_mut()
-            .expect("root space exists");
+        let tables = k.spaces.slots[ROOT_SPACE as usize].tables.as_mut().expect("root space exists");
         // SAFETY: as in `new_page`.
         let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-        if tables
-            .map(&mut env, VirtAddr::new(address), frame, flags)
-            .is_err()
-            || k.mapdb
-                .add_root(
-                    frame.number() as u32,
-                    ROOT_SPACE,
-                    address / PAGE_SIZE,
-                    device_rights,
-                )
-                .is_err()
+        if tables.map(&mut env, VirtAddr::new(address), frame, flags).is_err()
+            || k.mapdb.add_root(frame.number() as u32, ROOT_SPACE, address / PAGE_SIZE, device_rights).is_err()
         {
             fail(format_args!("cannot map the device memory"));
         }

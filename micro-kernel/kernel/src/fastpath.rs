@@ -61,27 +61,21 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
         return;
     }
     // 5. our own receive would block.
-    if from == ThreadId::ANY
-        && (k.threads.get(slot).senders_head != NO_SLOT || crate::irq::has_pending(k, me))
-    {
+    if from == ThreadId::ANY && (k.threads.get(slot).senders_head != NO_SLOT || crate::irq::has_pending(k, me)) {
         return;
     }
 
     // ---- point of no return ----
     let source = thread::frame(slot);
     let words = tag.words() as usize;
-    let registers = [
-        source.r8, source.r9, source.r12, source.r13, source.r14, source.r15,
-    ];
+    let registers = [source.r8, source.r9, source.r12, source.r13, source.r14, source.r15];
     // Copy the used words, clear the rest (no `memcpy` call on this path).
     let message: [u64; 6] = core::array::from_fn(|i| if i < words { registers[i] } else { 0 });
     let target = thread::frame(dest);
     target.rax = 0;
     target.rdi = me.0;
     target.rdx = tag.0;
-    [
-        target.r8, target.r9, target.r12, target.r13, target.r14, target.r15,
-    ] = message;
+    [target.r8, target.r9, target.r12, target.r13, target.r14, target.r15] = message;
 
     let caller = k.threads.get(slot);
     caller.state = ThreadState::ReceiveBlocked;

@@ -31,43 +31,25 @@ pub fn user_exception(k: &mut Kernel, slot: u16) {
     let never = timeouts(TIMEOUT_NEVER, TIMEOUT_NEVER);
     if vector == idt::PAGE_FAULT && k.threads.lookup(thread.pager).is_some() {
         let address = cpu::read_cr2();
-        k.threads.get(slot).ipc_kind = IpcKind::PageFault {
-            page: address & !(PAGE_SIZE - 1),
-        };
-        let message = Message {
-            tag: Tag::new(label::PAGE_FAULT, 3),
-            mr: [address, error_code & 0x13, rip, 0, 0, 0],
-        };
+        k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1) };
+        let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
         if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
             return;
         }
     } else if k.threads.lookup(thread.handler).is_some() {
-        let cr2 = if vector == idt::PAGE_FAULT {
-            cpu::read_cr2()
-        } else {
-            0
-        };
+        let cr2 = if vector == idt::PAGE_FAULT { cpu::read_cr2() } else { 0 };
         k.threads.get(slot).ipc_kind = IpcKind::Exception;
-        let message = Message {
-            tag: Tag::new(label::EXCEPTION, 6),
-            mr: [vector, error_code, rip, rsp, rflags, cr2],
-        };
+        let message = Message { tag: Tag::new(label::EXCEPTION, 6), mr: [vector, error_code, rip, rsp, rflags, cr2] };
         if ipc::start(k, slot, thread.handler, message, never, thread.handler).is_ok() {
             return;
         }
     }
     k.threads.get(slot).ipc_kind = IpcKind::Normal;
     let (mnemonic, name) = idt::exception_name(vector);
-    let cr2 = if vector == idt::PAGE_FAULT {
-        cpu::read_cr2()
-    } else {
-        0
-    };
+    let cr2 = if vector == idt::PAGE_FAULT { cpu::read_cr2() } else { 0 };
     lifecycle::kill(
         k,
         slot,
-        format_args!(
-            "{mnemonic} {name} at rip {rip:#x} (error {error_code:#x}, cr2 {cr2:#x}), no pager or handler"
-        ),
+        format_args!("{mnemonic} {name} at rip {rip:#x} (error {error_code:#x}, cr2 {cr2:#x}), no pager or handler"),
     );
 }

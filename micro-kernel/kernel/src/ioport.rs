@@ -41,13 +41,7 @@ fn set_ranges(k: &mut Kernel, space: u16, allowed: bool) {
 }
 
 /// `ioport_grant(space, first, count)` by a thread of space `caller`.
-pub fn grant(
-    k: &mut Kernel,
-    caller: u16,
-    target: SpaceId,
-    first: u64,
-    count: u64,
-) -> Result<(), Error> {
+pub fn grant(k: &mut Kernel, caller: u16, target: SpaceId, first: u64, count: u64) -> Result<(), Error> {
     let target = k.spaces.lookup(target).ok_or(Error::NoSuchThread)?;
     if count == 0 || first.checked_add(count).is_none_or(|end| end > 0x1_0000) {
         return Err(Error::InvalidArgument);

@@ -31,8 +31,7 @@ use crate::space;
 use crate::thread::{self, IpcKind, Message, NO_SLOT, ThreadState};
 use crate::timeout;
 use common::abi::micro::{
-    Error, MAX_BUFFER_BYTES, MAX_MAP_PAGES, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout,
-    rights, send_timeout,
+    Error, MAX_BUFFER_BYTES, MAX_MAP_PAGES, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout, rights, send_timeout,
 };
 use common::drivers::pic::IRQ_LINES;
 use common::mm::addr::phys_to_kernel_virt;
@@ -44,18 +43,10 @@ pub fn sys_ipc(k: &mut Kernel, slot: u16) {
     let to = ThreadId(f.rdi);
     let from = ThreadId(f.rsi);
     let times = f.r10;
-    let message = Message {
-        tag: Tag(f.rdx),
-        mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15],
-    };
+    let message = Message { tag: Tag(f.rdx), mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15] };
     k.threads.get(slot).ipc_kind = IpcKind::Normal;
-    let checked = check_receive_spec(k, from).and_then(|()| {
-        if to == ThreadId::NIL {
-            Ok(())
-        } else {
-            check_message(&message)
-        }
-    });
+    let checked =
+        check_receive_spec(k, from).and_then(|()| if to == ThreadId::NIL { Ok(()) } else { check_message(&message) });
     // Success unless something below says otherwise (a completed receive
     // also writes 0; a blocked phase is finished by the partner).
     thread::frame(slot).rax = 0;
@@ -77,15 +68,7 @@ pub fn start(
     from: ThreadId,
 ) -> Result<(), Error> {
     if to != ThreadId::NIL {
-        let sent = send(
-            k,
-            slot,
-            to,
-            message,
-            send_timeout(times),
-            from,
-            receive_timeout(times),
-        )?;
+        let sent = send(k, slot, to, message, send_timeout(times), from, receive_timeout(times))?;
         if !sent {
             return Ok(()); // blocked in `to`'s send queue; the receiver finishes the job
         }
@@ -146,9 +129,7 @@ fn send(
     let dest = k.threads.lookup(to).ok_or(Error::NoSuchThread)?;
     let me = k.threads.id(slot);
     let receiver = k.threads.get(dest);
-    if receiver.state == ThreadState::ReceiveBlocked
-        && (receiver.partner == ThreadId::ANY || receiver.partner == me)
-    {
+    if receiver.state == ThreadState::ReceiveBlocked && (receiver.partner == ThreadId::ANY || receiver.partner == me) {
         let result = transfer(k, slot, &message, dest);
         match result {
             Ok(()) => resume(k, dest),
@@ -328,15 +309,10 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     // Check.
     if kind == IpcKind::Exception && tag.words() >= 2 {
         let (rip, rsp) = (message.mr[0], message.mr[1]);
-        UserRange::new(rip, 1)
-            .and(UserRange::new(rsp, 0))
-            .map_err(|_| Error::InvalidArgument)?;
+        UserRange::new(rip, 1).and(UserRange::new(rsp, 0)).map_err(|_| Error::InvalidArgument)?;
     }
     let buffer = match tag.buffer_index() {
-        Some(i) => Some((
-            i,
-            check_buffer_copy(k, sender, message.mr[i], message.mr[i + 1], receiver)?,
-        )),
+        Some(i) => Some((i, check_buffer_copy(k, sender, message.mr[i], message.mr[i + 1], receiver)?)),
         None => None,
     };
     let map_plan = match tag.map_index() {
@@ -406,13 +382,7 @@ fn check_buffer_copy(
     if length > capacity.min(MAX_BUFFER_BYTES) {
         return Err(Error::MessageTooLong);
     }
-    let copy = BufferCopy {
-        source_space,
-        source,
-        destination_space: target.space,
-        destination,
-        length,
-    };
+    let copy = BufferCopy { source_space, source, destination_space: target.space, destination, length };
     let mut offset = 0;
     while offset < length {
         let (_, _, chunk) = chunk_at(k, &copy, offset).ok_or(Error::BadAddress)?;
@@ -428,9 +398,8 @@ fn chunk_at(k: &mut Kernel, copy: &BufferCopy, offset: u64) -> Option<(u64, u64,
     let source = user_byte(k, copy.source_space, copy.source + offset, false)?;
     let destination = user_byte(k, copy.destination_space, copy.destination + offset, true)?;
     let to_page_end = |address: u64| PAGE_SIZE - address % PAGE_SIZE;
-    let chunk = (copy.length - offset)
-        .min(to_page_end(copy.source + offset))
-        .min(to_page_end(copy.destination + offset));
+    let chunk =
+        (copy.length - offset).min(to_page_end(copy.source + offset)).min(to_page_end(copy.destination + offset));
     Some((source, destination, chunk))
 }
 
@@ -439,17 +408,11 @@ fn chunk_at(k: &mut Kernel, copy: &BufferCopy, offset: u64) -> Option<(u64, u64,
 fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u64> {
     use common::mm::PageTableFlags as F;
     let va = VirtAddr::try_new(address).ok()?;
-    let mapping = k
-        .spaces
-        .tables(space)
-        .effective_access(&mut space::window(), va)?;
+    let mapping = k.spaces.tables(space).effective_access(&mut space::window(), va)?;
     if !mapping.flags.contains(F::USER) || (write && !mapping.flags.contains(F::WRITABLE)) {
         return None;
     }
-    let physical = mapping
-        .frame
-        .start_address()
-        .checked_add(va.page_offset())?;
+    let physical = mapping.frame.start_address().checked_add(va.page_offset())?;
     Some(phys_to_kernel_virt(physical).ok()?.as_u64())
 }
 
@@ -471,12 +434,7 @@ fn copy_buffer(k: &mut Kernel, copy: &BufferCopy) {
 
 /// Copies up to `length` bytes from user memory of `space` into `buffer`
 /// (for `debug_print`). Returns the bytes copied, or `None` if unmapped.
-pub fn copy_from_user<'a>(
-    k: &mut Kernel,
-    space: u16,
-    address: u64,
-    buffer: &'a mut [u8],
-) -> Option<&'a [u8]> {
+pub fn copy_from_user<'a>(k: &mut Kernel, space: u16, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
     for (i, byte) in buffer.iter_mut().enumerate() {
         let source = user_byte(k, space, address.checked_add(i as u64)?, false)?;
         // SAFETY: `source` is a kernel-window address of a mapped user byte.

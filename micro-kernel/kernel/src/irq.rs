@@ -34,11 +34,7 @@ pub struct IrqTable {
 impl IrqTable {
     /// No line attached.
     pub const fn new() -> IrqTable {
-        IrqTable {
-            owner: [ThreadId::NIL; IRQ_LINES as usize],
-            pending: 0,
-            in_service: [false; IRQ_LINES as usize],
-        }
+        IrqTable { owner: [ThreadId::NIL; IRQ_LINES as usize], pending: 0, in_service: [false; IRQ_LINES as usize] }
     }
 }
 
@@ -157,6 +153,5 @@ pub fn forget_thread(k: &mut Kernel, id: ThreadId) {
 /// almost always no line is pending at all, which costs one comparison).
 pub fn has_pending(k: &Kernel, id: ThreadId) -> bool {
     k.irqs.pending != 0
-        && (0..IRQ_LINES as usize)
-            .any(|line| k.irqs.pending & (1 << line) != 0 && k.irqs.owner[line] == id)
+        && (0..IRQ_LINES as usize).any(|line| k.irqs.pending & (1 << line) != 0 && k.irqs.owner[line] == id)
 }

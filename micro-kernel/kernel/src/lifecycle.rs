@@ -35,11 +35,7 @@ fn managed_thread(k: &Kernel, caller: u16, id: ThreadId) -> Result<u16, Error> {
 }
 
 fn check_handler_id(id: ThreadId) -> Result<(), Error> {
-    if id == ThreadId::NIL || id.is_thread() {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument)
-    }
+    if id == ThreadId::NIL || id.is_thread() { Ok(()) } else { Err(Error::InvalidArgument) }
 }
 
 /// Creates a halted thread in `space`; also used at boot for the root task.
@@ -97,9 +93,7 @@ pub fn sys_thread_create(
 pub fn destroy_thread(k: &mut Kernel, slot: u16) {
     let id = k.threads.id(slot);
     match k.threads.get(slot).state {
-        ThreadState::SendBlocked | ThreadState::ReceiveBlocked => {
-            ipc::abort(k, slot, Error::Aborted)
-        }
+        ThreadState::SendBlocked | ThreadState::ReceiveBlocked => ipc::abort(k, slot, Error::Aborted),
         _ => {}
     }
     sched::unready(k, slot);
@@ -118,10 +112,7 @@ pub fn destroy_thread(k: &mut Kernel, slot: u16) {
     k.spaces.get(space).thread_count -= 1;
     let thread = k.threads.get(slot);
     let generation = thread.generation.wrapping_add(1).max(1);
-    *thread = Thread {
-        generation,
-        ..Thread::EMPTY
-    };
+    *thread = Thread { generation, ..Thread::EMPTY };
 }
 
 /// `thread_destroy(thread)` by thread `caller` (a thread may end itself).
@@ -150,10 +141,7 @@ pub fn sys_space_create(k: &mut Kernel, caller: u16, privileges: u64) -> Result<
     if held & privilege::CREATE == 0 || privileges & !held != 0 {
         return Err(Error::NoPermission);
     }
-    let slot = k
-        .spaces
-        .create(&mut k.frames, own, privileges)
-        .ok_or(Error::OutOfResources)?;
+    let slot = k.spaces.create(&mut k.frames, own, privileges).ok_or(Error::OutOfResources)?;
     Ok(k.spaces.id(slot))
 }
 
@@ -226,9 +214,7 @@ pub fn sys_exchange_registers(
     new: &NewRegisters,
 ) -> Result<OldRegisters, Error> {
     let slot = managed_thread(k, caller, id)?;
-    if new.control & !exreg::ALL != 0
-        || (new.control & exreg::HALT != 0 && new.control & exreg::RESUME != 0)
-    {
+    if new.control & !exreg::ALL != 0 || (new.control & exreg::HALT != 0 && new.control & exreg::RESUME != 0) {
         return Err(Error::InvalidArgument);
     }
     if new.control & exreg::SET_RIP != 0 {
@@ -246,11 +232,7 @@ pub fn sys_exchange_registers(
     let thread = *k.threads.get(slot);
     let f = thread::frame(slot);
     let old = OldRegisters {
-        control: if thread.state == ThreadState::Halted {
-            exreg::WAS_HALTED
-        } else {
-            0
-        },
+        control: if thread.state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
         rip: f.rip,
         rsp: f.rsp,
         rflags: f.rflags,
@@ -258,10 +240,7 @@ pub fn sys_exchange_registers(
         handler: thread.handler,
     };
     if new.control & exreg::HALT != 0 && thread.state != ThreadState::Halted {
-        if matches!(
-            thread.state,
-            ThreadState::SendBlocked | ThreadState::ReceiveBlocked
-        ) {
+        if matches!(thread.state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
             ipc::abort(k, slot, Error::Aborted);
         }
         sched::unready(k, slot);
@@ -295,12 +274,7 @@ pub fn sys_exchange_registers(
 }
 
 /// `set_priority(thread, priority)` by thread `caller`.
-pub fn sys_set_priority(
-    k: &mut Kernel,
-    caller: u16,
-    id: ThreadId,
-    priority: u64,
-) -> Result<(), Error> {
+pub fn sys_set_priority(k: &mut Kernel, caller: u16, id: ThreadId, priority: u64) -> Result<(), Error> {
     let slot = managed_thread(k, caller, id)?;
     if priority >= PRIORITY_LEVELS {
         return Err(Error::InvalidArgument);

@@ -133,9 +133,6 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 /// Prints the frame-pointer backtrace of the panicking code.
 fn console_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    writeln!(
-        out,
-        "backtrace (innermost first; `make addr2line ADDR=...` names them):"
-    )?;
+    writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
     arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
 }

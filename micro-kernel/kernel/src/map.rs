@@ -78,28 +78,18 @@ pub fn flags_for(rights: u8) -> PageTableFlags {
 fn node_at(k: &mut Kernel, space: u16, address: u64) -> Option<u32> {
     let va = VirtAddr::try_new(address).ok()?;
     let mapping = k.spaces.tables(space).translate(&mut space::window(), va)?;
-    k.mapdb
-        .find(mapping.frame.number() as u32, space, address / PAGE_SIZE)
+    k.mapdb.find(mapping.frame.number() as u32, space, address / PAGE_SIZE)
 }
 
 /// Checks a map item from `sender` to `receiver` without changing anything.
-pub fn check(
-    k: &mut Kernel,
-    sender: u16,
-    item: &MapItem,
-    receiver: u16,
-    grant: bool,
-) -> Result<MapPlan, Error> {
+pub fn check(k: &mut Kernel, sender: u16, item: &MapItem, receiver: u16, grant: bool) -> Result<MapPlan, Error> {
     let target = k.threads.get(receiver);
     let (window_base, window_pages) = match target.ipc_kind {
         IpcKind::Normal => (target.window_base, target.window_pages),
         IpcKind::PageFault { page } => (page, 1),
         IpcKind::Exception => (0, 0),
     };
-    let end = item
-        .window_offset
-        .checked_add(item.count)
-        .ok_or(Error::NoReceiveWindow)?;
+    let end = item.window_offset.checked_add(item.count).ok_or(Error::NoReceiveWindow)?;
     if window_pages == 0 || end > window_pages {
         return Err(Error::NoReceiveWindow);
     }
@@ -116,21 +106,12 @@ pub fn check(
             return Err(Error::NotMappable);
         }
     }
-    Ok(MapPlan {
-        item: *item,
-        destination: window_base + item.window_offset * PAGE_SIZE,
-    })
+    Ok(MapPlan { item: *item, destination: window_base + item.window_offset * PAGE_SIZE })
 }
 
 /// Maps (or grants) the pages of a checked plan. Returns the receiver's
 /// view of the item: `(first page | rights of the first page, count)`.
-pub fn commit(
-    k: &mut Kernel,
-    sender: u16,
-    plan: &MapPlan,
-    receiver: u16,
-    grant: bool,
-) -> Result<(u64, u64), Error> {
+pub fn commit(k: &mut Kernel, sender: u16, plan: &MapPlan, receiver: u16, grant: bool) -> Result<(u64, u64), Error> {
     let source_space = k.threads.get(sender).space;
     let target_space = k.threads.get(receiver).space;
     let mut first_rights = 0;
@@ -154,36 +135,21 @@ pub fn commit(
         }
         remove_page(k, target_space, destination);
         let given = k.mapdb.node(node).rights & (plan.item.rights | rights::READ) as u8;
-        let frame = common::mm::PhysFrame::from_number(k.mapdb.node(node).frame as u64)
-            .ok_or(Error::NotMappable)?;
+        let frame = common::mm::PhysFrame::from_number(k.mapdb.node(node).frame as u64).ok_or(Error::NotMappable)?;
         if i == 0 {
             first_rights = given as u64;
         }
         let new_node = if grant {
             clear_pte(k, source_space, source);
-            k.mapdb
-                .move_to(node, target_space, destination / PAGE_SIZE, given);
+            k.mapdb.move_to(node, target_space, destination / PAGE_SIZE, given);
             node
         } else {
-            k.mapdb
-                .add_child(node, target_space, destination / PAGE_SIZE, given)
-                .map_err(|_| Error::OutOfResources)?
+            k.mapdb.add_child(node, target_space, destination / PAGE_SIZE, given).map_err(|_| Error::OutOfResources)?
         };
-        let tables = k.spaces.slots[target_space as usize]
-            .tables
-            .as_mut()
-            .expect("receiver's space is live");
+        let tables = k.spaces.slots[target_space as usize].tables.as_mut().expect("receiver's space is live");
         // SAFETY: kernel window mapped everywhere; nothing else borrows it now.
         let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-        if tables
-            .map(
-                &mut env,
-                VirtAddr::new(destination),
-                frame,
-                flags_for(given),
-            )
-            .is_err()
-        {
+        if tables.map(&mut env, VirtAddr::new(destination), frame, flags_for(given)).is_err() {
             k.mapdb.remove_leaf(new_node);
             return Err(Error::OutOfResources);
         }
@@ -196,9 +162,7 @@ pub fn commit(
 pub fn clear_pte(k: &mut Kernel, space: u16, address: u64) {
     let va = VirtAddr::new(address);
     let tables = k.spaces.tables(space);
-    if tables.unmap(&mut space::window(), va).is_ok()
-        && cpu::read_cr3() == tables.root().start_address().as_u64()
-    {
+    if tables.unmap(&mut space::window(), va).is_ok() && cpu::read_cr3() == tables.root().start_address().as_u64() {
         cpu::invalidate_page(address);
     }
 }
@@ -242,18 +206,8 @@ fn revoke(k: &mut Kernel, node: u32) {
 }
 
 /// `unmap(page, count, flags)` by a thread of space `space`.
-pub fn sys_unmap(
-    k: &mut Kernel,
-    space: u16,
-    page: u64,
-    count: u64,
-    flags: u64,
-) -> Result<(), Error> {
-    if !page.is_multiple_of(PAGE_SIZE)
-        || flags & !unmap_flags::SELF != 0
-        || count == 0
-        || count > MAX_MAP_PAGES
-    {
+pub fn sys_unmap(k: &mut Kernel, space: u16, page: u64, count: u64, flags: u64) -> Result<(), Error> {
+    if !page.is_multiple_of(PAGE_SIZE) || flags & !unmap_flags::SELF != 0 || count == 0 || count > MAX_MAP_PAGES {
         return Err(Error::InvalidArgument);
     }
     UserRange::new(page, count * PAGE_SIZE).map_err(|_| Error::BadAddress)?;

@@ -81,13 +81,7 @@ pub struct PoolFull;
 impl MapDb {
     /// An empty database.
     pub const fn new() -> MapDb {
-        MapDb {
-            nodes: [EMPTY_NODE; MAX_NODES],
-            free_head: NONE,
-            fresh: 1,
-            used: 0,
-            roots: [NONE; MAX_FRAMES],
-        }
+        MapDb { nodes: [EMPTY_NODE; MAX_NODES], free_head: NONE, fresh: 1, used: 0, roots: [NONE; MAX_FRAMES] }
     }
 
     /// Free nodes left.
@@ -117,43 +111,18 @@ impl MapDb {
     }
 
     /// Records the root mapping of `frame` (boot only: the root task's window).
-    pub fn add_root(
-        &mut self,
-        frame: u32,
-        space: u16,
-        vpage: u64,
-        rights: u8,
-    ) -> Result<u32, PoolFull> {
-        let index = self.allocate(MapNode {
-            space,
-            rights,
-            frame,
-            vpage,
-            ..EMPTY_NODE
-        })?;
+    pub fn add_root(&mut self, frame: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
+        let index = self.allocate(MapNode { space, rights, frame, vpage, ..EMPTY_NODE })?;
         self.roots[frame as usize] = index;
         Ok(index)
     }
 
     /// Records that the mapping `parent` was mapped on to (`space`, `vpage`).
-    pub fn add_child(
-        &mut self,
-        parent: u32,
-        space: u16,
-        vpage: u64,
-        rights: u8,
-    ) -> Result<u32, PoolFull> {
+    pub fn add_child(&mut self, parent: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
         let frame = self.nodes[parent as usize].frame;
         let old_first = self.nodes[parent as usize].first_child;
-        let index = self.allocate(MapNode {
-            space,
-            rights,
-            frame,
-            vpage,
-            parent,
-            next_sibling: old_first,
-            ..EMPTY_NODE
-        })?;
+        let index =
+            self.allocate(MapNode { space, rights, frame, vpage, parent, next_sibling: old_first, ..EMPTY_NODE })?;
         if old_first != NONE {
             self.nodes[old_first as usize].prev_sibling = index;
         }
@@ -228,10 +197,7 @@ impl MapDb {
         if node.next_sibling != NONE {
             self.nodes[node.next_sibling as usize].prev_sibling = node.prev_sibling;
         }
-        self.nodes[index as usize] = MapNode {
-            next_sibling: self.free_head,
-            ..EMPTY_NODE
-        };
+        self.nodes[index as usize] = MapNode { next_sibling: self.free_head, ..EMPTY_NODE };
         self.free_head = index;
         self.used -= 1;
     }
@@ -307,15 +273,8 @@ mod tests {
             removed.sort();
             assert_eq!(removed, [(1, 20), (2, 30), (3, 40)]);
             assert_eq!(db.used, used - 3);
-            assert_eq!(
-                db.find(1, 0, 10),
-                Some(root),
-                "the revoked node itself stays"
-            );
-            assert!(
-                db.find(2, 4, 50).is_some(),
-                "another frame's tree is untouched"
-            );
+            assert_eq!(db.find(1, 0, 10), Some(root), "the revoked node itself stays");
+            assert!(db.find(2, 4, 50).is_some(), "another frame's tree is untouched");
         });
     }
 
@@ -367,11 +326,7 @@ mod tests {
             assert_eq!(db.node(b).rights, 3);
             assert_eq!(db.node(c).parent, b);
             db.revoke_descendants(root, |_, _| true);
-            assert_eq!(
-                db.find(5, 2, 3),
-                None,
-                "unmap still reaches through the grant"
-            );
+            assert_eq!(db.find(5, 2, 3), None, "unmap still reaches through the grant");
         });
     }
 
@@ -387,11 +342,7 @@ mod tests {
             while db.add_child(root, 2, made as u64, 7).is_ok() {
                 made += 1;
             }
-            assert_eq!(
-                made,
-                MAX_NODES - 1,
-                "every node but NONE (index 0) was usable"
-            );
+            assert_eq!(made, MAX_NODES - 1, "every node but NONE (index 0) was usable");
             assert_eq!(db.free_nodes(), 0);
             assert_eq!(db.add_root(9, 0, 0, 7), Err(PoolFull));
             db.remove_leaf(root + 1);

@@ -109,10 +109,7 @@ pub fn dequeue(k: &mut Kernel, slot: u16) {
 /// Makes a blocked or halted thread ready to run.
 pub fn make_ready(k: &mut Kernel, slot: u16) {
     let thread = k.threads.get(slot);
-    debug_assert!(matches!(
-        thread.state,
-        ThreadState::Halted | ThreadState::SendBlocked | ThreadState::ReceiveBlocked
-    ));
+    debug_assert!(matches!(thread.state, ThreadState::Halted | ThreadState::SendBlocked | ThreadState::ReceiveBlocked));
     thread.state = ThreadState::Ready;
     thread.deadline = 0;
     if thread.time_left == 0 {
@@ -229,13 +226,7 @@ pub fn switch_to(k: &mut Kernel, next: u16) -> ! {
     k.sched.current = next;
     trap::set_kernel_stack(thread::stack_top(next));
     let space = k.threads.get(next).space;
-    let root = k
-        .spaces
-        .get(space)
-        .root_frame()
-        .expect("a thread's space is live")
-        .start_address()
-        .as_u64();
+    let root = k.spaces.get(space).root_frame().expect("a thread's space is live").start_address().as_u64();
     if cpu::read_cr3() != root {
         // SAFETY: every space maps the kernel half identically (space.rs).
         unsafe { cpu::write_cr3(root) };

@@ -68,9 +68,7 @@ pub struct SpaceTable {
 impl SpaceTable {
     /// A table with every slot free.
     pub const fn new() -> SpaceTable {
-        SpaceTable {
-            slots: [Space::EMPTY; MAX_SPACES],
-        }
+        SpaceTable { slots: [Space::EMPTY; MAX_SPACES] }
     }
 
     /// The id of the space in `slot`.
@@ -81,8 +79,7 @@ impl SpaceTable {
     /// The slot of live space `id` (generation checked), if any.
     pub fn lookup(&self, id: SpaceId) -> Option<u16> {
         let space = self.slots.get(id.slot() as usize)?;
-        (id.0 >> 48 == 0 && space.tables.is_some() && space.generation == id.generation())
-            .then_some(id.slot())
+        (id.0 >> 48 == 0 && space.tables.is_some() && space.generation == id.generation()).then_some(id.slot())
     }
 
     /// The space in `slot`.
@@ -96,20 +93,12 @@ impl SpaceTable {
     /// If the slot is free: callers pass only slots of live threads or of
     /// looked-up ids, so that is a kernel bug.
     pub fn tables(&mut self, slot: u16) -> &mut AddressSpace {
-        self.slots[slot as usize]
-            .tables
-            .as_mut()
-            .expect("address space slot is live")
+        self.slots[slot as usize].tables.as_mut().expect("address space slot is live")
     }
 
     /// Creates a space with an empty user half and the kernel mapped, in a
     /// free slot. Returns the slot, or `None` if the table or memory is full.
-    pub fn create(
-        &mut self,
-        frames: &mut common::mm::FrameAllocator,
-        creator: u16,
-        privileges: u64,
-    ) -> Option<u16> {
+    pub fn create(&mut self, frames: &mut common::mm::FrameAllocator, creator: u16, privileges: u64) -> Option<u16> {
         let slot = self.slots.iter().position(|s| s.tables.is_none())? as u16;
         // SAFETY: the kernel window is mapped in every space and nothing
         // else holds a reference into the frames touched here.

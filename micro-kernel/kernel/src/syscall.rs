@@ -18,9 +18,7 @@ pub const MAX_DEBUG_PRINT: u64 = 256;
 /// Runs the system call in thread `slot`'s registers and writes the results.
 pub fn dispatch(k: &mut Kernel, slot: u16) {
     let f = thread::frame(slot);
-    let a = [
-        f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9, f.r12, f.r13, f.r14, f.r15,
-    ];
+    let a = [f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
     let space = k.threads.get(slot).space;
     let result: Result<[u64; 7], Error> = match Sys::from_number(f.rax) {
         None => Err(Error::NoSuchCall),
@@ -28,28 +26,15 @@ pub fn dispatch(k: &mut Kernel, slot: u16) {
             ipc::sys_ipc(k, slot);
             return; // writes its own results (maybe later, from the partner)
         }
-        Some(Sys::SetReceiveWindow) => {
-            set_receive_window(k, slot, a[0], a[1], a[2], a[3]).map(|()| [0; 7])
-        }
+        Some(Sys::SetReceiveWindow) => set_receive_window(k, slot, a[0], a[1], a[2], a[3]).map(|()| [0; 7]),
         Some(Sys::Unmap) => map::sys_unmap(k, space, a[0], a[1], a[2]).map(|()| [0; 7]),
-        Some(Sys::SpaceCreate) => {
-            lifecycle::sys_space_create(k, slot, a[0]).map(|id| [id.0, 0, 0, 0, 0, 0, 0])
+        Some(Sys::SpaceCreate) => lifecycle::sys_space_create(k, slot, a[0]).map(|id| [id.0, 0, 0, 0, 0, 0, 0]),
+        Some(Sys::SpaceDestroy) => lifecycle::sys_space_destroy(k, slot, SpaceId(a[0])).map(|()| [0; 7]),
+        Some(Sys::ThreadCreate) => {
+            lifecycle::sys_thread_create(k, slot, SpaceId(a[0]), ThreadId(a[1]), ThreadId(a[2]), a[3])
+                .map(|id| [id.0, 0, 0, 0, 0, 0, 0])
         }
-        Some(Sys::SpaceDestroy) => {
-            lifecycle::sys_space_destroy(k, slot, SpaceId(a[0])).map(|()| [0; 7])
-        }
-        Some(Sys::ThreadCreate) => lifecycle::sys_thread_create(
-            k,
-            slot,
-            SpaceId(a[0]),
-            ThreadId(a[1]),
-            ThreadId(a[2]),
-            a[3],
-        )
-        .map(|id| [id.0, 0, 0, 0, 0, 0, 0]),
-        Some(Sys::ThreadDestroy) => {
-            lifecycle::sys_thread_destroy(k, slot, ThreadId(a[0])).map(|()| [0; 7])
-        }
+        Some(Sys::ThreadDestroy) => lifecycle::sys_thread_destroy(k, slot, ThreadId(a[0])).map(|()| [0; 7]),
         Some(Sys::ExchangeRegisters) => {
             let new = NewRegisters {
                 control: a[1],
@@ -60,29 +45,16 @@ pub fn dispatch(k: &mut Kernel, slot: u16) {
                 handler: ThreadId(a[6]),
                 argument: a[7],
             };
-            lifecycle::sys_exchange_registers(k, slot, ThreadId(a[0]), &new).map(|old| {
-                [
-                    a[0],
-                    old.control,
-                    old.rip,
-                    old.rsp,
-                    old.rflags,
-                    old.pager.0,
-                    old.handler.0,
-                ]
-            })
+            lifecycle::sys_exchange_registers(k, slot, ThreadId(a[0]), &new)
+                .map(|old| [a[0], old.control, old.rip, old.rsp, old.rflags, old.pager.0, old.handler.0])
         }
-        Some(Sys::SetPriority) => {
-            lifecycle::sys_set_priority(k, slot, ThreadId(a[0]), a[1]).map(|()| [0; 7])
-        }
+        Some(Sys::SetPriority) => lifecycle::sys_set_priority(k, slot, ThreadId(a[0]), a[1]).map(|()| [0; 7]),
         Some(Sys::Yield) => {
             sched::yield_current(k);
             Ok([0; 7])
         }
         Some(Sys::IrqAttach) => irq::attach(k, slot, a[0], ThreadId(a[1])).map(|()| [0; 7]),
-        Some(Sys::IoPortGrant) => {
-            ioport::grant(k, space, SpaceId(a[0]), a[1], a[2]).map(|()| [0; 7])
-        }
+        Some(Sys::IoPortGrant) => ioport::grant(k, space, SpaceId(a[0]), a[1], a[2]).map(|()| [0; 7]),
         Some(Sys::WhoAmI) => Ok([k.threads.id(slot).0, k.spaces.id(space).0, 0, 0, 0, 0, 0]),
         Some(Sys::DebugPrint) => debug_print(k, space, a[0], a[1]).map(|()| [0; 7]),
         Some(Sys::SystemClock) => Ok([k.ticks, 0, 0, 0, 0, 0, 0]),
@@ -99,14 +71,7 @@ pub fn dispatch(k: &mut Kernel, slot: u16) {
 }
 
 /// `set_receive_window(buffer, buffer_len, window_base, window_pages)`.
-fn set_receive_window(
-    k: &mut Kernel,
-    slot: u16,
-    buffer: u64,
-    length: u64,
-    base: u64,
-    pages: u64,
-) -> Result<(), Error> {
+fn set_receive_window(k: &mut Kernel, slot: u16, buffer: u64, length: u64, base: u64, pages: u64) -> Result<(), Error> {
     UserRange::new(buffer, length).map_err(|_| Error::BadAddress)?;
     let window_bytes = pages.checked_mul(PAGE_SIZE).ok_or(Error::InvalidArgument)?;
     if !base.is_multiple_of(PAGE_SIZE) {
@@ -128,13 +93,10 @@ fn debug_print(k: &mut Kernel, space: u16, pointer: u64, length: u64) -> Result<
     }
     UserRange::new(pointer, length).map_err(|_| Error::BadAddress)?;
     let mut buffer = [0u8; MAX_DEBUG_PRINT as usize];
-    let text = ipc::copy_from_user(k, space, pointer, &mut buffer[..length as usize])
-        .ok_or(Error::BadAddress)?;
+    let text = ipc::copy_from_user(k, space, pointer, &mut buffer[..length as usize]).ok_or(Error::BadAddress)?;
     match core::str::from_utf8(text) {
         Ok(text) => kprint!("{text}"),
-        Err(_) => text
-            .iter()
-            .for_each(|&byte| kprint!("{}", byte.escape_ascii())),
+        Err(_) => text.iter().for_each(|&byte| kprint!("{}", byte.escape_ascii())),
     }
     Ok(())
 }

@@ -125,10 +125,7 @@ impl Thread {
         partner: ThreadId::NIL,
         then_receive: ThreadId::NIL,
         then_receive_timeout: TIMEOUT_NEVER,
-        out: Message {
-            tag: common::abi::micro::Tag(0),
-            mr: [0; 6],
-        },
+        out: Message { tag: common::abi::micro::Tag(0), mr: [0; 6] },
         ipc_kind: IpcKind::Normal,
         deadline: 0,
         senders_head: NO_SLOT,
@@ -151,9 +148,7 @@ pub struct ThreadTable {
 impl ThreadTable {
     /// A table with every slot free.
     pub const fn new() -> ThreadTable {
-        ThreadTable {
-            slots: [Thread::EMPTY; MAX_THREADS],
-        }
+        ThreadTable { slots: [Thread::EMPTY; MAX_THREADS] }
     }
 
     /// The id of the thread in `slot`.
@@ -168,16 +163,12 @@ impl ThreadTable {
             return None;
         }
         let thread = self.slots.get(id.slot() as usize)?;
-        (thread.state != ThreadState::Free && thread.generation == id.generation())
-            .then_some(id.slot())
+        (thread.state != ThreadState::Free && thread.generation == id.generation()).then_some(id.slot())
     }
 
     /// A free slot, if any.
     pub fn free_slot(&self) -> Option<u16> {
-        self.slots
-            .iter()
-            .position(|t| t.state == ThreadState::Free)
-            .map(|i| i as u16)
+        self.slots.iter().position(|t| t.state == ThreadState::Free).map(|i| i as u16)
     }
 
     /// The thread in `slot`.
@@ -202,9 +193,8 @@ struct KernelStacks(UnsafeCell<[KernelStack; MAX_THREADS]>);
 // SAFETY: one CPU with interrupts off in the kernel (see global.rs).
 unsafe impl Sync for KernelStacks {}
 
-static KERNEL_STACKS: KernelStacks = KernelStacks(UnsafeCell::new(
-    [const { KernelStack([0; KERNEL_STACK_SIZE]) }; MAX_THREADS],
-));
+static KERNEL_STACKS: KernelStacks =
+    KernelStacks(UnsafeCell::new([const { KernelStack([0; KERNEL_STACK_SIZE]) }; MAX_THREADS]));
 
 /// The top of thread `slot`'s kernel stack (what TSS.rsp0 holds while it runs).
 pub fn stack_top(slot: u16) -> u64 {

@@ -19,11 +19,7 @@ use common::abi::micro::{Error, TIMEOUT_NEVER};
 
 /// The deadline for a timeout of `ticks` starting now (0: no deadline).
 pub fn deadline(k: &Kernel, ticks: u32) -> u64 {
-    if ticks == TIMEOUT_NEVER {
-        0
-    } else {
-        k.ticks + ticks as u64
-    }
+    if ticks == TIMEOUT_NEVER { 0 } else { k.ticks + ticks as u64 }
 }
 
 /// One timer tick: advance time, expire deadlines, count down the slice.
