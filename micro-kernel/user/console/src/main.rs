@@ -1,0 +1,177 @@
+//! The console server: keyboard and serial input, screen and serial output.
+//!
+//! It owns COM1 (ports 0x3F8-0x3FF), the 8042 keyboard controller (0x60,
+//! 0x64), the VGA cursor registers (0x3D4-0x3D5), the VGA text buffer (root
+//! maps physical 0xB8000 at `CONSOLE_VGA_BASE` when it is first touched),
+//! and interrupts 1 (keyboard) and 4 (serial), which arrive as messages.
+//! All of it is driven by the shared drivers of `common::drivers` — the same
+//! `LineDiscipline`, `Keyboard`, `Uart16550` and `VgaText` the monolithic
+//! kernel's `console.rs` uses.
+//!
+//! ## Protocol
+//!
+//! `common::abi::proto::console`: `Read { len }` returns at most one line;
+//! `Write` prints. Any thread may use the console (user programs get here
+//! through the vfs server's `Redirect` for their console descriptors).
+//!
+//! ## Where it waits
+//!
+//! Nowhere but in its receive. A `Read` that finds no complete line is
+//! *parked*: the server remembers `(client, len)` and does not reply. When
+//! an input byte makes a line readable (`InputOutcome::readers_may_proceed`,
+//! where the monolithic kernel calls `wakeup`), the parked readers are
+//! answered in the order they came, as long as lines are there.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use common::abi::proto::console::ConsoleRequest;
+use common::abi::proto::reply;
+use common::abi::proto::root::CONSOLE_VGA_BASE;
+use common::drivers::console::{ConsoleOutput, LineDiscipline, ReadOutcome};
+use common::drivers::keyboard::Keyboard;
+use common::drivers::uart16550::{COM1_BASE, Uart16550};
+use common::drivers::vga::{HEIGHT, VgaText, WIDTH};
+use common::port::HardwarePorts;
+use l4::{ThreadId, println};
+
+/// The keyboard's interrupt line.
+const KEYBOARD_IRQ: u8 = 1;
+/// COM1's interrupt line.
+const SERIAL_IRQ: u8 = 4;
+
+/// A read waiting for a line.
+struct ParkedRead {
+    client: ThreadId,
+    len: usize,
+}
+
+/// The console server's state.
+struct Console {
+    output: ConsoleOutput<'static, HardwarePorts, HardwarePorts>,
+    keyboard: Keyboard<HardwarePorts>,
+    input: LineDiscipline,
+    /// Reads waiting for a line, oldest first.
+    parked: VecDeque<ParkedRead>,
+}
+
+impl Console {
+    /// One input byte, from the keyboard or the serial port.
+    fn input(&mut self, byte: u8) {
+        let outcome = self.input.input(byte);
+        self.output.echo(outcome.echo);
+        if outcome.readers_may_proceed {
+            self.serve_parked();
+        }
+    }
+
+    /// Answers parked reads while lines are there.
+    fn serve_parked(&mut self) {
+        while let Some(parked) = self.parked.front() {
+            let mut line = vec![0u8; parked.len];
+            let ReadOutcome::Read(count) = self.input.read(&mut line) else {
+                return;
+            };
+            let parked = self.parked.pop_front().expect("front exists");
+            // A reader that is gone loses the line, as a killed reader
+            // would in the monolithic kernel had it consumed it.
+            let _ = server_lib::reply(parked.client, &reply::ok_with_bytes(&[], &line[..count]));
+        }
+    }
+
+    /// A request from a client; `None` if it was parked.
+    fn request(&mut self, client: ThreadId, request: ConsoleRequest<'_>) -> Option<usize> {
+        match request {
+            ConsoleRequest::Write { data } => {
+                self.output.write_bytes(data);
+                Some(data.len())
+            }
+            ConsoleRequest::Read { len } => {
+                self.parked.push_back(ParkedRead {
+                    client,
+                    len: len as usize,
+                });
+                self.serve_parked();
+                None
+            }
+        }
+    }
+}
+
+/// The VGA text screen root maps for us, if it does.
+fn vga() -> Option<VgaText<'static, HardwarePorts>> {
+    // SAFETY: root maps the VGA text buffer (80x25 cells of device memory)
+    // at CONSOLE_VGA_BASE in this server's space, and nothing else here
+    // uses that address: the exclusive 'static borrow is unique.
+    let cells =
+        unsafe { core::slice::from_raw_parts_mut(CONSOLE_VGA_BASE as *mut u16, WIDTH * HEIGHT) };
+    VgaText::new(cells, HardwarePorts).ok()
+}
+
+fn main(root: u64) -> ! {
+    let _directory = server_lib::start("console", ThreadId(root));
+    let mut uart = Uart16550::new(HardwarePorts, COM1_BASE);
+    let uart = match uart.init() {
+        Ok(()) => Some(uart),
+        Err(error) => {
+            println!("console: no serial port ({error:?})");
+            None
+        }
+    };
+    let mut keyboard = Keyboard::new(HardwarePorts);
+    // qboot leaves the 8042's scancode translation off: init turns it on.
+    if let Err(error) = keyboard.init() {
+        println!("console: keyboard controller not answering ({error:?}); serial input only");
+    }
+    let mut console = Console {
+        output: ConsoleOutput::new(uart, vga()),
+        keyboard,
+        input: LineDiscipline::new(),
+        parked: VecDeque::new(),
+    };
+    // Interrupts that came before we were ready: unmask both lines.
+    server_lib::acknowledge(KEYBOARD_IRQ);
+    server_lib::acknowledge(SERIAL_IRQ);
+    loop {
+        let request = server_lib::receive();
+        match request.irq() {
+            Some(KEYBOARD_IRQ) => {
+                let byte = console.keyboard.handle_irq();
+                server_lib::acknowledge(KEYBOARD_IRQ);
+                if let Some(byte) = byte {
+                    console.input(byte);
+                }
+            }
+            Some(SERIAL_IRQ) => {
+                let mut bytes = [0u8; 16];
+                let count = console
+                    .output
+                    .uart_mut()
+                    .map_or(0, |uart| uart.handle_irq(&mut bytes));
+                server_lib::acknowledge(SERIAL_IRQ);
+                for &byte in &bytes[..count] {
+                    console.input(byte);
+                }
+            }
+            Some(other) => server_lib::acknowledge(other),
+            None => {
+                let wire = request.wire();
+                let answer = match ConsoleRequest::from_wire(&wire) {
+                    Err(problem) => Some(reply::malformed(problem)),
+                    Ok(parsed) => console
+                        .request(request.from, parsed)
+                        .map(|count| reply::ok(&[count as u64])),
+                };
+                if let Some(answer) = answer {
+                    let _ = server_lib::reply(request.from, &answer);
+                }
+            }
+        }
+    }
+}
+
+l4::server_entry!(main);
