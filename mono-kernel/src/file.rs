@@ -30,8 +30,8 @@ pub enum FileKind {
         /// Which end: the write end if true.
         write_end: bool,
     },
-    /// The console device.
-    Console,
+    /// The console device, opened through its inode (`/dev/console`).
+    Console(Ino),
 }
 
 /// An open file description.
@@ -94,13 +94,12 @@ impl Drop for File {
                     deliver(pipe, wakeup);
                 }
             }
-            FileKind::Inode(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) => {
                 let mut fs = fsys::lock();
                 if let Err(error) = fs.fs().release_inode(*ino) {
                     common::kprintln!("close: releasing inode {ino}: {error}");
                 }
             }
-            FileKind::Console => {}
         }
     }
 }

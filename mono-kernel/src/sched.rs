@@ -26,7 +26,7 @@ use common::arch::{self, trap};
 use core::cell::{Cell, RefCell};
 
 /// The most processes that can exist at once.
-pub const MAX_PROCESSES: usize = 64;
+pub const MAX_PROCESSES: usize = 128;
 
 struct Scheduler {
     /// Every process, by slot. A slot is `None` when free.

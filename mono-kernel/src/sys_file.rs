@@ -70,7 +70,7 @@ pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
         return Err(Errno::EBADF);
     }
     match &file.kind {
-        FileKind::Console => {
+        FileKind::Console(_) => {
             let mut line = vec![0u8; (len as usize).min(CHUNK)];
             let n = console::read(&mut line)?;
             copy_out(buf, &line[..n])?;
@@ -109,7 +109,7 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
         return Err(Errno::EBADF);
     }
     match &file.kind {
-        FileKind::Console => {
+        FileKind::Console(_) => {
             let mut chunk = vec![0u8; CHUNK.min(len as usize)];
             let mut done = 0u64;
             while done < len {
@@ -300,18 +300,16 @@ pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
     let metadata = fs.stat(ino).map_err(fs_error)?;
     let kind = match metadata.kind {
         InodeKind::Dir if writable => return Err(Errno::EISDIR),
-        InodeKind::CharDevice if metadata.major == console::CONSOLE_MAJOR => FileKind::Console,
+        InodeKind::CharDevice if metadata.major == console::CONSOLE_MAJOR => FileKind::Console(ino),
         InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => {
             return Err(Errno::ENODEV);
         }
         _ => FileKind::Inode(ino),
     };
-    if let FileKind::Inode(ino) = kind {
-        if flags & O_TRUNC != 0 && writable && metadata.kind == InodeKind::File {
-            fs.truncate(ino, 0).map_err(fs_error)?;
-        }
-        fs.open_inode(ino).map_err(fs_error)?;
+    if flags & O_TRUNC != 0 && writable && metadata.kind == InodeKind::File {
+        fs.truncate(ino, 0).map_err(fs_error)?;
     }
+    fs.open_inode(ino).map_err(fs_error)?;
     drop(guard);
     let mut file = File::new(kind, readable, writable);
     file.append = flags & O_APPEND != 0;
@@ -322,16 +320,12 @@ pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
 pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
     let stat = match &file.kind {
-        FileKind::Inode(ino) => fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0),
+        FileKind::Inode(ino) | FileKind::Console(ino) => {
+            fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0)
+        }
         FileKind::Pipe { pipe, .. } => Stat {
             kind: FileType::Pipe as u32,
             size: pipe.borrow().len() as u64,
-            nlink: 1,
-            ..Stat::default()
-        },
-        FileKind::Console => Stat {
-            kind: FileType::Device as u32,
-            major: console::CONSOLE_MAJOR,
             nlink: 1,
             ..Stat::default()
         },
