@@ -1,5 +1,6 @@
 //! IPC round-trip benchmarks: `call` + `reply-and-receive`, between two
-//! address spaces and between two threads of one space.
+//! address spaces and between two threads of one space; and, for scale, a
+//! null system call (`system_clock`).
 //!
 //! The time-stamp counter is read around `ITERATIONS` round trips after a
 //! warm-up (so the server's pages are mapped). Under QEMU with
@@ -50,8 +51,22 @@ fn measure(server: ThreadId) -> Option<u64> {
     Some((rdtsc() - start) / ITERATIONS)
 }
 
-/// Runs both benchmarks and prints `bench NAME: N ticks`.
+/// Average ticks per `system_clock` call: the cost of entering and leaving
+/// the kernel, the floor under every IPC.
+fn measure_null_call() -> u64 {
+    for _ in 0..WARM_UP {
+        l4::task::system_clock();
+    }
+    let start = rdtsc();
+    for _ in 0..ITERATIONS {
+        core::hint::black_box(l4::task::system_clock());
+    }
+    (rdtsc() - start) / ITERATIONS
+}
+
+/// Runs the benchmarks and prints `bench NAME: N ticks`.
 pub fn run() {
+    report("null-syscall", Some(measure_null_call()));
     match support::spawn_in_new_space(echo_server, 0, 0, support::main_thread()) {
         Ok((space, server)) => {
             report("ipc-roundtrip-spaces", measure(server));
