@@ -80,8 +80,9 @@ fn main(args: Args) -> i32 {
         };
         match parse(text) {
             Ok(command_line) => {
+                let script = (input != Fd::STDIN).then_some(input);
                 for job in &command_line.jobs {
-                    run_job(job);
+                    run_job(job, script);
                 }
             }
             Err(e) => eprintln!("sh: {}", e),
@@ -100,13 +101,15 @@ fn skip_rest_of_line(input: Fd) {
 }
 
 /// Runs one job: a built-in, a foreground pipeline, or a background one.
-fn run_job(job: &Job) {
+/// `script` is the descriptor of the script being read, if any: children
+/// must not inherit it.
+fn run_job(job: &Job, script: Option<Fd>) {
     let commands = &job.pipeline.commands;
     if !job.background && commands.len() == 1 && run_builtin_in_shell(&commands[0]) {
         return;
     }
     if !job.background {
-        let pids = start_pipeline(commands);
+        let pids = start_pipeline(commands, script);
         wait_for_all(&pids);
         return;
     }
@@ -115,7 +118,7 @@ fn run_job(job: &Job) {
     // orphans, and init collects them when they finish.
     match fork() {
         Ok(ForkResult::Child) => {
-            let pids = start_pipeline(commands);
+            let pids = start_pipeline(commands, script);
             if let Some(last) = pids.last() {
                 println!("[{}]", last);
             }
@@ -177,15 +180,16 @@ fn run_builtin(command: &Command) -> Option<i32> {
 }
 
 /// Starts every command of a pipeline, each in its own child process,
-/// connected by pipes. Returns the pids of the children started; on an
-/// error, reports it and returns the ones started so far.
+/// connected by pipes (closing the shell's `script` descriptor in each).
+/// Returns the pids of the children started; on an error, reports it and
+/// returns the ones started so far.
 ///
 /// For `a | b | c` the shell creates pipe 1 before forking `a` and pipe 2
 /// before forking `b`: `a` writes pipe 1, `b` reads pipe 1 and writes
 /// pipe 2, `c` reads pipe 2. The shell closes its copies of each pipe end
 /// as soon as the children that need it exist, so that a reader sees end of
 /// file when its writer exits.
-fn start_pipeline(commands: &[Command]) -> Vec<Pid> {
+fn start_pipeline(commands: &[Command], script: Option<Fd>) -> Vec<Pid> {
     let mut pids = Vec::new();
     // The read end of the pipe from the previous command, if any.
     let mut previous_read: Option<Fd> = None;
@@ -204,6 +208,9 @@ fn start_pipeline(commands: &[Command]) -> Vec<Pid> {
         };
         match fork() {
             Ok(ForkResult::Child) => {
+                if let Some(fd) = script {
+                    let _ = close(fd);
+                }
                 if let Some(read_end) = previous_read {
                     move_fd(read_end, Fd::STDIN);
                 }
