@@ -347,6 +347,10 @@ pub mod rights {
 pub mod unmap_flags {
     /// Also remove the caller's own mapping (not only the ones derived from it).
     pub const SELF: u64 = 1 << 0;
+    /// Take away only the write right: the mappings stay, read-only (what a
+    /// copy-on-write pager does at `fork`). With `SELF`, the caller's own
+    /// mapping becomes read-only too.
+    pub const WRITE_ONLY: u64 = 1 << 1;
 }
 
 /// Privileges of an address space (`space_create`'s argument; a space can

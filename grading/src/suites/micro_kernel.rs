@@ -10,7 +10,7 @@
 //! ```text
 //! micro-test ipc-call-reply: ok
 //! micro-test unmap-recursive: FAILED <reason>
-//! micro-tests: 28 passed, 0 failed
+//! micro-tests: 29 passed, 0 failed
 //! bench null-syscall: 169 ticks
 //! bench ipc-roundtrip-spaces: 664 ticks
 //! bench ipc-roundtrip-threads: 662 ticks
@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 28] = [
+pub const CHECKS: [&str; 29] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -49,6 +49,7 @@ pub const CHECKS: [&str; 28] = [
     "map-share",
     "map-rights",
     "unmap-recursive",
+    "unmap-write",
     "grant",
     "pager",
     "exception",

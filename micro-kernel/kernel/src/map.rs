@@ -18,7 +18,9 @@
 //!
 //! `unmap` takes pages of the caller and removes every mapping derived from
 //! them, in every space, recursively ([`MapDb::revoke_descendants`]); with
-//! `unmap_flags::SELF` also the caller's own mapping.
+//! `unmap_flags::SELF` also the caller's own mapping. With
+//! `unmap_flags::WRITE_ONLY` the mappings stay but lose the write right
+//! (copy-on-write).
 //!
 //! [`MapDb::revoke_descendants`]: crate::mapdb::MapDb::revoke_descendants
 
@@ -205,9 +207,35 @@ fn revoke(k: &mut Kernel, node: u32) {
     }
 }
 
+/// Takes the write right away from every mapping derived from `node`: they
+/// stay, read-only (what a copy-on-write pager needs at `fork`).
+fn revoke_write(k: &mut Kernel, node: u32) {
+    let mut at = node;
+    while let Some(next) = k.mapdb.next_in_subtree(node, at) {
+        at = next;
+        downgrade(k, at);
+    }
+}
+
+/// Removes the write right from mapping `node` (database and page table).
+fn downgrade(k: &mut Kernel, node: u32) {
+    let entry = *k.mapdb.node(node);
+    let rights = entry.rights & !(rights::WRITE as u8);
+    k.mapdb.set_rights(node, rights);
+    let address = entry.vpage * PAGE_SIZE;
+    let tables = k.spaces.tables(entry.space);
+    let flags = flags_for(rights) | PageTableFlags::PRESENT;
+    if tables.update_flags(&mut space::window(), VirtAddr::new(address), flags).is_ok()
+        && cpu::read_cr3() == tables.root().start_address().as_u64()
+    {
+        cpu::invalidate_page(address);
+    }
+}
+
 /// `unmap(page, count, flags)` by a thread of space `space`.
 pub fn sys_unmap(k: &mut Kernel, space: u16, page: u64, count: u64, flags: u64) -> Result<(), Error> {
-    if !page.is_multiple_of(PAGE_SIZE) || flags & !unmap_flags::SELF != 0 || count == 0 || count > MAX_MAP_PAGES {
+    let known = unmap_flags::SELF | unmap_flags::WRITE_ONLY;
+    if !page.is_multiple_of(PAGE_SIZE) || flags & !known != 0 || count == 0 || count > MAX_MAP_PAGES {
         return Err(Error::InvalidArgument);
     }
     UserRange::new(page, count * PAGE_SIZE).map_err(|_| Error::BadAddress)?;
@@ -216,10 +244,18 @@ pub fn sys_unmap(k: &mut Kernel, space: u16, page: u64, count: u64, flags: u64) 
         let Some(node) = node_at(k, space, address) else {
             continue;
         };
-        revoke(k, node);
         // The root task's window mappings are the roots of the trees: it
         // may lend its memory out and take it back, but not throw it away.
-        if flags & unmap_flags::SELF != 0 && k.mapdb.node(node).parent != NONE {
+        let own_too = flags & unmap_flags::SELF != 0 && k.mapdb.node(node).parent != NONE;
+        if flags & unmap_flags::WRITE_ONLY != 0 {
+            revoke_write(k, node);
+            if own_too {
+                downgrade(k, node);
+            }
+            continue;
+        }
+        revoke(k, node);
+        if own_too {
             k.mapdb.remove_leaf(node);
             clear_pte(k, space, address);
         }

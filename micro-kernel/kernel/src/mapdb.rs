@@ -136,30 +136,40 @@ impl MapDb {
         if root == NONE {
             return None;
         }
-        // Pre-order walk of the tree under `root`, iteratively.
-        let mut at = root;
-        loop {
-            let node = &self.nodes[at as usize];
+        let mut at = Some(root);
+        while let Some(index) = at {
+            let node = &self.nodes[index as usize];
             if node.space == space && node.vpage == vpage {
-                return Some(at);
+                return Some(index);
             }
-            if node.first_child != NONE {
-                at = node.first_child;
-                continue;
-            }
-            // Climb until a node with a next sibling, never leaving the tree.
-            loop {
-                if at == root {
-                    return None;
-                }
-                let node = &self.nodes[at as usize];
-                if node.next_sibling != NONE {
-                    at = node.next_sibling;
-                    break;
-                }
-                at = node.parent;
-            }
+            at = self.next_in_subtree(root, index);
         }
+        None
+    }
+
+    /// The node after `at` in a pre-order walk of the tree under `top`
+    /// (start the walk with `at = top`), or `None` when the walk is done.
+    /// Iterative: it follows the links, never recursing.
+    pub fn next_in_subtree(&self, top: u32, at: u32) -> Option<u32> {
+        let node = &self.nodes[at as usize];
+        if node.first_child != NONE {
+            return Some(node.first_child);
+        }
+        // Climb until a node with a next sibling, never leaving the subtree.
+        let mut at = at;
+        while at != top {
+            let node = &self.nodes[at as usize];
+            if node.next_sibling != NONE {
+                return Some(node.next_sibling);
+            }
+            at = node.parent;
+        }
+        None
+    }
+
+    /// Changes the rights recorded for node `index`.
+    pub fn set_rights(&mut self, index: u32, rights: u8) {
+        self.nodes[index as usize].rights = rights;
     }
 
     /// Removes mappings derived from `top` (not `top` itself), leaves first,
@@ -347,6 +357,31 @@ mod tests {
             assert_eq!(db.add_root(9, 0, 0, 7), Err(PoolFull));
             db.remove_leaf(root + 1);
             assert_eq!(db.free_nodes(), 1);
+        });
+    }
+
+    #[test]
+    fn a_subtree_walk_visits_each_descendant_once() {
+        with_db(|db| {
+            let root = db.add_root(11, 0, 1, 7).unwrap();
+            let other = db.add_root(12, 0, 2, 7).unwrap();
+            db.add_child(other, 5, 5, 7).unwrap();
+            let b = db.add_child(root, 1, 2, 7).unwrap();
+            let c = db.add_child(b, 2, 3, 7).unwrap();
+            let d = db.add_child(b, 3, 4, 7).unwrap();
+            let e = db.add_child(root, 4, 5, 7).unwrap();
+            let mut seen = Vec::new();
+            let mut at = b;
+            while let Some(next) = db.next_in_subtree(b, at) {
+                seen.push(next);
+                at = next;
+            }
+            seen.sort();
+            let mut expected = std::vec![c, d];
+            expected.sort();
+            assert_eq!(seen, expected, "only b's descendants, not b's sibling {e}");
+            db.set_rights(c, 1);
+            assert_eq!(db.node(c).rights, 1);
         });
     }
 

@@ -57,6 +57,7 @@ const CHECKS: &[Check] = &[
     ("map-share", tests::map_share),
     ("map-rights", tests::map_rights),
     ("unmap-recursive", tests::unmap_recursive),
+    ("unmap-write", tests::unmap_write_only),
     ("grant", tests::grant),
     ("pager", tests::pager_serves_fault),
     ("exception", tests::exception_to_handler),

@@ -646,6 +646,60 @@ pub fn unmap_recursive() -> Outcome {
     Ok(())
 }
 
+pub fn unmap_write_only() -> Outcome {
+    let (space_b, b) = new_worker()?;
+    let (space_c, c) = new_worker()?;
+    let page = page_with(0x11);
+    step!(map_to(b, page, rights::ALL, 0), "we map to B");
+    let item = MapItem {
+        page: WORKER_WINDOW,
+        count: 1,
+        rights: rights::ALL,
+        window_offset: 4,
+    };
+    let [w1, w2] = item.encode();
+    let done = step!(ask(b, worker::MAP_TO, &[c.0, w1, w2, 0]), "B maps to C");
+    ensure!(done.mr[0] == 0, "B's map to C failed: error {}", done.mr[0]);
+    step!(
+        ask(c, worker::WRITE, &[WORKER_WINDOW + 4 * PAGE, 0x22]),
+        "C writes while it may"
+    );
+    // Take only the write right away: B and C keep reading (and see our writes).
+    // SAFETY: without SELF our own mapping is untouched.
+    step!(
+        unsafe { l4::memory::unmap(page, 1, l4::unmap_flags::WRITE_ONLY) },
+        "unmap the write right"
+    );
+    // SAFETY: our own page, still writable.
+    unsafe { (page as *mut u64).write_volatile(0x33) };
+    let read = step!(ask(b, worker::READ, &[WORKER_WINDOW]), "B reads");
+    ensure!(
+        read.mr[0] == 0x33,
+        "B read {:#x} after the downgrade",
+        read.mr[0]
+    );
+    let read = step!(ask(c, worker::READ, &[WORKER_WINDOW + 4 * PAGE]), "C reads");
+    ensure!(
+        read.mr[0] == 0x33,
+        "C read {:#x} after the downgrade",
+        read.mr[0]
+    );
+    let [address, access, thread] = expect_fault(c, worker::WRITE, &[WORKER_WINDOW + 4 * PAGE, 1])?;
+    ensure!(
+        address == WORKER_WINDOW + 4 * PAGE && thread == c.0,
+        "C's write fault: {address:#x} by {thread:#x}"
+    );
+    ensure!(
+        access & fault_access::WRITE != 0 && access & fault_access::PRESENT != 0,
+        "access {access:#x}"
+    );
+    let [_, _, thread] = expect_fault(b, worker::WRITE, &[WORKER_WINDOW, 1])?;
+    ensure!(thread == b.0, "B could still write");
+    step!(l4::task::space_destroy(space_b), "destroy B");
+    step!(l4::task::space_destroy(space_c), "destroy C");
+    Ok(())
+}
+
 pub fn grant() -> Outcome {
     let (space_b, b) = new_worker()?;
     let (space_c, c) = new_worker()?;
