@@ -10,7 +10,7 @@
 //! | request          | words               | bytes           | reply words (`REPLY_OK`)   |
 //! |------------------|---------------------|-----------------|----------------------------|
 //! | `Open`           | flags               | path            | fd                         |
-//! | `Read`           | fd, len (≤ 4096)    | —               | — (the bytes; none at end of file) |
+//! | `Read`           | fd, len (≤ 4096)    | —               | the bytes (none at end of file); word 0 = 1 for a file (read on while replies are full), absent for a pipe |
 //! | `Write`          | fd                  | data (≤ 4096)   | bytes written              |
 //! | `Close`          | fd                  | —               | —                          |
 //! | `Dup`            | fd                  | —               | new fd                     |

@@ -128,7 +128,7 @@ impl Vfs {
     /// Closes an open file whose last descriptor went.
     fn close_file(&mut self, file: OpenFile) {
         match file.kind {
-            FileKind::Inode(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) => {
                 if let Err(error) = self.fs(FsRequest::ReleaseInode { ino }) {
                     println!("vfs: releasing inode {ino}: {}", error.message());
                 }
@@ -137,7 +137,6 @@ impl Vfs {
                 let replies = self.pipes.close_end(pipe, write_end);
                 self.owed.extend(replies);
             }
-            FileKind::Console => {}
         }
     }
 
@@ -286,7 +285,7 @@ impl Vfs {
             return Answer::Failed(Errno::EBADF);
         }
         match file.kind {
-            FileKind::Console => Answer::Redirect(self.console.0),
+            FileKind::Console(_) => Answer::Redirect(self.console.0),
             FileKind::Pipe { pipe, .. } => {
                 let (now, replies) = self.pipes.read(from.0, pid, pipe, len);
                 self.owed.extend(replies);
@@ -303,7 +302,9 @@ impl Vfs {
                         if let Some(file) = self.tables.file_mut(id) {
                             file.offset = offset + reply.bytes.len() as u64;
                         }
-                        Answer::Done(Vec::new(), Some(reply.bytes))
+                        // Word 0 = 1: a file, where a full reply invites the
+                        // client to read on (a pipe read returns once).
+                        Answer::Done(alloc::vec![1], Some(reply.bytes))
                     }
                     Err(errno) => Answer::Failed(errno),
                 }
@@ -320,7 +321,7 @@ impl Vfs {
             return Answer::Failed(Errno::EBADF);
         }
         match file.kind {
-            FileKind::Console => Answer::Redirect(self.console.0),
+            FileKind::Console(_) => Answer::Redirect(self.console.0),
             FileKind::Pipe { pipe, .. } => {
                 let (now, replies) = self.pipes.write(from.0, pid, pipe, data);
                 self.owed.extend(replies);
@@ -377,18 +378,16 @@ impl Vfs {
         };
         let kind = match info.kind {
             InodeKind::Dir if writable => return Err(Errno::EISDIR),
-            InodeKind::CharDevice if info.major == CONSOLE_MAJOR => FileKind::Console,
+            InodeKind::CharDevice if info.major == CONSOLE_MAJOR => FileKind::Console(info.ino),
             InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => {
                 return Err(Errno::ENODEV);
             }
             _ => FileKind::Inode(info.ino),
         };
-        if let FileKind::Inode(ino) = kind {
-            if flags & O_TRUNC != 0 && writable && info.kind == InodeKind::File {
-                self.fs(FsRequest::Truncate { ino, size: 0 })?;
-            }
-            self.fs(FsRequest::OpenInode { ino })?;
+        if flags & O_TRUNC != 0 && writable && info.kind == InodeKind::File {
+            self.fs(FsRequest::Truncate { ino: info.ino, size: 0 })?;
         }
+        self.fs(FsRequest::OpenInode { ino: info.ino })?;
         let mut file = OpenFile::new(kind, readable, writable);
         file.append = flags & O_APPEND != 0;
         self.tables.install(pid, file).map_err(|(errno, file)| {
@@ -439,7 +438,7 @@ impl Vfs {
     fn fstat(&mut self, pid: Pid, fd: u64) -> Result<Stat, Errno> {
         let (_, file) = self.tables.file(pid, fd)?;
         Ok(match file.kind {
-            FileKind::Inode(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) => {
                 let reply = self.fs(FsRequest::Stat { ino })?;
                 InodeInfo::from_wire(&reply.wire())
                     .map_err(|_| Errno::EIO)?
@@ -448,12 +447,6 @@ impl Vfs {
             FileKind::Pipe { pipe, .. } => Stat {
                 kind: FileType::Pipe as u32,
                 size: self.pipes.len(pipe) as u64,
-                nlink: 1,
-                ..Stat::default()
-            },
-            FileKind::Console => Stat {
-                kind: FileType::Device as u32,
-                major: CONSOLE_MAJOR,
                 nlink: 1,
                 ..Stat::default()
             },

@@ -45,8 +45,10 @@ pub enum FileKind {
         /// The write end if true.
         write_end: bool,
     },
-    /// The console device (served by the console server: `Redirect`).
-    Console,
+    /// The console device, opened through its inode (`/dev/console`; the
+    /// fs server holds an `OpenInode` reference for it too). Reads and
+    /// writes are served by the console server (`Redirect`).
+    Console(u32),
 }
 
 /// An open file description.
