@@ -94,7 +94,12 @@ fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
     let mut words = [0; MAX_WORDS];
     words[..word_count].copy_from_slice(&received.mr[..word_count]);
     let byte_count = received.buffer_length().unwrap_or(0).min(CHUNK as u64) as usize;
-    Ok(Reply { label: received.label(), words, word_count, byte_count })
+    Ok(Reply {
+        label: received.label(),
+        words,
+        word_count,
+        byte_count,
+    })
 }
 
 /// What a vfs request came to.
@@ -168,13 +173,19 @@ pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
     let mut done = 0usize;
     loop {
         let want = (len - done).min(CHUNK);
-        let request = VfsRequest::Read { fd: fd_word(fd), len: want as u64 };
+        let request = VfsRequest::Read {
+            fd: fd_word(fd),
+            len: want as u64,
+        };
         let (reply, read_on) = match vfs_call(&request) {
             Ok(Outcome::Done(reply)) => {
                 let read_on = word(&reply, 0) == Ok(1);
                 (reply, read_on)
             }
-            Ok(Outcome::Console) => (console_call(&ConsoleRequest::Read { len: want as u64 })?, false),
+            Ok(Outcome::Console) => (
+                console_call(&ConsoleRequest::Read { len: want as u64 })?,
+                false,
+            ),
             Err(_) if done > 0 => return Ok(done as u64),
             Err(error) => return Err(error),
         };
@@ -209,7 +220,10 @@ pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<u64, Errno> {
         let result = if to_console {
             console_call(&ConsoleRequest::Write { data: piece })
         } else {
-            match vfs_call(&VfsRequest::Write { fd: fd_word(fd), data: piece }) {
+            match vfs_call(&VfsRequest::Write {
+                fd: fd_word(fd),
+                data: piece,
+            }) {
                 Ok(Outcome::Done(reply)) => Ok(reply),
                 Ok(Outcome::Console) => {
                     to_console = true;
@@ -264,14 +278,23 @@ pub unsafe fn open(path: *const u8, flags: u32) -> Result<u64, Errno> {
     let mut buffer = [0u8; MAX_PATH + 1];
     // SAFETY: forwarded to the caller.
     let length = unsafe { path_argument(path, &mut buffer)? };
-    word(&vfs_done(&VfsRequest::Open { flags, path: &buffer[..length] })?, 0)
+    word(
+        &vfs_done(&VfsRequest::Open {
+            flags,
+            path: &buffer[..length],
+        })?,
+        0,
+    )
 }
 
 /// A call whose only argument is a path.
 ///
 /// # Safety
 /// `path` must point to a NUL-terminated string.
-unsafe fn path_call(path: *const u8, request: impl FnOnce(&[u8]) -> VfsRequest<'_>) -> Result<u64, Errno> {
+unsafe fn path_call(
+    path: *const u8,
+    request: impl FnOnce(&[u8]) -> VfsRequest<'_>,
+) -> Result<u64, Errno> {
     let mut buffer = [0u8; MAX_PATH + 1];
     // SAFETY: forwarded to the caller.
     let length = unsafe { path_argument(path, &mut buffer)? };
@@ -341,7 +364,12 @@ unsafe fn two_paths(
 /// Both paths must point to NUL-terminated strings.
 pub unsafe fn link(old: *const u8, new: *const u8) -> Result<u64, Errno> {
     // SAFETY: forwarded to the caller.
-    unsafe { two_paths(old, new, |paths, old_len| VfsRequest::Link { paths, old_len }) }
+    unsafe {
+        two_paths(old, new, |paths, old_len| VfsRequest::Link {
+            paths,
+            old_len,
+        })
+    }
 }
 
 /// `rename(old, new) -> 0`.
@@ -350,7 +378,12 @@ pub unsafe fn link(old: *const u8, new: *const u8) -> Result<u64, Errno> {
 /// Both paths must point to NUL-terminated strings.
 pub unsafe fn rename(old: *const u8, new: *const u8) -> Result<u64, Errno> {
     // SAFETY: forwarded to the caller.
-    unsafe { two_paths(old, new, |paths, old_len| VfsRequest::Rename { paths, old_len }) }
+    unsafe {
+        two_paths(old, new, |paths, old_len| VfsRequest::Rename {
+            paths,
+            old_len,
+        })
+    }
 }
 
 /// `fstat(fd, stat) -> 0`.
@@ -372,7 +405,10 @@ pub unsafe fn fstat(fd: i32, stat: *mut Stat) -> Result<u64, Errno> {
 /// `buf` must be valid for `len` bytes of writes.
 pub unsafe fn getdents(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
     let len = len.min(CHUNK);
-    let reply = vfs_done(&VfsRequest::Getdents { fd: fd_word(fd), len: len as u64 })?;
+    let reply = vfs_done(&VfsRequest::Getdents {
+        fd: fd_word(fd),
+        len: len as u64,
+    })?;
     let got = reply.byte_count.min(len);
     check_range(buf as u64, got)?;
     // SAFETY: `buf` is writable for `len >= got` bytes (contract).
