@@ -21,6 +21,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("exec_too_many_args", exec_too_many_args),
     Test::quick("bad_pointer_out_args", bad_pointer_out_args),
     Test::quick("path_too_long", path_too_long),
+    Test::quick("path_bad_pointers", path_bad_pointers),
     Test::quick("mknod_exists", mknod_exists),
     Test::quick("zero_length_io", zero_length_io),
     Test::quick("sleep_and_uptime", sleep_and_uptime),
@@ -279,5 +280,39 @@ fn sleep_and_uptime() -> TestResult {
         before,
         after
     );
+    Ok(())
+}
+
+/// Every call that takes a path refuses a bad path pointer with EFAULT
+/// (xv6's validatetest).
+fn path_bad_pointers() -> TestResult {
+    let bad = KERNEL_ADDRESS as *const u8;
+    let good: *const u8 = c"ut-validate".as_ptr().cast();
+    // SAFETY (all calls below): the kernel must refuse the bad pointer
+    // without reading through it; the good path is NUL-terminated.
+    unsafe {
+        expect_errno(
+            sys::open(bad, O_CREATE | O_RDWR),
+            Errno::EFAULT,
+            "open(bad)",
+        )?;
+        expect_errno(sys::mkdir(bad), Errno::EFAULT, "mkdir(bad)")?;
+        expect_errno(sys::chdir(bad), Errno::EFAULT, "chdir(bad)")?;
+        expect_errno(sys::unlink(bad), Errno::EFAULT, "unlink(bad)")?;
+        expect_errno(sys::mknod(bad, 1, 0), Errno::EFAULT, "mknod(bad)")?;
+        expect_errno(sys::link(bad, good), Errno::EFAULT, "link(bad, good)")?;
+        expect_errno(sys::link(good, bad), Errno::EFAULT, "link(good, bad)")?;
+        expect_errno(sys::rename(bad, good), Errno::EFAULT, "rename(bad, good)")?;
+    }
+    write_file("ut-validate", b"")?;
+    // SAFETY: as above.
+    let link_result = unsafe { sys::link(good, bad) };
+    // SAFETY: as above.
+    let rename_result = unsafe { sys::rename(good, bad) };
+    let still_there = ulib::stat("ut-validate").is_ok();
+    remove("ut-validate");
+    expect_errno(link_result, Errno::EFAULT, "link(existing, bad)")?;
+    expect_errno(rename_result, Errno::EFAULT, "rename(existing, bad)")?;
+    ensure!(still_there, "a failed rename removed the source");
     Ok(())
 }

@@ -22,6 +22,8 @@ pub const TESTS: &[Test] = &[
     Test::quick("fourteen", fourteen),
     Test::quick("rmdot", rmdot),
     Test::quick("iref", iref),
+    Test::quick("unlink_cwd", unlink_cwd),
+    Test::quick("exit_in_removed_dir", exit_in_removed_dir),
     Test::quick("link_basic", link_basic),
     Test::quick("link_errors", link_errors),
     Test::quick("listing", listing),
@@ -693,4 +695,69 @@ fn getdents_errors() -> TestResult {
     let small = ulib::getdents(dir, &mut tiny);
     close(dir).context("close")?;
     expect_errno(small, Errno::EINVAL, "getdents with a 4-byte buffer")
+}
+
+/// xv6's iput: a process removes its own current directory. The kernel may
+/// refuse (EBUSY) or allow it; if allowed, nothing can be created in the
+/// removed directory, and leaving it works.
+fn unlink_cwd() -> TestResult {
+    mkdir("ut-iputdir").context("mkdir")?;
+    chdir("ut-iputdir").context("chdir")?;
+    let removed = unlink("../ut-iputdir");
+    let created = open("x", O_CREATE | O_RDWR);
+    if let Ok(fd) = created {
+        let _ = close(fd);
+        let _ = unlink("x");
+    }
+    chdir("/").context("chdir / after removing the current directory")?;
+    match removed {
+        Ok(()) => {
+            expect_errno(stat("ut-iputdir"), Errno::ENOENT, "the removed directory")?;
+            ensure!(
+                created.is_err(),
+                "a file was created in a removed directory"
+            );
+            Ok(())
+        }
+        Err(Errno::EBUSY) => {
+            remove("ut-iputdir");
+            Ok(())
+        }
+        Err(e) => {
+            remove("ut-iputdir");
+            Err(format!("unlink of the current directory: unexpected {e:?}"))
+        }
+    }
+}
+
+/// xv6's exitiput: a child exits while its current directory is being
+/// removed by its parent; the directory's inode must be released.
+fn exit_in_removed_dir() -> TestResult {
+    mkdir("ut-exitiput").context("mkdir")?;
+    let (ready_read, ready_write) = ulib::pipe().context("pipe")?;
+    let (go_read, go_write) = ulib::pipe().context("pipe")?;
+    let child = spawn(|| {
+        if chdir("ut-exitiput").is_err() {
+            return 1;
+        }
+        let _ = ulib::write(ready_write, b"r");
+        let mut byte = [0u8; 1];
+        let _ = ulib::read(go_read, &mut byte); // wait until the parent has removed it
+        0
+    })?;
+    let mut byte = [0u8; 1];
+    ulib::read(ready_read, &mut byte).context("read readiness")?;
+    let removed = unlink("ut-exitiput");
+    ulib::write(go_write, b"g").context("write go")?;
+    let status = super::util::wait_for(child)?;
+    for fd in [ready_read, ready_write, go_read, go_write] {
+        close(fd).context("close")?;
+    }
+    ensure!(status == 0, "the child failed with status {}", status);
+    match removed {
+        Ok(()) | Err(Errno::EBUSY) => {}
+        Err(e) => return Err(format!("unlink of a directory in use: unexpected {e:?}")),
+    }
+    remove("ut-exitiput");
+    expect_errno(stat("ut-exitiput"), Errno::ENOENT, "the directory is gone")
 }

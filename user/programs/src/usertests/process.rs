@@ -6,6 +6,7 @@ use super::util::{
 use super::{Test, TestResult};
 use crate::ensure;
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use ulib::{
     Args, Errno, Fd, ForkResult, KILLED_STATUS, O_CREATE, O_TRUNC, O_WRONLY, Pid, close, exec,
@@ -28,6 +29,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("exec_echo", exec_echo),
     Test::quick("exec_keeps_cwd", exec_keeps_cwd),
     Test::quick("exec_args", exec_args),
+    Test::quick("exec_big_args", exec_big_args),
     Test::quick("exec_missing", exec_missing),
     Test::quick("exec_bad_elf", exec_bad_elf),
     Test::quick("exec_out_of_memory", exec_out_of_memory),
@@ -345,6 +347,14 @@ const PROBE_ARGS: [&str; 4] = [
 /// with 0 if the arguments arrived exactly as `exec_args` sent them.
 pub fn exec_probe(args: Args) -> i32 {
     let received: Vec<&str> = args.iter().collect();
+    if args.get(1) == Some("--exec-probe-big") {
+        let expected = big_argv();
+        return if received == expected.iter().map(String::as_str).collect::<Vec<_>>() {
+            0
+        } else {
+            1
+        };
+    }
     let mut expected = alloc::vec!["usertests", "--exec-probe"];
     expected.extend_from_slice(&PROBE_ARGS);
     if received != expected {
@@ -531,4 +541,36 @@ fn exec_keeps_cwd() -> TestResult {
     remove("ut-execcwd/out");
     remove(dir);
     result
+}
+
+/// The largest argument list exec accepts: `MAX_ARGS` arguments, nearly
+/// `MAX_ARG_BYTES` bytes in all (xv6's bigargtest).
+fn big_argv() -> Vec<String> {
+    let mut argv = alloc::vec![String::from("usertests"), String::from("--exec-probe-big")];
+    for i in 2..ulib::MAX_ARGS {
+        let letter = (b'a' + (i % 26) as u8) as char;
+        argv.push(core::iter::repeat_n(letter, 120).collect());
+    }
+    argv
+}
+
+fn exec_big_args() -> TestResult {
+    let argv = big_argv();
+    let total: usize = argv.iter().map(|a| a.len() + 1).sum();
+    ensure!(
+        argv.len() == ulib::MAX_ARGS && total <= ulib::MAX_ARG_BYTES,
+        "bad test setup"
+    );
+    let status = in_child(|| {
+        let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+        100 + exec("/bin/usertests", &words) as i32
+    })?;
+    ensure!(
+        status == 0,
+        "{} arguments of {} bytes did not arrive intact (status {})",
+        argv.len(),
+        total,
+        status
+    );
+    Ok(())
 }
