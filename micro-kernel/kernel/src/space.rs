@@ -11,7 +11,7 @@ use common::abi::micro::{MAX_IO_RANGES, SpaceId};
 use common::mm::{AddressSpace, KernelFrames, KernelWindow, PhysFrame, PhysMemory};
 
 /// How many address spaces can exist at once.
-pub const MAX_SPACES: usize = 64;
+pub const MAX_SPACES: usize = 128;
 
 /// The root task's space is always slot 0.
 pub const ROOT_SPACE: u16 = 0;

@@ -18,7 +18,7 @@ use common::arch::trap::{TRAP_FRAME_SIZE, TrapFrame};
 use core::cell::UnsafeCell;
 
 /// How many threads can exist at once.
-pub const MAX_THREADS: usize = 128;
+pub const MAX_THREADS: usize = 256;
 /// Size of each thread's kernel stack (the trap frame sits at its top).
 /// The test root task's run, fuzzing included, uses at most about 2 KiB
 /// (measured by scanning the zero-initialised stacks), so 8 KiB leaves a

@@ -71,6 +71,7 @@ const CHECKS: &[Check] = &[
     ("bad-args-calls", tests::bad_args_calls),
     ("device-memory", tests::device_memory),
     ("fuzz-syscalls", tests::fuzz_syscalls),
+    ("exhaustion", tests::exhaustion),
     ("space-destroy", tests::space_destroy),
 ];
 

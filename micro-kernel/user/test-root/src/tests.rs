@@ -1184,6 +1184,47 @@ pub fn fuzz_syscalls() -> Outcome {
     Ok(())
 }
 
+pub fn exhaustion() -> Outcome {
+    // Threads until the table is full: a clean error, then all back.
+    let mut threads = [ThreadId::NIL; 300];
+    let mut made = 0;
+    let last = loop {
+        match l4::task::thread_create(root_space(), ThreadId::NIL, ThreadId::NIL, 1) {
+            Ok(thread) if made < threads.len() => {
+                threads[made] = thread;
+                made += 1;
+            }
+            other => break other,
+        }
+    };
+    for &thread in &threads[..made] {
+        step!(l4::task::thread_destroy(thread), "destroy a thread");
+    }
+    expect_error(last, Error::OutOfResources, "one thread too many")?;
+    // The same for address spaces.
+    let mut spaces = [SpaceId::NIL; 200];
+    let mut made = 0;
+    let last = loop {
+        match l4::task::space_create(0) {
+            Ok(space) if made < spaces.len() => {
+                spaces[made] = space;
+                made += 1;
+            }
+            other => break other,
+        }
+    };
+    for &space in &spaces[..made] {
+        step!(l4::task::space_destroy(space), "destroy a space");
+    }
+    expect_error(last, Error::OutOfResources, "one space too many")?;
+    // And everything works again.
+    let (space, worker) = new_worker()?;
+    let reply = step!(ask(worker, worker::ECHO, &[9]), "a worker after exhaustion");
+    ensure!(reply.mr[0] == 10, "the worker answered {}", reply.mr[0]);
+    step!(l4::task::space_destroy(space), "destroy the worker");
+    Ok(())
+}
+
 pub fn space_destroy() -> Outcome {
     let (space, worker) = new_worker()?;
     let page = page_with(0x99);
