@@ -9,7 +9,7 @@
 //! faulting page; then the thread re-executes the instruction.
 //!
 //! Every other CPU exception (and a page fault of a thread without a
-//! pager) goes the same way to the thread's *exception handler*, with
+//! pager, or on a kernel address) goes the same way to the thread's *exception handler*, with
 //! `label::EXCEPTION, [vector, error code, rip, rsp, rflags, cr2]`. The
 //! handler may reply with `[rip, rsp]` to resume the thread elsewhere, with
 //! no words to retry, or destroy the thread. A thread with neither is killed
@@ -21,7 +21,7 @@ use crate::lifecycle;
 use crate::thread::{self, IpcKind, Message};
 use common::abi::micro::{TIMEOUT_NEVER, Tag, label, timeouts};
 use common::arch::{cpu, idt};
-use common::mm::PAGE_SIZE;
+use common::mm::{PAGE_SIZE, USER_TOP};
 
 /// A CPU exception `vector` in user thread `slot`.
 pub fn user_exception(k: &mut Kernel, slot: u16) {
@@ -29,8 +29,10 @@ pub fn user_exception(k: &mut Kernel, slot: u16) {
     let (vector, error_code, rip, rsp, rflags) = (f.vector, f.error_code, f.rip, f.rsp, f.rflags);
     let thread = *k.threads.get(slot);
     let never = timeouts(TIMEOUT_NEVER, TIMEOUT_NEVER);
-    if vector == idt::PAGE_FAULT && k.threads.lookup(thread.pager).is_some() {
-        let address = cpu::read_cr2();
+    // A fault on a kernel address is a protection violation no pager can
+    // fix: it goes to the exception handler like any other exception.
+    let address = cpu::read_cr2();
+    if vector == idt::PAGE_FAULT && address < USER_TOP && k.threads.lookup(thread.pager).is_some() {
         k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1) };
         let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
         if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
