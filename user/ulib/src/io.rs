@@ -91,27 +91,41 @@ pub fn read_line(fd: Fd, line: &mut Vec<u8>, max: usize) -> Result<usize, Errno>
     Ok(line.len())
 }
 
-/// Reads a file descriptor in chunks and splits the bytes into lines.
-pub struct LineReader {
+/// Something bytes can be read from: a file descriptor, or (in tests) a
+/// fake that hands out prepared chunks.
+pub trait ByteSource {
+    /// Reads up to `buf.len()` bytes; 0 means end of input.
+    fn read_into(&mut self, buf: &mut [u8]) -> Result<usize, Errno>;
+}
+
+impl ByteSource for Fd {
+    fn read_into(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+        read(*self, buf)
+    }
+}
+
+/// Reads a source (normally a file descriptor) in chunks and splits the
+/// bytes into lines.
+pub struct LineReader<S: ByteSource = Fd> {
     /// Where the bytes come from.
-    fd: Fd,
+    source: S,
     /// Bytes read but not yet handed out: `chunk[start..end]`.
     chunk: Vec<u8>,
     /// Invariant: `start <= end <= chunk.len()`.
     start: usize,
     end: usize,
-    /// Set once `read` has returned 0.
+    /// Set once the source has reported end of input.
     at_eof: bool,
 }
 
-impl LineReader {
-    /// Bytes requested from the kernel per `read`.
+impl<S: ByteSource> LineReader<S> {
+    /// Bytes requested from the source per read.
     pub const CHUNK_SIZE: usize = 1024;
 
-    /// A reader over `fd`.
-    pub fn new(fd: Fd) -> LineReader {
+    /// A reader over `source` (for example an `Fd`).
+    pub fn new(source: S) -> LineReader<S> {
         LineReader {
-            fd,
+            source,
             chunk: alloc::vec![0; Self::CHUNK_SIZE],
             start: 0,
             end: 0,
@@ -120,7 +134,8 @@ impl LineReader {
     }
 
     /// Puts the next line (with its newline, if it had one) into `line`.
-    /// Returns `false` at end of input.
+    /// Returns `false` at end of input. A last line without a newline is
+    /// still returned.
     pub fn next_line(&mut self, line: &mut Vec<u8>) -> Result<bool, Errno> {
         line.clear();
         loop {
@@ -137,12 +152,99 @@ impl LineReader {
             if self.at_eof {
                 return Ok(!line.is_empty());
             }
-            let n = read(self.fd, &mut self.chunk)?;
+            let n = self
+                .source
+                .read_into(&mut self.chunk)?
+                .min(self.chunk.len());
             self.start = 0;
             self.end = n;
             if n == 0 {
                 self.at_eof = true;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::VecDeque;
+
+    /// Hands out prepared chunks, then end of input (or an error).
+    struct Chunks {
+        chunks: VecDeque<Result<Vec<u8>, Errno>>,
+    }
+
+    impl Chunks {
+        fn new(parts: &[&[u8]]) -> Chunks {
+            Chunks {
+                chunks: parts.iter().map(|p| Ok(p.to_vec())).collect(),
+            }
+        }
+    }
+
+    impl ByteSource for Chunks {
+        fn read_into(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
+            match self.chunks.pop_front() {
+                None => Ok(0),
+                Some(Err(e)) => Err(e),
+                Some(Ok(mut chunk)) => {
+                    if chunk.len() > buf.len() {
+                        let rest = chunk.split_off(buf.len());
+                        self.chunks.push_front(Ok(rest));
+                    }
+                    buf[..chunk.len()].copy_from_slice(&chunk);
+                    Ok(chunk.len())
+                }
+            }
+        }
+    }
+
+    fn all_lines(source: Chunks) -> Vec<Vec<u8>> {
+        let mut reader = LineReader::new(source);
+        let mut lines = Vec::new();
+        let mut line = Vec::new();
+        while reader.next_line(&mut line).unwrap() {
+            lines.push(line.clone());
+        }
+        lines
+    }
+
+    #[test]
+    fn lines_split_across_chunks() {
+        let lines = all_lines(Chunks::new(&[b"ab", b"c\nde", b"f\n\ng"]));
+        assert_eq!(
+            lines,
+            [
+                b"abc\n".to_vec(),
+                b"def\n".to_vec(),
+                b"\n".to_vec(),
+                b"g".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert!(all_lines(Chunks::new(&[])).is_empty());
+    }
+
+    #[test]
+    fn a_line_longer_than_a_chunk() {
+        let long = alloc::vec![b'x'; 3 * LineReader::<Fd>::CHUNK_SIZE + 5];
+        let mut input = long.clone();
+        input.push(b'\n');
+        let lines = all_lines(Chunks::new(&[&input]));
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].len(), long.len() + 1);
+    }
+
+    #[test]
+    fn errors_are_passed_on() {
+        let mut source = Chunks::new(&[b"partial"]);
+        source.chunks.push_back(Err(Errno::EIO));
+        let mut reader = LineReader::new(source);
+        let mut line = Vec::new();
+        assert_eq!(reader.next_line(&mut line), Err(Errno::EIO));
     }
 }

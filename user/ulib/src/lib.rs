@@ -32,8 +32,9 @@
 //! ulib::entry!(main);
 //! ```
 //!
-//! The pure modules (`cmdline`, `regex`, `fmtbuf`, `dirent`, `cpath`) have
-//! unit tests that run on the host:
+//! The pure parts (`cmdline`, `regex`, `fmtbuf`, `dirent`, `cpath`, `Args`
+//! and `io::LineReader` over a fake source) have unit tests that run on the
+//! host:
 //! `cd user && cargo test -p ulib --target x86_64-unknown-linux-gnu --lib`.
 #![cfg_attr(not(test), no_std)]
 
