@@ -15,20 +15,10 @@ pub fn irq_attach(irq: u8, thread: ThreadId) -> Result<(), Error> {
 
 /// Acknowledges interrupt `irq` (the line is unmasked again).
 pub fn acknowledge(irq: u8) -> Result<(), Error> {
-    crate::ipc::send(
-        ThreadId::irq(irq),
-        &crate::Message::default(),
-        crate::Timeout::Zero,
-    )
+    crate::ipc::send(ThreadId::irq(irq), &crate::Message::default(), crate::Timeout::Zero)
 }
 
 /// Lets `space` use I/O ports `first..first + count`.
 pub fn ioport_grant(space: SpaceId, first: u16, count: u32) -> Result<(), Error> {
-    Error::check(
-        sys::call(
-            Sys::IoPortGrant,
-            [space.0, first as u64, count as u64, 0, 0, 0, 0, 0],
-        )
-        .0,
-    )
+    Error::check(sys::call(Sys::IoPortGrant, [space.0, first as u64, count as u64, 0, 0, 0, 0, 0]).0)
 }

@@ -12,9 +12,7 @@
 //! ```
 
 use crate::sys;
-use common::abi::micro::{
-    Error, MESSAGE_REGISTERS, TIMEOUT_NEVER, TIMEOUT_ZERO, Tag, ThreadId, timeouts,
-};
+use common::abi::micro::{Error, MESSAGE_REGISTERS, TIMEOUT_NEVER, TIMEOUT_ZERO, Tag, ThreadId, timeouts};
 
 /// How long a phase of an IPC may wait for its partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +56,7 @@ impl Message {
         let count = words.len().min(MESSAGE_REGISTERS);
         let mut mr = [0; MESSAGE_REGISTERS];
         mr[..count].copy_from_slice(&words[..count]);
-        Message {
-            tag: Tag::new(label, count as u64),
-            mr,
-        }
+        Message { tag: Tag::new(label, count as u64), mr }
     }
 
     /// Adds a long-message buffer item (after the words). The kernel copies
@@ -125,9 +120,7 @@ impl Received {
     }
     /// For a map item: the first page that was mapped here and the count.
     pub fn mapped(&self) -> Option<(u64, u64)> {
-        self.tag
-            .map_index()
-            .map(|i| (self.mr[i] & !0xfff, self.mr[i + 1]))
+        self.tag.map_index().map(|i| (self.mr[i] & !0xfff, self.mr[i + 1]))
     }
 }
 
@@ -140,19 +133,9 @@ pub fn ipc(
     send: Timeout,
     receive: Timeout,
 ) -> Result<Received, Error> {
-    let result = sys::ipc(
-        to.0,
-        from.0,
-        message.tag.0,
-        timeouts(send.raw(), receive.raw()),
-        message.mr,
-    );
+    let result = sys::ipc(to.0, from.0, message.tag.0, timeouts(send.raw(), receive.raw()), message.mr);
     Error::check(result.rax)?;
-    Ok(Received {
-        from: ThreadId(result.from),
-        tag: Tag(result.tag),
-        mr: result.mr,
-    })
+    Ok(Received { from: ThreadId(result.from), tag: Tag(result.tag), mr: result.mr })
 }
 
 /// Sends `message` to `to`, waiting at most `timeout` for it to receive.
@@ -162,13 +145,7 @@ pub fn send(to: ThreadId, message: &Message, timeout: Timeout) -> Result<(), Err
 
 /// Receives a message from `from` (a thread, an interrupt, or `ThreadId::ANY`).
 pub fn receive(from: ThreadId, timeout: Timeout) -> Result<Received, Error> {
-    ipc(
-        ThreadId::NIL,
-        from,
-        &Message::default(),
-        Timeout::Zero,
-        timeout,
-    )
+    ipc(ThreadId::NIL, from, &Message::default(), Timeout::Zero, timeout)
 }
 
 /// Sends `message` to `to` and waits for its reply, atomically (the reply

@@ -72,13 +72,7 @@ macro_rules! entry {
         /// The entry point: the kernel's initial registers are the arguments.
         #[unsafe(no_mangle)]
         #[unsafe(link_section = ".text._start")]
-        pub extern "C" fn _start(
-            window_base: u64,
-            window_pages: u64,
-            thread: u64,
-            space: u64,
-            flags: u64,
-        ) -> ! {
+        pub extern "C" fn _start(window_base: u64, window_pages: u64, thread: u64, space: u64, flags: u64) -> ! {
             let main: fn($crate::BootInfo) -> ! = $main;
             main($crate::BootInfo {
                 window_base,

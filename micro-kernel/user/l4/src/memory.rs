@@ -17,10 +17,7 @@ pub struct MapItem {
 impl MapItem {
     /// The two message registers.
     pub fn encode(&self) -> [u64; 2] {
-        [
-            (self.page & !0xfff) | (self.rights & 0xfff),
-            (self.count & 0xffff) | (self.window_offset << 16),
-        ]
+        [(self.page & !0xfff) | (self.rights & 0xfff), (self.count & 0xffff) | (self.window_offset << 16)]
     }
 }
 
@@ -38,13 +35,7 @@ pub unsafe fn set_receive_window(
     window_base: u64,
     window_pages: u64,
 ) -> Result<(), Error> {
-    Error::check(
-        sys::call(
-            Sys::SetReceiveWindow,
-            [buffer, buffer_len, window_base, window_pages, 0, 0, 0, 0],
-        )
-        .0,
-    )
+    Error::check(sys::call(Sys::SetReceiveWindow, [buffer, buffer_len, window_base, window_pages, 0, 0, 0, 0]).0)
 }
 
 /// Removes every mapping made from our pages `page..page + count * 4096`,

@@ -62,10 +62,7 @@ impl fmt::Write for Buffered {
 
 #[doc(hidden)]
 pub fn _print(args: fmt::Arguments) {
-    let mut out = Buffered {
-        bytes: [0; MAX_PIECE],
-        len: 0,
-    };
+    let mut out = Buffered { bytes: [0; MAX_PIECE], len: 0 };
     let _ = fmt::Write::write_fmt(&mut out, args);
     out.flush();
 }

@@ -49,12 +49,7 @@ pub fn ipc(to: u64, from: u64, tag: u64, timeouts: u64, mr: [u64; 6]) -> IpcRegi
             options(nostack),
         );
     }
-    IpcRegisters {
-        rax,
-        from: rdi,
-        tag: rdx,
-        mr: [r8, r9, r12, r13, r14, r15],
-    }
+    IpcRegisters { rax, from: rdi, tag: rdx, mr: [r8, r9, r12, r13, r14, r15] }
 }
 
 /// Any other system call: eight argument words in, the error code and
@@ -88,8 +83,6 @@ pub fn call(number: Sys, args: [u64; 8]) -> (u64, [u64; 7]) {
 pub fn call_number(number: u64) -> u64 {
     let rax: u64;
     // SAFETY: as in `call`; unknown numbers only return an error.
-    unsafe {
-        asm!("syscall", inlateout("rax") number => rax, lateout("rcx") _, lateout("r11") _, options(nostack))
-    };
+    unsafe { asm!("syscall", inlateout("rax") number => rax, lateout("rcx") _, lateout("r11") _, options(nostack)) };
     rax
 }

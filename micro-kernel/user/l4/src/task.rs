@@ -28,16 +28,8 @@ pub fn space_destroy(space: SpaceId) -> Result<(), Error> {
 
 /// Creates a halted thread in `space` with the given pager, exception
 /// handler and priority. Start it with [`start`] or [`exchange_registers`].
-pub fn thread_create(
-    space: SpaceId,
-    pager: ThreadId,
-    handler: ThreadId,
-    priority: u64,
-) -> Result<ThreadId, Error> {
-    let (rax, out) = sys::call(
-        Sys::ThreadCreate,
-        [space.0, pager.0, handler.0, priority, 0, 0, 0, 0],
-    );
+pub fn thread_create(space: SpaceId, pager: ThreadId, handler: ThreadId, priority: u64) -> Result<ThreadId, Error> {
+    let (rax, out) = sys::call(Sys::ThreadCreate, [space.0, pager.0, handler.0, priority, 0, 0, 0, 0]);
     Error::check(rax).map(|()| ThreadId(out[0]))
 }
 
@@ -81,16 +73,7 @@ pub struct OldRegisters {
 pub unsafe fn exchange_registers(thread: ThreadId, new: &Registers) -> Result<OldRegisters, Error> {
     let (rax, out) = sys::call(
         Sys::ExchangeRegisters,
-        [
-            thread.0,
-            new.control,
-            new.rip,
-            new.rsp,
-            new.rflags,
-            new.pager.0,
-            new.handler.0,
-            new.argument,
-        ],
+        [thread.0, new.control, new.rip, new.rsp, new.rflags, new.pager.0, new.handler.0, new.argument],
     );
     Error::check(rax)?;
     Ok(OldRegisters {

@@ -26,13 +26,7 @@ extern "C" fn echo_server(_: u64) -> ! {
     let mut request = l4::ipc::receive(ThreadId::ANY, Timeout::Never);
     loop {
         request = match request {
-            Ok(message) => l4::ipc::reply_and_receive(
-                message.from,
-                &Message {
-                    tag: message.tag,
-                    mr: message.mr,
-                },
-            ),
+            Ok(message) => l4::ipc::reply_and_receive(message.from, &Message { tag: message.tag, mr: message.mr }),
             Err(_) => l4::ipc::receive(ThreadId::ANY, Timeout::Never),
         };
     }

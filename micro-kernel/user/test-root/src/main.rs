@@ -89,11 +89,7 @@ fn main(boot: l4::BootInfo) -> ! {
             }
         }
     }
-    println!(
-        "micro-tests: {} passed, {} failed",
-        CHECKS.len() - failed,
-        failed
-    );
+    println!("micro-tests: {} passed, {} failed", CHECKS.len() - failed, failed);
     bench::run();
     exit_qemu(failed == 0)
 }

@@ -33,8 +33,7 @@ pub fn pager() -> ThreadId {
 
 /// Starts the pager thread.
 pub fn start() {
-    let thread =
-        support::spawn_local(pager_loop, 0, support::PRIORITY).expect("cannot start the pager");
+    let thread = support::spawn_local(pager_loop, 0, support::PRIORITY).expect("cannot start the pager");
     PAGER.store(thread.0, Ordering::SeqCst);
 }
 
@@ -45,9 +44,7 @@ fn page_for(page: u64) -> Option<u64> {
     if image.contains(&page) {
         // SAFETY: `page` is a page of this program's image, mapped readable
         // in the root space; `fresh` is a new page of our window.
-        unsafe {
-            core::ptr::copy_nonoverlapping(page as *const u8, fresh as *mut u8, PAGE as usize)
-        };
+        unsafe { core::ptr::copy_nonoverlapping(page as *const u8, fresh as *mut u8, PAGE as usize) };
     } else if (CHILD_STACKS..CHILD_STACKS + CHILD_STACKS_SIZE).contains(&page) {
         // SAFETY: the fresh page is ours alone.
         unsafe { core::ptr::write_bytes(fresh as *mut u8, 0, PAGE as usize) };
@@ -70,15 +67,8 @@ extern "C" fn pager_loop(_: u64) -> ! {
                 let (address, access) = (fault.mr[0], fault.mr[1]);
                 match page_for(address & !(PAGE - 1)) {
                     Some(page) => {
-                        let item = MapItem {
-                            page,
-                            count: 1,
-                            rights: rights::ALL,
-                            window_offset: 0,
-                        };
-                        let reply = Message::new(0, &[])
-                            .with_map(item, false)
-                            .expect("room for a map item");
+                        let item = MapItem { page, count: 1, rights: rights::ALL, window_offset: 0 };
+                        let reply = Message::new(0, &[]).with_map(item, false).expect("room for a map item");
                         request = l4::ipc::reply_and_receive(fault.from, &reply);
                         continue;
                     }

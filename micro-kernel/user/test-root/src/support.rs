@@ -31,10 +31,7 @@ static NEXT_CHILD_STACK: AtomicU64 = AtomicU64::new(0);
 /// Records what the kernel told us at start.
 pub fn init(boot: &l4::BootInfo) {
     WINDOW_NEXT.store(boot.window_base, Ordering::SeqCst);
-    WINDOW_END.store(
-        boot.window_base + boot.window_pages * PAGE,
-        Ordering::SeqCst,
-    );
+    WINDOW_END.store(boot.window_base + boot.window_pages * PAGE, Ordering::SeqCst);
     MAIN.store(boot.thread.0, Ordering::SeqCst);
     SPACE.store(boot.space.0, Ordering::SeqCst);
 }
@@ -52,19 +49,12 @@ pub fn root_space() -> SpaceId {
 /// `count` fresh pages of the window (never returned: the tests are short).
 pub fn alloc_pages(count: u64) -> u64 {
     let start = WINDOW_NEXT.fetch_add(count * PAGE, Ordering::SeqCst);
-    assert!(
-        start + count * PAGE <= WINDOW_END.load(Ordering::SeqCst),
-        "test root task out of memory"
-    );
+    assert!(start + count * PAGE <= WINDOW_END.load(Ordering::SeqCst), "test root task out of memory");
     start
 }
 
 /// Starts a thread of the root space at `entry(argument)` with its own stack.
-pub fn spawn_local(
-    entry: extern "C" fn(u64) -> !,
-    argument: u64,
-    priority: u64,
-) -> Result<ThreadId, Error> {
+pub fn spawn_local(entry: extern "C" fn(u64) -> !, argument: u64, priority: u64) -> Result<ThreadId, Error> {
     let thread = l4::task::thread_create(root_space(), ThreadId::NIL, main_thread(), priority)?;
     let stack = alloc_pages(4);
     // SAFETY: `entry` is code of this program; the stack pages are fresh.
@@ -86,14 +76,7 @@ pub fn spawn_in_new_space(
     let slot = NEXT_CHILD_STACK.fetch_add(1, Ordering::SeqCst) % (CHILD_STACKS_SIZE / 0x1_0000);
     // SAFETY: the entry is in this program's image, which the pager maps
     // into the new space; the stack region is served by the pager.
-    unsafe {
-        l4::task::start(
-            thread,
-            entry,
-            CHILD_STACKS + (slot + 1) * 0x1_0000,
-            argument,
-        )?
-    };
+    unsafe { l4::task::start(thread, entry, CHILD_STACKS + (slot + 1) * 0x1_0000, argument)? };
     Ok((space, thread))
 }
 
@@ -106,10 +89,7 @@ pub struct Reason {
 impl Reason {
     /// Formats a reason.
     pub fn new(args: fmt::Arguments) -> Reason {
-        let mut reason = Reason {
-            text: [0; 160],
-            len: 0,
-        };
+        let mut reason = Reason { text: [0; 160], len: 0 };
         let _ = reason.write_fmt(args);
         reason
     }
@@ -151,12 +131,7 @@ macro_rules! step {
     ($result:expr, $what:expr) => {
         match $result {
             Ok(value) => value,
-            Err(error) => {
-                return Err($crate::support::Reason::new(format_args!(
-                    "{}: {:?}",
-                    $what, error
-                )))
-            }
+            Err(error) => return Err($crate::support::Reason::new(format_args!("{}: {:?}", $what, error))),
         }
     };
 }
@@ -165,12 +140,8 @@ macro_rules! step {
 pub fn expect_error<T>(result: Result<T, Error>, expected: Error, what: &str) -> Outcome {
     match result {
         Err(error) if error == expected => Ok(()),
-        Err(error) => Err(Reason::new(format_args!(
-            "{what}: got {error:?}, expected {expected:?}"
-        ))),
-        Ok(_) => Err(Reason::new(format_args!(
-            "{what}: succeeded, expected {expected:?}"
-        ))),
+        Err(error) => Err(Reason::new(format_args!("{what}: got {error:?}, expected {expected:?}"))),
+        Ok(_) => Err(Reason::new(format_args!("{what}: succeeded, expected {expected:?}"))),
     }
 }
 

@@ -46,9 +46,7 @@ static mut RECEIVE_BUFFER: ReceiveBuffer = ReceiveBuffer([0; 4096]);
 
 /// FNV-1a, to compare long messages.
 pub fn hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ byte as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ byte as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 fn buffer_address() -> u64 {
@@ -58,9 +56,7 @@ fn buffer_address() -> u64 {
 fn set_buffer(length: u64) -> Result<(), Error> {
     // SAFETY: the buffer and the window are used only through the kernel's
     // copies and mappings (reads below go through raw pointers).
-    unsafe {
-        l4::memory::set_receive_window(buffer_address(), length, WORKER_WINDOW, WORKER_WINDOW_PAGES)
-    }
+    unsafe { l4::memory::set_receive_window(buffer_address(), length, WORKER_WINDOW, WORKER_WINDOW_PAGES) }
 }
 
 /// The worker's entry point.
@@ -88,9 +84,7 @@ fn handle(request: &Received) -> Message {
         ECHO => match request.buffer_length() {
             Some(length) => {
                 // SAFETY: the kernel copied `length` (<= 4096) bytes there.
-                let bytes = unsafe {
-                    core::slice::from_raw_parts(buffer_address() as *const u8, length as usize)
-                };
+                let bytes = unsafe { core::slice::from_raw_parts(buffer_address() as *const u8, length as usize) };
                 Message::new(ECHO, &[length, hash(bytes)])
             }
             None => {
@@ -110,15 +104,9 @@ fn handle(request: &Received) -> Message {
             Message::new(WRITE, &[])
         }
         MAP_TO => {
-            let item = MapItem {
-                page: w[1] & !0xfff,
-                rights: w[1] & 0xfff,
-                count: w[2] & 0xffff,
-                window_offset: w[2] >> 16,
-            };
-            let message = Message::new(ACCEPT, &[])
-                .with_map(item, w[3] != 0)
-                .expect("room for a map item");
+            let item =
+                MapItem { page: w[1] & !0xfff, rights: w[1] & 0xfff, count: w[2] & 0xffff, window_offset: w[2] >> 16 };
+            let message = Message::new(ACCEPT, &[]).with_map(item, w[3] != 0).expect("room for a map item");
             let code = match l4::ipc::call(ThreadId(w[0]), &message) {
                 Ok(_) => 0,
                 Err(error) => error.code(),
@@ -144,19 +132,14 @@ fn handle(request: &Received) -> Message {
                 TRY_PRIVILEGED,
                 &[
                     code(l4::task::space_create(privilege::CREATE).map(|_| ())),
-                    code(
-                        l4::task::thread_create(root, ThreadId::NIL, ThreadId::NIL, 1).map(|_| ()),
-                    ),
+                    code(l4::task::thread_create(root, ThreadId::NIL, ThreadId::NIL, 1).map(|_| ())),
                     code(l4::device::irq_attach(1, me)),
                     code(l4::device::ioport_grant(my_space, 0x60, 1)),
                     code(l4::task::thread_destroy(ThreadId(w[1]))),
                 ],
             )
         }
-        SET_BUFFER => Message::new(
-            SET_BUFFER,
-            &[set_buffer(w[0]).err().map_or(0, |e| e.code())],
-        ),
+        SET_BUFFER => Message::new(SET_BUFFER, &[set_buffer(w[0]).err().map_or(0, |e| e.code())]),
         FUZZ => {
             let (calls, successes) = fuzz(w[0], w[1]);
             Message::new(FUZZ, &[calls, successes])
@@ -217,19 +200,10 @@ fn fuzz(seed: u64, count: u64) -> (u64, u64) {
             *arg = random.word(me.0);
         }
         let code = match Sys::from_number(number) {
-            Some(
-                Sys::ThreadDestroy | Sys::ExchangeRegisters | Sys::Unmap | Sys::SetReceiveWindow,
-            ) => continue,
+            Some(Sys::ThreadDestroy | Sys::ExchangeRegisters | Sys::Unmap | Sys::SetReceiveWindow) => continue,
             Some(Sys::Ipc) => {
                 let zero = timeouts(0, 0);
-                l4::sys::ipc(
-                    args[0],
-                    args[1],
-                    args[2],
-                    zero,
-                    [args[3], args[4], args[5], args[6], args[7], 0],
-                )
-                .rax
+                l4::sys::ipc(args[0], args[1], args[2], zero, [args[3], args[4], args[5], args[6], args[7], 0]).rax
             }
             Some(call) => l4::sys::call(call, args).0,
             None => l4::sys::call_number(number),
