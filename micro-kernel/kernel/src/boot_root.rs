@@ -30,6 +30,7 @@ use crate::map::flags_for;
 use crate::mapdb::MAX_NODES;
 use crate::memory::KERNEL_RESERVE_FRAMES;
 use crate::sched;
+use crate::space;
 use crate::space::ROOT_SPACE;
 use crate::thread::{self, ThreadState};
 use common::abi::micro::{
@@ -40,7 +41,7 @@ use common::arch::qemu;
 use common::arch::trap::TrapFrame;
 use common::elf::Executable;
 use common::kprintln;
-use common::mm::{KernelFrames, KernelWindow, PAGE_SIZE, PageTableFlags, PhysFrame, VirtAddr};
+use common::mm::{PAGE_SIZE, PageTableFlags, PhysFrame, VirtAddr};
 
 static TEST_ROOT_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/test-root.elf"));
 static REAL_ROOT_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/root.elf"));
@@ -99,16 +100,14 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
 /// frame already there, adding `flags`).
 fn new_page(k: &mut Kernel, address: u64, flags: PageTableFlags) -> PhysFrame {
     let va = VirtAddr::new(address);
-    let tables = k.spaces.slots[ROOT_SPACE as usize].tables.as_mut().expect("root space exists");
-    // SAFETY: kernel window mapped; nothing else borrows page-table frames.
-    let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-    if let Some(mapping) = tables.translate(&mut env, va) {
-        let _ = tables.update_flags(&mut env, va, mapping.flags | flags);
+    let tables = k.spaces.tables(ROOT_SPACE);
+    if let Some(mapping) = tables.translate(&mut space::window(), va) {
+        let _ = tables.update_flags(&mut space::window(), va, mapping.flags | flags);
         return mapping.frame;
     }
-    let frame = env.allocator().alloc().unwrap_or_else(|| fail(format_args!("out of memory")));
+    let frame = k.frames.alloc().unwrap_or_else(|| fail(format_args!("out of memory")));
     zero_frame(frame);
-    if tables.map(&mut env, va, frame, flags).is_err() {
+    if k.spaces.map(&mut k.frames, ROOT_SPACE, address, frame, flags).is_err() {
         fail(format_args!("cannot map {address:#x}"));
     }
     frame
@@ -163,13 +162,9 @@ fn give_free_memory(k: &mut Kernel) -> u64 {
     {
         let Some(frame) = k.frames.alloc() else { break };
         let address = ROOT_WINDOW_BASE + pages * PAGE_SIZE;
-        let tables = k.spaces.slots[ROOT_SPACE as usize].tables.as_mut().expect("root space exists");
-        // SAFETY: as in `new_page`.
-        let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-        if tables.map(&mut env, VirtAddr::new(address), frame, flags).is_err() {
-            break;
-        }
-        if k.mapdb.add_root(frame.number() as u32, ROOT_SPACE, address / PAGE_SIZE, rights::ALL as u8).is_err() {
+        if k.spaces.map(&mut k.frames, ROOT_SPACE, address, frame, flags).is_err()
+            || k.mapdb.add_root(frame.number() as u32, ROOT_SPACE, address / PAGE_SIZE, rights::ALL as u8).is_err()
+        {
             break;
         }
         pages += 1;
@@ -185,10 +180,7 @@ fn give_device_memory(k: &mut Kernel) {
     for physical in (DEVICE_MEMORY_START..DEVICE_MEMORY_END).step_by(PAGE_SIZE as usize) {
         let address = ROOT_DEVICE_WINDOW + physical;
         let frame = PhysFrame::containing_address(common::mm::PhysAddr::new(physical));
-        let tables = k.spaces.slots[ROOT_SPACE as usize].tables.as_mut().expect("root space exists");
-        // SAFETY: as in `new_page`.
-        let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-        if tables.map(&mut env, VirtAddr::new(address), frame, flags).is_err()
+        if k.spaces.map(&mut k.frames, ROOT_SPACE, address, frame, flags).is_err()
             || k.mapdb.add_root(frame.number() as u32, ROOT_SPACE, address / PAGE_SIZE, device_rights).is_err()
         {
             fail(format_args!("cannot map the device memory"));

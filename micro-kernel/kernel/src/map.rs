@@ -30,7 +30,7 @@ use crate::space;
 use crate::thread::IpcKind;
 use common::abi::micro::{Error, MAX_MAP_PAGES, rights, unmap_flags};
 use common::arch::cpu;
-use common::mm::{KernelFrames, KernelWindow, PAGE_SIZE, PageTableFlags, UserRange, VirtAddr};
+use common::mm::{PAGE_SIZE, PageTableFlags, UserRange, VirtAddr};
 
 /// A decoded map item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,10 +148,7 @@ pub fn commit(k: &mut Kernel, sender: u16, plan: &MapPlan, receiver: u16, grant:
         } else {
             k.mapdb.add_child(node, target_space, destination / PAGE_SIZE, given).map_err(|_| Error::OutOfResources)?
         };
-        let tables = k.spaces.slots[target_space as usize].tables.as_mut().expect("receiver's space is live");
-        // SAFETY: kernel window mapped everywhere; nothing else borrows it now.
-        let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-        if tables.map(&mut env, VirtAddr::new(destination), frame, flags_for(given)).is_err() {
+        if k.spaces.map(&mut k.frames, target_space, destination, frame, flags_for(given)).is_err() {
             k.mapdb.remove_leaf(new_node);
             return Err(Error::OutOfResources);
         }

@@ -8,7 +8,9 @@
 //! a space may manage itself and the spaces it created.
 
 use common::abi::micro::{MAX_IO_RANGES, SpaceId};
-use common::mm::{AddressSpace, KernelFrames, KernelWindow, PhysFrame, PhysMemory};
+use common::mm::{
+    AddressSpace, FrameAllocator, KernelFrames, KernelWindow, MapError, PageTableFlags, PhysFrame, PhysMemory, VirtAddr,
+};
 
 /// How many address spaces can exist at once.
 pub const MAX_SPACES: usize = 128;
@@ -94,6 +96,23 @@ impl SpaceTable {
     /// looked-up ids, so that is a kernel bug.
     pub fn tables(&mut self, slot: u16) -> &mut AddressSpace {
         self.slots[slot as usize].tables.as_mut().expect("address space slot is live")
+    }
+
+    /// Maps `frame` at the user page `page` of live space `slot` with `flags`,
+    /// taking any new page table from `frames`. `page` is an address the
+    /// caller has checked (a constant, or inside a checked user range).
+    pub fn map(
+        &mut self,
+        frames: &mut FrameAllocator,
+        slot: u16,
+        page: u64,
+        frame: PhysFrame,
+        flags: PageTableFlags,
+    ) -> Result<(), MapError> {
+        // SAFETY: the kernel window is mapped in every space and nothing
+        // else holds a reference into page-table frames during a kernel entry.
+        let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, frames);
+        self.tables(slot).map(&mut env, VirtAddr::new(page), frame, flags)
     }
 
     /// Creates a space with an empty user half and the kernel mapped, in a
