@@ -41,9 +41,17 @@ pub fn close(fd: Fd) -> Result<(), Errno> {
 }
 
 /// Reads up to `buf.len()` bytes; returns how many (0 at end of file).
+///
+/// The count is never more than `buf.len()`, even if the operating system
+/// misbehaved, so callers can slice `buf[..n]` without checking.
 pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is valid for `buf.len()` bytes of writes.
-    unsafe { sys::read(fd.0, buf.as_mut_ptr(), buf.len()) }.map(|n| n as usize)
+    unsafe { sys::read(fd.0, buf.as_mut_ptr(), buf.len()) }.map(|n| clamp(n, buf.len()))
+}
+
+/// A count from the kernel, limited to the buffer it describes.
+fn clamp(count: u64, len: usize) -> usize {
+    usize::try_from(count).map_or(len, |n| n.min(len))
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
@@ -59,10 +67,11 @@ pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(done)
 }
 
-/// Writes up to `buf.len()` bytes; returns how many were written.
+/// Writes up to `buf.len()` bytes; returns how many were written (never
+/// more than `buf.len()`).
 pub fn write(fd: Fd, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is valid for `buf.len()` bytes of reads.
-    unsafe { sys::write(fd.0, buf.as_ptr(), buf.len()) }.map(|n| n as usize)
+    unsafe { sys::write(fd.0, buf.as_ptr(), buf.len()) }.map(|n| clamp(n, buf.len()))
 }
 
 /// Writes all of `buf`, calling `write` as often as needed. A `write` that
@@ -73,7 +82,7 @@ pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<(), Errno> {
         if n == 0 {
             return Err(Errno::EIO);
         }
-        buf = &buf[n.min(buf.len())..];
+        buf = &buf[n..];
     }
     Ok(())
 }
@@ -154,7 +163,7 @@ pub fn rename(old: &str, new: &str) -> Result<(), Errno> {
 /// [`DirentRecords`]; most programs use [`read_dir`] instead.
 pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is valid for `buf.len()` bytes of writes.
-    unsafe { sys::getdents(fd.0, buf.as_mut_ptr(), buf.len()) }.map(|n| n as usize)
+    unsafe { sys::getdents(fd.0, buf.as_mut_ptr(), buf.len()) }.map(|n| clamp(n, buf.len()))
 }
 
 /// One entry of a directory.
@@ -209,7 +218,7 @@ impl ReadDir {
             return Ok(());
         }
         let mut batch = Vec::new();
-        for record in DirentRecords::new(&buf[..n.min(buf.len())]) {
+        for record in DirentRecords::new(&buf[..n]) {
             let record = record?;
             batch.push(DirEntry {
                 ino: record.ino,
