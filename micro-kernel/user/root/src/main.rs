@@ -64,20 +64,26 @@ l4::entry!(main);
 /// server has its directory, the loop also offers the directory to each
 /// server still waiting for it, polling every tick (root cannot block on a
 /// send: the server it waits for may first need root to serve its faults).
+///
+/// A directory is offered only while root owes nobody a reply: a server
+/// whose page fault root is serving waits for root too, and the kernel
+/// would take the directory for the fault's answer.
 fn serve(frames: &mut memory::Frames, servers: &mut Servers, directory: &Directory) -> ! {
     let directory_bytes = directory.to_bytes();
     let mut reply: Option<(ThreadId, Message)> = None;
+    let mut pending = true;
     loop {
-        let pending = servers.deliver_directories(&directory_bytes);
-        let timeout = if pending {
-            Timeout::Ticks(1)
-        } else {
-            Timeout::Never
-        };
+        if pending {
+            if let Some((client, message)) = reply.take() {
+                // A client that is gone or no longer waiting is ignored.
+                let _ = l4::ipc::send(client, &message, Timeout::Zero);
+            }
+            pending = servers.deliver_directories(&directory_bytes);
+        }
+        let timeout = if pending { Timeout::Ticks(1) } else { Timeout::Never };
         let received = match reply.take() {
             Some((client, message)) => {
                 match l4::ipc::ipc(client, ThreadId::ANY, &message, Timeout::Zero, timeout) {
-                    // The client is gone or not waiting any more: serve on.
                     Err(Error::SendTimeout | Error::NoSuchThread | Error::Aborted) => {
                         l4::ipc::receive(ThreadId::ANY, timeout)
                     }

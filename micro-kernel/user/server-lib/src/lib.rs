@@ -57,10 +57,19 @@ unsafe impl Sync for ReceiveBuffer {}
 
 static RECEIVE_BUFFER: ReceiveBuffer = ReceiveBuffer(UnsafeCell::new([0; BUFFER_BYTES]));
 
+/// This server's name, for messages (set by [`start`]).
+static NAME: spin::Once<&'static str> = spin::Once::new();
+
+/// This server's name (`"server"` before [`start`]).
+pub fn name() -> &'static str {
+    NAME.get().copied().unwrap_or("server")
+}
+
 /// Sets up the server: heap, receive buffer, and waits for the directory
 /// from `root` (a closed receive: nobody else can pose as root). `name` is
 /// only for messages.
-pub fn start(name: &str, root: ThreadId) -> Directory {
+pub fn start(name: &'static str, root: ThreadId) -> Directory {
+    NAME.call_once(|| name);
     // SAFETY: the heap region is reserved for this purpose in every server's
     // address space (see `common::abi::proto::root`); root backs it with
     // zero pages on demand, and nothing else uses it.
@@ -159,8 +168,27 @@ fn copy_bytes(length: usize) -> Vec<u8> {
     buffer[..length].to_vec()
 }
 
-/// The l4 message for `wire` (its bytes, if any, as a buffer item).
+/// Reads one byte of every page of `bytes`. The kernel copies a message's
+/// bytes only from pages that are mapped (it does not take page faults
+/// for us); a page root has not backed yet (a constant never read, fresh
+/// heap) is mapped by this read, through root, our pager.
+fn touch(bytes: &[u8]) {
+    const PAGE: usize = 4096;
+    let start = bytes.as_ptr() as usize;
+    let mut offset = 0;
+    while offset < bytes.len() {
+        // SAFETY: `offset < bytes.len()`: a byte of the slice.
+        let _ = unsafe { core::ptr::read_volatile(bytes.as_ptr().add(offset)) };
+        offset += PAGE - (start + offset) % PAGE;
+    }
+}
+
+/// The l4 message for `wire` (its bytes, if any, as a buffer item). The
+/// bytes' pages are made present first (see [`touch`]).
 pub fn message(wire: &Wire<'_>) -> Message {
+    if let Some(bytes) = wire.bytes {
+        touch(bytes);
+    }
     let message = Message::new(wire.label, &wire.words[..wire.word_count]);
     match wire.bytes {
         // With at most MAX_WORDS (4) words the buffer item always fits.
@@ -174,7 +202,9 @@ pub fn receive() -> Request {
     loop {
         match l4::ipc::receive(ThreadId::ANY, Timeout::Never) {
             Ok(received) => return Request::from_received(&received),
-            Err(error) => l4::println!("server: receive failed: {error:?}"),
+            // A sender whose buffer the kernel could not copy makes the
+            // receive fail too; the server just waits for the next message.
+            Err(error) => l4::println!("{}: receive failed: {error:?}", name()),
         }
     }
 }
@@ -189,7 +219,7 @@ pub fn reply(client: ThreadId, answer: &Wire<'_>) -> Result<(), l4::Error> {
 /// Acknowledges interrupt `irq` (unmasks the line again).
 pub fn acknowledge(irq: u8) {
     if let Err(error) = l4::device::acknowledge(irq) {
-        l4::println!("server: acknowledging IRQ {irq} failed: {error:?}");
+        l4::println!("{}: acknowledging IRQ {irq} failed: {error:?}", name());
     }
 }
 
