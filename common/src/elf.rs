@@ -178,12 +178,18 @@ impl Executable {
             return Err(ElfError::TooManySegments);
         }
         let table_len = (phnum * PROGRAM_HEADER_SIZE) as u64;
-        let table_end = phoff.checked_add(table_len).ok_or(ElfError::BadProgramHeaders)?;
+        let table_end = phoff
+            .checked_add(table_len)
+            .ok_or(ElfError::BadProgramHeaders)?;
         if table_end > head.len() as u64 || table_end > file_len {
             return Err(ElfError::BadProgramHeaders);
         }
 
-        let mut executable = Executable { entry, segments: [None; MAX_PROGRAM_HEADERS], count: 0 };
+        let mut executable = Executable {
+            entry,
+            segments: [None; MAX_PROGRAM_HEADERS],
+            count: 0,
+        };
         for index in 0..phnum {
             let at = phoff as usize + index * PROGRAM_HEADER_SIZE;
             let header = &head[at..at + PROGRAM_HEADER_SIZE];
@@ -200,7 +206,10 @@ impl Executable {
                 memsz: u64_at(header, 40),
             };
             check_segment(&segment, file_len)?;
-            if executable.segments().any(|other| segment.vaddr < other.end() && other.vaddr < segment.end()) {
+            if executable
+                .segments()
+                .any(|other| segment.vaddr < other.end() && other.vaddr < segment.end())
+            {
                 return Err(ElfError::SegmentsOverlap);
             }
             executable.segments[executable.count] = Some(segment);
@@ -209,7 +218,9 @@ impl Executable {
         if executable.count == 0 {
             return Err(ElfError::NoSegments);
         }
-        let entry_ok = executable.segments().any(|s| s.executable() && s.vaddr <= entry && entry < s.end());
+        let entry_ok = executable
+            .segments()
+            .any(|s| s.executable() && s.vaddr <= entry && entry < s.end());
         if !entry_ok {
             return Err(ElfError::BadEntry);
         }
@@ -218,14 +229,20 @@ impl Executable {
 }
 
 fn check_segment(segment: &Segment, file_len: u64) -> Result<(), ElfError> {
-    let file_end = segment.offset.checked_add(segment.filesz).ok_or(ElfError::SegmentOutsideFile)?;
+    let file_end = segment
+        .offset
+        .checked_add(segment.filesz)
+        .ok_or(ElfError::SegmentOutsideFile)?;
     if file_end > file_len {
         return Err(ElfError::SegmentOutsideFile);
     }
     if segment.memsz < segment.filesz {
         return Err(ElfError::SegmentSizes);
     }
-    let end = segment.vaddr.checked_add(segment.memsz).ok_or(ElfError::SegmentAddress)?;
+    let end = segment
+        .vaddr
+        .checked_add(segment.memsz)
+        .ok_or(ElfError::SegmentAddress)?;
     if segment.vaddr < MIN_LOAD_ADDRESS || end > USER_TOP {
         return Err(ElfError::SegmentAddress);
     }

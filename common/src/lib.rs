@@ -26,14 +26,14 @@
 extern crate alloc;
 
 pub mod abi;
-pub mod port;
-pub mod drivers;
-pub mod mm;
-pub mod block;
 pub mod bcache;
-pub mod fs;
-pub mod pipe;
+pub mod block;
+pub mod drivers;
 pub mod elf;
+pub mod fs;
+pub mod mm;
+pub mod pipe;
+pub mod port;
 
 #[cfg(all(target_os = "none", feature = "arch"))]
 pub mod arch;

@@ -32,24 +32,32 @@ impl PortIo for HardwarePorts {
         let value: u8;
         // SAFETY: `in` reads a device register; it touches no memory. Whether
         // this code may touch the port is the kernel's I/O permission check.
-        unsafe { core::arch::asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags))
+        };
         value
     }
 
     fn write_u8(&mut self, port: u16, value: u8) {
         // SAFETY: as in `read_u8`: `out` writes a device register, no memory.
-        unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
+        };
     }
 
     fn read_u16(&mut self, port: u16) -> u16 {
         let value: u16;
         // SAFETY: as in `read_u8`.
-        unsafe { core::arch::asm!("in ax, dx", out("ax") value, in("dx") port, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("in ax, dx", out("ax") value, in("dx") port, options(nomem, nostack, preserves_flags))
+        };
         value
     }
 
     fn write_u16(&mut self, port: u16, value: u16) {
         // SAFETY: as in `read_u8`.
-        unsafe { core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) };
+        unsafe {
+            core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
+        };
     }
 }

@@ -121,7 +121,9 @@ impl Sys {
 }
 
 /// Names of the argument/result registers, in word order (see the module table).
-pub const ARG_REGISTERS: [&str; 10] = ["rdi", "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "r14", "r15"];
+pub const ARG_REGISTERS: [&str; 10] = [
+    "rdi", "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "r14", "r15",
+];
 
 /// Number of message registers carried in CPU registers.
 pub const MESSAGE_REGISTERS: usize = 6;
@@ -189,7 +191,11 @@ impl ThreadId {
 
     /// The interrupt line, if this is an interrupt's pseudo thread id.
     pub const fn as_irq(self) -> Option<u8> {
-        if self.0 & !0xff == IRQ_ID_FLAG { Some(self.0 as u8) } else { None }
+        if self.0 & !0xff == IRQ_ID_FLAG {
+            Some(self.0 as u8)
+        } else {
+            None
+        }
     }
 
     /// The table slot.
@@ -297,11 +303,19 @@ impl Tag {
     }
     /// The index of the buffer item's first register, if there is one.
     pub const fn buffer_index(self) -> Option<usize> {
-        if self.has_buffer() { Some(self.words() as usize) } else { None }
+        if self.has_buffer() {
+            Some(self.words() as usize)
+        } else {
+            None
+        }
     }
     /// The index of the map item's first register, if there is one.
     pub const fn map_index(self) -> Option<usize> {
-        if self.has_map() { Some(self.words() as usize + 2 * self.has_buffer() as usize) } else { None }
+        if self.has_map() {
+            Some(self.words() as usize + 2 * self.has_buffer() as usize)
+        } else {
+            None
+        }
     }
 }
 
@@ -510,7 +524,10 @@ mod tests {
         assert_eq!(tag.buffer_index(), Some(2));
         assert_eq!(tag.map_index(), Some(4));
         assert!(tag.is_valid());
-        assert!(!Tag::new(1, 6).with_buffer().is_valid(), "8 registers do not fit");
+        assert!(
+            !Tag::new(1, 6).with_buffer().is_valid(),
+            "8 registers do not fit"
+        );
         assert!(!Tag(TAG_GRANT).is_valid(), "grant needs a map item");
         assert!(!Tag(1 << 3).is_valid(), "reserved bit");
         assert!(Tag::new(0, 6).is_valid());

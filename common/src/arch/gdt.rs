@@ -121,7 +121,10 @@ pub fn init() {
             limit: u16,
             base: u64,
         }
-        let pointer = Pointer { limit: (core::mem::size_of::<[u64; 7]>() - 1) as u16, base: gdt as u64 };
+        let pointer = Pointer {
+            limit: (core::mem::size_of::<[u64; 7]>() - 1) as u16,
+            base: gdt as u64,
+        };
         asm!(
             "lgdt [{pointer}]",
             // Reload CS with a far return, then the data segments.

@@ -35,8 +35,15 @@ struct Gate {
     reserved: u32,
 }
 
-static mut IDT: [Gate; 256] =
-    [Gate { offset_low: 0, selector: 0, ist: 0, type_attributes: 0, offset_middle: 0, offset_high: 0, reserved: 0 }; 256];
+static mut IDT: [Gate; 256] = [Gate {
+    offset_low: 0,
+    selector: 0,
+    ist: 0,
+    type_attributes: 0,
+    offset_middle: 0,
+    offset_high: 0,
+    reserved: 0,
+}; 256];
 
 /// Fills in and loads the IDT. Call once, after `gdt::init`.
 pub fn init() {
@@ -50,7 +57,11 @@ pub fn init() {
             *gate = Gate {
                 offset_low: handler as u16,
                 selector: gdt::KERNEL_CODE,
-                ist: if vector as u64 == DOUBLE_FAULT { gdt::DOUBLE_FAULT_IST } else { 0 },
+                ist: if vector as u64 == DOUBLE_FAULT {
+                    gdt::DOUBLE_FAULT_IST
+                } else {
+                    0
+                },
                 type_attributes: 0x8e, // present, ring 0 only, 64-bit interrupt gate
                 offset_middle: (handler >> 16) as u16,
                 offset_high: (handler >> 32) as u32,
@@ -62,7 +73,10 @@ pub fn init() {
             limit: u16,
             base: u64,
         }
-        let pointer = Pointer { limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16, base: idt.as_ptr() as u64 };
+        let pointer = Pointer {
+            limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16,
+            base: idt.as_ptr() as u64,
+        };
         asm!("lidt [{}]", in(reg) &pointer, options(nostack));
     }
 }

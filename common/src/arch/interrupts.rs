@@ -11,9 +11,9 @@
 //! output buffer"), which raises a real IRQ 1 — so the banner reports
 //! interrupts that were observed, not assumed.
 
+use crate::drivers::keyboard;
 use crate::drivers::pic::{self, Pics};
 use crate::drivers::pit;
-use crate::drivers::keyboard;
 use crate::port::{HardwarePorts, PortIo};
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
@@ -75,7 +75,9 @@ pub fn acknowledge(vector: u64) -> Irq {
 
 /// How many interrupts line `irq` has delivered since boot.
 pub fn count(irq: u8) -> u64 {
-    IRQ_COUNTS.get(irq as usize).map_or(0, |c| c.load(Ordering::Relaxed))
+    IRQ_COUNTS
+        .get(irq as usize)
+        .map_or(0, |c| c.load(Ordering::Relaxed))
 }
 
 /// What the boot-time self-test observed.
@@ -108,7 +110,10 @@ pub fn self_test() -> SelfTest {
     let keys_before = count(pic::IRQ_KEYBOARD);
     inject_keyboard_byte();
     super::cpu::enable_interrupts();
-    let mut result = SelfTest { timer: false, keyboard: false };
+    let mut result = SelfTest {
+        timer: false,
+        keyboard: false,
+    };
     for _ in 0..SELF_TEST_SPINS {
         result.timer = count(pic::IRQ_TIMER) >= ticks_before + 2;
         result.keyboard = count(pic::IRQ_KEYBOARD) > keys_before;

@@ -11,8 +11,8 @@
 //! happened while printing.
 
 use crate::drivers::console::{ConsoleOutput, Echo};
-use crate::drivers::uart16550::{Uart16550, COM1_BASE};
-use crate::drivers::vga::{VgaText, HEIGHT, TEXT_BUFFER_PHYS, WIDTH};
+use crate::drivers::uart16550::{COM1_BASE, Uart16550};
+use crate::drivers::vga::{HEIGHT, TEXT_BUFFER_PHYS, VgaText, WIDTH};
 use crate::port::HardwarePorts;
 use core::fmt::{self, Write};
 use spin::Mutex;
@@ -36,7 +36,9 @@ pub fn init() {
     // ever touches it, so the `'static` exclusive borrow is unique.
     let cells = unsafe { core::slice::from_raw_parts_mut(cells, WIDTH * HEIGHT) };
     let vga = VgaText::new(cells, HardwarePorts).ok();
-    *CONSOLE.lock() = Some(KernelConsole { output: ConsoleOutput::new(uart, vga) });
+    *CONSOLE.lock() = Some(KernelConsole {
+        output: ConsoleOutput::new(uart, vga),
+    });
 }
 
 impl KernelConsole {
@@ -53,7 +55,9 @@ impl KernelConsole {
     /// Drains bytes the UART received into `buf` (call on its interrupt);
     /// returns how many.
     pub fn receive(&mut self, buf: &mut [u8]) -> usize {
-        self.output.uart_mut().map_or(0, |uart| uart.handle_irq(buf))
+        self.output
+            .uart_mut()
+            .map_or(0, |uart| uart.handle_irq(buf))
     }
 }
 

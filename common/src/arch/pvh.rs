@@ -113,6 +113,8 @@ impl BootInfo {
 
     /// True if the command line contains the word `word`.
     pub fn has_flag(&self, word: &str) -> bool {
-        self.command_line().split_ascii_whitespace().any(|w| w == word)
+        self.command_line()
+            .split_ascii_whitespace()
+            .any(|w| w == word)
     }
 }

@@ -20,7 +20,7 @@
 //! aligned and inside the kernel's higher half — and the walk is bounded, so a
 //! corrupt stack gives a short backtrace, never a second fault.
 
-use super::idt::{exception_name, PAGE_FAULT};
+use super::idt::{PAGE_FAULT, exception_name};
 use super::trap::TrapFrame;
 use core::fmt::{self, Write};
 
@@ -31,22 +31,53 @@ pub const MAX_BACKTRACE_FRAMES: usize = 16;
 pub fn write_exception_report(out: &mut dyn Write, frame: &TrapFrame) -> fmt::Result {
     let (mnemonic, name) = exception_name(frame.vector);
     let mode = if frame.from_user() { "user" } else { "kernel" };
-    writeln!(out, "\nCPU EXCEPTION: {mnemonic} {name} (vector {}) in {mode} mode", frame.vector)?;
+    writeln!(
+        out,
+        "\nCPU EXCEPTION: {mnemonic} {name} (vector {}) in {mode} mode",
+        frame.vector
+    )?;
     write!(out, "  error code {:#x}", frame.error_code)?;
     if frame.vector == PAGE_FAULT {
         write!(out, " ({})", PageFaultCause(frame.error_code))?;
         writeln!(out)?;
-        writeln!(out, "  CR2={:#018x} (the address that faulted)", super::cpu::read_cr2())?;
+        writeln!(
+            out,
+            "  CR2={:#018x} (the address that faulted)",
+            super::cpu::read_cr2()
+        )?;
     } else {
         writeln!(out)?;
     }
-    writeln!(out, "  RIP={:#018x} RSP={:#018x} RFLAGS={:#x} CS={:#x} SS={:#x}", frame.rip, frame.rsp, frame.rflags, frame.cs, frame.ss)?;
-    writeln!(out, "  rax={:#018x} rbx={:#018x} rcx={:#018x} rdx={:#018x}", frame.rax, frame.rbx, frame.rcx, frame.rdx)?;
-    writeln!(out, "  rsi={:#018x} rdi={:#018x} rbp={:#018x}", frame.rsi, frame.rdi, frame.rbp)?;
-    writeln!(out, "  r8 ={:#018x} r9 ={:#018x} r10={:#018x} r11={:#018x}", frame.r8, frame.r9, frame.r10, frame.r11)?;
-    writeln!(out, "  r12={:#018x} r13={:#018x} r14={:#018x} r15={:#018x}", frame.r12, frame.r13, frame.r14, frame.r15)?;
+    writeln!(
+        out,
+        "  RIP={:#018x} RSP={:#018x} RFLAGS={:#x} CS={:#x} SS={:#x}",
+        frame.rip, frame.rsp, frame.rflags, frame.cs, frame.ss
+    )?;
+    writeln!(
+        out,
+        "  rax={:#018x} rbx={:#018x} rcx={:#018x} rdx={:#018x}",
+        frame.rax, frame.rbx, frame.rcx, frame.rdx
+    )?;
+    writeln!(
+        out,
+        "  rsi={:#018x} rdi={:#018x} rbp={:#018x}",
+        frame.rsi, frame.rdi, frame.rbp
+    )?;
+    writeln!(
+        out,
+        "  r8 ={:#018x} r9 ={:#018x} r10={:#018x} r11={:#018x}",
+        frame.r8, frame.r9, frame.r10, frame.r11
+    )?;
+    writeln!(
+        out,
+        "  r12={:#018x} r13={:#018x} r14={:#018x} r15={:#018x}",
+        frame.r12, frame.r13, frame.r14, frame.r15
+    )?;
     if !frame.from_user() {
-        writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
+        writeln!(
+            out,
+            "backtrace (innermost first; `make addr2line ADDR=...` names them):"
+        )?;
         writeln!(out, "  #0 {:#018x}", frame.rip)?;
         write_backtrace_from(out, frame.rbp, 1)?;
     }
@@ -62,7 +93,8 @@ pub fn write_backtrace_from(out: &mut dyn Write, mut rbp: u64, first_index: usiz
         }
         // SAFETY: `rbp` is an aligned higher-half address; the kernel's higher
         // half maps all of the first 1 GiB, so both words are readable.
-        let (caller_rbp, return_address) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
+        let (caller_rbp, return_address) =
+            unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
         if return_address == 0 {
             break;
         }
@@ -81,7 +113,11 @@ pub struct PageFaultCause(pub u64);
 impl fmt::Display for PageFaultCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let code = self.0;
-        let present = if code & 1 != 0 { "protection violation" } else { "not-present" };
+        let present = if code & 1 != 0 {
+            "protection violation"
+        } else {
+            "not-present"
+        };
         let access = if code & 16 != 0 {
             "instruction fetch"
         } else if code & 2 != 0 {

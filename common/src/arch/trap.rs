@@ -93,7 +93,10 @@ impl TrapFrame {
 
     /// The system-call number and its six arguments (see `abi::syscall`).
     pub fn syscall_args(&self) -> (u64, [u64; 6]) {
-        (self.rax, [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9])
+        (
+            self.rax,
+            [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9],
+        )
     }
 }
 

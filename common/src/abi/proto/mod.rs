@@ -62,7 +62,12 @@ impl<'a> Wire<'a> {
         let mut all = [0; MAX_WORDS];
         let count = words.len().min(MAX_WORDS);
         all[..count].copy_from_slice(&words[..count]);
-        Wire { label, words: all, word_count: count, bytes: None }
+        Wire {
+            label,
+            words: all,
+            word_count: count,
+            bytes: None,
+        }
     }
 
     /// The same message carrying `bytes` as its buffer.
@@ -73,7 +78,11 @@ impl<'a> Wire<'a> {
 
     /// Word `index`, or `Err(MissingWord)` if the message is too short.
     pub fn word(&self, index: usize) -> Result<u64, ProtoError> {
-        if index < self.word_count { Ok(self.words[index]) } else { Err(ProtoError::MissingWord(index)) }
+        if index < self.word_count {
+            Ok(self.words[index])
+        } else {
+            Err(ProtoError::MissingWord(index))
+        }
     }
 
     /// The buffer, or `Err(MissingBytes)` if the message has none.
