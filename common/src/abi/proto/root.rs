@@ -13,6 +13,7 @@
 //!  0x0000_0000_0040_0000  program image (text, rodata, data, bss)
 //!  0x0000_0010_0000_0000  heap: SERVER_HEAP_SIZE bytes, zero pages on demand
 //!  0x0000_0020_0000_0000  proc only: the frame pool (user memory)
+//!  0x0000_0030_0000_0000  console only: the VGA text buffer (physical 0xB8000)
 //!  0x0000_7000_0000_0000  stack top (SERVER_STACK_SIZE below it)
 //! ```
 
@@ -40,6 +41,13 @@ pub const PROC_POOL_BASE: u64 = 0x0000_0020_0000_0000;
 /// for the servers, and the kernel's mapping database must have a node
 /// for every mapping: see `docs/server-proc.md`).
 pub const PROC_POOL_MAX_PAGES: u64 = 12 * 1024;
+
+/// Where the console server finds the VGA text buffer (physical `0xB8000`,
+/// one page: 80 x 25 cells of two bytes): root maps the device page there
+/// when the console first touches it.
+pub const CONSOLE_VGA_BASE: u64 = 0x0000_0030_0000_0000;
+/// The physical address of the VGA text buffer.
+pub const VGA_TEXT_PHYSICAL: u64 = 0xb_8000;
 
 /// The regions of a server's address space root backs with zero pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +94,14 @@ pub const DIRECTORY_BYTES: usize = 48;
 impl Directory {
     /// The ids in wire order.
     fn ids(&self) -> [u64; 6] {
-        [self.root, self.console, self.disk, self.fs, self.vfs, self.proc]
+        [
+            self.root,
+            self.console,
+            self.disk,
+            self.fs,
+            self.vfs,
+            self.proc,
+        ]
     }
 
     /// Encodes the directory as the bytes of the message's buffer.
@@ -120,7 +135,14 @@ impl Directory {
             }
         }
         let [root, console, disk, fs, vfs, proc] = ids;
-        Ok(Directory { root, console, disk, fs, vfs, proc })
+        Ok(Directory {
+            root,
+            console,
+            disk,
+            fs,
+            vfs,
+            proc,
+        })
     }
 }
 
@@ -155,15 +177,36 @@ mod tests {
 
     #[test]
     fn directory_round_trips() {
-        let directory = Directory { root: 1, console: 2, disk: 3, fs: 4, vfs: 5, proc: 0x1_0006 };
+        let directory = Directory {
+            root: 1,
+            console: 2,
+            disk: 3,
+            fs: 4,
+            vfs: 5,
+            proc: 0x1_0006,
+        };
         let bytes = directory.to_bytes();
-        assert_eq!(Directory::from_wire(&Directory::to_wire(&bytes)), Ok(directory));
+        assert_eq!(
+            Directory::from_wire(&Directory::to_wire(&bytes)),
+            Ok(directory)
+        );
     }
 
     #[test]
     fn bad_directories_are_refused() {
-        let bytes = Directory { root: 1, console: 2, disk: 3, fs: 4, vfs: 5, proc: 6 }.to_bytes();
-        assert_eq!(Directory::from_wire(&Wire::new(DIRECTORY, &[])), Err(ProtoError::MissingBytes));
+        let bytes = Directory {
+            root: 1,
+            console: 2,
+            disk: 3,
+            fs: 4,
+            vfs: 5,
+            proc: 6,
+        }
+        .to_bytes();
+        assert_eq!(
+            Directory::from_wire(&Wire::new(DIRECTORY, &[])),
+            Err(ProtoError::MissingBytes)
+        );
         assert_eq!(
             Directory::from_wire(&Wire::new(DIRECTORY, &[]).with_bytes(&bytes[..40])),
             Err(ProtoError::MissingBytes)
@@ -172,26 +215,61 @@ mod tests {
             Directory::from_wire(&Wire::new(FREE_PAGES, &[]).with_bytes(&bytes)),
             Err(ProtoError::UnknownLabel(FREE_PAGES))
         );
-        let zero_disk = Directory { disk: 0, ..Directory::from_wire(&Directory::to_wire(&bytes)).unwrap() }.to_bytes();
-        assert_eq!(Directory::from_wire(&Directory::to_wire(&zero_disk)), Err(ProtoError::BadValue(2)));
+        let zero_disk = Directory {
+            disk: 0,
+            ..Directory::from_wire(&Directory::to_wire(&bytes)).unwrap()
+        }
+        .to_bytes();
+        assert_eq!(
+            Directory::from_wire(&Directory::to_wire(&zero_disk)),
+            Err(ProtoError::BadValue(2))
+        );
     }
 
     #[test]
     fn requests_round_trip_and_unknown_labels_are_refused() {
-        assert_eq!(RootRequest::from_wire(&RootRequest::FreePages.to_wire()), Ok(RootRequest::FreePages));
-        assert_eq!(RootRequest::from_wire(&Wire::new(0x999, &[])), Err(ProtoError::UnknownLabel(0x999)));
+        assert_eq!(
+            RootRequest::from_wire(&RootRequest::FreePages.to_wire()),
+            Ok(RootRequest::FreePages)
+        );
+        assert_eq!(
+            RootRequest::from_wire(&Wire::new(0x999, &[])),
+            Err(ProtoError::UnknownLabel(0x999))
+        );
     }
 
     #[test]
     fn server_regions_are_bounded() {
-        assert_eq!(server_region(SERVER_HEAP_BASE, false), Some(ServerRegion::Heap));
-        assert_eq!(server_region(SERVER_HEAP_BASE + SERVER_HEAP_SIZE, false), None);
-        assert_eq!(server_region(SERVER_STACK_TOP - 1, false), Some(ServerRegion::Stack));
+        assert_eq!(
+            server_region(SERVER_HEAP_BASE, false),
+            Some(ServerRegion::Heap)
+        );
+        assert_eq!(
+            server_region(SERVER_HEAP_BASE + SERVER_HEAP_SIZE, false),
+            None
+        );
+        assert_eq!(
+            server_region(SERVER_STACK_TOP - 1, false),
+            Some(ServerRegion::Stack)
+        );
         assert_eq!(server_region(SERVER_STACK_TOP, false), None);
-        assert_eq!(server_region(SERVER_STACK_TOP - SERVER_STACK_SIZE - 1, false), None);
-        assert_eq!(server_region(PROC_POOL_BASE, false), None, "only proc has a pool");
-        assert_eq!(server_region(PROC_POOL_BASE, true), Some(ServerRegion::Pool));
-        assert_eq!(server_region(PROC_POOL_BASE + PROC_POOL_MAX_PAGES * 4096, true), None);
+        assert_eq!(
+            server_region(SERVER_STACK_TOP - SERVER_STACK_SIZE - 1, false),
+            None
+        );
+        assert_eq!(
+            server_region(PROC_POOL_BASE, false),
+            None,
+            "only proc has a pool"
+        );
+        assert_eq!(
+            server_region(PROC_POOL_BASE, true),
+            Some(ServerRegion::Pool)
+        );
+        assert_eq!(
+            server_region(PROC_POOL_BASE + PROC_POOL_MAX_PAGES * 4096, true),
+            None
+        );
         assert_eq!(server_region(0, true), None);
     }
 }

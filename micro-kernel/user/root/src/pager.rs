@@ -3,7 +3,9 @@
 //! | the fault is at                    | root maps                                 |
 //! |------------------------------------|-------------------------------------------|
 //! | a page of the server's ELF image   | a fresh page holding that part of the file (zero past `p_filesz`), with the segment's rights |
-//! | its heap or stack region (proc: also its frame pool) | a fresh zeroed page, read/write |
+//! | its heap or stack region           | a fresh zeroed page, read/write            |
+//! | proc only: its frame pool          | a fresh zeroed page, read/write/execute (proc passes it on) |
+//! | console only: `CONSOLE_VGA_BASE`   | the VGA text buffer (device memory, from root's device window) |
 //! | anywhere else, or a protection violation | nothing: the server crashed          |
 //!
 //! A crash is a server bug. Root prints `server <name> crashed: ...` (in the
@@ -12,10 +14,11 @@
 //! server does can take down root or the kernel.
 
 use crate::memory::{Frames, PAGE};
-use crate::servers::{PROC_INDEX, Server, Servers};
+use crate::servers::{CONSOLE_INDEX, PROC_INDEX, Server, Servers};
 use common::abi::micro::{fault_access, rights};
 use common::abi::proto::proc::{FaultCause, exception_name};
-use common::abi::proto::root::server_region;
+use common::abi::micro::ROOT_DEVICE_WINDOW;
+use common::abi::proto::root::{CONSOLE_VGA_BASE, ServerRegion, VGA_TEXT_PHYSICAL, server_region};
 use core::fmt;
 use l4::{MapItem, Message, Received, println};
 
@@ -31,6 +34,9 @@ pub fn page_fault(
     let page = address & !(PAGE - 1);
     let outcome = if access & fault_access::PRESENT != 0 {
         Err(Crash::Protection)
+    } else if index == CONSOLE_INDEX && page == CONSOLE_VGA_BASE {
+        // Device memory: the kernel mapped it into our device window.
+        Ok((ROOT_DEVICE_WINDOW + VGA_TEXT_PHYSICAL, rights::READ | rights::WRITE))
     } else {
         page_for(frames, server, index == PROC_INDEX, page)
     };
@@ -135,9 +141,16 @@ fn page_for(
             return Ok((frame, page_rights));
         }
     }
-    if server_region(page, is_proc).is_some() {
+    if let Some(region) = server_region(page, is_proc) {
         let frame = frames.alloc_zeroed().ok_or(Crash::OutOfMemory)?;
-        return Ok((frame, rights::READ | rights::WRITE));
+        // proc maps pool pages on into user processes, program text
+        // included: it needs every right to pass on (a mapping never has
+        // more rights than the one it is made from).
+        let page_rights = match region {
+            ServerRegion::Pool => rights::ALL,
+            ServerRegion::Heap | ServerRegion::Stack => rights::READ | rights::WRITE,
+        };
+        return Ok((frame, page_rights));
     }
     Err(Crash::Outside)
 }

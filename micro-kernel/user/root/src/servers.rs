@@ -52,6 +52,8 @@ pub struct Server {
     devices: Devices,
 }
 
+/// Index of the console in the table (the only server with device memory).
+pub const CONSOLE_INDEX: usize = 0;
 /// Index of proc in the table (the only server with a frame pool).
 pub const PROC_INDEX: usize = 4;
 

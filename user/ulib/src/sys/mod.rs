@@ -43,10 +43,9 @@ mod mono;
 pub use mono::*;
 
 #[cfg(feature = "micro")]
-compile_error!(
-    "ulib's micro back end (src/sys/micro.rs) is not written yet: it arrives with the \
-     microkernel's servers. Build with the default `mono` feature."
-);
+mod micro;
+#[cfg(feature = "micro")]
+pub use micro::*;
 
 #[cfg(not(any(feature = "mono", feature = "micro")))]
 compile_error!("ulib needs a back end: enable the `mono` feature (the default) or `micro`.");

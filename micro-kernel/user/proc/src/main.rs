@@ -1,0 +1,459 @@
+//! The process server: the microkernel's `proc.c`, `exec.c` and `vm.c` as
+//! one user-level server.
+//!
+//! proc owns the processes (pid, parent, name, exit status, zombies), and
+//! it is the **pager** and **exception handler** of every user thread: the
+//! kernel turns a user page fault into a message to proc, which answers
+//! with a mapping of one of its own pages (demand-zero stack, copy-on-write
+//! after fork) or kills the process with the monolithic kernel's
+//! `usertrap:` line.
+//!
+//! It waits in one place — its receive — and *parks* `wait` callers (it
+//! does not reply until a child exits). It calls only vfs (a process was
+//! created or exited; reading a program for exec) and root (`FreePages`).
+//!
+//! | file        | what                                                        |
+//! |-------------|-------------------------------------------------------------|
+//! | `main.rs`   | start (creating init), the serving loop, each request       |
+//! | `pool.rs`   | frames in proc's space: zero, copy, copyin/copyout, unmap   |
+//! | `exec.rs`   | loading an ELF file through vfs                             |
+//! | `lib.rs`    | the pure bookkeeping, host-tested: frames, memory maps, the process table |
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod exec;
+mod pool;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use common::abi::errno::Errno;
+use common::abi::micro::label;
+use common::abi::proto::proc::{FaultCause, ProcRequest, encode_reply, exception_name};
+use common::abi::proto::reply;
+use common::abi::proto::root::{Directory, PROC_POOL_MAX_PAGES, RootRequest};
+use common::abi::proto::vfs::VfsRequest;
+use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
+use common::port::{HardwarePorts, PortIo};
+use l4::{MapItem, Message, SpaceId, ThreadId, Timeout, exreg, println};
+use proc_core::frames::FrameTable;
+use proc_core::memory::{AddressMap, FaultAction, PAGE, PageEntry, Permissions};
+use proc_core::table::{INIT_PID, Pid, Process, ProcessTable, State, WaitOutcome};
+use server_lib::Request;
+
+/// The priority of user threads (below every server).
+const USER_PRIORITY: u64 = 10;
+
+/// Pages `sbrk` leaves in the pool for copy-on-write faults and stacks, so
+/// that a process that took all memory with sbrk can still run (and exec).
+const RESERVED_PAGES: u64 = 64;
+
+/// The debug-exit port (granted by root), used to power off when init exits.
+const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// The server's state.
+struct Proc {
+    directory: Directory,
+    /// Our own thread: the pager and exception handler of every process.
+    me: ThreadId,
+    frames: FrameTable,
+    table: ProcessTable,
+}
+
+fn main(root: u64) -> ! {
+    let directory = server_lib::start("proc", ThreadId(root));
+    let (me, _) = l4::task::whoami();
+    let mut proc =
+        Proc { directory, me, frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32), table: ProcessTable::new() };
+    if let Err(errno) = proc.start_init() {
+        println!("proc: cannot start /bin/init: {}", errno.message());
+        power_off(false);
+    }
+    loop {
+        let request = server_lib::receive();
+        proc.handle(&request);
+    }
+}
+
+l4::server_entry!(main);
+
+/// Leaves QEMU (through the debug-exit port), as the monolithic kernel
+/// does when init exits.
+fn power_off(success: bool) -> ! {
+    HardwarePorts.write_u8(DEBUG_EXIT_PORT, if success { 0x10 } else { 0x11 });
+    loop {
+        l4::ipc::sleep(100);
+    }
+}
+
+/// Replies to a process's thread (ignoring a thread that is gone).
+fn answer(thread: u64, result: Result<u64, Errno>) {
+    let _ = server_lib::reply(ThreadId(thread), &encode_reply(result));
+}
+
+impl Proc {
+    /// Creates process 1 running `/bin/init` (parent 0, no open files).
+    fn start_init(&mut self) -> Result<(), Errno> {
+        let pid = self.table.allocate_pid();
+        let (space, thread) = self.new_thread()?;
+        self.vfs(VfsRequest::ProcessCreated { pid, thread: thread.0, parent: 0 })?;
+        // Copies on the heap: the kernel copies a message's bytes only from
+        // pages that are mapped, and a constant's page may not be yet.
+        let path = Vec::from(&b"/bin/init"[..]);
+        let args = [Vec::from(&b"init"[..])];
+        let loaded = exec::load(&self.directory, &mut self.frames, pid, &path, &args)?;
+        self.table.insert(Process {
+            pid,
+            parent: 0,
+            name: String::from("init"),
+            state: State::Alive,
+            thread: thread.0,
+            space: space.0,
+            memory: loaded.memory,
+            waiting: None,
+        })?;
+        start_thread(thread, loaded.entry, loaded.rsp, loaded.argc, false).map_err(|_| Errno::ENOMEM)
+    }
+
+    /// A new address space with one halted user thread (proc its pager
+    /// and exception handler). `EAGAIN` if the kernel has no room.
+    fn new_thread(&self) -> Result<(SpaceId, ThreadId), Errno> {
+        let space = l4::task::space_create(0).map_err(|_| Errno::EAGAIN)?;
+        match l4::task::thread_create(space, self.me, self.me, USER_PRIORITY) {
+            Ok(thread) => Ok((space, thread)),
+            Err(_) => {
+                let _ = l4::task::space_destroy(space);
+                Err(Errno::EAGAIN)
+            }
+        }
+    }
+
+    /// A call to vfs that must succeed.
+    fn vfs(&self, request: VfsRequest) -> Result<(), Errno> {
+        server_lib::call(ThreadId(self.directory.vfs), &request.to_wire()).map(|_| ())
+    }
+
+    /// One message: a fault, an exception, or a request.
+    fn handle(&mut self, request: &Request) {
+        let from = request.from.0;
+        let Some(pid) = self.table.by_thread(from) else {
+            // Not one of our processes (a server, or a thread already
+            // killed): refuse requests, ignore faults.
+            if !matches!(request.label, label::PAGE_FAULT | label::EXCEPTION) {
+                let _ = server_lib::reply(request.from, &reply::error(Errno::EPERM));
+            }
+            return;
+        };
+        match request.label {
+            label::PAGE_FAULT => {
+                let [address, access, rip, _] = request.words;
+                self.page_fault(pid, address, access, rip);
+            }
+            label::EXCEPTION => {
+                let [vector, _, rip, _] = request.words;
+                let (mnemonic, name) = exception_name(vector);
+                self.usertrap(pid, format_args!("{mnemonic} {name}, rip {rip:#x}"));
+            }
+            _ => match ProcRequest::from_wire(&request.wire()) {
+                Ok(call) => self.call(pid, from, call),
+                Err(problem) => {
+                    let _ = server_lib::reply(request.from, &reply::malformed(problem));
+                }
+            },
+        }
+    }
+
+    /// A request from process `pid` (thread `thread`).
+    fn call(&mut self, pid: Pid, thread: u64, call: ProcRequest) {
+        let result = match call {
+            ProcRequest::Getpid => Ok(pid),
+            ProcRequest::Fork { resume_rip, resume_rsp } => self.fork(pid, resume_rip, resume_rsp),
+            ProcRequest::Exec { path, argv } => match self.exec(pid, path, argv) {
+                Ok(()) => return, // the thread runs the new program
+                Err(errno) => Err(errno),
+            },
+            ProcRequest::Exit { status } => {
+                self.terminate(pid, status);
+                return;
+            }
+            ProcRequest::Wait { status_address } => {
+                if let Some(process) = self.table.get_mut(pid) {
+                    process.waiting = Some(status_address);
+                }
+                self.complete_wait(pid);
+                return;
+            }
+            ProcRequest::Kill { pid: target } => match self.table.get(target) {
+                Some(process) if process.state == State::Alive => {
+                    self.terminate(target, -1);
+                    if target == pid {
+                        return; // killed itself: nobody to answer
+                    }
+                    Ok(0)
+                }
+                _ => Err(Errno::ESRCH),
+            },
+            ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
+            ProcRequest::Freemem => Ok(self.free_pages()),
+        };
+        answer(thread, result);
+    }
+
+    /// A page fault of process `pid`.
+    fn page_fault(&mut self, pid: Pid, address: u64, access: u64, rip: u64) {
+        let Some(process) = self.table.get_mut(pid) else { return };
+        let page = address & !(PAGE - 1);
+        let mapping = match process.memory.fault(&self.frames, address, access) {
+            FaultAction::Map { frame, rights } => Some((frame, rights)),
+            FaultAction::Copy { from, permissions } => {
+                pool::alloc_copy(&mut self.frames, from).map(|copy| {
+                    process.memory.replace_frame(page, copy);
+                    self.frames.release(from);
+                    (copy, permissions.rights(false))
+                })
+            }
+            FaultAction::Zero => pool::alloc_zeroed(&mut self.frames).map(|frame| {
+                process.memory.insert(page, PageEntry { frame, permissions: Permissions::DATA });
+                (frame, Permissions::DATA.rights(false))
+            }),
+            FaultAction::Kill => None,
+        };
+        let thread = process.thread;
+        match mapping {
+            Some((frame, rights)) => {
+                let item = MapItem { page: pool::address(frame), count: 1, rights, window_offset: 0 };
+                let message = Message::new(0, &[]).with_map(item, false).expect("room for a map item");
+                if let Err(error) = l4::ipc::send(ThreadId(thread), &message, Timeout::Zero) {
+                    println!("proc: cannot map {address:#x} for pid {pid}: {error:?}");
+                    self.terminate(pid, -1);
+                }
+            }
+            None => self.usertrap(
+                pid,
+                format_args!("#PF page fault at {address:#x} ({}), rip {rip:#x}", FaultCause(access)),
+            ),
+        }
+    }
+
+    /// Kills process `pid` for a fault, with the monolithic kernel's line.
+    fn usertrap(&mut self, pid: Pid, what: core::fmt::Arguments) {
+        if let Some(process) = self.table.get(pid) {
+            println!("usertrap: pid {} ({}): {what}: killed", pid, process.name);
+        }
+        self.terminate(pid, -1);
+    }
+
+    /// Ends process `pid` with `status`: its files, thread, space and
+    /// memory go; it becomes a zombie; its children go to init; a parked
+    /// parent (or init) may now collect.
+    fn terminate(&mut self, pid: Pid, status: i32) {
+        if pid == INIT_PID {
+            println!("init exited with status {status}: nothing left to run");
+            power_off(status == 0);
+        }
+        let Some(process) = self.table.get_mut(pid) else { return };
+        if process.state != State::Alive {
+            return;
+        }
+        let space = SpaceId(process.space);
+        // Destroying the space removes the process's mappings: releasing
+        // the frames needs no unmap.
+        if let Err(error) = l4::task::space_destroy(space) {
+            println!("proc: cannot destroy the space of pid {pid}: {error:?}");
+        }
+        process.memory.release_all(&mut self.frames);
+        let _ = self.vfs(VfsRequest::ProcessExited { pid });
+        for parent in self.table.make_zombie(pid, status) {
+            self.complete_wait(parent);
+        }
+    }
+
+    /// If `pid` is parked in `wait` and a child can be collected (or it
+    /// has none), answers it.
+    fn complete_wait(&mut self, pid: Pid) {
+        let Some(process) = self.table.get(pid) else { return };
+        let (Some(status_address), State::Alive) = (process.waiting, process.state) else { return };
+        let thread = process.thread;
+        let result = match self.table.wait_outcome(pid) {
+            WaitOutcome::Park => return,
+            WaitOutcome::NoChildren => Err(Errno::ECHILD),
+            WaitOutcome::Collect(child, status) => {
+                let process = self.table.get_mut(pid).expect("looked up above");
+                let copied = if status_address == 0 {
+                    Ok(())
+                } else {
+                    pool::copy_to_user(&mut self.frames, &mut process.memory, status_address, &status.to_le_bytes())
+                };
+                match copied {
+                    Ok(()) => {
+                        self.table.remove(child);
+                        Ok(child)
+                    }
+                    // As on mono: the child stays a zombie.
+                    Err(errno) => Err(errno),
+                }
+            }
+        };
+        if let Some(process) = self.table.get_mut(pid) {
+            process.waiting = None;
+        }
+        answer(thread, result);
+    }
+
+    /// `fork`: a new process sharing the parent's memory copy-on-write,
+    /// whose thread starts at `resume_rip` with `resume_rsp` and `rdi = 0`.
+    fn fork(&mut self, parent: Pid, resume_rip: u64, resume_rsp: u64) -> Result<u64, Errno> {
+        if !self.table.has_room() {
+            return Err(Errno::EAGAIN);
+        }
+        let (space, thread) = self.new_thread()?;
+        let pid = self.table.allocate_pid();
+        let parent_process = self.table.get(parent).ok_or(Errno::ESRCH)?;
+        let name = parent_process.name.clone();
+        if let Err(errno) = self.vfs(VfsRequest::ProcessCreated { pid, thread: thread.0, parent }) {
+            let _ = l4::task::space_destroy(space);
+            return Err(errno);
+        }
+        let parent_process = self.table.get(parent).ok_or(Errno::ESRCH)?;
+        let memory = parent_process.memory.share_for_fork(&mut self.frames);
+        // From now on the parent must fault to write: its writable
+        // mappings become read-only.
+        pool::revoke_write(&parent_process.memory.writable_frames());
+        self.table.insert(Process {
+            pid,
+            parent,
+            name,
+            state: State::Alive,
+            thread: thread.0,
+            space: space.0,
+            memory,
+            waiting: None,
+        })?;
+        if start_thread(thread, resume_rip, resume_rsp, 0, false).is_err() {
+            // A resume address outside user space: the child cannot run.
+            self.terminate(pid, -1);
+            if let Some(child) = self.table.get(pid)
+                && matches!(child.state, State::Zombie(_))
+            {
+                self.table.remove(pid);
+            }
+            return Err(Errno::EFAULT);
+        }
+        Ok(pid)
+    }
+
+    /// `exec`: loads the program; on success replaces the caller's memory
+    /// and restarts its thread at the new entry point.
+    fn exec(&mut self, pid: Pid, path_address: u64, argv_address: u64) -> Result<(), Errno> {
+        let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
+        let path = pool::copy_string_from_user(&process.memory, path_address, MAX_PATH)?;
+        let args = copy_arguments(&process.memory, argv_address)?;
+        let loaded = exec::load(&self.directory, &mut self.frames, pid, &path, &args)?;
+        // Commit.
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        let mut old = core::mem::replace(&mut process.memory, loaded.memory);
+        let old_frames = old.release_all(&mut self.frames);
+        // The space lives on: take the old pages out of it.
+        pool::revoke(&old_frames);
+        let name = path.rsplit(|&byte| byte == b'/').next().unwrap_or(&path);
+        process.name = String::from_utf8_lossy(name).into_owned();
+        start_thread(ThreadId(process.thread), loaded.entry, loaded.rsp, loaded.argc, true)
+            .map_err(|_| Errno::EFAULT)
+    }
+
+    /// `sbrk`: grows (eagerly, zeroed) or shrinks the heap.
+    fn sbrk(&mut self, pid: Pid, increment: i64) -> Result<u64, Errno> {
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        let plan = process.memory.plan_sbrk(increment)?;
+        if plan.pages_needed() > 0 && plan.pages_needed() + RESERVED_PAGES > self.frames.available() {
+            return Err(Errno::ENOMEM);
+        }
+        if let Err(errno) =
+            pool::add_zeroed(&mut self.frames, &mut process.memory, plan.grow.start, plan.grow.end, Permissions::DATA)
+        {
+            // Undo the pages added so far (never mapped: no unmap needed).
+            let mut page = plan.grow.start;
+            while page < plan.grow.end {
+                if let Some(entry) = process.memory.remove(page) {
+                    self.frames.release(entry.frame);
+                }
+                page += PAGE;
+            }
+            return Err(errno);
+        }
+        let mut freed = Vec::new();
+        let mut page = plan.shrink.start;
+        while page < plan.shrink.end {
+            if let Some(entry) = process.memory.remove(page) {
+                self.frames.release(entry.frame);
+                freed.push(entry.frame);
+            }
+            page += PAGE;
+        }
+        freed.sort_unstable();
+        pool::revoke(&freed);
+        process.memory.brk = plan.new;
+        Ok(plan.old)
+    }
+
+    /// Free pages, honestly: the pool's recycled frames, plus the untouched
+    /// part of the pool as far as root still has memory to back it.
+    fn free_pages(&self) -> u64 {
+        let root_free = server_lib::call(ThreadId(self.directory.root), &RootRequest::FreePages.to_wire())
+            .and_then(|reply| reply.word(0))
+            .unwrap_or(0);
+        self.frames.recycled() + self.frames.untouched().min(root_free)
+    }
+}
+
+/// Starts (or, with `restart`, restarts: the thread is waiting in its call
+/// to us) `thread` at `rip` with `rsp` and `rdi = argument`.
+fn start_thread(thread: ThreadId, rip: u64, rsp: u64, argument: u64, restart: bool) -> Result<(), l4::Error> {
+    if restart {
+        let halt = l4::task::Registers { control: exreg::HALT, ..l4::task::Registers::default() };
+        // SAFETY: the thread is in another address space (a user process).
+        unsafe { l4::task::exchange_registers(thread, &halt)? };
+    }
+    let start = l4::task::Registers {
+        control: exreg::SET_RIP | exreg::SET_RSP | exreg::SET_ARGUMENT | exreg::RESUME,
+        rip,
+        rsp,
+        argument,
+        ..l4::task::Registers::default()
+    };
+    // SAFETY: the thread is in a user process's space, whose memory proc
+    // provides: `rip` and `rsp` are the program's to get right.
+    unsafe { l4::task::exchange_registers(thread, &start).map(|_| ()) }
+}
+
+/// Copies the NULL-terminated argument vector at `argv_address` (0: none),
+/// with the monolithic kernel's limits and errors.
+fn copy_arguments(memory: &AddressMap, argv_address: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut args = Vec::new();
+    let mut total = 0;
+    if argv_address == 0 {
+        return Ok(args);
+    }
+    loop {
+        let slot = argv_address.checked_add(8 * args.len() as u64).ok_or(Errno::EFAULT)?;
+        let mut pointer = [0u8; 8];
+        pool::copy_from_user(memory, slot, &mut pointer)?;
+        let pointer = u64::from_le_bytes(pointer);
+        if pointer == 0 {
+            return Ok(args);
+        }
+        if args.len() == MAX_ARGS {
+            return Err(Errno::E2BIG);
+        }
+        let arg = pool::copy_string_from_user(memory, pointer, MAX_ARG_BYTES - 1).map_err(|e| {
+            if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e }
+        })?;
+        total += arg.len() + 1;
+        if total > MAX_ARG_BYTES {
+            return Err(Errno::E2BIG);
+        }
+        args.push(arg);
+    }
+}
