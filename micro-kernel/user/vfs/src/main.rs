@@ -42,6 +42,9 @@ use server_lib::Reply as FsReply;
 use vfs::pipes::{self, Completion, Pipes};
 use vfs::tables::{FileKind, OpenFile, Pid, Tables};
 
+/// Print every request and its answer on the kernel console.
+const DEBUG: bool = false;
+
 /// The console's device major number (as in the monolithic kernel).
 const CONSOLE_MAJOR: u32 = 1;
 
@@ -580,6 +583,15 @@ fn main(root: u64) -> ! {
             continue; // no interrupt is attached to vfs
         }
         let answer = vfs.handle(request.from, &request.wire());
+        if DEBUG {
+            let outcome = match &answer {
+                Answer::Done(words, bytes) => alloc::format!("ok {words:?} {:?}", bytes.as_ref().map(Vec::len)),
+                Answer::Failed(errno) => alloc::format!("{errno:?}"),
+                Answer::Redirect(_) => alloc::format!("redirect"),
+                Answer::Parked => alloc::format!("parked"),
+            };
+            println!("vfs: {:#x} from {:#x} -> {outcome}", request.label, request.from.0);
+        }
         send(request.from, answer);
         for owed in core::mem::take(&mut vfs.owed) {
             send(ThreadId(owed.client), owed.completion.into());
