@@ -16,7 +16,6 @@ ROOT is a directory that becomes `/` for the program (chroot, so run as root)
 and must hold the programs in ROOT/bin/. Forked children are traced too.
 
 It is a testing aid with known differences from the real kernels:
-- exit statuses are 8 bits (Linux), so `exit(-5)` is seen as 251;
 - `freemem` returns a constant, so the leak check cannot fail;
 - the console device (major 1, minor 0) is created as Linux's /dev/null (1:3)
   and reported back as 1:0;
@@ -204,6 +203,7 @@ class Tracer:
     def __init__(self, root):
         self.root = root
         self.processes = {}
+        self.exit_statuses = {}  # pid -> the full status given to exit
         self.started = time.monotonic()
 
     def host_path(self, proc, path):
@@ -236,6 +236,8 @@ class Tracer:
             regs.orig_rax = simple[call]
             return None
         if call == EXIT:
+            # Linux keeps only 8 bits of the status; remember all 32 for wait.
+            self.exit_statuses[proc.pid] = struct.unpack("<i", struct.pack("<I", a0 & 0xFFFFFFFF))[0]
             regs.orig_rax = L_EXIT_GROUP
             return None
         if call == WAIT:
@@ -243,15 +245,20 @@ class Tracer:
             status_address = a0
 
             def fix(result):
-                if signed(result) > 0 and status_address:
-                    raw = proc.read(status_address, 4)
-                    if raw is not None:
-                        status, = struct.unpack("<i", raw)
-                        if status & 0x7F == 0:
-                            code = (status >> 8) & 0xFF
-                        else:
-                            code = -1  # killed by a signal: KILLED_STATUS
-                        proc.write(status_address, struct.pack("<i", code))
+                child = signed(result)
+                if child <= 0:
+                    return result
+                full_status = self.exit_statuses.pop(child, None)
+                raw = proc.read(status_address, 4) if status_address else None
+                if raw is not None:
+                    status, = struct.unpack("<i", raw)
+                    if status & 0x7F != 0:
+                        code = -1  # killed by a signal: KILLED_STATUS
+                    elif full_status is not None:
+                        code = full_status
+                    else:
+                        code = (status >> 8) & 0xFF
+                    proc.write(status_address, struct.pack("<i", code))
                 return result
             return fix
         if call == KILL:
