@@ -21,6 +21,7 @@
 //! | `Getpid`  | —                          | pid                                 |
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
+//! | `CheckRange` | address, length, write (0/1) | 0 if every byte is memory the caller may read (write, if asked); `EFAULT` otherwise |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
 //! convention of the other servers (`reply.rs`): `REPLY_OK` with the value,
@@ -38,6 +39,7 @@ pub const KILL: u64 = 0x105;
 pub const GETPID: u64 = 0x106;
 pub const SBRK: u64 = 0x107;
 pub const FREEMEM: u64 = 0x108;
+pub const CHECK_RANGE: u64 = 0x109;
 
 /// A request to `proc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +63,21 @@ pub enum ProcRequest {
     Sbrk { increment: i64 },
     /// The number of free pages.
     Freemem,
+    /// Whether `len` bytes at `address` are the caller's memory, readable
+    /// (and writable, if `write`): ulib's micro back end asks before it
+    /// copies a system call's result into, or a message out of, a buffer
+    /// it cannot vouch for (the monolithic kernel's `copy_out` check).
+    CheckRange { address: u64, len: u64, write: bool },
 }
 
 impl ProcRequest {
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
         match *self {
-            ProcRequest::Fork { resume_rip, resume_rsp } => Wire::new(FORK, &[resume_rip, resume_rsp]),
+            ProcRequest::Fork {
+                resume_rip,
+                resume_rsp,
+            } => Wire::new(FORK, &[resume_rip, resume_rsp]),
             ProcRequest::Exec { path, argv } => Wire::new(EXEC, &[path, argv]),
             ProcRequest::Exit { status } => Wire::new(EXIT, &[status as i64 as u64]),
             ProcRequest::Wait { status_address } => Wire::new(WAIT, &[status_address]),
@@ -75,24 +85,46 @@ impl ProcRequest {
             ProcRequest::Getpid => Wire::new(GETPID, &[]),
             ProcRequest::Sbrk { increment } => Wire::new(SBRK, &[increment as u64]),
             ProcRequest::Freemem => Wire::new(FREEMEM, &[]),
+            ProcRequest::CheckRange { address, len, write } => {
+                Wire::new(CHECK_RANGE, &[address, len, write as u64])
+            }
         }
     }
 
     /// Decodes a request from an untrusted client.
     pub fn from_wire(wire: &Wire) -> Result<ProcRequest, ProtoError> {
         Ok(match wire.label {
-            FORK => ProcRequest::Fork { resume_rip: wire.word(0)?, resume_rsp: wire.word(1)? },
-            EXEC => ProcRequest::Exec { path: wire.word(0)?, argv: wire.word(1)? },
+            FORK => ProcRequest::Fork {
+                resume_rip: wire.word(0)?,
+                resume_rsp: wire.word(1)?,
+            },
+            EXEC => ProcRequest::Exec {
+                path: wire.word(0)?,
+                argv: wire.word(1)?,
+            },
             EXIT => {
                 let word = wire.word(0)?;
                 let status = i32::try_from(word as i64).map_err(|_| ProtoError::BadValue(0))?;
                 ProcRequest::Exit { status }
             }
-            WAIT => ProcRequest::Wait { status_address: wire.word(0)? },
+            WAIT => ProcRequest::Wait {
+                status_address: wire.word(0)?,
+            },
             KILL => ProcRequest::Kill { pid: wire.word(0)? },
             GETPID => ProcRequest::Getpid,
-            SBRK => ProcRequest::Sbrk { increment: wire.word(0)? as i64 },
+            SBRK => ProcRequest::Sbrk {
+                increment: wire.word(0)? as i64,
+            },
             FREEMEM => ProcRequest::Freemem,
+            CHECK_RANGE => ProcRequest::CheckRange {
+                address: wire.word(0)?,
+                len: wire.word(1)?,
+                write: match wire.word(2)? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(ProtoError::BadValue(2)),
+                },
+            },
             other => return Err(ProtoError::UnknownLabel(other)),
         })
     }
@@ -184,7 +216,10 @@ impl StackLayout {
             cursor -= length as u64 + 1;
             *address = cursor;
         }
-        Some(StackLayout { rsp: (cursor - words) & !0xf, string_addresses })
+        Some(StackLayout {
+            rsp: (cursor - words) & !0xf,
+            string_addresses,
+        })
     }
 
     /// The words from `rsp` upwards: argc, argv[..], NULL, the aux block.
@@ -245,7 +280,11 @@ pub struct FaultCause(pub u64);
 impl core::fmt::Display for FaultCause {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         use crate::abi::micro::fault_access::{EXECUTE, PRESENT, WRITE};
-        let present = if self.0 & PRESENT != 0 { "protection violation" } else { "not-present" };
+        let present = if self.0 & PRESENT != 0 {
+            "protection violation"
+        } else {
+            "not-present"
+        };
         let access = if self.0 & EXECUTE != 0 {
             "instruction fetch"
         } else if self.0 & WRITE != 0 {
@@ -264,16 +303,27 @@ mod tests {
     #[test]
     fn requests_round_trip() {
         let all = [
-            ProcRequest::Fork { resume_rip: 0x401000, resume_rsp: 0x7fff_efff_ff00 },
-            ProcRequest::Exec { path: 0x1000, argv: 0 },
+            ProcRequest::Fork {
+                resume_rip: 0x401000,
+                resume_rsp: 0x7fff_efff_ff00,
+            },
+            ProcRequest::Exec {
+                path: 0x1000,
+                argv: 0,
+            },
             ProcRequest::Exit { status: -1 },
             ProcRequest::Exit { status: i32::MIN },
-            ProcRequest::Wait { status_address: 0x5000 },
+            ProcRequest::Wait {
+                status_address: 0x5000,
+            },
             ProcRequest::Kill { pid: u64::MAX },
             ProcRequest::Getpid,
             ProcRequest::Sbrk { increment: -4096 },
-            ProcRequest::Sbrk { increment: i64::MIN },
+            ProcRequest::Sbrk {
+                increment: i64::MIN,
+            },
             ProcRequest::Freemem,
+            ProcRequest::CheckRange { address: 0x40_0000, len: 4096, write: true },
         ];
         for request in all {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
@@ -282,9 +332,22 @@ mod tests {
 
     #[test]
     fn malformed_requests_are_refused() {
-        assert_eq!(ProcRequest::from_wire(&Wire::new(0x1ff, &[])), Err(ProtoError::UnknownLabel(0x1ff)));
-        assert_eq!(ProcRequest::from_wire(&Wire::new(FORK, &[1])), Err(ProtoError::MissingWord(1)));
-        assert_eq!(ProcRequest::from_wire(&Wire::new(WAIT, &[])), Err(ProtoError::MissingWord(0)));
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(0x1ff, &[])),
+            Err(ProtoError::UnknownLabel(0x1ff))
+        );
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(FORK, &[1])),
+            Err(ProtoError::MissingWord(1))
+        );
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(WAIT, &[])),
+            Err(ProtoError::MissingWord(0))
+        );
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(CHECK_RANGE, &[0x1000, 1, 2])),
+            Err(ProtoError::BadValue(2))
+        );
         assert_eq!(
             ProcRequest::from_wire(&Wire::new(EXIT, &[1 << 40])),
             Err(ProtoError::BadValue(0)),
@@ -295,10 +358,22 @@ mod tests {
     #[test]
     fn replies_round_trip_and_garbage_is_eio() {
         assert_eq!(decode_reply(&encode_reply(Ok(42))), Ok(42));
-        assert_eq!(decode_reply(&encode_reply(Err(Errno::ECHILD))), Err(Errno::ECHILD));
-        assert_eq!(decode_reply(&Wire::new(reply::REPLY_ERROR, &[9999])), Err(Errno::EIO));
-        assert_eq!(decode_reply(&Wire::new(reply::REPLY_OK, &[])), Err(Errno::EIO));
-        assert_eq!(decode_reply(&Wire::new(reply::REPLY_REDIRECT, &[5])), Err(Errno::EIO));
+        assert_eq!(
+            decode_reply(&encode_reply(Err(Errno::ECHILD))),
+            Err(Errno::ECHILD)
+        );
+        assert_eq!(
+            decode_reply(&Wire::new(reply::REPLY_ERROR, &[9999])),
+            Err(Errno::EIO)
+        );
+        assert_eq!(
+            decode_reply(&Wire::new(reply::REPLY_OK, &[])),
+            Err(Errno::EIO)
+        );
+        assert_eq!(
+            decode_reply(&Wire::new(reply::REPLY_REDIRECT, &[5])),
+            Err(Errno::EIO)
+        );
         assert_eq!(decode_reply(&Wire::new(77, &[1])), Err(Errno::EIO));
     }
 
@@ -308,15 +383,25 @@ mod tests {
         extern crate alloc;
         use alloc::format;
         assert_eq!(format!("{}", FaultCause(0)), "not-present, read, user");
-        assert_eq!(format!("{}", FaultCause(PRESENT | WRITE)), "protection violation, write, user");
-        assert_eq!(format!("{}", FaultCause(EXECUTE)), "not-present, instruction fetch, user");
+        assert_eq!(
+            format!("{}", FaultCause(PRESENT | WRITE)),
+            "protection violation, write, user"
+        );
+        assert_eq!(
+            format!("{}", FaultCause(EXECUTE)),
+            "not-present, instruction fetch, user"
+        );
         assert_eq!(exception_name(14), ("#PF", "page fault"));
         assert_eq!(exception_name(99).0, "#??");
     }
 
     #[test]
     fn aux_block_round_trips_and_needs_its_magic() {
-        let aux = AuxBlock { proc: 5, vfs: 6, console: 7 };
+        let aux = AuxBlock {
+            proc: 5,
+            vfs: 6,
+            console: 7,
+        };
         assert_eq!(AuxBlock::from_words(&aux.to_words()), Some(aux));
         assert_eq!(AuxBlock::from_words(&[0, 5, 6, 7]), None);
         assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 0, 7]), None);
@@ -330,22 +415,39 @@ mod tests {
         // Strings: "abcd\0" at top-5, "\0" at top-6, "xy\0" at top-9.
         assert_eq!(&layout.string_addresses[..3], &[top - 5, top - 6, top - 9]);
         assert_eq!(layout.rsp % 16, 0);
-        let aux = AuxBlock { proc: 1, vfs: 2, console: 3 };
+        let aux = AuxBlock {
+            proc: 1,
+            vfs: 2,
+            console: 3,
+        };
         let mut words = [0u64; 64];
         let count = layout.words(3, &aux, &mut words);
         assert_eq!(count, 1 + 3 + 1 + AUX_WORDS);
         assert_eq!(words[0], 3);
         assert_eq!(words[4], 0, "argv ends with NULL");
-        assert_eq!(AuxBlock::from_words(&words[5..count]), Some(aux), "aux block right after NULL");
-        assert!(layout.rsp + 8 * count as u64 <= top - 9, "words stay below the strings");
+        assert_eq!(
+            AuxBlock::from_words(&words[5..count]),
+            Some(aux),
+            "aux block right after NULL"
+        );
+        assert!(
+            layout.rsp + 8 * count as u64 <= top - 9,
+            "words stay below the strings"
+        );
     }
 
     #[test]
     fn stack_layout_refuses_too_much() {
         assert_eq!(StackLayout::plan(0x10000, &[5000], 4096).map(|_| ()), None);
         let many = [1usize; crate::abi::syscall::MAX_ARGS + 1];
-        assert_eq!(StackLayout::plan(0x10000, &many, 32 * 1024).map(|_| ()), None);
+        assert_eq!(
+            StackLayout::plan(0x10000, &many, 32 * 1024).map(|_| ()),
+            None
+        );
         assert!(StackLayout::plan(0x10000, &[4096 - 1], 32 * 1024).is_some());
-        assert!(StackLayout::plan(0x10000, &[4096 - 1], 4096).is_none(), "the words count too");
+        assert!(
+            StackLayout::plan(0x10000, &[4096 - 1], 4096).is_none(),
+            "the words count too"
+        );
     }
 }

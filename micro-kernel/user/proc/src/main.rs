@@ -30,18 +30,17 @@ mod pool;
 use alloc::string::String;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
-use common::abi::micro::label;
+use common::abi::micro::{fault_access, label};
 use common::abi::proto::proc::{FaultCause, ProcRequest, encode_reply, exception_name};
-use common::abi::proto::reply;
+use common::abi::proto::{Wire, reply};
 use common::abi::proto::root::{Directory, PROC_POOL_MAX_PAGES, RootRequest};
 use common::abi::proto::vfs::VfsRequest;
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::port::{HardwarePorts, PortIo};
-use l4::{MapItem, Message, SpaceId, ThreadId, Timeout, exreg, println};
+use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println};
 use proc_core::frames::FrameTable;
 use proc_core::memory::{AddressMap, FaultAction, PAGE, PageEntry, Permissions};
 use proc_core::table::{INIT_PID, Pid, Process, ProcessTable, State, WaitOutcome};
-use server_lib::Request;
 
 /// The priority of user threads (below every server).
 const USER_PRIORITY: u64 = 10;
@@ -49,6 +48,12 @@ const USER_PRIORITY: u64 = 10;
 /// Pages `sbrk` leaves in the pool for copy-on-write faults and stacks, so
 /// that a process that took all memory with sbrk can still run (and exec).
 const RESERVED_PAGES: u64 = 64;
+
+/// The CPU's page-fault vector.
+const PAGE_FAULT_VECTOR: u64 = 14;
+/// The bits of a page-fault error code that say what the access was
+/// (present, write, instruction fetch: `abi::micro::fault_access`).
+const ACCESS_BITS: u64 = 0x13;
 
 /// The debug-exit port (granted by root), used to power off when init exits.
 const DEBUG_EXIT_PORT: u16 = 0xf4;
@@ -72,8 +77,10 @@ fn main(root: u64) -> ! {
         power_off(false);
     }
     loop {
-        let request = server_lib::receive();
-        proc.handle(&request);
+        match l4::ipc::receive(ThreadId::ANY, Timeout::Never) {
+            Ok(message) => proc.handle(&message),
+            Err(error) => println!("proc: receive failed: {error:?}"),
+        }
     }
 }
 
@@ -135,33 +142,45 @@ impl Proc {
         server_lib::call(ThreadId(self.directory.vfs), &request.to_wire()).map(|_| ())
     }
 
-    /// One message: a fault, an exception, or a request.
-    fn handle(&mut self, request: &Request) {
-        let from = request.from.0;
+    /// One message: a fault, an exception, or a request. (proc reads the
+    /// message registers itself: an exception carries six words, more than
+    /// a protocol message.)
+    fn handle(&mut self, message: &Received) {
+        let from = message.from.0;
         let Some(pid) = self.table.by_thread(from) else {
             // Not one of our processes (a server, or a thread already
             // killed): refuse requests, ignore faults.
-            if !matches!(request.label, label::PAGE_FAULT | label::EXCEPTION) {
-                let _ = server_lib::reply(request.from, &reply::error(Errno::EPERM));
+            if !matches!(message.label(), label::PAGE_FAULT | label::EXCEPTION) {
+                let _ = server_lib::reply(message.from, &reply::error(Errno::EPERM));
             }
             return;
         };
-        match request.label {
+        match message.label() {
             label::PAGE_FAULT => {
-                let [address, access, rip, _] = request.words;
+                let [address, access, rip, ..] = message.mr;
                 self.page_fault(pid, address, access, rip);
             }
             label::EXCEPTION => {
-                let [vector, _, rip, _] = request.words;
+                let [vector, error_code, rip, _, _, cr2] = message.mr;
                 let (mnemonic, name) = exception_name(vector);
-                self.usertrap(pid, format_args!("{mnemonic} {name}, rip {rip:#x}"));
-            }
-            _ => match ProcRequest::from_wire(&request.wire()) {
-                Ok(call) => self.call(pid, from, call),
-                Err(problem) => {
-                    let _ = server_lib::reply(request.from, &reply::malformed(problem));
+                if vector == PAGE_FAULT_VECTOR {
+                    // A fault the kernel could not send to the pager (a
+                    // kernel address): reported like any page fault.
+                    let cause = FaultCause(error_code & ACCESS_BITS);
+                    self.usertrap(pid, format_args!("{mnemonic} {name} at {cr2:#x} ({cause}), rip {rip:#x}"));
+                } else {
+                    self.usertrap(pid, format_args!("{mnemonic} {name}, rip {rip:#x}"));
                 }
-            },
+            }
+            _ => {
+                let wire = Wire::new(message.label(), message.words());
+                match ProcRequest::from_wire(&wire) {
+                    Ok(call) => self.call(pid, from, call),
+                    Err(problem) => {
+                        let _ = server_lib::reply(message.from, &reply::malformed(problem));
+                    }
+                }
+            }
         }
     }
 
@@ -197,8 +216,30 @@ impl Proc {
             },
             ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
             ProcRequest::Freemem => Ok(self.free_pages()),
+            ProcRequest::CheckRange { address, len, write } => self.check_range(pid, address, len, write),
         };
         answer(thread, result);
+    }
+
+    /// `CheckRange`: whether every page of `address..address + len` is
+    /// memory process `pid` may read (and write, if `write`) — what a fault
+    /// there would make of it (a copy-on-write page counts as writable).
+    /// `EFAULT` if not. Nothing is mapped or changed.
+    fn check_range(&self, pid: Pid, address: u64, len: u64, write: bool) -> Result<u64, Errno> {
+        let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = address.checked_add(len).ok_or(Errno::EFAULT)?;
+        let access = if write { fault_access::WRITE } else { 0 };
+        let mut page = address & !(PAGE - 1);
+        while page < end {
+            if matches!(process.memory.fault(&self.frames, page, access), FaultAction::Kill) {
+                return Err(Errno::EFAULT);
+            }
+            page += PAGE;
+        }
+        Ok(0)
     }
 
     /// A page fault of process `pid`.
