@@ -21,17 +21,22 @@
 //! waits for the console.
 //!
 //! **Pointers.** The monolithic kernel checks every user pointer against
-//! the page tables. Here the kernel checks the buffers a message carries;
-//! results that land in the caller's memory (read data, `Stat`, the pipe
-//! descriptors) are copied by this code, after [`check_range`] refused
-//! what can never be user memory (the null page, kernel and non-canonical
-//! addresses, ranges that wrap). Those are the `EFAULT` cases; a pointer to
-//! unmapped user memory faults like any other access of the program.
+//! the page tables, and answers `EFAULT` for a bad one. Here the kernel
+//! checks the buffers a message carries, but only against the pages that
+//! are mapped *now* — and the memory of a process is mapped lazily by its
+//! pager, proc. So before this code reads or writes a buffer it cannot
+//! vouch for, it asks proc (`CheckRange`), which knows the process's
+//! address map: `EFAULT` for memory the process does not have (or may not
+//! write), as the monolithic kernel would say. A buffer on the stack, between
+//! the stack pointer and the top of the stack, needs no question. Then the
+//! buffer's pages are touched, so the pager maps them before the kernel
+//! copies from them.
 
-use super::{console_thread, receive_buffer, touch_receive_buffer, vfs_thread};
+use super::{console_thread, proc_thread, receive_buffer, touch_receive_buffer, vfs_thread};
 use crate::Errno;
 use common::abi::fs::Stat;
 use common::abi::proto::console::ConsoleRequest;
+use common::abi::proto::proc::{ProcRequest, decode_reply};
 use common::abi::proto::reply::{self, Answer};
 use common::abi::proto::vfs::{self, VfsRequest};
 use common::abi::proto::{MAX_WORDS, Wire};
@@ -45,17 +50,62 @@ const CHUNK: usize = 4096;
 const LOWEST_USER_ADDRESS: u64 = 4096;
 /// One past the highest user address (`docs/memory.md`).
 const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
+/// One past the top of a process's stack (proc's layout,
+/// `micro-kernel/user/proc/src/memory.rs`): everything between the stack
+/// pointer and here is the process's own writable stack.
+const STACK_TOP: u64 = 0x0000_7fff_f000_0000;
+/// The page size.
+const PAGE: u64 = 4096;
 
-/// Refuses a range that can never be user memory: `EFAULT`, as the
-/// monolithic kernel's `copy_in`/`copy_out` would answer.
-fn check_range(address: u64, len: usize) -> Result<(), Errno> {
+/// What a buffer is used for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// It is read (data to send, a path).
+    Read,
+    /// It is written (a result).
+    Write,
+}
+
+/// Checks that `len` bytes at `address` are memory of this process it may
+/// access as `access`, as the monolithic kernel's `copy_in`/`copy_out`
+/// would: `EFAULT` if not. Then, for a buffer to be read, touches its
+/// pages so they are mapped before the kernel copies from them.
+fn check_range(address: u64, len: usize, access: Access) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
-    match address.checked_add(len as u64) {
-        Some(end) if address >= LOWEST_USER_ADDRESS && end <= USER_TOP => Ok(()),
-        _ => Err(Errno::EFAULT),
+    let end = match address.checked_add(len as u64) {
+        Some(end) if address >= LOWEST_USER_ADDRESS && end <= USER_TOP => end,
+        _ => return Err(Errno::EFAULT),
+    };
+    let stack_pointer: u64;
+    // SAFETY: reads the stack pointer; no memory is touched.
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) stack_pointer, options(nomem, nostack, preserves_flags))
+    };
+    let on_our_stack = address >= stack_pointer && end <= STACK_TOP;
+    if !on_our_stack {
+        let request = ProcRequest::CheckRange {
+            address,
+            len: len as u64,
+            write: access == Access::Write,
+        };
+        let wire = request.to_wire();
+        let message = Message::new(wire.label, &wire.words[..wire.word_count]);
+        let reply = l4::ipc::call(proc_thread(), &message).map_err(|_| Errno::EIO)?;
+        decode_reply(&Wire::new(reply.label(), reply.words()))?;
     }
+    if access == Access::Read {
+        let mut page = address & !(PAGE - 1);
+        while page < end {
+            let byte = page.max(address) as *const u8;
+            // SAFETY: proc said (or the stack rule shows) the page is ours
+            // and readable; reading it makes the pager map it.
+            let _ = unsafe { byte.read_volatile() };
+            page += PAGE;
+        }
+    }
+    Ok(())
 }
 
 /// A reply: label, words and (copied out of the receive buffer) bytes.
@@ -145,11 +195,16 @@ fn word(reply: &Reply, index: usize) -> Result<u64, Errno> {
 /// # Safety
 /// `path` must be readable up to its NUL or `MAX_PATH + 1` bytes.
 unsafe fn path_argument(path: *const u8, buffer: &mut [u8; MAX_PATH + 1]) -> Result<usize, Errno> {
-    check_range(path as u64, 1)?;
+    let start = path as u64;
     for (index, slot) in buffer.iter_mut().enumerate() {
-        check_range(path as u64 + index as u64, 1)?;
-        // SAFETY: the caller guarantees the bytes up to the NUL are readable.
-        let byte = unsafe { path.add(index).read() };
+        let address = start.wrapping_add(index as u64);
+        // Check each page before the first byte read from it.
+        if index == 0 || address.is_multiple_of(PAGE) {
+            let to_page_end = PAGE - address % PAGE;
+            check_range(address, to_page_end as usize, Access::Read)?;
+        }
+        // SAFETY: the page holding this byte was checked above.
+        let byte = unsafe { (address as *const u8).read() };
         if byte == 0 {
             return Ok(index);
         }
@@ -169,7 +224,7 @@ fn fd_word(fd: i32) -> u64 {
 /// # Safety
 /// `buf` must be valid for `len` bytes of writes.
 pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
-    check_range(buf as u64, len)?;
+    check_range(buf as u64, len, Access::Write)?;
     let mut done = 0usize;
     loop {
         let want = (len - done).min(CHUNK);
@@ -205,7 +260,7 @@ pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
 /// # Safety
 /// `buf` must be valid for `len` bytes of reads.
 pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<u64, Errno> {
-    check_range(buf as u64, len)?;
+    check_range(buf as u64, len, Access::Read)?;
     let mut done = 0usize;
     let mut to_console = false;
     loop {
@@ -262,7 +317,7 @@ pub fn dup(fd: i32) -> Result<u64, Errno> {
 /// `fds` must be valid for an 8-byte write.
 pub unsafe fn pipe(fds: *mut [i32; 2]) -> Result<u64, Errno> {
     // Checked first: a refused pointer must leave no descriptors behind.
-    check_range(fds as u64, 8)?;
+    check_range(fds as u64, 8, Access::Write)?;
     let reply = vfs_done(&VfsRequest::Pipe)?;
     let (read_end, write_end) = (word(&reply, 0)?, word(&reply, 1)?);
     // SAFETY: the caller guarantees 8 writable bytes at `fds`.
@@ -391,7 +446,7 @@ pub unsafe fn rename(old: *const u8, new: *const u8) -> Result<u64, Errno> {
 /// # Safety
 /// `stat` must be valid for a write of one [`Stat`].
 pub unsafe fn fstat(fd: i32, stat: *mut Stat) -> Result<u64, Errno> {
-    check_range(stat as u64, core::mem::size_of::<Stat>())?;
+    check_range(stat as u64, core::mem::size_of::<Stat>(), Access::Write)?;
     let reply = vfs_done(&VfsRequest::Fstat { fd: fd_word(fd) })?;
     let value = vfs::stat_from_wire(&reply.wire()).map_err(|_| Errno::EIO)?;
     // SAFETY: the caller guarantees `stat` is writable.
@@ -410,7 +465,7 @@ pub unsafe fn getdents(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> 
         len: len as u64,
     })?;
     let got = reply.byte_count.min(len);
-    check_range(buf as u64, got)?;
+    check_range(buf as u64, got, Access::Write)?;
     // SAFETY: `buf` is writable for `len >= got` bytes (contract).
     unsafe { core::ptr::copy_nonoverlapping(receive_buffer().as_ptr(), buf, got) };
     Ok(got as u64)
