@@ -136,8 +136,9 @@ fn main(root: u64) -> ! {
     // Interrupts that came before we were ready: unmask both lines.
     server_lib::acknowledge(KEYBOARD_IRQ);
     server_lib::acknowledge(SERIAL_IRQ);
+    let mut request = server_lib::receive();
     loop {
-        let request = server_lib::receive();
+        let mut answer = None;
         match request.irq() {
             Some(KEYBOARD_IRQ) => {
                 let byte = console.keyboard.handle_irq();
@@ -159,18 +160,19 @@ fn main(root: u64) -> ! {
             }
             Some(other) => server_lib::acknowledge(other),
             None => {
-                let wire = request.wire();
-                let answer = match ConsoleRequest::from_wire(&wire) {
+                answer = match ConsoleRequest::from_wire(&request.wire()) {
                     Err(problem) => Some(reply::malformed(problem)),
                     Ok(parsed) => console
                         .request(request.from, parsed)
                         .map(|count| reply::ok(&[count as u64])),
                 };
-                if let Some(answer) = answer {
-                    let _ = server_lib::reply(request.from, &answer);
-                }
             }
         }
+        let next = match answer {
+            Some(answer) => server_lib::reply_and_receive(request.from, &answer),
+            None => server_lib::receive(),
+        };
+        request = next;
     }
 }
 

@@ -139,14 +139,15 @@ fn main(root: u64) -> ! {
     };
     let mut server = DiskServer { ata, sectors };
     let mut data = vec![0u8; 4096];
+    let mut request = server_lib::receive();
     loop {
-        let request = server_lib::receive();
         if let Some(irq) = request.irq() {
             // An interrupt while no transfer runs: let the driver see it
             // (it reports Spurious) and unmask the line.
             let mut sector = [0u8; SECTOR_SIZE];
             let _ = server.ata.handle_irq(&mut sector);
             server_lib::acknowledge(irq);
+            request = server_lib::receive();
             continue;
         }
         let wire = request.wire();
@@ -169,7 +170,8 @@ fn main(root: u64) -> ! {
                 },
             }
         };
-        let _ = server_lib::reply(request.from, &answer);
+        let next = server_lib::reply_and_receive(request.from, &answer);
+        request = next;
     }
 }
 

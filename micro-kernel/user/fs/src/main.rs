@@ -55,10 +55,11 @@ fn main(root: u64) -> ! {
             }
         },
     };
+    let mut request = server_lib::receive();
     loop {
-        let request = server_lib::receive();
         if request.irq().is_some() {
-            continue; // not ours; never attached
+            request = server_lib::receive(); // not ours; never attached
+            continue;
         }
         let mut out = alloc::vec::Vec::new();
         let answer = if request.from != vfs {
@@ -69,7 +70,8 @@ fn main(root: u64) -> ! {
                 Some(fs) => handler::handle(fs, &request.wire(), &mut out),
             }
         };
-        let _ = server_lib::reply(request.from, &answer);
+        let next = server_lib::reply_and_receive(request.from, &answer);
+        request = next;
     }
 }
 

@@ -10,7 +10,8 @@
 //! - [`Request`]: a received message, copied out of the receive buffer into
 //!   an owned value (the next IPC overwrites the buffer, and a server often
 //!   makes a call of its own before it is done with a request);
-//! - [`receive`], [`reply`], [`call`]: the IPC operations, in the
+//! - [`receive`], [`reply_and_receive`], [`reply`], [`call`]: the IPC
+//!   operations, in the
 //!   [`Wire`] form the protocol types of `common::abi::proto` use;
 //! - (the panic handler and the allocator are `l4`'s runtime: a server that
 //!   panics prints why and stops its thread; its clients' calls then fail.)
@@ -21,10 +22,10 @@
 //! ```ignore
 //! fn main(root: u64) -> ! {
 //!     let directory = server_lib::start("disk", ThreadId(root));
+//!     let mut request = server_lib::receive();
 //!     loop {
-//!         let request = server_lib::receive();
 //!         let answer = handle(&request);          // a Wire: ok, error, ...
-//!         let _ = server_lib::reply(request.from, &answer);
+//!         request = server_lib::reply_and_receive(request.from, &answer);
 //!     }
 //! }
 //! l4::server_entry!(main);
@@ -206,6 +207,18 @@ pub fn receive() -> Request {
             // receive fail too; the server just waits for the next message.
             Err(error) => l4::println!("{}: receive failed: {error:?}", name()),
         }
+    }
+}
+
+/// Replies to `client` and waits for the next message, in one system call
+/// (the kernel's fast path: L4's reply-and-receive). If the client is gone,
+/// the reply is dropped and the server just waits.
+pub fn reply_and_receive(client: ThreadId, answer: &Wire<'_>) -> Request {
+    match l4::ipc::reply_and_receive(client, &message(answer)) {
+        Ok(received) => Request::from_received(&received),
+        // The reply failed (the client is gone), or the receive did (a
+        // sender's buffer could not be copied): either way, wait anew.
+        Err(_) => receive(),
     }
 }
 

@@ -388,7 +388,10 @@ impl Vfs {
             _ => FileKind::Inode(info.ino),
         };
         if flags & O_TRUNC != 0 && writable && info.kind == InodeKind::File {
-            self.fs(FsRequest::Truncate { ino: info.ino, size: 0 })?;
+            self.fs(FsRequest::Truncate {
+                ino: info.ino,
+                size: 0,
+            })?;
         }
         self.fs(FsRequest::OpenInode { ino: info.ino })?;
         let mut file = OpenFile::new(kind, readable, writable);
@@ -550,19 +553,15 @@ impl Vfs {
     }
 }
 
-/// Sends `answer` to `client` (nothing for a parked request).
-fn send(client: ThreadId, answer: Answer) {
-    let _ = match &answer {
-        Answer::Done(words, None) => server_lib::reply(client, &reply::ok(words)),
-        Answer::Done(words, Some(bytes)) => {
-            server_lib::reply(client, &reply::ok_with_bytes(words, bytes))
-        }
-        Answer::Failed(errno) => server_lib::reply(client, &reply::error(*errno)),
-        Answer::Redirect(server) => {
-            server_lib::reply(client, &Wire::new(reply::REPLY_REDIRECT, &[*server]))
-        }
-        Answer::Parked => Ok(()),
-    };
+/// The reply message for an answer (`None` for a parked request).
+fn reply_wire(answer: &Answer) -> Option<Wire<'_>> {
+    Some(match answer {
+        Answer::Done(words, None) => reply::ok(words),
+        Answer::Done(words, Some(bytes)) => reply::ok_with_bytes(words, bytes),
+        Answer::Failed(errno) => reply::error(*errno),
+        Answer::Redirect(server) => Wire::new(reply::REPLY_REDIRECT, &[*server]),
+        Answer::Parked => return None,
+    })
 }
 
 fn main(root: u64) -> ! {
@@ -577,25 +576,39 @@ fn main(root: u64) -> ! {
         next_exec_handle: 1,
         owed: Vec::new(),
     };
+    let mut request = server_lib::receive();
     loop {
-        let request = server_lib::receive();
         if request.irq().is_some() {
-            continue; // no interrupt is attached to vfs
+            request = server_lib::receive(); // no interrupt is attached to vfs
+            continue;
         }
         let answer = vfs.handle(request.from, &request.wire());
         if DEBUG {
             let outcome = match &answer {
-                Answer::Done(words, bytes) => alloc::format!("ok {words:?} {:?}", bytes.as_ref().map(Vec::len)),
+                Answer::Done(words, bytes) => {
+                    alloc::format!("ok {words:?} {:?}", bytes.as_ref().map(Vec::len))
+                }
                 Answer::Failed(errno) => alloc::format!("{errno:?}"),
-                Answer::Redirect(_) => alloc::format!("redirect"),
-                Answer::Parked => alloc::format!("parked"),
+                Answer::Redirect(_) => alloc::string::String::from("redirect"),
+                Answer::Parked => alloc::string::String::from("parked"),
             };
-            println!("vfs: {:#x} from {:#x} -> {outcome}", request.label, request.from.0);
+            println!(
+                "vfs: {:#x} from {:#x} -> {outcome}",
+                request.label, request.from.0
+            );
         }
-        send(request.from, answer);
+        // Parked clients this request let proceed are answered first.
         for owed in core::mem::take(&mut vfs.owed) {
-            send(ThreadId(owed.client), owed.completion.into());
+            let answer = Answer::from(owed.completion);
+            if let Some(wire) = reply_wire(&answer) {
+                let _ = server_lib::reply(ThreadId(owed.client), &wire);
+            }
         }
+        let next = match reply_wire(&answer) {
+            Some(wire) => server_lib::reply_and_receive(request.from, &wire),
+            None => server_lib::receive(),
+        };
+        request = next;
     }
 }
 
