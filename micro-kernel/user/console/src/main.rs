@@ -20,23 +20,23 @@
 //! *parked*: the server remembers `(client, len)` and does not reply. When
 //! an input byte makes a line readable (`InputOutcome::readers_may_proceed`,
 //! where the monolithic kernel calls `wakeup`), the parked readers are
-//! answered in the order they came, as long as lines are there.
+//! answered in the order they came, as long as lines are there
+//! (`readers.rs`, host-tested).
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
-use alloc::collections::VecDeque;
-use alloc::vec;
 use common::abi::proto::console::ConsoleRequest;
 use common::abi::proto::reply;
 use common::abi::proto::root::CONSOLE_VGA_BASE;
-use common::drivers::console::{ConsoleOutput, LineDiscipline, ReadOutcome};
+use common::drivers::console::ConsoleOutput;
 use common::drivers::keyboard::Keyboard;
 use common::drivers::uart16550::{COM1_BASE, Uart16550};
 use common::drivers::vga::{HEIGHT, VgaText, WIDTH};
 use common::port::HardwarePorts;
+use console::readers::ConsoleInput;
 use l4::{ThreadId, println};
 
 /// The keyboard's interrupt line.
@@ -44,19 +44,12 @@ const KEYBOARD_IRQ: u8 = 1;
 /// COM1's interrupt line.
 const SERIAL_IRQ: u8 = 4;
 
-/// A read waiting for a line.
-struct ParkedRead {
-    client: ThreadId,
-    len: usize,
-}
-
 /// The console server's state.
 struct Console {
     output: ConsoleOutput<'static, HardwarePorts, HardwarePorts>,
     keyboard: Keyboard<HardwarePorts>,
-    input: LineDiscipline,
-    /// Reads waiting for a line, oldest first.
-    parked: VecDeque<ParkedRead>,
+    /// The line discipline and the parked reads (`readers.rs`).
+    input: ConsoleInput,
 }
 
 impl Console {
@@ -69,17 +62,13 @@ impl Console {
         }
     }
 
-    /// Answers parked reads while lines are there.
+    /// Answers parked reads while lines are there. A line whose reader is
+    /// gone goes to the next reader.
     fn serve_parked(&mut self) {
-        while let Some(parked) = self.parked.front() {
-            let mut line = vec![0u8; parked.len];
-            let ReadOutcome::Read(count) = self.input.read(&mut line) else {
-                return;
-            };
-            let parked = self.parked.pop_front().expect("front exists");
-            // A reader that is gone loses the line, as a killed reader
-            // would in the monolithic kernel had it consumed it.
-            let _ = server_lib::reply(parked.client, &reply::ok_with_bytes(&[], &line[..count]));
+        while let Some((client, line)) = self.input.next_answer() {
+            if server_lib::reply(ThreadId(client), &reply::ok_with_bytes(&[], &line)).is_err() {
+                self.input.undelivered(line);
+            }
         }
     }
 
@@ -91,10 +80,7 @@ impl Console {
                 Some(data.len())
             }
             ConsoleRequest::Read { len } => {
-                self.parked.push_back(ParkedRead {
-                    client,
-                    len: len as usize,
-                });
+                self.input.park(client.0, len as usize);
                 self.serve_parked();
                 None
             }
@@ -130,8 +116,7 @@ fn main(root: u64) -> ! {
     let mut console = Console {
         output: ConsoleOutput::new(uart, vga()),
         keyboard,
-        input: LineDiscipline::new(),
-        parked: VecDeque::new(),
+        input: ConsoleInput::new(),
     };
     // Interrupts that came before we were ready: unmask both lines.
     server_lib::acknowledge(KEYBOARD_IRQ);
