@@ -48,7 +48,12 @@ impl ConsoleInput {
 
     /// A `Read` of at most `len` bytes by `client`: parked until
     /// [`next_answer`](Self::next_answer) answers it.
+    ///
+    /// A client waits for one reply at a time, so an older parked read of
+    /// the same thread is stale and dropped (a thread cannot fill the
+    /// server's memory with reads it never waits for).
     pub fn park(&mut self, client: u64, len: usize) {
+        self.parked.retain(|p| p.client != client);
         self.parked.push_back(Parked { client, len });
     }
 
@@ -108,6 +113,22 @@ mod tests {
         assert!(type_text(&mut input, b"ho\n"));
         assert_eq!(input.next_answer(), Some((7, b"echo\n".to_vec())));
         assert_eq!(input.parked(), 0);
+    }
+
+    #[test]
+    fn a_client_has_at_most_one_parked_read() {
+        let mut input = ConsoleInput::new();
+        for len in 1..50 {
+            input.park(9, len);
+        }
+        assert_eq!(input.parked(), 1);
+        type_text(&mut input, b"abcdefghijklmnopqrstuvwxyz\n");
+        let (client, line) = input.next_answer().unwrap();
+        assert_eq!(
+            (client, line.len()),
+            (9, 27),
+            "the newest read (49 bytes) counts"
+        );
     }
 
     #[test]

@@ -192,6 +192,11 @@ impl Pipes {
         let mut wakeup = Wakeup::NONE;
         let done = attempt(state, &mut wanted, &mut wakeup);
         if done.is_none() {
+            // A client waits for one reply at a time: an older parked
+            // request of the same thread is stale (it stopped waiting), so
+            // it is dropped. A thread cannot fill the server's memory with
+            // requests it never waits for.
+            self.parked.retain(|p| p.client != client);
             self.parked.push(Parked {
                 client,
                 pid,
@@ -366,6 +371,16 @@ mod tests {
             pipes.write(22, 3, pipe, b"x").0,
             Some(Completion::Failed(Errno::EPIPE))
         );
+    }
+
+    #[test]
+    fn a_client_has_at_most_one_parked_request() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        for _ in 0..100 {
+            assert_eq!(pipes.read(10, 1, pipe, 8).0, None);
+        }
+        assert_eq!(pipes.parked(), 1);
     }
 
     #[test]
