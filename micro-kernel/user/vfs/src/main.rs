@@ -31,10 +31,10 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::fs::{FileType, Stat, open_flags::*};
-use common::abi::proto::Wire;
 use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::reply;
 use common::abi::proto::vfs::{VfsRequest, stat_to_words};
+use common::abi::proto::{MAX_WORDS, Wire};
 use common::abi::syscall::MAX_PATH;
 use common::fs::InodeKind;
 use l4::{ThreadId, println};
@@ -48,10 +48,32 @@ const DEBUG: bool = false;
 /// The console's device major number (as in the monolithic kernel).
 const CONSOLE_MAJOR: u32 = 1;
 
+/// The words of a success reply (at most four), without a heap allocation.
+#[derive(Debug, Clone, Copy, Default)]
+struct Words {
+    words: [u64; MAX_WORDS],
+    count: usize,
+}
+
+impl Words {
+    /// The given words (at most [`MAX_WORDS`]; more are a bug, and dropped).
+    fn of(list: &[u64]) -> Words {
+        let count = list.len().min(MAX_WORDS);
+        let mut words = [0; MAX_WORDS];
+        words[..count].copy_from_slice(&list[..count]);
+        Words { words, count }
+    }
+
+    /// The words as a slice.
+    fn as_slice(&self) -> &[u64] {
+        &self.words[..self.count]
+    }
+}
+
 /// How a request ended.
 enum Answer {
     /// Success with words and maybe bytes.
-    Done(Vec<u64>, Option<Vec<u8>>),
+    Done(Words, Option<Vec<u8>>),
     /// Failure.
     Failed(Errno),
     /// Ask this server instead.
@@ -60,8 +82,8 @@ enum Answer {
     Parked,
 }
 
-impl From<Result<Vec<u64>, Errno>> for Answer {
-    fn from(result: Result<Vec<u64>, Errno>) -> Answer {
+impl From<Result<Words, Errno>> for Answer {
+    fn from(result: Result<Words, Errno>) -> Answer {
         match result {
             Ok(words) => Answer::Done(words, None),
             Err(errno) => Answer::Failed(errno),
@@ -72,8 +94,8 @@ impl From<Result<Vec<u64>, Errno>> for Answer {
 impl From<Completion> for Answer {
     fn from(completion: Completion) -> Answer {
         match completion {
-            Completion::Data(bytes) => Answer::Done(Vec::new(), Some(bytes)),
-            Completion::Wrote(count) => Answer::Done(alloc::vec![count as u64], None),
+            Completion::Data(bytes) => Answer::Done(Words::default(), Some(bytes)),
+            Completion::Wrote(count) => Answer::Done(Words::of(&[count as u64]), None),
             Completion::Failed(errno) => Answer::Failed(errno),
         }
     }
@@ -179,14 +201,14 @@ impl Vfs {
             } => self
                 .tables
                 .process_created(pid, thread, parent)
-                .map(|()| Vec::new())
+                .map(|()| Words::default())
                 .into(),
             ProcessExited { pid } => {
                 self.pipes.drop_parked_of(pid);
                 for file in self.tables.process_exited(pid) {
                     self.close_file(file);
                 }
-                Answer::Done(Vec::new(), None)
+                Answer::Done(Words::default(), None)
             }
             ExecOpen { pid, path } => self.exec_open(pid, path).into(),
             ExecRead {
@@ -198,14 +220,14 @@ impl Vfs {
                     return Answer::Failed(Errno::EBADF);
                 };
                 match self.fs(FsRequest::Read { ino, offset, len }) {
-                    Ok(reply) => Answer::Done(Vec::new(), Some(reply.bytes)),
+                    Ok(reply) => Answer::Done(Words::default(), Some(reply.bytes)),
                     Err(errno) => Answer::Failed(errno),
                 }
             }
             ExecClose { handle } => match self.exec_files.remove(&handle) {
                 Some(ino) => self
                     .fs(FsRequest::ReleaseInode { ino })
-                    .map(|_| Vec::new())
+                    .map(|_| Words::default())
                     .into(),
                 None => Answer::Failed(Errno::EBADF),
             },
@@ -214,7 +236,7 @@ impl Vfs {
     }
 
     /// `ExecOpen`: as the monolithic kernel's `exec::load` starts.
-    fn exec_open(&mut self, pid: Pid, path: &[u8]) -> Result<Vec<u64>, Errno> {
+    fn exec_open(&mut self, pid: Pid, path: &[u8]) -> Result<Words, Errno> {
         let path = check_path(path)?;
         let cwd = self.tables.cwd(pid).map_err(|_| Errno::ESRCH)?;
         let info = self.lookup(cwd, path)?;
@@ -225,7 +247,7 @@ impl Vfs {
         let handle = self.next_exec_handle;
         self.next_exec_handle += 1;
         self.exec_files.insert(handle, info.ino);
-        Ok(alloc::vec![handle, info.size])
+        Ok(Words::of(&[handle, info.size]))
     }
 
     /// The file calls of user programs.
@@ -234,29 +256,32 @@ impl Vfs {
         match request {
             Read { fd, len } => self.read(from, pid, fd, len as usize),
             Write { fd, data } => self.write(from, pid, fd, data),
-            Open { flags, path } => self.open(pid, flags, path).map(|fd| alloc::vec![fd]).into(),
+            Open { flags, path } => self
+                .open(pid, flags, path)
+                .map(|fd| Words::of(&[fd]))
+                .into(),
             Close { fd } => match self.tables.close(pid, fd) {
                 Ok(last) => {
                     if let Some(file) = last {
                         self.close_file(file);
                     }
-                    Answer::Done(Vec::new(), None)
+                    Answer::Done(Words::default(), None)
                 }
                 Err(errno) => Answer::Failed(errno),
             },
-            Dup { fd } => self.tables.dup(pid, fd).map(|fd| alloc::vec![fd]).into(),
+            Dup { fd } => self.tables.dup(pid, fd).map(|fd| Words::of(&[fd])).into(),
             Pipe => self.pipe(pid).into(),
             Fstat { fd } => self
                 .fstat(pid, fd)
-                .map(|stat| stat_to_words(&stat).to_vec())
+                .map(|stat| Words::of(&stat_to_words(&stat)))
                 .into(),
             Getdents { fd, len } => self.getdents(pid, fd, len),
-            Chdir { path } => self.chdir(pid, path).map(|()| Vec::new()).into(),
+            Chdir { path } => self.chdir(pid, path).map(|()| Words::default()).into(),
             Mkdir { path } => self
                 .at_parent(pid, path, |vfs, dir, name| {
                     vfs.fs(FsRequest::Mkdir { dir, name }).map(|_| ())
                 })
-                .map(|()| Vec::new())
+                .map(|()| Words::default())
                 .into(),
             Mknod { major, minor, path } => self
                 .at_parent(pid, path, |vfs, dir, name| {
@@ -268,13 +293,17 @@ impl Vfs {
                     })
                     .map(|_| ())
                 })
-                .map(|()| Vec::new())
+                .map(|()| Words::default())
                 .into(),
-            Unlink { path } => self.unlink(pid, path).map(|()| Vec::new()).into(),
-            Link { paths, old_len } => self.link(pid, paths, old_len).map(|()| Vec::new()).into(),
-            Rename { paths, old_len } => {
-                self.rename(pid, paths, old_len).map(|()| Vec::new()).into()
-            }
+            Unlink { path } => self.unlink(pid, path).map(|()| Words::default()).into(),
+            Link { paths, old_len } => self
+                .link(pid, paths, old_len)
+                .map(|()| Words::default())
+                .into(),
+            Rename { paths, old_len } => self
+                .rename(pid, paths, old_len)
+                .map(|()| Words::default())
+                .into(),
             _ => Answer::Failed(Errno::EPERM),
         }
     }
@@ -307,7 +336,7 @@ impl Vfs {
                         }
                         // Word 0 = 1: a file, where a full reply invites the
                         // client to read on (a pipe read returns once).
-                        Answer::Done(alloc::vec![1], Some(reply.bytes))
+                        Answer::Done(Words::of(&[1]), Some(reply.bytes))
                     }
                     Err(errno) => Answer::Failed(errno),
                 }
@@ -345,7 +374,7 @@ impl Vfs {
                         if let Some(file) = self.tables.file_mut(id) {
                             file.offset = offset + written;
                         }
-                        Answer::Done(alloc::vec![written], None)
+                        Answer::Done(Words::of(&[written]), None)
                     }
                     Err(errno) => Answer::Failed(errno),
                 }
@@ -403,7 +432,7 @@ impl Vfs {
     }
 
     /// `pipe()`: two descriptors, read end first.
-    fn pipe(&mut self, pid: Pid) -> Result<Vec<u64>, Errno> {
+    fn pipe(&mut self, pid: Pid) -> Result<Words, Errno> {
         let pipe = self.pipes.create();
         let reader = OpenFile::new(
             FileKind::Pipe {
@@ -430,7 +459,7 @@ impl Vfs {
             }
         };
         match self.tables.install(pid, writer) {
-            Ok(write_fd) => Ok(alloc::vec![read_fd, write_fd]),
+            Ok(write_fd) => Ok(Words::of(&[read_fd, write_fd])),
             Err((errno, writer)) => {
                 self.close_file(writer);
                 if let Ok(Some(reader)) = self.tables.close(pid, read_fd) {
@@ -479,7 +508,7 @@ impl Vfs {
                 if let Some(file) = self.tables.file_mut(id) {
                     file.offset = next;
                 }
-                Answer::Done(Vec::new(), Some(reply.bytes))
+                Answer::Done(Words::default(), Some(reply.bytes))
             }
             Err(errno) => Answer::Failed(errno),
         }
@@ -556,8 +585,8 @@ impl Vfs {
 /// The reply message for an answer (`None` for a parked request).
 fn reply_wire(answer: &Answer) -> Option<Wire<'_>> {
     Some(match answer {
-        Answer::Done(words, None) => reply::ok(words),
-        Answer::Done(words, Some(bytes)) => reply::ok_with_bytes(words, bytes),
+        Answer::Done(words, None) => reply::ok(words.as_slice()),
+        Answer::Done(words, Some(bytes)) => reply::ok_with_bytes(words.as_slice(), bytes),
         Answer::Failed(errno) => reply::error(*errno),
         Answer::Redirect(server) => Wire::new(reply::REPLY_REDIRECT, &[*server]),
         Answer::Parked => return None,

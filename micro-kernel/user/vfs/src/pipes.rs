@@ -160,7 +160,8 @@ impl Pipes {
         self.request(client, pid, pipe, Wanted::Read { len })
     }
 
-    /// `write(data)` on `pipe`; as [`Pipes::read`].
+    /// `write(data)` on `pipe`; as [`Pipes::read`]. The bytes are copied
+    /// into the server only if the write must wait.
     pub fn write(
         &mut self,
         client: u64,
@@ -168,15 +169,55 @@ impl Pipes {
         pipe: PipeId,
         data: &[u8],
     ) -> (Option<Completion>, Vec<Reply>) {
-        self.request(
+        let Some(Some(state)) = self.pipes.get_mut(pipe) else {
+            return (Some(Completion::Failed(Errno::EBADF)), Vec::new());
+        };
+        // The first try, straight from the request (as `attempt` would).
+        let outcome = state.write(data);
+        let wakeup = outcome.wakeup();
+        let now = match outcome {
+            PipeWrite::Wrote(n) if n == data.len() => Some(Completion::Wrote(n)),
+            PipeWrite::BrokenPipe => Some(Completion::Failed(Errno::EPIPE)),
+            PipeWrite::Wrote(n) => {
+                self.park(
+                    client,
+                    pid,
+                    pipe,
+                    Wanted::Write {
+                        data: data.to_vec(),
+                        done: n,
+                    },
+                );
+                None
+            }
+            PipeWrite::WouldBlock => {
+                self.park(
+                    client,
+                    pid,
+                    pipe,
+                    Wanted::Write {
+                        data: data.to_vec(),
+                        done: 0,
+                    },
+                );
+                None
+            }
+        };
+        (now, self.wake(pipe, wakeup))
+    }
+
+    /// Parks a request. A client waits for one reply at a time: an older
+    /// parked request of the same thread is stale (it stopped waiting), so
+    /// it is dropped — a thread cannot fill the server's memory with
+    /// requests it never waits for.
+    fn park(&mut self, client: u64, pid: Pid, pipe: PipeId, wanted: Wanted) {
+        self.parked.retain(|p| p.client != client);
+        self.parked.push(Parked {
             client,
             pid,
             pipe,
-            Wanted::Write {
-                data: data.to_vec(),
-                done: 0,
-            },
-        )
+            wanted,
+        });
     }
 
     fn request(
@@ -192,17 +233,7 @@ impl Pipes {
         let mut wakeup = Wakeup::NONE;
         let done = attempt(state, &mut wanted, &mut wakeup);
         if done.is_none() {
-            // A client waits for one reply at a time: an older parked
-            // request of the same thread is stale (it stopped waiting), so
-            // it is dropped. A thread cannot fill the server's memory with
-            // requests it never waits for.
-            self.parked.retain(|p| p.client != client);
-            self.parked.push(Parked {
-                client,
-                pid,
-                pipe,
-                wanted,
-            });
+            self.park(client, pid, pipe, wanted);
         }
         (done, self.wake(pipe, wakeup))
     }
