@@ -83,11 +83,13 @@ micro: tools | $(BUILD)
 		cp target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF)
 
 # Host unit tests of the microkernel's pure parts: the kernel's mapping
-# database and ELF reader, and the proc server's bookkeeping (frame
-# reference counts, memory maps and copy-on-write decisions, process table).
+# database and ELF reader, the proc server's bookkeeping (frame
+# reference counts, memory maps and copy-on-write decisions, process table),
+# the vfs server's (descriptor tables, pipes and parked requests) and the
+# console server's (parked readers).
 micro-test-host:
 	cd micro-kernel/kernel && cargo test --release --quiet --lib --target x86_64-unknown-linux-gnu
-	cd micro-kernel/user && cargo test --release --quiet -p proc --lib --target x86_64-unknown-linux-gnu
+	cd micro-kernel/user && cargo test --release --quiet -p proc -p vfs -p console --lib --target x86_64-unknown-linux-gnu
 
 # Every grading suite on the micro-kernel alone (`make test` runs them on
 # both kernels).
