@@ -85,9 +85,11 @@ impl ProcRequest {
             ProcRequest::Getpid => Wire::new(GETPID, &[]),
             ProcRequest::Sbrk { increment } => Wire::new(SBRK, &[increment as u64]),
             ProcRequest::Freemem => Wire::new(FREEMEM, &[]),
-            ProcRequest::CheckRange { address, len, write } => {
-                Wire::new(CHECK_RANGE, &[address, len, write as u64])
-            }
+            ProcRequest::CheckRange {
+                address,
+                len,
+                write,
+            } => Wire::new(CHECK_RANGE, &[address, len, write as u64]),
         }
     }
 
@@ -323,7 +325,11 @@ mod tests {
                 increment: i64::MIN,
             },
             ProcRequest::Freemem,
-            ProcRequest::CheckRange { address: 0x40_0000, len: 4096, write: true },
+            ProcRequest::CheckRange {
+                address: 0x40_0000,
+                len: 4096,
+                write: true,
+            },
         ];
         for request in all {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));

@@ -56,7 +56,12 @@ pub fn load(
     let result = load_opened(directory, frames, &mut memory, handle, size, args);
     let _ = server_lib::call(vfs, &VfsRequest::ExecClose { handle }.to_wire());
     match result {
-        Ok((entry, rsp)) => Ok(Loaded { memory, entry, rsp, argc: args.len() as u64 }),
+        Ok((entry, rsp)) => Ok(Loaded {
+            memory,
+            entry,
+            rsp,
+            argc: args.len() as u64,
+        }),
         Err(errno) => {
             // Never mapped anywhere: releasing is all it takes.
             memory.release_all(frames);
@@ -67,7 +72,15 @@ pub fn load(
 
 /// Reads `length` bytes at `offset` of the open file (at most 4096).
 fn read_file(vfs: ThreadId, handle: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
-    let reply = server_lib::call(vfs, &VfsRequest::ExecRead { handle, offset, len: length }.to_wire())?;
+    let reply = server_lib::call(
+        vfs,
+        &VfsRequest::ExecRead {
+            handle,
+            offset,
+            len: length,
+        }
+        .to_wire(),
+    )?;
     Ok(reply.bytes)
 }
 
@@ -84,7 +97,10 @@ fn load_opened(
     let head = read_file(vfs, handle, 0, HEADER_BYTES.min(size))?;
     let executable = Executable::parse_with_length(&head, size).map_err(|_| Errno::ENOEXEC)?;
     for segment in executable.segments() {
-        let permissions = Permissions { write: segment.writable(), execute: segment.executable() };
+        let permissions = Permissions {
+            write: segment.writable(),
+            execute: segment.executable(),
+        };
         let first = segment.vaddr & !(PAGE - 1);
         pool::add_zeroed(frames, memory, first, page_up(segment.end()), permissions)?;
         let mut done = 0;
@@ -104,12 +120,22 @@ fn load_opened(
     let lengths: Vec<usize> = args.iter().map(Vec::len).collect();
     let layout =
         StackLayout::plan(USER_STACK_TOP, &lengths, USER_STACK_SIZE / 2).ok_or(Errno::E2BIG)?;
-    pool::add_zeroed(frames, memory, layout.rsp & !(PAGE - 1), USER_STACK_TOP, Permissions::DATA)?;
+    pool::add_zeroed(
+        frames,
+        memory,
+        layout.rsp & !(PAGE - 1),
+        USER_STACK_TOP,
+        Permissions::DATA,
+    )?;
     for (arg, &address) in args.iter().zip(&layout.string_addresses) {
         pool::write_new(memory, address, arg)?;
         pool::write_new(memory, address + arg.len() as u64, &[0])?;
     }
-    let aux = AuxBlock { proc: directory.proc, vfs: directory.vfs, console: directory.console };
+    let aux = AuxBlock {
+        proc: directory.proc,
+        vfs: directory.vfs,
+        console: directory.console,
+    };
     let mut words = [0u64; common::abi::syscall::MAX_ARGS + 8];
     let count = layout.words(args.len(), &aux, &mut words);
     let mut bytes = Vec::with_capacity(count * 8);

@@ -47,7 +47,12 @@ pub enum Origin {
 impl FrameTable {
     /// A pool of at most `limit` frames, all untouched.
     pub fn new(limit: u32) -> FrameTable {
-        FrameTable { counts: vec![0; limit as usize], free: Vec::new(), fresh: 0, limit }
+        FrameTable {
+            counts: vec![0; limit as usize],
+            free: Vec::new(),
+            fresh: 0,
+            limit,
+        }
     }
 
     /// Takes a frame (with reference count 1), or `None` if the pool is full.
@@ -127,7 +132,11 @@ mod tests {
         assert!(table.release(a), "last reference");
         assert_eq!(table.count(a), 0);
         let (again, origin) = table.alloc().unwrap();
-        assert_eq!((again, origin), (a, Origin::Reused), "freed frames are reused first");
+        assert_eq!(
+            (again, origin),
+            (a, Origin::Reused),
+            "freed frames are reused first"
+        );
     }
 
     #[test]
@@ -138,7 +147,10 @@ mod tests {
         assert_eq!(table.available(), 0);
         assert_eq!(table.alloc(), None);
         table.release(frames[1]);
-        assert_eq!((table.available(), table.recycled(), table.untouched()), (1, 1, 0));
+        assert_eq!(
+            (table.available(), table.recycled(), table.untouched()),
+            (1, 1, 0)
+        );
         assert_eq!(table.alloc().map(|(f, _)| f), Some(frames[1]));
     }
 }

@@ -32,9 +32,9 @@ use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::micro::{fault_access, label};
 use common::abi::proto::proc::{FaultCause, ProcRequest, encode_reply, exception_name};
-use common::abi::proto::{Wire, reply};
 use common::abi::proto::root::{Directory, PROC_POOL_MAX_PAGES, RootRequest};
 use common::abi::proto::vfs::VfsRequest;
+use common::abi::proto::{Wire, reply};
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::port::{HardwarePorts, PortIo};
 use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println};
@@ -70,8 +70,12 @@ struct Proc {
 fn main(root: u64) -> ! {
     let directory = server_lib::start("proc", ThreadId(root));
     let (me, _) = l4::task::whoami();
-    let mut proc =
-        Proc { directory, me, frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32), table: ProcessTable::new() };
+    let mut proc = Proc {
+        directory,
+        me,
+        frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32),
+        table: ProcessTable::new(),
+    };
     if let Err(errno) = proc.start_init() {
         println!("proc: cannot start /bin/init: {}", errno.message());
         power_off(false);
@@ -105,7 +109,11 @@ impl Proc {
     fn start_init(&mut self) -> Result<(), Errno> {
         let pid = self.table.allocate_pid();
         let (space, thread) = self.new_thread()?;
-        self.vfs(VfsRequest::ProcessCreated { pid, thread: thread.0, parent: 0 })?;
+        self.vfs(VfsRequest::ProcessCreated {
+            pid,
+            thread: thread.0,
+            parent: 0,
+        })?;
         // Copies on the heap: the kernel copies a message's bytes only from
         // pages that are mapped, and a constant's page may not be yet.
         let path = Vec::from(&b"/bin/init"[..]);
@@ -121,7 +129,8 @@ impl Proc {
             memory: loaded.memory,
             waiting: None,
         })?;
-        start_thread(thread, loaded.entry, loaded.rsp, loaded.argc, false).map_err(|_| Errno::ENOMEM)
+        start_thread(thread, loaded.entry, loaded.rsp, loaded.argc, false)
+            .map_err(|_| Errno::ENOMEM)
     }
 
     /// A new address space with one halted user thread (proc its pager
@@ -167,7 +176,10 @@ impl Proc {
                     // A fault the kernel could not send to the pager (a
                     // kernel address): reported like any page fault.
                     let cause = FaultCause(error_code & ACCESS_BITS);
-                    self.usertrap(pid, format_args!("{mnemonic} {name} at {cr2:#x} ({cause}), rip {rip:#x}"));
+                    self.usertrap(
+                        pid,
+                        format_args!("{mnemonic} {name} at {cr2:#x} ({cause}), rip {rip:#x}"),
+                    );
                 } else {
                     self.usertrap(pid, format_args!("{mnemonic} {name}, rip {rip:#x}"));
                 }
@@ -188,7 +200,10 @@ impl Proc {
     fn call(&mut self, pid: Pid, thread: u64, call: ProcRequest) {
         let result = match call {
             ProcRequest::Getpid => Ok(pid),
-            ProcRequest::Fork { resume_rip, resume_rsp } => self.fork(pid, resume_rip, resume_rsp),
+            ProcRequest::Fork {
+                resume_rip,
+                resume_rsp,
+            } => self.fork(pid, resume_rip, resume_rsp),
             ProcRequest::Exec { path, argv } => match self.exec(pid, path, argv) {
                 Ok(()) => return, // the thread runs the new program
                 Err(errno) => Err(errno),
@@ -216,7 +231,11 @@ impl Proc {
             },
             ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
             ProcRequest::Freemem => Ok(self.free_pages()),
-            ProcRequest::CheckRange { address, len, write } => self.check_range(pid, address, len, write),
+            ProcRequest::CheckRange {
+                address,
+                len,
+                write,
+            } => self.check_range(pid, address, len, write),
         };
         answer(thread, result);
     }
@@ -234,7 +253,10 @@ impl Proc {
         let access = if write { fault_access::WRITE } else { 0 };
         let mut page = address & !(PAGE - 1);
         while page < end {
-            if matches!(process.memory.fault(&self.frames, page, access), FaultAction::Kill) {
+            if matches!(
+                process.memory.fault(&self.frames, page, access),
+                FaultAction::Kill
+            ) {
                 return Err(Errno::EFAULT);
             }
             page += PAGE;
@@ -244,19 +266,26 @@ impl Proc {
 
     /// A page fault of process `pid`.
     fn page_fault(&mut self, pid: Pid, address: u64, access: u64, rip: u64) {
-        let Some(process) = self.table.get_mut(pid) else { return };
+        let Some(process) = self.table.get_mut(pid) else {
+            return;
+        };
         let page = address & !(PAGE - 1);
         let mapping = match process.memory.fault(&self.frames, address, access) {
             FaultAction::Map { frame, rights } => Some((frame, rights)),
-            FaultAction::Copy { from, permissions } => {
-                pool::alloc_copy(&mut self.frames, from).map(|copy| {
+            FaultAction::Copy { from, permissions } => pool::alloc_copy(&mut self.frames, from)
+                .map(|copy| {
                     process.memory.replace_frame(page, copy);
                     self.frames.release(from);
                     (copy, permissions.rights(false))
-                })
-            }
+                }),
             FaultAction::Zero => pool::alloc_zeroed(&mut self.frames).map(|frame| {
-                process.memory.insert(page, PageEntry { frame, permissions: Permissions::DATA });
+                process.memory.insert(
+                    page,
+                    PageEntry {
+                        frame,
+                        permissions: Permissions::DATA,
+                    },
+                );
                 (frame, Permissions::DATA.rights(false))
             }),
             FaultAction::Kill => None,
@@ -264,8 +293,15 @@ impl Proc {
         let thread = process.thread;
         match mapping {
             Some((frame, rights)) => {
-                let item = MapItem { page: pool::address(frame), count: 1, rights, window_offset: 0 };
-                let message = Message::new(0, &[]).with_map(item, false).expect("room for a map item");
+                let item = MapItem {
+                    page: pool::address(frame),
+                    count: 1,
+                    rights,
+                    window_offset: 0,
+                };
+                let message = Message::new(0, &[])
+                    .with_map(item, false)
+                    .expect("room for a map item");
                 if let Err(error) = l4::ipc::send(ThreadId(thread), &message, Timeout::Zero) {
                     println!("proc: cannot map {address:#x} for pid {pid}: {error:?}");
                     self.terminate(pid, -1);
@@ -273,7 +309,10 @@ impl Proc {
             }
             None => self.usertrap(
                 pid,
-                format_args!("#PF page fault at {address:#x} ({}), rip {rip:#x}", FaultCause(access)),
+                format_args!(
+                    "#PF page fault at {address:#x} ({}), rip {rip:#x}",
+                    FaultCause(access)
+                ),
             ),
         }
     }
@@ -294,7 +333,9 @@ impl Proc {
             println!("init exited with status {status}: nothing left to run");
             power_off(status == 0);
         }
-        let Some(process) = self.table.get_mut(pid) else { return };
+        let Some(process) = self.table.get_mut(pid) else {
+            return;
+        };
         if process.state != State::Alive {
             return;
         }
@@ -314,8 +355,12 @@ impl Proc {
     /// If `pid` is parked in `wait` and a child can be collected (or it
     /// has none), answers it.
     fn complete_wait(&mut self, pid: Pid) {
-        let Some(process) = self.table.get(pid) else { return };
-        let (Some(status_address), State::Alive) = (process.waiting, process.state) else { return };
+        let Some(process) = self.table.get(pid) else {
+            return;
+        };
+        let (Some(status_address), State::Alive) = (process.waiting, process.state) else {
+            return;
+        };
         let thread = process.thread;
         let result = match self.table.wait_outcome(pid) {
             WaitOutcome::Park => return,
@@ -325,7 +370,12 @@ impl Proc {
                 let copied = if status_address == 0 {
                     Ok(())
                 } else {
-                    pool::copy_to_user(&mut self.frames, &mut process.memory, status_address, &status.to_le_bytes())
+                    pool::copy_to_user(
+                        &mut self.frames,
+                        &mut process.memory,
+                        status_address,
+                        &status.to_le_bytes(),
+                    )
                 };
                 match copied {
                     Ok(()) => {
@@ -353,7 +403,11 @@ impl Proc {
         let pid = self.table.allocate_pid();
         let parent_process = self.table.get(parent).ok_or(Errno::ESRCH)?;
         let name = parent_process.name.clone();
-        if let Err(errno) = self.vfs(VfsRequest::ProcessCreated { pid, thread: thread.0, parent }) {
+        if let Err(errno) = self.vfs(VfsRequest::ProcessCreated {
+            pid,
+            thread: thread.0,
+            parent,
+        }) {
             let _ = l4::task::space_destroy(space);
             return Err(errno);
         }
@@ -400,20 +454,31 @@ impl Proc {
         pool::revoke(&old_frames);
         let name = path.rsplit(|&byte| byte == b'/').next().unwrap_or(&path);
         process.name = String::from_utf8_lossy(name).into_owned();
-        start_thread(ThreadId(process.thread), loaded.entry, loaded.rsp, loaded.argc, true)
-            .map_err(|_| Errno::EFAULT)
+        start_thread(
+            ThreadId(process.thread),
+            loaded.entry,
+            loaded.rsp,
+            loaded.argc,
+            true,
+        )
+        .map_err(|_| Errno::EFAULT)
     }
 
     /// `sbrk`: grows (eagerly, zeroed) or shrinks the heap.
     fn sbrk(&mut self, pid: Pid, increment: i64) -> Result<u64, Errno> {
         let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
         let plan = process.memory.plan_sbrk(increment)?;
-        if plan.pages_needed() > 0 && plan.pages_needed() + RESERVED_PAGES > self.frames.available() {
+        if plan.pages_needed() > 0 && plan.pages_needed() + RESERVED_PAGES > self.frames.available()
+        {
             return Err(Errno::ENOMEM);
         }
-        if let Err(errno) =
-            pool::add_zeroed(&mut self.frames, &mut process.memory, plan.grow.start, plan.grow.end, Permissions::DATA)
-        {
+        if let Err(errno) = pool::add_zeroed(
+            &mut self.frames,
+            &mut process.memory,
+            plan.grow.start,
+            plan.grow.end,
+            Permissions::DATA,
+        ) {
             // Undo the pages added so far (never mapped: no unmap needed).
             let mut page = plan.grow.start;
             while page < plan.grow.end {
@@ -442,18 +507,30 @@ impl Proc {
     /// Free pages, honestly: the pool's recycled frames, plus the untouched
     /// part of the pool as far as root still has memory to back it.
     fn free_pages(&self) -> u64 {
-        let root_free = server_lib::call(ThreadId(self.directory.root), &RootRequest::FreePages.to_wire())
-            .and_then(|reply| reply.word(0))
-            .unwrap_or(0);
+        let root_free = server_lib::call(
+            ThreadId(self.directory.root),
+            &RootRequest::FreePages.to_wire(),
+        )
+        .and_then(|reply| reply.word(0))
+        .unwrap_or(0);
         self.frames.recycled() + self.frames.untouched().min(root_free)
     }
 }
 
 /// Starts (or, with `restart`, restarts: the thread is waiting in its call
 /// to us) `thread` at `rip` with `rsp` and `rdi = argument`.
-fn start_thread(thread: ThreadId, rip: u64, rsp: u64, argument: u64, restart: bool) -> Result<(), l4::Error> {
+fn start_thread(
+    thread: ThreadId,
+    rip: u64,
+    rsp: u64,
+    argument: u64,
+    restart: bool,
+) -> Result<(), l4::Error> {
     if restart {
-        let halt = l4::task::Registers { control: exreg::HALT, ..l4::task::Registers::default() };
+        let halt = l4::task::Registers {
+            control: exreg::HALT,
+            ..l4::task::Registers::default()
+        };
         // SAFETY: the thread is in another address space (a user process).
         unsafe { l4::task::exchange_registers(thread, &halt)? };
     }
@@ -478,7 +555,9 @@ fn copy_arguments(memory: &AddressMap, argv_address: u64) -> Result<Vec<Vec<u8>>
         return Ok(args);
     }
     loop {
-        let slot = argv_address.checked_add(8 * args.len() as u64).ok_or(Errno::EFAULT)?;
+        let slot = argv_address
+            .checked_add(8 * args.len() as u64)
+            .ok_or(Errno::EFAULT)?;
         let mut pointer = [0u8; 8];
         pool::copy_from_user(memory, slot, &mut pointer)?;
         let pointer = u64::from_le_bytes(pointer);
@@ -489,7 +568,11 @@ fn copy_arguments(memory: &AddressMap, argv_address: u64) -> Result<Vec<Vec<u8>>
             return Err(Errno::E2BIG);
         }
         let arg = pool::copy_string_from_user(memory, pointer, MAX_ARG_BYTES - 1).map_err(|e| {
-            if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e }
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
         })?;
         total += arg.len() + 1;
         if total > MAX_ARG_BYTES {

@@ -54,7 +54,10 @@ pub struct Permissions {
 
 impl Permissions {
     /// Read and write (heap, stack, data).
-    pub const DATA: Permissions = Permissions { write: true, execute: false };
+    pub const DATA: Permissions = Permissions {
+        write: true,
+        execute: false,
+    };
 
     /// The `rights::*` bits for a mapping, without write if `shared`.
     pub fn rights(self, shared: bool) -> u64 {
@@ -83,7 +86,10 @@ pub enum FaultAction {
     Map { frame: Frame, rights: u64 },
     /// Copy-on-write: copy `from` into a new frame, put the new frame in
     /// the map (releasing `from`), and map it read/write.
-    Copy { from: Frame, permissions: Permissions },
+    Copy {
+        from: Frame,
+        permissions: Permissions,
+    },
     /// Demand-zero: a new zeroed frame for a stack page, read/write.
     Zero,
     /// No valid access: the process dies (`usertrap: ... killed`).
@@ -187,9 +193,15 @@ impl AddressMap {
         }
         let shared = frames.is_shared(entry.frame);
         if write && shared {
-            FaultAction::Copy { from: entry.frame, permissions: entry.permissions }
+            FaultAction::Copy {
+                from: entry.frame,
+                permissions: entry.permissions,
+            }
         } else {
-            FaultAction::Map { frame: entry.frame, rights: entry.permissions.rights(shared) }
+            FaultAction::Map {
+                frame: entry.frame,
+                rights: entry.permissions.rights(shared),
+            }
         }
     }
 
@@ -208,8 +220,12 @@ impl AddressMap {
     /// writable), sorted — runs of consecutive frames can be unmapped in
     /// one call.
     pub fn writable_frames(&self) -> Vec<Frame> {
-        let mut list: Vec<Frame> =
-            self.pages.values().filter(|e| e.permissions.write).map(|e| e.frame).collect();
+        let mut list: Vec<Frame> = self
+            .pages
+            .values()
+            .filter(|e| e.permissions.write)
+            .map(|e| e.frame)
+            .collect();
         list.sort_unstable();
         list
     }
@@ -240,7 +256,12 @@ impl AddressMap {
         } else {
             (0..0, new_top..old_top)
         };
-        Ok(SbrkPlan { old, new, grow, shrink })
+        Ok(SbrkPlan {
+            old,
+            new,
+            grow,
+            shrink,
+        })
     }
 }
 
@@ -262,9 +283,16 @@ pub fn frame_runs(sorted: &[Frame], max_run: u32) -> Vec<(Frame, u32)> {
 mod tests {
     use super::*;
 
-    const TEXT: Permissions = Permissions { write: false, execute: true };
+    const TEXT: Permissions = Permissions {
+        write: false,
+        execute: true,
+    };
 
-    fn with_page(frames: &mut FrameTable, page: u64, permissions: Permissions) -> (AddressMap, Frame) {
+    fn with_page(
+        frames: &mut FrameTable,
+        page: u64,
+        permissions: Permissions,
+    ) -> (AddressMap, Frame) {
         let mut map = AddressMap::new();
         let (frame, _) = frames.alloc().unwrap();
         map.insert(page, PageEntry { frame, permissions });
@@ -277,16 +305,30 @@ mod tests {
         let (map, frame) = with_page(&mut frames, 0x40_0000, TEXT);
         assert_eq!(
             map.fault(&frames, 0x40_0123, 0),
-            FaultAction::Map { frame, rights: rights::READ | rights::EXECUTE }
+            FaultAction::Map {
+                frame,
+                rights: rights::READ | rights::EXECUTE
+            }
         );
-        assert_eq!(map.fault(&frames, 0x40_0123, fault_access::WRITE), FaultAction::Kill, "text is read-only");
+        assert_eq!(
+            map.fault(&frames, 0x40_0123, fault_access::WRITE),
+            FaultAction::Kill,
+            "text is read-only"
+        );
         let (data, frame) = with_page(&mut frames, 0x60_0000, Permissions::DATA);
         assert_eq!(
             data.fault(&frames, 0x60_0000, 0),
-            FaultAction::Map { frame, rights: rights::READ | rights::WRITE },
+            FaultAction::Map {
+                frame,
+                rights: rights::READ | rights::WRITE
+            },
             "a private writable page is mapped writable at once"
         );
-        assert_eq!(data.fault(&frames, 0x60_0000, fault_access::EXECUTE), FaultAction::Kill, "NX");
+        assert_eq!(
+            data.fault(&frames, 0x60_0000, fault_access::EXECUTE),
+            FaultAction::Kill,
+            "NX"
+        );
     }
 
     #[test]
@@ -297,10 +339,23 @@ mod tests {
         assert_eq!(frames.count(frame), 2);
         assert_eq!(parent.writable_frames(), [frame]);
         // Reads map the shared frame read-only; writes copy.
-        assert_eq!(child.fault(&frames, 0x60_0008, 0), FaultAction::Map { frame, rights: rights::READ });
         assert_eq!(
-            child.fault(&frames, 0x60_0008, fault_access::WRITE | fault_access::PRESENT),
-            FaultAction::Copy { from: frame, permissions: Permissions::DATA }
+            child.fault(&frames, 0x60_0008, 0),
+            FaultAction::Map {
+                frame,
+                rights: rights::READ
+            }
+        );
+        assert_eq!(
+            child.fault(
+                &frames,
+                0x60_0008,
+                fault_access::WRITE | fault_access::PRESENT
+            ),
+            FaultAction::Copy {
+                from: frame,
+                permissions: Permissions::DATA
+            }
         );
         // The child copies: new frame in its map, the old one released.
         let (copy, _) = frames.alloc().unwrap();
@@ -308,8 +363,15 @@ mod tests {
         frames.release(old.frame);
         // Now the parent is the only owner: a write just maps it writable.
         assert_eq!(
-            parent.fault(&frames, 0x60_0000, fault_access::WRITE | fault_access::PRESENT),
-            FaultAction::Map { frame, rights: rights::READ | rights::WRITE }
+            parent.fault(
+                &frames,
+                0x60_0000,
+                fault_access::WRITE | fault_access::PRESENT
+            ),
+            FaultAction::Map {
+                frame,
+                rights: rights::READ | rights::WRITE
+            }
         );
         assert_eq!(child.release_all(&mut frames), [copy]);
         assert_eq!(parent.release_all(&mut frames), [frame]);
@@ -320,12 +382,22 @@ mod tests {
     fn stack_pages_are_demand_zero_and_the_rest_kills() {
         let frames = FrameTable::new(1);
         let map = AddressMap::new();
-        assert_eq!(map.fault(&frames, USER_STACK_TOP - 8, fault_access::WRITE), FaultAction::Zero);
+        assert_eq!(
+            map.fault(&frames, USER_STACK_TOP - 8, fault_access::WRITE),
+            FaultAction::Zero
+        );
         assert_eq!(map.fault(&frames, USER_STACK_BOTTOM, 0), FaultAction::Zero);
-        assert_eq!(map.fault(&frames, USER_STACK_BOTTOM - 1, fault_access::WRITE), FaultAction::Kill, "guard");
+        assert_eq!(
+            map.fault(&frames, USER_STACK_BOTTOM - 1, fault_access::WRITE),
+            FaultAction::Kill,
+            "guard"
+        );
         assert_eq!(map.fault(&frames, USER_STACK_TOP, 0), FaultAction::Kill);
         assert_eq!(map.fault(&frames, 0, 0), FaultAction::Kill, "null page");
-        assert_eq!(map.fault(&frames, 0xffff_8000_0000_0000, fault_access::PRESENT), FaultAction::Kill);
+        assert_eq!(
+            map.fault(&frames, 0xffff_8000_0000_0000, fault_access::PRESENT),
+            FaultAction::Kill
+        );
     }
 
     #[test]
@@ -334,25 +406,43 @@ mod tests {
         map.heap_start = 0x60_0000;
         map.brk = 0x60_0000;
         let plan = map.plan_sbrk(1).unwrap();
-        assert_eq!((plan.old, plan.new, plan.grow.clone()), (0x60_0000, 0x60_0001, 0x60_0000..0x60_1000));
+        assert_eq!(
+            (plan.old, plan.new, plan.grow.clone()),
+            (0x60_0000, 0x60_0001, 0x60_0000..0x60_1000)
+        );
         assert_eq!(plan.pages_needed(), 1);
         map.brk = 0x60_0001;
         let plan = map.plan_sbrk(100).unwrap();
         assert_eq!(plan.pages_needed(), 0, "still inside the first page");
         let plan = map.plan_sbrk(-1).unwrap();
         assert_eq!(plan.shrink, 0x60_0000..0x60_1000);
-        assert_eq!(map.plan_sbrk(-2), Err(Errno::ENOMEM), "below the heap start");
+        assert_eq!(
+            map.plan_sbrk(-2),
+            Err(Errno::ENOMEM),
+            "below the heap start"
+        );
         assert_eq!(map.plan_sbrk(i64::MIN), Err(Errno::ENOMEM));
         assert_eq!(map.plan_sbrk(i64::MAX), Err(Errno::ENOMEM));
-        assert_eq!(map.plan_sbrk((HEAP_LIMIT - 0x60_0001) as i64).map(|p| p.new), Ok(HEAP_LIMIT));
-        assert_eq!(map.plan_sbrk((HEAP_LIMIT - 0x60_0000) as i64), Err(Errno::ENOMEM), "into the guard");
+        assert_eq!(
+            map.plan_sbrk((HEAP_LIMIT - 0x60_0001) as i64)
+                .map(|p| p.new),
+            Ok(HEAP_LIMIT)
+        );
+        assert_eq!(
+            map.plan_sbrk((HEAP_LIMIT - 0x60_0000) as i64),
+            Err(Errno::ENOMEM),
+            "into the guard"
+        );
     }
 
     #[test]
     fn frame_runs_group_consecutive_frames() {
         let list = [Frame(1), Frame(2), Frame(3), Frame(3), Frame(7), Frame(8)];
         assert_eq!(frame_runs(&list, 64), [(Frame(1), 3), (Frame(7), 2)]);
-        assert_eq!(frame_runs(&list, 2), [(Frame(1), 2), (Frame(3), 1), (Frame(7), 2)]);
+        assert_eq!(
+            frame_runs(&list, 2),
+            [(Frame(1), 2), (Frame(3), 1), (Frame(7), 2)]
+        );
         assert_eq!(frame_runs(&[], 64), []);
     }
 }

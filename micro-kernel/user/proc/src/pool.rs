@@ -213,7 +213,13 @@ fn private_frame(frames: &mut FrameTable, map: &mut AddressMap, page: u64) -> Re
         Some(entry) => Ok(entry.frame),
         None => {
             let frame = alloc_zeroed(frames).ok_or(Errno::ENOMEM)?;
-            map.insert(page, PageEntry { frame, permissions: Permissions::DATA });
+            map.insert(
+                page,
+                PageEntry {
+                    frame,
+                    permissions: Permissions::DATA,
+                },
+            );
             Ok(frame)
         }
     }

@@ -73,7 +73,10 @@ pub struct ProcessTable {
 impl ProcessTable {
     /// An empty table; the first pid handed out is 1.
     pub fn new() -> ProcessTable {
-        ProcessTable { processes: BTreeMap::new(), next_pid: INIT_PID }
+        ProcessTable {
+            processes: BTreeMap::new(),
+            next_pid: INIT_PID,
+        }
     }
 
     /// Whether another process fits.
@@ -117,7 +120,11 @@ impl ProcessTable {
 
     /// What `wait` by `parent` finds now (the first zombie child, by pid).
     pub fn wait_outcome(&self, parent: Pid) -> WaitOutcome {
-        let mut children = self.processes.values().filter(|p| p.parent == parent).peekable();
+        let mut children = self
+            .processes
+            .values()
+            .filter(|p| p.parent == parent)
+            .peekable();
         if children.peek().is_none() {
             return WaitOutcome::NoChildren;
         }
@@ -139,7 +146,9 @@ impl ProcessTable {
     /// parent, and init if it adopted a zombie), each at most once.
     pub fn make_zombie(&mut self, pid: Pid, status: i32) -> Vec<Pid> {
         let mut wake = Vec::new();
-        let Some(process) = self.processes.get_mut(&pid) else { return wake };
+        let Some(process) = self.processes.get_mut(&pid) else {
+            return wake;
+        };
         process.state = State::Zombie(status);
         process.waiting = None;
         process.thread = 0;
@@ -207,7 +216,11 @@ mod tests {
         let dead = process(&mut table, parent);
         table.make_zombie(dead, 3);
         let wake = table.make_zombie(parent, 0);
-        assert_eq!(wake, [init], "init is both the parent and the adopter: once");
+        assert_eq!(
+            wake,
+            [init],
+            "init is both the parent and the adopter: once"
+        );
         assert_eq!(table.get(running).unwrap().parent, INIT_PID);
         assert_eq!(table.get(dead).unwrap().parent, INIT_PID);
         // init collects the zombie grandchild (the lowest pid first).
@@ -222,7 +235,10 @@ mod tests {
             process(&mut table, first);
         }
         let pid = table.allocate_pid();
-        let extra = Process { pid, ..table.get(first).unwrap().clone() };
+        let extra = Process {
+            pid,
+            ..table.get(first).unwrap().clone()
+        };
         assert_eq!(table.insert(extra), Err(Errno::EAGAIN));
         table.remove(first);
         assert!(table.allocate_pid() > pid, "pids grow");

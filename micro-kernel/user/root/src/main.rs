@@ -80,7 +80,11 @@ fn serve(frames: &mut memory::Frames, servers: &mut Servers, directory: &Directo
             }
             pending = servers.deliver_directories(&directory_bytes);
         }
-        let timeout = if pending { Timeout::Ticks(1) } else { Timeout::Never };
+        let timeout = if pending {
+            Timeout::Ticks(1)
+        } else {
+            Timeout::Never
+        };
         let received = match reply.take() {
             Some((client, message)) => {
                 match l4::ipc::ipc(client, ThreadId::ANY, &message, Timeout::Zero, timeout) {

@@ -15,9 +15,9 @@
 
 use crate::memory::{Frames, PAGE};
 use crate::servers::{CONSOLE_INDEX, PROC_INDEX, Server, Servers};
+use common::abi::micro::ROOT_DEVICE_WINDOW;
 use common::abi::micro::{fault_access, rights};
 use common::abi::proto::proc::{FaultCause, exception_name};
-use common::abi::micro::ROOT_DEVICE_WINDOW;
 use common::abi::proto::root::{CONSOLE_VGA_BASE, ServerRegion, VGA_TEXT_PHYSICAL, server_region};
 use core::fmt;
 use l4::{MapItem, Message, Received, println};
@@ -36,7 +36,10 @@ pub fn page_fault(
         Err(Crash::Protection)
     } else if index == CONSOLE_INDEX && page == CONSOLE_VGA_BASE {
         // Device memory: the kernel mapped it into our device window.
-        Ok((ROOT_DEVICE_WINDOW + VGA_TEXT_PHYSICAL, rights::READ | rights::WRITE))
+        Ok((
+            ROOT_DEVICE_WINDOW + VGA_TEXT_PHYSICAL,
+            rights::READ | rights::WRITE,
+        ))
     } else {
         page_for(frames, server, index == PROC_INDEX, page)
     };

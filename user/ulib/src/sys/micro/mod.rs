@@ -95,7 +95,12 @@ fn set_receive_buffer() {
     touch_receive_buffer();
     // SAFETY: the buffer is used only as described on `receive_buffer`.
     let _ = unsafe {
-        l4::memory::set_receive_window(RECEIVE_BUFFER.0.get() as u64, RECEIVE_BUFFER_BYTES as u64, 0, 0)
+        l4::memory::set_receive_window(
+            RECEIVE_BUFFER.0.get() as u64,
+            RECEIVE_BUFFER_BYTES as u64,
+            0,
+            0,
+        )
     };
 }
 
@@ -107,7 +112,8 @@ pub fn start(argc: usize, argv: *const *const u8) {
     // argv[argc] is NULL and the aux block's four words follow it.
     let words = unsafe { core::slice::from_raw_parts(argv.add(argc + 1) as *const u64, 4) };
     let Some(aux) = AuxBlock::from_words(words) else {
-        let _ = l4::print::debug_print("ulib: no aux block on the stack: cannot reach the servers\n");
+        let _ =
+            l4::print::debug_print("ulib: no aux block on the stack: cannot reach the servers\n");
         let (me, _) = l4::task::whoami();
         let _ = l4::task::thread_destroy(me);
         loop {
@@ -181,7 +187,10 @@ unsafe extern "C" fn fork_stub() -> i64 {
 
 /// The Rust half of the fork stub: the call to proc.
 extern "C" fn fork_call(resume_rsp: u64, resume_rip: u64) -> i64 {
-    match proc_call(ProcRequest::Fork { resume_rip, resume_rsp }) {
+    match proc_call(ProcRequest::Fork {
+        resume_rip,
+        resume_rsp,
+    }) {
         Ok(pid) => pid as i64,
         Err(errno) => errno.as_return(),
     }
@@ -203,7 +212,9 @@ pub fn exit(status: i32) -> ! {
 /// # Safety
 /// `status` must be null or valid for a 4-byte write.
 pub unsafe fn wait(status: *mut i32) -> Result<u64, Errno> {
-    proc_call(ProcRequest::Wait { status_address: status as u64 })
+    proc_call(ProcRequest::Wait {
+        status_address: status as u64,
+    })
 }
 
 /// `kill(pid) -> 0`.
@@ -218,7 +229,10 @@ pub fn kill(pid: i64) -> Result<u64, Errno> {
 /// `path` must point to a NUL-terminated string; `argv` to a null-terminated
 /// array of pointers to NUL-terminated strings.
 pub unsafe fn exec(path: *const u8, argv: *const *const u8) -> Result<u64, Errno> {
-    proc_call(ProcRequest::Exec { path: path as u64, argv: argv as u64 })
+    proc_call(ProcRequest::Exec {
+        path: path as u64,
+        argv: argv as u64,
+    })
 }
 
 /// `getpid() -> pid`.
@@ -231,7 +245,9 @@ pub fn getpid() -> Result<u64, Errno> {
 /// # Safety
 /// Shrinking unmaps memory: nothing may still refer to it.
 pub unsafe fn sbrk(increment: isize) -> Result<u64, Errno> {
-    proc_call(ProcRequest::Sbrk { increment: increment as i64 })
+    proc_call(ProcRequest::Sbrk {
+        increment: increment as i64,
+    })
 }
 
 /// `sleep(ticks) -> 0`: a receive nobody can satisfy, with a timeout.
