@@ -18,7 +18,13 @@
 //! **Redirect.** vfs answers a `Read` or `Write` of a console descriptor
 //! with `Redirect { console }`; the same request then goes to the console
 //! server, which parks a reader until a line is typed. vfs thus never
-//! waits for the console.
+//! waits for the console. This code remembers the answer per descriptor
+//! ([`ConsoleFds`]), so later reads (writes) of it go to the console
+//! directly: one message instead of two. That is sound because only this
+//! process changes its own descriptor table, always through this code:
+//! `close` forgets the descriptor, and `open`, `dup` and `pipe` forget the
+//! descriptors they hand out. (A forked child inherits the memory and the
+//! table together; `exec` starts with nothing remembered.)
 //!
 //! **Pointers.** The monolithic kernel checks every user pointer against
 //! the page tables, and answers `EFAULT` for a bad one. Here the kernel
@@ -41,6 +47,7 @@ use common::abi::proto::reply::{self, Answer};
 use common::abi::proto::vfs::{self, VfsRequest};
 use common::abi::proto::{MAX_WORDS, Wire};
 use common::abi::syscall::MAX_PATH;
+use core::sync::atomic::{AtomicU32, Ordering};
 use l4::{Message, ThreadId};
 
 /// The most bytes one message carries.
@@ -106,6 +113,55 @@ fn check_range(address: u64, len: usize, access: Access) -> Result<(), Errno> {
         }
     }
     Ok(())
+}
+
+/// The descriptors vfs has redirected to the console, for reading and for
+/// writing (one bit per descriptor; vfs checked the access mode before it
+/// redirected).
+struct ConsoleFds {
+    read: AtomicU32,
+    write: AtomicU32,
+}
+
+static CONSOLE_FDS: ConsoleFds = ConsoleFds {
+    read: AtomicU32::new(0),
+    write: AtomicU32::new(0),
+};
+
+impl ConsoleFds {
+    /// The bit of `fd`, if it has one (descriptors 0..32).
+    fn bit(fd: i32) -> Option<u32> {
+        u32::try_from(fd)
+            .ok()
+            .filter(|&fd| fd < 32)
+            .map(|fd| 1 << fd)
+    }
+
+    /// The bits for reading (`reading`) or for writing.
+    fn bits(&self, reading: bool) -> &AtomicU32 {
+        if reading { &self.read } else { &self.write }
+    }
+
+    /// Whether vfs redirected `fd` for reading (`reading`) or writing.
+    fn is_console(&self, fd: i32, reading: bool) -> bool {
+        let bits = self.bits(reading).load(Ordering::Relaxed);
+        Self::bit(fd).is_some_and(|bit| bits & bit != 0)
+    }
+
+    /// vfs redirected `fd` for reading (`reading`) or writing.
+    fn remember(&self, fd: i32, reading: bool) {
+        if let Some(bit) = Self::bit(fd) {
+            self.bits(reading).fetch_or(bit, Ordering::Relaxed);
+        }
+    }
+
+    /// `fd` names something new (or nothing): forget it.
+    fn forget(&self, fd: i64) {
+        if let Some(bit) = i32::try_from(fd).ok().and_then(Self::bit) {
+            self.read.fetch_and(!bit, Ordering::Relaxed);
+            self.write.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A reply: label, words and (copied out of the receive buffer) bytes.
@@ -228,19 +284,24 @@ pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
     let mut done = 0usize;
     loop {
         let want = (len - done).min(CHUNK);
-        let request = VfsRequest::Read {
-            fd: fd_word(fd),
-            len: want as u64,
+        let console_read = ConsoleRequest::Read { len: want as u64 };
+        let answer = if CONSOLE_FDS.is_console(fd, true) {
+            Ok(Outcome::Console)
+        } else {
+            vfs_call(&VfsRequest::Read {
+                fd: fd_word(fd),
+                len: want as u64,
+            })
         };
-        let (reply, read_on) = match vfs_call(&request) {
+        let (reply, read_on) = match answer {
             Ok(Outcome::Done(reply)) => {
                 let read_on = word(&reply, 0) == Ok(1);
                 (reply, read_on)
             }
-            Ok(Outcome::Console) => (
-                console_call(&ConsoleRequest::Read { len: want as u64 })?,
-                false,
-            ),
+            Ok(Outcome::Console) => {
+                CONSOLE_FDS.remember(fd, true);
+                (console_call(&console_read)?, false)
+            }
             Err(_) if done > 0 => return Ok(done as u64),
             Err(error) => return Err(error),
         };
@@ -262,7 +323,7 @@ pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> {
 pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<u64, Errno> {
     check_range(buf as u64, len, Access::Read)?;
     let mut done = 0usize;
-    let mut to_console = false;
+    let mut to_console = CONSOLE_FDS.is_console(fd, false);
     loop {
         let piece_len = (len - done).min(CHUNK);
         let piece: &[u8] = if piece_len == 0 {
@@ -282,6 +343,7 @@ pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<u64, Errno> {
                 Ok(Outcome::Done(reply)) => Ok(reply),
                 Ok(Outcome::Console) => {
                     to_console = true;
+                    CONSOLE_FDS.remember(fd, false);
                     console_call(&ConsoleRequest::Write { data: piece })
                 }
                 Err(error) => Err(error),
@@ -303,12 +365,22 @@ pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<u64, Errno> {
 
 /// `close(fd) -> 0`.
 pub fn close(fd: i32) -> Result<u64, Errno> {
+    CONSOLE_FDS.forget(fd.into());
     vfs_done(&VfsRequest::Close { fd: fd_word(fd) }).map(|_| 0)
+}
+
+/// A call that returns a new descriptor: whatever was remembered about
+/// that number is forgotten.
+fn new_fd(result: Result<u64, Errno>) -> Result<u64, Errno> {
+    if let Ok(fd) = result {
+        CONSOLE_FDS.forget(fd as i64);
+    }
+    result
 }
 
 /// `dup(fd) -> new fd`.
 pub fn dup(fd: i32) -> Result<u64, Errno> {
-    word(&vfs_done(&VfsRequest::Dup { fd: fd_word(fd) })?, 0)
+    new_fd(word(&vfs_done(&VfsRequest::Dup { fd: fd_word(fd) })?, 0))
 }
 
 /// `pipe(fds) -> 0`: stores the read end in `fds[0]`, the write end in `fds[1]`.
@@ -319,7 +391,7 @@ pub unsafe fn pipe(fds: *mut [i32; 2]) -> Result<u64, Errno> {
     // Checked first: a refused pointer must leave no descriptors behind.
     check_range(fds as u64, 8, Access::Write)?;
     let reply = vfs_done(&VfsRequest::Pipe)?;
-    let (read_end, write_end) = (word(&reply, 0)?, word(&reply, 1)?);
+    let (read_end, write_end) = (new_fd(word(&reply, 0))?, new_fd(word(&reply, 1))?);
     // SAFETY: the caller guarantees 8 writable bytes at `fds`.
     unsafe { fds.write_unaligned([read_end as i32, write_end as i32]) };
     Ok(0)
@@ -333,13 +405,13 @@ pub unsafe fn open(path: *const u8, flags: u32) -> Result<u64, Errno> {
     let mut buffer = [0u8; MAX_PATH + 1];
     // SAFETY: forwarded to the caller.
     let length = unsafe { path_argument(path, &mut buffer)? };
-    word(
+    new_fd(word(
         &vfs_done(&VfsRequest::Open {
             flags,
             path: &buffer[..length],
         })?,
         0,
-    )
+    ))
 }
 
 /// A call whose only argument is a path.
