@@ -65,6 +65,19 @@ struct Proc {
     me: ThreadId,
     frames: FrameTable,
     table: ProcessTable,
+    /// The reply to the message being handled, sent by the next receive
+    /// (one `reply_and_receive` system call instead of a send and a
+    /// receive: half the kernel entries on every request and fault).
+    deferred: Option<Deferred>,
+}
+
+/// A reply to send with the next receive.
+struct Deferred {
+    to: ThreadId,
+    message: Message,
+    /// For a page fault's mapping: the process to kill if the kernel cannot
+    /// make the mapping (it would stay blocked in its fault forever).
+    fault_of: Option<Pid>,
 }
 
 fn main(root: u64) -> ! {
@@ -75,13 +88,38 @@ fn main(root: u64) -> ! {
         me,
         frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32),
         table: ProcessTable::new(),
+        deferred: None,
     };
     if let Err(errno) = proc.start_init() {
         println!("proc: cannot start /bin/init: {}", errno.message());
         power_off(false);
     }
     loop {
-        match l4::ipc::receive(ThreadId::ANY, Timeout::Never) {
+        let received = match proc.deferred.take() {
+            None => l4::ipc::receive(ThreadId::ANY, Timeout::Never),
+            Some(reply) => {
+                let any = ThreadId::ANY;
+                match l4::ipc::ipc(reply.to, any, &reply.message, Timeout::Zero, Timeout::Never) {
+                    Err(error) => {
+                        // The send phase failed (a client that is gone is
+                        // simply forgotten); nothing was received yet.
+                        let mapping_failed = matches!(
+                            error,
+                            l4::Error::NotMappable
+                                | l4::Error::OutOfResources
+                                | l4::Error::NoReceiveWindow
+                        );
+                        if let (true, Some(pid)) = (mapping_failed, reply.fault_of) {
+                            println!("proc: cannot map a page for pid {pid}: {error:?}");
+                            proc.terminate(pid, -1);
+                        }
+                        l4::ipc::receive(ThreadId::ANY, Timeout::Never)
+                    }
+                    received => received,
+                }
+            }
+        };
+        match received {
             Ok(message) => proc.handle(&message),
             Err(error) => println!("proc: receive failed: {error:?}"),
         }
@@ -237,7 +275,13 @@ impl Proc {
                 write,
             } => self.check_range(pid, address, len, write),
         };
-        answer(thread, result);
+        let wire = encode_reply(result);
+        let message = Message::new(wire.label, &wire.words[..wire.word_count]);
+        self.deferred = Some(Deferred {
+            to: ThreadId(thread),
+            message,
+            fault_of: None,
+        });
     }
 
     /// `CheckRange`: whether every page of `address..address + len` is
@@ -302,10 +346,11 @@ impl Proc {
                 let message = Message::new(0, &[])
                     .with_map(item, false)
                     .expect("room for a map item");
-                if let Err(error) = l4::ipc::send(ThreadId(thread), &message, Timeout::Zero) {
-                    println!("proc: cannot map {address:#x} for pid {pid}: {error:?}");
-                    self.terminate(pid, -1);
-                }
+                self.deferred = Some(Deferred {
+                    to: ThreadId(thread),
+                    message,
+                    fault_of: Some(pid),
+                });
             }
             None => self.usertrap(
                 pid,
