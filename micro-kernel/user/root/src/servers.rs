@@ -202,6 +202,13 @@ impl Servers {
             match l4::ipc::send(server.thread, &message, Timeout::Zero) {
                 Ok(()) => server.has_directory = true,
                 Err(l4::Error::SendTimeout) => return true,
+                Err(l4::Error::NoSuchThread) => {
+                    println!(
+                        "root: the {} server ended before it took its directory",
+                        server.name
+                    );
+                    server.has_directory = true;
+                }
                 Err(error) => {
                     println!(
                         "root: cannot send the {} server its directory: {error:?}",
