@@ -35,14 +35,27 @@ fn main() {
     }
 }
 
-/// Copies the ELF named by `$variable` (or `default`) to `destination`, or
-/// writes an empty file if there is none.
+/// Copies the ELF named by `$variable` (or `default`) to `destination`
+/// without its debug information (`objcopy --strip-debug`; the unstripped
+/// file stays where it was built, for debuggers), or writes an empty file if
+/// there is none. Without `objcopy` the file is copied whole.
 fn embed(variable: &str, default: &Path, destination: &Path) {
     println!("cargo:rerun-if-env-changed={variable}");
     let source = std::env::var_os(variable)
         .map(PathBuf::from)
         .unwrap_or_else(|| default.to_path_buf());
     println!("cargo:rerun-if-changed={}", source.display());
-    let bytes = std::fs::read(&source).unwrap_or_default();
-    std::fs::write(destination, bytes).expect("cannot write to OUT_DIR");
+    if !source.exists() {
+        std::fs::write(destination, []).expect("cannot write to OUT_DIR");
+        return;
+    }
+    let stripped = std::process::Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(&source)
+        .arg(destination)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !stripped {
+        std::fs::copy(&source, destination).expect("cannot write to OUT_DIR");
+    }
 }
