@@ -444,10 +444,9 @@ impl Proc {
         if !self.table.has_room() {
             return Err(Errno::EAGAIN);
         }
+        let name = self.table.get(parent).ok_or(Errno::ESRCH)?.name.clone();
         let (space, thread) = self.new_thread()?;
         let pid = self.table.allocate_pid();
-        let parent_process = self.table.get(parent).ok_or(Errno::ESRCH)?;
-        let name = parent_process.name.clone();
         if let Err(errno) = self.vfs(VfsRequest::ProcessCreated {
             pid,
             thread: thread.0,
@@ -499,14 +498,16 @@ impl Proc {
         pool::revoke(&old_frames);
         let name = path.rsplit(|&byte| byte == b'/').next().unwrap_or(&path);
         process.name = String::from_utf8_lossy(name).into_owned();
-        start_thread(
-            ThreadId(process.thread),
-            loaded.entry,
-            loaded.rsp,
-            loaded.argc,
-            true,
-        )
-        .map_err(|_| Errno::EFAULT)
+        let thread = ThreadId(process.thread);
+        // The ELF reader checked that the entry point lies in an executable
+        // segment (user memory), so the kernel accepts it; if the thread
+        // cannot be restarted anyway, the old program is gone: the process
+        // ends (as a process whose exec failed after the point of no return).
+        if let Err(error) = start_thread(thread, loaded.entry, loaded.rsp, loaded.argc, true) {
+            println!("proc: cannot start the new program of pid {pid}: {error:?}");
+            self.terminate(pid, -1);
+        }
+        Ok(())
     }
 
     /// `sbrk`: grows (eagerly, zeroed) or shrinks the heap.
