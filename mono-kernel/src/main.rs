@@ -63,13 +63,7 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
     arch::kconsole::print_banner("mono-kernel", free_kib, interrupts);
 
     if boot_info.has_flag("fault-test") {
-        kprintln!("fault-test: reading address 0x8 on purpose");
-        // SAFETY: not safe at all: this is the deliberate kernel page fault
-        // the fault-report test asks for (nothing is mapped at 0x8).
-        let unmapped = core::ptr::without_provenance::<u64>(0x8);
-        let value = unsafe { core::ptr::read_volatile(unmapped) };
-        kprintln!("fault-test: read {value:#x}?! no fault happened");
-        qemu::exit(qemu::ExitCode::Failure);
+        arch::report::deliberate_page_fault();
     }
     arch::interrupts::unmask(IRQ_COM1);
     arch::interrupts::unmask(IRQ_ATA_PRIMARY);
@@ -110,20 +104,5 @@ fn start_init() {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    // SAFETY: we never return to whatever held the console lock.
-    unsafe { arch::kconsole::force_unlock() };
-    kprintln!("\nKERNEL PANIC: {info}");
-    arch::kconsole::with_console(|console| {
-        let _ = writeln_backtrace(console);
-    });
-    qemu::exit(qemu::ExitCode::Failure);
-}
-
-/// Prints the frame-pointer backtrace of the panicking code.
-fn writeln_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    writeln!(
-        out,
-        "backtrace (innermost first; `make addr2line ADDR=...` names them):"
-    )?;
-    arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
+    arch::report::kernel_panic(info)
 }

@@ -15,7 +15,7 @@
 use crate::{console, disk, sched, sys_proc};
 use common::arch::interrupts::{self, Irq};
 use common::arch::report::PageFaultCause;
-use common::arch::{self, idt, qemu, trap::TrapFrame};
+use common::arch::{self, idt, trap::TrapFrame};
 use common::drivers::pic::{IRQ_ATA_PRIMARY, IRQ_COM1, IRQ_KEYBOARD, IRQ_TIMER};
 use common::kprintln;
 
@@ -24,7 +24,7 @@ use common::kprintln;
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     if frame.vector < 32 {
         if !frame.from_user() {
-            kernel_fault(frame);
+            arch::report::kernel_exception(frame);
         }
         user_fault(frame);
         sys_proc::exit_current(-1);
@@ -84,14 +84,4 @@ fn user_fault(frame: &TrapFrame) {
             frame.rip
         );
     }
-}
-
-/// A CPU exception in kernel mode is a kernel bug: report it and stop.
-fn kernel_fault(frame: &TrapFrame) -> ! {
-    // SAFETY: this path never returns to the interrupted code.
-    unsafe { arch::kconsole::force_unlock() };
-    arch::kconsole::with_console(|console| {
-        let _ = arch::report::write_exception_report(console, frame);
-    });
-    qemu::exit(qemu::ExitCode::Failure);
 }

@@ -133,3 +133,45 @@ impl fmt::Display for PageFaultCause {
         Ok(())
     }
 }
+
+/// The end of a CPU exception in kernel mode: prints the report and stops
+/// QEMU with the failure status. Both kernels' trap handlers call this.
+pub fn kernel_exception(frame: &TrapFrame) -> ! {
+    // SAFETY: this path never returns to the interrupted code, so a console
+    // lock it may have held will never be released by it.
+    unsafe { super::kconsole::force_unlock() };
+    super::kconsole::with_console(|console| {
+        let _ = write_exception_report(console, frame);
+    });
+    super::qemu::exit(super::qemu::ExitCode::Failure);
+}
+
+/// The end of a kernel panic: prints `KERNEL PANIC: <message>` and a
+/// backtrace, then stops QEMU with the failure status. Both kernels'
+/// `#[panic_handler]`s call this.
+pub fn kernel_panic(info: &core::panic::PanicInfo) -> ! {
+    // SAFETY: as in `kernel_exception`: we never return to the panicking code.
+    unsafe { super::kconsole::force_unlock() };
+    crate::kprintln!("\nKERNEL PANIC: {info}");
+    super::kconsole::with_console(|console| {
+        let _ = writeln!(
+            console,
+            "backtrace (innermost first; `make addr2line ADDR=...` names them):"
+        );
+        let _ = write_backtrace_from(console, super::cpu::read_rbp(), 0);
+    });
+    super::qemu::exit(super::qemu::ExitCode::Failure);
+}
+
+/// The `fault-test` boot option: a deliberate page fault in kernel mode, so
+/// students (and the grader) can see the report. Does not return: the fault
+/// ends in [`kernel_exception`].
+pub fn deliberate_page_fault() -> ! {
+    crate::kprintln!("fault-test: reading address 0x8 on purpose");
+    let unmapped = core::ptr::without_provenance::<u64>(0x8);
+    // SAFETY: not safe at all, on purpose: nothing is mapped at 0x8 (the
+    // boot identity map is gone), so this read page-faults in kernel mode.
+    let value = unsafe { core::ptr::read_volatile(unmapped) };
+    crate::kprintln!("fault-test: read {value:#x}?! no fault happened");
+    super::qemu::exit(super::qemu::ExitCode::Failure);
+}

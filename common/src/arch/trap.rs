@@ -153,6 +153,43 @@ unsafe extern "C" {
 global_asm!(
     r#"
     .section .text.trap, "ax"
+    /* The fifteen general-purpose registers, in TrapFrame order (rax is
+       pushed first, so it ends up at the highest address). */
+    .macro save_registers
+        push %rax
+        push %rbx
+        push %rcx
+        push %rdx
+        push %rsi
+        push %rdi
+        push %rbp
+        push %r8
+        push %r9
+        push %r10
+        push %r11
+        push %r12
+        push %r13
+        push %r14
+        push %r15
+    .endm
+    .macro restore_registers
+        pop %r15
+        pop %r14
+        pop %r13
+        pop %r12
+        pop %r11
+        pop %r10
+        pop %r9
+        pop %r8
+        pop %rbp
+        pop %rdi
+        pop %rsi
+        pop %rdx
+        pop %rcx
+        pop %rbx
+        pop %rax
+    .endm
+
     .p2align 4
     .global trap_stubs
 trap_stubs:
@@ -171,42 +208,14 @@ trap_stubs:
     .endr
 
 trap_common:
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    save_registers
     mov %rsp, %rdi          /* argument: &mut TrapFrame */
     cld
     call trap_handler
 
     .global trap_return
 trap_return:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    restore_registers
     add $16, %rsp           /* vector and error code */
     iretq
 
@@ -222,21 +231,7 @@ syscall_entry:
     push %rcx
     pushq $0                /* error code */
     pushq ${syscall_vector}
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    save_registers
     mov %rsp, %rdi
     cld
     call syscall_handler
@@ -245,21 +240,7 @@ syscall_entry:
     mov {rip_offset}(%rsp), %rcx
     shr $47, %rcx
     jnz trap_return
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    restore_registers
     add $16, %rsp           /* vector and error code */
     mov 0(%rsp), %rcx       /* rip */
     mov 16(%rsp), %r11      /* rflags */

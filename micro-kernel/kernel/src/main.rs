@@ -92,13 +92,7 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
     arch::kconsole::print_banner("micro-kernel", free_kib, interrupts);
 
     if fault_test {
-        kprintln!("fault-test: reading address 0x8 on purpose");
-        // SAFETY: not safe at all: this is the deliberate kernel page fault
-        // the fault-report test asks for (nothing is mapped at 0x8).
-        #[allow(clippy::manual_dangling_ptr)] // the address 0x8 is the point of the test
-        let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
-        kprintln!("fault-test: read {value:#x}?! no fault happened");
-        qemu::exit(qemu::ExitCode::Failure);
+        arch::report::deliberate_page_fault();
     }
     boot_root::start(k, run_tests, bench)
 }
@@ -122,17 +116,5 @@ static NO_HEAP: NoHeap = NoHeap;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    // SAFETY: we never return to whatever held the console lock.
-    unsafe { arch::kconsole::force_unlock() };
-    kprintln!("\nKERNEL PANIC: {info}");
-    arch::kconsole::with_console(|console| {
-        let _ = console_backtrace(console);
-    });
-    qemu::exit(qemu::ExitCode::Failure);
-}
-
-/// Prints the frame-pointer backtrace of the panicking code.
-fn console_backtrace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
-    writeln!(out, "backtrace (innermost first; `make addr2line ADDR=...` names them):")?;
-    arch::report::write_backtrace_from(out, arch::cpu::read_rbp(), 0)
+    arch::report::kernel_panic(info)
 }

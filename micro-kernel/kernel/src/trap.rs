@@ -10,7 +10,7 @@ use crate::global::kernel;
 use crate::{fastpath, fault, irq, sched, syscall, timeout};
 use common::abi::micro::Sys;
 use common::arch::interrupts::{self, Irq};
-use common::arch::{self, qemu, trap::TrapFrame};
+use common::arch::{self, trap::TrapFrame};
 use common::drivers::keyboard::DATA_PORT;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
 use common::kprintln;
@@ -23,7 +23,7 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let vector = frame.vector;
     if vector < 32 {
         if !from_user {
-            kernel_fault(frame);
+            arch::report::kernel_exception(frame);
         }
         let k = kernel();
         let slot = k.sched.current;
@@ -61,14 +61,4 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     }
     syscall::dispatch(k, slot);
     sched::return_to_user(k);
-}
-
-/// A CPU exception in kernel mode is a kernel bug: report it and stop.
-fn kernel_fault(frame: &TrapFrame) -> ! {
-    // SAFETY: this path never returns to the interrupted code.
-    unsafe { arch::kconsole::force_unlock() };
-    arch::kconsole::with_console(|console| {
-        let _ = arch::report::write_exception_report(console, frame);
-    });
-    qemu::exit(qemu::ExitCode::Failure);
 }
