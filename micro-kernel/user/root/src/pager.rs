@@ -22,6 +22,11 @@ use common::abi::proto::root::{CONSOLE_VGA_BASE, ServerRegion, VGA_TEXT_PHYSICAL
 use core::fmt;
 use l4::{MapItem, Message, Received, println};
 
+/// The CPU's page-fault vector.
+const PAGE_FAULT_VECTOR: u64 = 14;
+/// The bits of a page-fault error code that say what the access was.
+const ACCESS_BITS: u64 = 0x13;
+
 /// A page fault `request` from a server: the reply (a map item), or `None`
 /// if the server crashed.
 pub fn page_fault(
@@ -73,10 +78,19 @@ pub fn page_fault(
 
 /// Any other CPU exception of a server: a crash.
 pub fn exception(servers: &mut Servers, request: &Received) {
-    let (vector, rip) = (request.mr[0], request.mr[2]);
+    let [vector, error_code, rip, _, _, cr2] = request.mr;
     if let Some((_, server)) = servers.by_thread(request.from) {
         let (mnemonic, name) = exception_name(vector);
-        crashed(server, format_args!("{mnemonic} {name}, rip {rip:#x}"));
+        if vector == PAGE_FAULT_VECTOR {
+            // A fault the kernel did not send to the pager (a kernel address).
+            let cause = FaultCause(error_code & ACCESS_BITS);
+            crashed(
+                server,
+                format_args!("{mnemonic} {name} at {cr2:#x} ({cause}), rip {rip:#x}"),
+            );
+        } else {
+            crashed(server, format_args!("{mnemonic} {name}, rip {rip:#x}"));
+        }
     }
 }
 
@@ -91,10 +105,11 @@ enum Crash {
 }
 
 impl Crash {
+    /// What to add to the report line.
     fn explanation(&self) -> &'static str {
         match self {
             Crash::Protection => "",
-            Crash::Outside => "",
+            Crash::Outside => " (outside its image, heap and stack)",
             Crash::OutOfMemory => " (root is out of memory)",
         }
     }
