@@ -107,6 +107,9 @@ fn set_receive_buffer() {
 /// Called once by `_start` before `main`: reads the aux block after argv's
 /// NULL and sets up the receive buffer. A program started without an aux
 /// block cannot reach any server; it says so on the kernel console and ends.
+// The signature is the back-end interface's (`sys/mod.rs`), shared with the
+// mono back end, and `_start` is its only caller, with the kernel's argv.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn start(argc: usize, argv: *const *const u8) {
     // SAFETY: the process-start contract (docs/user-abi.md, docs/servers.md):
     // argv[argc] is NULL and the aux block's four words follow it.
