@@ -14,7 +14,7 @@ use alloc::rc::Rc;
 use alloc::vec;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
-use common::abi::fs::{DIRENT_HEADER_SIZE, DirentHeader, FileType, Stat, open_flags::*};
+use common::abi::fs::{FileType, Stat, open_flags::*};
 use common::abi::syscall::MAX_PATH;
 use common::fs::{FsError, Ino, InodeKind};
 use common::pipe::{Pipe, PipeRead, PipeWrite};
@@ -353,30 +353,8 @@ pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     let mut out = Vec::with_capacity(len);
     let mut guard = fsys::lock();
     let fs = guard.fs();
-    while let Some((entry, next)) = fs.read_dir(ino, file.offset.get()).map_err(fs_error)? {
-        let name = entry.name();
-        let rec_len = (DIRENT_HEADER_SIZE + name.len()).div_ceil(8) * 8;
-        if out.len() + rec_len > len {
-            if out.is_empty() {
-                return Err(Errno::EINVAL); // the buffer cannot hold one record
-            }
-            break;
-        }
-        let kind = entry.kind.map_or(0, |k| k.abi_type() as u8);
-        let header = DirentHeader {
-            ino: entry.ino,
-            rec_len: rec_len as u16,
-            name_len: name.len() as u8,
-            kind,
-        };
-        out.extend_from_slice(&header.ino.to_le_bytes());
-        out.extend_from_slice(&header.rec_len.to_le_bytes());
-        out.push(header.name_len);
-        out.push(header.kind);
-        out.extend_from_slice(name);
-        out.resize(out.len().next_multiple_of(8), 0);
-        file.offset.set(next);
-    }
+    let next = fs.read_dir_records(ino, file.offset.get(), len, &mut out)?;
+    file.offset.set(next);
     drop(guard);
     copy_out(buf, &out)?;
     Ok(out.len() as u64)

@@ -79,6 +79,7 @@ mod inode;
 mod namespace;
 mod open;
 mod path;
+mod records;
 mod superblock;
 
 pub use dir::DirEntry;

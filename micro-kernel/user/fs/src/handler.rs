@@ -6,7 +6,6 @@
 
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
-use common::abi::fs::{DIRENT_HEADER_SIZE, DirentHeader};
 use common::abi::proto::Wire;
 use common::abi::proto::fs::{FsRequest, InodeInfo, split_names};
 use common::abi::proto::reply;
@@ -140,7 +139,8 @@ fn run<D: BlockDevice>(
             no_bytes(Vec::new())
         }
         ReadDir { dir, cursor, len } => {
-            let next = read_dir_records(fs, dir, cursor, len as usize, out)?;
+            out.clear();
+            let next = fs.read_dir_records(dir, cursor, len as usize, out)?;
             Ok((alloc::vec![next], 1))
         }
         OpenInode { ino } => {
@@ -152,43 +152,4 @@ fn run<D: BlockDevice>(
             no_bytes(Vec::new())
         }
     }
-}
-
-/// Fills `out` with `getdents` records of directory `dir` from `cursor`,
-/// at most `len` bytes, exactly as the monolithic kernel's `getdents`
-/// does; returns the cursor after the last record. `EINVAL` if not even
-/// one record fits.
-fn read_dir_records<D: BlockDevice>(
-    fs: &mut Ext2<D>,
-    dir: u32,
-    mut cursor: u64,
-    len: usize,
-    out: &mut Vec<u8>,
-) -> Result<u64, Errno> {
-    out.clear();
-    while let Some((entry, next)) = fs.read_dir(dir, cursor).map_err(FsError::errno)? {
-        let name = entry.name();
-        let rec_len = (DIRENT_HEADER_SIZE + name.len()).div_ceil(8) * 8;
-        if out.len() + rec_len > len {
-            if out.is_empty() {
-                return Err(Errno::EINVAL);
-            }
-            break;
-        }
-        let kind = entry.kind.map_or(0, |k| k.abi_type() as u8);
-        let header = DirentHeader {
-            ino: entry.ino,
-            rec_len: rec_len as u16,
-            name_len: name.len() as u8,
-            kind,
-        };
-        out.extend_from_slice(&header.ino.to_le_bytes());
-        out.extend_from_slice(&header.rec_len.to_le_bytes());
-        out.push(header.name_len);
-        out.push(header.kind);
-        out.extend_from_slice(name);
-        out.resize(out.len().next_multiple_of(8), 0);
-        cursor = next;
-    }
-    Ok(cursor)
 }
