@@ -5,12 +5,14 @@
 //! - [`syscall`]: the monolithic kernel's system-call numbers and register
 //!   convention;
 //! - [`errno`]: error codes returned by system calls and servers;
+//! - [`exception`]: the names of the CPU exceptions, for fault messages;
 //! - [`micro`]: the microkernel's system calls, message tags, error codes;
 //! - [`proto`]: the microkernel servers' protocols, as types;
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
 //!   directory entries).
 
 pub mod errno;
+pub mod exception;
 pub mod fs;
 pub mod micro;
 pub mod proto;

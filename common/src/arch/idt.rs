@@ -81,29 +81,4 @@ pub fn init() {
     }
 }
 
-/// The mnemonic and name of CPU exception `vector` (0..=31).
-pub fn exception_name(vector: u64) -> (&'static str, &'static str) {
-    match vector {
-        0 => ("#DE", "divide error"),
-        1 => ("#DB", "debug"),
-        2 => ("NMI", "non-maskable interrupt"),
-        3 => ("#BP", "breakpoint"),
-        4 => ("#OF", "overflow"),
-        5 => ("#BR", "bound range exceeded"),
-        6 => ("#UD", "invalid opcode"),
-        7 => ("#NM", "device not available"),
-        8 => ("#DF", "double fault"),
-        10 => ("#TS", "invalid TSS"),
-        11 => ("#NP", "segment not present"),
-        12 => ("#SS", "stack-segment fault"),
-        13 => ("#GP", "general protection fault"),
-        14 => ("#PF", "page fault"),
-        16 => ("#MF", "x87 floating-point error"),
-        17 => ("#AC", "alignment check"),
-        18 => ("#MC", "machine check"),
-        19 => ("#XM", "SIMD floating-point error"),
-        20 => ("#VE", "virtualization exception"),
-        21 => ("#CP", "control protection"),
-        _ => ("#??", "reserved exception"),
-    }
-}
+pub use crate::abi::exception::exception_name;
