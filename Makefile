@@ -175,6 +175,7 @@ clippy:
 	cd micro-kernel/kernel && cargo clippy --release -- -D warnings
 	cd micro-kernel/user && cargo clippy --release -- -D warnings
 	cd user && cargo clippy --release -- -D warnings
+	cd user && cargo clippy --release --no-default-features --features micro --target-dir ../target/user-micro -- -D warnings
 
 clean:
 	rm -rf $(BUILD) target
