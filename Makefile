@@ -48,7 +48,7 @@ endif
 # With no DISPLAY (ssh, CI, containers) there is no window: the serial port
 # in this terminal is the console. With a DISPLAY, QEMU also opens the VGA window.
 QEMU_DISPLAY := $(if $(DISPLAY),,-display none)
-QEMU_FLAGS = -machine pc $(QEMU_ACCEL) -m 256M $(QEMU_BIOS) -serial stdio $(QEMU_DISPLAY) \
+QEMU_FLAGS = -machine pc $(QEMU_ACCEL) -m 256M $(QEMU_BIOS) -serial mon:stdio $(QEMU_DISPLAY) \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 $(QEMUEXTRA)
 GDB_PORT := 1234
 
