@@ -7,8 +7,12 @@
 
 use linked_list_allocator::LockedHeap;
 
-/// Size of the kernel heap.
-pub const HEAP_SIZE: usize = 8 * 1024 * 1024;
+/// Size of the kernel heap. Sized so that no user program can exhaust it
+/// (an allocation failure would be a kernel panic): the worst case is every
+/// process slot used (128) with 16-KiB kernel stacks and each of its 16
+/// descriptors holding one end of a different pipe (a 4-KiB ring each):
+/// about 10 MiB, plus the buffer cache and the tables.
+pub const HEAP_SIZE: usize = 32 * 1024 * 1024;
 
 /// The memory the heap hands out. Only its address is used (the allocator
 /// writes its own bookkeeping into it), hence the `allow`.
