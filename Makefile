@@ -160,7 +160,7 @@ grade: all
 	$(GRADE) --kernel both --json $(BUILD)/results.json
 
 bench: all
-	$(GRADE) --kernel both --suite bench
+	bash scripts/bench-table.sh $(GRADE)
 
 fmt:
 	cargo fmt --all
