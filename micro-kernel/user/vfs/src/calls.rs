@@ -88,8 +88,7 @@ impl Vfs {
         match file.kind {
             FileKind::Console(_) => Answer::Redirect(self.console.0),
             FileKind::Pipe { pipe, .. } => {
-                let (now, replies) = self.pipes.read(from.0, pid, pipe, len);
-                self.owed.extend(replies);
+                let now = self.pipes.read(from.0, pid, pipe, len, &mut self.owed);
                 now.map_or(Answer::Parked, Answer::from)
             }
             FileKind::Inode(ino) => {
@@ -124,8 +123,7 @@ impl Vfs {
         match file.kind {
             FileKind::Console(_) => Answer::Redirect(self.console.0),
             FileKind::Pipe { pipe, .. } => {
-                let (now, replies) = self.pipes.write(from.0, pid, pipe, data);
-                self.owed.extend(replies);
+                let now = self.pipes.write(from.0, pid, pipe, data, &mut self.owed);
                 now.map_or(Answer::Parked, Answer::from)
             }
             FileKind::Inode(ino) => {

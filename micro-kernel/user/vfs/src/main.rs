@@ -168,8 +168,7 @@ impl Vfs {
                 }
             }
             FileKind::Pipe { pipe, write_end } => {
-                let replies = self.pipes.close_end(pipe, write_end);
-                self.owed.extend(replies);
+                self.pipes.close_end(pipe, write_end, &mut self.owed);
             }
         }
     }
@@ -305,7 +304,8 @@ fn main(root: u64) -> ! {
             );
         }
         // Parked clients this request let proceed are answered first.
-        for owed in core::mem::take(&mut vfs.owed) {
+        // (Drained, not taken: the list keeps its memory for the next request.)
+        for owed in vfs.owed.drain(..) {
             let answer = Answer::from(owed.completion);
             if let Some(wire) = reply_wire(&answer) {
                 let _ = server_lib::reply(ThreadId(owed.client), &wire);

@@ -20,7 +20,6 @@
 //!   count written so far — `EPIPE` if that is none.
 
 use crate::tables::{Pid, PipeId};
-use alloc::vec;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::pipe::{Pipe, PipeRead, PipeWrite, Wakeup};
@@ -76,14 +75,16 @@ pub struct Pipes {
 fn attempt(pipe: &mut Pipe, wanted: &mut Wanted, wakeup: &mut Wakeup) -> Option<Completion> {
     match wanted {
         Wanted::Read { len } => {
-            let mut bytes = vec![0u8; *len];
-            let outcome = pipe.read(&mut bytes);
+            // Sized to what is there: nothing is allocated for a read that
+            // must wait, and exactly the bytes read for one that can.
+            let mut bytes = Vec::with_capacity((*len).min(pipe.len()));
+            let Ok(outcome) = pipe.read_with(*len, |_, chunk| {
+                bytes.extend_from_slice(chunk);
+                Ok::<(), core::convert::Infallible>(())
+            });
             merge(wakeup, outcome.wakeup());
             match outcome {
-                PipeRead::Read(n) => {
-                    bytes.truncate(n);
-                    Some(Completion::Data(bytes))
-                }
+                PipeRead::Read(_) => Some(Completion::Data(bytes)),
                 PipeRead::EndOfFile => Some(Completion::Data(Vec::new())),
                 PipeRead::WouldBlock => None,
             }
@@ -148,16 +149,18 @@ impl Pipes {
     }
 
     /// `read(len)` on `pipe` by `client` of `pid`. Returns the completion if
-    /// the request is over now (`None`: parked), and the replies owed to
-    /// parked clients this read let proceed.
+    /// the request is over now (`None`: parked), and appends to `owed` the
+    /// replies owed to parked clients this read let proceed. (The caller
+    /// keeps one `owed` list and reuses it: no allocation per request.)
     pub fn read(
         &mut self,
         client: u64,
         pid: Pid,
         pipe: PipeId,
         len: usize,
-    ) -> (Option<Completion>, Vec<Reply>) {
-        self.request(client, pid, pipe, Wanted::Read { len })
+        owed: &mut Vec<Reply>,
+    ) -> Option<Completion> {
+        self.request(client, pid, pipe, Wanted::Read { len }, owed)
     }
 
     /// `write(data)` on `pipe`; as [`Pipes::read`]. The bytes are copied
@@ -168,9 +171,10 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         data: &[u8],
-    ) -> (Option<Completion>, Vec<Reply>) {
+        owed: &mut Vec<Reply>,
+    ) -> Option<Completion> {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
-            return (Some(Completion::Failed(Errno::EBADF)), Vec::new());
+            return Some(Completion::Failed(Errno::EBADF));
         };
         // The first try, straight from the request (as `attempt` would).
         let outcome = state.write(data);
@@ -203,7 +207,8 @@ impl Pipes {
                 None
             }
         };
-        (now, self.wake(pipe, wakeup))
+        self.wake(pipe, wakeup, owed);
+        now
     }
 
     /// Parks a request. A client waits for one reply at a time: an older
@@ -226,41 +231,42 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         mut wanted: Wanted,
-    ) -> (Option<Completion>, Vec<Reply>) {
+        owed: &mut Vec<Reply>,
+    ) -> Option<Completion> {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
-            return (Some(Completion::Failed(Errno::EBADF)), Vec::new());
+            return Some(Completion::Failed(Errno::EBADF));
         };
         let mut wakeup = Wakeup::NONE;
         let done = attempt(state, &mut wanted, &mut wakeup);
         if done.is_none() {
             self.park(client, pid, pipe, wanted);
         }
-        (done, self.wake(pipe, wakeup))
+        self.wake(pipe, wakeup, owed);
+        done
     }
 
     /// Drops one reference to an end of `pipe` (its last descriptor was
-    /// closed). Returns the replies owed to parked clients (end of file,
-    /// `EPIPE`); frees the pipe when both ends are closed.
-    pub fn close_end(&mut self, pipe: PipeId, write_end: bool) -> Vec<Reply> {
+    /// closed). Appends to `owed` the replies owed to parked clients (end
+    /// of file, `EPIPE`); frees the pipe when both ends are closed.
+    pub fn close_end(&mut self, pipe: PipeId, write_end: bool, owed: &mut Vec<Reply>) {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
-            return Vec::new();
+            return;
         };
         let closed = if write_end {
             state.close_writer()
         } else {
             state.close_reader()
         };
-        let mut replies = match closed {
-            Ok(wakeup) => self.wake(pipe, wakeup),
-            Err(_) => Vec::new(),
-        };
+        if let Ok(wakeup) = closed {
+            self.wake(pipe, wakeup, owed);
+        }
         if self.pipes[pipe].as_ref().is_some_and(Pipe::is_unused) {
             self.pipes[pipe] = None;
             // Nobody can hold a parked request on a pipe nobody holds; keep
             // the invariant anyway.
             self.parked.retain(|p| {
                 if p.pipe == pipe {
-                    replies.push(Reply {
+                    owed.push(Reply {
                         client: p.client,
                         completion: Completion::Failed(Errno::EBADF),
                     });
@@ -268,7 +274,6 @@ impl Pipes {
                 p.pipe != pipe
             });
         }
-        replies
     }
 
     /// Forgets the parked requests of a process that is gone (no replies:
@@ -278,11 +283,10 @@ impl Pipes {
     }
 
     /// Retries the parked requests of `pipe` that `wakeup` lets proceed, and
-    /// those the retries let proceed in turn; returns the finished ones'
-    /// replies. Terminates: each further round needs bytes to have moved,
+    /// those the retries let proceed in turn; appends the finished ones'
+    /// replies to `owed`. Terminates: each further round needs bytes to have moved,
     /// and parked writers hold finitely many.
-    fn wake(&mut self, pipe: PipeId, mut wakeup: Wakeup) -> Vec<Reply> {
-        let mut replies = Vec::new();
+    fn wake(&mut self, pipe: PipeId, mut wakeup: Wakeup, owed: &mut Vec<Reply>) {
         while wakeup.readers || wakeup.writers {
             let this_round = wakeup;
             wakeup = Wakeup::NONE;
@@ -299,7 +303,7 @@ impl Pipes {
                     && let Some(completion) = attempt(state, &mut parked.wanted, &mut wakeup)
                 {
                     let finished = self.parked.remove(index);
-                    replies.push(Reply {
+                    owed.push(Reply {
                         client: finished.client,
                         completion,
                     });
@@ -308,7 +312,6 @@ impl Pipes {
                 index += 1;
             }
         }
-        replies
     }
 }
 
@@ -317,14 +320,47 @@ mod tests {
     use super::*;
     use common::pipe::PIPE_SIZE;
 
+    /// `Pipes::read`, with the replies it owes returned as a list.
+    fn read(
+        pipes: &mut Pipes,
+        client: u64,
+        pid: Pid,
+        pipe: PipeId,
+        len: usize,
+    ) -> (Option<Completion>, Vec<Reply>) {
+        let mut owed = Vec::new();
+        let now = pipes.read(client, pid, pipe, len, &mut owed);
+        (now, owed)
+    }
+
+    /// `Pipes::write`, with the replies it owes returned as a list.
+    fn write(
+        pipes: &mut Pipes,
+        client: u64,
+        pid: Pid,
+        pipe: PipeId,
+        data: &[u8],
+    ) -> (Option<Completion>, Vec<Reply>) {
+        let mut owed = Vec::new();
+        let now = pipes.write(client, pid, pipe, data, &mut owed);
+        (now, owed)
+    }
+
+    /// `Pipes::close_end`, with the replies it owes returned as a list.
+    fn close_end(pipes: &mut Pipes, pipe: PipeId, write_end: bool) -> Vec<Reply> {
+        let mut owed = Vec::new();
+        pipes.close_end(pipe, write_end, &mut owed);
+        owed
+    }
+
     #[test]
     fn a_reader_of_an_empty_pipe_is_parked_until_a_write() {
         let mut pipes = Pipes::new();
         let pipe = pipes.create();
-        let (now, replies) = pipes.read(10, 1, pipe, 100);
+        let (now, replies) = read(&mut pipes, 10, 1, pipe, 100);
         assert_eq!((now, replies.len()), (None, 0));
         assert_eq!(pipes.parked(), 1);
-        let (now, replies) = pipes.write(20, 2, pipe, b"hello");
+        let (now, replies) = write(&mut pipes, 20, 2, pipe, b"hello");
         assert_eq!(now, Some(Completion::Wrote(5)));
         assert_eq!(
             replies,
@@ -341,9 +377,9 @@ mod tests {
         let mut pipes = Pipes::new();
         let pipe = pipes.create();
         let data: Vec<u8> = (0..PIPE_SIZE + 100).map(|i| i as u8).collect();
-        let (now, _) = pipes.write(20, 2, pipe, &data);
+        let (now, _) = write(&mut pipes, 20, 2, pipe, &data);
         assert_eq!(now, None, "only PIPE_SIZE bytes fit");
-        let (now, replies) = pipes.read(10, 1, pipe, PIPE_SIZE);
+        let (now, replies) = read(&mut pipes, 10, 1, pipe, PIPE_SIZE);
         assert_eq!(now, Some(Completion::Data(data[..PIPE_SIZE].to_vec())));
         assert_eq!(
             replies,
@@ -359,8 +395,8 @@ mod tests {
     fn closing_the_write_end_gives_parked_readers_end_of_file() {
         let mut pipes = Pipes::new();
         let pipe = pipes.create();
-        assert_eq!(pipes.read(10, 1, pipe, 8).0, None);
-        let replies = pipes.close_end(pipe, true);
+        assert_eq!(read(&mut pipes, 10, 1, pipe, 8).0, None);
+        let replies = close_end(&mut pipes, pipe, true);
         assert_eq!(
             replies,
             [Reply {
@@ -369,10 +405,10 @@ mod tests {
             }]
         );
         assert_eq!(
-            pipes.read(11, 1, pipe, 8).0,
+            read(&mut pipes, 11, 1, pipe, 8).0,
             Some(Completion::Data(Vec::new()))
         );
-        assert!(pipes.close_end(pipe, false).is_empty());
+        assert!(close_end(&mut pipes, pipe, false).is_empty());
         assert_eq!(pipes.count(), 0, "both ends closed: the pipe is freed");
     }
 
@@ -381,10 +417,10 @@ mod tests {
         let mut pipes = Pipes::new();
         let pipe = pipes.create();
         let big = vec![7u8; PIPE_SIZE + 1];
-        assert_eq!(pipes.write(20, 2, pipe, &big).0, None);
+        assert_eq!(write(&mut pipes, 20, 2, pipe, &big).0, None);
         let small = [1u8; 10];
-        assert_eq!(pipes.write(21, 3, pipe, &small).0, None);
-        let replies = pipes.close_end(pipe, false);
+        assert_eq!(write(&mut pipes, 21, 3, pipe, &small).0, None);
+        let replies = close_end(&mut pipes, pipe, false);
         assert_eq!(
             replies,
             [
@@ -399,7 +435,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            pipes.write(22, 3, pipe, b"x").0,
+            write(&mut pipes, 22, 3, pipe, b"x").0,
             Some(Completion::Failed(Errno::EPIPE))
         );
     }
@@ -409,7 +445,7 @@ mod tests {
         let mut pipes = Pipes::new();
         let pipe = pipes.create();
         for _ in 0..100 {
-            assert_eq!(pipes.read(10, 1, pipe, 8).0, None);
+            assert_eq!(read(&mut pipes, 10, 1, pipe, 8).0, None);
         }
         assert_eq!(pipes.parked(), 1);
     }
@@ -418,10 +454,10 @@ mod tests {
     fn requests_of_an_exited_process_are_dropped() {
         let mut pipes = Pipes::new();
         let pipe = pipes.create();
-        assert_eq!(pipes.read(10, 1, pipe, 8).0, None);
-        assert_eq!(pipes.read(11, 2, pipe, 8).0, None);
+        assert_eq!(read(&mut pipes, 10, 1, pipe, 8).0, None);
+        assert_eq!(read(&mut pipes, 11, 2, pipe, 8).0, None);
         pipes.drop_parked_of(1);
-        let (_, replies) = pipes.write(20, 3, pipe, b"abc");
+        let (_, replies) = write(&mut pipes, 20, 3, pipe, b"abc");
         assert_eq!(
             replies,
             [Reply {
@@ -430,7 +466,7 @@ mod tests {
             }]
         );
         assert_eq!(
-            pipes.read(12, 1, 99, 8).0,
+            read(&mut pipes, 12, 1, 99, 8).0,
             Some(Completion::Failed(Errno::EBADF))
         );
     }
