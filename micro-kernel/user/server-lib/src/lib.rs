@@ -9,7 +9,8 @@
 //!   [`Directory`] root sends first (who is who);
 //! - [`Request`]: a received message, copied out of the receive buffer into
 //!   an owned value (the next IPC overwrites the buffer, and a server often
-//!   makes a call of its own before it is done with a request);
+//!   makes a call of its own before it is done with a request); its bytes
+//!   go into one recycled vector, so receiving costs no heap allocation;
 //! - [`receive`], [`reply_and_receive`], [`reply`], [`call`]: the IPC
 //!   operations, in the
 //!   [`Wire`] form the protocol types of `common::abi::proto` use;
@@ -121,15 +122,20 @@ pub struct Request {
 }
 
 impl Request {
-    /// Copies a received message out of the receive buffer.
+    /// Copies a received message out of the receive buffer (its bytes
+    /// into the spare vector, see [`SpareBytes`]).
     fn from_received(received: &Received) -> Request {
+        Request::from_received_with(received, copy_bytes)
+    }
+
+    /// Copies a received message out of the receive buffer, its bytes with
+    /// `copy(length)`.
+    fn from_received_with(received: &Received, copy: fn(usize) -> Vec<u8>) -> Request {
         let count = received.tag.words() as usize;
         let mut words = [0; MAX_WORDS];
         let used = count.min(MAX_WORDS);
         words[..used].copy_from_slice(&received.mr[..used]);
-        let bytes = received
-            .buffer_length()
-            .map(|length| copy_bytes(length as usize));
+        let bytes = received.buffer_length().map(|length| copy(length as usize));
         Request {
             from: received.from,
             label: received.label(),
@@ -160,11 +166,66 @@ impl Request {
     }
 }
 
-/// Copies the first `length` bytes of the receive buffer.
+impl Drop for Request {
+    /// Gives the bytes' memory back to [`SPARE_BYTES`], for the next request.
+    fn drop(&mut self) {
+        if let Some(bytes) = self.bytes.take() {
+            SPARE_BYTES.put_back(bytes);
+        }
+    }
+}
+
+/// One spare byte vector of [`BUFFER_BYTES`] capacity, recycled from request
+/// to request. A server handles one request at a time, so one spare usually
+/// suffices: copying a message's bytes then costs no heap allocation (the
+/// heap allocator walks a list of free blocks, which is far dearer than the
+/// copy of a short message).
+struct SpareBytes(UnsafeCell<Option<Vec<u8>>>);
+
+// SAFETY: a server is one thread; only `take` and `put_back` touch the cell,
+// and neither calls out while it holds a reference into it.
+unsafe impl Sync for SpareBytes {}
+
+static SPARE_BYTES: SpareBytes = SpareBytes(UnsafeCell::new(None));
+
+impl SpareBytes {
+    /// The spare vector (emptied), or a new one if it is in use.
+    fn take(&self) -> Vec<u8> {
+        // SAFETY: see the `Sync` impl: no other reference into the cell exists.
+        let spare = unsafe { (*self.0.get()).take() };
+        let mut bytes = spare.unwrap_or_else(|| Vec::with_capacity(BUFFER_BYTES));
+        bytes.clear();
+        bytes
+    }
+
+    /// Keeps `bytes` as the spare if there is none and it is full-sized
+    /// (a vector handed on, e.g. as a [`Reply`]'s bytes, just goes).
+    fn put_back(&self, bytes: Vec<u8>) {
+        // SAFETY: see the `Sync` impl: no other reference into the cell exists.
+        let spare = unsafe { &mut *self.0.get() };
+        if spare.is_none() && bytes.capacity() == BUFFER_BYTES {
+            *spare = Some(bytes);
+        }
+    }
+}
+
+/// Copies the first `length` bytes of the receive buffer (into the spare
+/// vector when it is free).
 fn copy_bytes(length: usize) -> Vec<u8> {
     let length = length.min(BUFFER_BYTES);
     // SAFETY: the kernel wrote the buffer during the IPC that just returned;
     // no other reference to it exists, and the next IPC starts after the copy.
+    let buffer = unsafe { &*RECEIVE_BUFFER.0.get() };
+    let mut bytes = SPARE_BYTES.take();
+    bytes.extend_from_slice(&buffer[..length]);
+    bytes
+}
+
+/// Copies the first `length` bytes of the receive buffer into a vector of
+/// that length.
+fn copy_bytes_exactly(length: usize) -> Vec<u8> {
+    let length = length.min(BUFFER_BYTES);
+    // SAFETY: as in `copy_bytes`.
     let buffer = unsafe { &*RECEIVE_BUFFER.0.get() };
     buffer[..length].to_vec()
 }
@@ -268,12 +329,13 @@ impl Reply {
 /// the reply is malformed).
 pub fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
     let received = l4::ipc::call(server, &message(request)).map_err(|_| Errno::EIO)?;
-    let owned = Request::from_received(&received);
+    // The reply keeps its bytes (not recycled): a vector of their length.
+    let mut owned = Request::from_received_with(&received, copy_bytes_exactly);
     match reply::check_reply(owned.wire())? {
         Answer::Done(_) => Ok(Reply {
             words: owned.words,
             word_count: owned.word_count.min(MAX_WORDS),
-            bytes: owned.bytes.unwrap_or_default(),
+            bytes: owned.bytes.take().unwrap_or_default(),
         }),
         Answer::Redirect(_) => Err(Errno::EIO),
     }
