@@ -19,6 +19,7 @@
 //! | file        | server            | what it carries                         |
 //! |-------------|-------------------|-----------------------------------------|
 //! | this file   | —                 | the wire format shared by all protocols |
+//! | `inline.rs` | —                 | short bytes carried in the registers (the transport's) |
 //! | `root.rs`   | root              | the directory every server gets; `FreePages`; server memory layout |
 //! | `proc.rs`   | proc              | fork, exec, exit, wait, kill, getpid, sbrk, freemem; the aux block |
 //! | `reply.rs`  | console, disk, fs, vfs | the I/O servers' replies: ok, error, redirect |
@@ -34,6 +35,7 @@ pub mod root;
 pub mod console;
 pub mod disk;
 pub mod fs;
+pub mod inline;
 pub mod reply;
 pub mod vfs;
 
@@ -103,6 +105,9 @@ pub enum ProtoError {
     MissingBytes,
     /// A word holds a value the operation does not allow (word index).
     BadValue(usize),
+    /// An inline message (`inline.rs`) whose header does not match its
+    /// registers.
+    BadInline,
 }
 
 impl ProtoError {

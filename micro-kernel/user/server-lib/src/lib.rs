@@ -11,6 +11,8 @@
 //!   an owned value (the next IPC overwrites the buffer, and a server often
 //!   makes a call of its own before it is done with a request); its bytes
 //!   go into one recycled vector, so receiving costs no heap allocation;
+//!   a few bytes travel in the message registers instead of a buffer item
+//!   (`common::abi::proto::inline`: [`message`] packs, [`Request`] unpacks);
 //! - [`receive`], [`reply_and_receive`], [`reply`], [`call`]: the IPC
 //!   operations, in the
 //!   [`Wire`] form the protocol types of `common::abi::proto` use;
@@ -42,7 +44,7 @@ use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::proto::reply::{self, Answer};
 use common::abi::proto::root::{Directory, SERVER_HEAP_BASE, SERVER_HEAP_SIZE};
-use common::abi::proto::{MAX_WORDS, Wire};
+use common::abi::proto::{MAX_WORDS, Wire, inline};
 use core::cell::UnsafeCell;
 use l4::{Message, Received, ThreadId, Timeout};
 
@@ -128,14 +130,35 @@ impl Request {
         Request::from_received_with(received, copy_bytes)
     }
 
-    /// Copies a received message out of the receive buffer, its bytes with
-    /// `copy(length)`.
-    fn from_received_with(received: &Received, copy: fn(usize) -> Vec<u8>) -> Request {
+    /// Copies a received message out of the receive buffer (or, for an
+    /// inline message, out of its registers), its bytes with `copy`.
+    fn from_received_with(received: &Received, copy: fn(&[u8]) -> Vec<u8>) -> Request {
+        if inline::is_inline(received.label()) && received.tag.buffer_index().is_none() {
+            return match inline::unpack(received.label(), received.words()) {
+                Ok(unpacked) => Request {
+                    from: received.from,
+                    label: unpacked.label,
+                    words: unpacked.words,
+                    word_count: unpacked.word_count,
+                    bytes: Some(copy(unpacked.bytes())),
+                },
+                // Malformed: shown as too many words, which every decoder refuses.
+                Err(_) => Request {
+                    from: received.from,
+                    label: received.label(),
+                    words: [0; MAX_WORDS],
+                    word_count: usize::MAX,
+                    bytes: None,
+                },
+            };
+        }
         let count = received.tag.words() as usize;
         let mut words = [0; MAX_WORDS];
         let used = count.min(MAX_WORDS);
         words[..used].copy_from_slice(&received.mr[..used]);
-        let bytes = received.buffer_length().map(|length| copy(length as usize));
+        let bytes = received
+            .buffer_length()
+            .map(|length| copy(received_bytes(length as usize)));
         Request {
             from: received.from,
             label: received.label(),
@@ -209,25 +232,28 @@ impl SpareBytes {
     }
 }
 
-/// Copies the first `length` bytes of the receive buffer (into the spare
-/// vector when it is free).
-fn copy_bytes(length: usize) -> Vec<u8> {
+/// The first `length` bytes of the receive buffer, which the kernel wrote
+/// during the IPC that just returned. The slice must be dropped before the
+/// next IPC (callers copy it at once).
+fn received_bytes(length: usize) -> &'static [u8] {
     let length = length.min(BUFFER_BYTES);
     // SAFETY: the kernel wrote the buffer during the IPC that just returned;
-    // no other reference to it exists, and the next IPC starts after the copy.
+    // no other reference to it exists, and the caller is done with the slice
+    // before the next IPC starts.
     let buffer = unsafe { &*RECEIVE_BUFFER.0.get() };
-    let mut bytes = SPARE_BYTES.take();
-    bytes.extend_from_slice(&buffer[..length]);
-    bytes
+    &buffer[..length]
 }
 
-/// Copies the first `length` bytes of the receive buffer into a vector of
-/// that length.
-fn copy_bytes_exactly(length: usize) -> Vec<u8> {
-    let length = length.min(BUFFER_BYTES);
-    // SAFETY: as in `copy_bytes`.
-    let buffer = unsafe { &*RECEIVE_BUFFER.0.get() };
-    buffer[..length].to_vec()
+/// Copies `bytes` into the spare vector (a new one if it is in use).
+fn copy_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut copy = SPARE_BYTES.take();
+    copy.extend_from_slice(bytes);
+    copy
+}
+
+/// Copies `bytes` into a vector of their length.
+fn copy_bytes_exactly(bytes: &[u8]) -> Vec<u8> {
+    bytes.to_vec()
 }
 
 /// Reads one byte of every page of `bytes`. The kernel copies a message's
@@ -245,9 +271,13 @@ fn touch(bytes: &[u8]) {
     }
 }
 
-/// The l4 message for `wire` (its bytes, if any, as a buffer item). The
-/// bytes' pages are made present first (see [`touch`]).
+/// The l4 message for `wire`: its bytes, if any, in the registers when
+/// they fit (`common::abi::proto::inline`), else as a buffer item whose
+/// pages are made present first (see [`touch`]).
 pub fn message(wire: &Wire<'_>) -> Message {
+    if let Some(packed) = inline::pack(wire) {
+        return Message::new(packed.label, &packed.registers[..packed.count]);
+    }
     if let Some(bytes) = wire.bytes {
         touch(bytes);
     }

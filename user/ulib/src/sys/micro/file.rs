@@ -15,6 +15,12 @@
 //! - paths are read here (up to the NUL, at most `MAX_PATH` bytes) and
 //!   sent as the message's bytes.
 //!
+//! **Short messages.** Bytes that fit in the message registers beside the
+//! words (a one-byte pipe write, a short line) travel in them, both ways
+//! (`common::abi::proto::inline`): the kernel then copies no buffer, and a
+//! call can take its IPC fast path. A reply's inline bytes are put into
+//! the receive buffer, where a buffer item's would have landed.
+//!
 //! **Redirect.** vfs answers a `Read` or `Write` of a console descriptor
 //! with `Redirect { console }`; the same request then goes to the console
 //! server, which parks a reader until a line is typed. vfs thus never
@@ -45,7 +51,7 @@ use common::abi::proto::console::ConsoleRequest;
 use common::abi::proto::proc::{ProcRequest, decode_reply};
 use common::abi::proto::reply::{self, Answer};
 use common::abi::proto::vfs::{self, VfsRequest};
-use common::abi::proto::{MAX_WORDS, Wire};
+use common::abi::proto::{MAX_WORDS, Wire, inline};
 use common::abi::syscall::MAX_PATH;
 use core::sync::atomic::{AtomicU32, Ordering};
 use l4::{Message, ThreadId};
@@ -184,10 +190,17 @@ impl Reply {
 /// Sends `request` to `server` and waits for the reply. Kernel errors: a
 /// bad buffer is `EFAULT`, anything else (a dead server) `EIO`.
 fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
-    let mut message = Message::new(request.label, &request.words[..request.word_count]);
-    if let Some(bytes) = request.bytes {
-        message = message.with_buffer(bytes).ok_or(Errno::EINVAL)?;
-    }
+    let message = match inline::pack(request) {
+        // A few bytes: in the registers (see the module documentation).
+        Some(packed) => Message::new(packed.label, &packed.registers[..packed.count]),
+        None => {
+            let message = Message::new(request.label, &request.words[..request.word_count]);
+            match request.bytes {
+                Some(bytes) => message.with_buffer(bytes).ok_or(Errno::EINVAL)?,
+                None => message,
+            }
+        }
+    };
     // Write to the receive buffer first, so its page is our own writable
     // copy before the kernel copies the reply into it (after a fork it is
     // shared copy-on-write, and the kernel does not resolve that).
@@ -196,6 +209,20 @@ fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
         l4::Error::BadAddress => Errno::EFAULT,
         _ => Errno::EIO,
     })?;
+    if inline::is_inline(received.label()) && received.tag.buffer_index().is_none() {
+        // The bytes came in the registers: put them where a buffer item's
+        // would have landed, so readers of a reply need not care.
+        let unpacked =
+            inline::unpack(received.label(), received.words()).map_err(|_| Errno::EIO)?;
+        let bytes = unpacked.bytes();
+        receive_buffer()[..bytes.len()].copy_from_slice(bytes);
+        return Ok(Reply {
+            label: unpacked.label,
+            words: unpacked.words,
+            word_count: unpacked.word_count,
+            byte_count: bytes.len(),
+        });
+    }
     let word_count = (received.tag.words() as usize).min(MAX_WORDS);
     let mut words = [0; MAX_WORDS];
     words[..word_count].copy_from_slice(&received.mr[..word_count]);
