@@ -270,6 +270,14 @@ fn reply_wire(answer: &Answer) -> Option<Wire<'_>> {
     })
 }
 
+/// Gives the bytes of an answer that has been sent back to `pipes`, for
+/// the next pipe read.
+fn recycle(pipes: &mut Pipes, answer: Answer) {
+    if let Answer::Done(_, Some(bytes)) = answer {
+        pipes.recycle(bytes);
+    }
+}
+
 fn main(root: u64) -> ! {
     let directory = server_lib::start("vfs", ThreadId(root));
     let mut vfs = Vfs {
@@ -310,11 +318,13 @@ fn main(root: u64) -> ! {
             if let Some(wire) = reply_wire(&answer) {
                 let _ = server_lib::reply(ThreadId(owed.client), &wire);
             }
+            recycle(&mut vfs.pipes, answer);
         }
         let next = match reply_wire(&answer) {
             Some(wire) => server_lib::reply_and_receive(request.from, &wire),
             None => server_lib::receive(),
         };
+        recycle(&mut vfs.pipes, answer);
         request = next;
     }
 }

@@ -69,15 +69,34 @@ pub struct Pipes {
     pipes: Vec<Option<Pipe>>,
     /// In arrival order. Invariant: every entry's pipe exists.
     parked: Vec<Parked>,
+    /// A byte vector whose reply has been sent, kept for the next read's
+    /// bytes ([`Pipes::recycle`]): a heap allocation and a free are far
+    /// dearer than the few bytes a pipe read usually moves.
+    spare: Option<Vec<u8>>,
 }
 
-/// One try at a request: `Some(completion)` if it is over.
-fn attempt(pipe: &mut Pipe, wanted: &mut Wanted, wakeup: &mut Wakeup) -> Option<Completion> {
+/// One try at a request: `Some(completion)` if it is over. A read's bytes
+/// go into `spare` if there is one.
+fn attempt(
+    pipe: &mut Pipe,
+    wanted: &mut Wanted,
+    wakeup: &mut Wakeup,
+    spare: &mut Option<Vec<u8>>,
+) -> Option<Completion> {
     match wanted {
         Wanted::Read { len } => {
-            // Sized to what is there: nothing is allocated for a read that
-            // must wait, and exactly the bytes read for one that can.
-            let mut bytes = Vec::with_capacity((*len).min(pipe.len()));
+            // The spare, or room for what is there: nothing is allocated
+            // (or used up) by a read that must wait or finds end of file.
+            let mut bytes = match spare.take() {
+                Some(mut bytes) if !pipe.is_empty() => {
+                    bytes.clear();
+                    bytes
+                }
+                unused => {
+                    *spare = unused;
+                    Vec::with_capacity((*len).min(pipe.len()))
+                }
+            };
             let Ok(outcome) = pipe.read_with(*len, |_, chunk| {
                 bytes.extend_from_slice(chunk);
                 Ok::<(), core::convert::Infallible>(())
@@ -127,6 +146,14 @@ impl Pipes {
                 self.pipes.push(Some(Pipe::new()));
                 self.pipes.len() - 1
             }
+        }
+    }
+
+    /// Keeps `bytes` (a reply's, now sent) for the next read, if no
+    /// vector is kept already.
+    pub fn recycle(&mut self, bytes: Vec<u8>) {
+        if self.spare.is_none() {
+            self.spare = Some(bytes);
         }
     }
 
@@ -237,7 +264,7 @@ impl Pipes {
             return Some(Completion::Failed(Errno::EBADF));
         };
         let mut wakeup = Wakeup::NONE;
-        let done = attempt(state, &mut wanted, &mut wakeup);
+        let done = attempt(state, &mut wanted, &mut wakeup, &mut self.spare);
         if done.is_none() {
             self.park(client, pid, pipe, wanted);
         }
@@ -300,7 +327,8 @@ impl Pipes {
                 let eligible = parked.pipe == pipe
                     && ((is_reader && this_round.readers) || (!is_reader && this_round.writers));
                 if eligible
-                    && let Some(completion) = attempt(state, &mut parked.wanted, &mut wakeup)
+                    && let Some(completion) =
+                        attempt(state, &mut parked.wanted, &mut wakeup, &mut self.spare)
                 {
                     let finished = self.parked.remove(index);
                     owed.push(Reply {
@@ -437,6 +465,37 @@ mod tests {
         assert_eq!(
             write(&mut pipes, 22, 3, pipe, b"x").0,
             Some(Completion::Failed(Errno::EPIPE))
+        );
+    }
+
+    #[test]
+    fn a_recycled_vector_carries_only_the_bytes_read() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        pipes.recycle(vec![9u8; 100]);
+        assert_eq!(
+            write(&mut pipes, 20, 2, pipe, b"ab").0,
+            Some(Completion::Wrote(2))
+        );
+        assert_eq!(
+            read(&mut pipes, 10, 1, pipe, 8).0,
+            Some(Completion::Data(b"ab".to_vec()))
+        );
+        pipes.recycle(vec![7u8; 3]);
+        assert_eq!(read(&mut pipes, 10, 1, pipe, 8).0, None, "empty: parked");
+        let (_, replies) = write(&mut pipes, 20, 2, pipe, b"xyz");
+        assert_eq!(
+            replies,
+            [Reply {
+                client: 10,
+                completion: Completion::Data(b"xyz".to_vec())
+            }]
+        );
+        assert_eq!(close_end(&mut pipes, pipe, true), []);
+        assert_eq!(
+            read(&mut pipes, 10, 1, pipe, 8).0,
+            Some(Completion::Data(Vec::new())),
+            "end of file: no bytes, spare or not"
         );
     }
 
