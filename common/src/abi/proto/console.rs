@@ -18,7 +18,7 @@ const READ: u64 = LABEL_BASE;
 const WRITE: u64 = LABEL_BASE + 1;
 
 /// The most bytes one request moves.
-pub const MAX_TRANSFER: u64 = 4096;
+pub use super::MAX_TRANSFER;
 
 /// A request to the console server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

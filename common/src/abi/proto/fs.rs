@@ -37,7 +37,7 @@ use crate::fs::{InodeKind, Metadata};
 pub const LABEL_BASE: u64 = 0x300;
 
 /// The most bytes one `Read` or `ReadDir` returns.
-pub const MAX_TRANSFER: u64 = 4096;
+pub use super::MAX_TRANSFER;
 
 /// The request labels, in the order of the table above.
 const LABELS: [u64; 16] = {
@@ -108,19 +108,6 @@ pub enum FsRequest<'a> {
     ReleaseInode { ino: u32 },
 }
 
-fn ino(wire: &Wire<'_>, index: usize) -> Result<u32, ProtoError> {
-    u32::try_from(wire.word(index)?).map_err(|_| ProtoError::BadValue(index))
-}
-
-fn length(wire: &Wire<'_>, index: usize) -> Result<u64, ProtoError> {
-    let len = wire.word(index)?;
-    if len > MAX_TRANSFER {
-        Err(ProtoError::BadValue(index))
-    } else {
-        Ok(len)
-    }
-}
-
 fn bool_word(wire: &Wire<'_>, index: usize) -> Result<bool, ProtoError> {
     match wire.word(index)? {
         0 => Ok(false),
@@ -186,54 +173,56 @@ impl<'a> FsRequest<'a> {
         }
         Ok(match label - LABEL_BASE {
             0 => Lookup {
-                cwd: ino(wire, 0)?,
+                cwd: wire.word_u32(0)?,
                 path: wire.bytes()?,
             },
             1 => LookupParent {
-                cwd: ino(wire, 0)?,
+                cwd: wire.word_u32(0)?,
                 path: wire.bytes()?,
             },
             2 => Read {
-                ino: ino(wire, 0)?,
+                ino: wire.word_u32(0)?,
                 offset: wire.word(1)?,
-                len: length(wire, 2)?,
+                len: wire.length(2)?,
             },
             3 => Write {
-                ino: ino(wire, 0)?,
+                ino: wire.word_u32(0)?,
                 offset: wire.word(1)?,
                 append: bool_word(wire, 2)?,
                 data: wire.bytes()?,
             },
             4 => Truncate {
-                ino: ino(wire, 0)?,
+                ino: wire.word_u32(0)?,
                 size: wire.word(1)?,
             },
-            5 => Stat { ino: ino(wire, 0)? },
+            5 => Stat {
+                ino: wire.word_u32(0)?,
+            },
             6 => Create {
-                dir: ino(wire, 0)?,
+                dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
             7 => Mkdir {
-                dir: ino(wire, 0)?,
+                dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
             8 => Mknod {
-                dir: ino(wire, 0)?,
-                major: ino(wire, 1)?,
-                minor: ino(wire, 2)?,
+                dir: wire.word_u32(0)?,
+                major: wire.word_u32(1)?,
+                minor: wire.word_u32(2)?,
                 name: wire.bytes()?,
             },
             9 => Link {
-                dir: ino(wire, 0)?,
-                target: ino(wire, 1)?,
+                dir: wire.word_u32(0)?,
+                target: wire.word_u32(1)?,
                 name: wire.bytes()?,
             },
             10 => Unlink {
-                dir: ino(wire, 0)?,
+                dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
             11 => Rmdir {
-                dir: ino(wire, 0)?,
+                dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
             12 => {
@@ -243,19 +232,23 @@ impl<'a> FsRequest<'a> {
                     .filter(|&split| split <= names.len())
                     .ok_or(ProtoError::BadValue(2))?;
                 Rename {
-                    old_dir: ino(wire, 0)?,
-                    new_dir: ino(wire, 1)?,
+                    old_dir: wire.word_u32(0)?,
+                    new_dir: wire.word_u32(1)?,
                     names,
                     old_len,
                 }
             }
             13 => ReadDir {
-                dir: ino(wire, 0)?,
+                dir: wire.word_u32(0)?,
                 cursor: wire.word(1)?,
-                len: length(wire, 2)?,
+                len: wire.length(2)?,
             },
-            14 => OpenInode { ino: ino(wire, 0)? },
-            _ => ReleaseInode { ino: ino(wire, 0)? },
+            14 => OpenInode {
+                ino: wire.word_u32(0)?,
+            },
+            _ => ReleaseInode {
+                ino: wire.word_u32(0)?,
+            },
         })
     }
 }

@@ -39,6 +39,11 @@ pub mod inline;
 pub mod reply;
 pub mod vfs;
 
+/// The most bytes one message carries: the kernel's limit for a buffer
+/// item (`abi::micro::MAX_BUFFER_BYTES`). Reads and writes of more are split
+/// by the client.
+pub const MAX_TRANSFER: u64 = super::micro::MAX_BUFFER_BYTES;
+
 /// The most plain words a message carries (the other two message
 /// registers are taken by the buffer item, if any).
 pub const MAX_WORDS: usize = 4;
@@ -84,6 +89,23 @@ impl<'a> Wire<'a> {
             Ok(self.words[index])
         } else {
             Err(ProtoError::MissingWord(index))
+        }
+    }
+
+    /// Word `index` as a 32-bit number (an inode number, a major or minor),
+    /// `Err(BadValue)` if it does not fit.
+    pub fn word_u32(&self, index: usize) -> Result<u32, ProtoError> {
+        u32::try_from(self.word(index)?).map_err(|_| ProtoError::BadValue(index))
+    }
+
+    /// Word `index` as a byte count for one message, `Err(BadValue)` if it
+    /// is over [`MAX_TRANSFER`].
+    pub fn length(&self, index: usize) -> Result<u64, ProtoError> {
+        let len = self.word(index)?;
+        if len > MAX_TRANSFER {
+            Err(ProtoError::BadValue(index))
+        } else {
+            Ok(len)
         }
     }
 

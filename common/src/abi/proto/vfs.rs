@@ -47,7 +47,7 @@ use crate::abi::fs::Stat;
 pub const LABEL_BASE: u64 = 0x400;
 
 /// The most bytes one `Read`, `Write`, `Getdents` or `ExecRead` moves.
-pub const MAX_TRANSFER: u64 = 4096;
+pub use super::MAX_TRANSFER;
 
 /// A request to the vfs server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,19 +97,6 @@ pub enum VfsRequest<'a> {
 }
 
 const COUNT: u64 = 19;
-
-fn word_u32(wire: &Wire<'_>, index: usize) -> Result<u32, ProtoError> {
-    u32::try_from(wire.word(index)?).map_err(|_| ProtoError::BadValue(index))
-}
-
-fn length(wire: &Wire<'_>, index: usize) -> Result<u64, ProtoError> {
-    let len = wire.word(index)?;
-    if len > MAX_TRANSFER {
-        Err(ProtoError::BadValue(index))
-    } else {
-        Ok(len)
-    }
-}
 
 fn split(wire: &Wire<'_>, bytes: &[u8]) -> Result<usize, ProtoError> {
     usize::try_from(wire.word(0)?)
@@ -167,12 +154,12 @@ impl<'a> VfsRequest<'a> {
         }
         Ok(match label - LABEL_BASE {
             0 => Open {
-                flags: word_u32(wire, 0)?,
+                flags: wire.word_u32(0)?,
                 path: wire.bytes()?,
             },
             1 => Read {
                 fd: wire.word(0)?,
-                len: length(wire, 1)?,
+                len: wire.length(1)?,
             },
             2 => {
                 let data = wire.bytes()?;
@@ -190,7 +177,7 @@ impl<'a> VfsRequest<'a> {
             6 => Fstat { fd: wire.word(0)? },
             7 => Getdents {
                 fd: wire.word(0)?,
-                len: length(wire, 1)?,
+                len: wire.length(1)?,
             },
             8 => Chdir {
                 path: wire.bytes()?,
@@ -199,8 +186,8 @@ impl<'a> VfsRequest<'a> {
                 path: wire.bytes()?,
             },
             10 => Mknod {
-                major: word_u32(wire, 0)?,
-                minor: word_u32(wire, 1)?,
+                major: wire.word_u32(0)?,
+                minor: wire.word_u32(1)?,
                 path: wire.bytes()?,
             },
             11 => Unlink {
@@ -228,7 +215,7 @@ impl<'a> VfsRequest<'a> {
             17 => ExecRead {
                 handle: wire.word(0)?,
                 offset: wire.word(1)?,
-                len: length(wire, 2)?,
+                len: wire.length(2)?,
             },
             _ => ExecClose {
                 handle: wire.word(0)?,
