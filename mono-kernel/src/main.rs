@@ -30,28 +30,16 @@ mod syscall;
 mod trap;
 mod vm;
 
-use common::arch::{self, pvh::BootInfo, qemu};
+use common::arch::{self, qemu};
 use common::drivers::pic::{IRQ_ATA_PRIMARY, IRQ_COM1, IRQ_KEYBOARD, IRQ_TIMER};
 use common::kprintln;
 
 /// The Rust entry point, called by the shared boot code on the boot stack.
 #[unsafe(no_mangle)]
 extern "C" fn kernel_start(start_info_phys: u64) -> ! {
-    arch::kconsole::init();
     heap::init();
-    arch::boot::remove_identity_map();
-    arch::gdt::init();
-    arch::idt::init();
-    arch::trap::init_syscall();
-
     // SAFETY: `start_info_phys` is what QEMU passed in ebx, untouched since.
-    let boot_info = match unsafe { BootInfo::read(start_info_phys) } {
-        Ok(info) => info,
-        Err(error) => {
-            kprintln!("boot: cannot read the PVH start info: {error:?}");
-            qemu::exit(qemu::ExitCode::Failure);
-        }
-    };
+    let boot_info = unsafe { arch::boot::bring_up_cpu(start_info_phys) };
     memory::init(&boot_info);
 
     arch::interrupts::init();

@@ -35,9 +35,17 @@ use core::arch::global_asm;
 /// Size of the boot stack the kernel's first thread runs on.
 pub const BOOT_STACK_SIZE: usize = 64 * 1024;
 
-// The stack `kernel_start` runs on. The assembly below loads its top into rsp.
+/// The stack `kernel_start` runs on. The alignment matters: the x86_64
+/// calling convention promises every function a stack pointer that was
+/// 16-byte aligned before the `call` that entered it, and compiled code
+/// relies on that (a plain `[u8; N]` is only byte-aligned, and a kernel on a
+/// misaligned stack can print garbage long before anything crashes).
+#[repr(C, align(16))]
+pub struct BootStack([u8; BOOT_STACK_SIZE]);
+
+// The assembly below loads this stack's top into rsp.
 #[unsafe(no_mangle)]
-static mut BOOT_STACK: [u8; BOOT_STACK_SIZE] = [0; BOOT_STACK_SIZE];
+static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
 
 global_asm!(
     r#"
@@ -169,5 +177,30 @@ pub fn remove_identity_map() {
     unsafe {
         pml4.write_volatile(0);
         super::cpu::write_cr3(boot_pml4_phys());
+    }
+}
+
+/// The first steps both kernels take in `kernel_start`, in this order: the
+/// console (so anything after can report), the identity map removed, the
+/// GDT and TSS, the IDT, the `syscall` MSRs; then the PVH start info is read.
+/// If QEMU did not boot us through PVH there is no memory map to go on, so
+/// that is reported and QEMU stopped.
+///
+/// # Safety
+/// `start_info_phys` must be the value QEMU passed in `ebx` at the PVH
+/// entry (`kernel_start`'s argument), called once, before anything else.
+pub unsafe fn bring_up_cpu(start_info_phys: u64) -> super::pvh::BootInfo {
+    super::kconsole::init();
+    remove_identity_map();
+    super::gdt::init();
+    super::idt::init();
+    super::trap::init_syscall();
+    // SAFETY: the caller passes the untouched PVH start-info address.
+    match unsafe { super::pvh::BootInfo::read(start_info_phys) } {
+        Ok(info) => info,
+        Err(error) => {
+            crate::kprintln!("boot: cannot read the PVH start info: {error:?}");
+            super::qemu::exit(super::qemu::ExitCode::Failure);
+        }
     }
 }

@@ -54,27 +54,14 @@ mod trap;
 // The pure parts live in the library (`lib.rs`), where host tests reach them.
 use micro_kernel::mapdb;
 
-use common::arch::{self, pvh::BootInfo, qemu};
+use common::arch;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
-use common::kprintln;
 
 /// The Rust entry point, called by the shared boot code on the boot stack.
 #[unsafe(no_mangle)]
 extern "C" fn kernel_start(start_info_phys: u64) -> ! {
-    arch::kconsole::init();
-    arch::boot::remove_identity_map();
-    arch::gdt::init();
-    arch::idt::init();
-    arch::trap::init_syscall();
-
     // SAFETY: `start_info_phys` is what QEMU passed in ebx, untouched since.
-    let boot_info = match unsafe { BootInfo::read(start_info_phys) } {
-        Ok(info) => info,
-        Err(error) => {
-            kprintln!("boot: cannot read the PVH start info: {error:?}");
-            qemu::exit(qemu::ExitCode::Failure);
-        }
-    };
+    let boot_info = unsafe { arch::boot::bring_up_cpu(start_info_phys) };
     // Read the command line now: its memory goes to the root task later.
     let fault_test = boot_info.has_flag("fault-test");
     let run_tests = boot_info.has_flag("roottest");
