@@ -81,7 +81,7 @@ impl InodeKind {
     }
 
     /// The kind a directory entry's type byte names (`filetype` feature).
-    pub(crate) fn from_dir_type(byte: u8) -> Option<InodeKind> {
+    pub fn from_dir_type(byte: u8) -> Option<InodeKind> {
         Some(match byte {
             1 => InodeKind::File,
             2 => InodeKind::Dir,
@@ -95,7 +95,7 @@ impl InodeKind {
     }
 
     /// The directory-entry type byte for this kind.
-    pub(crate) fn dir_type(self) -> u8 {
+    pub fn dir_type(self) -> u8 {
         match self {
             InodeKind::File => 1,
             InodeKind::Dir => 2,

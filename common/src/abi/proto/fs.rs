@@ -276,32 +276,6 @@ pub struct InodeInfo {
     pub minor: u32,
 }
 
-/// `InodeKind` as a wire number (ext2's directory-entry type codes).
-fn kind_code(kind: InodeKind) -> u64 {
-    match kind {
-        InodeKind::File => 1,
-        InodeKind::Dir => 2,
-        InodeKind::CharDevice => 3,
-        InodeKind::BlockDevice => 4,
-        InodeKind::Fifo => 5,
-        InodeKind::Socket => 6,
-        InodeKind::Symlink => 7,
-    }
-}
-
-fn kind_from_code(code: u64) -> Option<InodeKind> {
-    Some(match code {
-        1 => InodeKind::File,
-        2 => InodeKind::Dir,
-        3 => InodeKind::CharDevice,
-        4 => InodeKind::BlockDevice,
-        5 => InodeKind::Fifo,
-        6 => InodeKind::Socket,
-        7 => InodeKind::Symlink,
-        _ => return None,
-    })
-}
-
 impl InodeInfo {
     /// From the file system's metadata.
     pub fn from_metadata(metadata: &Metadata) -> InodeInfo {
@@ -318,7 +292,7 @@ impl InodeInfo {
     /// The four reply words.
     pub fn to_words(&self) -> [u64; 4] {
         [
-            self.ino as u64 | kind_code(self.kind) << 32,
+            self.ino as u64 | u64::from(self.kind.dir_type()) << 32,
             self.size,
             self.links as u64,
             self.major as u64 | (self.minor as u64) << 32,
@@ -328,7 +302,11 @@ impl InodeInfo {
     /// Decodes the reply words of `Lookup` or `Stat`.
     pub fn from_wire(wire: &Wire<'_>) -> Result<InodeInfo, ProtoError> {
         let first = wire.word(0)?;
-        let kind = kind_from_code(first >> 32).ok_or(ProtoError::BadValue(0))?;
+        // The wire code is ext2's directory-entry type byte (1..=7).
+        let kind = u8::try_from(first >> 32)
+            .ok()
+            .and_then(InodeKind::from_dir_type)
+            .ok_or(ProtoError::BadValue(0))?;
         let links = u16::try_from(wire.word(2)?).map_err(|_| ProtoError::BadValue(2))?;
         let devices = wire.word(3)?;
         Ok(InodeInfo {
