@@ -56,6 +56,50 @@ pub struct Stat {
     pub minor: u32,
 }
 
+/// Bytes of a [`Stat`] in memory (`repr(C)`, no padding).
+pub const STAT_BYTES: usize = 32;
+
+const _: () = assert!(core::mem::size_of::<Stat>() == STAT_BYTES);
+
+impl Stat {
+    /// The `Stat` as it lies in a user program's memory (little-endian, in
+    /// field order): what a kernel or a server copies out for `fstat`.
+    pub fn to_bytes(&self) -> [u8; STAT_BYTES] {
+        let mut bytes = [0u8; STAT_BYTES];
+        let fields: [&[u8]; 7] = [
+            &self.dev.to_le_bytes(),
+            &self.ino.to_le_bytes(),
+            &self.kind.to_le_bytes(),
+            &self.nlink.to_le_bytes(),
+            &self.size.to_le_bytes(),
+            &self.major.to_le_bytes(),
+            &self.minor.to_le_bytes(),
+        ];
+        let mut at = 0;
+        for field in fields {
+            bytes[at..at + field.len()].copy_from_slice(field);
+            at += field.len();
+        }
+        bytes
+    }
+
+    /// The `Stat` in `bytes` (the inverse of [`Stat::to_bytes`]).
+    pub fn from_bytes(bytes: &[u8; STAT_BYTES]) -> Stat {
+        let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let mut size = [0u8; 8];
+        size.copy_from_slice(&bytes[16..24]);
+        Stat {
+            dev: u32_at(0),
+            ino: u32_at(4),
+            kind: u32_at(8),
+            nlink: u32_at(12),
+            size: u64::from_le_bytes(size),
+            major: u32_at(24),
+            minor: u32_at(28),
+        }
+    }
+}
+
 /// The fixed header of one record returned by `getdents`; `name_len` bytes of
 /// name follow it, and the record is padded to `rec_len` bytes.
 #[repr(C)]

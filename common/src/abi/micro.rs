@@ -35,24 +35,43 @@
 //! ## The message tag
 //!
 //! ```text
-//!  63                              16 15    11 10  9   8   7    3 2     0
-//! | label (48 bits, the protocol's) | 0      |GRT|MAP|BUF| 0     | words |
+//!  63                              16 15 13  12   11  10  9  8 7   3 2     0
+//! | label (48 bits, the protocol's) | 0   |RCV|GRT|MAP|BYTES| 0   | words |
 //! ```
 //! `words` (0..=6) message registers carry plain data, from MR0. After them
 //! come the typed items, in this order, each two registers long:
-//! - `BUF` — a long message: `[pointer, length]` of the sender's buffer. The
-//!   kernel copies `length` (at most [`MAX_BUFFER_BYTES`]) bytes once, into
-//!   the receive buffer the receiver named with `set_receive_window`; the
-//!   receiver gets `[its buffer pointer, length copied]` in the same MRs.
+//! - `BYTES` (0..=2) *byte items*: `[address, length]` of bytes in the
+//!   sender's memory. The kernel copies each once, into the receiver's
+//!   receive area, one after the other; the receiver gets `[where they landed
+//!   in its area, length]` in the same registers. With [`STRING`] set in the
+//!   length word, the bytes end at the first NUL (which is not copied), and
+//!   the length is the most to copy: a path, whose length the sender does
+//!   not know. At most [`MAX_BUFFER_BYTES`] bytes in all.
 //! - `MAP` — pages: `[source page | rights, count | (window offset << 16)]`.
 //!   `count` (1..=[`MAX_MAP_PAGES`]) pages starting at the page-aligned
 //!   source address of the sender are mapped into the receiver at
 //!   `window base + window offset * 4096`, with the sender's rights
-//!   intersected with `rights` ([`Rights`]). With `GRANT` the pages move
+//!   intersected with `rights` ([`rights`]). With `GRANT` the pages move
 //!   instead (they disappear from the sender). The receiver gets
 //!   `[first destination page | rights, count]`.
+//! - `RCV` — the *receive area* of this IPC's receive phase: `[address,
+//!   length]` of the sender's own memory where the byte items of the message
+//!   it receives next (a reply) land, instead of the buffer it named with
+//!   `set_receive_window`. It is not part of the message: the partner never
+//!   sees it.
 //!
-//! So `words + 2 * (BUF + MAP) <= 6`.
+//! So `words + 2 * (BYTES + MAP + RCV) <= 6`.
+//!
+//! **Memory a message names is checked when its owner enters the IPC.**
+//! Every page of the byte items (readable) and of the receive area
+//! (writable) must be mapped for user access. A page that is not — a page
+//! the pager has not mapped yet, a copy-on-write page — is a page fault
+//! *of the system call*: the kernel sends the thread's pager a page-fault
+//! message (with [`fault_access::SYSTEM_CALL`]) on the thread's behalf, and
+//! when the pager has mapped the page the thread executes its `syscall`
+//! instruction again. A pager that answers without a mapping makes the call
+//! fail with [`Error::BadAddress`], the microkernel's `EFAULT`; so does a
+//! thread without a pager.
 //!
 //! ## Timeouts
 //!
@@ -239,18 +258,27 @@ impl SpaceId {
     }
 }
 
-/// Tag bit: the message carries a long-message buffer item.
-pub const TAG_BUF: u64 = 1 << 8;
+/// Tag field: the number of byte items (0..=2).
+pub const TAG_BYTES_MASK: u64 = 0x3 << TAG_BYTES_SHIFT;
+/// Where the byte-item count sits in a tag.
+pub const TAG_BYTES_SHIFT: u32 = 8;
+/// The most byte items one message carries.
+pub const MAX_BYTE_ITEMS: usize = 2;
 /// Tag bit: the message carries a map item.
-pub const TAG_MAP: u64 = 1 << 9;
+pub const TAG_MAP: u64 = 1 << 10;
 /// Tag bit: the map item is a grant (the pages move).
-pub const TAG_GRANT: u64 = 1 << 10;
+pub const TAG_GRANT: u64 = 1 << 11;
+/// Tag bit: a receive area follows the other items.
+pub const TAG_RECEIVE: u64 = 1 << 12;
 /// Mask of the untyped word count in a tag.
 pub const TAG_WORDS_MASK: u64 = 0x7;
 /// Tag bits that must be zero.
-pub const TAG_RESERVED_MASK: u64 = 0xf8f8;
+pub const TAG_RESERVED_MASK: u64 = 0xe0f8;
 /// The label starts at this bit.
 pub const TAG_LABEL_SHIFT: u32 = 16;
+/// A byte item's length word with this bit: the bytes end at the first NUL
+/// (a C string), the rest of the word being the most to copy.
+pub const STRING: u64 = 1 << 63;
 
 /// A message tag (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -262,13 +290,22 @@ impl Tag {
     pub const fn new(label: u64, words: u64) -> Tag {
         Tag((label << TAG_LABEL_SHIFT) | (words & TAG_WORDS_MASK))
     }
-    /// The same tag with a buffer item.
-    pub const fn with_buffer(self) -> Tag {
-        Tag(self.0 | TAG_BUF)
+    /// The same tag with one more byte item (at most [`MAX_BYTE_ITEMS`]:
+    /// a third makes the tag invalid).
+    pub const fn with_byte_item(self) -> Tag {
+        Tag(self.0 + (1 << TAG_BYTES_SHIFT))
     }
     /// The same tag with a map item (`grant`: move the pages instead).
     pub const fn with_map(self, grant: bool) -> Tag {
         Tag(self.0 | TAG_MAP | if grant { TAG_GRANT } else { 0 })
+    }
+    /// The same tag with a receive area.
+    pub const fn with_receive_area(self) -> Tag {
+        Tag(self.0 | TAG_RECEIVE)
+    }
+    /// The same tag without a receive area (what the partner sees).
+    pub const fn without_receive_area(self) -> Tag {
+        Tag(self.0 & !TAG_RECEIVE)
     }
     /// The protocol label.
     pub const fn label(self) -> u64 {
@@ -278,11 +315,11 @@ impl Tag {
     pub const fn words(self) -> u64 {
         self.0 & TAG_WORDS_MASK
     }
-    /// Whether a buffer item follows the words.
-    pub const fn has_buffer(self) -> bool {
-        self.0 & TAG_BUF != 0
+    /// Number of byte items (3 in an invalid tag).
+    pub const fn byte_items(self) -> usize {
+        ((self.0 & TAG_BYTES_MASK) >> TAG_BYTES_SHIFT) as usize
     }
-    /// Whether a map item follows (after the buffer item, if any).
+    /// Whether a map item follows the byte items.
     pub const fn has_map(self) -> bool {
         self.0 & TAG_MAP != 0
     }
@@ -290,29 +327,35 @@ impl Tag {
     pub const fn is_grant(self) -> bool {
         self.0 & TAG_GRANT != 0
     }
+    /// Whether a receive area follows the other items.
+    pub const fn has_receive_area(self) -> bool {
+        self.0 & TAG_RECEIVE != 0
+    }
     /// Message registers used in all: words plus two per item.
     pub const fn registers_used(self) -> u64 {
-        self.words() + 2 * (self.has_buffer() as u64 + self.has_map() as u64)
+        self.words() + 2 * (self.byte_items() as u64 + self.has_map() as u64 + self.has_receive_area() as u64)
     }
-    /// Whether the tag is well formed: reserved bits clear, GRANT only with
-    /// MAP, and everything fits in the six message registers.
+    /// Whether the tag is well formed: reserved bits clear, at most
+    /// [`MAX_BYTE_ITEMS`] byte items, GRANT only with MAP, and everything
+    /// fits in the six message registers.
     pub const fn is_valid(self) -> bool {
         self.0 & TAG_RESERVED_MASK == 0
+            && self.byte_items() <= MAX_BYTE_ITEMS
             && (!self.is_grant() || self.has_map())
             && self.registers_used() <= MESSAGE_REGISTERS as u64
     }
-    /// The index of the buffer item's first register, if there is one.
-    pub const fn buffer_index(self) -> Option<usize> {
-        if self.has_buffer() {
-            Some(self.words() as usize)
-        } else {
-            None
-        }
+    /// The index of byte item `n`'s first register, if the message has it.
+    pub const fn byte_item_index(self, n: usize) -> Option<usize> {
+        if n < self.byte_items() { Some(self.words() as usize + 2 * n) } else { None }
     }
     /// The index of the map item's first register, if there is one.
     pub const fn map_index(self) -> Option<usize> {
-        if self.has_map() {
-            Some(self.words() as usize + 2 * self.has_buffer() as usize)
+        if self.has_map() { Some(self.words() as usize + 2 * self.byte_items()) } else { None }
+    }
+    /// The index of the receive area's first register, if there is one.
+    pub const fn receive_area_index(self) -> Option<usize> {
+        if self.has_receive_area() {
+            Some(self.words() as usize + 2 * (self.byte_items() + self.has_map() as usize))
         } else {
             None
         }
@@ -322,9 +365,10 @@ impl Tag {
 /// Labels the kernel puts on the messages it sends on a thread's behalf.
 /// Protocols between user threads should use labels below `0x1000`.
 pub mod label {
-    /// A page fault: MR0 = faulting address, MR1 = access ([`super::FaultAccess`]
+    /// A page fault: MR0 = faulting address, MR1 = access ([`super::fault_access`]
     /// bits), MR2 = instruction pointer. Reply with a map item (destination:
-    /// the faulting page; window offset 0) or with nothing to retry.
+    /// the faulting page; window offset 0), or with nothing: to retry the
+    /// instruction, or, for a fault with `SYSTEM_CALL`, to fail the call.
     pub const PAGE_FAULT: u64 = 0xffe0;
     /// A CPU exception: MR0 = vector, MR1 = error code, MR2 = rip, MR3 = rsp,
     /// MR4 = rflags, MR5 = CR2. Reply with 0 words to resume unchanged, or
@@ -343,6 +387,12 @@ pub mod fault_access {
     pub const WRITE: u64 = 1 << 1;
     /// The access was an instruction fetch.
     pub const EXECUTE: u64 = 1 << 4;
+    /// Not the thread's own access: the kernel needs the page for a system
+    /// call's buffer (see "Memory a message names" above). The pager maps
+    /// it, and the thread executes its system call again; or the pager
+    /// answers without a mapping, and the call fails with `BadAddress`
+    /// (the pager must not treat the thread as crashed).
+    pub const SYSTEM_CALL: u64 = 1 << 8;
 }
 
 /// Rights on a mapped page, in the low bits of a map item's first word.
@@ -518,14 +568,23 @@ mod tests {
 
     #[test]
     fn tags_pack_items_after_words() {
-        let tag = Tag::new(0x42, 2).with_buffer().with_map(true);
+        let tag = Tag::new(0x42, 2).with_byte_item().with_map(true);
         assert_eq!(tag.label(), 0x42);
         assert_eq!(tag.words(), 2);
-        assert_eq!(tag.buffer_index(), Some(2));
+        assert_eq!(tag.byte_item_index(0), Some(2));
+        assert_eq!(tag.byte_item_index(1), None);
         assert_eq!(tag.map_index(), Some(4));
         assert!(tag.is_valid());
+        let two = Tag::new(7, 0).with_byte_item().with_byte_item().with_receive_area();
+        assert_eq!((two.byte_item_index(1), two.receive_area_index()), (Some(2), Some(4)));
+        assert_eq!(two.without_receive_area().registers_used(), 4);
+        assert!(two.is_valid());
         assert!(
-            !Tag::new(1, 6).with_buffer().is_valid(),
+            !Tag::new(1, 0).with_byte_item().with_byte_item().with_byte_item().is_valid(),
+            "three byte items"
+        );
+        assert!(
+            !Tag::new(1, 6).with_byte_item().is_valid(),
             "8 registers do not fit"
         );
         assert!(!Tag(TAG_GRANT).is_valid(), "grant needs a map item");

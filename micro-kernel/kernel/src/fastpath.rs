@@ -27,7 +27,8 @@ use crate::global::Kernel;
 use crate::sched;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
-    TAG_BUF, TAG_GRANT, TAG_MAP, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
+    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId,
+    receive_timeout,
 };
 
 /// Tries the fast path for the IPC in thread `slot`'s registers. Returns
@@ -37,7 +38,7 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
     let tag = Tag(f.rdx);
     let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
     // 1. registers only.
-    if tag.0 & (TAG_BUF | TAG_MAP | TAG_GRANT | TAG_RESERVED_MASK) != 0 || tag.words() > 6 {
+    if tag.0 & (TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK) != 0 || tag.words() > 6 {
         return;
     }
     // 2. call or reply-and-receive, blocking receive.
@@ -82,6 +83,7 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
     caller.partner = from;
     caller.deadline = 0;
     caller.ipc_kind = IpcKind::Normal;
+    caller.receive_area = (caller.receive_buffer, caller.receive_buffer_len);
     let receiver = k.threads.get(dest);
     receiver.state = ThreadState::Running;
     receiver.deadline = 0;

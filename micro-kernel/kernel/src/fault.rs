@@ -8,6 +8,16 @@
 //! The pager's reply carries a map item, which the kernel maps at the
 //! faulting page; then the thread re-executes the instruction.
 //!
+//! A *system call* can fault too, without the thread touching anything: an
+//! IPC names memory of the thread (a byte item, a receive area) that is not
+//! mapped as needed yet ([`system_call_fault`], `copy.rs`). The kernel then
+//! sends the same page-fault message, marked `fault_access::SYSTEM_CALL`,
+//! with the thread's instruction pointer moved back onto its `syscall`
+//! instruction: once the pager has mapped the page, the thread simply
+//! executes the system call again (`docs/microkernel.md`, "memory a
+//! message names"). A pager that answers without a mapping makes the call
+//! fail with `BadAddress` instead.
+//!
 //! Every other CPU exception (and a page fault of a thread without a
 //! pager, or on a kernel address) goes the same way to the thread's *exception handler*, with
 //! `label::EXCEPTION, [vector, error code, rip, rsp, rflags, cr2]`. The
@@ -19,7 +29,8 @@ use crate::global::Kernel;
 use crate::ipc;
 use crate::lifecycle;
 use crate::thread::{self, IpcKind, Message};
-use common::abi::micro::{TIMEOUT_NEVER, Tag, label, timeouts};
+use crate::copy::Missing;
+use common::abi::micro::{Error, TIMEOUT_NEVER, Tag, fault_access, label, timeouts};
 use common::arch::{cpu, idt};
 use common::mm::{PAGE_SIZE, USER_TOP};
 
@@ -33,7 +44,8 @@ pub fn user_exception(k: &mut Kernel, slot: u16) {
     // fix: it goes to the exception handler like any other exception.
     let address = cpu::read_cr2();
     if vector == idt::PAGE_FAULT && address < USER_TOP && k.threads.lookup(thread.pager).is_some() {
-        k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1) };
+        k.threads.get(slot).ipc_kind =
+            IpcKind::PageFault { page: address & !(PAGE_SIZE - 1), system_call: false };
         let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
         if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
             return;
@@ -54,4 +66,43 @@ pub fn user_exception(k: &mut Kernel, slot: u16) {
         slot,
         format_args!("{mnemonic} {name} at rip {rip:#x} (error {error_code:#x}, cr2 {cr2:#x}), no pager or handler"),
     );
+}
+
+/// The length of the `syscall` instruction (`0f 05`): a thread whose saved
+/// `rip` is moved back by this much executes its system call again.
+pub const SYSCALL_INSTRUCTION_BYTES: u64 = 2;
+
+/// The system call thread `slot` is making needs page `missing` of its own
+/// memory: sends its pager a page fault on its behalf and backs it up onto
+/// its `syscall` instruction, to run the call again once the pager has
+/// answered. `Err(BadAddress)` (and nothing changed) if the thread has no
+/// pager to ask.
+pub fn system_call_fault(k: &mut Kernel, slot: u16, missing: Missing) -> Result<(), Error> {
+    let pager = k.threads.get(slot).pager;
+    if k.threads.lookup(pager).is_none() {
+        return Err(Error::BadAddress);
+    }
+    let mut access = fault_access::SYSTEM_CALL;
+    if missing.write {
+        access |= fault_access::WRITE;
+    }
+    if missing.present {
+        access |= fault_access::PRESENT;
+    }
+    let f = thread::frame(slot);
+    let rip = f.rip - SYSCALL_INSTRUCTION_BYTES;
+    let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [missing.address, access, rip, 0, 0, 0] };
+    let page = missing.address & !(PAGE_SIZE - 1);
+    k.threads.get(slot).ipc_kind = IpcKind::PageFault { page, system_call: true };
+    let never = timeouts(TIMEOUT_NEVER, TIMEOUT_NEVER);
+    match ipc::start(k, slot, pager, message, never, pager) {
+        Ok(()) => {
+            thread::frame(slot).rip = rip;
+            Ok(())
+        }
+        Err(error) => {
+            k.threads.get(slot).ipc_kind = IpcKind::Normal;
+            Err(error)
+        }
+    }
 }

@@ -16,26 +16,31 @@
 //! receiver's *send queue* (FIFO, so receive-from-any serves senders in the
 //! order they came), a receiver waits with `partner` = whom it accepts.
 //! Whoever arrives second performs the [`transfer`]: message registers,
-//! the long-message buffer (copied once, through the kernel window, after
-//! checking both page tables) and map items (`map.rs`). The sender's id is
+//! byte items (copied once, through the kernel window, after checking both
+//! page tables: `copy.rs`) and map items (`map.rs`). The sender's id is
 //! written by the kernel, never by the sender, so it cannot be forged.
+//!
+//! Before any of that, [`sys_ipc`] makes sure the memory the calling thread
+//! names — its byte items, its receive area — is mapped: a page that is not
+//! becomes a page fault of the system call, which the pager serves before
+//! the thread executes the call again (`fault::system_call_fault`).
 //!
 //! The common case — a short call or reply-and-receive to a thread that is
 //! already waiting — never reaches this file: `fastpath.rs` handles it.
 //! `docs/ipc-path.md` follows an IPC through both paths.
 
+use crate::copy::{self, ByteItem, Missing};
+use crate::fault;
 use crate::global::Kernel;
 use crate::map;
 use crate::sched;
-use crate::space;
 use crate::thread::{self, IpcKind, Message, NO_SLOT, ThreadState};
 use crate::timeout;
 use common::abi::micro::{
-    Error, MAX_BUFFER_BYTES, MAX_MAP_PAGES, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout, rights, send_timeout,
+    Error, MAX_BYTE_ITEMS, MAX_MAP_PAGES, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout, rights, send_timeout,
 };
 use common::drivers::pic::IRQ_LINES;
-use common::mm::addr::phys_to_kernel_virt;
-use common::mm::{PAGE_SIZE, UserRange, VirtAddr};
+use common::mm::{PAGE_SIZE, UserRange};
 
 /// The `ipc` system call of the running thread `slot`, from its registers.
 pub fn sys_ipc(k: &mut Kernel, slot: u16) {
@@ -43,15 +48,89 @@ pub fn sys_ipc(k: &mut Kernel, slot: u16) {
     let to = ThreadId(f.rdi);
     let from = ThreadId(f.rsi);
     let times = f.r10;
-    let message = Message { tag: Tag(f.rdx), mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15] };
+    let mut message = Message { tag: Tag(f.rdx), mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15] };
     k.threads.get(slot).ipc_kind = IpcKind::Normal;
-    let checked =
-        check_receive_spec(k, from).and_then(|()| if to == ThreadId::NIL { Ok(()) } else { check_message(&message) });
+    let checked = check_receive_spec(k, from)
+        .and_then(|()| check_message(&message))
+        .map_err(OwnMemory::Refused)
+        .and_then(|()| check_own_memory(k, slot, to, from, &message));
+    match checked {
+        Ok(()) => {}
+        // The thread waits for its pager now, and runs the call again later:
+        // its registers (`rax` included) must stay as they are.
+        Err(OwnMemory::Faulting) => return,
+        Err(OwnMemory::Refused(error)) => {
+            thread::frame(slot).rax = error.code();
+            return;
+        }
+    }
+    // The receive area is this IPC's (its receive phase), not part of the
+    // message: the partner never sees it.
+    let buffer = *k.threads.get(slot);
+    k.threads.get(slot).receive_area = match message.tag.receive_area_index() {
+        Some(i) => {
+            let area = (message.mr[i], message.mr[i + 1]);
+            message.mr[i] = 0;
+            message.mr[i + 1] = 0;
+            message.tag = message.tag.without_receive_area();
+            area
+        }
+        None => (buffer.receive_buffer, buffer.receive_buffer_len),
+    };
     // Success unless something below says otherwise (a completed receive
     // also writes 0; a blocked phase is finished by the partner).
     thread::frame(slot).rax = 0;
-    if let Err(error) = checked.and_then(|()| start(k, slot, to, message, times, from)) {
+    if let Err(error) = start(k, slot, to, message, times, from) {
         thread::frame(slot).rax = error.code();
+    }
+}
+
+/// Why an IPC cannot go on with the caller's own memory as it is.
+enum OwnMemory {
+    /// A page is missing: the thread now waits for its pager.
+    Faulting,
+    /// The call fails.
+    Refused(Error),
+}
+
+impl From<Error> for OwnMemory {
+    fn from(error: Error) -> OwnMemory {
+        OwnMemory::Refused(error)
+    }
+}
+
+/// Checks that the memory thread `slot` names in its IPC is mapped as
+/// needed: the pages of its byte items (if it sends) and of its receive
+/// area (if it receives). The first page that is not becomes a page fault
+/// of the system call ([`fault::system_call_fault`]).
+fn check_own_memory(k: &mut Kernel, slot: u16, to: ThreadId, from: ThreadId, message: &Message) -> Result<(), OwnMemory> {
+    let tag = message.tag;
+    let space = k.threads.get(slot).space;
+    let mut missing: Option<Missing> = None;
+    if to != ThreadId::NIL {
+        for n in 0..tag.byte_items() {
+            let i = tag.byte_item_index(n).unwrap_or(0);
+            let item = ByteItem::decode(message.mr[i], message.mr[i + 1]);
+            if let Err(page) = copy::item_length(k, space, &item) {
+                missing = Some(page);
+                break;
+            }
+        }
+    }
+    if let Some(i) = tag.receive_area_index()
+        && missing.is_none()
+    {
+        if from == ThreadId::NIL {
+            return Err(OwnMemory::Refused(Error::InvalidArgument)); // a receive area, but no receive
+        }
+        missing = copy::first_missing(k, space, message.mr[i], message.mr[i + 1], true);
+    }
+    match missing {
+        None => Ok(()),
+        Some(page) => {
+            fault::system_call_fault(k, slot, page)?;
+            Err(OwnMemory::Faulting)
+        }
     }
 }
 
@@ -89,18 +168,19 @@ fn check_receive_spec(k: &Kernel, from: ThreadId) -> Result<(), Error> {
     }
 }
 
-/// Checks everything about a message that does not depend on the receiver.
+/// Checks everything about a message that does not depend on memory or on
+/// the receiver: a valid tag, items inside user space and within limits.
 pub fn check_message(message: &Message) -> Result<(), Error> {
     let tag = message.tag;
     if !tag.is_valid() {
         return Err(Error::InvalidArgument);
     }
-    if let Some(i) = tag.buffer_index() {
-        let (pointer, length) = (message.mr[i], message.mr[i + 1]);
-        if length > MAX_BUFFER_BYTES {
-            return Err(Error::MessageTooLong);
-        }
-        UserRange::new(pointer, length).map_err(|_| Error::BadAddress)?;
+    for n in 0..tag.byte_items() {
+        let i = tag.byte_item_index(n).ok_or(Error::InvalidArgument)?;
+        ByteItem::decode(message.mr[i], message.mr[i + 1]).check_shape()?;
+    }
+    if let Some(i) = tag.receive_area_index() {
+        UserRange::new(message.mr[i], message.mr[i + 1]).map_err(|_| Error::BadAddress)?;
     }
     if let Some(i) = tag.map_index() {
         let item = map::MapItem::decode(message.mr[i], message.mr[i + 1]);
@@ -295,11 +375,12 @@ pub fn deliver_interrupt(k: &mut Kernel, slot: u16, irq: u8) {
 }
 
 /// Moves `message` from `sender` to `receiver` (which is waiting for it):
-/// checks everything first, then copies the buffer, maps the pages and
+/// checks everything first, then copies the bytes, maps the pages and
 /// writes the receiver's registers. On error nothing has changed.
 fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Result<(), Error> {
     let tag = message.tag;
-    let kind = k.threads.get(receiver).ipc_kind;
+    let target = *k.threads.get(receiver);
+    let kind = target.ipc_kind;
     // Registers the message does not use are cleared, so nothing of the
     // sender's leaks to the receiver.
     let mut out = [0; 6];
@@ -311,10 +392,15 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
         let (rip, rsp) = (message.mr[0], message.mr[1]);
         UserRange::new(rip, 1).and(UserRange::new(rsp, 0)).map_err(|_| Error::InvalidArgument)?;
     }
-    let buffer = match tag.buffer_index() {
-        Some(i) => Some((i, check_buffer_copy(k, sender, message.mr[i], message.mr[i + 1], receiver)?)),
-        None => None,
-    };
+    let mut items = [ByteItem::decode(0, 0); MAX_BYTE_ITEMS];
+    for (n, item) in items.iter_mut().enumerate().take(tag.byte_items()) {
+        let i = tag.byte_item_index(n).ok_or(Error::InvalidArgument)?;
+        *item = ByteItem::decode(message.mr[i], message.mr[i + 1]);
+    }
+    // Bytes go only to a thread in its own IPC (a fault's reply has none).
+    let area = if kind == IpcKind::Normal { target.receive_area } else { (0, 0) };
+    let sender_space = k.threads.get(sender).space;
+    let copy_plan = copy::plan(k, sender_space, &items[..tag.byte_items()], target.space, area)?;
     let map_plan = match tag.map_index() {
         Some(i) => {
             let item = map::MapItem::decode(message.mr[i], message.mr[i + 1]);
@@ -324,11 +410,13 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     };
 
     // Commit: nothing below fails except running out of page-table memory.
-    if let Some((i, copy)) = buffer {
-        copy_buffer(k, &copy);
-        out[i] = copy.destination;
-        out[i + 1] = copy.length;
+    copy::commit(k, &copy_plan);
+    for (n, [destination, length]) in copy_plan.received().enumerate() {
+        let i = tag.byte_item_index(n).unwrap_or(0);
+        out[i] = destination;
+        out[i + 1] = length;
     }
+    let mapped = map_plan.is_some();
     if let Some((i, plan)) = map_plan {
         let (first, count) = map::commit(k, sender, &plan, receiver, tag.is_grant())?;
         out[i] = first;
@@ -343,6 +431,12 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
             f.rdx = tag.0;
             [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15] = out;
         }
+        // The pager refused the page a system call needed: the call fails
+        // (the thread goes on after its `syscall` instruction).
+        IpcKind::PageFault { system_call: true, .. } if !mapped => {
+            f.rip += fault::SYSCALL_INSTRUCTION_BYTES;
+            f.rax = Error::BadAddress.code();
+        }
         IpcKind::PageFault { .. } => {}
         IpcKind::Exception => {
             if tag.words() >= 2 {
@@ -352,93 +446,4 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
         }
     }
     Ok(())
-}
-
-/// A checked long-message copy.
-struct BufferCopy {
-    source_space: u16,
-    source: u64,
-    destination_space: u16,
-    destination: u64,
-    length: u64,
-}
-
-/// Checks a long-message copy of `length` bytes at `source` in `sender` into
-/// `receiver`'s receive buffer: it must fit, and every page on both sides
-/// must be mapped for user access (writable on the receiving side).
-fn check_buffer_copy(
-    k: &mut Kernel,
-    sender: u16,
-    source: u64,
-    length: u64,
-    receiver: u16,
-) -> Result<BufferCopy, Error> {
-    let source_space = k.threads.get(sender).space;
-    let target = k.threads.get(receiver);
-    let (destination, capacity) = match target.ipc_kind {
-        IpcKind::Normal => (target.receive_buffer, target.receive_buffer_len),
-        _ => (0, 0),
-    };
-    if length > capacity.min(MAX_BUFFER_BYTES) {
-        return Err(Error::MessageTooLong);
-    }
-    let copy = BufferCopy { source_space, source, destination_space: target.space, destination, length };
-    let mut offset = 0;
-    while offset < length {
-        let (_, _, chunk) = chunk_at(k, &copy, offset).ok_or(Error::BadAddress)?;
-        offset += chunk;
-    }
-    Ok(copy)
-}
-
-/// The kernel-window addresses of the source and destination bytes at
-/// `offset` into a copy, and how many bytes until either crosses a page.
-/// `None` if a page is not mapped with the needed access.
-fn chunk_at(k: &mut Kernel, copy: &BufferCopy, offset: u64) -> Option<(u64, u64, u64)> {
-    let source = user_byte(k, copy.source_space, copy.source + offset, false)?;
-    let destination = user_byte(k, copy.destination_space, copy.destination + offset, true)?;
-    let to_page_end = |address: u64| PAGE_SIZE - address % PAGE_SIZE;
-    let chunk =
-        (copy.length - offset).min(to_page_end(copy.source + offset)).min(to_page_end(copy.destination + offset));
-    Some((source, destination, chunk))
-}
-
-/// The kernel-window address of user byte `address` in `space`, if mapped
-/// for user access (and writable, if `write`).
-fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u64> {
-    use common::mm::PageTableFlags as F;
-    let va = VirtAddr::try_new(address).ok()?;
-    let mapping = k.spaces.tables(space).effective_access(&mut space::window(), va)?;
-    if !mapping.flags.contains(F::USER) || (write && !mapping.flags.contains(F::WRITABLE)) {
-        return None;
-    }
-    let physical = mapping.frame.start_address().checked_add(va.page_offset())?;
-    Some(phys_to_kernel_virt(physical).ok()?.as_u64())
-}
-
-/// Performs a checked copy.
-fn copy_buffer(k: &mut Kernel, copy: &BufferCopy) {
-    let mut offset = 0;
-    while offset < copy.length {
-        let Some((source, destination, chunk)) = chunk_at(k, copy, offset) else {
-            return;
-        };
-        // SAFETY: both ranges are inside single frames reached through the
-        // kernel window (checked by `chunk_at`), `chunk` bytes long; they
-        // may only overlap if both sides map the same frame, which `copy`
-        // (memmove semantics) handles.
-        unsafe { core::ptr::copy(source as *const u8, destination as *mut u8, chunk as usize) };
-        offset += chunk;
-    }
-}
-
-/// Copies up to `length` bytes from user memory of `space` into `buffer`
-/// (for `debug_print`). Returns the bytes copied, or `None` if unmapped.
-pub fn copy_from_user<'a>(k: &mut Kernel, space: u16, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
-    for (i, byte) in buffer.iter_mut().enumerate() {
-        let source = user_byte(k, space, address.checked_add(i as u64)?, false)?;
-        // SAFETY: `source` is a kernel-window address of a mapped user byte.
-        *byte = unsafe { *(source as *const u8) };
-    }
-    Some(buffer)
 }

@@ -18,6 +18,7 @@
 //! | `sched.rs`    | priorities, time slices, switching threads               |
 //! | `ipc.rs`      | IPC: send, receive, call, reply-and-receive (slow path)  |
 //! | `fastpath.rs` | the IPC fast path                                        |
+//! | `copy.rs`     | byte items: checking memory and copying bytes between spaces |
 //! | `map.rs`      | map/grant items, unmap                                   |
 //! | `mapdb.rs`    | the mapping database (recursive revocation)              |
 //! | `fault.rs`    | page faults and exceptions as IPC                        |
@@ -35,6 +36,7 @@
 #![no_main]
 
 mod boot_root;
+mod copy;
 mod fastpath;
 mod fault;
 mod global;

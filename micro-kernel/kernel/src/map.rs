@@ -88,7 +88,7 @@ pub fn check(k: &mut Kernel, sender: u16, item: &MapItem, receiver: u16, grant: 
     let target = k.threads.get(receiver);
     let (window_base, window_pages) = match target.ipc_kind {
         IpcKind::Normal => (target.window_base, target.window_pages),
-        IpcKind::PageFault { page } => (page, 1),
+        IpcKind::PageFault { page, .. } => (page, 1),
         IpcKind::Exception => (0, 0),
     };
     let end = item.window_offset.checked_add(item.count).ok_or(Error::NoReceiveWindow)?;

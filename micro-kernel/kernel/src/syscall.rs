@@ -7,7 +7,7 @@
 
 use crate::global::Kernel;
 use crate::lifecycle::{self, NewRegisters};
-use crate::{ioport, ipc, irq, map, sched, thread};
+use crate::{copy, fault, ioport, ipc, irq, map, sched, thread};
 use common::abi::micro::{Error, MAX_BUFFER_BYTES, SpaceId, Sys, ThreadId};
 use common::kprint;
 use common::mm::{PAGE_SIZE, UserRange};
@@ -26,7 +26,12 @@ pub fn dispatch(k: &mut Kernel, slot: u16) {
             ipc::sys_ipc(k, slot);
             return; // writes its own results (maybe later, from the partner)
         }
-        Some(Sys::SetReceiveWindow) => set_receive_window(k, slot, a[0], a[1], a[2], a[3]).map(|()| [0; 7]),
+        Some(Sys::SetReceiveWindow) => match set_receive_window(k, slot, a[0], a[1], a[2], a[3]) {
+            // The buffer's page is being faulted in: the call runs again.
+            Ok(Restart::Yes) => return,
+            Ok(Restart::No) => Ok([0; 7]),
+            Err(error) => Err(error),
+        },
         Some(Sys::Unmap) => map::sys_unmap(k, space, a[0], a[1], a[2]).map(|()| [0; 7]),
         Some(Sys::SpaceCreate) => lifecycle::sys_space_create(k, slot, a[0]).map(|id| [id.0, 0, 0, 0, 0, 0, 0]),
         Some(Sys::SpaceDestroy) => lifecycle::sys_space_destroy(k, slot, SpaceId(a[0])).map(|()| [0; 7]),
@@ -70,20 +75,42 @@ pub fn dispatch(k: &mut Kernel, slot: u16) {
     }
 }
 
+/// Whether a system call waits for a page of its memory and runs again.
+enum Restart {
+    Yes,
+    No,
+}
+
 /// `set_receive_window(buffer, buffer_len, window_base, window_pages)`.
-fn set_receive_window(k: &mut Kernel, slot: u16, buffer: u64, length: u64, base: u64, pages: u64) -> Result<(), Error> {
+/// The buffer must be the thread's writable memory: a page that is not
+/// mapped yet is a page fault of this call (it runs again once the pager
+/// has mapped it), so that later messages can always land.
+fn set_receive_window(
+    k: &mut Kernel,
+    slot: u16,
+    buffer: u64,
+    length: u64,
+    base: u64,
+    pages: u64,
+) -> Result<Restart, Error> {
     UserRange::new(buffer, length).map_err(|_| Error::BadAddress)?;
     let window_bytes = pages.checked_mul(PAGE_SIZE).ok_or(Error::InvalidArgument)?;
     if !base.is_multiple_of(PAGE_SIZE) {
         return Err(Error::BadAddress);
     }
     UserRange::new(base, window_bytes).map_err(|_| Error::BadAddress)?;
+    let space = k.threads.get(slot).space;
+    let length = length.min(MAX_BUFFER_BYTES);
+    if let Some(missing) = copy::first_missing(k, space, buffer, length, true) {
+        fault::system_call_fault(k, slot, missing)?;
+        return Ok(Restart::Yes);
+    }
     let thread = k.threads.get(slot);
     thread.receive_buffer = buffer;
-    thread.receive_buffer_len = length.min(MAX_BUFFER_BYTES);
+    thread.receive_buffer_len = length;
     thread.window_base = base;
     thread.window_pages = pages;
-    Ok(())
+    Ok(Restart::No)
 }
 
 /// `debug_print(pointer, length)`: copies the text (checked) and prints it.
@@ -93,7 +120,7 @@ fn debug_print(k: &mut Kernel, space: u16, pointer: u64, length: u64) -> Result<
     }
     UserRange::new(pointer, length).map_err(|_| Error::BadAddress)?;
     let mut buffer = [0u8; MAX_DEBUG_PRINT as usize];
-    let text = ipc::copy_from_user(k, space, pointer, &mut buffer[..length as usize]).ok_or(Error::BadAddress)?;
+    let text = copy::copy_from_user(k, space, pointer, &mut buffer[..length as usize]).ok_or(Error::BadAddress)?;
     match core::str::from_utf8(text) {
         Ok(text) => kprint!("{text}"),
         Err(_) => text.iter().for_each(|&byte| kprint!("{}", byte.escape_ascii())),

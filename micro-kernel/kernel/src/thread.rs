@@ -51,8 +51,11 @@ pub enum ThreadState {
 pub enum IpcKind {
     /// An IPC system call: results go into the thread's registers.
     Normal,
-    /// A page fault at `page`: the reply maps a page there.
-    PageFault { page: u64 },
+    /// A page fault at `page`: the reply maps a page there. With
+    /// `system_call`, the fault is the kernel's, for a system call's buffer
+    /// (`fault::system_call_fault`): a reply without a mapping fails the
+    /// call instead of retrying it.
+    PageFault { page: u64, system_call: bool },
     /// A CPU exception: the reply may set `rip` and `rsp`.
     Exception,
 }
@@ -104,9 +107,13 @@ pub struct Thread {
     /// Next and previous thread in this thread's ready queue.
     pub ready_next: u16,
     pub ready_prev: u16,
-    /// The receive buffer for long messages (`set_receive_window`).
+    /// The receive buffer for byte items (`set_receive_window`).
     pub receive_buffer: u64,
     pub receive_buffer_len: u64,
+    /// Where the byte items of the message this thread is receiving land:
+    /// the receive area its IPC named, else its receive buffer. Set when an
+    /// IPC's receive phase starts; meaningful only during it.
+    pub receive_area: (u64, u64),
     /// Where map items may land: `window_pages` pages from `window_base`.
     pub window_base: u64,
     pub window_pages: u64,
@@ -135,6 +142,7 @@ impl Thread {
         ready_prev: NO_SLOT,
         receive_buffer: 0,
         receive_buffer_len: 0,
+        receive_area: (0, 0),
         window_base: 0,
         window_pages: 0,
     };

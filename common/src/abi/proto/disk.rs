@@ -15,11 +15,14 @@
 use super::{ProtoError, Wire};
 use crate::block::SECTOR_SIZE;
 
-/// First label of this protocol.
-pub const LABEL_BASE: u64 = 0x200;
-const INFO: u64 = LABEL_BASE;
-const READ_SECTORS: u64 = LABEL_BASE + 1;
-const WRITE_SECTORS: u64 = LABEL_BASE + 2;
+super::operations! {
+    /// The disk server's operations.
+    pub enum DiskOp from 0x200 {
+        Info,
+        ReadSectors,
+        WriteSectors,
+    }
+}
 
 /// The most sectors one request reads or writes (4096 bytes).
 pub const MAX_SECTORS: u64 = 8;
@@ -49,19 +52,21 @@ impl<'a> DiskRequest<'a> {
     /// The message for this request.
     pub fn to_wire(&self) -> Wire<'a> {
         match *self {
-            DiskRequest::Info => Wire::new(INFO, &[]),
-            DiskRequest::ReadSectors { first, count } => Wire::new(READ_SECTORS, &[first, count]),
+            DiskRequest::Info => Wire::new(DiskOp::Info.label(), &[]),
+            DiskRequest::ReadSectors { first, count } => {
+                Wire::new(DiskOp::ReadSectors.label(), &[first, count])
+            }
             DiskRequest::WriteSectors { first, data } => {
-                Wire::new(WRITE_SECTORS, &[first]).with_bytes(data)
+                Wire::new(DiskOp::WriteSectors.label(), &[first]).with_bytes(data)
             }
         }
     }
 
     /// Decodes and validates a request.
     pub fn from_wire(wire: &Wire<'a>) -> Result<DiskRequest<'a>, ProtoError> {
-        match wire.label {
-            INFO => Ok(DiskRequest::Info),
-            READ_SECTORS => {
+        match wire.operation(DiskOp::from_label)? {
+            DiskOp::Info => Ok(DiskRequest::Info),
+            DiskOp::ReadSectors => {
                 let count = wire.word(1)?;
                 if count == 0 || count > MAX_SECTORS {
                     return Err(ProtoError::BadValue(1));
@@ -71,7 +76,7 @@ impl<'a> DiskRequest<'a> {
                     count,
                 })
             }
-            WRITE_SECTORS => {
+            DiskOp::WriteSectors => {
                 let first = wire.word(0)?;
                 let data = wire.bytes()?;
                 let whole = !data.is_empty() && data.len() % SECTOR_SIZE == 0;
@@ -80,7 +85,6 @@ impl<'a> DiskRequest<'a> {
                 }
                 Ok(DiskRequest::WriteSectors { first, data })
             }
-            other => Err(ProtoError::UnknownLabel(other)),
         }
     }
 }
@@ -106,21 +110,21 @@ mod tests {
 
     #[test]
     fn bad_requests_are_refused() {
-        let read = |count| DiskRequest::from_wire(&Wire::new(READ_SECTORS, &[0, count]));
+        let read = |count| DiskRequest::from_wire(&Wire::new(DiskOp::ReadSectors.label(), &[0, count]));
         assert_eq!(read(0), Err(ProtoError::BadValue(1)));
         assert_eq!(read(9), Err(ProtoError::BadValue(1)));
         assert_eq!(
-            DiskRequest::from_wire(&Wire::new(READ_SECTORS, &[0])),
+            DiskRequest::from_wire(&Wire::new(DiskOp::ReadSectors.label(), &[0])),
             Err(ProtoError::MissingWord(1))
         );
         let write = |bytes: &'static [u8]| {
-            DiskRequest::from_wire(&Wire::new(WRITE_SECTORS, &[0]).with_bytes(bytes))
+            DiskRequest::from_wire(&Wire::new(DiskOp::WriteSectors.label(), &[0]).with_bytes(bytes))
         };
         assert_eq!(write(&[0; 100]), Err(ProtoError::BadValue(0)));
         assert_eq!(write(&[]), Err(ProtoError::BadValue(0)));
         assert_eq!(write(&[0; 4608]), Err(ProtoError::BadValue(0)));
         assert_eq!(
-            DiskRequest::from_wire(&Wire::new(WRITE_SECTORS, &[0])),
+            DiskRequest::from_wire(&Wire::new(DiskOp::WriteSectors.label(), &[0])),
             Err(ProtoError::MissingBytes)
         );
         assert_eq!(

@@ -21,7 +21,7 @@
 //! | `Link`           | dir, target ino            | name             | —                                |
 //! | `Unlink`         | dir                        | name             | —  (not for directories)         |
 //! | `Rmdir`          | dir                        | name             | —                                |
-//! | `Rename`         | old dir, new dir, old name length | old name ++ new name | —                   |
+//! | `Rename`         | old dir, new dir           | old name, new name | —                             |
 //! | `ReadDir`        | dir, cursor, len (≤ 4096)  | —                | next cursor (+ `getdents` records) |
 //! | `OpenInode`      | ino                        | —                | —                                |
 //! | `ReleaseInode`   | ino                        | —                | —                                |
@@ -30,25 +30,33 @@
 //! `FsError` (`FsError::errno`).
 
 use super::{ProtoError, Wire};
-use crate::abi::fs::Stat;
-use crate::fs::{InodeKind, Metadata};
-
-/// First label of this protocol.
-pub const LABEL_BASE: u64 = 0x300;
 
 /// The most bytes one `Read` or `ReadDir` returns.
 pub use super::MAX_TRANSFER;
+use crate::abi::fs::Stat;
+use crate::fs::{InodeKind, Metadata};
 
-/// The request labels, in the order of the table above.
-const LABELS: [u64; 16] = {
-    let mut labels = [0; 16];
-    let mut i = 0;
-    while i < 16 {
-        labels[i] = LABEL_BASE + i as u64;
-        i += 1;
+super::operations! {
+    /// The fs server's operations.
+    pub enum FsOp from 0x300 {
+        Lookup,
+        LookupParent,
+        Read,
+        Write,
+        Truncate,
+        Stat,
+        Create,
+        Mkdir,
+        Mknod,
+        Link,
+        Unlink,
+        Rmdir,
+        Rename,
+        ReadDir,
+        OpenInode,
+        ReleaseInode,
     }
-    labels
-};
+}
 
 /// A request to the fs server. Inode numbers are `u64` on the wire and
 /// checked to fit an ext2 inode number (`u32`) when decoded.
@@ -92,13 +100,12 @@ pub enum FsRequest<'a> {
     Unlink { dir: u32, name: &'a [u8] },
     /// Remove an empty directory.
     Rmdir { dir: u32, name: &'a [u8] },
-    /// Move a name in `old_dir` to a name in `new_dir`: `names` is the old
-    /// name followed by the new one, the first `old_len` bytes being the old.
+    /// Move `old_name` in `old_dir` to `new_name` in `new_dir`.
     Rename {
         old_dir: u32,
         new_dir: u32,
-        names: &'a [u8],
-        old_len: usize,
+        old_name: &'a [u8],
+        new_name: &'a [u8],
     },
     /// Directory records from `cursor`, at most `len` bytes.
     ReadDir { dir: u32, cursor: u64, len: u64 },
@@ -108,155 +115,145 @@ pub enum FsRequest<'a> {
     ReleaseInode { ino: u32 },
 }
 
-fn bool_word(wire: &Wire<'_>, index: usize) -> Result<bool, ProtoError> {
-    match wire.word(index)? {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(ProtoError::BadValue(index)),
-    }
-}
-
 impl<'a> FsRequest<'a> {
+    /// The operation.
+    pub fn op(&self) -> FsOp {
+        use FsRequest::*;
+        match self {
+            Lookup { .. } => FsOp::Lookup,
+            LookupParent { .. } => FsOp::LookupParent,
+            Read { .. } => FsOp::Read,
+            Write { .. } => FsOp::Write,
+            Truncate { .. } => FsOp::Truncate,
+            Stat { .. } => FsOp::Stat,
+            Create { .. } => FsOp::Create,
+            Mkdir { .. } => FsOp::Mkdir,
+            Mknod { .. } => FsOp::Mknod,
+            Link { .. } => FsOp::Link,
+            Unlink { .. } => FsOp::Unlink,
+            Rmdir { .. } => FsOp::Rmdir,
+            Rename { .. } => FsOp::Rename,
+            ReadDir { .. } => FsOp::ReadDir,
+            OpenInode { .. } => FsOp::OpenInode,
+            ReleaseInode { .. } => FsOp::ReleaseInode,
+        }
+    }
+
     /// The message for this request.
     pub fn to_wire(&self) -> Wire<'a> {
         use FsRequest::*;
-        let (index, words, bytes): (usize, &[u64], Option<&'a [u8]>) = match *self {
-            Lookup { cwd, path } => (0, &[cwd as u64], Some(path)),
-            LookupParent { cwd, path } => (1, &[cwd as u64], Some(path)),
-            Read { ino, offset, len } => (2, &[ino as u64, offset, len], None),
+        let wire = |words: &[u64]| Wire::new(self.op().label(), words);
+        match *self {
+            Lookup { cwd, path } | LookupParent { cwd, path } => {
+                wire(&[cwd as u64]).with_bytes(path)
+            }
+            Read { ino, offset, len } => wire(&[ino as u64, offset, len]),
             Write {
                 ino,
                 offset,
                 append,
                 data,
-            } => (3, &[ino as u64, offset, append as u64], Some(data)),
-            Truncate { ino, size } => (4, &[ino as u64, size], None),
-            Stat { ino } => (5, &[ino as u64], None),
-            Create { dir, name } => (6, &[dir as u64], Some(name)),
-            Mkdir { dir, name } => (7, &[dir as u64], Some(name)),
+            } => wire(&[ino as u64, offset, append as u64]).with_bytes(data),
+            Truncate { ino, size } => wire(&[ino as u64, size]),
+            Stat { ino } | OpenInode { ino } | ReleaseInode { ino } => wire(&[ino as u64]),
+            Create { dir, name } | Mkdir { dir, name } | Unlink { dir, name } | Rmdir { dir, name } => {
+                wire(&[dir as u64]).with_bytes(name)
+            }
             Mknod {
                 dir,
                 major,
                 minor,
                 name,
-            } => (8, &[dir as u64, major as u64, minor as u64], Some(name)),
-            Link { dir, target, name } => (9, &[dir as u64, target as u64], Some(name)),
-            Unlink { dir, name } => (10, &[dir as u64], Some(name)),
-            Rmdir { dir, name } => (11, &[dir as u64], Some(name)),
+            } => wire(&[dir as u64, major as u64, minor as u64]).with_bytes(name),
+            Link { dir, target, name } => wire(&[dir as u64, target as u64]).with_bytes(name),
             Rename {
                 old_dir,
                 new_dir,
-                names,
-                old_len,
-            } => (
-                12,
-                &[old_dir as u64, new_dir as u64, old_len as u64],
-                Some(names),
-            ),
-            ReadDir { dir, cursor, len } => (13, &[dir as u64, cursor, len], None),
-            OpenInode { ino } => (14, &[ino as u64], None),
-            ReleaseInode { ino } => (15, &[ino as u64], None),
-        };
-        let wire = Wire::new(LABELS[index], words);
-        match bytes {
-            Some(bytes) => wire.with_bytes(bytes),
-            None => wire,
+                old_name,
+                new_name,
+            } => wire(&[old_dir as u64, new_dir as u64])
+                .with_bytes(old_name)
+                .with_bytes(new_name),
+            ReadDir { dir, cursor, len } => wire(&[dir as u64, cursor, len]),
         }
     }
 
     /// Decodes and validates a request.
     pub fn from_wire(wire: &Wire<'a>) -> Result<FsRequest<'a>, ProtoError> {
         use FsRequest::*;
-        let label = wire.label;
-        if !(LABEL_BASE..LABEL_BASE + LABELS.len() as u64).contains(&label) {
-            return Err(ProtoError::UnknownLabel(label));
-        }
-        Ok(match label - LABEL_BASE {
-            0 => Lookup {
+        Ok(match wire.operation(FsOp::from_label)? {
+            FsOp::Lookup => Lookup {
                 cwd: wire.word_u32(0)?,
                 path: wire.bytes()?,
             },
-            1 => LookupParent {
+            FsOp::LookupParent => LookupParent {
                 cwd: wire.word_u32(0)?,
                 path: wire.bytes()?,
             },
-            2 => Read {
+            FsOp::Read => Read {
                 ino: wire.word_u32(0)?,
                 offset: wire.word(1)?,
                 len: wire.length(2)?,
             },
-            3 => Write {
+            FsOp::Write => Write {
                 ino: wire.word_u32(0)?,
                 offset: wire.word(1)?,
-                append: bool_word(wire, 2)?,
+                append: wire.word_bool(2)?,
                 data: wire.bytes()?,
             },
-            4 => Truncate {
+            FsOp::Truncate => Truncate {
                 ino: wire.word_u32(0)?,
                 size: wire.word(1)?,
             },
-            5 => Stat {
+            FsOp::Stat => Stat {
                 ino: wire.word_u32(0)?,
             },
-            6 => Create {
+            FsOp::Create => Create {
                 dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
-            7 => Mkdir {
+            FsOp::Mkdir => Mkdir {
                 dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
-            8 => Mknod {
+            FsOp::Mknod => Mknod {
                 dir: wire.word_u32(0)?,
                 major: wire.word_u32(1)?,
                 minor: wire.word_u32(2)?,
                 name: wire.bytes()?,
             },
-            9 => Link {
+            FsOp::Link => Link {
                 dir: wire.word_u32(0)?,
                 target: wire.word_u32(1)?,
                 name: wire.bytes()?,
             },
-            10 => Unlink {
+            FsOp::Unlink => Unlink {
                 dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
-            11 => Rmdir {
+            FsOp::Rmdir => Rmdir {
                 dir: wire.word_u32(0)?,
                 name: wire.bytes()?,
             },
-            12 => {
-                let names = wire.bytes()?;
-                let old_len = usize::try_from(wire.word(2)?)
-                    .ok()
-                    .filter(|&split| split <= names.len())
-                    .ok_or(ProtoError::BadValue(2))?;
-                Rename {
-                    old_dir: wire.word_u32(0)?,
-                    new_dir: wire.word_u32(1)?,
-                    names,
-                    old_len,
-                }
-            }
-            13 => ReadDir {
+            FsOp::Rename => Rename {
+                old_dir: wire.word_u32(0)?,
+                new_dir: wire.word_u32(1)?,
+                old_name: wire.item(0)?,
+                new_name: wire.item(1)?,
+            },
+            FsOp::ReadDir => ReadDir {
                 dir: wire.word_u32(0)?,
                 cursor: wire.word(1)?,
                 len: wire.length(2)?,
             },
-            14 => OpenInode {
+            FsOp::OpenInode => OpenInode {
                 ino: wire.word_u32(0)?,
             },
-            _ => ReleaseInode {
+            FsOp::ReleaseInode => ReleaseInode {
                 ino: wire.word_u32(0)?,
             },
         })
     }
-}
-
-/// Splits a `Rename`'s `names` into the old and the new name (`None` if
-/// `old_len` lies outside them; decoded requests are always in range).
-pub fn split_names(names: &[u8], old_len: usize) -> Option<(&[u8], &[u8])> {
-    names.split_at_checked(old_len)
 }
 
 /// What `Lookup` and `Stat` return about an inode, in four words.
@@ -385,57 +382,57 @@ mod tests {
             OpenInode { ino: 5 },
             ReleaseInode { ino: 5 },
         ];
-        for request in requests {
-            assert_eq!(FsRequest::from_wire(&request.to_wire()), Ok(request));
-        }
         let rename = Rename {
             old_dir: 2,
             new_dir: 3,
-            names: b"oldnewer",
-            old_len: 3,
+            old_name: b"old",
+            new_name: b"newer",
         };
-        assert_eq!(FsRequest::from_wire(&rename.to_wire()), Ok(rename));
         assert_eq!(
-            split_names(b"oldnewer", 3),
-            Some((&b"old"[..], &b"newer"[..]))
+            requests.len() + 1,
+            FsOp::ALL.len(),
+            "one example per operation"
         );
-        assert_eq!(split_names(b"ab", 3), None);
+        for request in requests.into_iter().chain([rename]) {
+            assert_eq!(FsRequest::from_wire(&request.to_wire()), Ok(request));
+        }
     }
 
     #[test]
     fn bad_requests_are_refused() {
-        let label = |index: u64| LABEL_BASE + index;
+        let label = |op: FsOp| op.label();
         // No path.
         assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(0), &[2])),
+            FsRequest::from_wire(&Wire::new(label(FsOp::Lookup), &[2])),
             Err(ProtoError::MissingBytes)
         );
         // Inode numbers must fit 32 bits.
         assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(5), &[1 << 40])),
+            FsRequest::from_wire(&Wire::new(label(FsOp::Stat), &[1 << 40])),
             Err(ProtoError::BadValue(0))
         );
         // Reads are at most 4 KiB.
         assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(2), &[5, 0, 4097])),
+            FsRequest::from_wire(&Wire::new(label(FsOp::Read), &[5, 0, 4097])),
             Err(ProtoError::BadValue(2))
         );
         // `append` is a boolean.
         assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(3), &[5, 0, 2]).with_bytes(b"x")),
+            FsRequest::from_wire(&Wire::new(label(FsOp::Write), &[5, 0, 2]).with_bytes(b"x")),
             Err(ProtoError::BadValue(2))
         );
-        // The rename split must lie inside the bytes.
+        // A rename needs both names.
         assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(12), &[2, 2, 9]).with_bytes(b"ab")),
-            Err(ProtoError::BadValue(2))
+            FsRequest::from_wire(&Wire::new(label(FsOp::Rename), &[2, 2]).with_bytes(b"ab")),
+            Err(ProtoError::MissingBytes)
+        );
+        let unknown = FsOp::ReleaseInode.label() + 1;
+        assert_eq!(
+            FsRequest::from_wire(&Wire::new(unknown, &[])),
+            Err(ProtoError::UnknownLabel(unknown))
         );
         assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(16), &[])),
-            Err(ProtoError::UnknownLabel(label(16)))
-        );
-        assert_eq!(
-            FsRequest::from_wire(&Wire::new(label(14), &[])),
+            FsRequest::from_wire(&Wire::new(label(FsOp::OpenInode), &[])),
             Err(ProtoError::MissingWord(0))
         );
     }

@@ -21,25 +21,27 @@
 //! | `Getpid`  | —                          | pid                                 |
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
-//! | `CheckRange` | address, length, write (0/1) | 0 if every byte is memory the caller may read (write, if asked); `EFAULT` otherwise |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
-//! convention of the other servers (`reply.rs`): `REPLY_OK` with the value,
-//! or `REPLY_ERROR` with the errno.
+//! convention of every server (`reply.rs`): `Done` with the value, or
+//! `Failed` with the errno.
 
 use super::{ProtoError, Wire, reply};
 use crate::abi::errno::Errno;
 
-/// Request labels.
-pub const FORK: u64 = 0x101;
-pub const EXEC: u64 = 0x102;
-pub const EXIT: u64 = 0x103;
-pub const WAIT: u64 = 0x104;
-pub const KILL: u64 = 0x105;
-pub const GETPID: u64 = 0x106;
-pub const SBRK: u64 = 0x107;
-pub const FREEMEM: u64 = 0x108;
-pub const CHECK_RANGE: u64 = 0x109;
+super::operations! {
+    /// The proc server's operations.
+    pub enum ProcOp from 0x101 {
+        Fork,
+        Exec,
+        Exit,
+        Wait,
+        Kill,
+        Getpid,
+        Sbrk,
+        Freemem,
+    }
+}
 
 /// A request to `proc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,71 +65,65 @@ pub enum ProcRequest {
     Sbrk { increment: i64 },
     /// The number of free pages.
     Freemem,
-    /// Whether `len` bytes at `address` are the caller's memory, readable
-    /// (and writable, if `write`): ulib's micro back end asks before it
-    /// copies a system call's result into, or a message out of, a buffer
-    /// it cannot vouch for (the monolithic kernel's `copy_out` check).
-    CheckRange { address: u64, len: u64, write: bool },
 }
 
 impl ProcRequest {
+    /// The operation.
+    pub fn op(&self) -> ProcOp {
+        match self {
+            ProcRequest::Fork { .. } => ProcOp::Fork,
+            ProcRequest::Exec { .. } => ProcOp::Exec,
+            ProcRequest::Exit { .. } => ProcOp::Exit,
+            ProcRequest::Wait { .. } => ProcOp::Wait,
+            ProcRequest::Kill { .. } => ProcOp::Kill,
+            ProcRequest::Getpid => ProcOp::Getpid,
+            ProcRequest::Sbrk { .. } => ProcOp::Sbrk,
+            ProcRequest::Freemem => ProcOp::Freemem,
+        }
+    }
+
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
-        match *self {
+        let words: &[u64] = match *self {
             ProcRequest::Fork {
                 resume_rip,
                 resume_rsp,
-            } => Wire::new(FORK, &[resume_rip, resume_rsp]),
-            ProcRequest::Exec { path, argv } => Wire::new(EXEC, &[path, argv]),
-            ProcRequest::Exit { status } => Wire::new(EXIT, &[status as i64 as u64]),
-            ProcRequest::Wait { status_address } => Wire::new(WAIT, &[status_address]),
-            ProcRequest::Kill { pid } => Wire::new(KILL, &[pid]),
-            ProcRequest::Getpid => Wire::new(GETPID, &[]),
-            ProcRequest::Sbrk { increment } => Wire::new(SBRK, &[increment as u64]),
-            ProcRequest::Freemem => Wire::new(FREEMEM, &[]),
-            ProcRequest::CheckRange {
-                address,
-                len,
-                write,
-            } => Wire::new(CHECK_RANGE, &[address, len, write as u64]),
-        }
+            } => &[resume_rip, resume_rsp],
+            ProcRequest::Exec { path, argv } => &[path, argv],
+            ProcRequest::Exit { status } => &[status as i64 as u64],
+            ProcRequest::Wait { status_address } => &[status_address],
+            ProcRequest::Kill { pid } => &[pid],
+            ProcRequest::Getpid | ProcRequest::Freemem => &[],
+            ProcRequest::Sbrk { increment } => &[increment as u64],
+        };
+        Wire::new(self.op().label(), words)
     }
 
     /// Decodes a request from an untrusted client.
     pub fn from_wire(wire: &Wire) -> Result<ProcRequest, ProtoError> {
-        Ok(match wire.label {
-            FORK => ProcRequest::Fork {
+        Ok(match wire.operation(ProcOp::from_label)? {
+            ProcOp::Fork => ProcRequest::Fork {
                 resume_rip: wire.word(0)?,
                 resume_rsp: wire.word(1)?,
             },
-            EXEC => ProcRequest::Exec {
+            ProcOp::Exec => ProcRequest::Exec {
                 path: wire.word(0)?,
                 argv: wire.word(1)?,
             },
-            EXIT => {
+            ProcOp::Exit => {
                 let word = wire.word(0)?;
                 let status = i32::try_from(word as i64).map_err(|_| ProtoError::BadValue(0))?;
                 ProcRequest::Exit { status }
             }
-            WAIT => ProcRequest::Wait {
+            ProcOp::Wait => ProcRequest::Wait {
                 status_address: wire.word(0)?,
             },
-            KILL => ProcRequest::Kill { pid: wire.word(0)? },
-            GETPID => ProcRequest::Getpid,
-            SBRK => ProcRequest::Sbrk {
+            ProcOp::Kill => ProcRequest::Kill { pid: wire.word(0)? },
+            ProcOp::Getpid => ProcRequest::Getpid,
+            ProcOp::Sbrk => ProcRequest::Sbrk {
                 increment: wire.word(0)? as i64,
             },
-            FREEMEM => ProcRequest::Freemem,
-            CHECK_RANGE => ProcRequest::CheckRange {
-                address: wire.word(0)?,
-                len: wire.word(1)?,
-                write: match wire.word(2)? {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(ProtoError::BadValue(2)),
-                },
-            },
-            other => return Err(ProtoError::UnknownLabel(other)),
+            ProcOp::Freemem => ProcRequest::Freemem,
         })
     }
 }
@@ -135,14 +131,9 @@ impl ProcRequest {
 /// Encodes a reply.
 pub fn encode_reply(result: Result<u64, Errno>) -> Wire<'static> {
     match result {
-        Ok(value) => reply::ok(&[value]),
-        Err(errno) => reply::error(errno),
+        Ok(value) => reply::done(&[value]),
+        Err(errno) => reply::failed(errno),
     }
-}
-
-/// Decodes a reply; anything malformed reads as `EIO`.
-pub fn decode_reply(wire: &Wire) -> Result<u64, Errno> {
-    reply::expect_done(*wire)?.word(0).map_err(|_| Errno::EIO)
 }
 
 /// The first word of the auxiliary block ("DIPTYCH!" would not fit the
@@ -151,31 +142,28 @@ pub fn decode_reply(wire: &Wire) -> Result<u64, Errno> {
 pub const AUX_MAGIC: u64 = 0xd1b7_c4a0_05e7_0001;
 
 /// Words of the auxiliary block.
-pub const AUX_WORDS: usize = 4;
+pub const AUX_WORDS: usize = 3;
 
 /// The auxiliary block: right after the NULL that ends `argv` on a new
-/// program's stack, `proc` writes `[AUX_MAGIC, proc, vfs, console]` — the
+/// program's stack, `proc` writes `[AUX_MAGIC, proc, vfs]` — the
 /// thread ids a program needs to reach the servers (docs/servers.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuxBlock {
     pub proc: u64,
     pub vfs: u64,
-    pub console: u64,
 }
 
 impl AuxBlock {
     /// The words as they lie on the stack.
     pub fn to_words(&self) -> [u64; AUX_WORDS] {
-        [AUX_MAGIC, self.proc, self.vfs, self.console]
+        [AUX_MAGIC, self.proc, self.vfs]
     }
 
     /// Reads the block from the words after argv's NULL; `None` if the
     /// magic number is missing or an id is 0.
     pub fn from_words(words: &[u64]) -> Option<AuxBlock> {
         match *words {
-            [AUX_MAGIC, proc, vfs, console, ..] if proc != 0 && vfs != 0 && console != 0 => {
-                Some(AuxBlock { proc, vfs, console })
-            }
+            [AUX_MAGIC, proc, vfs, ..] if proc != 0 && vfs != 0 => Some(AuxBlock { proc, vfs }),
             _ => None,
         }
     }
@@ -187,7 +175,7 @@ impl AuxBlock {
 /// ```text
 ///   stack_top ─▶ argument strings (last argument highest), NUL-terminated
 ///                (aligned down to 16)
-///                AUX_MAGIC, proc, vfs, console     ← aux block
+///                AUX_MAGIC, proc, vfs              ← aux block
 ///                NULL
 ///                argv[argc-1] ... argv[0]
 ///   rsp ───────▶ argc
@@ -297,11 +285,6 @@ mod tests {
                 increment: i64::MIN,
             },
             ProcRequest::Freemem,
-            ProcRequest::CheckRange {
-                address: 0x40_0000,
-                len: 4096,
-                write: true,
-            },
         ];
         for request in all {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
@@ -315,44 +298,28 @@ mod tests {
             Err(ProtoError::UnknownLabel(0x1ff))
         );
         assert_eq!(
-            ProcRequest::from_wire(&Wire::new(FORK, &[1])),
+            ProcRequest::from_wire(&Wire::new(ProcOp::Fork.label(), &[1])),
             Err(ProtoError::MissingWord(1))
         );
         assert_eq!(
-            ProcRequest::from_wire(&Wire::new(WAIT, &[])),
+            ProcRequest::from_wire(&Wire::new(ProcOp::Wait.label(), &[])),
             Err(ProtoError::MissingWord(0))
         );
         assert_eq!(
-            ProcRequest::from_wire(&Wire::new(CHECK_RANGE, &[0x1000, 1, 2])),
-            Err(ProtoError::BadValue(2))
-        );
-        assert_eq!(
-            ProcRequest::from_wire(&Wire::new(EXIT, &[1 << 40])),
+            ProcRequest::from_wire(&Wire::new(ProcOp::Exit.label(), &[1 << 40])),
             Err(ProtoError::BadValue(0)),
             "a status that is not an i32"
         );
     }
 
     #[test]
-    fn replies_round_trip_and_garbage_is_eio() {
-        assert_eq!(decode_reply(&encode_reply(Ok(42))), Ok(42));
+    fn replies_carry_the_value_or_the_errno() {
+        assert_eq!(encode_reply(Ok(42)).word(0), Ok(42));
+        let failed = encode_reply(Err(Errno::ECHILD));
         assert_eq!(
-            decode_reply(&encode_reply(Err(Errno::ECHILD))),
-            Err(Errno::ECHILD)
+            reply::errno_of(&failed.words[..failed.word_count]),
+            Errno::ECHILD
         );
-        assert_eq!(
-            decode_reply(&Wire::new(reply::REPLY_ERROR, &[9999])),
-            Err(Errno::EIO)
-        );
-        assert_eq!(
-            decode_reply(&Wire::new(reply::REPLY_OK, &[])),
-            Err(Errno::EIO)
-        );
-        assert_eq!(
-            decode_reply(&Wire::new(reply::REPLY_REDIRECT, &[5])),
-            Err(Errno::EIO)
-        );
-        assert_eq!(decode_reply(&Wire::new(77, &[1])), Err(Errno::EIO));
     }
 
     #[test]
@@ -378,11 +345,10 @@ mod tests {
         let aux = AuxBlock {
             proc: 5,
             vfs: 6,
-            console: 7,
         };
         assert_eq!(AuxBlock::from_words(&aux.to_words()), Some(aux));
-        assert_eq!(AuxBlock::from_words(&[0, 5, 6, 7]), None);
-        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 0, 7]), None);
+        assert_eq!(AuxBlock::from_words(&[0, 5, 6]), None);
+        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 0]), None);
         assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5]), None);
     }
 
@@ -396,7 +362,6 @@ mod tests {
         let aux = AuxBlock {
             proc: 1,
             vfs: 2,
-            console: 3,
         };
         let mut words = [0u64; 64];
         let count = layout.words(3, &aux, &mut words);

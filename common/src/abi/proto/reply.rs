@@ -1,78 +1,66 @@
-//! The reply convention shared by the I/O servers' protocols (console,
-//! disk, fs, vfs).
+//! Replies: one convention for every server.
 //!
-//! Every reply is a [`Wire`] whose label says how the request went:
+//! A reply's label says how the request went ([`ReplyKind`]):
 //!
-//! | label            | meaning                          | words / bytes                   |
-//! |------------------|----------------------------------|---------------------------------|
-//! | [`REPLY_OK`]     | done                             | the results the request defines |
-//! | [`REPLY_ERROR`]  | failed                           | word 0: the [`Errno`] code      |
-//! | [`REPLY_REDIRECT`] | ask another server (vfs only)  | word 0: that server's thread id |
+//! | label                  | meaning                        | words / bytes                   |
+//! |------------------------|--------------------------------|---------------------------------|
+//! | [`ReplyKind::Done`]    | done                           | the results the request defines |
+//! | [`ReplyKind::Failed`]  | failed                         | word 0: the [`Errno`] code      |
+//! | [`ReplyKind::Redirect`]| ask another server (vfs only)  | word 0: that server's thread id |
 //!
-//! A client decodes every reply with [`check_reply`], which turns an error
-//! reply into `Err(errno)` and anything it does not understand (an unknown
-//! label, a missing error code) into `Err(EIO)`: a confused or hostile
-//! server cannot make a client panic either.
+//! Clients never decode replies themselves: the transport (`l4::rpc::call`)
+//! turns `Failed` into `Err(errno)`, follows a `Redirect` by sending the same
+//! request to the named server, and turns anything it does not understand
+//! (an unknown label, a missing error code) into `Err(EIO)`, so a confused
+//! or hostile server cannot make a client panic either.
 
 use super::{ProtoError, Wire};
 use crate::abi::errno::Errno;
 
-/// The request succeeded; the words (and bytes) are its results.
-pub const REPLY_OK: u64 = 0;
-/// The request failed; word 0 is the errno code.
-pub const REPLY_ERROR: u64 = 1;
-/// The request must be sent to another server; word 0 is its thread id.
-pub const REPLY_REDIRECT: u64 = 2;
+super::operations! {
+    /// How a request went: the label of its reply.
+    pub enum ReplyKind from 0 {
+        /// The request succeeded; the words (and bytes) are its results.
+        Done,
+        /// The request failed; word 0 is the errno code.
+        Failed,
+        /// The request must be sent to another server, unchanged; word 0 is
+        /// its thread id (vfs, for a console descriptor's read or write).
+        Redirect,
+    }
+}
 
 /// A success reply with `words`.
-pub fn ok<'a>(words: &[u64]) -> Wire<'a> {
-    Wire::new(REPLY_OK, words)
+pub fn done<'a>(words: &[u64]) -> Wire<'a> {
+    Wire::new(ReplyKind::Done.label(), words)
 }
 
 /// A success reply with `words` and `bytes`.
-pub fn ok_with_bytes<'a>(words: &[u64], bytes: &'a [u8]) -> Wire<'a> {
-    Wire::new(REPLY_OK, words).with_bytes(bytes)
+pub fn done_with_bytes<'a>(words: &[u64], bytes: &'a [u8]) -> Wire<'a> {
+    done(words).with_bytes(bytes)
 }
 
 /// An error reply.
-pub fn error<'a>(errno: Errno) -> Wire<'a> {
-    Wire::new(REPLY_ERROR, &[errno as i64 as u64])
+pub fn failed<'a>(errno: Errno) -> Wire<'a> {
+    Wire::new(ReplyKind::Failed.label(), &[errno as i64 as u64])
 }
 
 /// The error reply for a message that could not be decoded.
 pub fn malformed<'a>(problem: ProtoError) -> Wire<'a> {
-    error(problem.errno())
+    failed(problem.errno())
 }
 
-/// What a client learns from a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer<'a> {
-    /// Success, with the reply (its words and bytes are the results).
-    Done(Wire<'a>),
-    /// Send the same request to this thread instead.
-    Redirect(u64),
+/// A redirect: send the same request to `server`.
+pub fn redirect<'a>(server: u64) -> Wire<'a> {
+    Wire::new(ReplyKind::Redirect.label(), &[server])
 }
 
-/// Decodes a reply: `Ok(Answer)` for success or redirect, `Err(errno)` for an
-/// error reply, `Err(EIO)` for anything malformed.
-pub fn check_reply(wire: Wire<'_>) -> Result<Answer<'_>, Errno> {
-    match wire.label {
-        REPLY_OK => Ok(Answer::Done(wire)),
-        REPLY_ERROR => {
-            let code = wire.word(0).map_err(|_| Errno::EIO)?;
-            Err(Errno::from_code(code as i64).unwrap_or(Errno::EIO))
-        }
-        REPLY_REDIRECT => wire.word(0).map(Answer::Redirect).map_err(|_| Errno::EIO),
-        _ => Err(Errno::EIO),
-    }
-}
-
-/// Decodes a reply that may not redirect: the success reply or an errno.
-pub fn expect_done(wire: Wire<'_>) -> Result<Wire<'_>, Errno> {
-    match check_reply(wire)? {
-        Answer::Done(reply) => Ok(reply),
-        Answer::Redirect(_) => Err(Errno::EIO),
-    }
+/// The errno of a `Failed` reply's words; `EIO` for a missing or unknown code.
+pub fn errno_of(words: &[u64]) -> Errno {
+    words
+        .first()
+        .and_then(|&code| Errno::from_code(code as i64))
+        .unwrap_or(Errno::EIO)
 }
 
 #[cfg(test)]
@@ -80,33 +68,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replies_round_trip() {
-        assert_eq!(expect_done(ok(&[5, 6])).map(|w| w.word(1)), Ok(Ok(6)));
-        assert_eq!(expect_done(error(Errno::ENOENT)), Err(Errno::ENOENT));
+    fn replies_carry_their_kind_and_values() {
+        let ok = done(&[5, 6]);
+        assert_eq!(ReplyKind::from_label(ok.label), Some(ReplyKind::Done));
+        assert_eq!(ok.word(1), Ok(6));
+        let error = failed(Errno::ENOENT);
         assert_eq!(
-            check_reply(Wire::new(REPLY_REDIRECT, &[77])),
-            Ok(Answer::Redirect(77))
+            ReplyKind::from_label(error.label),
+            Some(ReplyKind::Failed)
         );
-        let with_bytes = ok_with_bytes(&[], b"abc");
-        assert_eq!(expect_done(with_bytes).unwrap().bytes(), Ok(&b"abc"[..]));
+        assert_eq!(errno_of(&error.words[..error.word_count]), Errno::ENOENT);
+        assert_eq!(redirect(77).word(0), Ok(77));
+        assert_eq!(done_with_bytes(&[], b"abc").bytes(), Ok(&b"abc"[..]));
+        assert_eq!(
+            errno_of(&malformed(ProtoError::UnknownLabel(3)).words[..1]),
+            Errno::ENOSYS
+        );
     }
 
     #[test]
-    fn malformed_replies_are_eio() {
-        assert_eq!(check_reply(Wire::new(REPLY_ERROR, &[])), Err(Errno::EIO));
-        assert_eq!(
-            check_reply(Wire::new(REPLY_ERROR, &[9999])),
-            Err(Errno::EIO)
-        );
-        assert_eq!(check_reply(Wire::new(REPLY_REDIRECT, &[])), Err(Errno::EIO));
-        assert_eq!(check_reply(Wire::new(42, &[])), Err(Errno::EIO));
-        assert_eq!(
-            expect_done(Wire::new(REPLY_REDIRECT, &[1])),
-            Err(Errno::EIO)
-        );
-        assert_eq!(
-            expect_done(malformed(ProtoError::UnknownLabel(3))),
-            Err(Errno::ENOSYS)
-        );
+    fn garbage_error_codes_are_eio() {
+        assert_eq!(errno_of(&[]), Errno::EIO);
+        assert_eq!(errno_of(&[9999]), Errno::EIO);
+        assert_eq!(ReplyKind::from_label(42), None);
     }
 }

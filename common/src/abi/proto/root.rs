@@ -19,10 +19,15 @@
 
 use super::{ProtoError, Wire};
 
-/// Label of the directory message (root → each server, once, at start).
-pub const DIRECTORY: u64 = 0x0d1;
-/// Label of `FreePages` (proc → root): how many pages root can still give.
-pub const FREE_PAGES: u64 = 0x0d2;
+super::operations! {
+    /// The root task's protocol's operations.
+    pub enum RootOp from 0x0d1 {
+        /// The directory message (root → each server, once, at start).
+        Directory,
+        /// `FreePages` (proc → root): how many pages root can still give.
+        FreePages,
+    }
+}
 
 /// Where a server's heap starts (zero pages on demand, from root).
 pub const SERVER_HEAP_BASE: u64 = 0x0000_0010_0000_0000;
@@ -115,12 +120,12 @@ impl Directory {
 
     /// The message root sends (`bytes` must be the result of [`Directory::to_bytes`]).
     pub fn to_wire<'a>(bytes: &'a [u8; DIRECTORY_BYTES]) -> Wire<'a> {
-        Wire::new(DIRECTORY, &[]).with_bytes(bytes)
+        Wire::new(RootOp::Directory.label(), &[]).with_bytes(bytes)
     }
 
     /// Decodes the directory message; every id must be non-zero.
     pub fn from_wire(wire: &Wire) -> Result<Directory, ProtoError> {
-        if wire.label != DIRECTORY {
+        if wire.operation(RootOp::from_label)? != RootOp::Directory {
             return Err(ProtoError::UnknownLabel(wire.label));
         }
         let bytes = wire.bytes()?;
@@ -158,15 +163,16 @@ impl RootRequest {
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
         match self {
-            RootRequest::FreePages => Wire::new(FREE_PAGES, &[]),
+            RootRequest::FreePages => Wire::new(RootOp::FreePages.label(), &[]),
         }
     }
 
     /// Decodes a request.
     pub fn from_wire(wire: &Wire) -> Result<RootRequest, ProtoError> {
-        match wire.label {
-            FREE_PAGES => Ok(RootRequest::FreePages),
-            other => Err(ProtoError::UnknownLabel(other)),
+        match wire.operation(RootOp::from_label)? {
+            RootOp::FreePages => Ok(RootRequest::FreePages),
+            // Root sends the directory; it never receives one.
+            RootOp::Directory => Err(ProtoError::UnknownLabel(wire.label)),
         }
     }
 }
@@ -204,16 +210,16 @@ mod tests {
         }
         .to_bytes();
         assert_eq!(
-            Directory::from_wire(&Wire::new(DIRECTORY, &[])),
+            Directory::from_wire(&Wire::new(RootOp::Directory.label(), &[])),
             Err(ProtoError::MissingBytes)
         );
         assert_eq!(
-            Directory::from_wire(&Wire::new(DIRECTORY, &[]).with_bytes(&bytes[..40])),
+            Directory::from_wire(&Wire::new(RootOp::Directory.label(), &[]).with_bytes(&bytes[..40])),
             Err(ProtoError::MissingBytes)
         );
         assert_eq!(
-            Directory::from_wire(&Wire::new(FREE_PAGES, &[]).with_bytes(&bytes)),
-            Err(ProtoError::UnknownLabel(FREE_PAGES))
+            Directory::from_wire(&Wire::new(RootOp::FreePages.label(), &[]).with_bytes(&bytes)),
+            Err(ProtoError::UnknownLabel(RootOp::FreePages.label()))
         );
         let zero_disk = Directory {
             disk: 0,

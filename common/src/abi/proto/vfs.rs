@@ -7,47 +7,75 @@
 //! about (`ProcessCreated`, `ProcessExited`). Only the proc thread may send
 //! the last five requests.
 //!
-//! | request          | words               | bytes           | reply words (`REPLY_OK`)   |
+//! | request          | words               | byte items      | reply (`Done`)             |
 //! |------------------|---------------------|-----------------|----------------------------|
-//! | `Open`           | flags               | path            | fd                         |
-//! | `Read`           | fd, len (≤ 4096)    | —               | the bytes (none at end of file); word 0 = 1 for a file (read on while replies are full), absent for a pipe |
-//! | `Write`          | fd                  | data (≤ 4096)   | bytes written              |
+//! | `Open`           | flags               | path            | word: fd                   |
+//! | `Read`           | fd, len (≤ 4096)    | —               | the bytes (none at end of file); word 0 = 1 for a file (read on while replies are full), none for a pipe or the console |
+//! | `Write`          | fd                  | data (≤ 4096)   | word: bytes written        |
 //! | `Close`          | fd                  | —               | —                          |
-//! | `Dup`            | fd                  | —               | new fd                     |
-//! | `Pipe`           | —                   | —               | read fd, write fd          |
-//! | `Fstat`          | fd                  | —               | a `Stat` in 4 words ([`stat_to_words`]) |
-//! | `Getdents`       | fd, len (≤ 4096)    | —               | — (the records)            |
+//! | `Dup`            | fd                  | —               | word: new fd               |
+//! | `Pipe`           | —                   | —               | bytes: read fd, write fd (two `i32`, as `pipe(fds)` stores them) |
+//! | `Fstat`          | fd                  | —               | bytes: a `Stat` ([`Stat::to_bytes`]) |
+//! | `Getdents`       | fd, len (≤ 4096)    | —               | bytes: the records         |
 //! | `Chdir`          | —                   | path            | —                          |
 //! | `Mkdir`          | —                   | path            | —                          |
 //! | `Mknod`          | major, minor        | path            | —                          |
 //! | `Unlink`         | —                   | path            | —                          |
-//! | `Link`           | old path length     | old ++ new path | —                          |
-//! | `Rename`         | old path length     | old ++ new path | —                          |
+//! | `Link`           | —                   | old path, new path | —                       |
+//! | `Rename`         | —                   | old path, new path | —                       |
 //! | `ProcessCreated` | pid, thread, parent | —               | —                          |
 //! | `ProcessExited`  | pid                 | —               | —                          |
-//! | `ExecOpen`       | pid                 | path            | handle, size               |
-//! | `ExecRead`       | handle, offset, len | —               | — (the bytes)              |
+//! | `ExecOpen`       | pid                 | path            | words: handle, size        |
+//! | `ExecRead`       | handle, offset, len | —               | bytes: what was read       |
 //! | `ExecClose`      | handle              | —               | —                          |
 //!
-//! `Read` and `Write` of a console descriptor are answered with
-//! `REPLY_REDIRECT` (see `reply.rs`) naming the console server: the client
-//! sends the same request there (`console.rs`). vfs thus never waits for
-//! the console. A `Read` of an empty pipe, or a `Write` to a full one, is
-//! *parked*: vfs replies when the pipe lets it proceed.
+//! Results a system call stores through a pointer (`read`'s data, `fstat`'s
+//! `Stat`, `pipe`'s two descriptors, `getdents`' records) come back as
+//! *bytes*, which the kernel copies straight into the memory the caller
+//! named as its receive area, checking it: so a bad pointer is `EFAULT`,
+//! found by the kernel, as on the monolithic kernel. Paths travel as
+//! *string* items (`abi::micro::STRING`): the kernel copies up to the NUL,
+//! at most `MAX_PATH + 1` bytes, so a path with no NUL by then arrives
+//! `MAX_PATH + 1` bytes long and is refused with `ENAMETOOLONG`.
+//!
+//! `Read` and `Write` of a console descriptor are answered with a
+//! `Redirect` (`reply.rs`) naming the console server: the client's
+//! transport sends the same request there, and the console server answers
+//! it (it serves exactly these two operations of this protocol). vfs thus
+//! never waits for the console. A `Read` of an empty pipe, or a `Write` to
+//! a full one, is *parked*: vfs replies when the pipe lets it proceed.
 //!
 //! Numbers are checked as the monolithic kernel checks its system-call
 //! arguments: flags, major and minor must fit 32 bits (`EINVAL`); a
 //! descriptor is any `u64` (negative ones arrive sign-extended) and the
 //! server answers `EBADF` for one it does not know.
 
-use super::{ProtoError, Wire};
-use crate::abi::fs::Stat;
+use super::{MAX_TRANSFER, ProtoError, Wire};
 
-/// First label of this protocol.
-pub const LABEL_BASE: u64 = 0x400;
-
-/// The most bytes one `Read`, `Write`, `Getdents` or `ExecRead` moves.
-pub use super::MAX_TRANSFER;
+super::operations! {
+    /// The vfs server's operations.
+    pub enum VfsOp from 0x400 {
+        Open,
+        Read,
+        Write,
+        Close,
+        Dup,
+        Pipe,
+        Fstat,
+        Getdents,
+        Chdir,
+        Mkdir,
+        Mknod,
+        Unlink,
+        Link,
+        Rename,
+        ProcessCreated,
+        ProcessExited,
+        ExecOpen,
+        ExecRead,
+        ExecClose,
+    }
+}
 
 /// A request to the vfs server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +108,10 @@ pub enum VfsRequest<'a> {
     },
     /// `unlink(path)`.
     Unlink { path: &'a [u8] },
-    /// `link(old, new)`: `paths` is old ++ new, `old_len` bytes of old.
-    Link { paths: &'a [u8], old_len: usize },
-    /// `rename(old, new)`, encoded like `Link`.
-    Rename { paths: &'a [u8], old_len: usize },
+    /// `link(old, new)`.
+    Link { old: &'a [u8], new: &'a [u8] },
+    /// `rename(old, new)`.
+    Rename { old: &'a [u8], new: &'a [u8] },
     /// proc: process `pid` runs as `thread`; `parent` 0 for the first.
     ProcessCreated { pid: u64, thread: u64, parent: u64 },
     /// proc: process `pid` is gone.
@@ -96,72 +124,78 @@ pub enum VfsRequest<'a> {
     ExecClose { handle: u64 },
 }
 
-const COUNT: u64 = 19;
-
-fn split(wire: &Wire<'_>, bytes: &[u8]) -> Result<usize, ProtoError> {
-    usize::try_from(wire.word(0)?)
-        .ok()
-        .filter(|&split| split <= bytes.len())
-        .ok_or(ProtoError::BadValue(0))
-}
-
 impl<'a> VfsRequest<'a> {
+    /// The operation.
+    pub fn op(&self) -> VfsOp {
+        use VfsRequest::*;
+        match self {
+            Open { .. } => VfsOp::Open,
+            Read { .. } => VfsOp::Read,
+            Write { .. } => VfsOp::Write,
+            Close { .. } => VfsOp::Close,
+            Dup { .. } => VfsOp::Dup,
+            Pipe => VfsOp::Pipe,
+            Fstat { .. } => VfsOp::Fstat,
+            Getdents { .. } => VfsOp::Getdents,
+            Chdir { .. } => VfsOp::Chdir,
+            Mkdir { .. } => VfsOp::Mkdir,
+            Mknod { .. } => VfsOp::Mknod,
+            Unlink { .. } => VfsOp::Unlink,
+            Link { .. } => VfsOp::Link,
+            Rename { .. } => VfsOp::Rename,
+            ProcessCreated { .. } => VfsOp::ProcessCreated,
+            ProcessExited { .. } => VfsOp::ProcessExited,
+            ExecOpen { .. } => VfsOp::ExecOpen,
+            ExecRead { .. } => VfsOp::ExecRead,
+            ExecClose { .. } => VfsOp::ExecClose,
+        }
+    }
+
     /// The message for this request.
     pub fn to_wire(&self) -> Wire<'a> {
         use VfsRequest::*;
-        let (index, words, bytes): (u64, &[u64], Option<&'a [u8]>) = match *self {
-            Open { flags, path } => (0, &[flags as u64], Some(path)),
-            Read { fd, len } => (1, &[fd, len], None),
-            Write { fd, data } => (2, &[fd], Some(data)),
-            Close { fd } => (3, &[fd], None),
-            Dup { fd } => (4, &[fd], None),
-            Pipe => (5, &[], None),
-            Fstat { fd } => (6, &[fd], None),
-            Getdents { fd, len } => (7, &[fd, len], None),
-            Chdir { path } => (8, &[], Some(path)),
-            Mkdir { path } => (9, &[], Some(path)),
-            Mknod { major, minor, path } => (10, &[major as u64, minor as u64], Some(path)),
-            Unlink { path } => (11, &[], Some(path)),
-            Link { paths, old_len } => (12, &[old_len as u64], Some(paths)),
-            Rename { paths, old_len } => (13, &[old_len as u64], Some(paths)),
+        let wire = |words: &[u64]| Wire::new(self.op().label(), words);
+        match *self {
+            Open { flags, path } => wire(&[flags as u64]).with_bytes(path),
+            Read { fd, len } => wire(&[fd, len]),
+            Write { fd, data } => wire(&[fd]).with_bytes(data),
+            Close { fd } | Dup { fd } | Fstat { fd } => wire(&[fd]),
+            Pipe => wire(&[]),
+            Getdents { fd, len } => wire(&[fd, len]),
+            Chdir { path } | Mkdir { path } | Unlink { path } => wire(&[]).with_bytes(path),
+            Mknod { major, minor, path } => {
+                wire(&[major as u64, minor as u64]).with_bytes(path)
+            }
+            Link { old, new } | Rename { old, new } => wire(&[]).with_bytes(old).with_bytes(new),
             ProcessCreated {
                 pid,
                 thread,
                 parent,
-            } => (14, &[pid, thread, parent], None),
-            ProcessExited { pid } => (15, &[pid], None),
-            ExecOpen { pid, path } => (16, &[pid], Some(path)),
+            } => wire(&[pid, thread, parent]),
+            ProcessExited { pid } => wire(&[pid]),
+            ExecOpen { pid, path } => wire(&[pid]).with_bytes(path),
             ExecRead {
                 handle,
                 offset,
                 len,
-            } => (17, &[handle, offset, len], None),
-            ExecClose { handle } => (18, &[handle], None),
-        };
-        let wire = Wire::new(LABEL_BASE + index, words);
-        match bytes {
-            Some(bytes) => wire.with_bytes(bytes),
-            None => wire,
+            } => wire(&[handle, offset, len]),
+            ExecClose { handle } => wire(&[handle]),
         }
     }
 
     /// Decodes and validates a request.
     pub fn from_wire(wire: &Wire<'a>) -> Result<VfsRequest<'a>, ProtoError> {
         use VfsRequest::*;
-        let label = wire.label;
-        if !(LABEL_BASE..LABEL_BASE + COUNT).contains(&label) {
-            return Err(ProtoError::UnknownLabel(label));
-        }
-        Ok(match label - LABEL_BASE {
-            0 => Open {
+        Ok(match wire.operation(VfsOp::from_label)? {
+            VfsOp::Open => Open {
                 flags: wire.word_u32(0)?,
                 path: wire.bytes()?,
             },
-            1 => Read {
+            VfsOp::Read => Read {
                 fd: wire.word(0)?,
                 len: wire.length(1)?,
             },
-            2 => {
+            VfsOp::Write => {
                 let data = wire.bytes()?;
                 if data.len() as u64 > MAX_TRANSFER {
                     return Err(ProtoError::BadValue(0));
@@ -171,86 +205,71 @@ impl<'a> VfsRequest<'a> {
                     data,
                 }
             }
-            3 => Close { fd: wire.word(0)? },
-            4 => Dup { fd: wire.word(0)? },
-            5 => Pipe,
-            6 => Fstat { fd: wire.word(0)? },
-            7 => Getdents {
+            VfsOp::Close => Close { fd: wire.word(0)? },
+            VfsOp::Dup => Dup { fd: wire.word(0)? },
+            VfsOp::Pipe => Pipe,
+            VfsOp::Fstat => Fstat { fd: wire.word(0)? },
+            VfsOp::Getdents => Getdents {
                 fd: wire.word(0)?,
                 len: wire.length(1)?,
             },
-            8 => Chdir {
+            VfsOp::Chdir => Chdir {
                 path: wire.bytes()?,
             },
-            9 => Mkdir {
+            VfsOp::Mkdir => Mkdir {
                 path: wire.bytes()?,
             },
-            10 => Mknod {
+            VfsOp::Mknod => Mknod {
                 major: wire.word_u32(0)?,
                 minor: wire.word_u32(1)?,
                 path: wire.bytes()?,
             },
-            11 => Unlink {
+            VfsOp::Unlink => Unlink {
                 path: wire.bytes()?,
             },
-            12 | 13 => {
-                let paths = wire.bytes()?;
-                let old_len = split(wire, paths)?;
-                if label - LABEL_BASE == 12 {
-                    Link { paths, old_len }
-                } else {
-                    Rename { paths, old_len }
-                }
-            }
-            14 => ProcessCreated {
+            VfsOp::Link => Link {
+                old: wire.item(0)?,
+                new: wire.item(1)?,
+            },
+            VfsOp::Rename => Rename {
+                old: wire.item(0)?,
+                new: wire.item(1)?,
+            },
+            VfsOp::ProcessCreated => ProcessCreated {
                 pid: wire.word(0)?,
                 thread: wire.word(1)?,
                 parent: wire.word(2)?,
             },
-            15 => ProcessExited { pid: wire.word(0)? },
-            16 => ExecOpen {
+            VfsOp::ProcessExited => ProcessExited { pid: wire.word(0)? },
+            VfsOp::ExecOpen => ExecOpen {
                 pid: wire.word(0)?,
                 path: wire.bytes()?,
             },
-            17 => ExecRead {
+            VfsOp::ExecRead => ExecRead {
                 handle: wire.word(0)?,
                 offset: wire.word(1)?,
                 len: wire.length(2)?,
             },
-            _ => ExecClose {
+            VfsOp::ExecClose => ExecClose {
                 handle: wire.word(0)?,
             },
         })
     }
 }
 
-/// A `Stat` in four reply words.
-pub fn stat_to_words(stat: &Stat) -> [u64; 4] {
-    [
-        stat.ino as u64 | (stat.kind as u64) << 32,
-        stat.nlink as u64 | (stat.dev as u64) << 32,
-        stat.size,
-        stat.major as u64 | (stat.minor as u64) << 32,
-    ]
-}
-
-/// The `Stat` in an `Fstat` reply.
-pub fn stat_from_wire(wire: &Wire<'_>) -> Result<Stat, ProtoError> {
-    let (first, second, devices) = (wire.word(0)?, wire.word(1)?, wire.word(3)?);
-    Ok(Stat {
-        dev: (second >> 32) as u32,
-        ino: first as u32,
-        kind: (first >> 32) as u32,
-        nlink: second as u32,
-        size: wire.word(2)?,
-        major: devices as u32,
-        minor: (devices >> 32) as u32,
-    })
+/// The bytes of a `Pipe` reply: the two descriptors as `pipe(fds)` stores
+/// them (`fds[0]` the read end, `fds[1]` the write end, each an `i32`).
+pub fn pipe_fds_to_bytes(read_fd: u64, write_fd: u64) -> [u8; 8] {
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&(read_fd as i32).to_le_bytes());
+    bytes[4..].copy_from_slice(&(write_fd as i32).to_le_bytes());
+    bytes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::fs::{STAT_BYTES, Stat};
 
     #[test]
     fn requests_round_trip() {
@@ -279,12 +298,12 @@ mod tests {
             },
             Unlink { path: b"f" },
             Link {
-                paths: b"ab",
-                old_len: 1,
+                old: b"a",
+                new: b"b",
             },
             Rename {
-                paths: b"oldnew",
-                old_len: 3,
+                old: b"old",
+                new: b"new",
             },
             ProcessCreated {
                 pid: 2,
@@ -303,6 +322,7 @@ mod tests {
             },
             ExecClose { handle: 1 },
         ];
+        assert_eq!(requests.len(), VfsOp::ALL.len(), "one example per operation");
         for request in requests {
             assert_eq!(VfsRequest::from_wire(&request.to_wire()), Ok(request));
         }
@@ -310,27 +330,26 @@ mod tests {
 
     #[test]
     fn bad_requests_are_refused() {
-        let decode = |label: u64, words: &[u64]| {
-            VfsRequest::from_wire(&Wire::new(LABEL_BASE + label, words))
-        };
-        assert_eq!(decode(0, &[1 << 32]), Err(ProtoError::BadValue(0)));
-        assert_eq!(decode(0, &[0]), Err(ProtoError::MissingBytes));
-        assert_eq!(decode(1, &[3, 4097]), Err(ProtoError::BadValue(1)));
-        assert_eq!(decode(1, &[3]), Err(ProtoError::MissingWord(1)));
-        assert_eq!(decode(10, &[1, 1 << 33]), Err(ProtoError::BadValue(1)));
+        let decode = |op: VfsOp, words: &[u64]| VfsRequest::from_wire(&Wire::new(op.label(), words));
+        assert_eq!(decode(VfsOp::Open, &[1 << 32]), Err(ProtoError::BadValue(0)));
+        assert_eq!(decode(VfsOp::Open, &[0]), Err(ProtoError::MissingBytes));
+        assert_eq!(decode(VfsOp::Read, &[3, 4097]), Err(ProtoError::BadValue(1)));
+        assert_eq!(decode(VfsOp::Read, &[3]), Err(ProtoError::MissingWord(1)));
+        assert_eq!(decode(VfsOp::Mknod, &[1, 1 << 33]), Err(ProtoError::BadValue(1)));
+        let unknown = VfsOp::ExecClose.label() + 1;
         assert_eq!(
-            decode(COUNT, &[]),
-            Err(ProtoError::UnknownLabel(LABEL_BASE + COUNT))
+            VfsRequest::from_wire(&Wire::new(unknown, &[])),
+            Err(ProtoError::UnknownLabel(unknown))
         );
-        let link = Wire::new(LABEL_BASE + 12, &[3]).with_bytes(b"ab");
-        assert_eq!(VfsRequest::from_wire(&link), Err(ProtoError::BadValue(0)));
+        let link = Wire::new(VfsOp::Link.label(), &[]).with_bytes(b"only one path");
+        assert_eq!(VfsRequest::from_wire(&link), Err(ProtoError::MissingBytes));
         let big = [0u8; 4097];
-        let write = Wire::new(LABEL_BASE + 2, &[1]).with_bytes(&big);
+        let write = Wire::new(VfsOp::Write.label(), &[1]).with_bytes(&big);
         assert_eq!(VfsRequest::from_wire(&write), Err(ProtoError::BadValue(0)));
     }
 
     #[test]
-    fn stat_round_trips() {
+    fn stat_bytes_are_the_stat_in_memory() {
         let stat = Stat {
             dev: 1,
             ino: 77,
@@ -340,11 +359,16 @@ mod tests {
             major: 1,
             minor: 9,
         };
-        let words = stat_to_words(&stat);
-        assert_eq!(stat_from_wire(&Wire::new(0, &words)), Ok(stat));
-        assert_eq!(
-            stat_from_wire(&Wire::new(0, &words[..3])),
-            Err(ProtoError::MissingWord(3))
-        );
+        let bytes = stat.to_bytes();
+        assert_eq!(Stat::from_bytes(&bytes), stat);
+        // SAFETY: Stat is repr(C) plain data of STAT_BYTES bytes.
+        let in_memory: [u8; STAT_BYTES] = unsafe { core::mem::transmute(stat) };
+        assert_eq!(bytes, in_memory, "what a program reads through its pointer");
+    }
+
+    #[test]
+    fn pipe_bytes_are_two_ints() {
+        let bytes = pipe_fds_to_bytes(3, 4);
+        assert_eq!(bytes, [3, 0, 0, 0, 4, 0, 0, 0]);
     }
 }

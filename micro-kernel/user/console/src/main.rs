@@ -10,9 +10,12 @@
 //!
 //! ## Protocol
 //!
-//! `common::abi::proto::console`: `Read { len }` returns at most one line;
-//! `Write` prints. Any thread may use the console (user programs get here
-//! through the vfs server's `Redirect` for their console descriptors).
+//! Two operations of the vfs protocol (`common::abi::proto::vfs`): `Read`
+//! returns at most one line, `Write` prints; the descriptor in them is
+//! ignored. User programs get here because vfs answers a console
+//! descriptor's `Read` or `Write` with a `Redirect` naming this server, and
+//! the client's transport sends the very same request on. Any thread may
+//! use the console; every other operation is refused with `ENOSYS`.
 //!
 //! ## Where it waits
 //!
@@ -28,8 +31,9 @@
 
 extern crate alloc;
 
-use common::abi::proto::console::ConsoleRequest;
-use common::abi::proto::reply;
+use common::abi::errno::Errno;
+use common::abi::proto::{Wire, reply};
+use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::root::CONSOLE_VGA_BASE;
 use common::drivers::console::ConsoleOutput;
 use common::drivers::keyboard::Keyboard;
@@ -66,24 +70,25 @@ impl Console {
     /// gone goes to the next reader.
     fn serve_parked(&mut self) {
         while let Some((client, line)) = self.input.next_answer() {
-            if server_lib::reply(ThreadId(client), &reply::ok_with_bytes(&[], &line)).is_err() {
+            if server_lib::reply(ThreadId(client), &reply::done_with_bytes(&[], &line)).is_err() {
                 self.input.undelivered(line);
             }
         }
     }
 
-    /// A request from a client; `None` if it was parked.
-    fn request(&mut self, client: ThreadId, request: ConsoleRequest<'_>) -> Option<usize> {
+    /// A request from a client: the reply, or `None` if it was parked.
+    fn request<'a>(&mut self, client: ThreadId, request: VfsRequest<'_>) -> Option<Wire<'a>> {
         match request {
-            ConsoleRequest::Write { data } => {
+            VfsRequest::Write { data, .. } => {
                 self.output.write_bytes(data);
-                Some(data.len())
+                Some(reply::done(&[data.len() as u64]))
             }
-            ConsoleRequest::Read { len } => {
+            VfsRequest::Read { len, .. } => {
                 self.input.park(client.0, len as usize);
                 self.serve_parked();
                 None
             }
+            _ => Some(reply::failed(Errno::ENOSYS)),
         }
     }
 }
@@ -145,11 +150,9 @@ fn main(root: u64) -> ! {
             }
             Some(other) => server_lib::acknowledge(other),
             None => {
-                answer = match ConsoleRequest::from_wire(&request.wire()) {
+                answer = match VfsRequest::from_wire(&request.wire()) {
                     Err(problem) => Some(reply::malformed(problem)),
-                    Ok(parsed) => console
-                        .request(request.from, parsed)
-                        .map(|count| reply::ok(&[count as u64])),
+                    Ok(parsed) => console.request(request.from, parsed),
                 };
             }
         }

@@ -152,21 +152,21 @@ fn main(root: u64) -> ! {
         }
         let wire = request.wire();
         let answer: Wire = if request.from != fs {
-            reply::error(Errno::EPERM)
+            reply::failed(Errno::EPERM)
         } else {
             match DiskRequest::from_wire(&wire) {
                 Err(problem) => reply::malformed(problem),
-                Ok(DiskRequest::Info) => reply::ok(&[server.sectors]),
+                Ok(DiskRequest::Info) => reply::done(&[server.sectors]),
                 Ok(DiskRequest::ReadSectors { first, count }) => {
                     let out = &mut data[..count as usize * SECTOR_SIZE];
                     match server.read(first, out) {
-                        Ok(()) => reply::ok_with_bytes(&[], out),
-                        Err(errno) => reply::error(errno),
+                        Ok(()) => reply::done_with_bytes(&[], out),
+                        Err(errno) => reply::failed(errno),
                     }
                 }
                 Ok(DiskRequest::WriteSectors { first, data }) => match server.write(first, data) {
-                    Ok(()) => reply::ok(&[]),
-                    Err(errno) => reply::error(errno),
+                    Ok(()) => reply::done(&[]),
+                    Err(errno) => reply::failed(errno),
                 },
             }
         };

@@ -4,8 +4,8 @@
 //! trait and never knows how. In the monolithic kernel the implementation
 //! starts an ATA transfer and sleeps until the disk interrupts; here it
 //! *calls* the disk server and waits for its reply. This is the documented
-//! place where the fs server waits (`DESIGN.md`, "the rule of the shared
-//! code"): a call is synchronous, and the disk server is further down the
+//! place where the fs server waits (`docs/design.md`, "the rule of the
+//! shared code"): a call is synchronous, and the disk server is further down the
 //! call graph (fs → disk), so the wait cannot deadlock.
 //!
 //! A request moves at most 4 KiB (8 sectors), so longer transfers (the
@@ -54,15 +54,15 @@ impl BlockDevice for DiskClient {
                 first: first + (index * MAX_SECTORS as usize) as u64,
                 count: (chunk.len() / SECTOR_SIZE) as u64,
             };
-            let reply = server_lib::call(self.disk, &request.to_wire()).map_err(|_| {
+            // The sectors land straight in `chunk` (the buffer cache's block).
+            let reply = server_lib::call_into(self.disk, &request.to_wire(), chunk).map_err(|_| {
                 BlockError::Device {
                     code: DISK_SERVER_ERROR,
                 }
             })?;
-            if reply.bytes.len() != chunk.len() {
+            if reply.byte_count != chunk.len() {
                 return Err(BlockError::Device { code: SHORT_REPLY });
             }
-            chunk.copy_from_slice(&reply.bytes);
         }
         Ok(())
     }

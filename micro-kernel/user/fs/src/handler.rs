@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::proto::Wire;
-use common::abi::proto::fs::{FsRequest, InodeInfo, split_names};
+use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::reply;
 use common::block::BlockDevice;
 use common::fs::{Ext2, FsError};
@@ -40,9 +40,9 @@ pub fn handle<'a, D: BlockDevice>(
         println!("fs: writing changes to the disk failed: {error}");
     }
     match result {
-        Ok((words, 0)) => reply::ok(&words[..]),
-        Ok((words, _)) => reply::ok_with_bytes(&words[..], out),
-        Err(error) => reply::error(error),
+        Ok((words, 0)) => reply::done(&words[..]),
+        Ok((words, _)) => reply::done_with_bytes(&words[..], out),
+        Err(error) => reply::failed(error),
     }
 }
 
@@ -130,10 +130,9 @@ fn run<D: BlockDevice>(
         Rename {
             old_dir,
             new_dir,
-            names,
-            old_len,
+            old_name,
+            new_name,
         } => {
-            let (old_name, new_name) = split_names(names, old_len).ok_or(Errno::EINVAL)?;
             fs.rename(old_dir, old_name, new_dir, new_name)
                 .map_err(FsError::errno)?;
             no_bytes(Vec::new())

@@ -63,10 +63,10 @@ fn main(root: u64) -> ! {
         }
         let mut out = alloc::vec::Vec::new();
         let answer = if request.from != vfs {
-            reply::error(Errno::EPERM)
+            reply::failed(Errno::EPERM)
         } else {
             match fs.as_mut() {
-                None => reply::error(Errno::EIO),
+                None => reply::failed(Errno::EIO),
                 Some(fs) => handler::handle(fs, &request.wire(), &mut out),
             }
         };

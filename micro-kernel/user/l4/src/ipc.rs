@@ -12,7 +12,10 @@
 //! ```
 
 use crate::sys;
-use common::abi::micro::{Error, MESSAGE_REGISTERS, TIMEOUT_NEVER, TIMEOUT_ZERO, Tag, ThreadId, timeouts};
+use common::abi::micro::{
+    Error, MESSAGE_REGISTERS, STRING, TAG_WORDS_MASK, TIMEOUT_NEVER, TIMEOUT_ZERO, Tag, ThreadId, timeouts,
+};
+use common::abi::proto::Wire;
 
 /// How long a phase of an IPC may wait for its partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +47,16 @@ impl Timeout {
 }
 
 /// A message to send: a tag and the six message registers.
+///
+/// Build it in item order — words, byte items, map item, receive area:
+///
+/// ```ignore
+/// let read = Message::new(VfsOp::Read.label(), &[fd, len]).with_receive_area(buf, len);
+/// let open = Message::new(VfsOp::Open.label(), &[flags]).with_string_at(path, MAX_PATH + 1);
+/// ```
+///
+/// A message with more than fits in the six registers, or items out of
+/// order, gets an invalid tag: the kernel refuses it (`InvalidArgument`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Message {
     pub tag: Tag,
@@ -59,36 +72,75 @@ impl Message {
         Message { tag: Tag::new(label, count as u64), mr }
     }
 
-    /// Adds a long-message buffer item (after the words). The kernel copies
-    /// the bytes into the receiver's receive buffer during the IPC.
-    /// Returns `None` if the registers are full.
-    pub fn with_buffer(self, bytes: &[u8]) -> Option<Message> {
-        self.with_raw_buffer(bytes.as_ptr() as u64, bytes.len() as u64)
-    }
-
-    /// Adds a buffer item from a raw pointer and length (for tests that
-    /// pass bad ones on purpose).
-    pub fn with_raw_buffer(mut self, pointer: u64, length: u64) -> Option<Message> {
-        let at = self.tag.registers_used() as usize;
-        if self.tag.has_buffer() || self.tag.has_map() || at + 2 > MESSAGE_REGISTERS {
-            return None;
+    /// The message for a protocol [`Wire`]: its label, words and byte items
+    /// (bytes of this thread's memory, which the kernel copies).
+    pub fn from_wire(wire: &Wire<'_>) -> Message {
+        let mut message = Message::new(wire.label, &wire.words[..wire.word_count]);
+        for bytes in &wire.items[..wire.item_count] {
+            message = message.with_bytes(bytes);
         }
-        self.mr[at] = pointer;
-        self.mr[at + 1] = length;
-        self.tag = self.tag.with_buffer();
-        Some(self)
+        message
     }
 
-    /// Adds a map item (after the words and buffer item); `grant` moves the
-    /// pages instead of sharing them. Returns `None` if the registers are full.
-    pub fn with_map(mut self, item: crate::MapItem, grant: bool) -> Option<Message> {
+    /// Adds `bytes` (of this thread's memory) as a byte item.
+    pub fn with_bytes(self, bytes: &[u8]) -> Message {
+        self.with_bytes_at(bytes.as_ptr() as u64, bytes.len() as u64)
+    }
+
+    /// Adds a byte item of `length` bytes at `address` in this thread's
+    /// memory. Nothing here reads them: the kernel checks every page (a bad
+    /// address fails the IPC with `BadAddress`) and copies them.
+    pub fn with_bytes_at(self, address: u64, length: u64) -> Message {
+        self.push_byte_item(address, length)
+    }
+
+    /// Adds the NUL-terminated string at `address` as a byte item: the
+    /// kernel copies up to the NUL (not included), at most `max` bytes.
+    pub fn with_string_at(self, address: u64, max: u64) -> Message {
+        self.push_byte_item(address, max | STRING)
+    }
+
+    fn push_byte_item(mut self, address: u64, length_word: u64) -> Message {
         let at = self.tag.registers_used() as usize;
-        if self.tag.has_map() || at + 2 > MESSAGE_REGISTERS {
-            return None;
+        if self.tag.has_map() || self.tag.has_receive_area() || at + 2 > MESSAGE_REGISTERS {
+            return self.invalid();
+        }
+        self.mr[at] = address;
+        self.mr[at + 1] = length_word;
+        self.tag = self.tag.with_byte_item();
+        self
+    }
+
+    /// Adds a map item; `grant` moves the pages instead of sharing them.
+    pub fn with_map(mut self, item: crate::MapItem, grant: bool) -> Message {
+        let at = self.tag.registers_used() as usize;
+        if self.tag.has_map() || self.tag.has_receive_area() || at + 2 > MESSAGE_REGISTERS {
+            return self.invalid();
         }
         [self.mr[at], self.mr[at + 1]] = item.encode();
         self.tag = self.tag.with_map(grant);
-        Some(self)
+        self
+    }
+
+    /// Names the *receive area* of this IPC: the byte items of the message
+    /// this thread receives in return (a reply) land in the `length` bytes
+    /// at `address`, which the kernel checks are this thread's writable
+    /// memory before anything is sent.
+    pub fn with_receive_area(mut self, address: u64, length: u64) -> Message {
+        let at = self.tag.registers_used() as usize;
+        if self.tag.has_receive_area() || at + 2 > MESSAGE_REGISTERS {
+            return self.invalid();
+        }
+        self.mr[at] = address;
+        self.mr[at + 1] = length;
+        self.tag = self.tag.with_receive_area();
+        self
+    }
+
+    /// The same message with a tag the kernel refuses (too many registers).
+    fn invalid(mut self) -> Message {
+        self.tag = Tag(self.tag.0 | TAG_WORDS_MASK);
+        self
     }
 }
 
@@ -110,13 +162,18 @@ impl Received {
     pub fn label(&self) -> u64 {
         self.tag.label()
     }
-    /// The data words.
+    /// The data words (none if the tag claims more than there are).
     pub fn words(&self) -> &[u64] {
-        &self.mr[..self.tag.words() as usize]
+        self.mr.get(..self.tag.words() as usize).unwrap_or(&[])
     }
-    /// For a buffer item: how many bytes landed in the receive buffer.
-    pub fn buffer_length(&self) -> Option<u64> {
-        self.tag.buffer_index().map(|i| self.mr[i + 1])
+    /// Byte item `n`: where its bytes landed in this thread's receive area
+    /// (or receive buffer), and how many there are.
+    pub fn byte_item(&self, n: usize) -> Option<(u64, u64)> {
+        self.tag.byte_item_index(n).map(|i| (self.mr[i], self.mr[i + 1]))
+    }
+    /// How many bytes arrived in all (every byte item's length).
+    pub fn byte_count(&self) -> u64 {
+        (0..self.tag.byte_items()).filter_map(|n| self.byte_item(n)).map(|(_, length)| length).sum()
     }
     /// For a map item: the first page that was mapped here and the count.
     pub fn mapped(&self) -> Option<(u64, u64)> {

@@ -2,13 +2,15 @@
 //!
 //! One function per system call, with safe types around the raw register
 //! interface of `common::abi::micro` (the one ABI table the kernel is built
-//! from too). Root tasks and servers — and later `ulib`'s micro back end —
-//! are written against this crate.
+//! from too), and the one message transport every client uses ([`rpc`]).
+//! Root tasks, servers and `ulib`'s micro back end are written against
+//! this crate.
 //!
 //! | module       | what it is                                                   |
 //! |--------------|--------------------------------------------------------------|
 //! | [`sys`]      | the raw `syscall` instruction (two shapes: IPC and the rest) |
 //! | [`ipc`]      | messages, timeouts, send/receive/call/reply-and-receive, sleep |
+//! | [`rpc`]      | a call to a server and its reply: the transport of every client |
 //! | [`task`]     | threads, address spaces, exchange-registers, priorities      |
 //! | [`memory`]   | receive windows, map items, unmap                            |
 //! | [`device`]   | interrupts and I/O ports                                     |
@@ -35,6 +37,7 @@ pub mod device;
 pub mod ipc;
 pub mod memory;
 pub mod print;
+pub mod rpc;
 pub mod sys;
 pub mod task;
 

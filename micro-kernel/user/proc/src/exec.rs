@@ -72,16 +72,15 @@ pub fn load(
 
 /// Reads `length` bytes at `offset` of the open file (at most 4096).
 fn read_file(vfs: ThreadId, handle: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
-    let reply = server_lib::call(
-        vfs,
-        &VfsRequest::ExecRead {
-            handle,
-            offset,
-            len: length,
-        }
-        .to_wire(),
-    )?;
-    Ok(reply.bytes)
+    let request = VfsRequest::ExecRead {
+        handle,
+        offset,
+        len: length,
+    };
+    let mut bytes = alloc::vec![0u8; length as usize];
+    let reply = server_lib::call_into(vfs, &request.to_wire(), &mut bytes)?;
+    bytes.truncate(reply.byte_count);
+    Ok(bytes)
 }
 
 /// Fills `memory` from the open file; returns (entry, rsp).
@@ -134,7 +133,6 @@ fn load_opened(
     let aux = AuxBlock {
         proc: directory.proc,
         vfs: directory.vfs,
-        console: directory.console,
     };
     let mut words = [0u64; common::abi::syscall::MAX_ARGS + 8];
     let count = layout.words(args.len(), &aux, &mut words);

@@ -158,11 +158,8 @@ impl Proc {
             thread: thread.0,
             parent: 0,
         })?;
-        // Copies on the heap: the kernel copies a message's bytes only from
-        // pages that are mapped, and a constant's page may not be yet.
-        let path = Vec::from(&b"/bin/init"[..]);
         let args = [Vec::from(&b"init"[..])];
-        let loaded = exec::load(&self.directory, &mut self.frames, pid, &path, &args)?;
+        let loaded = exec::load(&self.directory, &mut self.frames, pid, b"/bin/init", &args)?;
         self.table.insert(Process {
             pid,
             parent: 0,
@@ -204,7 +201,7 @@ impl Proc {
             // Not one of our processes (a server, or a thread already
             // killed): refuse requests, ignore faults.
             if !matches!(message.label(), label::PAGE_FAULT | label::EXCEPTION) {
-                let _ = server_lib::reply(message.from, &reply::error(Errno::EPERM));
+                let _ = server_lib::reply(message.from, &reply::failed(Errno::EPERM));
             }
             return;
         };
@@ -275,43 +272,13 @@ impl Proc {
             },
             ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
             ProcRequest::Freemem => Ok(self.free_pages()),
-            ProcRequest::CheckRange {
-                address,
-                len,
-                write,
-            } => self.check_range(pid, address, len, write),
         };
-        let wire = encode_reply(result);
-        let message = Message::new(wire.label, &wire.words[..wire.word_count]);
+        let message = Message::from_wire(&encode_reply(result));
         self.deferred = Some(Deferred {
             to: ThreadId(thread),
             message,
             fault_of: None,
         });
-    }
-
-    /// `CheckRange`: whether every page of `address..address + len` is
-    /// memory process `pid` may read (and write, if `write`) — what a fault
-    /// there would make of it (a copy-on-write page counts as writable).
-    /// `EFAULT` if not. Nothing is mapped or changed.
-    fn check_range(&self, pid: Pid, address: u64, len: u64, write: bool) -> Result<u64, Errno> {
-        let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
-        if len == 0 {
-            return Ok(0);
-        }
-        let end = address.checked_add(len).ok_or(Errno::EFAULT)?;
-        let access = if write { fault_access::WRITE } else { 0 };
-        let mut page = address & !(PAGE - 1);
-        while page < end {
-            if matches!(
-                process.memory.fault(&self.frames, page, access),
-                FaultAction::Kill
-            ) {
-                return Err(Errno::EFAULT);
-            }
-            page += PAGE;
-        }
-        Ok(0)
     }
 
     /// A page fault of process `pid`.
@@ -349,13 +316,21 @@ impl Proc {
                     rights,
                     window_offset: 0,
                 };
-                let message = Message::new(0, &[])
-                    .with_map(item, false)
-                    .expect("room for a map item");
+                let message = Message::new(0, &[]).with_map(item, false);
                 self.deferred = Some(Deferred {
                     to: ThreadId(thread),
                     message,
                     fault_of: Some(pid),
+                });
+            }
+            // The kernel needed the page for a system call's buffer: not
+            // the process's memory, so the call fails with `EFAULT` (a reply
+            // without a mapping), and the process lives on.
+            None if access & fault_access::SYSTEM_CALL != 0 => {
+                self.deferred = Some(Deferred {
+                    to: ThreadId(thread),
+                    message: Message::new(0, &[]),
+                    fault_of: None,
                 });
             }
             None => self.usertrap(

@@ -8,6 +8,12 @@
 //! | console only: `CONSOLE_VGA_BASE`   | the VGA text buffer (device memory, from root's device window) |
 //! | anywhere else, or a protection violation | nothing: the server crashed          |
 //!
+//! A fault the kernel raised for a system call's buffer
+//! (`fault_access::SYSTEM_CALL`) is served the same way, except that where
+//! the table says "crashed", root answers without a mapping: the server's
+//! system call fails with `BadAddress`, as a bad pointer should, and the
+//! server lives on.
+//!
 //! A crash is a server bug. Root prints `server <name> crashed: ...` (in the
 //! words of the monolithic kernel's `usertrap:` line), destroys the
 //! server's address space, and goes on serving the others: nothing a
@@ -27,8 +33,8 @@ const PAGE_FAULT_VECTOR: u64 = 14;
 /// The bits of a page-fault error code that say what the access was.
 const ACCESS_BITS: u64 = 0x13;
 
-/// A page fault `request` from a server: the reply (a map item), or `None`
-/// if the server crashed.
+/// A page fault `request` from a server: the reply (a map item; or an
+/// empty reply that fails a system call), or `None` if the server crashed.
 pub fn page_fault(
     frames: &mut Frames,
     servers: &mut Servers,
@@ -56,12 +62,10 @@ pub fn page_fault(
                 rights: page_rights,
                 window_offset: 0,
             };
-            Some(
-                Message::new(0, &[])
-                    .with_map(item, false)
-                    .expect("room for a map item"),
-            )
+            Some(Message::new(0, &[]).with_map(item, false))
         }
+        // A bad buffer in a system call: the call fails, the server lives.
+        Err(_) if access & fault_access::SYSTEM_CALL != 0 => Some(Message::new(0, &[])),
         Err(crash) => {
             crashed(
                 server,

@@ -7,7 +7,7 @@
 //! its [`Directory`] from root (root offers it until the server takes it).
 
 use common::abi::micro::{ThreadId, privilege};
-use common::abi::proto::root::{Directory, SERVER_STACK_TOP};
+use common::abi::proto::root::{Directory, RootOp, SERVER_STACK_TOP};
 use common::elf::Executable;
 use common::port::{HardwarePorts, PortIo};
 use l4::{Message, SpaceId, Timeout, exreg, println};
@@ -196,9 +196,7 @@ impl Servers {
             .iter_mut()
             .filter(|s| s.alive && !s.has_directory)
         {
-            let message = Message::new(common::abi::proto::root::DIRECTORY, &[])
-                .with_buffer(bytes)
-                .expect("room for a buffer item");
+            let message = Message::new(RootOp::Directory.label(), &[]).with_bytes(bytes);
             match l4::ipc::send(server.thread, &message, Timeout::Zero) {
                 Ok(()) => server.has_directory = true,
                 Err(l4::Error::SendTimeout) => return true,

@@ -10,11 +10,13 @@
 //!   ever arrive by map items): no mapping. The fault is reported to the
 //!   main thread as `FAULT_REPORT [address, access, faulting thread]` and
 //!   the faulting thread stays blocked — this is how the checks see that a
-//!   revoked page really is gone.
+//!   revoked page really is gone. A fault the kernel raised for a system
+//!   call's buffer (`fault_access::SYSTEM_CALL`) is answered without a
+//!   mapping instead: the call fails with `BadAddress`.
 
 use crate::support::{self, CHILD_STACKS, CHILD_STACKS_SIZE, LAZY_REGION, LAZY_REGION_SIZE, PAGE};
 use core::sync::atomic::{AtomicU64, Ordering};
-use l4::{MapItem, Message, ThreadId, Timeout, label, rights};
+use l4::{MapItem, Message, ThreadId, Timeout, fault_access, label, rights};
 
 /// Label of the pager's report of an unserved fault.
 pub const FAULT_REPORT: u64 = 0x70;
@@ -68,8 +70,12 @@ extern "C" fn pager_loop(_: u64) -> ! {
                 match page_for(address & !(PAGE - 1)) {
                     Some(page) => {
                         let item = MapItem { page, count: 1, rights: rights::ALL, window_offset: 0 };
-                        let reply = Message::new(0, &[]).with_map(item, false).expect("room for a map item");
+                        let reply = Message::new(0, &[]).with_map(item, false);
                         request = l4::ipc::reply_and_receive(fault.from, &reply);
+                        continue;
+                    }
+                    None if access & fault_access::SYSTEM_CALL != 0 => {
+                        request = l4::ipc::reply_and_receive(fault.from, &Message::new(0, &[]));
                         continue;
                     }
                     None => Some(Message::new(FAULT_REPORT, &[address, access, fault.from.0])),

@@ -272,21 +272,21 @@ pub fn long_message() -> Outcome {
     // 0, 1, and the maximum, starting mid-page so the copy crosses a page.
     for (start, length) in [(100usize, 0usize), (5, 1), (100, MAX_BUFFER_BYTES as usize), (0, 4096)] {
         let slice = &bytes[start..start + length];
-        let message = Message::new(worker::ECHO, &[]).with_buffer(slice).expect("room");
+        let message = Message::new(worker::ECHO, &[]).with_bytes(slice);
         let reply = step!(call(worker, &message), "send a long message");
         ensure!(reply.mr[0] == length as u64, "{length} bytes sent, {} received", reply.mr[0]);
         ensure!(reply.mr[1] == worker::hash(slice), "{length} bytes arrived corrupted");
     }
     // One byte over the limit is refused before anything is sent.
-    let message = Message::new(worker::ECHO, &[]).with_raw_buffer(pages, MAX_BUFFER_BYTES + 1).expect("room");
+    let message = Message::new(worker::ECHO, &[]).with_bytes_at(pages, MAX_BUFFER_BYTES + 1);
     expect_error(call(worker, &message), Error::MessageTooLong, "4097 bytes")?;
     // More than the receiver's buffer holds: refused.
     step!(ask(worker, worker::SET_BUFFER, &[64]), "shrink the worker's buffer");
-    let message = Message::new(worker::ECHO, &[]).with_raw_buffer(pages, 65).expect("room");
+    let message = Message::new(worker::ECHO, &[]).with_bytes_at(pages, 65);
     expect_error(call(worker, &message), Error::MessageTooLong, "65 bytes into a 64-byte buffer")?;
     step!(ask(worker, worker::SET_BUFFER, &[4096]), "restore the buffer");
     // An unmapped source buffer is found when the kernel checks the pages.
-    let message = Message::new(worker::ECHO, &[]).with_raw_buffer(UNMAPPED, 16).expect("room");
+    let message = Message::new(worker::ECHO, &[]).with_bytes_at(UNMAPPED, 16);
     expect_error(call(worker, &message), Error::BadAddress, "unmapped source buffer")?;
     let reply = step!(ask(worker, worker::ECHO, &[41]), "the worker still answers");
     ensure!(reply.mr[0] == 42, "the worker is confused after errors");
@@ -304,7 +304,7 @@ fn page_with(value: u64) -> u64 {
 
 fn map_to(worker: ThreadId, page: u64, rights: u64, offset: u64) -> Result<l4::Received, Error> {
     let item = MapItem { page, count: 1, rights, window_offset: offset };
-    call(worker, &Message::new(worker::ACCEPT, &[]).with_map(item, false).expect("room"))
+    call(worker, &Message::new(worker::ACCEPT, &[]).with_map(item, false))
 }
 
 pub fn map_share() -> Outcome {
@@ -521,18 +521,17 @@ pub fn bad_args_ipc() -> Outcome {
     )?;
     let bad_tag = Message { tag: l4::Tag(1 << 3), mr: [0; 6] };
     expect_error(call(main_thread(), &bad_tag), Error::InvalidArgument, "reserved tag bits")?;
-    let too_many = Message { tag: l4::Tag::new(1, 6).with_buffer(), mr: [0; 6] };
+    let too_many = Message { tag: l4::Tag::new(1, 6).with_byte_item(), mr: [0; 6] };
     expect_error(call(main_thread(), &too_many), Error::InvalidArgument, "items past the registers")?;
-    let kernel_buffer = Message::new(1, &[]).with_raw_buffer(0xffff_ffff_8000_0000, 8).expect("room");
+    let kernel_buffer = Message::new(1, &[]).with_bytes_at(0xffff_ffff_8000_0000, 8);
     expect_error(call(main_thread(), &kernel_buffer), Error::BadAddress, "kernel buffer")?;
-    let wrapping = Message::new(1, &[]).with_raw_buffer(u64::MAX - 4, 16).expect("room");
+    let wrapping = Message::new(1, &[]).with_bytes_at(u64::MAX - 4, 16);
     expect_error(call(main_thread(), &wrapping), Error::BadAddress, "wrapping buffer")?;
     let bad_map =
-        Message::new(1, &[]).with_map(MapItem { page: 0, count: 0, rights: 1, window_offset: 0 }, false).expect("room");
+        Message::new(1, &[]).with_map(MapItem { page: 0, count: 0, rights: 1, window_offset: 0 }, false);
     expect_error(call(main_thread(), &bad_map), Error::InvalidArgument, "map of zero pages")?;
     let kernel_map = Message::new(1, &[])
-        .with_map(MapItem { page: 0xffff_ffff_8000_0000, count: 1, rights: 1, window_offset: 0 }, false)
-        .expect("room");
+        .with_map(MapItem { page: 0xffff_ffff_8000_0000, count: 1, rights: 1, window_offset: 0 }, false);
     expect_error(call(main_thread(), &kernel_map), Error::BadAddress, "map of kernel pages")?;
     // A stale id (destroyed thread) never reaches the slot's next thread.
     let thread = step!(l4::task::thread_create(root_space(), ThreadId::NIL, ThreadId::NIL, PRIORITY), "create");

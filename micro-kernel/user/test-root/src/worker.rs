@@ -81,10 +81,11 @@ pub extern "C" fn worker_main(_: u64) -> ! {
 fn handle(request: &Received) -> Message {
     let w = request.mr;
     match request.label() {
-        ECHO => match request.buffer_length() {
-            Some(length) => {
-                // SAFETY: the kernel copied `length` (<= 4096) bytes there.
-                let bytes = unsafe { core::slice::from_raw_parts(buffer_address() as *const u8, length as usize) };
+        ECHO => match request.byte_item(0) {
+            Some((address, length)) => {
+                // SAFETY: the kernel copied `length` (<= 4096) bytes to
+                // `address`, inside our receive buffer.
+                let bytes = unsafe { core::slice::from_raw_parts(address as *const u8, length as usize) };
                 Message::new(ECHO, &[length, hash(bytes)])
             }
             None => {
@@ -106,7 +107,7 @@ fn handle(request: &Received) -> Message {
         MAP_TO => {
             let item =
                 MapItem { page: w[1] & !0xfff, rights: w[1] & 0xfff, count: w[2] & 0xffff, window_offset: w[2] >> 16 };
-            let message = Message::new(ACCEPT, &[]).with_map(item, w[3] != 0).expect("room for a map item");
+            let message = Message::new(ACCEPT, &[]).with_map(item, w[3] != 0);
             let code = match l4::ipc::call(ThreadId(w[0]), &message) {
                 Ok(_) => 0,
                 Err(error) => error.code(),

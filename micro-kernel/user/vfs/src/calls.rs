@@ -3,12 +3,11 @@
 //! IPC to the fs server (`Vfs::fs`) and its waiting done by parking
 //! (`pipes.rs`).
 
-use crate::{Answer, CONSOLE_MAJOR, Vfs, Words, check_path};
-use alloc::vec::Vec;
+use crate::{CONSOLE_MAJOR, Outcome, Vfs, Words, check_path, inode_info};
 use common::abi::errno::Errno;
 use common::abi::fs::{FileType, Stat, open_flags::*};
-use common::abi::proto::fs::{FsRequest, InodeInfo};
-use common::abi::proto::vfs::{VfsRequest, stat_to_words};
+use common::abi::proto::fs::FsRequest;
+use common::abi::proto::vfs::{VfsRequest, pipe_fds_to_bytes};
 use common::fs::InodeKind;
 use l4::ThreadId;
 use vfs::tables::{FileKind, OpenFile, Pid};
@@ -20,7 +19,7 @@ impl Vfs {
         from: ThreadId,
         pid: Pid,
         request: VfsRequest<'_>,
-    ) -> Answer {
+    ) -> Outcome {
         use VfsRequest::*;
         match request {
             Read { fd, len } => self.read(from, pid, fd, len as usize),
@@ -34,16 +33,22 @@ impl Vfs {
                     if let Some(file) = last {
                         self.close_file(file);
                     }
-                    Answer::Done(Words::default(), None)
+                    Outcome::Done(Words::default(), None)
                 }
-                Err(errno) => Answer::Failed(errno),
+                Err(errno) => Outcome::Failed(errno),
             },
             Dup { fd } => self.tables.dup(pid, fd).map(|fd| Words::of(&[fd])).into(),
-            Pipe => self.pipe(pid).into(),
-            Fstat { fd } => self
-                .fstat(pid, fd)
-                .map(|stat| Words::of(&stat_to_words(&stat)))
-                .into(),
+            Pipe => match self.pipe(pid) {
+                Ok((read_fd, write_fd)) => Outcome::Done(
+                    Words::default(),
+                    Some(pipe_fds_to_bytes(read_fd, write_fd).to_vec()),
+                ),
+                Err(errno) => Outcome::Failed(errno),
+            },
+            Fstat { fd } => match self.fstat(pid, fd) {
+                Ok(stat) => Outcome::Done(Words::default(), Some(stat.to_bytes().to_vec())),
+                Err(errno) => Outcome::Failed(errno),
+            },
             Getdents { fd, len } => self.getdents(pid, fd, len),
             Chdir { path } => self.chdir(pid, path).map(|()| Words::default()).into(),
             Mkdir { path } => self
@@ -65,66 +70,61 @@ impl Vfs {
                 .map(|()| Words::default())
                 .into(),
             Unlink { path } => self.unlink(pid, path).map(|()| Words::default()).into(),
-            Link { paths, old_len } => self
-                .link(pid, paths, old_len)
-                .map(|()| Words::default())
-                .into(),
-            Rename { paths, old_len } => self
-                .rename(pid, paths, old_len)
-                .map(|()| Words::default())
-                .into(),
-            _ => Answer::Failed(Errno::EPERM),
+            Link { old, new } => self.link(pid, old, new).map(|()| Words::default()).into(),
+            Rename { old, new } => self.rename(pid, old, new).map(|()| Words::default()).into(),
+            _ => Outcome::Failed(Errno::EPERM),
         }
     }
 
-    fn read(&mut self, from: ThreadId, pid: Pid, fd: u64, len: usize) -> Answer {
+    fn read(&mut self, from: ThreadId, pid: Pid, fd: u64, len: usize) -> Outcome {
         let (id, file) = match self.tables.file(pid, fd) {
             Ok(found) => found,
-            Err(errno) => return Answer::Failed(errno),
+            Err(errno) => return Outcome::Failed(errno),
         };
         if !file.readable {
-            return Answer::Failed(Errno::EBADF);
+            return Outcome::Failed(Errno::EBADF);
         }
         match file.kind {
-            FileKind::Console(_) => Answer::Redirect(self.console.0),
+            FileKind::Console(_) => Outcome::Redirect(self.console.0),
             FileKind::Pipe { pipe, .. } => {
                 let now = self.pipes.read(from.0, pid, pipe, len, &mut self.owed);
-                now.map_or(Answer::Parked, Answer::from)
+                now.map_or(Outcome::Parked, Outcome::from)
             }
             FileKind::Inode(ino) => {
                 let offset = file.offset;
-                match self.fs(FsRequest::Read {
+                let request = FsRequest::Read {
                     ino,
                     offset,
                     len: len as u64,
-                }) {
-                    Ok(reply) => {
+                };
+                match self.fs_bytes(request, len as u64) {
+                    Ok((_, bytes)) => {
                         if let Some(file) = self.tables.file_mut(id) {
-                            file.offset = offset + reply.bytes.len() as u64;
+                            file.offset = offset + bytes.len() as u64;
                         }
                         // Word 0 = 1: a file, where a full reply invites the
                         // client to read on (a pipe read returns once).
-                        Answer::Done(Words::of(&[1]), Some(reply.bytes))
+                        Outcome::Done(Words::of(&[1]), Some(bytes))
                     }
-                    Err(errno) => Answer::Failed(errno),
+                    Err(errno) => Outcome::Failed(errno),
                 }
             }
         }
     }
 
-    fn write(&mut self, from: ThreadId, pid: Pid, fd: u64, data: &[u8]) -> Answer {
+    fn write(&mut self, from: ThreadId, pid: Pid, fd: u64, data: &[u8]) -> Outcome {
         let (id, file) = match self.tables.file(pid, fd) {
             Ok(found) => found,
-            Err(errno) => return Answer::Failed(errno),
+            Err(errno) => return Outcome::Failed(errno),
         };
         if !file.writable {
-            return Answer::Failed(Errno::EBADF);
+            return Outcome::Failed(Errno::EBADF);
         }
         match file.kind {
-            FileKind::Console(_) => Answer::Redirect(self.console.0),
+            FileKind::Console(_) => Outcome::Redirect(self.console.0),
             FileKind::Pipe { pipe, .. } => {
                 let now = self.pipes.write(from.0, pid, pipe, data, &mut self.owed);
-                now.map_or(Answer::Parked, Answer::from)
+                now.map_or(Outcome::Parked, Outcome::from)
             }
             FileKind::Inode(ino) => {
                 let request = FsRequest::Write {
@@ -141,9 +141,9 @@ impl Vfs {
                         if let Some(file) = self.tables.file_mut(id) {
                             file.offset = offset + written;
                         }
-                        Answer::Done(Words::of(&[written]), None)
+                        Outcome::Done(Words::of(&[written]), None)
                     }
-                    Err(errno) => Answer::Failed(errno),
+                    Err(errno) => Outcome::Failed(errno),
                 }
             }
         }
@@ -171,7 +171,7 @@ impl Vfs {
                 let ino = self.fs(FsRequest::Create { dir, name })?.word(0)?;
                 let ino = u32::try_from(ino).map_err(|_| Errno::EIO)?;
                 let reply = self.fs(FsRequest::Stat { ino })?;
-                InodeInfo::from_wire(&reply.wire()).map_err(|_| Errno::EIO)?
+                inode_info(&reply)?
             }
             Err(errno) => return Err(errno),
         };
@@ -199,7 +199,7 @@ impl Vfs {
     }
 
     /// `pipe()`: two descriptors, read end first.
-    fn pipe(&mut self, pid: Pid) -> Result<Words, Errno> {
+    fn pipe(&mut self, pid: Pid) -> Result<(u64, u64), Errno> {
         let pipe = self.pipes.create();
         let reader = OpenFile::new(
             FileKind::Pipe {
@@ -226,7 +226,7 @@ impl Vfs {
             }
         };
         match self.tables.install(pid, writer) {
-            Ok(write_fd) => Ok(Words::of(&[read_fd, write_fd])),
+            Ok(write_fd) => Ok((read_fd, write_fd)),
             Err((errno, writer)) => {
                 self.close_file(writer);
                 if let Ok(Some(reader)) = self.tables.close(pid, read_fd) {
@@ -242,9 +242,7 @@ impl Vfs {
         Ok(match file.kind {
             FileKind::Inode(ino) | FileKind::Console(ino) => {
                 let reply = self.fs(FsRequest::Stat { ino })?;
-                InodeInfo::from_wire(&reply.wire())
-                    .map_err(|_| Errno::EIO)?
-                    .to_stat()
+                inode_info(&reply)?.to_stat()
             }
             FileKind::Pipe { pipe, .. } => Stat {
                 kind: FileType::Pipe as u32,
@@ -255,29 +253,30 @@ impl Vfs {
         })
     }
 
-    fn getdents(&mut self, pid: Pid, fd: u64, len: u64) -> Answer {
+    fn getdents(&mut self, pid: Pid, fd: u64, len: u64) -> Outcome {
         let (id, file) = match self.tables.file(pid, fd) {
             Ok(found) => found,
-            Err(errno) => return Answer::Failed(errno),
+            Err(errno) => return Outcome::Failed(errno),
         };
         let FileKind::Inode(dir) = file.kind else {
-            return Answer::Failed(Errno::ENOTDIR);
+            return Outcome::Failed(Errno::ENOTDIR);
         };
-        match self.fs(FsRequest::ReadDir {
+        let request = FsRequest::ReadDir {
             dir,
             cursor: file.offset,
             len,
-        }) {
-            Ok(reply) => {
+        };
+        match self.fs_bytes(request, len) {
+            Ok((reply, bytes)) => {
                 let Ok(next) = reply.word(0) else {
-                    return Answer::Failed(Errno::EIO);
+                    return Outcome::Failed(Errno::EIO);
                 };
                 if let Some(file) = self.tables.file_mut(id) {
                     file.offset = next;
                 }
-                Answer::Done(Words::default(), Some(reply.bytes))
+                Outcome::Done(Words::default(), Some(bytes))
             }
-            Err(errno) => Answer::Failed(errno),
+            Err(errno) => Outcome::Failed(errno),
         }
     }
 
@@ -314,8 +313,7 @@ impl Vfs {
         })
     }
 
-    fn link(&mut self, pid: Pid, paths: &[u8], old_len: usize) -> Result<(), Errno> {
-        let (old, new) = paths.split_at_checked(old_len).ok_or(Errno::EINVAL)?;
+    fn link(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
         let old = check_path(old)?;
         let new = check_path(new)?;
         let cwd = self.tables.cwd(pid)?;
@@ -329,21 +327,17 @@ impl Vfs {
         .map(|_| ())
     }
 
-    fn rename(&mut self, pid: Pid, paths: &[u8], old_len: usize) -> Result<(), Errno> {
-        let (old, new) = paths.split_at_checked(old_len).ok_or(Errno::EINVAL)?;
+    fn rename(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
         let old = check_path(old)?;
         let new = check_path(new)?;
         let cwd = self.tables.cwd(pid)?;
         let (old_dir, old_name) = self.lookup_parent(cwd, old)?;
         let (new_dir, new_name) = self.lookup_parent(cwd, new)?;
-        let mut names = Vec::with_capacity(old_name.len() + new_name.len());
-        names.extend_from_slice(old_name);
-        names.extend_from_slice(new_name);
         let request = FsRequest::Rename {
             old_dir,
             new_dir,
-            names: &names,
-            old_len: old_name.len(),
+            old_name,
+            new_name,
         };
         self.fs(request).map(|_| ())
     }

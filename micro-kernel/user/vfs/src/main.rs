@@ -11,9 +11,12 @@
 //! | `main.rs`   | the loop, who may ask, proc's requests, replies             |
 //! | `calls.rs`  | the file calls of user programs, one function each          |
 //! | `tables.rs` | processes, descriptor tables, open files (host-tested)      |
-//! | `pipes.rs`  | pipes and parked requests (host-tested)                     | File-system work goes to the fs server as inode-level
-//! calls; console descriptors are answered with `Redirect`, so the client
-//! asks the console server itself and vfs never waits for the console.
+//! | `pipes.rs`  | pipes and parked requests (host-tested)                     |
+//!
+//! File-system work goes to the fs server as inode-level calls; console
+//! descriptors' reads and writes are answered with `Redirect`, so the
+//! client's transport asks the console server itself and vfs never waits
+//! for the console.
 //!
 //! ## Who may ask
 //!
@@ -46,9 +49,9 @@ use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{MAX_WORDS, Wire};
 use common::abi::syscall::MAX_PATH;
 use common::fs::InodeKind;
+use l4::rpc::Reply;
 use l4::{ThreadId, println};
-use server_lib::Reply as FsReply;
-use vfs::pipes::{self, Completion, Pipes};
+use vfs::pipes::{Completion, OwedReply, Pipes};
 use vfs::tables::{FileKind, OpenFile, Pid, Tables};
 
 /// Print every request and its answer on the kernel console.
@@ -79,8 +82,8 @@ impl Words {
     }
 }
 
-/// How a request ended.
-enum Answer {
+/// How a request ended: what to reply.
+enum Outcome {
     /// Success with words and maybe bytes.
     Done(Words, Option<Vec<u8>>),
     /// Failure.
@@ -91,21 +94,21 @@ enum Answer {
     Parked,
 }
 
-impl From<Result<Words, Errno>> for Answer {
-    fn from(result: Result<Words, Errno>) -> Answer {
+impl From<Result<Words, Errno>> for Outcome {
+    fn from(result: Result<Words, Errno>) -> Outcome {
         match result {
-            Ok(words) => Answer::Done(words, None),
-            Err(errno) => Answer::Failed(errno),
+            Ok(words) => Outcome::Done(words, None),
+            Err(errno) => Outcome::Failed(errno),
         }
     }
 }
 
-impl From<Completion> for Answer {
-    fn from(completion: Completion) -> Answer {
+impl From<Completion> for Outcome {
+    fn from(completion: Completion) -> Outcome {
         match completion {
-            Completion::Data(bytes) => Answer::Done(Words::default(), Some(bytes)),
-            Completion::Wrote(count) => Answer::Done(Words::of(&[count as u64]), None),
-            Completion::Failed(errno) => Answer::Failed(errno),
+            Completion::Data(bytes) => Outcome::Done(Words::default(), Some(bytes)),
+            Completion::Wrote(count) => Outcome::Done(Words::of(&[count as u64]), None),
+            Completion::Failed(errno) => Outcome::Failed(errno),
         }
     }
 }
@@ -121,7 +124,7 @@ struct Vfs {
     exec_files: BTreeMap<u64, u32>,
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent after the current reply.
-    owed: Vec<pipes::Reply>,
+    owed: Vec<OwedReply>,
 }
 
 /// A path argument, checked as the monolithic kernel's `user_path`.
@@ -137,14 +140,23 @@ fn check_path(path: &[u8]) -> Result<&[u8], Errno> {
 
 impl Vfs {
     /// Calls the fs server.
-    fn fs(&self, request: FsRequest<'_>) -> Result<FsReply, Errno> {
+    fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
         server_lib::call(self.fs, &request.to_wire())
+    }
+
+    /// Calls the fs server for a request whose reply carries bytes (a read,
+    /// directory records): they come back in a vector of their length.
+    fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
+        let mut bytes = alloc::vec![0u8; len as usize];
+        let reply = server_lib::call_into(self.fs, &request.to_wire(), &mut bytes)?;
+        bytes.truncate(reply.byte_count);
+        Ok((reply, bytes))
     }
 
     /// `Lookup`: the inode `path` names from `cwd`.
     fn lookup(&self, cwd: u32, path: &[u8]) -> Result<InodeInfo, Errno> {
         let reply = self.fs(FsRequest::Lookup { cwd, path })?;
-        InodeInfo::from_wire(&reply.wire()).map_err(|_| Errno::EIO)
+        inode_info(&reply)
     }
 
     /// `LookupParent`: the directory holding the last name of `path`, and
@@ -174,10 +186,10 @@ impl Vfs {
     }
 
     /// One request from `from`.
-    fn handle(&mut self, from: ThreadId, wire: &Wire<'_>) -> Answer {
+    fn handle(&mut self, from: ThreadId, wire: &Wire<'_>) -> Outcome {
         let request = match VfsRequest::from_wire(wire) {
             Ok(request) => request,
-            Err(problem) => return Answer::Failed(problem.errno()),
+            Err(problem) => return Outcome::Failed(problem.errno()),
         };
         use VfsRequest::*;
         match request {
@@ -187,19 +199,19 @@ impl Vfs {
             | ExecRead { .. }
             | ExecClose { .. } => {
                 if from != self.proc {
-                    return Answer::Failed(Errno::EPERM);
+                    return Outcome::Failed(Errno::EPERM);
                 }
                 self.proc_request(request)
             }
             _ => match self.tables.pid_of(from.0) {
-                None => Answer::Failed(Errno::EPERM),
+                None => Outcome::Failed(Errno::EPERM),
                 Some(pid) => self.user_request(from, pid, request),
             },
         }
     }
 
     /// The requests only proc may send.
-    fn proc_request(&mut self, request: VfsRequest<'_>) -> Answer {
+    fn proc_request(&mut self, request: VfsRequest<'_>) -> Outcome {
         use VfsRequest::*;
         match request {
             ProcessCreated {
@@ -216,7 +228,7 @@ impl Vfs {
                 for file in self.tables.process_exited(pid) {
                     self.close_file(file);
                 }
-                Answer::Done(Words::default(), None)
+                Outcome::Done(Words::default(), None)
             }
             ExecOpen { pid, path } => self.exec_open(pid, path).into(),
             ExecRead {
@@ -225,11 +237,11 @@ impl Vfs {
                 len,
             } => {
                 let Some(&ino) = self.exec_files.get(&handle) else {
-                    return Answer::Failed(Errno::EBADF);
+                    return Outcome::Failed(Errno::EBADF);
                 };
-                match self.fs(FsRequest::Read { ino, offset, len }) {
-                    Ok(reply) => Answer::Done(Words::default(), Some(reply.bytes)),
-                    Err(errno) => Answer::Failed(errno),
+                match self.fs_bytes(FsRequest::Read { ino, offset, len }, len) {
+                    Ok((_, bytes)) => Outcome::Done(Words::default(), Some(bytes)),
+                    Err(errno) => Outcome::Failed(errno),
                 }
             }
             ExecClose { handle } => match self.exec_files.remove(&handle) {
@@ -237,9 +249,9 @@ impl Vfs {
                     .fs(FsRequest::ReleaseInode { ino })
                     .map(|_| Words::default())
                     .into(),
-                None => Answer::Failed(Errno::EBADF),
+                None => Outcome::Failed(Errno::EBADF),
             },
-            _ => Answer::Failed(Errno::EPERM),
+            _ => Outcome::Failed(Errno::EPERM),
         }
     }
 
@@ -259,21 +271,26 @@ impl Vfs {
     }
 }
 
-/// The reply message for an answer (`None` for a parked request).
-fn reply_wire(answer: &Answer) -> Option<Wire<'_>> {
-    Some(match answer {
-        Answer::Done(words, None) => reply::ok(words.as_slice()),
-        Answer::Done(words, Some(bytes)) => reply::ok_with_bytes(words.as_slice(), bytes),
-        Answer::Failed(errno) => reply::error(*errno),
-        Answer::Redirect(server) => Wire::new(reply::REPLY_REDIRECT, &[*server]),
-        Answer::Parked => return None,
+/// The words of `Lookup`'s or `Stat`'s reply, decoded.
+fn inode_info(reply: &Reply) -> Result<InodeInfo, Errno> {
+    InodeInfo::from_wire(&Wire::new(0, reply.words())).map_err(|_| Errno::EIO)
+}
+
+/// The reply message for an outcome (`None` for a parked request).
+fn reply_wire(outcome: &Outcome) -> Option<Wire<'_>> {
+    Some(match outcome {
+        Outcome::Done(words, None) => reply::done(words.as_slice()),
+        Outcome::Done(words, Some(bytes)) => reply::done_with_bytes(words.as_slice(), bytes),
+        Outcome::Failed(errno) => reply::failed(*errno),
+        Outcome::Redirect(server) => reply::redirect(*server),
+        Outcome::Parked => return None,
     })
 }
 
-/// Gives the bytes of an answer that has been sent back to `pipes`, for
+/// Gives the bytes of an outcome that has been sent back to `pipes`, for
 /// the next pipe read.
-fn recycle(pipes: &mut Pipes, answer: Answer) {
-    if let Answer::Done(_, Some(bytes)) = answer {
+fn recycle(pipes: &mut Pipes, outcome: Outcome) {
+    if let Outcome::Done(_, Some(bytes)) = outcome {
         pipes.recycle(bytes);
     }
 }
@@ -296,35 +313,32 @@ fn main(root: u64) -> ! {
             request = server_lib::receive(); // no interrupt is attached to vfs
             continue;
         }
-        let answer = vfs.handle(request.from, &request.wire());
+        let outcome = vfs.handle(request.from, &request.wire());
         if DEBUG {
-            let outcome = match &answer {
-                Answer::Done(words, bytes) => {
-                    alloc::format!("ok {words:?} {:?}", bytes.as_ref().map(Vec::len))
+            let said = match &outcome {
+                Outcome::Done(words, bytes) => {
+                    alloc::format!("done {words:?} {:?}", bytes.as_ref().map(Vec::len))
                 }
-                Answer::Failed(errno) => alloc::format!("{errno:?}"),
-                Answer::Redirect(_) => alloc::string::String::from("redirect"),
-                Answer::Parked => alloc::string::String::from("parked"),
+                Outcome::Failed(errno) => alloc::format!("{errno:?}"),
+                Outcome::Redirect(_) => alloc::string::String::from("redirect"),
+                Outcome::Parked => alloc::string::String::from("parked"),
             };
-            println!(
-                "vfs: {:#x} from {:#x} -> {outcome}",
-                request.label, request.from.0
-            );
+            println!("vfs: {:#x} from {:#x} -> {said}", request.label, request.from.0);
         }
         // Parked clients this request let proceed are answered first.
         // (Drained, not taken: the list keeps its memory for the next request.)
         for owed in vfs.owed.drain(..) {
-            let answer = Answer::from(owed.completion);
-            if let Some(wire) = reply_wire(&answer) {
+            let owed_outcome = Outcome::from(owed.completion);
+            if let Some(wire) = reply_wire(&owed_outcome) {
                 let _ = server_lib::reply(ThreadId(owed.client), &wire);
             }
-            recycle(&mut vfs.pipes, answer);
+            recycle(&mut vfs.pipes, owed_outcome);
         }
-        let next = match reply_wire(&answer) {
+        let next = match reply_wire(&outcome) {
             Some(wire) => server_lib::reply_and_receive(request.from, &wire),
             None => server_lib::receive(),
         };
-        recycle(&mut vfs.pipes, answer);
+        recycle(&mut vfs.pipes, outcome);
         request = next;
     }
 }

@@ -7,7 +7,7 @@
 //! simply does not reply. When an operation's [`Wakeup`] says readers (or
 //! writers) of that pipe may proceed, the parked requests of that kind are
 //! tried again, in the order they came; each that can now finish is
-//! answered with a [`Reply`] for the server to send. Like the monolithic
+//! answered with a [`OwedReply`] for the server to send. Like the monolithic
 //! kernel's sleepers, a parked request that still cannot proceed simply
 //! stays parked (spurious wakeups are harmless).
 //!
@@ -37,7 +37,7 @@ pub enum Completion {
 
 /// A reply the server must send to a parked client.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub struct OwedReply {
     /// The client thread.
     pub client: u64,
     /// What to tell it.
@@ -185,7 +185,7 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         len: usize,
-        owed: &mut Vec<Reply>,
+        owed: &mut Vec<OwedReply>,
     ) -> Option<Completion> {
         self.request(client, pid, pipe, Wanted::Read { len }, owed)
     }
@@ -198,7 +198,7 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         data: &[u8],
-        owed: &mut Vec<Reply>,
+        owed: &mut Vec<OwedReply>,
     ) -> Option<Completion> {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
             return Some(Completion::Failed(Errno::EBADF));
@@ -258,7 +258,7 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         mut wanted: Wanted,
-        owed: &mut Vec<Reply>,
+        owed: &mut Vec<OwedReply>,
     ) -> Option<Completion> {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
             return Some(Completion::Failed(Errno::EBADF));
@@ -275,7 +275,7 @@ impl Pipes {
     /// Drops one reference to an end of `pipe` (its last descriptor was
     /// closed). Appends to `owed` the replies owed to parked clients (end
     /// of file, `EPIPE`); frees the pipe when both ends are closed.
-    pub fn close_end(&mut self, pipe: PipeId, write_end: bool, owed: &mut Vec<Reply>) {
+    pub fn close_end(&mut self, pipe: PipeId, write_end: bool, owed: &mut Vec<OwedReply>) {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
             return;
         };
@@ -293,7 +293,7 @@ impl Pipes {
             // the invariant anyway.
             self.parked.retain(|p| {
                 if p.pipe == pipe {
-                    owed.push(Reply {
+                    owed.push(OwedReply {
                         client: p.client,
                         completion: Completion::Failed(Errno::EBADF),
                     });
@@ -313,7 +313,7 @@ impl Pipes {
     /// those the retries let proceed in turn; appends the finished ones'
     /// replies to `owed`. Terminates: each further round needs bytes to have moved,
     /// and parked writers hold finitely many.
-    fn wake(&mut self, pipe: PipeId, mut wakeup: Wakeup, owed: &mut Vec<Reply>) {
+    fn wake(&mut self, pipe: PipeId, mut wakeup: Wakeup, owed: &mut Vec<OwedReply>) {
         while wakeup.readers || wakeup.writers {
             let this_round = wakeup;
             wakeup = Wakeup::NONE;
@@ -331,7 +331,7 @@ impl Pipes {
                         attempt(state, &mut parked.wanted, &mut wakeup, &mut self.spare)
                 {
                     let finished = self.parked.remove(index);
-                    owed.push(Reply {
+                    owed.push(OwedReply {
                         client: finished.client,
                         completion,
                     });
@@ -355,7 +355,7 @@ mod tests {
         pid: Pid,
         pipe: PipeId,
         len: usize,
-    ) -> (Option<Completion>, Vec<Reply>) {
+    ) -> (Option<Completion>, Vec<OwedReply>) {
         let mut owed = Vec::new();
         let now = pipes.read(client, pid, pipe, len, &mut owed);
         (now, owed)
@@ -368,14 +368,14 @@ mod tests {
         pid: Pid,
         pipe: PipeId,
         data: &[u8],
-    ) -> (Option<Completion>, Vec<Reply>) {
+    ) -> (Option<Completion>, Vec<OwedReply>) {
         let mut owed = Vec::new();
         let now = pipes.write(client, pid, pipe, data, &mut owed);
         (now, owed)
     }
 
     /// `Pipes::close_end`, with the replies it owes returned as a list.
-    fn close_end(pipes: &mut Pipes, pipe: PipeId, write_end: bool) -> Vec<Reply> {
+    fn close_end(pipes: &mut Pipes, pipe: PipeId, write_end: bool) -> Vec<OwedReply> {
         let mut owed = Vec::new();
         pipes.close_end(pipe, write_end, &mut owed);
         owed
@@ -392,7 +392,7 @@ mod tests {
         assert_eq!(now, Some(Completion::Wrote(5)));
         assert_eq!(
             replies,
-            [Reply {
+            [OwedReply {
                 client: 10,
                 completion: Completion::Data(b"hello".to_vec())
             }]
@@ -411,7 +411,7 @@ mod tests {
         assert_eq!(now, Some(Completion::Data(data[..PIPE_SIZE].to_vec())));
         assert_eq!(
             replies,
-            [Reply {
+            [OwedReply {
                 client: 20,
                 completion: Completion::Wrote(data.len())
             }]
@@ -427,7 +427,7 @@ mod tests {
         let replies = close_end(&mut pipes, pipe, true);
         assert_eq!(
             replies,
-            [Reply {
+            [OwedReply {
                 client: 10,
                 completion: Completion::Data(Vec::new())
             }]
@@ -452,11 +452,11 @@ mod tests {
         assert_eq!(
             replies,
             [
-                Reply {
+                OwedReply {
                     client: 20,
                     completion: Completion::Wrote(PIPE_SIZE)
                 },
-                Reply {
+                OwedReply {
                     client: 21,
                     completion: Completion::Failed(Errno::EPIPE)
                 },
@@ -486,7 +486,7 @@ mod tests {
         let (_, replies) = write(&mut pipes, 20, 2, pipe, b"xyz");
         assert_eq!(
             replies,
-            [Reply {
+            [OwedReply {
                 client: 10,
                 completion: Completion::Data(b"xyz".to_vec())
             }]
@@ -519,7 +519,7 @@ mod tests {
         let (_, replies) = write(&mut pipes, 20, 3, pipe, b"abc");
         assert_eq!(
             replies,
-            [Reply {
+            [OwedReply {
                 client: 11,
                 completion: Completion::Data(b"abc".to_vec())
             }]

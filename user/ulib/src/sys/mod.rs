@@ -7,7 +7,7 @@
 //! | feature | module      | a call becomes                                   |
 //! |---------|-------------|--------------------------------------------------|
 //! | `mono`  | `mono.rs`   | the `syscall` instruction into the monolithic kernel |
-//! | `micro` | `micro/`    | an IPC message to a microkernel server (proc, vfs, console) |
+//! | `micro` | `micro.rs`  | a call to a microkernel server (proc, vfs)        |
 //!
 //! The interface is deliberately *raw*: pointers, lengths and integers, the
 //! way the kernel sees them, so that a back end is a thin translation and so
