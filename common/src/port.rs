@@ -19,45 +19,42 @@ pub trait PortIo {
     fn write_u16(&mut self, port: u16, value: u16);
 }
 
-/// The real `in`/`out` instructions.
+/// The real `in`/`out` instructions (through the `x86` crate).
 ///
 /// Using it outside ring 0 raises a general-protection fault unless the
 /// kernel granted the port (the microkernel's I/O-port grant).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HardwarePorts;
 
+// One-line calls into the `x86` crate's `inb`/`outb`/`inw`/`outw`. They are
+// plain `unsafe fn`s with no privilege check of their own, so they work in
+// ring 3 too, where the CPU checks the TSS I/O bitmap. Unlike the hand-written
+// versions they replaced, the crate's `asm!` is not `nomem`: the compiler
+// finishes every store before an `out`. That is more than the PIO drivers
+// here need, and exactly what a driver that starts a DMA transfer with an
+// `out` (the device then reads memory the CPU just wrote) would need.
 #[cfg(target_arch = "x86_64")]
 impl PortIo for HardwarePorts {
     fn read_u8(&mut self, port: u16) -> u8 {
-        let value: u8;
-        // SAFETY: `in` reads a device register; it touches no memory. Whether
-        // this code may touch the port is the kernel's I/O permission check.
-        unsafe {
-            core::arch::asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags))
-        };
-        value
+        // SAFETY: `in` reads a device register, not memory the program owns.
+        // Whether this code may touch the port is the CPU's I/O permission
+        // check (ring 0, or the port granted in the TSS bitmap); if not, the
+        // instruction faults instead of doing anything.
+        unsafe { x86::io::inb(port) }
     }
 
     fn write_u8(&mut self, port: u16, value: u8) {
-        // SAFETY: as in `read_u8`: `out` writes a device register, no memory.
-        unsafe {
-            core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
-        };
+        // SAFETY: as in `read_u8`: `out` writes a device register.
+        unsafe { x86::io::outb(port, value) }
     }
 
     fn read_u16(&mut self, port: u16) -> u16 {
-        let value: u16;
         // SAFETY: as in `read_u8`.
-        unsafe {
-            core::arch::asm!("in ax, dx", out("ax") value, in("dx") port, options(nomem, nostack, preserves_flags))
-        };
-        value
+        unsafe { x86::io::inw(port) }
     }
 
     fn write_u16(&mut self, port: u16, value: u16) {
         // SAFETY: as in `read_u8`.
-        unsafe {
-            core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
-        };
+        unsafe { x86::io::outw(port, value) }
     }
 }

@@ -24,6 +24,12 @@
 //! physical 3..4 GiB (the local APIC is at 0xFEE0_0000) at
 //! [`super::DEVICE_WINDOW_BASE`], uncached.
 //!
+//! Hand-written on purpose: `_start32` runs in 32-bit mode with no stack and
+//! no Rust yet, so it cannot call the `x86` crate's wrappers (compiled for
+//! 64-bit mode), and the order of the CR4, CR3, EFER and CR0 writes *is* the
+//! lesson. Once in Rust, the kernel reaches the same registers through
+//! [`super::cpu`].
+//!
 //! Every kernel must define:
 //! ```ignore
 //! #[unsafe(no_mangle)]

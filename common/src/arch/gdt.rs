@@ -21,8 +21,10 @@
 //! | 0x20     | user code (RPL 3: 0x23) |
 //! | 0x28     | TSS (two slots)       |
 
-use core::arch::asm;
 use core::ptr::addr_of_mut;
+use x86::dtables::{self, DescriptorTablePointer};
+use x86::segmentation::{self, SegmentSelector};
+use x86::task;
 
 /// Kernel code segment selector.
 pub const KERNEL_CODE: u16 = 0x08;
@@ -99,7 +101,10 @@ static mut GDT: [u64; 7] = [
 /// Installs the GDT and TSS. Call once, early, before any interrupt.
 pub fn init() {
     // SAFETY: single CPU, called once during boot with interrupts off, so
-    // nothing else touches TSS or GDT while we fill them in.
+    // nothing else touches TSS or GDT while we fill them in. The selectors
+    // loaded below name the descriptors just written, which are valid (ring
+    // 0 code and data, an available 64-bit TSS); GDT and TSS are statics, so
+    // the CPU may keep using them forever.
     unsafe {
         let tss = addr_of_mut!(TSS);
         let df_stack_top = addr_of_mut!(DOUBLE_FAULT_STACK) as u64 + DOUBLE_FAULT_STACK_SIZE as u64;
@@ -116,33 +121,22 @@ pub fn init() {
         (*gdt)[5] = low;
         (*gdt)[6] = base >> 32;
 
-        #[repr(C, packed)]
-        struct Pointer {
-            limit: u16,
-            base: u64,
-        }
-        let pointer = Pointer {
-            limit: (core::mem::size_of::<[u64; 7]>() - 1) as u16,
-            base: gdt as u64,
-        };
-        asm!(
-            "lgdt [{pointer}]",
-            // Reload CS with a far return, then the data segments.
-            "push {code}",
-            "lea {tmp}, [rip + 2f]",
-            "push {tmp}",
-            "retfq",
-            "2:",
-            "mov ds, {data:x}",
-            "mov es, {data:x}",
-            "mov ss, {data:x}",
-            "ltr {tss:x}",
-            pointer = in(reg) &pointer,
-            code = const KERNEL_CODE as u64,
-            data = in(reg) KERNEL_DATA as u64,
-            tss = in(reg) TSS_SELECTOR as u64,
-            tmp = out(reg) _,
-        );
+        // Load the new table, then every segment register that caches a
+        // descriptor from the old (boot) one. CS cannot be the target of a
+        // `mov`: `load_cs` pushes the selector and the address of the next
+        // instruction and does a far return (`lretq`) to itself. Until each
+        // register is reloaded it keeps its cached copy of the old
+        // descriptor, so the Rust code between these calls runs unaffected.
+        dtables::lgdt(&DescriptorTablePointer::new(&*gdt));
+        segmentation::load_cs(SegmentSelector::from_raw(KERNEL_CODE));
+        segmentation::load_ds(SegmentSelector::from_raw(KERNEL_DATA));
+        segmentation::load_es(SegmentSelector::from_raw(KERNEL_DATA));
+        segmentation::load_ss(SegmentSelector::from_raw(KERNEL_DATA));
+        // `ltr` reads the TSS descriptor from the GDT (and marks it busy).
+        // The crate's `load_tr` is declared `nomem`, which is not quite true,
+        // but harmless here: `lgdt` above is not `nomem`, so the descriptor
+        // stores are done before it, and nothing in Rust reads the busy bit.
+        task::load_tr(SegmentSelector::from_raw(TSS_SELECTOR));
     }
 }
 

@@ -13,8 +13,8 @@
 //! | 48..    | free (the microkernel uses none; `syscall` needs no vector) |
 
 use super::gdt;
-use core::arch::asm;
 use core::ptr::addr_of;
+use x86::dtables::{self, DescriptorTablePointer};
 
 /// The vector of the first PIC interrupt line (IRQ 0, the timer).
 pub const IRQ_BASE: u8 = 32;
@@ -49,7 +49,8 @@ static mut IDT: [Gate; 256] = [Gate {
 pub fn init() {
     let stubs = addr_of!(super::trap::trap_stubs) as u64;
     // SAFETY: single CPU, boot time, interrupts off: nothing reads the IDT
-    // while it is written; the stubs are 16 bytes apart (trap.rs).
+    // while it is written; the stubs are 16 bytes apart (trap.rs). The IDT is
+    // a static, so the CPU may keep using it forever; ring 0 may run `lidt`.
     unsafe {
         let idt = &mut *core::ptr::addr_of_mut!(IDT);
         for (vector, gate) in idt.iter_mut().enumerate() {
@@ -68,16 +69,9 @@ pub fn init() {
                 reserved: 0,
             };
         }
-        #[repr(C, packed)]
-        struct Pointer {
-            limit: u16,
-            base: u64,
-        }
-        let pointer = Pointer {
-            limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16,
-            base: idt.as_ptr() as u64,
-        };
-        asm!("lidt [{}]", in(reg) &pointer, options(nostack));
+        // `lidt` makes the CPU use the table from now on. The crate's `lidt`
+        // is not `nomem`, so the gate stores above are done before it.
+        dtables::lidt(&DescriptorTablePointer::new(&*idt));
     }
 }
 

@@ -9,6 +9,10 @@
 //! - the spurious-interrupt register: APIC enabled, spurious vector 0xFF;
 //! - LINT0: "ExtINT" delivery (ask the PIC for the vector), unmasked;
 //! - LINT1: NMI delivery.
+//!
+//! Three volatile stores, not the `x86` crate's `XAPIC` driver: that one
+//! enables the APIC with spurious vector 15 (a CPU exception vector here) and
+//! offers no way to program LINT0/LINT1.
 
 /// Physical address of the local APIC's registers (the architectural default).
 pub const LAPIC_PHYS: u64 = 0xFEE0_0000;

@@ -21,6 +21,11 @@
 //! | `report.rs` | the report printed when the kernel itself faults            |
 //! | `qemu.rs`   | leaving QEMU with an exit status (`isa-debug-exit`)         |
 //!
+//! Single instructions with nothing to teach beyond their name (`mov cr3`,
+//! `rdmsr`, `invlpg`, `lgdt`, `lidt`, `ltr`, `in`/`out`, ...) come from the
+//! `x86` crate; what is written here in assembly is written so on purpose
+//! (boot, trap and `syscall` entry, `sti; hlt`), and says why.
+//!
 //! Uniprocessor: Diptych runs on one CPU, and the kernels run with interrupts
 //! disabled (they are taken in user mode and in the idle loop). That keeps
 //! the kernels free of spin locks, at the price of a non-preemptible kernel —

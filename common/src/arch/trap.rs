@@ -14,6 +14,11 @@
 //! changed `rip`/`rsp`, which is how `exec` starts a new program and how a new
 //! process first enters user mode (via [`trap_return`]).
 //!
+//! Hand-written on purpose (the `x86` crate has nothing for it): the entry
+//! and exit paths must decide every register and every stack slot themselves
+//! before any Rust code may run, and they are the lesson. Only the MSR set-up
+//! in [`init_syscall`] is ordinary Rust, through [`super::cpu`].
+//!
 //! xv6's `trapasm.S` is the model. The frame, from low to high addresses:
 //!
 //! ```text
@@ -123,10 +128,10 @@ pub fn set_kernel_stack(top: u64) {
 /// Programs the MSRs that make the `syscall` instruction enter
 /// `syscall_entry`. Call once after `gdt::init`.
 pub fn init_syscall() {
-    const EFER: u32 = 0xC000_0080;
-    const STAR: u32 = 0xC000_0081;
-    const LSTAR: u32 = 0xC000_0082;
-    const FMASK: u32 = 0xC000_0084;
+    // The MSR numbers (0xC000_0080..=0xC000_0084) under the SDM's names.
+    use x86::msr::{
+        IA32_EFER as EFER, IA32_FMASK as FMASK, IA32_LSTAR as LSTAR, IA32_STAR as STAR,
+    };
     unsafe extern "C" {
         fn syscall_entry();
     }
