@@ -445,6 +445,42 @@ impl AddressSpace {
         Some(mapping)
     }
 
+    /// The physical address of user byte `va`, if user mode may read it (and
+    /// write it, with `write`): the walk the MMU makes, checking `PRESENT`
+    /// and `USER` (and `WRITABLE`) at every level. This is
+    /// [`AddressSpace::effective_access`] cut down to the one question a
+    /// kernel copying a message's bytes asks for every page, which the
+    /// microkernel's IPC path asks several times per message: it builds no
+    /// [`Mapping`], and an address outside user space is simply `None`.
+    pub fn user_access(&self, mem: &mut impl PhysMemory, va: u64, write: bool) -> Option<PhysAddr> {
+        if va >= super::addr::USER_TOP {
+            return None;
+        }
+        let needed = if write {
+            PageTableFlags::PRESENT | PageTableFlags::USER | PageTableFlags::WRITABLE
+        } else {
+            PageTableFlags::PRESENT | PageTableFlags::USER
+        };
+        let mut table = self.root;
+        for shift in [39, 30, 21] {
+            let entry = mem.table(table)[((va >> shift) & 0x1ff) as usize];
+            if !entry.flags().contains(needed) {
+                return None;
+            }
+            if shift != 39 && entry.flags().contains(PageTableFlags::HUGE) {
+                let size = 1u64 << shift;
+                let base = entry.addr().as_u64() & !(size - 1);
+                return PhysAddr::try_new(base + (va & (size - 1))).ok();
+            }
+            table = entry.frame();
+        }
+        let entry = mem.table(table)[((va >> 12) & 0x1ff) as usize];
+        if !entry.flags().contains(needed) {
+            return None;
+        }
+        entry.addr().checked_add(va & (PAGE_SIZE_BYTES as u64 - 1))
+    }
+
     /// `translate`, plus the permissions granted by the levels above the leaf.
     fn translate_with_upper(
         &self,

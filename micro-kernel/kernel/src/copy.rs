@@ -27,7 +27,7 @@ use crate::global::Kernel;
 use crate::space;
 use common::abi::micro::{Error, MAX_BUFFER_BYTES, MAX_BYTE_ITEMS, STRING};
 use common::mm::addr::phys_to_kernel_virt;
-use common::mm::{PAGE_SIZE, UserRange, VirtAddr};
+use common::mm::{PAGE_SIZE, UserRange};
 
 /// A byte item as the sender wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +71,7 @@ pub struct Missing {
 /// The kernel-window address of user byte `address` in `space`, if mapped
 /// for user access (and writable, if `write`).
 pub fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u64> {
-    use common::mm::PageTableFlags as F;
-    let va = VirtAddr::try_new(address).ok()?;
-    let mapping = k.spaces.tables(space).effective_access(&mut space::window(), va)?;
-    if !mapping.flags.contains(F::USER) || (write && !mapping.flags.contains(F::WRITABLE)) {
-        return None;
-    }
-    let physical = mapping.frame.start_address().checked_add(va.page_offset())?;
+    let physical = k.spaces.tables(space).user_access(&mut space::window(), address, write)?;
     Some(phys_to_kernel_virt(physical).ok()?.as_u64())
 }
 
@@ -131,29 +125,36 @@ pub fn item_length(k: &mut Kernel, space: u16, item: &ByteItem) -> Result<u64, M
     Ok(item.length)
 }
 
-/// One checked copy: `length` bytes from `source` in `source_space` to
-/// `destination` in `destination_space`.
+/// The most contiguous pieces one message's bytes are copied in: each byte
+/// item (at most a page) may cross a page boundary on either side, so it
+/// takes at most three pieces.
+const MAX_CHUNKS: usize = 3 * MAX_BYTE_ITEMS;
+
+/// One contiguous piece of a copy, as kernel-window addresses: both ends
+/// lie inside a single frame.
 #[derive(Debug, Clone, Copy, Default)]
-struct Piece {
-    source_space: u16,
+struct Chunk {
     source: u64,
-    destination_space: u16,
     destination: u64,
     length: u64,
 }
 
-/// A message's byte items, checked against both address spaces, ready to copy.
+/// A message's byte items, checked against both address spaces and
+/// translated, ready to copy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CopyPlan {
-    pieces: [Piece; MAX_BYTE_ITEMS],
-    count: usize,
+    chunks: [Chunk; MAX_CHUNKS],
+    chunk_count: usize,
+    /// For each item, what the receiver finds in its registers.
+    received: [[u64; 2]; MAX_BYTE_ITEMS],
+    item_count: usize,
 }
 
 impl CopyPlan {
     /// What the receiver finds in the item registers: for each item,
     /// `[where it landed, length]`.
-    pub fn received(&self) -> impl Iterator<Item = [u64; 2]> + '_ {
-        self.pieces[..self.count].iter().map(|piece| [piece.destination, piece.length])
+    pub fn received(&self) -> &[[u64; 2]] {
+        &self.received[..self.item_count]
     }
 }
 
@@ -161,7 +162,8 @@ impl CopyPlan {
 /// `area = (address, length)` of `destination_space`: they must fit (one
 /// after the other, at most [`MAX_BUFFER_BYTES`] in all), and every page
 /// on both sides must be mapped for user access (writable on the receiving
-/// side). Changes nothing.
+/// side). Each page is walked once, and the plan remembers where it is, so
+/// that [`commit`] only copies. Changes nothing.
 pub fn plan(
     k: &mut Kernel,
     source_space: u16,
@@ -174,42 +176,43 @@ pub fn plan(
     let mut plan = CopyPlan::default();
     let mut used = 0;
     for item in items.iter().take(MAX_BYTE_ITEMS) {
-        let length = item_length(k, source_space, item).map_err(|_| Error::BadAddress)?;
+        let length = if item.string {
+            item_length(k, source_space, item).map_err(|_| Error::BadAddress)?
+        } else {
+            item.length
+        };
         if used + length > capacity {
             return Err(Error::MessageTooLong);
         }
         let destination = area_address + used;
-        if first_missing(k, destination_space, destination, length, true).is_some() {
-            return Err(Error::BadAddress);
+        let mut offset = 0;
+        while offset < length {
+            let (from, to) = (item.address + offset, destination + offset);
+            let source = user_byte(k, source_space, from, false).ok_or(Error::BadAddress)?;
+            let target = user_byte(k, destination_space, to, true).ok_or(Error::BadAddress)?;
+            let chunk = (length - offset).min(to_page_end(from)).min(to_page_end(to));
+            // At most three chunks per item of at most a page: always room.
+            *plan.chunks.get_mut(plan.chunk_count).ok_or(Error::MessageTooLong)? =
+                Chunk { source, destination: target, length: chunk };
+            plan.chunk_count += 1;
+            offset += chunk;
         }
-        plan.pieces[plan.count] =
-            Piece { source_space, source: item.address, destination_space, destination, length };
-        plan.count += 1;
+        plan.received[plan.item_count] = [destination, length];
+        plan.item_count += 1;
         used += length;
     }
     Ok(plan)
 }
 
-/// Copies the planned bytes. Cannot fail: [`plan`] checked every page, and
-/// nothing ran in between.
-pub fn commit(k: &mut Kernel, plan: &CopyPlan) {
-    for piece in &plan.pieces[..plan.count] {
-        let mut offset = 0;
-        while offset < piece.length {
-            let (from, to) = (piece.source + offset, piece.destination + offset);
-            let (Some(source), Some(destination)) =
-                (user_byte(k, piece.source_space, from, false), user_byte(k, piece.destination_space, to, true))
-            else {
-                return; // unreachable: `plan` checked these pages
-            };
-            let chunk = (piece.length - offset).min(to_page_end(from)).min(to_page_end(to));
-            // SAFETY: both ranges lie inside single frames reached through
-            // the kernel window (checked by `user_byte`), `chunk` bytes
-            // long; they overlap only if both sides map the same frame,
-            // which `copy` (memmove semantics) handles.
-            unsafe { core::ptr::copy(source as *const u8, destination as *mut u8, chunk as usize) };
-            offset += chunk;
-        }
+/// Copies the planned bytes. Cannot fail: [`plan`] checked and translated
+/// every page, and nothing ran in between.
+pub fn commit(plan: &CopyPlan) {
+    for chunk in &plan.chunks[..plan.chunk_count] {
+        // SAFETY: both ranges lie inside single frames reached through the
+        // kernel window (checked by `plan` through `user_byte`), `length`
+        // bytes long; they overlap only if both sides map the same frame,
+        // which `copy` (memmove semantics) handles.
+        unsafe { core::ptr::copy(chunk.source as *const u8, chunk.destination as *mut u8, chunk.length as usize) };
     }
 }
 

@@ -9,7 +9,9 @@
 //! code in `ipc.rs` (the slow path) when it fails, followed by a *point of
 //! no return* after which nothing can fail:
 //!
-//! 1. the tag has no items and at most six words (registers only);
+//! 1. the tag is valid and has no map item, at most one byte item (not a
+//!    string) and maybe a receive area: the message is registers and a few
+//!    bytes;
 //! 2. the receive phase is from the destination (call) or from ANY
 //!    (reply-and-receive), and waits forever (no deadline to set up);
 //! 3. the destination is a live thread, blocked receiving from us or from
@@ -18,11 +20,20 @@
 //!    scheduler would choose;
 //! 5. for reply-and-receive: no thread is already queued to send to us and
 //!    no interrupt is pending for us (otherwise our receive completes at
-//!    once, which the slow path handles).
+//!    once, which the slow path handles);
+//! 6. the memory is there: our receive area is mapped writable, and the
+//!    byte item can be copied into the receiver's receive area (`copy.rs`
+//!    plans the copy: every page checked and translated). A page that is
+//!    missing is the slow path's to fault in.
 //!
-//! Then: copy the message registers, mark us blocked receiving, mark the
-//! destination running, and switch to it.
+//! Then: copy the bytes and the message registers, mark us blocked
+//! receiving, mark the destination running, and switch to it.
+//!
+//! A message of registers alone — `getpid`, a reply with a result — skips
+//! check 6 and goes straight to the point of no return: it is the case
+//! that matters most, and it pays nothing for the bytes others carry.
 
+use crate::copy::{self, ByteItem, CopyPlan};
 use crate::global::Kernel;
 use crate::sched;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
@@ -30,48 +41,146 @@ use common::abi::micro::{
     TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId,
     receive_timeout,
 };
+use common::mm::UserRange;
 
 /// Tries the fast path for the IPC in thread `slot`'s registers. Returns
 /// if it does not apply (nothing has changed); otherwise never returns.
 pub fn try_ipc(k: &mut Kernel, slot: u16) {
-    let f = thread::frame(slot);
-    let tag = Tag(f.rdx);
-    let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
-    // 1. registers only.
-    if tag.0 & (TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK) != 0 || tag.words() > 6 {
-        return;
+    let tag = Tag(thread::frame(slot).rdx);
+    // 1. registers only, or registers and a few bytes.
+    if tag.0 & (TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK) == 0 && tag.words() <= 6 {
+        registers_only(k, slot, tag);
+    } else if tag.is_valid() && !tag.has_map() && tag.byte_items() <= 1 {
+        with_bytes(k, slot, tag);
     }
-    // 2. call or reply-and-receive, blocking receive.
-    if (from != to && from != ThreadId::ANY) || receive_timeout(f.r10) != TIMEOUT_NEVER {
-        return;
-    }
-    // 3. a receiver waiting for us.
-    let Some(dest) = k.threads.lookup(to) else {
+}
+
+/// The fast path of a message of registers alone.
+fn registers_only(k: &mut Kernel, slot: u16, tag: Tag) {
+    let Some((dest, from)) = waiting_receiver(k, slot) else {
         return;
     };
+    // ---- point of no return ----
+    let f = thread::frame(slot);
+    let words = tag.words() as usize;
+    let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
+    // Copy the used words, clear the rest (no `memcpy` call on this path).
+    let message: [u64; 6] = core::array::from_fn(|i| if i < words { registers[i] } else { 0 });
+    let caller = k.threads.get(slot);
+    let receive_area = (caller.receive_buffer, caller.receive_buffer_len);
+    deliver(k, slot, dest, from, tag, message, receive_area)
+}
+
+/// The fast path of a message with a byte item or a receive area.
+fn with_bytes(k: &mut Kernel, slot: u16, tag: Tag) {
+    let Some((dest, from)) = waiting_receiver(k, slot) else {
+        return;
+    };
+    let f = thread::frame(slot);
+    let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
+    // 6. the memory is there.
+    let Some((receive_area, copy)) = check_memory(k, slot, dest, tag, &registers) else {
+        return;
+    };
+
+    // ---- point of no return ----
+    // The used words and the item, the rest cleared: nothing of ours
+    // leaks, and the receive area is never passed on.
+    let sent = (tag.words() as usize) + 2 * tag.byte_items();
+    let mut message: [u64; 6] = core::array::from_fn(|i| if i < sent { registers[i] } else { 0 });
+    if let Some((i, plan)) = copy {
+        copy::commit(&plan);
+        [message[i], message[i + 1]] = plan.received()[0];
+    }
+    deliver(k, slot, dest, from, tag.without_receive_area(), message, receive_area)
+}
+
+/// Checks 2 to 5: the IPC in thread `slot`'s registers is a call or a
+/// reply-and-receive whose destination is waiting for it, and nothing
+/// calls for the scheduler. Returns the destination and the receive phase.
+#[inline(always)]
+fn waiting_receiver(k: &mut Kernel, slot: u16) -> Option<(u16, ThreadId)> {
+    let f = thread::frame(slot);
+    let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
+    // 2. call or reply-and-receive, blocking receive.
+    if (from != to && from != ThreadId::ANY) || receive_timeout(f.r10) != TIMEOUT_NEVER {
+        return None;
+    }
+    // 3. a receiver waiting for us.
+    let dest = k.threads.lookup(to)?;
     let me = k.threads.id(slot);
     let receiver = k.threads.get(dest);
     if receiver.state != ThreadState::ReceiveBlocked
         || receiver.ipc_kind != IpcKind::Normal
         || (receiver.partner != ThreadId::ANY && receiver.partner != me)
     {
-        return;
+        return None;
     }
     // 4. no scheduling decision needed.
     if receiver.priority < k.threads.get(slot).priority {
-        return;
+        return None;
     }
     // 5. our own receive would block.
     if from == ThreadId::ANY && (k.threads.get(slot).senders_head != NO_SLOT || crate::irq::has_pending(k, me)) {
-        return;
+        return None;
     }
+    Some((dest, from))
+}
 
-    // ---- point of no return ----
-    let source = thread::frame(slot);
-    let words = tag.words() as usize;
-    let registers = [source.r8, source.r9, source.r12, source.r13, source.r14, source.r15];
-    // Copy the used words, clear the rest (no `memcpy` call on this path).
-    let message: [u64; 6] = core::array::from_fn(|i| if i < words { registers[i] } else { 0 });
+/// Check 6: our receive area (`None` in the tag: our receive buffer) is
+/// mapped writable, and the byte item, if any, can be copied into the
+/// receiver's receive area. Returns our receive area and the planned copy
+/// (with the index of the item's registers), or `None` for the slow path.
+fn check_memory(
+    k: &mut Kernel,
+    slot: u16,
+    dest: u16,
+    tag: Tag,
+    registers: &[u64; 6],
+) -> Option<((u64, u64), Option<(usize, CopyPlan)>)> {
+    let caller = k.threads.get(slot);
+    let (space, buffer) = (caller.space, (caller.receive_buffer, caller.receive_buffer_len));
+    let receive_area = match tag.receive_area_index() {
+        Some(i) => {
+            let (address, length) = (registers[i], registers[i + 1]);
+            UserRange::new(address, length).ok()?;
+            if copy::first_missing(k, space, address, length, true).is_some() {
+                return None;
+            }
+            (address, length)
+        }
+        None => buffer,
+    };
+    let copy = match tag.byte_item_index(0) {
+        Some(i) => {
+            let item = ByteItem::decode(registers[i], registers[i + 1]);
+            if item.string {
+                return None;
+            }
+            item.check_shape().ok()?;
+            let receiver = k.threads.get(dest);
+            let (their_space, their_area) = (receiver.space, receiver.receive_area);
+            Some((i, copy::plan(k, space, &[item], their_space, their_area).ok()?))
+        }
+        None => None,
+    };
+    Some((receive_area, copy))
+}
+
+/// After the point of no return: hands `message` (with `tag`) to `dest`,
+/// blocks the caller in its receive phase from `from` with `receive_area`,
+/// and switches to `dest`.
+#[inline(always)]
+fn deliver(
+    k: &mut Kernel,
+    slot: u16,
+    dest: u16,
+    from: ThreadId,
+    tag: Tag,
+    message: [u64; 6],
+    receive_area: (u64, u64),
+) -> ! {
+    let me = k.threads.id(slot);
     let target = thread::frame(dest);
     target.rax = 0;
     target.rdi = me.0;
@@ -83,7 +192,7 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
     caller.partner = from;
     caller.deadline = 0;
     caller.ipc_kind = IpcKind::Normal;
-    caller.receive_area = (caller.receive_buffer, caller.receive_buffer_len);
+    caller.receive_area = receive_area;
     let receiver = k.threads.get(dest);
     receiver.state = ThreadState::Running;
     receiver.deadline = 0;

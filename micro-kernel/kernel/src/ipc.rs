@@ -410,8 +410,8 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     };
 
     // Commit: nothing below fails except running out of page-table memory.
-    copy::commit(k, &copy_plan);
-    for (n, [destination, length]) in copy_plan.received().enumerate() {
+    copy::commit(&copy_plan);
+    for (n, &[destination, length]) in copy_plan.received().iter().enumerate() {
         let i = tag.byte_item_index(n).unwrap_or(0);
         out[i] = destination;
         out[i + 1] = length;
