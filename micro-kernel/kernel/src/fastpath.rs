@@ -25,6 +25,7 @@
 
 use crate::global::Kernel;
 use crate::sched;
+use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
     TAG_BUF, TAG_GRANT, TAG_MAP, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
@@ -32,7 +33,7 @@ use common::abi::micro::{
 
 /// Tries the fast path for the IPC in thread `slot`'s registers. Returns
 /// if it does not apply (nothing has changed); otherwise never returns.
-pub fn try_ipc(k: &mut Kernel, slot: u16) {
+pub fn try_ipc(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let tag = Tag(f.rdx);
     let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));

@@ -18,13 +18,14 @@
 use crate::global::Kernel;
 use crate::ipc;
 use crate::lifecycle;
+use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, Message};
 use common::abi::micro::{TIMEOUT_NEVER, Tag, label, timeouts};
 use common::arch::{cpu, idt};
 use common::mm::{PAGE_SIZE, USER_TOP};
 
 /// A CPU exception `vector` in user thread `slot`.
-pub fn user_exception(k: &mut Kernel, slot: u16) {
+pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let (vector, error_code, rip, rsp, rflags) = (f.vector, f.error_code, f.rip, f.rsp, f.rflags);
     let thread = *k.threads.get(slot);

@@ -27,6 +27,7 @@
 use crate::global::Kernel;
 use crate::map;
 use crate::sched;
+use crate::slot::{SpaceSlot, ThreadSlot};
 use crate::space;
 use crate::thread::{self, IpcKind, Message, NO_SLOT, ThreadState};
 use crate::timeout;
@@ -38,7 +39,7 @@ use common::mm::addr::phys_to_kernel_virt;
 use common::mm::{PAGE_SIZE, UserRange, VirtAddr};
 
 /// The `ipc` system call of the running thread `slot`, from its registers.
-pub fn sys_ipc(k: &mut Kernel, slot: u16) {
+pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let to = ThreadId(f.rdi);
     let from = ThreadId(f.rsi);
@@ -61,7 +62,7 @@ pub fn sys_ipc(k: &mut Kernel, slot: u16) {
 /// into the thread's registers by whoever completes it.
 pub fn start(
     k: &mut Kernel,
-    slot: u16,
+    slot: ThreadSlot,
     to: ThreadId,
     message: Message,
     times: u64,
@@ -115,7 +116,7 @@ pub fn check_message(message: &Message) -> Result<(), Error> {
 /// The send phase. `Ok(true)`: delivered; `Ok(false)`: the sender blocked.
 fn send(
     k: &mut Kernel,
-    slot: u16,
+    slot: ThreadSlot,
     to: ThreadId,
     message: Message,
     timeout: u32,
@@ -162,7 +163,7 @@ fn send(
 
 /// The receive phase of thread `slot` (running, or just done sending).
 /// Completes at once if a message is there, else blocks (or times out).
-pub fn receive(k: &mut Kernel, slot: u16, from: ThreadId, timeout: u32) {
+pub fn receive(k: &mut Kernel, slot: ThreadSlot, from: ThreadId, timeout: u32) {
     if (from == ThreadId::ANY || from.as_irq().is_some())
         && let Some(irq) = crate::irq::take_pending(k, slot, from)
     {
@@ -196,7 +197,7 @@ pub fn receive(k: &mut Kernel, slot: u16, from: ThreadId, timeout: u32) {
 
 /// A blocked sender's message was taken (or failed): on to its receive
 /// phase, or back to running.
-fn finish_send(k: &mut Kernel, sender: u16, result: Result<(), Error>) {
+fn finish_send(k: &mut Kernel, sender: ThreadSlot, result: Result<(), Error>) {
     if let Err(error) = result {
         fail(k, sender, error);
         return;
@@ -214,7 +215,7 @@ fn finish_send(k: &mut Kernel, sender: u16, result: Result<(), Error>) {
 }
 
 /// Takes the first thread in `slot`'s send queue that `from` accepts.
-fn take_sender(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u16> {
+fn take_sender(k: &mut Kernel, slot: ThreadSlot, from: ThreadId) -> Option<ThreadSlot> {
     let mut previous = NO_SLOT;
     let mut at = k.threads.get(slot).senders_head;
     while at != NO_SLOT {
@@ -230,7 +231,7 @@ fn take_sender(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u16> {
 }
 
 /// Removes `at` (whose predecessor is `previous`) from `owner`'s send queue.
-fn unlink_sender(k: &mut Kernel, owner: u16, previous: u16, at: u16) {
+fn unlink_sender(k: &mut Kernel, owner: ThreadSlot, previous: ThreadSlot, at: ThreadSlot) {
     let next = k.threads.get(at).sender_next;
     if previous == NO_SLOT {
         k.threads.get(owner).senders_head = next;
@@ -245,7 +246,7 @@ fn unlink_sender(k: &mut Kernel, owner: u16, previous: u16, at: u16) {
 
 /// A thread whose IPC has completed continues: made ready if it was
 /// blocked; the running thread just carries on.
-fn resume(k: &mut Kernel, slot: u16) {
+fn resume(k: &mut Kernel, slot: ThreadSlot) {
     let thread = k.threads.get(slot);
     thread.ipc_kind = IpcKind::Normal;
     thread.deadline = 0;
@@ -257,7 +258,7 @@ fn resume(k: &mut Kernel, slot: u16) {
 /// A thread's IPC failed with `error`. A thread in its own IPC sees the
 /// error in `rax`; a thread in a fault IPC simply retries the instruction
 /// (which faults again and asks its pager anew).
-fn fail(k: &mut Kernel, slot: u16, error: Error) {
+fn fail(k: &mut Kernel, slot: ThreadSlot, error: Error) {
     if k.threads.get(slot).ipc_kind == IpcKind::Normal {
         thread::frame(slot).rax = error.code();
     }
@@ -266,7 +267,7 @@ fn fail(k: &mut Kernel, slot: u16, error: Error) {
 
 /// Cancels the blocked IPC of `slot` with `error` (timeout, partner gone,
 /// thread halted): takes it out of any send queue and wakes it.
-pub fn abort(k: &mut Kernel, slot: u16, error: Error) {
+pub fn abort(k: &mut Kernel, slot: ThreadSlot, error: Error) {
     let thread = *k.threads.get(slot);
     if thread.state == ThreadState::SendBlocked
         && let Some(owner) = k.threads.lookup(thread.partner)
@@ -285,7 +286,7 @@ pub fn abort(k: &mut Kernel, slot: u16, error: Error) {
 }
 
 /// Writes an interrupt message into `slot`'s registers.
-pub fn deliver_interrupt(k: &mut Kernel, slot: u16, irq: u8) {
+pub fn deliver_interrupt(k: &mut Kernel, slot: ThreadSlot, irq: u8) {
     let _ = k;
     let f = thread::frame(slot);
     f.rax = 0;
@@ -297,7 +298,7 @@ pub fn deliver_interrupt(k: &mut Kernel, slot: u16, irq: u8) {
 /// Moves `message` from `sender` to `receiver` (which is waiting for it):
 /// checks everything first, then copies the buffer, maps the pages and
 /// writes the receiver's registers. On error nothing has changed.
-fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Result<(), Error> {
+fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: ThreadSlot) -> Result<(), Error> {
     let tag = message.tag;
     let kind = k.threads.get(receiver).ipc_kind;
     // Registers the message does not use are cleared, so nothing of the
@@ -356,9 +357,9 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
 
 /// A checked long-message copy.
 struct BufferCopy {
-    source_space: u16,
+    source_space: SpaceSlot,
     source: u64,
-    destination_space: u16,
+    destination_space: SpaceSlot,
     destination: u64,
     length: u64,
 }
@@ -368,10 +369,10 @@ struct BufferCopy {
 /// must be mapped for user access (writable on the receiving side).
 fn check_buffer_copy(
     k: &mut Kernel,
-    sender: u16,
+    sender: ThreadSlot,
     source: u64,
     length: u64,
-    receiver: u16,
+    receiver: ThreadSlot,
 ) -> Result<BufferCopy, Error> {
     let source_space = k.threads.get(sender).space;
     let target = k.threads.get(receiver);
@@ -405,7 +406,7 @@ fn chunk_at(k: &mut Kernel, copy: &BufferCopy, offset: u64) -> Option<(u64, u64,
 
 /// The kernel-window address of user byte `address` in `space`, if mapped
 /// for user access (and writable, if `write`).
-fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u64> {
+fn user_byte(k: &mut Kernel, space: SpaceSlot, address: u64, write: bool) -> Option<u64> {
     use common::mm::PageTableFlags as F;
     let va = VirtAddr::try_new(address).ok()?;
     let mapping = k.spaces.tables(space).effective_access(&mut space::window(), va)?;
@@ -434,7 +435,7 @@ fn copy_buffer(k: &mut Kernel, copy: &BufferCopy) {
 
 /// Copies up to `length` bytes from user memory of `space` into `buffer`
 /// (for `debug_print`). Returns the bytes copied, or `None` if unmapped.
-pub fn copy_from_user<'a>(k: &mut Kernel, space: u16, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+pub fn copy_from_user<'a>(k: &mut Kernel, space: SpaceSlot, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
     for (i, byte) in buffer.iter_mut().enumerate() {
         let source = user_byte(k, space, address.checked_add(i as u64)?, false)?;
         // SAFETY: `source` is a kernel-window address of a mapped user byte.

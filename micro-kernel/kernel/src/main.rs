@@ -26,7 +26,8 @@
 //! | `timeout.rs`  | the tick and IPC timeouts                                |
 //! | `memory.rs`   | physical memory at boot                                  |
 //! | `boot_root.rs`| loading (with `common::elf`) and starting the root task  |
-//! | `lib.rs`      | `mapdb` as a library, for host unit tests                |
+//! | `slot.rs`     | `ThreadSlot` and `SpaceSlot`: table positions, never confused |
+//! | `lib.rs`      | `mapdb` and `slot` as a library, for host unit tests     |
 //!
 //! `docs/microkernel.md` is the system-call reference; `docs/ipc-path.md`
 //! follows one IPC through this code.
@@ -52,7 +53,7 @@ mod timeout;
 mod trap;
 
 // The pure parts live in the library (`lib.rs`), where host tests reach them.
-use micro_kernel::mapdb;
+use micro_kernel::{mapdb, slot};
 
 use common::arch;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};

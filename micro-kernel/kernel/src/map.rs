@@ -26,6 +26,7 @@
 
 use crate::global::Kernel;
 use crate::mapdb::NONE;
+use crate::slot::{SpaceSlot, ThreadSlot};
 use crate::space;
 use crate::thread::IpcKind;
 use common::abi::micro::{Error, MAX_MAP_PAGES, rights, unmap_flags};
@@ -77,14 +78,20 @@ pub fn flags_for(rights: u8) -> PageTableFlags {
 }
 
 /// The mapping-database node behind `address` in `space`, if any.
-fn node_at(k: &mut Kernel, space: u16, address: u64) -> Option<u32> {
+fn node_at(k: &mut Kernel, space: SpaceSlot, address: u64) -> Option<u32> {
     let va = VirtAddr::try_new(address).ok()?;
     let mapping = k.spaces.tables(space).translate(&mut space::window(), va)?;
     k.mapdb.find(mapping.frame.number() as u32, space, address / PAGE_SIZE)
 }
 
 /// Checks a map item from `sender` to `receiver` without changing anything.
-pub fn check(k: &mut Kernel, sender: u16, item: &MapItem, receiver: u16, grant: bool) -> Result<MapPlan, Error> {
+pub fn check(
+    k: &mut Kernel,
+    sender: ThreadSlot,
+    item: &MapItem,
+    receiver: ThreadSlot,
+    grant: bool,
+) -> Result<MapPlan, Error> {
     let target = k.threads.get(receiver);
     let (window_base, window_pages) = match target.ipc_kind {
         IpcKind::Normal => (target.window_base, target.window_pages),
@@ -113,7 +120,13 @@ pub fn check(k: &mut Kernel, sender: u16, item: &MapItem, receiver: u16, grant: 
 
 /// Maps (or grants) the pages of a checked plan. Returns the receiver's
 /// view of the item: `(first page | rights of the first page, count)`.
-pub fn commit(k: &mut Kernel, sender: u16, plan: &MapPlan, receiver: u16, grant: bool) -> Result<(u64, u64), Error> {
+pub fn commit(
+    k: &mut Kernel,
+    sender: ThreadSlot,
+    plan: &MapPlan,
+    receiver: ThreadSlot,
+    grant: bool,
+) -> Result<(u64, u64), Error> {
     let source_space = k.threads.get(sender).space;
     let target_space = k.threads.get(receiver).space;
     let mut first_rights = 0;
@@ -158,7 +171,7 @@ pub fn commit(k: &mut Kernel, sender: u16, plan: &MapPlan, receiver: u16, grant:
 
 /// Clears the page-table entry of `address` in `space` (flushing the TLB if
 /// that space is loaded). Does not touch the mapping database.
-pub fn clear_pte(k: &mut Kernel, space: u16, address: u64) {
+pub fn clear_pte(k: &mut Kernel, space: SpaceSlot, address: u64) {
     let va = VirtAddr::new(address);
     let tables = k.spaces.tables(space);
     if tables.unmap(&mut space::window(), va).is_ok() && cpu::read_cr3() == tables.root().start_address().as_u64() {
@@ -168,7 +181,7 @@ pub fn clear_pte(k: &mut Kernel, space: u16, address: u64) {
 
 /// Removes whatever `space` has at `address`: everything derived from it,
 /// its database node, and its page-table entry.
-pub fn remove_page(k: &mut Kernel, space: u16, address: u64) {
+pub fn remove_page(k: &mut Kernel, space: SpaceSlot, address: u64) {
     if let Some(node) = node_at(k, space, address) {
         revoke(k, node);
         if k.mapdb.node(node).parent != NONE {
@@ -180,7 +193,7 @@ pub fn remove_page(k: &mut Kernel, space: u16, address: u64) {
 
 /// Removes every mapping derived from `node`.
 fn revoke(k: &mut Kernel, node: u32) {
-    let mut removed = [(0u16, 0u64); 64];
+    let mut removed = [(SpaceSlot::new(0), 0u64); 64];
     // Revoke in batches: the database hands out the pages to clear, and
     // the page tables are changed after each batch.
     loop {
@@ -230,7 +243,7 @@ fn downgrade(k: &mut Kernel, node: u32) {
 }
 
 /// `unmap(page, count, flags)` by a thread of space `space`.
-pub fn sys_unmap(k: &mut Kernel, space: u16, page: u64, count: u64, flags: u64) -> Result<(), Error> {
+pub fn sys_unmap(k: &mut Kernel, space: SpaceSlot, page: u64, count: u64, flags: u64) -> Result<(), Error> {
     let known = unmap_flags::SELF | unmap_flags::WRITE_ONLY;
     if !page.is_multiple_of(PAGE_SIZE) || flags & !known != 0 || count == 0 || count > MAX_MAP_PAGES {
         return Err(Error::InvalidArgument);
@@ -262,7 +275,7 @@ pub fn sys_unmap(k: &mut Kernel, space: u16, page: u64, count: u64, flags: u64) 
 
 /// Removes every mapping of a space that is being destroyed (and every
 /// mapping derived from them).
-pub fn unmap_all(k: &mut Kernel, space: u16) {
+pub fn unmap_all(k: &mut Kernel, space: SpaceSlot) {
     let mut cursor = k.spaces.tables(space).user_mappings();
     while let Some(mapping) = cursor.next(&mut space::window()) {
         remove_page(k, space, mapping.page.as_u64());
