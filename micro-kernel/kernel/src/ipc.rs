@@ -331,7 +331,7 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
         out[i + 1] = copy.length;
     }
     if let Some((i, plan)) = map_plan {
-        let (first, count) = map::commit(k, sender, &plan, receiver, tag.is_grant())?;
+        let (first, count) = map::commit(k, &plan)?;
         out[i] = first;
         out[i + 1] = count;
     }

@@ -13,6 +13,7 @@
 
 use crate::slot::SpaceSlot;
 use common::abi::micro::{MAX_IO_RANGES, SpaceId};
+use common::arch::cpu;
 use common::mm::{
     AddressSpace, FrameAllocator, KernelFrames, KernelWindow, MapError, PageTableFlags, PhysFrame, PhysMemory, VirtAddr,
 };
@@ -174,4 +175,16 @@ pub fn window() -> impl PhysMemory {
     // SAFETY: the kernel window is mapped in every space; single CPU, no
     // other reference into page-table frames is alive during a kernel entry.
     unsafe { KernelWindow::new() }
+}
+
+impl crate::mapping::Spaces for SpaceTable {
+    fn tables(&mut self, space: SpaceSlot) -> &mut AddressSpace {
+        SpaceTable::tables(self, space)
+    }
+
+    fn flush_tlb(&mut self, space: SpaceSlot, address: u64) {
+        if cpu::read_cr3() == self.tables(space).root().start_address().as_u64() {
+            cpu::invalidate_page(address);
+        }
+    }
 }
