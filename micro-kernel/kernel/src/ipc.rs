@@ -297,7 +297,8 @@ pub fn deliver_interrupt(k: &mut Kernel, slot: ThreadSlot, irq: u8) {
 
 /// Moves `message` from `sender` to `receiver` (which is waiting for it):
 /// checks everything first, then copies the buffer, maps the pages and
-/// writes the receiver's registers. On error nothing has changed.
+/// writes the receiver's registers. On error nothing has changed: every
+/// check comes before the point of no return, and after it nothing fails.
 fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: ThreadSlot) -> Result<(), Error> {
     let tag = message.tag;
     let kind = k.threads.get(receiver).ipc_kind;
@@ -307,7 +308,7 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
     let used = tag.registers_used() as usize;
     out[..used].copy_from_slice(&message.mr[..used]);
 
-    // Check.
+    // Check: everything that can go wrong, changing nothing.
     if kind == IpcKind::Exception && tag.words() >= 2 {
         let (rip, rsp) = (message.mr[0], message.mr[1]);
         UserRange::new(rip, 1).and(UserRange::new(rsp, 0)).map_err(|_| Error::InvalidArgument)?;
@@ -316,6 +317,8 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
         Some(i) => Some((i, check_buffer_copy(k, sender, message.mr[i], message.mr[i + 1], receiver)?)),
         None => None,
     };
+    // The map item last: its plan holds page tables reserved for the
+    // commit, which a later error would have to give back.
     let map_plan = match tag.map_index() {
         Some(i) => {
             let item = map::MapItem::decode(message.mr[i], message.mr[i + 1]);
@@ -324,14 +327,17 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
         None => None,
     };
 
-    // Commit: nothing below fails except running out of page-table memory.
+    // ---- point of no return ----
+    // Commit: nothing below can fail. The buffer's pages were checked
+    // (and nothing changes them before the copy); the map plan holds every
+    // node and page table its commit needs (`mapping.rs`).
     if let Some((i, copy)) = buffer {
         copy_buffer(k, &copy);
         out[i] = copy.destination;
         out[i + 1] = copy.length;
     }
     if let Some((i, plan)) = map_plan {
-        let (first, count) = map::commit(k, &plan)?;
+        let (first, count) = map::commit(k, plan);
         out[i] = first;
         out[i + 1] = count;
     }

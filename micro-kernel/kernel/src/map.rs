@@ -75,7 +75,9 @@ pub fn memory(k: &mut Kernel) -> Memory<'_, SpaceTable, KernelFrames<'_>> {
     Memory { mapdb: &mut k.mapdb, spaces: &mut k.spaces, env }
 }
 
-/// Checks a map item from `sender` to `receiver` without changing anything.
+/// Checks a map item from `sender` to `receiver` and reserves the page
+/// tables its commit needs; nothing else changes. The plan must go to
+/// [`commit`] (or its reservation back through `Memory::cancel`).
 pub fn check(
     k: &mut Kernel,
     sender: ThreadSlot,
@@ -105,9 +107,10 @@ pub fn check(
     memory(k).check(&request)
 }
 
-/// Maps (or grants) the pages of a checked plan. Returns the receiver's
-/// view of the item: `(first page | rights of the first page, count)`.
-pub fn commit(k: &mut Kernel, plan: &MapPlan) -> Result<(u64, u64), Error> {
+/// Maps (or grants) the pages of a checked plan; cannot fail (see
+/// `Memory::commit`). Returns the receiver's view of the item:
+/// `(first page | rights of the first page, count)`.
+pub fn commit(k: &mut Kernel, plan: MapPlan) -> (u64, u64) {
     memory(k).commit(plan)
 }
 

@@ -25,7 +25,9 @@
 //! deep chain of mappings could overflow).
 
 use crate::slot::SpaceSlot;
+use common::mm::addr::PAGE_SHIFT;
 use common::mm::frame::MAX_FRAMES;
+use common::mm::{PhysAddr, PhysFrame};
 
 /// Nodes in the pool (the root task's window is limited to fit).
 pub const MAX_NODES: usize = 96 * 1024;
@@ -34,7 +36,7 @@ pub const MAX_NODES: usize = 96 * 1024;
 pub const NONE: u32 = 0;
 
 /// One mapping of one frame into one space.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapNode {
     /// The space holding the mapping.
     pub space: SpaceSlot,
@@ -49,6 +51,14 @@ pub struct MapNode {
     pub first_child: u32,
     pub next_sibling: u32,
     pub prev_sibling: u32,
+}
+
+impl MapNode {
+    /// The mapped frame. (Any `u32` frame number is a valid frame: it lies
+    /// below 2^44 bytes, far under the 2^52 of physical addresses.)
+    pub fn physical_frame(&self) -> PhysFrame {
+        PhysFrame::containing_address(PhysAddr::new((self.frame as u64) << PAGE_SHIFT))
+    }
 }
 
 /// A free node. (Its `space` means nothing; slot 0 keeps the pool all
@@ -80,6 +90,10 @@ pub struct MapDb {
 /// The pool is exhausted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolFull;
+
+/// A node to be removed on its own still has children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HasChildren;
 
 impl MapDb {
     /// An empty database.
@@ -192,14 +206,40 @@ impl MapDb {
             if !removing(node.space, node.vpage) {
                 return;
             }
-            self.remove_leaf(at);
+            // A leaf: the walk above went down until there was no child.
+            self.unlink(at);
         }
     }
 
-    /// Unlinks and frees node `index`, which must have no children.
-    pub fn remove_leaf(&mut self, index: u32) {
+    /// Removes mapping `top` and every mapping derived from it, leaves
+    /// first, calling `removing(space, vpage)` for each (`top` last). It
+    /// cannot fail, and it leaves no node behind whose parent is gone.
+    pub fn remove_subtree(&mut self, top: u32, mut removing: impl FnMut(SpaceSlot, u64)) {
+        self.revoke_descendants(top, |space, vpage| {
+            removing(space, vpage);
+            true
+        });
+        let node = self.nodes[top as usize];
+        removing(node.space, node.vpage);
+        // A leaf: `revoke_descendants` ran to the end (we never stopped it).
+        self.unlink(top);
+    }
+
+    /// Unlinks and frees node `index` if it has no children. A node with
+    /// children is refused and stays: freeing it would orphan them —
+    /// mappings no unmap could reach any more (use [`MapDb::remove_subtree`]).
+    pub fn remove_leaf(&mut self, index: u32) -> Result<(), HasChildren> {
+        if self.nodes[index as usize].first_child != NONE {
+            return Err(HasChildren);
+        }
+        self.unlink(index);
+        Ok(())
+    }
+
+    /// Unlinks and frees node `index`. Only for a node without children
+    /// (every caller knows it has none).
+    fn unlink(&mut self, index: u32) {
         let node = self.nodes[index as usize];
-        debug_assert_eq!(node.first_child, NONE, "only leaves are removed");
         if node.prev_sibling != NONE {
             self.nodes[node.prev_sibling as usize].next_sibling = node.next_sibling;
         } else if node.parent != NONE {
@@ -222,6 +262,21 @@ impl MapDb {
         node.space = space;
         node.vpage = vpage;
         node.rights = rights;
+    }
+
+    /// Every node in use, as `(index, node)`, tree by tree (for tests that
+    /// compare whole databases).
+    #[cfg(test)]
+    pub fn nodes_in_use(&self) -> std::vec::Vec<(u32, MapNode)> {
+        let mut nodes = std::vec::Vec::new();
+        for &root in self.roots.iter().filter(|&&root| root != NONE) {
+            let mut at = Some(root);
+            while let Some(index) = at {
+                nodes.push((index, self.nodes[index as usize]));
+                at = self.next_in_subtree(root, index);
+            }
+        }
+        nodes
     }
 }
 
@@ -353,7 +408,7 @@ mod tests {
         with_db(|db| {
             let root = db.add_root(6, s(0), 1, 7).unwrap();
             let child = db.add_child(root, s(1), 2, 7).unwrap();
-            db.remove_leaf(child);
+            db.remove_leaf(child).unwrap();
             let again = db.add_child(root, s(1), 3, 7).unwrap();
             assert_eq!(again, child, "the free list hands the node out again");
             let mut made = 2;
@@ -363,7 +418,7 @@ mod tests {
             assert_eq!(made, MAX_NODES - 1, "every node but NONE (index 0) was usable");
             assert_eq!(db.free_nodes(), 0);
             assert_eq!(db.add_root(9, s(0), 0, 7), Err(PoolFull));
-            db.remove_leaf(root + 1);
+            db.remove_leaf(root + 1).unwrap();
             assert_eq!(db.free_nodes(), 1);
         });
     }
@@ -397,9 +452,37 @@ mod tests {
     fn removing_a_root_clears_the_frame() {
         with_db(|db| {
             let root = db.add_root(10, s(0), 1, 7).unwrap();
-            db.remove_leaf(root);
+            db.remove_leaf(root).unwrap();
             assert_eq!(db.find(10, s(0), 1), None);
             assert_eq!(db.used, 0);
+        });
+    }
+
+    #[test]
+    fn a_node_with_children_is_never_removed_alone() {
+        with_db(|db| {
+            let root = db.add_root(13, s(0), 1, 7).unwrap();
+            let b = db.add_child(root, s(1), 2, 7).unwrap();
+            let c = db.add_child(b, s(2), 3, 7).unwrap();
+            assert_eq!(db.remove_leaf(b), Err(HasChildren), "b still has c");
+            assert_eq!((db.used, db.node(c).parent), (3, b), "nothing changed");
+            assert_eq!(db.find(13, s(1), 2), Some(b));
+        });
+    }
+
+    #[test]
+    fn removing_a_subtree_removes_the_node_and_all_its_descendants() {
+        with_db(|db| {
+            let root = db.add_root(14, s(0), 1, 7).unwrap();
+            let b = db.add_child(root, s(1), 2, 7).unwrap();
+            db.add_child(b, s(2), 3, 7).unwrap();
+            let d = db.add_child(root, s(3), 4, 7).unwrap();
+            let mut removed = Vec::new();
+            db.remove_subtree(b, |space, vpage| removed.push((space.number(), vpage)));
+            assert_eq!(removed, [(2, 3), (1, 2)], "descendants first, the node itself last");
+            assert_eq!(db.used, 2);
+            assert_eq!(db.node(root).first_child, d, "its sibling stays linked");
+            assert_eq!(db.find(14, s(2), 3), None);
         });
     }
 }
