@@ -140,16 +140,6 @@ impl PageTableReservation {
         Some(reservation)
     }
 
-    /// How many frames are left.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    /// Whether none are left.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
     /// Gives every frame left back to `source`.
     pub fn release(mut self, source: &mut impl FrameSource) {
         while self.count > 0 {
@@ -177,6 +167,7 @@ impl<M: PhysMemory> PhysMemory for Reserved<'_, M> {
 }
 
 impl<M: PhysMemory> FrameSource for Reserved<'_, M> {
+    /// The next reserved frame (zeroed when it was reserved, untouched since).
     fn alloc_zeroed_frame(&mut self) -> Option<PhysFrame> {
         let tables = &mut *self.tables;
         tables.count = tables.count.checked_sub(1)?;
