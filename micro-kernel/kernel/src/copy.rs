@@ -24,6 +24,7 @@
 //!    `BadAddress` instead of touching anything.)
 
 use crate::global::Kernel;
+use crate::slot::SpaceSlot;
 use crate::space;
 use common::abi::micro::{Error, MAX_BUFFER_BYTES, MAX_BYTE_ITEMS, STRING};
 use common::mm::addr::phys_to_kernel_virt;
@@ -70,7 +71,7 @@ pub struct Missing {
 
 /// The kernel-window address of user byte `address` in `space`, if mapped
 /// for user access (and writable, if `write`).
-pub fn user_byte(k: &mut Kernel, space: u16, address: u64, write: bool) -> Option<u64> {
+pub fn user_byte(k: &mut Kernel, space: SpaceSlot, address: u64, write: bool) -> Option<u64> {
     let physical = k.spaces.tables(space).user_access(&mut space::window(), address, write)?;
     Some(phys_to_kernel_virt(physical).ok()?.as_u64())
 }
@@ -83,7 +84,7 @@ fn to_page_end(address: u64) -> u64 {
 /// The first page of `address..address + length` in `space` that is not
 /// mapped readable (or writable, if `write`), if any. The range must be a
 /// checked user range.
-pub fn first_missing(k: &mut Kernel, space: u16, address: u64, length: u64, write: bool) -> Option<Missing> {
+pub fn first_missing(k: &mut Kernel, space: SpaceSlot, address: u64, length: u64, write: bool) -> Option<Missing> {
     let mut offset = 0;
     while offset < length {
         let at = address + offset;
@@ -100,7 +101,7 @@ pub fn first_missing(k: &mut Kernel, space: u16, address: u64, length: u64, writ
 /// string the bytes before the first NUL (at most its length). `Err` names
 /// the first page it needs that is not mapped readable; for a string that
 /// is only a page before the NUL.
-pub fn item_length(k: &mut Kernel, space: u16, item: &ByteItem) -> Result<u64, Missing> {
+pub fn item_length(k: &mut Kernel, space: SpaceSlot, item: &ByteItem) -> Result<u64, Missing> {
     if !item.string {
         return match first_missing(k, space, item.address, item.length, false) {
             Some(missing) => Err(missing),
@@ -166,9 +167,9 @@ impl CopyPlan {
 /// that [`commit`] only copies. Changes nothing.
 pub fn plan(
     k: &mut Kernel,
-    source_space: u16,
+    source_space: SpaceSlot,
     items: &[ByteItem],
-    destination_space: u16,
+    destination_space: SpaceSlot,
     area: (u64, u64),
 ) -> Result<CopyPlan, Error> {
     let (area_address, area_length) = area;
@@ -218,7 +219,7 @@ pub fn commit(plan: &CopyPlan) {
 
 /// Copies up to `length` bytes from user memory of `space` into `buffer`
 /// (for `debug_print`). Returns the bytes copied, or `None` if unmapped.
-pub fn copy_from_user<'a>(k: &mut Kernel, space: u16, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
+pub fn copy_from_user<'a>(k: &mut Kernel, space: SpaceSlot, address: u64, buffer: &'a mut [u8]) -> Option<&'a [u8]> {
     for (i, byte) in buffer.iter_mut().enumerate() {
         let source = user_byte(k, space, address.checked_add(i as u64)?, false)?;
         // SAFETY: `source` is a kernel-window address of a mapped user byte.

@@ -36,6 +36,7 @@
 use crate::copy::{self, ByteItem, CopyPlan};
 use crate::global::Kernel;
 use crate::sched;
+use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
     TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId,
@@ -45,7 +46,7 @@ use common::mm::UserRange;
 
 /// Tries the fast path for the IPC in thread `slot`'s registers. Returns
 /// if it does not apply (nothing has changed); otherwise never returns.
-pub fn try_ipc(k: &mut Kernel, slot: u16) {
+pub fn try_ipc(k: &mut Kernel, slot: ThreadSlot) {
     let tag = Tag(thread::frame(slot).rdx);
     // 1. registers only, or registers and a few bytes.
     if tag.0 & (TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK) == 0 && tag.words() <= 6 {
@@ -56,7 +57,7 @@ pub fn try_ipc(k: &mut Kernel, slot: u16) {
 }
 
 /// The fast path of a message of registers alone.
-fn registers_only(k: &mut Kernel, slot: u16, tag: Tag) {
+fn registers_only(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
     let Some((dest, from)) = waiting_receiver(k, slot) else {
         return;
     };
@@ -72,7 +73,7 @@ fn registers_only(k: &mut Kernel, slot: u16, tag: Tag) {
 }
 
 /// The fast path of a message with a byte item or a receive area.
-fn with_bytes(k: &mut Kernel, slot: u16, tag: Tag) {
+fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
     let Some((dest, from)) = waiting_receiver(k, slot) else {
         return;
     };
@@ -99,7 +100,7 @@ fn with_bytes(k: &mut Kernel, slot: u16, tag: Tag) {
 /// reply-and-receive whose destination is waiting for it, and nothing
 /// calls for the scheduler. Returns the destination and the receive phase.
 #[inline(always)]
-fn waiting_receiver(k: &mut Kernel, slot: u16) -> Option<(u16, ThreadId)> {
+fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot) -> Option<(ThreadSlot, ThreadId)> {
     let f = thread::frame(slot);
     let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
     // 2. call or reply-and-receive, blocking receive.
@@ -133,8 +134,8 @@ fn waiting_receiver(k: &mut Kernel, slot: u16) -> Option<(u16, ThreadId)> {
 /// (with the index of the item's registers), or `None` for the slow path.
 fn check_memory(
     k: &mut Kernel,
-    slot: u16,
-    dest: u16,
+    slot: ThreadSlot,
+    dest: ThreadSlot,
     tag: Tag,
     registers: &[u64; 6],
 ) -> Option<((u64, u64), Option<(usize, CopyPlan)>)> {
@@ -173,8 +174,8 @@ fn check_memory(
 #[inline(always)]
 fn deliver(
     k: &mut Kernel,
-    slot: u16,
-    dest: u16,
+    slot: ThreadSlot,
+    dest: ThreadSlot,
     from: ThreadId,
     tag: Tag,
     message: [u64; 6],

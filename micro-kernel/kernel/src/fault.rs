@@ -28,6 +28,7 @@
 use crate::global::Kernel;
 use crate::ipc;
 use crate::lifecycle;
+use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, Message};
 use crate::copy::Missing;
 use common::abi::micro::{Error, TIMEOUT_NEVER, Tag, fault_access, label, timeouts};
@@ -35,7 +36,7 @@ use common::arch::{cpu, idt};
 use common::mm::{PAGE_SIZE, USER_TOP};
 
 /// A CPU exception `vector` in user thread `slot`.
-pub fn user_exception(k: &mut Kernel, slot: u16) {
+pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let (vector, error_code, rip, rsp, rflags) = (f.vector, f.error_code, f.rip, f.rsp, f.rflags);
     let thread = *k.threads.get(slot);
@@ -77,7 +78,7 @@ pub const SYSCALL_INSTRUCTION_BYTES: u64 = 2;
 /// its `syscall` instruction, to run the call again once the pager has
 /// answered. `Err(BadAddress)` (and nothing changed) if the thread has no
 /// pager to ask.
-pub fn system_call_fault(k: &mut Kernel, slot: u16, missing: Missing) -> Result<(), Error> {
+pub fn system_call_fault(k: &mut Kernel, slot: ThreadSlot, missing: Missing) -> Result<(), Error> {
     let pager = k.threads.get(slot).pager;
     if k.threads.lookup(pager).is_none() {
         return Err(Error::BadAddress);

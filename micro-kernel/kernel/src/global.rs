@@ -20,6 +20,7 @@
 use crate::irq::IrqTable;
 use crate::mapdb::MapDb;
 use crate::sched::Scheduler;
+use crate::slot::SpaceSlot;
 use crate::space::SpaceTable;
 use crate::thread::ThreadTable;
 use common::mm::FrameAllocator;
@@ -42,7 +43,7 @@ pub struct Kernel {
     /// Timer ticks (10 ms) since the timer started.
     pub ticks: u64,
     /// The space whose I/O ports are open in the TSS bitmap, if any.
-    pub io_loaded: Option<u16>,
+    pub io_loaded: Option<SpaceSlot>,
     /// False until the root task starts: during boot the kernel itself
     /// drains the keyboard byte of the interrupt self-test.
     pub booted: bool,

@@ -14,11 +14,12 @@
 //! one it created.
 
 use crate::global::Kernel;
+use crate::slot::SpaceSlot;
 use common::abi::micro::{Error, MAX_IO_RANGES, SpaceId, privilege};
 use common::arch::gdt;
 
 /// Opens `space`'s ports in the TSS bitmap (closing the previous space's).
-pub fn load(k: &mut Kernel, space: u16) {
+pub fn load(k: &mut Kernel, space: SpaceSlot) {
     if k.io_loaded == Some(space) {
         return;
     }
@@ -31,7 +32,7 @@ pub fn load(k: &mut Kernel, space: u16) {
     }
 }
 
-fn set_ranges(k: &mut Kernel, space: u16, allowed: bool) {
+fn set_ranges(k: &mut Kernel, space: SpaceSlot, allowed: bool) {
     let space = k.spaces.get(space);
     for &(first, count) in &space.io_ranges[..space.io_range_count] {
         for port in first as u32..first as u32 + count {
@@ -41,7 +42,7 @@ fn set_ranges(k: &mut Kernel, space: u16, allowed: bool) {
 }
 
 /// `ioport_grant(space, first, count)` by a thread of space `caller`.
-pub fn grant(k: &mut Kernel, caller: u16, target: SpaceId, first: u64, count: u64) -> Result<(), Error> {
+pub fn grant(k: &mut Kernel, caller: SpaceSlot, target: SpaceId, first: u64, count: u64) -> Result<(), Error> {
     let target = k.spaces.lookup(target).ok_or(Error::NoSuchThread)?;
     if count == 0 || first.checked_add(count).is_none_or(|end| end > 0x1_0000) {
         return Err(Error::InvalidArgument);
@@ -77,7 +78,7 @@ pub fn grant(k: &mut Kernel, caller: u16, target: SpaceId, first: u64, count: u6
 }
 
 /// Forgets a destroyed space's ports.
-pub fn forget(k: &mut Kernel, space: u16) {
+pub fn forget(k: &mut Kernel, space: SpaceSlot) {
     if k.io_loaded == Some(space) {
         set_ranges(k, space, false);
         k.io_loaded = None;

@@ -34,6 +34,7 @@ use crate::fault;
 use crate::global::Kernel;
 use crate::map;
 use crate::sched;
+use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, Message, NO_SLOT, ThreadState};
 use crate::timeout;
 use common::abi::micro::{
@@ -43,7 +44,7 @@ use common::drivers::pic::IRQ_LINES;
 use common::mm::{PAGE_SIZE, UserRange};
 
 /// The `ipc` system call of the running thread `slot`, from its registers.
-pub fn sys_ipc(k: &mut Kernel, slot: u16) {
+pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let to = ThreadId(f.rdi);
     let from = ThreadId(f.rsi);
@@ -103,7 +104,7 @@ impl From<Error> for OwnMemory {
 /// needed: the pages of its byte items (if it sends) and of its receive
 /// area (if it receives). The first page that is not becomes a page fault
 /// of the system call ([`fault::system_call_fault`]).
-fn check_own_memory(k: &mut Kernel, slot: u16, to: ThreadId, from: ThreadId, message: &Message) -> Result<(), OwnMemory> {
+fn check_own_memory(k: &mut Kernel, slot: ThreadSlot, to: ThreadId, from: ThreadId, message: &Message) -> Result<(), OwnMemory> {
     let tag = message.tag;
     let space = k.threads.get(slot).space;
     let mut missing: Option<Missing> = None;
@@ -140,7 +141,7 @@ fn check_own_memory(k: &mut Kernel, slot: u16, to: ThreadId, from: ThreadId, mes
 /// into the thread's registers by whoever completes it.
 pub fn start(
     k: &mut Kernel,
-    slot: u16,
+    slot: ThreadSlot,
     to: ThreadId,
     message: Message,
     times: u64,
@@ -195,7 +196,7 @@ pub fn check_message(message: &Message) -> Result<(), Error> {
 /// The send phase. `Ok(true)`: delivered; `Ok(false)`: the sender blocked.
 fn send(
     k: &mut Kernel,
-    slot: u16,
+    slot: ThreadSlot,
     to: ThreadId,
     message: Message,
     timeout: u32,
@@ -242,7 +243,7 @@ fn send(
 
 /// The receive phase of thread `slot` (running, or just done sending).
 /// Completes at once if a message is there, else blocks (or times out).
-pub fn receive(k: &mut Kernel, slot: u16, from: ThreadId, timeout: u32) {
+pub fn receive(k: &mut Kernel, slot: ThreadSlot, from: ThreadId, timeout: u32) {
     if (from == ThreadId::ANY || from.as_irq().is_some())
         && let Some(irq) = crate::irq::take_pending(k, slot, from)
     {
@@ -276,7 +277,7 @@ pub fn receive(k: &mut Kernel, slot: u16, from: ThreadId, timeout: u32) {
 
 /// A blocked sender's message was taken (or failed): on to its receive
 /// phase, or back to running.
-fn finish_send(k: &mut Kernel, sender: u16, result: Result<(), Error>) {
+fn finish_send(k: &mut Kernel, sender: ThreadSlot, result: Result<(), Error>) {
     if let Err(error) = result {
         fail(k, sender, error);
         return;
@@ -294,7 +295,7 @@ fn finish_send(k: &mut Kernel, sender: u16, result: Result<(), Error>) {
 }
 
 /// Takes the first thread in `slot`'s send queue that `from` accepts.
-fn take_sender(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u16> {
+fn take_sender(k: &mut Kernel, slot: ThreadSlot, from: ThreadId) -> Option<ThreadSlot> {
     let mut previous = NO_SLOT;
     let mut at = k.threads.get(slot).senders_head;
     while at != NO_SLOT {
@@ -310,7 +311,7 @@ fn take_sender(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u16> {
 }
 
 /// Removes `at` (whose predecessor is `previous`) from `owner`'s send queue.
-fn unlink_sender(k: &mut Kernel, owner: u16, previous: u16, at: u16) {
+fn unlink_sender(k: &mut Kernel, owner: ThreadSlot, previous: ThreadSlot, at: ThreadSlot) {
     let next = k.threads.get(at).sender_next;
     if previous == NO_SLOT {
         k.threads.get(owner).senders_head = next;
@@ -325,7 +326,7 @@ fn unlink_sender(k: &mut Kernel, owner: u16, previous: u16, at: u16) {
 
 /// A thread whose IPC has completed continues: made ready if it was
 /// blocked; the running thread just carries on.
-fn resume(k: &mut Kernel, slot: u16) {
+fn resume(k: &mut Kernel, slot: ThreadSlot) {
     let thread = k.threads.get(slot);
     thread.ipc_kind = IpcKind::Normal;
     thread.deadline = 0;
@@ -337,7 +338,7 @@ fn resume(k: &mut Kernel, slot: u16) {
 /// A thread's IPC failed with `error`. A thread in its own IPC sees the
 /// error in `rax`; a thread in a fault IPC simply retries the instruction
 /// (which faults again and asks its pager anew).
-fn fail(k: &mut Kernel, slot: u16, error: Error) {
+fn fail(k: &mut Kernel, slot: ThreadSlot, error: Error) {
     if k.threads.get(slot).ipc_kind == IpcKind::Normal {
         thread::frame(slot).rax = error.code();
     }
@@ -346,7 +347,7 @@ fn fail(k: &mut Kernel, slot: u16, error: Error) {
 
 /// Cancels the blocked IPC of `slot` with `error` (timeout, partner gone,
 /// thread halted): takes it out of any send queue and wakes it.
-pub fn abort(k: &mut Kernel, slot: u16, error: Error) {
+pub fn abort(k: &mut Kernel, slot: ThreadSlot, error: Error) {
     let thread = *k.threads.get(slot);
     if thread.state == ThreadState::SendBlocked
         && let Some(owner) = k.threads.lookup(thread.partner)
@@ -365,7 +366,7 @@ pub fn abort(k: &mut Kernel, slot: u16, error: Error) {
 }
 
 /// Writes an interrupt message into `slot`'s registers.
-pub fn deliver_interrupt(k: &mut Kernel, slot: u16, irq: u8) {
+pub fn deliver_interrupt(k: &mut Kernel, slot: ThreadSlot, irq: u8) {
     let _ = k;
     let f = thread::frame(slot);
     f.rax = 0;
@@ -376,8 +377,9 @@ pub fn deliver_interrupt(k: &mut Kernel, slot: u16, irq: u8) {
 
 /// Moves `message` from `sender` to `receiver` (which is waiting for it):
 /// checks everything first, then copies the bytes, maps the pages and
-/// writes the receiver's registers. On error nothing has changed.
-fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Result<(), Error> {
+/// writes the receiver's registers. On error nothing has changed: every
+/// check comes before the point of no return, and after it nothing fails.
+fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: ThreadSlot) -> Result<(), Error> {
     let tag = message.tag;
     let target = *k.threads.get(receiver);
     let kind = target.ipc_kind;
@@ -387,7 +389,7 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     let used = tag.registers_used() as usize;
     out[..used].copy_from_slice(&message.mr[..used]);
 
-    // Check.
+    // Check: everything that can go wrong, changing nothing.
     if kind == IpcKind::Exception && tag.words() >= 2 {
         let (rip, rsp) = (message.mr[0], message.mr[1]);
         UserRange::new(rip, 1).and(UserRange::new(rsp, 0)).map_err(|_| Error::InvalidArgument)?;
@@ -401,6 +403,8 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     let area = if kind == IpcKind::Normal { target.receive_area } else { (0, 0) };
     let sender_space = k.threads.get(sender).space;
     let copy_plan = copy::plan(k, sender_space, &items[..tag.byte_items()], target.space, area)?;
+    // The map item last: its plan holds page tables reserved for the
+    // commit, which a later error would have to give back.
     let map_plan = match tag.map_index() {
         Some(i) => {
             let item = map::MapItem::decode(message.mr[i], message.mr[i + 1]);
@@ -409,7 +413,10 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
         None => None,
     };
 
-    // Commit: nothing below fails except running out of page-table memory.
+    // ---- point of no return ----
+    // Commit: nothing below can fail. The byte items' pages were checked and
+    // translated (and nothing changes them before the copy); the map plan
+    // holds every node and page table its commit needs (`mapping.rs`).
     copy::commit(&copy_plan);
     for (n, &[destination, length]) in copy_plan.received().iter().enumerate() {
         let i = tag.byte_item_index(n).unwrap_or(0);
@@ -418,7 +425,7 @@ fn transfer(k: &mut Kernel, sender: u16, message: &Message, receiver: u16) -> Re
     }
     let mapped = map_plan.is_some();
     if let Some((i, plan)) = map_plan {
-        let (first, count) = map::commit(k, sender, &plan, receiver, tag.is_grant())?;
+        let (first, count) = map::commit(k, plan);
         out[i] = first;
         out[i + 1] = count;
     }

@@ -16,6 +16,7 @@
 
 use crate::global::Kernel;
 use crate::ipc;
+use crate::slot::ThreadSlot;
 use crate::thread::{IpcKind, ThreadState};
 use common::abi::micro::{Error, ThreadId, privilege};
 use common::arch::interrupts;
@@ -45,7 +46,7 @@ impl Default for IrqTable {
 }
 
 /// `irq_attach(irq, thread)` by `caller` (NIL detaches).
-pub fn attach(k: &mut Kernel, caller: u16, irq: u64, thread: ThreadId) -> Result<(), Error> {
+pub fn attach(k: &mut Kernel, caller: ThreadSlot, irq: u64, thread: ThreadId) -> Result<(), Error> {
     let space = k.threads.get(caller).space;
     if k.spaces.get(space).privileges & privilege::IO == 0 {
         return Err(Error::NoPermission);
@@ -105,7 +106,7 @@ pub fn fired(k: &mut Kernel, irq: u8) {
 }
 
 /// In a receive by `slot` from `from`: takes a pending interrupt it accepts.
-pub fn take_pending(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u8> {
+pub fn take_pending(k: &mut Kernel, slot: ThreadSlot, from: ThreadId) -> Option<u8> {
     let me = k.threads.id(slot);
     (0..IRQ_LINES).find(|&irq| {
         let line = irq as usize;
@@ -121,7 +122,7 @@ pub fn take_pending(k: &mut Kernel, slot: u16, from: ThreadId) -> Option<u8> {
 }
 
 /// A send to `ThreadId::irq(irq)` by `slot`: the acknowledgement.
-pub fn acknowledge(k: &mut Kernel, slot: u16, irq: u8) -> Result<(), Error> {
+pub fn acknowledge(k: &mut Kernel, slot: ThreadSlot, irq: u8) -> Result<(), Error> {
     let line = irq as usize;
     if line >= IRQ_LINES as usize || k.irqs.owner[line] != k.threads.id(slot) {
         return Err(Error::NoPermission);

@@ -10,8 +10,9 @@
 //! servers started by the root task.
 
 use crate::global::Kernel;
-use crate::space::ROOT_SPACE;
-use crate::thread::{self, IpcKind, MAX_THREADS, Thread, ThreadState};
+use crate::slot::{SpaceSlot, ThreadSlot};
+use crate::space::{ROOT_SPACE, SpaceTable};
+use crate::thread::{self, IpcKind, Thread, ThreadState, ThreadTable};
 use crate::{ioport, ipc, irq, map, sched};
 use common::abi::micro::{Error, PRIORITY_LEVELS, SpaceId, ThreadId, exreg, privilege};
 use common::arch::qemu;
@@ -20,15 +21,15 @@ use common::kprintln;
 use common::mm::{KernelFrames, KernelWindow, UserRange};
 
 /// Whether space `caller` may manage space `target`.
-pub fn manages(k: &Kernel, caller: u16, target: u16) -> bool {
-    caller == target || k.spaces.slots[target as usize].creator == caller
+pub fn manages(k: &Kernel, caller: SpaceSlot, target: SpaceSlot) -> bool {
+    caller == target || k.spaces.read(target).creator == caller
 }
 
 /// The slot of thread `id`, if `caller` (a thread slot) may manage it.
-fn managed_thread(k: &Kernel, caller: u16, id: ThreadId) -> Result<u16, Error> {
+fn managed_thread(k: &Kernel, caller: ThreadSlot, id: ThreadId) -> Result<ThreadSlot, Error> {
     let slot = k.threads.lookup(id).ok_or(Error::NoSuchThread)?;
-    let caller_space = k.threads.slots[caller as usize].space;
-    if !manages(k, caller_space, k.threads.slots[slot as usize].space) {
+    let caller_space = k.threads.read(caller).space;
+    if !manages(k, caller_space, k.threads.read(slot).space) {
         return Err(Error::NoPermission);
     }
     Ok(slot)
@@ -41,11 +42,11 @@ fn check_handler_id(id: ThreadId) -> Result<(), Error> {
 /// Creates a halted thread in `space`; also used at boot for the root task.
 pub fn create_thread(
     k: &mut Kernel,
-    space: u16,
+    space: SpaceSlot,
     pager: ThreadId,
     handler: ThreadId,
     priority: u8,
-) -> Result<u16, Error> {
+) -> Result<ThreadSlot, Error> {
     let slot = k.threads.free_slot().ok_or(Error::OutOfResources)?;
     let generation = k.threads.get(slot).generation;
     *k.threads.get(slot) = Thread {
@@ -66,7 +67,7 @@ pub fn create_thread(
 /// `thread_create(space, pager, handler, priority)` by thread `caller`.
 pub fn sys_thread_create(
     k: &mut Kernel,
-    caller: u16,
+    caller: ThreadSlot,
     space: SpaceId,
     pager: ThreadId,
     handler: ThreadId,
@@ -90,7 +91,7 @@ pub fn sys_thread_create(
 }
 
 /// Destroys thread `slot`: every IPC waiting on it fails with `Aborted`.
-pub fn destroy_thread(k: &mut Kernel, slot: u16) {
+pub fn destroy_thread(k: &mut Kernel, slot: ThreadSlot) {
     let id = k.threads.id(slot);
     match k.threads.get(slot).state {
         ThreadState::SendBlocked | ThreadState::ReceiveBlocked => ipc::abort(k, slot, Error::Aborted),
@@ -101,7 +102,7 @@ pub fn destroy_thread(k: &mut Kernel, slot: u16) {
         let sender = k.threads.get(slot).senders_head;
         ipc::abort(k, sender, Error::Aborted);
     }
-    for other in 0..MAX_THREADS as u16 {
+    for other in ThreadTable::every_slot() {
         let t = k.threads.get(other);
         if t.state == ThreadState::ReceiveBlocked && t.partner == id {
             ipc::abort(k, other, Error::Aborted);
@@ -116,14 +117,14 @@ pub fn destroy_thread(k: &mut Kernel, slot: u16) {
 }
 
 /// `thread_destroy(thread)` by thread `caller` (a thread may end itself).
-pub fn sys_thread_destroy(k: &mut Kernel, caller: u16, id: ThreadId) -> Result<(), Error> {
+pub fn sys_thread_destroy(k: &mut Kernel, caller: ThreadSlot, id: ThreadId) -> Result<(), Error> {
     let slot = managed_thread(k, caller, id)?;
     destroy_thread(k, slot);
     Ok(())
 }
 
 /// A user thread did something fatal and nobody handles it.
-pub fn kill(k: &mut Kernel, slot: u16, reason: core::fmt::Arguments) {
+pub fn kill(k: &mut Kernel, slot: ThreadSlot, reason: core::fmt::Arguments) {
     let id = k.threads.id(slot);
     let space = k.threads.get(slot).space;
     kprintln!("micro: thread {:#x} killed: {}", id.0, reason);
@@ -135,7 +136,7 @@ pub fn kill(k: &mut Kernel, slot: u16, reason: core::fmt::Arguments) {
 }
 
 /// `space_create(privileges)` by thread `caller`.
-pub fn sys_space_create(k: &mut Kernel, caller: u16, privileges: u64) -> Result<SpaceId, Error> {
+pub fn sys_space_create(k: &mut Kernel, caller: ThreadSlot, privileges: u64) -> Result<SpaceId, Error> {
     let own = k.threads.get(caller).space;
     let held = k.spaces.get(own).privileges;
     if held & privilege::CREATE == 0 || privileges & !held != 0 {
@@ -147,7 +148,7 @@ pub fn sys_space_create(k: &mut Kernel, caller: u16, privileges: u64) -> Result<
 
 /// `space_destroy(space)` by thread `caller`: destroys its threads, unmaps
 /// everything (recursively), frees its page tables.
-pub fn sys_space_destroy(k: &mut Kernel, caller: u16, id: SpaceId) -> Result<(), Error> {
+pub fn sys_space_destroy(k: &mut Kernel, caller: ThreadSlot, id: SpaceId) -> Result<(), Error> {
     let space = k.spaces.lookup(id).ok_or(Error::NoSuchThread)?;
     let own = k.threads.get(caller).space;
     if space == own || space == ROOT_SPACE {
@@ -156,15 +157,15 @@ pub fn sys_space_destroy(k: &mut Kernel, caller: u16, id: SpaceId) -> Result<(),
     if k.spaces.get(space).creator != own {
         return Err(Error::NoPermission);
     }
-    for slot in 0..MAX_THREADS as u16 {
+    for slot in ThreadTable::every_slot() {
         let t = k.threads.get(slot);
         if t.state != ThreadState::Free && t.space == space {
             destroy_thread(k, slot);
         }
     }
-    for other in 0..k.spaces.slots.len() {
-        if k.spaces.slots[other].creator == space && other as u16 != space {
-            k.spaces.slots[other].creator = own; // orphans go to the grandparent
+    for other in SpaceTable::every_slot() {
+        if k.spaces.read(other).creator == space && other != space {
+            k.spaces.get(other).creator = own; // orphans go to the grandparent
         }
     }
     map::unmap_all(k, space);
@@ -209,7 +210,7 @@ pub struct NewRegisters {
 /// argument, and halts or resumes it.
 pub fn sys_exchange_registers(
     k: &mut Kernel,
-    caller: u16,
+    caller: ThreadSlot,
     id: ThreadId,
     new: &NewRegisters,
 ) -> Result<OldRegisters, Error> {
@@ -274,7 +275,7 @@ pub fn sys_exchange_registers(
 }
 
 /// `set_priority(thread, priority)` by thread `caller`.
-pub fn sys_set_priority(k: &mut Kernel, caller: u16, id: ThreadId, priority: u64) -> Result<(), Error> {
+pub fn sys_set_priority(k: &mut Kernel, caller: ThreadSlot, id: ThreadId, priority: u64) -> Result<(), Error> {
     let slot = managed_thread(k, caller, id)?;
     if priority >= PRIORITY_LEVELS {
         return Err(Error::InvalidArgument);

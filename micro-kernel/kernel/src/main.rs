@@ -19,15 +19,17 @@
 //! | `ipc.rs`      | IPC: send, receive, call, reply-and-receive (slow path)  |
 //! | `fastpath.rs` | the IPC fast path                                        |
 //! | `copy.rs`     | byte items: checking memory and copying bytes between spaces |
-//! | `map.rs`      | map/grant items, unmap                                   |
+//! | `map.rs`      | map/grant items, unmap: the system-call side             |
 //! | `mapdb.rs`    | the mapping database (recursive revocation)              |
+//! | `mapping.rs`  | map/grant/unmap on page tables and the mapping database  |
 //! | `fault.rs`    | page faults and exceptions as IPC                        |
 //! | `irq.rs`      | interrupts as IPC                                        |
 //! | `ioport.rs`   | I/O ports granted to address spaces                      |
 //! | `timeout.rs`  | the tick and IPC timeouts                                |
 //! | `memory.rs`   | physical memory at boot                                  |
 //! | `boot_root.rs`| loading (with `common::elf`) and starting the root task  |
-//! | `lib.rs`      | `mapdb` as a library, for host unit tests                |
+//! | `slot.rs`     | `ThreadSlot` and `SpaceSlot`: table positions, never confused |
+//! | `lib.rs`      | `mapdb`, `mapping` and `slot` as a library, for host unit tests |
 //!
 //! `docs/microkernel.md` is the system-call reference; `docs/ipc-path.md`
 //! follows one IPC through this code.
@@ -54,7 +56,7 @@ mod timeout;
 mod trap;
 
 // The pure parts live in the library (`lib.rs`), where host tests reach them.
-use micro_kernel::mapdb;
+use micro_kernel::{mapdb, mapping, slot};
 
 use common::arch;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};

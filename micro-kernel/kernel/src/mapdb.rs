@@ -24,7 +24,10 @@
 //! database needs no heap and every walk is iterative (no recursion that a
 //! deep chain of mappings could overflow).
 
+use crate::slot::SpaceSlot;
+use common::mm::addr::PAGE_SHIFT;
 use common::mm::frame::MAX_FRAMES;
+use common::mm::{PhysAddr, PhysFrame};
 
 /// Nodes in the pool (the root task's window is limited to fit).
 pub const MAX_NODES: usize = 96 * 1024;
@@ -33,10 +36,10 @@ pub const MAX_NODES: usize = 96 * 1024;
 pub const NONE: u32 = 0;
 
 /// One mapping of one frame into one space.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapNode {
-    /// The space slot holding the mapping.
-    pub space: u16,
+    /// The space holding the mapping.
+    pub space: SpaceSlot,
     /// `rights::*` bits the mapping grants.
     pub rights: u8,
     /// The frame number.
@@ -50,8 +53,18 @@ pub struct MapNode {
     pub prev_sibling: u32,
 }
 
+impl MapNode {
+    /// The mapped frame. (Any `u32` frame number is a valid frame: it lies
+    /// below 2^44 bytes, far under the 2^52 of physical addresses.)
+    pub fn physical_frame(&self) -> PhysFrame {
+        PhysFrame::containing_address(PhysAddr::new((self.frame as u64) << PAGE_SHIFT))
+    }
+}
+
+/// A free node. (Its `space` means nothing; slot 0 keeps the pool all
+/// zeroes, so it stays in `.bss`.)
 const EMPTY_NODE: MapNode = MapNode {
-    space: 0,
+    space: SpaceSlot::new(0),
     rights: 0,
     frame: 0,
     vpage: 0,
@@ -77,6 +90,10 @@ pub struct MapDb {
 /// The pool is exhausted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolFull;
+
+/// A node to be removed on its own still has children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HasChildren;
 
 impl MapDb {
     /// An empty database.
@@ -111,14 +128,14 @@ impl MapDb {
     }
 
     /// Records the root mapping of `frame` (boot only: the root task's window).
-    pub fn add_root(&mut self, frame: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
+    pub fn add_root(&mut self, frame: u32, space: SpaceSlot, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
         let index = self.allocate(MapNode { space, rights, frame, vpage, ..EMPTY_NODE })?;
         self.roots[frame as usize] = index;
         Ok(index)
     }
 
     /// Records that the mapping `parent` was mapped on to (`space`, `vpage`).
-    pub fn add_child(&mut self, parent: u32, space: u16, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
+    pub fn add_child(&mut self, parent: u32, space: SpaceSlot, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
         let frame = self.nodes[parent as usize].frame;
         let old_first = self.nodes[parent as usize].first_child;
         let index =
@@ -131,7 +148,7 @@ impl MapDb {
     }
 
     /// The node of the mapping of `frame` at (`space`, `vpage`), if recorded.
-    pub fn find(&self, frame: u32, space: u16, vpage: u64) -> Option<u32> {
+    pub fn find(&self, frame: u32, space: SpaceSlot, vpage: u64) -> Option<u32> {
         let root = *self.roots.get(frame as usize)?;
         if root == NONE {
             return None;
@@ -176,7 +193,7 @@ impl MapDb {
     /// so a tree of any depth needs no recursion. Before removing each one
     /// it calls `removing(space, vpage)`, which clears the page-table entry
     /// (or records it) and returns `false` to stop early (that node stays).
-    pub fn revoke_descendants(&mut self, top: u32, mut removing: impl FnMut(u16, u64) -> bool) {
+    pub fn revoke_descendants(&mut self, top: u32, mut removing: impl FnMut(SpaceSlot, u64) -> bool) {
         loop {
             let mut at = self.nodes[top as usize].first_child;
             if at == NONE {
@@ -189,14 +206,40 @@ impl MapDb {
             if !removing(node.space, node.vpage) {
                 return;
             }
-            self.remove_leaf(at);
+            // A leaf: the walk above went down until there was no child.
+            self.unlink(at);
         }
     }
 
-    /// Unlinks and frees node `index`, which must have no children.
-    pub fn remove_leaf(&mut self, index: u32) {
+    /// Removes mapping `top` and every mapping derived from it, leaves
+    /// first, calling `removing(space, vpage)` for each (`top` last). It
+    /// cannot fail, and it leaves no node behind whose parent is gone.
+    pub fn remove_subtree(&mut self, top: u32, mut removing: impl FnMut(SpaceSlot, u64)) {
+        self.revoke_descendants(top, |space, vpage| {
+            removing(space, vpage);
+            true
+        });
+        let node = self.nodes[top as usize];
+        removing(node.space, node.vpage);
+        // A leaf: `revoke_descendants` ran to the end (we never stopped it).
+        self.unlink(top);
+    }
+
+    /// Unlinks and frees node `index` if it has no children. A node with
+    /// children is refused and stays: freeing it would orphan them —
+    /// mappings no unmap could reach any more (use [`MapDb::remove_subtree`]).
+    pub fn remove_leaf(&mut self, index: u32) -> Result<(), HasChildren> {
+        if self.nodes[index as usize].first_child != NONE {
+            return Err(HasChildren);
+        }
+        self.unlink(index);
+        Ok(())
+    }
+
+    /// Unlinks and frees node `index`. Only for a node without children
+    /// (every caller knows it has none).
+    fn unlink(&mut self, index: u32) {
         let node = self.nodes[index as usize];
-        debug_assert_eq!(node.first_child, NONE, "only leaves are removed");
         if node.prev_sibling != NONE {
             self.nodes[node.prev_sibling as usize].next_sibling = node.next_sibling;
         } else if node.parent != NONE {
@@ -214,11 +257,26 @@ impl MapDb {
 
     /// Moves mapping `index` to (`space`, `vpage`) with `rights` (a grant):
     /// the mappings derived from it stay derived from it.
-    pub fn move_to(&mut self, index: u32, space: u16, vpage: u64, rights: u8) {
+    pub fn move_to(&mut self, index: u32, space: SpaceSlot, vpage: u64, rights: u8) {
         let node = &mut self.nodes[index as usize];
         node.space = space;
         node.vpage = vpage;
         node.rights = rights;
+    }
+
+    /// Every node in use, as `(index, node)`, tree by tree (for tests that
+    /// compare whole databases).
+    #[cfg(test)]
+    pub fn nodes_in_use(&self) -> std::vec::Vec<(u32, MapNode)> {
+        let mut nodes = std::vec::Vec::new();
+        for &root in self.roots.iter().filter(|&&root| root != NONE) {
+            let mut at = Some(root);
+            while let Some(index) = at {
+                nodes.push((index, self.nodes[index as usize]));
+                at = self.next_in_subtree(root, index);
+            }
+        }
+        nodes
     }
 }
 
@@ -233,6 +291,11 @@ mod tests {
     use super::*;
     use std::boxed::Box;
     use std::vec::Vec;
+
+    /// Space slot `n`.
+    const fn s(n: u16) -> SpaceSlot {
+        SpaceSlot::new(n)
+    }
 
     /// The database is 4 MiB: build it on the heap, on a thread with a
     /// stack big enough for the temporary.
@@ -251,50 +314,50 @@ mod tests {
     #[test]
     fn find_locates_every_mapping_of_a_frame() {
         with_db(|db| {
-            let root = db.add_root(7, 0, 0x100, 7).unwrap();
-            let b = db.add_child(root, 1, 0x5, 3).unwrap();
-            let c = db.add_child(b, 2, 0x9, 1).unwrap();
-            let d = db.add_child(root, 3, 0x7, 3).unwrap();
-            assert_eq!(db.find(7, 0, 0x100), Some(root));
-            assert_eq!(db.find(7, 1, 0x5), Some(b));
-            assert_eq!(db.find(7, 2, 0x9), Some(c));
-            assert_eq!(db.find(7, 3, 0x7), Some(d));
-            assert_eq!(db.find(7, 2, 0x5), None, "right space, wrong page");
-            assert_eq!(db.find(8, 0, 0x100), None, "another frame");
-            assert_eq!(db.find(u32::MAX, 0, 0), None, "a frame number out of range");
+            let root = db.add_root(7, s(0), 0x100, 7).unwrap();
+            let b = db.add_child(root, s(1), 0x5, 3).unwrap();
+            let c = db.add_child(b, s(2), 0x9, 1).unwrap();
+            let d = db.add_child(root, s(3), 0x7, 3).unwrap();
+            assert_eq!(db.find(7, s(0), 0x100), Some(root));
+            assert_eq!(db.find(7, s(1), 0x5), Some(b));
+            assert_eq!(db.find(7, s(2), 0x9), Some(c));
+            assert_eq!(db.find(7, s(3), 0x7), Some(d));
+            assert_eq!(db.find(7, s(2), 0x5), None, "right space, wrong page");
+            assert_eq!(db.find(8, s(0), 0x100), None, "another frame");
+            assert_eq!(db.find(u32::MAX, s(0), 0), None, "a frame number out of range");
         });
     }
 
     #[test]
     fn revoking_removes_all_descendants_and_only_them() {
         with_db(|db| {
-            let root = db.add_root(1, 0, 10, 7).unwrap();
-            let other = db.add_root(2, 0, 11, 7).unwrap();
-            let b = db.add_child(root, 1, 20, 7).unwrap();
-            db.add_child(b, 2, 30, 7).unwrap();
-            db.add_child(b, 3, 40, 7).unwrap();
-            db.add_child(other, 4, 50, 7).unwrap();
+            let root = db.add_root(1, s(0), 10, 7).unwrap();
+            let other = db.add_root(2, s(0), 11, 7).unwrap();
+            let b = db.add_child(root, s(1), 20, 7).unwrap();
+            db.add_child(b, s(2), 30, 7).unwrap();
+            db.add_child(b, s(3), 40, 7).unwrap();
+            db.add_child(other, s(4), 50, 7).unwrap();
             let used = db.used;
             let mut removed = Vec::new();
             db.revoke_descendants(root, |space, page| {
-                removed.push((space, page));
+                removed.push((space.number(), page));
                 true
             });
             removed.sort();
             assert_eq!(removed, [(1, 20), (2, 30), (3, 40)]);
             assert_eq!(db.used, used - 3);
-            assert_eq!(db.find(1, 0, 10), Some(root), "the revoked node itself stays");
-            assert!(db.find(2, 4, 50).is_some(), "another frame's tree is untouched");
+            assert_eq!(db.find(1, s(0), 10), Some(root), "the revoked node itself stays");
+            assert!(db.find(2, s(4), 50).is_some(), "another frame's tree is untouched");
         });
     }
 
     #[test]
     fn revoking_a_very_deep_chain_needs_no_recursion() {
         with_db(|db| {
-            let root = db.add_root(3, 0, 1, 7).unwrap();
+            let root = db.add_root(3, s(0), 1, 7).unwrap();
             let mut at = root;
             for depth in 0..50_000u64 {
-                at = db.add_child(at, (depth % 60) as u16, depth + 2, 7).unwrap();
+                at = db.add_child(at, s((depth % 60) as u16), depth + 2, 7).unwrap();
             }
             let mut count = 0;
             db.revoke_descendants(root, |_, _| {
@@ -309,9 +372,9 @@ mod tests {
     #[test]
     fn revoking_stops_when_asked_and_resumes() {
         with_db(|db| {
-            let root = db.add_root(4, 0, 1, 7).unwrap();
+            let root = db.add_root(4, s(0), 1, 7).unwrap();
             for page in 0..10 {
-                db.add_child(root, 1, page + 100, 7).unwrap();
+                db.add_child(root, s(1), page + 100, 7).unwrap();
             }
             let mut batch = 0;
             db.revoke_descendants(root, |_, _| {
@@ -327,35 +390,35 @@ mod tests {
     #[test]
     fn a_granted_node_keeps_its_children() {
         with_db(|db| {
-            let root = db.add_root(5, 0, 1, 7).unwrap();
-            let b = db.add_child(root, 1, 2, 7).unwrap();
-            let c = db.add_child(b, 2, 3, 1).unwrap();
-            db.move_to(b, 9, 42, 3);
-            assert_eq!(db.find(5, 1, 2), None, "gone from the granter");
-            assert_eq!(db.find(5, 9, 42), Some(b));
+            let root = db.add_root(5, s(0), 1, 7).unwrap();
+            let b = db.add_child(root, s(1), 2, 7).unwrap();
+            let c = db.add_child(b, s(2), 3, 1).unwrap();
+            db.move_to(b, s(9), 42, 3);
+            assert_eq!(db.find(5, s(1), 2), None, "gone from the granter");
+            assert_eq!(db.find(5, s(9), 42), Some(b));
             assert_eq!(db.node(b).rights, 3);
             assert_eq!(db.node(c).parent, b);
             db.revoke_descendants(root, |_, _| true);
-            assert_eq!(db.find(5, 2, 3), None, "unmap still reaches through the grant");
+            assert_eq!(db.find(5, s(2), 3), None, "unmap still reaches through the grant");
         });
     }
 
     #[test]
     fn removed_nodes_are_reused_and_the_pool_reports_exhaustion() {
         with_db(|db| {
-            let root = db.add_root(6, 0, 1, 7).unwrap();
-            let child = db.add_child(root, 1, 2, 7).unwrap();
-            db.remove_leaf(child);
-            let again = db.add_child(root, 1, 3, 7).unwrap();
+            let root = db.add_root(6, s(0), 1, 7).unwrap();
+            let child = db.add_child(root, s(1), 2, 7).unwrap();
+            db.remove_leaf(child).unwrap();
+            let again = db.add_child(root, s(1), 3, 7).unwrap();
             assert_eq!(again, child, "the free list hands the node out again");
             let mut made = 2;
-            while db.add_child(root, 2, made as u64, 7).is_ok() {
+            while db.add_child(root, s(2), made as u64, 7).is_ok() {
                 made += 1;
             }
             assert_eq!(made, MAX_NODES - 1, "every node but NONE (index 0) was usable");
             assert_eq!(db.free_nodes(), 0);
-            assert_eq!(db.add_root(9, 0, 0, 7), Err(PoolFull));
-            db.remove_leaf(root + 1);
+            assert_eq!(db.add_root(9, s(0), 0, 7), Err(PoolFull));
+            db.remove_leaf(root + 1).unwrap();
             assert_eq!(db.free_nodes(), 1);
         });
     }
@@ -363,13 +426,13 @@ mod tests {
     #[test]
     fn a_subtree_walk_visits_each_descendant_once() {
         with_db(|db| {
-            let root = db.add_root(11, 0, 1, 7).unwrap();
-            let other = db.add_root(12, 0, 2, 7).unwrap();
-            db.add_child(other, 5, 5, 7).unwrap();
-            let b = db.add_child(root, 1, 2, 7).unwrap();
-            let c = db.add_child(b, 2, 3, 7).unwrap();
-            let d = db.add_child(b, 3, 4, 7).unwrap();
-            let e = db.add_child(root, 4, 5, 7).unwrap();
+            let root = db.add_root(11, s(0), 1, 7).unwrap();
+            let other = db.add_root(12, s(0), 2, 7).unwrap();
+            db.add_child(other, s(5), 5, 7).unwrap();
+            let b = db.add_child(root, s(1), 2, 7).unwrap();
+            let c = db.add_child(b, s(2), 3, 7).unwrap();
+            let d = db.add_child(b, s(3), 4, 7).unwrap();
+            let e = db.add_child(root, s(4), 5, 7).unwrap();
             let mut seen = Vec::new();
             let mut at = b;
             while let Some(next) = db.next_in_subtree(b, at) {
@@ -388,10 +451,38 @@ mod tests {
     #[test]
     fn removing_a_root_clears_the_frame() {
         with_db(|db| {
-            let root = db.add_root(10, 0, 1, 7).unwrap();
-            db.remove_leaf(root);
-            assert_eq!(db.find(10, 0, 1), None);
+            let root = db.add_root(10, s(0), 1, 7).unwrap();
+            db.remove_leaf(root).unwrap();
+            assert_eq!(db.find(10, s(0), 1), None);
             assert_eq!(db.used, 0);
+        });
+    }
+
+    #[test]
+    fn a_node_with_children_is_never_removed_alone() {
+        with_db(|db| {
+            let root = db.add_root(13, s(0), 1, 7).unwrap();
+            let b = db.add_child(root, s(1), 2, 7).unwrap();
+            let c = db.add_child(b, s(2), 3, 7).unwrap();
+            assert_eq!(db.remove_leaf(b), Err(HasChildren), "b still has c");
+            assert_eq!((db.used, db.node(c).parent), (3, b), "nothing changed");
+            assert_eq!(db.find(13, s(1), 2), Some(b));
+        });
+    }
+
+    #[test]
+    fn removing_a_subtree_removes_the_node_and_all_its_descendants() {
+        with_db(|db| {
+            let root = db.add_root(14, s(0), 1, 7).unwrap();
+            let b = db.add_child(root, s(1), 2, 7).unwrap();
+            db.add_child(b, s(2), 3, 7).unwrap();
+            let d = db.add_child(root, s(3), 4, 7).unwrap();
+            let mut removed = Vec::new();
+            db.remove_subtree(b, |space, vpage| removed.push((space.number(), vpage)));
+            assert_eq!(removed, [(2, 3), (1, 2)], "descendants first, the node itself last");
+            assert_eq!(db.used, 2);
+            assert_eq!(db.node(root).first_child, d, "its sibling stays linked");
+            assert_eq!(db.find(14, s(2), 3), None);
         });
     }
 }

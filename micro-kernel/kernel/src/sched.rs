@@ -22,6 +22,7 @@
 //! on the old stack is needed again.
 
 use crate::global::Kernel;
+use crate::slot::ThreadSlot;
 use crate::thread::{self, NO_SLOT, ThreadState};
 use common::abi::micro::PRIORITY_LEVELS;
 use common::arch::{cpu, trap};
@@ -34,12 +35,12 @@ const LEVELS: usize = PRIORITY_LEVELS as usize;
 
 /// Ready queues (one per priority, linked through the TCBs) and the current thread.
 pub struct Scheduler {
-    heads: [u16; LEVELS],
-    tails: [u16; LEVELS],
+    heads: [ThreadSlot; LEVELS],
+    tails: [ThreadSlot; LEVELS],
     /// Bit p set: queue p is not empty.
     nonempty: u32,
     /// The thread on the CPU, or `NO_SLOT` (at boot and while idle).
-    pub current: u16,
+    pub current: ThreadSlot,
     /// Something happened that may change which thread should run.
     pub need_resched: bool,
 }
@@ -64,7 +65,7 @@ impl Default for Scheduler {
 }
 
 /// Puts `slot` at the back (or `front`) of its priority's queue.
-fn enqueue(k: &mut Kernel, slot: u16, front: bool) {
+fn enqueue(k: &mut Kernel, slot: ThreadSlot, front: bool) {
     let priority = k.threads.get(slot).priority as usize;
     let (head, tail) = (k.sched.heads[priority], k.sched.tails[priority]);
     let thread = k.threads.get(slot);
@@ -88,7 +89,7 @@ fn enqueue(k: &mut Kernel, slot: u16, front: bool) {
 }
 
 /// Takes `slot` out of its ready queue (it must be in it).
-pub fn dequeue(k: &mut Kernel, slot: u16) {
+pub fn dequeue(k: &mut Kernel, slot: ThreadSlot) {
     let thread = *k.threads.get(slot);
     let priority = thread.priority as usize;
     if thread.ready_prev == NO_SLOT {
@@ -107,7 +108,7 @@ pub fn dequeue(k: &mut Kernel, slot: u16) {
 }
 
 /// Makes a blocked or halted thread ready to run.
-pub fn make_ready(k: &mut Kernel, slot: u16) {
+pub fn make_ready(k: &mut Kernel, slot: ThreadSlot) {
     let thread = k.threads.get(slot);
     debug_assert!(matches!(thread.state, ThreadState::Halted | ThreadState::SendBlocked | ThreadState::ReceiveBlocked));
     thread.state = ThreadState::Ready;
@@ -128,7 +129,7 @@ pub fn make_ready(k: &mut Kernel, slot: u16) {
 
 /// Removes a ready thread from the scheduler's view (before blocking,
 /// halting or destroying a thread that may be ready or running).
-pub fn unready(k: &mut Kernel, slot: u16) {
+pub fn unready(k: &mut Kernel, slot: ThreadSlot) {
     if k.threads.get(slot).state == ThreadState::Ready {
         dequeue(k, slot);
     }
@@ -145,7 +146,7 @@ pub fn yield_current(k: &mut Kernel) {
 }
 
 /// Changes a thread's priority, keeping the queues consistent.
-pub fn set_priority(k: &mut Kernel, slot: u16, priority: u8) {
+pub fn set_priority(k: &mut Kernel, slot: ThreadSlot, priority: u8) {
     let ready = k.threads.get(slot).state == ThreadState::Ready;
     if ready {
         dequeue(k, slot);
@@ -159,7 +160,7 @@ pub fn set_priority(k: &mut Kernel, slot: u16, priority: u8) {
 
 /// The thread that should run next, leaving it out of the queues and
 /// marked Running; idles (interrupts on, `hlt`) while there is none.
-fn choose_next(k: &mut Kernel) -> u16 {
+fn choose_next(k: &mut Kernel) -> ThreadSlot {
     let current = k.sched.current;
     let current_runs = current != NO_SLOT && k.threads.get(current).state == ThreadState::Running;
     if current_runs && !k.sched.need_resched {
@@ -222,7 +223,7 @@ pub fn return_to_user(k: &mut Kernel) {
 }
 
 /// Makes `next` the current thread and enters it. Never returns.
-pub fn switch_to(k: &mut Kernel, next: u16) -> ! {
+pub fn switch_to(k: &mut Kernel, next: ThreadSlot) -> ! {
     k.sched.current = next;
     trap::set_kernel_stack(thread::stack_top(next));
     let space = k.threads.get(next).space;
@@ -236,7 +237,7 @@ pub fn switch_to(k: &mut Kernel, next: u16) -> ! {
 }
 
 /// Restores thread `slot`'s saved registers and returns to user mode.
-fn jump_to_user(slot: u16) -> ! {
+fn jump_to_user(slot: ThreadSlot) -> ! {
     let frame = thread::frame(slot) as *mut trap::TrapFrame as u64;
     // SAFETY: `frame` is the top of `slot`'s kernel stack holding a complete
     // user trap frame (the entry code or thread creation wrote it); the

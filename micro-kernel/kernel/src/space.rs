@@ -6,8 +6,14 @@
 //! database (`mapdb.rs`) records where it came from. Each space remembers
 //! its creator, which is what the permission rule of `syscall.rs` uses:
 //! a space may manage itself and the spaces it created.
+//!
+//! Inside the kernel a space is its [`SpaceSlot`]; outside, a [`SpaceId`]
+//! (slot plus generation, like a thread id), which [`SpaceTable::lookup`]
+//! checks and turns into the slot.
 
+use crate::slot::SpaceSlot;
 use common::abi::micro::{MAX_IO_RANGES, SpaceId};
+use common::arch::cpu;
 use common::mm::{
     AddressSpace, FrameAllocator, KernelFrames, KernelWindow, MapError, PageTableFlags, PhysFrame, PhysMemory, VirtAddr,
 };
@@ -16,7 +22,7 @@ use common::mm::{
 pub const MAX_SPACES: usize = 128;
 
 /// The root task's space is always slot 0.
-pub const ROOT_SPACE: u16 = 0;
+pub const ROOT_SPACE: SpaceSlot = SpaceSlot::new(0);
 
 /// One address space.
 #[derive(Debug)]
@@ -26,7 +32,7 @@ pub struct Space {
     /// The page tables; `None` when the slot is free.
     pub tables: Option<AddressSpace>,
     /// The space that created this one (the root space created itself).
-    pub creator: u16,
+    pub creator: SpaceSlot,
     /// `privilege::*` bits.
     pub privileges: u64,
     /// I/O port ranges `(first, count)` this space may use.
@@ -41,7 +47,7 @@ impl Space {
     const EMPTY: Space = Space {
         generation: 1,
         tables: None,
-        creator: 0,
+        creator: ROOT_SPACE,
         privileges: 0,
         io_ranges: [(0, 0); MAX_IO_RANGES],
         io_range_count: 0,
@@ -64,7 +70,7 @@ impl Space {
 
 /// All address spaces.
 pub struct SpaceTable {
-    pub slots: [Space; MAX_SPACES],
+    slots: [Space; MAX_SPACES],
 }
 
 impl SpaceTable {
@@ -74,19 +80,30 @@ impl SpaceTable {
     }
 
     /// The id of the space in `slot`.
-    pub fn id(&self, slot: u16) -> SpaceId {
-        SpaceId::new(slot, self.slots[slot as usize].generation)
+    pub fn id(&self, slot: SpaceSlot) -> SpaceId {
+        SpaceId::new(slot.number(), self.slots[slot.index()].generation)
     }
 
     /// The slot of live space `id` (generation checked), if any.
-    pub fn lookup(&self, id: SpaceId) -> Option<u16> {
+    pub fn lookup(&self, id: SpaceId) -> Option<SpaceSlot> {
         let space = self.slots.get(id.slot() as usize)?;
-        (id.0 >> 48 == 0 && space.tables.is_some() && space.generation == id.generation()).then_some(id.slot())
+        (id.0 >> 48 == 0 && space.tables.is_some() && space.generation == id.generation())
+            .then_some(SpaceSlot::new(id.slot()))
+    }
+
+    /// Every slot of the table, free or not, in order.
+    pub fn every_slot() -> impl Iterator<Item = SpaceSlot> {
+        (0..MAX_SPACES as u16).map(SpaceSlot::new)
     }
 
     /// The space in `slot`.
-    pub fn get(&mut self, slot: u16) -> &mut Space {
-        &mut self.slots[slot as usize]
+    pub fn get(&mut self, slot: SpaceSlot) -> &mut Space {
+        &mut self.slots[slot.index()]
+    }
+
+    /// The space in `slot`, to read.
+    pub fn read(&self, slot: SpaceSlot) -> &Space {
+        &self.slots[slot.index()]
     }
 
     /// The page tables of live space `slot`.
@@ -94,8 +111,8 @@ impl SpaceTable {
     /// # Panics
     /// If the slot is free: callers pass only slots of live threads or of
     /// looked-up ids, so that is a kernel bug.
-    pub fn tables(&mut self, slot: u16) -> &mut AddressSpace {
-        self.slots[slot as usize].tables.as_mut().expect("address space slot is live")
+    pub fn tables(&mut self, slot: SpaceSlot) -> &mut AddressSpace {
+        self.slots[slot.index()].tables.as_mut().expect("address space slot is live")
     }
 
     /// Maps `frame` at the user page `page` of live space `slot` with `flags`,
@@ -104,7 +121,7 @@ impl SpaceTable {
     pub fn map(
         &mut self,
         frames: &mut FrameAllocator,
-        slot: u16,
+        slot: SpaceSlot,
         page: u64,
         frame: PhysFrame,
         flags: PageTableFlags,
@@ -117,8 +134,13 @@ impl SpaceTable {
 
     /// Creates a space with an empty user half and the kernel mapped, in a
     /// free slot. Returns the slot, or `None` if the table or memory is full.
-    pub fn create(&mut self, frames: &mut common::mm::FrameAllocator, creator: u16, privileges: u64) -> Option<u16> {
-        let slot = self.slots.iter().position(|s| s.tables.is_none())? as u16;
+    pub fn create(
+        &mut self,
+        frames: &mut common::mm::FrameAllocator,
+        creator: SpaceSlot,
+        privileges: u64,
+    ) -> Option<SpaceSlot> {
+        let slot = SpaceSlot::new(self.slots.iter().position(|s| s.tables.is_none())? as u16);
         // SAFETY: the kernel window is mapped in every space and nothing
         // else holds a reference into the frames touched here.
         let mut env = KernelFrames::new(unsafe { KernelWindow::new() }, frames);
@@ -132,7 +154,7 @@ impl SpaceTable {
         };
         tables.copy_kernel_half_from(&mut env, &kernel);
         // `kernel` has no destructor: dropping it leaves the boot tables alone.
-        let space = &mut self.slots[slot as usize];
+        let space = &mut self.slots[slot.index()];
         space.tables = Some(tables);
         space.creator = creator;
         space.privileges = privileges;
@@ -153,4 +175,16 @@ pub fn window() -> impl PhysMemory {
     // SAFETY: the kernel window is mapped in every space; single CPU, no
     // other reference into page-table frames is alive during a kernel entry.
     unsafe { KernelWindow::new() }
+}
+
+impl crate::mapping::Spaces for SpaceTable {
+    fn tables(&mut self, space: SpaceSlot) -> &mut AddressSpace {
+        SpaceTable::tables(self, space)
+    }
+
+    fn flush_tlb(&mut self, space: SpaceSlot, address: u64) {
+        if cpu::read_cr3() == self.tables(space).root().start_address().as_u64() {
+            cpu::invalidate_page(address);
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 use crate::global::Kernel;
 use crate::lifecycle::{self, NewRegisters};
+use crate::slot::{SpaceSlot, ThreadSlot};
 use crate::{copy, fault, ioport, ipc, irq, map, sched, thread};
 use common::abi::micro::{Error, MAX_BUFFER_BYTES, SpaceId, Sys, ThreadId};
 use common::kprint;
@@ -16,7 +17,7 @@ use common::mm::{PAGE_SIZE, UserRange};
 pub const MAX_DEBUG_PRINT: u64 = 256;
 
 /// Runs the system call in thread `slot`'s registers and writes the results.
-pub fn dispatch(k: &mut Kernel, slot: u16) {
+pub fn dispatch(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let a = [f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
     let space = k.threads.get(slot).space;
@@ -87,7 +88,7 @@ enum Restart {
 /// has mapped it), so that later messages can always land.
 fn set_receive_window(
     k: &mut Kernel,
-    slot: u16,
+    slot: ThreadSlot,
     buffer: u64,
     length: u64,
     base: u64,
@@ -114,7 +115,7 @@ fn set_receive_window(
 }
 
 /// `debug_print(pointer, length)`: copies the text (checked) and prints it.
-fn debug_print(k: &mut Kernel, space: u16, pointer: u64, length: u64) -> Result<(), Error> {
+fn debug_print(k: &mut Kernel, space: SpaceSlot, pointer: u64, length: u64) -> Result<(), Error> {
     if length > MAX_DEBUG_PRINT {
         return Err(Error::MessageTooLong);
     }

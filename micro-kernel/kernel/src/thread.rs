@@ -9,10 +9,13 @@
 //! them on every switch). So "thread T's registers" is always
 //! [`frame`]`(T)`, whether T is running or blocked.
 //!
-//! Threads are named by [`ThreadId`]s: slot plus generation. The generation
-//! is bumped when a slot is freed, so a stale id held by anyone never
-//! reaches the slot's next thread ([`ThreadTable::lookup`] checks it).
+//! Inside the kernel a thread is its [`ThreadSlot`] (its position in the
+//! table). Outside, threads are named by [`ThreadId`]s: slot plus
+//! generation. The generation is bumped when a slot is freed, so a stale id
+//! held by anyone never reaches the slot's next thread
+//! ([`ThreadTable::lookup`] checks it and returns the slot).
 
+use crate::slot::{SpaceSlot, ThreadSlot};
 use common::abi::micro::{TIMEOUT_NEVER, ThreadId};
 use common::arch::trap::{TRAP_FRAME_SIZE, TrapFrame};
 use core::cell::UnsafeCell;
@@ -25,7 +28,7 @@ pub const MAX_THREADS: usize = 256;
 /// wide margin.
 pub const KERNEL_STACK_SIZE: usize = 8 * 1024;
 /// "No thread" in the intrusive lists (ready queues, send queues).
-pub const NO_SLOT: u16 = u16::MAX;
+pub const NO_SLOT: ThreadSlot = ThreadSlot::NONE;
 
 /// What a thread is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,8 +79,8 @@ pub struct Thread {
     pub generation: u32,
     /// What the thread is doing.
     pub state: ThreadState,
-    /// The address space it runs in (a slot in the space table).
-    pub space: u16,
+    /// The address space it runs in.
+    pub space: SpaceSlot,
     /// Scheduling priority, `0..PRIORITY_LEVELS`; higher runs first.
     pub priority: u8,
     /// Ticks left in the current time slice.
@@ -100,13 +103,13 @@ pub struct Thread {
     pub deadline: u64,
     /// Head and tail of the queue of threads waiting to send to this one.
     /// Invariant: every thread in it is SendBlocked with `partner` == us.
-    pub senders_head: u16,
-    pub senders_tail: u16,
+    pub senders_head: ThreadSlot,
+    pub senders_tail: ThreadSlot,
     /// Next thread in the send queue this thread is waiting in.
-    pub sender_next: u16,
+    pub sender_next: ThreadSlot,
     /// Next and previous thread in this thread's ready queue.
-    pub ready_next: u16,
-    pub ready_prev: u16,
+    pub ready_next: ThreadSlot,
+    pub ready_prev: ThreadSlot,
     /// The receive buffer for byte items (`set_receive_window`).
     pub receive_buffer: u64,
     pub receive_buffer_len: u64,
@@ -124,7 +127,7 @@ impl Thread {
     pub const EMPTY: Thread = Thread {
         generation: 1,
         state: ThreadState::Free,
-        space: 0,
+        space: SpaceSlot::new(0),
         priority: 0,
         time_left: 0,
         pager: ThreadId::NIL,
@@ -150,7 +153,7 @@ impl Thread {
 
 /// All thread control blocks.
 pub struct ThreadTable {
-    pub slots: [Thread; MAX_THREADS],
+    slots: [Thread; MAX_THREADS],
 }
 
 impl ThreadTable {
@@ -160,28 +163,41 @@ impl ThreadTable {
     }
 
     /// The id of the thread in `slot`.
-    pub fn id(&self, slot: u16) -> ThreadId {
-        ThreadId::new(slot, self.slots[slot as usize].generation)
+    pub fn id(&self, slot: ThreadSlot) -> ThreadId {
+        ThreadId::new(slot.number(), self.slots[slot.index()].generation)
     }
 
     /// The slot of live thread `id`, or `None` if `id` is not a thread id,
     /// is out of range, names a free slot, or carries a stale generation.
-    pub fn lookup(&self, id: ThreadId) -> Option<u16> {
+    /// (The boundary between ids and slots: every id a user passes comes
+    /// through here.)
+    pub fn lookup(&self, id: ThreadId) -> Option<ThreadSlot> {
         if !id.is_thread() {
             return None;
         }
         let thread = self.slots.get(id.slot() as usize)?;
-        (thread.state != ThreadState::Free && thread.generation == id.generation()).then_some(id.slot())
+        (thread.state != ThreadState::Free && thread.generation == id.generation())
+            .then_some(ThreadSlot::new(id.slot()))
     }
 
     /// A free slot, if any.
-    pub fn free_slot(&self) -> Option<u16> {
-        self.slots.iter().position(|t| t.state == ThreadState::Free).map(|i| i as u16)
+    pub fn free_slot(&self) -> Option<ThreadSlot> {
+        self.slots.iter().position(|t| t.state == ThreadState::Free).map(|i| ThreadSlot::new(i as u16))
+    }
+
+    /// Every slot of the table, free or not, in order.
+    pub fn every_slot() -> impl Iterator<Item = ThreadSlot> {
+        (0..MAX_THREADS as u16).map(ThreadSlot::new)
     }
 
     /// The thread in `slot`.
-    pub fn get(&mut self, slot: u16) -> &mut Thread {
-        &mut self.slots[slot as usize]
+    pub fn get(&mut self, slot: ThreadSlot) -> &mut Thread {
+        &mut self.slots[slot.index()]
+    }
+
+    /// The thread in `slot`, to read.
+    pub fn read(&self, slot: ThreadSlot) -> &Thread {
+        &self.slots[slot.index()]
     }
 }
 
@@ -205,9 +221,9 @@ static KERNEL_STACKS: KernelStacks =
     KernelStacks(UnsafeCell::new([const { KernelStack([0; KERNEL_STACK_SIZE]) }; MAX_THREADS]));
 
 /// The top of thread `slot`'s kernel stack (what TSS.rsp0 holds while it runs).
-pub fn stack_top(slot: u16) -> u64 {
+pub fn stack_top(slot: ThreadSlot) -> u64 {
     let base = KERNEL_STACKS.0.get() as u64;
-    base + (slot as u64 + 1) * KERNEL_STACK_SIZE as u64
+    base + (slot.number() as u64 + 1) * KERNEL_STACK_SIZE as u64
 }
 
 /// The saved user registers of thread `slot`.
@@ -217,8 +233,8 @@ pub fn stack_top(slot: u16) -> u64 {
 /// what the entry code passed to the handler, which the handlers do not use
 /// after calling into the rest of the kernel.
 #[allow(clippy::mut_from_ref)]
-pub fn frame(slot: u16) -> &'static mut TrapFrame {
-    assert!((slot as usize) < MAX_THREADS, "thread slot out of range");
+pub fn frame(slot: ThreadSlot) -> &'static mut TrapFrame {
+    assert!(slot.index() < MAX_THREADS, "thread slot out of range");
     let address = stack_top(slot) - TRAP_FRAME_SIZE as u64;
     // SAFETY: `address` is inside the static stack array, aligned, and any
     // bit pattern is a valid TrapFrame; exclusivity as documented above.

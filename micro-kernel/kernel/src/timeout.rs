@@ -14,7 +14,7 @@
 
 use crate::global::Kernel;
 use crate::ipc;
-use crate::thread::{MAX_THREADS, ThreadState};
+use crate::thread::{ThreadState, ThreadTable};
 use common::abi::micro::{Error, TIMEOUT_NEVER};
 
 /// The deadline for a timeout of `ticks` starting now (0: no deadline).
@@ -25,7 +25,7 @@ pub fn deadline(k: &Kernel, ticks: u32) -> u64 {
 /// One timer tick: advance time, expire deadlines, count down the slice.
 pub fn tick(k: &mut Kernel) {
     k.ticks += 1;
-    for slot in 0..MAX_THREADS as u16 {
+    for slot in ThreadTable::every_slot() {
         let thread = k.threads.get(slot);
         if thread.deadline == 0 || thread.deadline > k.ticks {
             continue;
