@@ -15,6 +15,7 @@
 //! | [`block`]   | the `BlockDevice` trait                                 |
 //! | [`bcache`]  | the buffer cache over a `BlockDevice`                   |
 //! | [`fs`]      | the ext2 file system                                    |
+//! | [`file`]    | the rules of the file calls (`open`, `unlink`, ...) and descriptor tables |
 //! | [`pipe`]    | the pipe state machine                                  |
 //! | [`elf`]     | a strict reader for static ELF64 executables            |
 //! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
@@ -30,6 +31,7 @@ pub mod bcache;
 pub mod block;
 pub mod drivers;
 pub mod elf;
+pub mod file;
 pub mod fs;
 pub mod mm;
 pub mod pipe;

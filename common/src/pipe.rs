@@ -220,6 +220,10 @@ impl Pipe {
     ///
     /// If `copy_in` fails, its error is returned and the pipe is unchanged
     /// (check, then commit: the bytes count only once all are copied).
+    ///
+    /// (`#[inline]`: every pipe write of both kernels runs this; marked, it is
+    /// inlined into each caller whatever else changes in this crate.)
+    #[inline]
     pub fn write_with<E>(
         &mut self,
         len: usize,
@@ -266,6 +270,10 @@ impl Pipe {
     ///
     /// If `copy_out` fails, its error is returned and the bytes stay in the
     /// pipe.
+    ///
+    /// (`#[inline]`: every pipe read of both kernels runs this; marked, it is
+    /// inlined into each caller whatever else changes in this crate.)
+    #[inline]
     pub fn read_with<E>(
         &mut self,
         len: usize,

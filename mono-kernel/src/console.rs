@@ -1,4 +1,5 @@
-//! The console device (`/dev/console`, major 1): keyboard and serial input
+//! The console device (`/dev/console`, major `common::abi::fs::CONSOLE_MAJOR`,
+//! which `common::file::open` recognises): keyboard and serial input
 //! through the shared line discipline, output to the screen and serial port.
 //!
 //! Input arrives by interrupt (IRQ 1 keyboard, IRQ 4 serial). Each byte goes
@@ -16,9 +17,6 @@ use common::drivers::console::{LineDiscipline, ReadOutcome};
 use common::drivers::keyboard::Keyboard;
 use common::port::HardwarePorts;
 use core::cell::RefCell;
-
-/// The device major number of the console.
-pub const CONSOLE_MAJOR: u32 = 1;
 
 struct Console {
     input: RefCell<LineDiscipline>,

@@ -22,10 +22,11 @@
 //! ```
 
 use crate::fsys;
-use crate::vm::{USER_STACK_SIZE, USER_STACK_TOP, UserVm, user_flags};
+use crate::vm::{USER_STACK_SIZE, UserVm, user_flags};
 use alloc::vec;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
+use common::abi::memory::USER_STACK_TOP;
 use common::elf::Executable;
 use common::fs::{Ino, InodeKind};
 

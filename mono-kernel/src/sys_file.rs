@@ -5,6 +5,14 @@
 //! file-system lock for the shared ext2 code if it needs it, and turns the
 //! shared code's answers into return values — or, for pipes and the
 //! console, into sleeping until the shared code says the caller may proceed.
+//!
+//! The rules of the path calls (`open`, `chdir`, `mkdir`, `mknod`,
+//! `unlink`, `link`, `rename`) are not written here: they are
+//! `common::file`'s, shared with the micro-kernel's vfs server. This file
+//! supplies what only a kernel can: the arguments copied in from user
+//! memory, the process's working directory and descriptor table, and the
+//! file system (`Ext2` itself implements `common::file::FileSystem`),
+//! called under `fsys::lock()`.
 
 use crate::console;
 use crate::file::{self, File, FileKind};
@@ -14,16 +22,20 @@ use alloc::rc::Rc;
 use alloc::vec;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
-use common::abi::fs::{FileType, Stat, open_flags::*};
+use common::abi::fs::Stat;
 use common::abi::syscall::MAX_PATH;
-use common::fs::{FsError, Ino, InodeKind};
+use common::file::OpenFlags;
+use common::fs::FsError;
 use common::pipe::{Pipe, PipeRead, PipeWrite};
 use core::cell::RefCell;
 
 /// Bytes moved per step of a file read or write (the bounce buffer).
 const CHUNK: usize = 4096;
 
-/// Copies a path argument in from user memory.
+/// Copies a path argument in from user memory: `EFAULT` for a bad
+/// pointer, `ENAMETOOLONG` if there is no NUL within `MAX_PATH + 1` bytes.
+/// (The rest of the path rules, `common::file::check_path`, are applied by
+/// the call's common function.)
 fn user_path(addr: u64) -> Result<Vec<u8>, Errno> {
     let proc = sched::current();
     let vm = proc.vm.borrow();
@@ -32,9 +44,6 @@ fn user_path(addr: u64) -> Result<Vec<u8>, Errno> {
         .as_ref()
         .ok_or(Errno::EFAULT)?
         .copy_str_in(addr, &mut buf)?;
-    if len == 0 {
-        return Err(Errno::ENOENT);
-    }
     Ok(buf[..len].to_vec())
 }
 
@@ -51,12 +60,20 @@ fn copy_in(addr: u64, bytes: &mut [u8]) -> Result<(), Errno> {
 }
 
 fn file_of(fd: u64) -> Result<Rc<File>, Errno> {
-    sched::current().files.borrow().get(fd).ok_or(Errno::EBADF)
+    sched::current()
+        .files
+        .borrow()
+        .get(fd)
+        .cloned()
+        .ok_or(Errno::EBADF)
 }
 
+/// Installs `file` at the lowest free descriptor. `EMFILE` if none is
+/// free: then `file` is dropped, which closes it (after the table's borrow
+/// has ended, as closing may take the fs lock or wake processes).
 fn install(file: File) -> Result<u64, Errno> {
-    let fd = sched::current().files.borrow_mut().insert(Rc::new(file));
-    fd.map(|fd| fd as u64).ok_or(Errno::EMFILE)
+    let installed = sched::current().files.borrow_mut().insert(Rc::new(file));
+    installed.map_err(|_file| Errno::EMFILE)
 }
 
 fn fs_error(error: FsError) -> Errno {
@@ -234,8 +251,8 @@ pub fn close(fd: u64) -> Result<u64, Errno> {
 /// `dup(fd)`: a second descriptor for the same open file.
 pub fn dup(fd: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
-    let fd = sched::current().files.borrow_mut().insert(file);
-    fd.map(|fd| fd as u64).ok_or(Errno::EMFILE)
+    let installed = sched::current().files.borrow_mut().insert(file);
+    installed.map_err(|_file| Errno::EMFILE)
 }
 
 /// `pipe(fds)`: stores the read and write descriptors at `fds`.
@@ -274,45 +291,21 @@ pub fn pipe(fds_addr: u64) -> Result<u64, Errno> {
     Ok(0)
 }
 
-/// `open(path, flags)`.
+/// `open(path, flags)`: the flags are checked before the path is read
+/// (`EINVAL` wins over `EFAULT`); the rules are `common::file::open`.
 pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
-    let flags = u32::try_from(flags).map_err(|_| Errno::EINVAL)?;
-    if flags & !O_KNOWN != 0 || flags & O_ACCMODE == O_ACCMODE {
-        return Err(Errno::EINVAL);
-    }
+    let flags = OpenFlags::parse(flags)?;
     let path = user_path(path_addr)?;
-    let cwd = sched::current().cwd.get();
-    let (readable, writable) = match flags & O_ACCMODE {
-        O_RDONLY => (true, false),
-        O_WRONLY => (false, true),
-        _ => (true, true),
+    let proc = sched::current();
+    let opened = {
+        let mut guard = fsys::lock();
+        // The table is only read, to see that a descriptor is free; nothing
+        // else touches this process's table while it waits for the disk.
+        let descriptors = proc.files.borrow();
+        common::file::open(guard.fs(), &descriptors, proc.cwd.get(), &path, flags)?
     };
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let ino = match fs.lookup(cwd, &path) {
-        Ok(ino) => ino,
-        Err(FsError::NotFound) if flags & O_CREATE != 0 => {
-            let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
-            fs.create_file(dir, name).map_err(fs_error)?
-        }
-        Err(error) => return Err(fs_error(error)),
-    };
-    let metadata = fs.stat(ino).map_err(fs_error)?;
-    let kind = match metadata.kind {
-        InodeKind::Dir if writable => return Err(Errno::EISDIR),
-        InodeKind::CharDevice if metadata.major == console::CONSOLE_MAJOR => FileKind::Console(ino),
-        InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => {
-            return Err(Errno::ENODEV);
-        }
-        _ => FileKind::Inode(ino),
-    };
-    if flags & O_TRUNC != 0 && writable && metadata.kind == InodeKind::File {
-        fs.truncate(ino, 0).map_err(fs_error)?;
-    }
-    fs.open_inode(ino).map_err(fs_error)?;
-    drop(guard);
-    let mut file = File::new(kind, readable, writable);
-    file.append = flags & O_APPEND != 0;
+    let mut file = File::new(opened.kind(), opened.readable, opened.writable);
+    file.append = opened.append;
     install(file)
 }
 
@@ -323,12 +316,7 @@ pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
         FileKind::Inode(ino) | FileKind::Console(ino) => {
             fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0)
         }
-        FileKind::Pipe { pipe, .. } => Stat {
-            kind: FileType::Pipe as u32,
-            size: pipe.borrow().len() as u64,
-            nlink: 1,
-            ..Stat::default()
-        },
+        FileKind::Pipe { pipe, .. } => common::file::pipe_stat(pipe.borrow().len()),
     };
     // SAFETY: Stat is `repr(C)` plain data with no padding-dependent
     // meaning; viewing it as bytes to copy it out is sound.
@@ -364,13 +352,8 @@ pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
 pub fn chdir(path_addr: u64) -> Result<u64, Errno> {
     let path = user_path(path_addr)?;
     let proc = sched::current();
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let ino: Ino = fs.lookup(proc.cwd.get(), &path).map_err(fs_error)?;
-    if fs.stat(ino).map_err(fs_error)?.kind != InodeKind::Dir {
-        return Err(Errno::ENOTDIR);
-    }
-    proc.cwd.set(ino);
+    let cwd = common::file::chdir(fsys::lock().fs(), proc.cwd.get(), &path)?;
+    proc.cwd.set(cwd);
     Ok(0)
 }
 
@@ -378,23 +361,17 @@ pub fn chdir(path_addr: u64) -> Result<u64, Errno> {
 pub fn mkdir(path_addr: u64) -> Result<u64, Errno> {
     let path = user_path(path_addr)?;
     let cwd = sched::current().cwd.get();
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
-    fs.mkdir(dir, name).map_err(fs_error)?;
+    common::file::mkdir(fsys::lock().fs(), cwd, &path)?;
     Ok(0)
 }
 
-/// `mknod(path, major, minor)`: creates a character device.
+/// `mknod(path, major, minor)`: creates a character device. The numbers
+/// are checked before the path is read.
 pub fn mknod(path_addr: u64, major: u64, minor: u64) -> Result<u64, Errno> {
-    let major = u32::try_from(major).map_err(|_| Errno::EINVAL)?;
-    let minor = u32::try_from(minor).map_err(|_| Errno::EINVAL)?;
+    let (major, minor) = common::file::device_numbers(major, minor)?;
     let path = user_path(path_addr)?;
     let cwd = sched::current().cwd.get();
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
-    fs.mknod(dir, name, major, minor).map_err(fs_error)?;
+    common::file::mknod(fsys::lock().fs(), cwd, &path, major, minor)?;
     Ok(0)
 }
 
@@ -402,15 +379,7 @@ pub fn mknod(path_addr: u64, major: u64, minor: u64) -> Result<u64, Errno> {
 pub fn unlink(path_addr: u64) -> Result<u64, Errno> {
     let path = user_path(path_addr)?;
     let cwd = sched::current().cwd.get();
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let (dir, name) = fs.lookup_parent(cwd, &path).map_err(fs_error)?;
-    let target = fs.lookup_in(dir, name).map_err(fs_error)?;
-    if fs.stat(target).map_err(fs_error)?.kind == InodeKind::Dir {
-        fs.rmdir(dir, name).map_err(fs_error)?;
-    } else {
-        fs.unlink(dir, name).map_err(fs_error)?;
-    }
+    common::file::unlink(fsys::lock().fs(), cwd, &path)?;
     Ok(0)
 }
 
@@ -419,11 +388,7 @@ pub fn link(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
     let old = user_path(old_addr)?;
     let new = user_path(new_addr)?;
     let cwd = sched::current().cwd.get();
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let target = fs.lookup(cwd, &old).map_err(fs_error)?;
-    let (dir, name) = fs.lookup_parent(cwd, &new).map_err(fs_error)?;
-    fs.link(dir, name, target).map_err(fs_error)?;
+    common::file::link(fsys::lock().fs(), cwd, &old, &new)?;
     Ok(0)
 }
 
@@ -432,11 +397,6 @@ pub fn rename(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
     let old = user_path(old_addr)?;
     let new = user_path(new_addr)?;
     let cwd = sched::current().cwd.get();
-    let mut guard = fsys::lock();
-    let fs = guard.fs();
-    let (old_dir, old_name) = fs.lookup_parent(cwd, &old).map_err(fs_error)?;
-    let (new_dir, new_name) = fs.lookup_parent(cwd, &new).map_err(fs_error)?;
-    fs.rename(old_dir, old_name, new_dir, new_name)
-        .map_err(fs_error)?;
+    common::file::rename(fsys::lock().fs(), cwd, &old, &new)?;
     Ok(0)
 }

@@ -13,6 +13,9 @@
 //!   0x0000_0000_0040_0000  └──────────────┘  (page 0 stays unmapped: null faults)
 //! ```
 //!
+//! `USER_STACK_TOP` is part of the user ABI (`common::abi::memory`), shared
+//! with the micro-kernel's proc server, which builds the same layout.
+//!
 //! The kernel half (PML4 entries 256..512) is copied from the boot page
 //! tables into every space, so the kernel runs unchanged whichever process's
 //! CR3 is loaded. User pages are private: `fork` copies them eagerly, as xv6
@@ -24,13 +27,12 @@
 
 use crate::memory;
 use common::abi::errno::Errno;
+use common::abi::memory::USER_STACK_TOP;
 use common::mm::addr::{PAGE_SIZE, VirtAddr, align_down};
 use common::mm::kernel_window::KernelWindow;
 use common::mm::paging::{AddressSpace, FrameSource, PageTableFlags, PhysMemory};
 use common::mm::user_copy;
 
-/// One past the highest stack address.
-pub const USER_STACK_TOP: u64 = 0x0000_7fff_f000_0000;
 /// Size of the user stack.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
 /// The lowest address the heap may not grow into (keeps the guard page).

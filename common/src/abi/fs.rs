@@ -1,4 +1,20 @@
-//! File-system types user programs see: open flags, `Stat`, directory entries.
+//! File-system types user programs see: open flags, `Stat`, directory
+//! entries, the descriptor limit and the console's device numbers.
+
+/// Open descriptors per process: `open`, `dup` and `pipe` fail with
+/// `EMFILE` when all are taken. Both kernels' descriptor tables
+/// (`common::file::FdTable`) have this many slots.
+pub const MAX_OPEN_FILES: usize = 16;
+
+/// The console's device major number: opening a character device with this
+/// major gives a console descriptor (on the micro-kernel, one whose reads and
+/// writes the vfs server redirects to the console server). `init` creates
+/// `/dev/console` with it if the disk has none.
+pub const CONSOLE_MAJOR: u32 = 1;
+
+/// The console's device minor number (not checked by `open`: every minor of
+/// [`CONSOLE_MAJOR`] is the console).
+pub const CONSOLE_MINOR: u32 = 0;
 
 /// Flags for `open`. Values follow Linux so they look familiar.
 pub mod open_flags {

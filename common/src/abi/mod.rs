@@ -9,11 +9,14 @@
 //! - [`micro`]: the microkernel's system calls, message tags, error codes;
 //! - [`proto`]: the microkernel servers' protocols, as types;
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
-//!   directory entries).
+//!   directory entries, the descriptor limit, the console's device numbers);
+//! - [`memory`]: the layout of a user address space (where user space ends,
+//!   where the stack is).
 
 pub mod errno;
 pub mod exception;
 pub mod fs;
+pub mod memory;
 pub mod micro;
 pub mod proto;
 pub mod syscall;

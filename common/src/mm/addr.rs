@@ -50,16 +50,10 @@ pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
 /// wraps to 0), so it cannot grow without moving `KERNEL_BASE`.
 pub const KERNEL_WINDOW_SIZE: u64 = 1 << 30;
 
-/// The first address that is *not* user space.
-///
-/// User programs may use `0..USER_TOP`. The lower half of the address space
-/// really ends at `0x0000_8000_0000_0000`; we stop one page short, as Linux
-/// does, for a subtle reason: a `syscall` instruction in the very last page
-/// would leave a return address of `0x0000_8000_0000_0000`, which is not
-/// canonical, and on Intel CPUs `sysret` to a non-canonical address faults
-/// *in kernel mode* with the user's stack pointer — a classic exploit. If the
-/// last page can never be mapped, that return address cannot happen.
-pub const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
+/// The first address that is *not* user space: part of the user ABI, defined
+/// in [`crate::abi::memory`] (which says why it stops one page short of the
+/// lower half's end).
+pub use crate::abi::memory::USER_TOP;
 
 /// One past the highest physical address x86_64 page tables can hold (2^52).
 pub const MAX_PHYS_ADDR: u64 = 1 << 52;

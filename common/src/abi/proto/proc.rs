@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn stack_layout_matches_the_abi() {
-        let top = 0x7fff_f000_0000;
+        let top = crate::abi::memory::USER_STACK_TOP;
         let layout = StackLayout::plan(top, &[4, 0, 2], 32 * 1024).unwrap();
         // Strings: "abcd\0" at top-5, "\0" at top-6, "xy\0" at top-9.
         assert_eq!(&layout.string_addresses[..3], &[top - 5, top - 6, top - 9]);

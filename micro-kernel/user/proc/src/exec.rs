@@ -15,13 +15,14 @@
 use crate::pool;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
+use common::abi::memory::USER_STACK_TOP;
 use common::abi::proto::proc::{AuxBlock, StackLayout};
 use common::abi::proto::root::Directory;
 use common::abi::proto::vfs::VfsRequest;
 use common::elf::Executable;
 use l4::ThreadId;
 use proc_core::frames::FrameTable;
-use proc_core::memory::{AddressMap, PAGE, Permissions, USER_STACK_SIZE, USER_STACK_TOP, page_up};
+use proc_core::memory::{AddressMap, PAGE, Permissions, USER_STACK_SIZE, page_up};
 use proc_core::table::Pid;
 
 /// A loaded program, ready to replace a process's memory.

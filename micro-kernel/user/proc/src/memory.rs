@@ -2,8 +2,9 @@
 //! is which frame of the pool, with what permissions — and what a page
 //! fault there means.
 //!
-//! The layout is the monolithic kernel's (`mono-kernel/src/vm.rs`), so the
-//! same programs see the same addresses:
+//! The layout is the monolithic kernel's (`mono-kernel/src/vm.rs`;
+//! `USER_STACK_TOP` is `common::abi::memory`'s), so the same programs see
+//! the same addresses:
 //!
 //! ```text
 //!   USER_STACK_TOP  0x7fff_f000_0000  ┌───────────┐
@@ -32,12 +33,11 @@ use crate::frames::{Frame, FrameTable};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
+use common::abi::memory::USER_STACK_TOP;
 use common::abi::micro::{fault_access, rights};
 
 /// The size of a page.
 pub const PAGE: u64 = 4096;
-/// One past the highest stack address (as on the monolithic kernel).
-pub const USER_STACK_TOP: u64 = 0x0000_7fff_f000_0000;
 /// The stack's size.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
 /// The heap may not grow into this address (a guard page below the stack).

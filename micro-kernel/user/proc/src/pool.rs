@@ -15,12 +15,11 @@
 
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
+use common::abi::memory::USER_STACK_TOP;
 use common::abi::micro::{MAX_MAP_PAGES, unmap_flags};
 use common::abi::proto::root::PROC_POOL_BASE;
 use proc_core::frames::{Frame, FrameTable, Origin};
-use proc_core::memory::{
-    AddressMap, PAGE, PageEntry, Permissions, USER_STACK_BOTTOM, USER_STACK_TOP, frame_runs,
-};
+use proc_core::memory::{AddressMap, PAGE, PageEntry, Permissions, USER_STACK_BOTTOM, frame_runs};
 
 /// The address of `frame` in proc's space.
 pub fn address(frame: Frame) -> u64 {

@@ -7,6 +7,7 @@
 //! on purpose: then the pager or the exception handler hears about it).
 
 use crate::support::{PAGE, WORKER_WINDOW, WORKER_WINDOW_PAGES};
+use common::abi::memory::USER_TOP;
 use common::port::{HardwarePorts, PortIo};
 use l4::{Error, MapItem, Message, Received, ThreadId, Timeout, privilege};
 
@@ -169,7 +170,7 @@ impl Random {
             0xfff,
             0x1000,
             WORKER_WINDOW,
-            0x0000_7fff_ffff_f000,
+            USER_TOP,
             0x0000_8000_0000_0000,
             0xffff_ffff_8000_0000,
             1 << 62,

@@ -2,13 +2,21 @@
 //! kernel's `sys_file.rs` step by step, with its file-system work done by
 //! IPC to the fs server (`Vfs::fs`) and its waiting done by parking
 //! (`pipes.rs`).
+//!
+//! The rules of the path calls (`open`, `chdir`, `mkdir`, `mknod`,
+//! `unlink`, `link`, `rename`) are `common::file`'s, the very functions
+//! the mono-kernel calls. What this file supplies is the environment: the
+//! caller's working directory and descriptor table from `tables.rs`, and
+//! the file system as [`FsServer`], which implements
+//! `common::file::FileSystem` with requests to the fs server.
 
-use crate::{CONSOLE_MAJOR, Outcome, Vfs, Words, check_path, inode_info};
+use crate::{Outcome, Vfs, Words, inode_info};
 use common::abi::errno::Errno;
-use common::abi::fs::{FileType, Stat, open_flags::*};
-use common::abi::proto::fs::FsRequest;
+use common::abi::fs::Stat;
+use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::vfs::{VfsRequest, pipe_fds_to_bytes};
-use common::fs::InodeKind;
+use common::file::{FileSystem, Found, OpenFlags};
+use common::fs::Ino;
 use l4::ThreadId;
 use vfs::tables::{FileKind, OpenFile, Pid};
 
@@ -51,22 +59,9 @@ impl Vfs {
             },
             Getdents { fd, len } => self.getdents(pid, fd, len),
             Chdir { path } => self.chdir(pid, path).map(|()| Words::default()).into(),
-            Mkdir { path } => self
-                .at_parent(pid, path, |vfs, dir, name| {
-                    vfs.fs(FsRequest::Mkdir { dir, name }).map(|_| ())
-                })
-                .map(|()| Words::default())
-                .into(),
+            Mkdir { path } => self.mkdir(pid, path).map(|()| Words::default()).into(),
             Mknod { major, minor, path } => self
-                .at_parent(pid, path, |vfs, dir, name| {
-                    vfs.fs(FsRequest::Mknod {
-                        dir,
-                        major,
-                        minor,
-                        name,
-                    })
-                    .map(|_| ())
-                })
+                .mknod(pid, major, minor, path)
                 .map(|()| Words::default())
                 .into(),
             Unlink { path } => self.unlink(pid, path).map(|()| Words::default()).into(),
@@ -149,53 +144,21 @@ impl Vfs {
         }
     }
 
-    /// `open(path, flags)`, step by step as `sys_file::open`.
+    /// `open(path, flags)`: the rules are `common::file::open`, as in the
+    /// mono-kernel's `sys_file::open`; this installs what it opened.
     fn open(&mut self, pid: Pid, flags: u32, path: &[u8]) -> Result<u64, Errno> {
-        if flags & !O_KNOWN != 0 || flags & O_ACCMODE == O_ACCMODE {
-            return Err(Errno::EINVAL);
-        }
-        let path = check_path(path)?;
+        let flags = OpenFlags::parse(flags.into())?;
         let cwd = self.tables.cwd(pid)?;
-        if !self.tables.has_free_fd(pid)? {
-            return Err(Errno::EMFILE);
-        }
-        let (readable, writable) = match flags & O_ACCMODE {
-            O_RDONLY => (true, false),
-            O_WRONLY => (false, true),
-            _ => (true, true),
-        };
-        let info = match self.lookup(cwd, path) {
-            Ok(info) => info,
-            Err(Errno::ENOENT) if flags & O_CREATE != 0 => {
-                let (dir, name) = self.lookup_parent(cwd, path)?;
-                let ino = self.fs(FsRequest::Create { dir, name })?.word(0)?;
-                let ino = u32::try_from(ino).map_err(|_| Errno::EIO)?;
-                let reply = self.fs(FsRequest::Stat { ino })?;
-                inode_info(&reply)?
-            }
-            Err(errno) => return Err(errno),
-        };
-        let kind = match info.kind {
-            InodeKind::Dir if writable => return Err(Errno::EISDIR),
-            InodeKind::CharDevice if info.major == CONSOLE_MAJOR => FileKind::Console(info.ino),
-            InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => {
-                return Err(Errno::ENODEV);
-            }
-            _ => FileKind::Inode(info.ino),
-        };
-        if flags & O_TRUNC != 0 && writable && info.kind == InodeKind::File {
-            self.fs(FsRequest::Truncate {
-                ino: info.ino,
-                size: 0,
-            })?;
-        }
-        self.fs(FsRequest::OpenInode { ino: info.ino })?;
-        let mut file = OpenFile::new(kind, readable, writable);
-        file.append = flags & O_APPEND != 0;
-        self.tables.install(pid, file).map_err(|(errno, file)| {
-            self.close_file(file);
-            errno
-        })
+        let descriptors = self.tables.descriptors(pid)?;
+        let opened = common::file::open(&mut FsServer(self), descriptors, cwd, path, flags)?;
+        let mut open_file = OpenFile::new(opened.kind(), opened.readable, opened.writable);
+        open_file.append = opened.append;
+        self.tables
+            .install(pid, open_file)
+            .map_err(|(errno, open_file)| {
+                self.close_file(open_file);
+                errno
+            })
     }
 
     /// `pipe()`: two descriptors, read end first.
@@ -244,12 +207,7 @@ impl Vfs {
                 let reply = self.fs(FsRequest::Stat { ino })?;
                 inode_info(&reply)?.to_stat()
             }
-            FileKind::Pipe { pipe, .. } => Stat {
-                kind: FileType::Pipe as u32,
-                size: self.pipes.len(pipe) as u64,
-                nlink: 1,
-                ..Stat::default()
-            },
+            FileKind::Pipe { pipe, .. } => common::file::pipe_stat(self.pipes.len(pipe)),
         })
     }
 
@@ -280,65 +238,116 @@ impl Vfs {
         }
     }
 
+    /// `chdir(path)`.
     fn chdir(&mut self, pid: Pid, path: &[u8]) -> Result<(), Errno> {
-        let path = check_path(path)?;
-        let info = self.lookup(self.tables.cwd(pid)?, path)?;
-        if info.kind != InodeKind::Dir {
-            return Err(Errno::ENOTDIR);
-        }
-        self.tables.set_cwd(pid, info.ino)
+        let cwd = common::file::chdir(&mut FsServer(self), self.tables.cwd(pid)?, path)?;
+        self.tables.set_cwd(pid, cwd)
     }
 
-    /// Runs `operation` on the directory and last name of `path`.
-    fn at_parent(
-        &mut self,
-        pid: Pid,
-        path: &[u8],
-        operation: impl FnOnce(&mut Vfs, u32, &[u8]) -> Result<(), Errno>,
-    ) -> Result<(), Errno> {
-        let path = check_path(path)?;
-        let (dir, name) = self.lookup_parent(self.tables.cwd(pid)?, path)?;
-        operation(self, dir, name)
+    /// `mkdir(path)`.
+    fn mkdir(&mut self, pid: Pid, path: &[u8]) -> Result<(), Errno> {
+        common::file::mkdir(&mut FsServer(self), self.tables.cwd(pid)?, path)
+    }
+
+    /// `mknod(path, major, minor)` (the protocol's decoder has checked that
+    /// the numbers fit 32 bits, `common::file::device_numbers`' rule).
+    fn mknod(&mut self, pid: Pid, major: u32, minor: u32, path: &[u8]) -> Result<(), Errno> {
+        let cwd = self.tables.cwd(pid)?;
+        common::file::mknod(&mut FsServer(self), cwd, path, major, minor)
     }
 
     /// `unlink(path)`: a name, or an empty directory.
     fn unlink(&mut self, pid: Pid, path: &[u8]) -> Result<(), Errno> {
-        self.at_parent(pid, path, |vfs, dir, name| {
-            let target = vfs.lookup(dir, name)?;
-            if target.kind == InodeKind::Dir {
-                vfs.fs(FsRequest::Rmdir { dir, name }).map(|_| ())
-            } else {
-                vfs.fs(FsRequest::Unlink { dir, name }).map(|_| ())
-            }
+        common::file::unlink(&mut FsServer(self), self.tables.cwd(pid)?, path)
+    }
+
+    /// `link(old, new)`.
+    fn link(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
+        common::file::link(&mut FsServer(self), self.tables.cwd(pid)?, old, new)
+    }
+
+    /// `rename(old, new)`.
+    fn rename(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
+        common::file::rename(&mut FsServer(self), self.tables.cwd(pid)?, old, new)
+    }
+}
+
+/// The file system as `common::file`'s rules see it, on the micro-kernel:
+/// each operation is one request to the fs server, which runs the same
+/// `Ext2` method the mono-kernel calls directly (and syncs after changes).
+struct FsServer<'v>(&'v Vfs);
+
+impl FsServer<'_> {
+    /// Sends a request that answers with nothing but success or an error.
+    fn call(&self, request: FsRequest<'_>) -> Result<(), Errno> {
+        self.0.fs(request).map(|_| ())
+    }
+}
+
+impl FileSystem for FsServer<'_> {
+    fn lookup(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno> {
+        let info: InodeInfo = self.0.lookup(cwd, path)?;
+        Ok(Found {
+            ino: info.ino,
+            kind: info.kind,
+            major: info.major,
         })
     }
 
-    fn link(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
-        let old = check_path(old)?;
-        let new = check_path(new)?;
-        let cwd = self.tables.cwd(pid)?;
-        let target = self.lookup(cwd, old)?;
-        let (dir, name) = self.lookup_parent(cwd, new)?;
-        self.fs(FsRequest::Link {
+    fn lookup_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> Result<(Ino, &'p [u8]), Errno> {
+        self.0.lookup_parent(cwd, path)
+    }
+
+    fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
+        let ino = self.0.fs(FsRequest::Create { dir, name })?.word(0)?;
+        Ino::try_from(ino).map_err(|_| Errno::EIO)
+    }
+
+    fn truncate(&mut self, ino: Ino, size: u64) -> Result<(), Errno> {
+        self.call(FsRequest::Truncate { ino, size })
+    }
+
+    fn open_inode(&mut self, ino: Ino) -> Result<(), Errno> {
+        self.call(FsRequest::OpenInode { ino })
+    }
+
+    fn mkdir(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        self.call(FsRequest::Mkdir { dir, name })
+    }
+
+    fn mknod(&mut self, dir: Ino, name: &[u8], major: u32, minor: u32) -> Result<(), Errno> {
+        self.call(FsRequest::Mknod {
             dir,
-            target: target.ino,
+            major,
+            minor,
             name,
         })
-        .map(|_| ())
     }
 
-    fn rename(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
-        let old = check_path(old)?;
-        let new = check_path(new)?;
-        let cwd = self.tables.cwd(pid)?;
-        let (old_dir, old_name) = self.lookup_parent(cwd, old)?;
-        let (new_dir, new_name) = self.lookup_parent(cwd, new)?;
-        let request = FsRequest::Rename {
+    fn link(&mut self, dir: Ino, name: &[u8], target: Ino) -> Result<(), Errno> {
+        self.call(FsRequest::Link { dir, target, name })
+    }
+
+    fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        self.call(FsRequest::Unlink { dir, name })
+    }
+
+    fn rmdir(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        self.call(FsRequest::Rmdir { dir, name })
+    }
+
+    fn rename(
+        &mut self,
+        old_dir: Ino,
+        old_name: &[u8],
+        new_dir: Ino,
+        new_name: &[u8],
+    ) -> Result<(), Errno> {
+        self.call(FsRequest::Rename {
             old_dir,
             new_dir,
             old_name,
             new_name,
-        };
-        self.fs(request).map(|_| ())
+        })
     }
 }

@@ -47,7 +47,7 @@ use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::reply;
 use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{MAX_WORDS, Wire};
-use common::abi::syscall::MAX_PATH;
+use common::file::check_path;
 use common::fs::InodeKind;
 use l4::rpc::Reply;
 use l4::{ThreadId, println};
@@ -56,9 +56,6 @@ use vfs::tables::{FileKind, OpenFile, Pid, Tables};
 
 /// Print every request and its answer on the kernel console.
 const DEBUG: bool = false;
-
-/// The console's device major number (as in the monolithic kernel).
-const CONSOLE_MAJOR: u32 = 1;
 
 /// The words of a success reply (at most four), without a heap allocation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,17 +122,6 @@ struct Vfs {
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent after the current reply.
     owed: Vec<OwedReply>,
-}
-
-/// A path argument, checked as the monolithic kernel's `user_path`.
-fn check_path(path: &[u8]) -> Result<&[u8], Errno> {
-    if path.is_empty() {
-        Err(Errno::ENOENT)
-    } else if path.len() > MAX_PATH {
-        Err(Errno::ENAMETOOLONG)
-    } else {
-        Ok(path)
-    }
 }
 
 impl Vfs {

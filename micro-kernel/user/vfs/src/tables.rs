@@ -5,25 +5,27 @@
 //! file.rs`). The vfs server keeps the same two levels, keyed by process id:
 //!
 //! ```text
-//!  thread id ──▶ pid ──▶ Process { cwd, fds: [Option<FileId>; 16] }
+//!  thread id ──▶ pid ──▶ Process { cwd, fds: FdTable<FileId> }
 //!                                           │
 //!                      files: FileId ──▶ OpenFile { kind, offset, refs, ... }
 //! ```
 //!
+//! The descriptor table is the mono-kernel's, `common::file::FdTable`
+//! (lowest free descriptor first, `MAX_OPEN_FILES` of them); only its
+//! entries differ: an index into `files` here, an `Rc<File>` there.
 //! `dup` and `fork` (a `ProcessCreated` with a parent) copy a `FileId`, so
 //! the two descriptors share one `OpenFile` and its offset, as UNIX
 //! requires. When the last descriptor referring to an `OpenFile` goes
 //! (`close`, exit), [`Tables::close`] hands it back to the caller, who
 //! closes the pipe end or releases the inode — the mono-kernel's
-//! `Drop for File`.
+//! `Drop for File`. (An `OpenFile` is plain data with an explicit count,
+//! not an `Rc`, so the whole state can be inspected by the host tests.)
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
+use common::file::FdTable;
 use common::fs::ROOT_INO;
-
-/// Open descriptors per process (as in the monolithic kernel).
-pub const MAX_OPEN_FILES: usize = 16;
 
 /// A process id (proc's numbering).
 pub type Pid = u64;
@@ -32,24 +34,11 @@ pub type FileId = usize;
 /// An index into the table of pipes (`pipes.rs`).
 pub type PipeId = usize;
 
-/// What an open file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    /// A file or directory of the root file system (the fs server holds an
-    /// `OpenInode` reference for it).
-    Inode(u32),
-    /// One end of a pipe.
-    Pipe {
-        /// The pipe.
-        pipe: PipeId,
-        /// The write end if true.
-        write_end: bool,
-    },
-    /// The console device, opened through its inode (`/dev/console`; the
-    /// fs server holds an `OpenInode` reference for it too). Reads and
-    /// writes are served by the console server (`Redirect`).
-    Console(u32),
-}
+/// What an open file is (`common::file::FileKind`, pipes named by
+/// [`PipeId`]). For an inode and for the console the fs server holds an
+/// `OpenInode` reference; console reads and writes are served by the
+/// console server (`Redirect`).
+pub type FileKind = common::file::FileKind<PipeId>;
 
 /// An open file description.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +79,7 @@ struct Process {
     /// The working directory.
     cwd: u32,
     /// The descriptor table.
-    fds: [Option<FileId>; MAX_OPEN_FILES],
+    fds: FdTable<FileId>,
 }
 
 /// All processes and open files.
@@ -137,17 +126,17 @@ impl Tables {
             Process {
                 thread,
                 cwd: ROOT_INO,
-                fds: [None; MAX_OPEN_FILES],
+                fds: FdTable::new(),
             }
         } else {
             let parent = self.processes.get(&parent).ok_or(Errno::ESRCH)?;
             Process {
                 thread,
                 cwd: parent.cwd,
-                fds: parent.fds,
+                fds: parent.fds.share(),
             }
         };
-        for id in process.fds.iter().flatten() {
+        for id in process.fds.iter() {
             if let Some(Some(file)) = self.files.get_mut(*id) {
                 file.refs += 1;
             }
@@ -175,7 +164,6 @@ impl Tables {
         process
             .fds
             .iter()
-            .flatten()
             .filter_map(|&id| self.unref(id))
             .collect()
     }
@@ -209,15 +197,14 @@ impl Tables {
 
     fn file_id(&self, pid: Pid, fd: u64) -> Result<FileId, Errno> {
         let process = self.processes.get(&pid).ok_or(Errno::EBADF)?;
-        let slot = usize::try_from(fd).ok().and_then(|fd| process.fds.get(fd));
-        slot.copied().flatten().ok_or(Errno::EBADF)
+        process.fds.get(fd).copied().ok_or(Errno::EBADF)
     }
 
-    /// Whether `pid` has a free descriptor (check before opening, so a
-    /// failed open has nothing to undo).
-    pub fn has_free_fd(&self, pid: Pid) -> Result<bool, Errno> {
-        let process = self.processes.get(&pid).ok_or(Errno::EBADF)?;
-        Ok(process.fds.iter().any(Option::is_none))
+    /// The descriptor table of `pid` (`EBADF` if unknown), for
+    /// `common::file::open` to check, before it changes anything, that a
+    /// descriptor is free.
+    pub fn descriptors(&self, pid: Pid) -> Result<&FdTable<FileId>, Errno> {
+        self.processes.get(&pid).map(|p| &p.fds).ok_or(Errno::EBADF)
     }
 
     /// Installs `file` at the lowest free descriptor of `pid`. Errors:
@@ -226,47 +213,40 @@ impl Tables {
         let Some(process) = self.processes.get_mut(&pid) else {
             return Err((Errno::EBADF, file));
         };
-        let Some(fd) = process.fds.iter().position(Option::is_none) else {
+        // The slot the file will take: a free one, or a new one at the end.
+        let id = self
+            .files
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.files.len());
+        let Ok(fd) = process.fds.insert(id) else {
             return Err((Errno::EMFILE, file));
         };
         file.refs = 1;
-        let id = match self.files.iter().position(Option::is_none) {
-            Some(id) => {
-                self.files[id] = Some(file);
-                id
-            }
-            None => {
-                self.files.push(Some(file));
-                self.files.len() - 1
-            }
-        };
-        process.fds[fd] = Some(id);
-        Ok(fd as u64)
+        if id == self.files.len() {
+            self.files.push(Some(file));
+        } else {
+            self.files[id] = Some(file);
+        }
+        Ok(fd)
     }
 
     /// `dup(fd)`: the lowest free descriptor, sharing the open file.
     pub fn dup(&mut self, pid: Pid, fd: u64) -> Result<u64, Errno> {
         let id = self.file_id(pid, fd)?;
         let process = self.processes.get_mut(&pid).ok_or(Errno::EBADF)?;
-        let new = process
-            .fds
-            .iter()
-            .position(Option::is_none)
-            .ok_or(Errno::EMFILE)?;
-        process.fds[new] = Some(id);
+        let new = process.fds.insert(id).map_err(|_id| Errno::EMFILE)?;
         if let Some(Some(file)) = self.files.get_mut(id) {
             file.refs += 1;
         }
-        Ok(new as u64)
+        Ok(new)
     }
 
     /// `close(fd)`: frees the descriptor; returns the open file if that was
     /// its last reference (the caller closes it).
     pub fn close(&mut self, pid: Pid, fd: u64) -> Result<Option<OpenFile>, Errno> {
-        let id = self.file_id(pid, fd)?;
-        if let Some(process) = self.processes.get_mut(&pid) {
-            process.fds[fd as usize] = None; // file_id checked fd is in range
-        }
+        let process = self.processes.get_mut(&pid).ok_or(Errno::EBADF)?;
+        let id = process.fds.remove(fd).ok_or(Errno::EBADF)?;
         Ok(self.unref(id))
     }
 
@@ -287,6 +267,7 @@ impl Tables {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::abi::fs::MAX_OPEN_FILES;
 
     fn inode(ino: u32) -> OpenFile {
         OpenFile::new(FileKind::Inode(ino), true, true)
@@ -358,7 +339,8 @@ mod tests {
         for fd in 0..MAX_OPEN_FILES as u64 {
             assert_eq!(tables.install(1, inode(20)), Ok(fd));
         }
-        assert_eq!(tables.has_free_fd(1), Ok(false));
+        assert_eq!(tables.descriptors(1).map(FdTable::has_free), Ok(false));
+        assert_eq!(tables.descriptors(2).err(), Some(Errno::EBADF));
         assert!(matches!(
             tables.install(1, inode(21)),
             Err((Errno::EMFILE, _))

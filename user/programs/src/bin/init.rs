@@ -12,14 +12,13 @@
 #![no_main]
 
 use ulib::{
-    Args, Errno, Fd, ForkResult, O_RDWR, dup, eprintln, exec, exit, fork, mkdir, mknod, open,
-    println, sleep, wait,
+    Args, CONSOLE_MAJOR, CONSOLE_MINOR, Errno, Fd, ForkResult, O_RDWR, dup, eprintln, exec, exit,
+    fork, mkdir, mknod, open, println, sleep, wait,
 };
 
-/// The console device: major 1, minor 0 (see docs/user-abi.md).
+/// The console device (character device `CONSOLE_MAJOR`, `CONSOLE_MINOR`:
+/// see docs/user-abi.md).
 const CONSOLE_PATH: &str = "/dev/console";
-const CONSOLE_MAJOR: u32 = 1;
-const CONSOLE_MINOR: u32 = 0;
 /// The shell init runs.
 const SHELL_PATH: &str = "/bin/sh";
 

@@ -11,7 +11,7 @@ use super::{Test, TestResult};
 use crate::ensure;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU8, AtomicU32, Ordering};
-use ulib::{Errno, O_CREATE, O_RDONLY, O_RDWR, close, open, sbrk, sys, unlink};
+use ulib::{Errno, O_CREATE, O_RDONLY, O_RDWR, USER_TOP, close, open, sbrk, sys, unlink};
 
 pub const TESTS: &[Test] = &[
     Test::quick("sbrk_grow", sbrk_grow),
@@ -40,8 +40,6 @@ pub const TESTS: &[Test] = &[
 ];
 
 const PAGE: u64 = 4096;
-/// The first address above user space; its page is never mapped.
-const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
 
 /// Addresses in the kernel's half of the address space.
 const KERNEL_ADDRESSES: [u64; 3] = [
