@@ -171,6 +171,7 @@ fmt:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p common --target $(TARGET) -- -D warnings
 	cd mono-kernel && cargo clippy --release -- -D warnings
 	cd micro-kernel/kernel && cargo clippy --release -- -D warnings
 	cd micro-kernel/user && cargo clippy --release -- -D warnings

@@ -101,7 +101,9 @@ impl Stat {
 
     /// The `Stat` in `bytes` (the inverse of [`Stat::to_bytes`]).
     pub fn from_bytes(bytes: &[u8; STAT_BYTES]) -> Stat {
-        let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         let mut size = [0u8; 8];
         size.copy_from_slice(&bytes[16..24]);
         Stat {

@@ -333,7 +333,10 @@ impl Tag {
     }
     /// Message registers used in all: words plus two per item.
     pub const fn registers_used(self) -> u64 {
-        self.words() + 2 * (self.byte_items() as u64 + self.has_map() as u64 + self.has_receive_area() as u64)
+        self.words()
+            + 2 * (self.byte_items() as u64
+                + self.has_map() as u64
+                + self.has_receive_area() as u64)
     }
     /// Whether the tag is well formed: reserved bits clear, at most
     /// [`MAX_BYTE_ITEMS`] byte items, GRANT only with MAP, and everything
@@ -346,11 +349,19 @@ impl Tag {
     }
     /// The index of byte item `n`'s first register, if the message has it.
     pub const fn byte_item_index(self, n: usize) -> Option<usize> {
-        if n < self.byte_items() { Some(self.words() as usize + 2 * n) } else { None }
+        if n < self.byte_items() {
+            Some(self.words() as usize + 2 * n)
+        } else {
+            None
+        }
     }
     /// The index of the map item's first register, if there is one.
     pub const fn map_index(self) -> Option<usize> {
-        if self.has_map() { Some(self.words() as usize + 2 * self.byte_items()) } else { None }
+        if self.has_map() {
+            Some(self.words() as usize + 2 * self.byte_items())
+        } else {
+            None
+        }
     }
     /// The index of the receive area's first register, if there is one.
     pub const fn receive_area_index(self) -> Option<usize> {
@@ -575,12 +586,22 @@ mod tests {
         assert_eq!(tag.byte_item_index(1), None);
         assert_eq!(tag.map_index(), Some(4));
         assert!(tag.is_valid());
-        let two = Tag::new(7, 0).with_byte_item().with_byte_item().with_receive_area();
-        assert_eq!((two.byte_item_index(1), two.receive_area_index()), (Some(2), Some(4)));
+        let two = Tag::new(7, 0)
+            .with_byte_item()
+            .with_byte_item()
+            .with_receive_area();
+        assert_eq!(
+            (two.byte_item_index(1), two.receive_area_index()),
+            (Some(2), Some(4))
+        );
         assert_eq!(two.without_receive_area().registers_used(), 4);
         assert!(two.is_valid());
         assert!(
-            !Tag::new(1, 0).with_byte_item().with_byte_item().with_byte_item().is_valid(),
+            !Tag::new(1, 0)
+                .with_byte_item()
+                .with_byte_item()
+                .with_byte_item()
+                .is_valid(),
             "three byte items"
         );
         assert!(

@@ -88,7 +88,7 @@ pub fn write_exception_report(out: &mut dyn Write, frame: &TrapFrame) -> fmt::Re
 /// numbering them from `first_index`.
 pub fn write_backtrace_from(out: &mut dyn Write, mut rbp: u64, first_index: usize) -> fmt::Result {
     for index in first_index..first_index + MAX_BACKTRACE_FRAMES {
-        if rbp < super::KERNEL_BASE || rbp % 8 != 0 || rbp > u64::MAX - 16 {
+        if rbp < super::KERNEL_BASE || !rbp.is_multiple_of(8) || rbp > u64::MAX - 16 {
             break;
         }
         // SAFETY: `rbp` is an aligned higher-half address; the kernel's higher

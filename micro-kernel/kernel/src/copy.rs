@@ -177,11 +177,8 @@ pub fn plan(
     let mut plan = CopyPlan::default();
     let mut used = 0;
     for item in items.iter().take(MAX_BYTE_ITEMS) {
-        let length = if item.string {
-            item_length(k, source_space, item).map_err(|_| Error::BadAddress)?
-        } else {
-            item.length
-        };
+        let length =
+            if item.string { item_length(k, source_space, item).map_err(|_| Error::BadAddress)? } else { item.length };
         if used + length > capacity {
             return Err(Error::MessageTooLong);
         }

@@ -39,8 +39,7 @@ use crate::sched;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
-    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId,
-    receive_timeout,
+    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
 };
 use common::mm::UserRange;
 
@@ -80,7 +79,7 @@ fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
     let f = thread::frame(slot);
     let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
     // 6. the memory is there.
-    let Some((receive_area, copy)) = check_memory(k, slot, dest, tag, &registers) else {
+    let Some(Memory { receive_area, copy }) = check_memory(k, slot, dest, tag, &registers) else {
         return;
     };
 
@@ -128,17 +127,18 @@ fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot) -> Option<(ThreadSlot, Thr
     Some((dest, from))
 }
 
-/// Check 6: our receive area (`None` in the tag: our receive buffer) is
+/// What check 6 found: the memory of a message with bytes is there.
+struct Memory {
+    /// The caller's receive area for its receive phase.
+    receive_area: (u64, u64),
+    /// The planned copy of the byte item, with the index of its registers.
+    copy: Option<(usize, CopyPlan)>,
+}
+
+/// Check 6: our receive area (none in the tag: our receive buffer) is
 /// mapped writable, and the byte item, if any, can be copied into the
-/// receiver's receive area. Returns our receive area and the planned copy
-/// (with the index of the item's registers), or `None` for the slow path.
-fn check_memory(
-    k: &mut Kernel,
-    slot: ThreadSlot,
-    dest: ThreadSlot,
-    tag: Tag,
-    registers: &[u64; 6],
-) -> Option<((u64, u64), Option<(usize, CopyPlan)>)> {
+/// receiver's receive area. `None`: the slow path's to handle.
+fn check_memory(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, registers: &[u64; 6]) -> Option<Memory> {
     let caller = k.threads.get(slot);
     let (space, buffer) = (caller.space, (caller.receive_buffer, caller.receive_buffer_len));
     let receive_area = match tag.receive_area_index() {
@@ -165,7 +165,7 @@ fn check_memory(
         }
         None => None,
     };
-    Some((receive_area, copy))
+    Some(Memory { receive_area, copy })
 }
 
 /// After the point of no return: hands `message` (with `tag`) to `dest`,

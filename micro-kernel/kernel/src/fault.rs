@@ -25,12 +25,12 @@
 //! no words to retry, or destroy the thread. A thread with neither is killed
 //! (with a line on the console); a fault never takes the kernel down.
 
+use crate::copy::Missing;
 use crate::global::Kernel;
 use crate::ipc;
 use crate::lifecycle;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, Message};
-use crate::copy::Missing;
 use common::abi::micro::{Error, TIMEOUT_NEVER, Tag, fault_access, label, timeouts};
 use common::arch::{cpu, idt};
 use common::mm::{PAGE_SIZE, USER_TOP};
@@ -45,8 +45,7 @@ pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     // fix: it goes to the exception handler like any other exception.
     let address = cpu::read_cr2();
     if vector == idt::PAGE_FAULT && address < USER_TOP && k.threads.lookup(thread.pager).is_some() {
-        k.threads.get(slot).ipc_kind =
-            IpcKind::PageFault { page: address & !(PAGE_SIZE - 1), system_call: false };
+        k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1), system_call: false };
         let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
         if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
             return;

@@ -53,14 +53,14 @@ pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
     k.threads.get(slot).ipc_kind = IpcKind::Normal;
     let checked = check_receive_spec(k, from)
         .and_then(|()| check_message(&message))
-        .map_err(OwnMemory::Refused)
+        .map_err(Hold::Failed)
         .and_then(|()| check_own_memory(k, slot, to, from, &message));
     match checked {
         Ok(()) => {}
         // The thread waits for its pager now, and runs the call again later:
         // its registers (`rax` included) must stay as they are.
-        Err(OwnMemory::Faulting) => return,
-        Err(OwnMemory::Refused(error)) => {
+        Err(Hold::WaitingForPager) => return,
+        Err(Hold::Failed(error)) => {
             thread::frame(slot).rax = error.code();
             return;
         }
@@ -86,17 +86,18 @@ pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
     }
 }
 
-/// Why an IPC cannot go on with the caller's own memory as it is.
-enum OwnMemory {
-    /// A page is missing: the thread now waits for its pager.
-    Faulting,
-    /// The call fails.
-    Refused(Error),
+/// Why an IPC does not start now.
+enum Hold {
+    /// A page of the caller's own memory is missing: the thread now waits
+    /// for its pager, and executes the call again afterwards.
+    WaitingForPager,
+    /// The call fails with this error.
+    Failed(Error),
 }
 
-impl From<Error> for OwnMemory {
-    fn from(error: Error) -> OwnMemory {
-        OwnMemory::Refused(error)
+impl From<Error> for Hold {
+    fn from(error: Error) -> Hold {
+        Hold::Failed(error)
     }
 }
 
@@ -104,7 +105,13 @@ impl From<Error> for OwnMemory {
 /// needed: the pages of its byte items (if it sends) and of its receive
 /// area (if it receives). The first page that is not becomes a page fault
 /// of the system call ([`fault::system_call_fault`]).
-fn check_own_memory(k: &mut Kernel, slot: ThreadSlot, to: ThreadId, from: ThreadId, message: &Message) -> Result<(), OwnMemory> {
+fn check_own_memory(
+    k: &mut Kernel,
+    slot: ThreadSlot,
+    to: ThreadId,
+    from: ThreadId,
+    message: &Message,
+) -> Result<(), Hold> {
     let tag = message.tag;
     let space = k.threads.get(slot).space;
     let mut missing: Option<Missing> = None;
@@ -122,7 +129,7 @@ fn check_own_memory(k: &mut Kernel, slot: ThreadSlot, to: ThreadId, from: Thread
         && missing.is_none()
     {
         if from == ThreadId::NIL {
-            return Err(OwnMemory::Refused(Error::InvalidArgument)); // a receive area, but no receive
+            return Err(Hold::Failed(Error::InvalidArgument)); // a receive area, but no receive
         }
         missing = copy::first_missing(k, space, message.mr[i], message.mr[i + 1], true);
     }
@@ -130,7 +137,7 @@ fn check_own_memory(k: &mut Kernel, slot: ThreadSlot, to: ThreadId, from: Thread
         None => Ok(()),
         Some(page) => {
             fault::system_call_fault(k, slot, page)?;
-            Err(OwnMemory::Faulting)
+            Err(Hold::WaitingForPager)
         }
     }
 }

@@ -110,7 +110,8 @@ mod tests {
 
     #[test]
     fn bad_requests_are_refused() {
-        let read = |count| DiskRequest::from_wire(&Wire::new(DiskOp::ReadSectors.label(), &[0, count]));
+        let read =
+            |count| DiskRequest::from_wire(&Wire::new(DiskOp::ReadSectors.label(), &[0, count]));
         assert_eq!(read(0), Err(ProtoError::BadValue(1)));
         assert_eq!(read(9), Err(ProtoError::BadValue(1)));
         assert_eq!(

@@ -156,9 +156,10 @@ impl<'a> FsRequest<'a> {
             } => wire(&[ino as u64, offset, append as u64]).with_bytes(data),
             Truncate { ino, size } => wire(&[ino as u64, size]),
             Stat { ino } | OpenInode { ino } | ReleaseInode { ino } => wire(&[ino as u64]),
-            Create { dir, name } | Mkdir { dir, name } | Unlink { dir, name } | Rmdir { dir, name } => {
-                wire(&[dir as u64]).with_bytes(name)
-            }
+            Create { dir, name }
+            | Mkdir { dir, name }
+            | Unlink { dir, name }
+            | Rmdir { dir, name } => wire(&[dir as u64]).with_bytes(name),
             Mknod {
                 dir,
                 major,

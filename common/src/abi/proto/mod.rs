@@ -274,9 +274,18 @@ mod tests {
         assert_eq!(wire.item(1), Err(ProtoError::MissingBytes));
         assert_eq!(Wire::new(7, &[]).bytes(), Err(ProtoError::MissingBytes));
         assert_eq!(Wire::new(1, &[1, 2, 3, 4, 5]).word_count, MAX_WORDS);
-        let two = Wire::new(7, &[]).with_bytes(b"a").with_bytes(b"b").with_bytes(b"c");
-        assert_eq!((two.item(0), two.item(1), two.item_count), (Ok(&b"a"[..]), Ok(&b"b"[..]), 2));
-        assert_eq!(Wire::new(7, &[2]).word_bool(0), Err(ProtoError::BadValue(0)));
+        let two = Wire::new(7, &[])
+            .with_bytes(b"a")
+            .with_bytes(b"b")
+            .with_bytes(b"c");
+        assert_eq!(
+            (two.item(0), two.item(1), two.item_count),
+            (Ok(&b"a"[..]), Ok(&b"b"[..]), 2)
+        );
+        assert_eq!(
+            Wire::new(7, &[2]).word_bool(0),
+            Err(ProtoError::BadValue(0))
+        );
         assert_eq!(Wire::new(7, &[1]).word_bool(0), Ok(true));
     }
 }

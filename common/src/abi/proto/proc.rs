@@ -342,10 +342,7 @@ mod tests {
 
     #[test]
     fn aux_block_round_trips_and_needs_its_magic() {
-        let aux = AuxBlock {
-            proc: 5,
-            vfs: 6,
-        };
+        let aux = AuxBlock { proc: 5, vfs: 6 };
         assert_eq!(AuxBlock::from_words(&aux.to_words()), Some(aux));
         assert_eq!(AuxBlock::from_words(&[0, 5, 6]), None);
         assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 0]), None);
@@ -359,10 +356,7 @@ mod tests {
         // Strings: "abcd\0" at top-5, "\0" at top-6, "xy\0" at top-9.
         assert_eq!(&layout.string_addresses[..3], &[top - 5, top - 6, top - 9]);
         assert_eq!(layout.rsp % 16, 0);
-        let aux = AuxBlock {
-            proc: 1,
-            vfs: 2,
-        };
+        let aux = AuxBlock { proc: 1, vfs: 2 };
         let mut words = [0u64; 64];
         let count = layout.words(3, &aux, &mut words);
         assert_eq!(count, 1 + 3 + 1 + AUX_WORDS);

@@ -73,10 +73,7 @@ mod tests {
         assert_eq!(ReplyKind::from_label(ok.label), Some(ReplyKind::Done));
         assert_eq!(ok.word(1), Ok(6));
         let error = failed(Errno::ENOENT);
-        assert_eq!(
-            ReplyKind::from_label(error.label),
-            Some(ReplyKind::Failed)
-        );
+        assert_eq!(ReplyKind::from_label(error.label), Some(ReplyKind::Failed));
         assert_eq!(errno_of(&error.words[..error.word_count]), Errno::ENOENT);
         assert_eq!(redirect(77).word(0), Ok(77));
         assert_eq!(done_with_bytes(&[], b"abc").bytes(), Ok(&b"abc"[..]));

@@ -214,7 +214,9 @@ mod tests {
             Err(ProtoError::MissingBytes)
         );
         assert_eq!(
-            Directory::from_wire(&Wire::new(RootOp::Directory.label(), &[]).with_bytes(&bytes[..40])),
+            Directory::from_wire(
+                &Wire::new(RootOp::Directory.label(), &[]).with_bytes(&bytes[..40])
+            ),
             Err(ProtoError::MissingBytes)
         );
         assert_eq!(

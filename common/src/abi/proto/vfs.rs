@@ -163,9 +163,7 @@ impl<'a> VfsRequest<'a> {
             Pipe => wire(&[]),
             Getdents { fd, len } => wire(&[fd, len]),
             Chdir { path } | Mkdir { path } | Unlink { path } => wire(&[]).with_bytes(path),
-            Mknod { major, minor, path } => {
-                wire(&[major as u64, minor as u64]).with_bytes(path)
-            }
+            Mknod { major, minor, path } => wire(&[major as u64, minor as u64]).with_bytes(path),
             Link { old, new } | Rename { old, new } => wire(&[]).with_bytes(old).with_bytes(new),
             ProcessCreated {
                 pid,
@@ -322,7 +320,11 @@ mod tests {
             },
             ExecClose { handle: 1 },
         ];
-        assert_eq!(requests.len(), VfsOp::ALL.len(), "one example per operation");
+        assert_eq!(
+            requests.len(),
+            VfsOp::ALL.len(),
+            "one example per operation"
+        );
         for request in requests {
             assert_eq!(VfsRequest::from_wire(&request.to_wire()), Ok(request));
         }
@@ -330,12 +332,22 @@ mod tests {
 
     #[test]
     fn bad_requests_are_refused() {
-        let decode = |op: VfsOp, words: &[u64]| VfsRequest::from_wire(&Wire::new(op.label(), words));
-        assert_eq!(decode(VfsOp::Open, &[1 << 32]), Err(ProtoError::BadValue(0)));
+        let decode =
+            |op: VfsOp, words: &[u64]| VfsRequest::from_wire(&Wire::new(op.label(), words));
+        assert_eq!(
+            decode(VfsOp::Open, &[1 << 32]),
+            Err(ProtoError::BadValue(0))
+        );
         assert_eq!(decode(VfsOp::Open, &[0]), Err(ProtoError::MissingBytes));
-        assert_eq!(decode(VfsOp::Read, &[3, 4097]), Err(ProtoError::BadValue(1)));
+        assert_eq!(
+            decode(VfsOp::Read, &[3, 4097]),
+            Err(ProtoError::BadValue(1))
+        );
         assert_eq!(decode(VfsOp::Read, &[3]), Err(ProtoError::MissingWord(1)));
-        assert_eq!(decode(VfsOp::Mknod, &[1, 1 << 33]), Err(ProtoError::BadValue(1)));
+        assert_eq!(
+            decode(VfsOp::Mknod, &[1, 1 << 33]),
+            Err(ProtoError::BadValue(1))
+        );
         let unknown = VfsOp::ExecClose.label() + 1;
         assert_eq!(
             VfsRequest::from_wire(&Wire::new(unknown, &[])),

@@ -32,9 +32,9 @@
 extern crate alloc;
 
 use common::abi::errno::Errno;
-use common::abi::proto::{Wire, reply};
-use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::root::CONSOLE_VGA_BASE;
+use common::abi::proto::vfs::VfsRequest;
+use common::abi::proto::{Wire, reply};
 use common::drivers::console::ConsoleOutput;
 use common::drivers::keyboard::Keyboard;
 use common::drivers::uart16550::{COM1_BASE, Uart16550};

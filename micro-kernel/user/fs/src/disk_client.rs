@@ -55,11 +55,12 @@ impl BlockDevice for DiskClient {
                 count: (chunk.len() / SECTOR_SIZE) as u64,
             };
             // The sectors land straight in `chunk` (the buffer cache's block).
-            let reply = server_lib::call_into(self.disk, &request.to_wire(), chunk).map_err(|_| {
-                BlockError::Device {
-                    code: DISK_SERVER_ERROR,
-                }
-            })?;
+            let reply =
+                server_lib::call_into(self.disk, &request.to_wire(), chunk).map_err(|_| {
+                    BlockError::Device {
+                        code: DISK_SERVER_ERROR,
+                    }
+                })?;
             if reply.byte_count != chunk.len() {
                 return Err(BlockError::Device { code: SHORT_REPLY });
             }

@@ -289,6 +289,7 @@ pub fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
 /// `into` (`Reply::byte_count` says how many; a reply with more bytes than
 /// `into` holds fails with `EIO`).
 pub fn call_into(server: ThreadId, request: &Wire<'_>, into: &mut [u8]) -> Result<Reply, Errno> {
-    let message = Message::from_wire(request).with_receive_area(into.as_mut_ptr() as u64, into.len() as u64);
+    let message =
+        Message::from_wire(request).with_receive_area(into.as_mut_ptr() as u64, into.len() as u64);
     l4::rpc::call(server, &message)
 }

@@ -527,8 +527,7 @@ pub fn bad_args_ipc() -> Outcome {
     expect_error(call(main_thread(), &kernel_buffer), Error::BadAddress, "kernel buffer")?;
     let wrapping = Message::new(1, &[]).with_bytes_at(u64::MAX - 4, 16);
     expect_error(call(main_thread(), &wrapping), Error::BadAddress, "wrapping buffer")?;
-    let bad_map =
-        Message::new(1, &[]).with_map(MapItem { page: 0, count: 0, rights: 1, window_offset: 0 }, false);
+    let bad_map = Message::new(1, &[]).with_map(MapItem { page: 0, count: 0, rights: 1, window_offset: 0 }, false);
     expect_error(call(main_thread(), &bad_map), Error::InvalidArgument, "map of zero pages")?;
     let kernel_map = Message::new(1, &[])
         .with_map(MapItem { page: 0xffff_ffff_8000_0000, count: 1, rights: 1, window_offset: 0 }, false);

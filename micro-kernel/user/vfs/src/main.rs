@@ -309,7 +309,10 @@ fn main(root: u64) -> ! {
                 Outcome::Redirect(_) => alloc::string::String::from("redirect"),
                 Outcome::Parked => alloc::string::String::from("parked"),
             };
-            println!("vfs: {:#x} from {:#x} -> {said}", request.label, request.from.0);
+            println!(
+                "vfs: {:#x} from {:#x} -> {said}",
+                request.label, request.from.0
+            );
         }
         // Parked clients this request let proceed are answered first.
         // (Drained, not taken: the list keeps its memory for the next request.)

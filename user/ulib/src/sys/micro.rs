@@ -39,7 +39,7 @@
 use crate::Errno;
 use common::abi::fs::{STAT_BYTES, Stat};
 use common::abi::proto::MAX_TRANSFER;
-use common::abi::proto::proc::{AuxBlock, AUX_WORDS, ProcOp};
+use common::abi::proto::proc::{AUX_WORDS, AuxBlock, ProcOp};
 use common::abi::proto::vfs::VfsOp;
 use common::abi::syscall::MAX_PATH;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -66,7 +66,8 @@ pub fn start(argc: usize, argv: *const *const u8) {
     // argv[argc] is NULL and the aux block's words follow it.
     let words = unsafe { core::slice::from_raw_parts(argv.add(argc + 1) as *const u64, AUX_WORDS) };
     let Some(aux) = AuxBlock::from_words(words) else {
-        let _ = l4::print::debug_print("ulib: no aux block on the stack: cannot reach the servers\n");
+        let _ =
+            l4::print::debug_print("ulib: no aux block on the stack: cannot reach the servers\n");
         let (me, _) = l4::task::whoami();
         let _ = l4::task::thread_destroy(me);
         loop {
@@ -291,7 +292,8 @@ pub unsafe fn unlink(path: *const u8) -> Result<u64, Errno> {
 /// # Safety
 /// `stat` must be valid for a write of one [`Stat`].
 pub unsafe fn fstat(fd: i32, stat: *mut Stat) -> Result<u64, Errno> {
-    let request = vfs(VfsOp::Fstat, &[word(fd as i64)]).with_receive_area(stat as u64, STAT_BYTES as u64);
+    let request =
+        vfs(VfsOp::Fstat, &[word(fd as i64)]).with_receive_area(stat as u64, STAT_BYTES as u64);
     if call_vfs(request)?.byte_count != STAT_BYTES {
         return Err(Errno::EIO);
     }
@@ -300,8 +302,9 @@ pub unsafe fn fstat(fd: i32, stat: *mut Stat) -> Result<u64, Errno> {
 
 /// A vfs call whose arguments are two paths.
 fn two_paths_call(op: VfsOp, old: *const u8, new: *const u8) -> Result<u64, Errno> {
-    let request =
-        vfs(op, &[]).with_string_at(old as u64, PATH_ITEM_MAX).with_string_at(new as u64, PATH_ITEM_MAX);
+    let request = vfs(op, &[])
+        .with_string_at(old as u64, PATH_ITEM_MAX)
+        .with_string_at(new as u64, PATH_ITEM_MAX);
     call_vfs(request).map(|_| 0)
 }
 
