@@ -1,9 +1,12 @@
 //! The pipe: a bounded byte queue between writers and readers, as a state
 //! machine with POSIX semantics (xv6's `pipe.c` is the model).
 //!
-//! A pipe has a ring buffer of [`PIPE_SIZE`] bytes and counts how many file
-//! descriptors refer to its read end and to its write end (`fork` and `dup`
-//! add references, `close` and `exit` drop them). The rules:
+//! A pipe has a ring buffer of [`PIPE_SIZE`] bytes and two ends, each open
+//! or closed. An end is one *open file* (xv6's `struct file`): `dup` and
+//! `fork` share that open file among descriptors, and the kernel closes the
+//! end when the last descriptor to it goes (the mono-kernel when the last
+//! `Rc<File>` is dropped, the vfs server when an open file's count reaches
+//! zero). So the pipe itself needs no reference counts. The rules:
 //!
 //! - **read** returns what is there (at least one byte, at most what was
 //!   asked). An empty pipe gives *end of file* if no writer is left, and
@@ -22,18 +25,18 @@
 //!
 //! The data path is the "chunked copy": [`Pipe::write_with`] and
 //! [`Pipe::read_with`] hand the caller the free (or filled) part of the ring
-//! as at most two contiguous slices, so the kernel can copy straight between
+//! as at most two contiguous slices, so a kernel can copy straight between
 //! user memory and the ring, and a failed copy (a bad user pointer) changes
-//! nothing. [`Pipe::write_from_user`] and [`Pipe::read_to_user`] plug in the
-//! shared chunked-copy trait, [`UserMemory`] (page tables in the
-//! mono-kernel, the message buffer in the pipe server); [`Pipe::write`] and
-//! [`Pipe::read`] do the same for plain slices.
+//! nothing. The mono-kernel passes a closure that copies through the
+//! process's page tables (`sys_file.rs`, `pipe_read` and `pipe_write`);
+//! the vfs server, whose client's bytes have already arrived in a message,
+//! uses [`Pipe::write`] and [`Pipe::read`], which do the same for plain
+//! slices.
 
 use alloc::boxed::Box;
 use alloc::vec;
 use core::fmt;
 
-use crate::mm::{UserCopyError, UserMemory, UserRange};
 
 /// Bytes a pipe holds. One page: big enough that `producer | consumer`
 /// moves data in page-sized steps (fewer sleeps, and fewer IPC round trips
@@ -111,13 +114,11 @@ impl PipeRead {
     }
 }
 
-/// A misuse of the reference counts (an environment bug, reported, not panicked on).
+/// A misuse of the ends (an environment bug, reported, not panicked on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PipeError {
-    /// That end has no references left: nothing to close or duplicate.
+    /// That end is closed already.
     EndClosed,
-    /// The reference count would overflow.
-    TooManyReferences,
 }
 
 /// One pipe.
@@ -134,8 +135,10 @@ pub struct Pipe {
     ring: Box<[u8]>,
     bytes_read: usize,
     bytes_written: usize,
-    readers: u32,
-    writers: u32,
+    /// The read end is open.
+    reader_open: bool,
+    /// The write end is open.
+    writer_open: bool,
 }
 
 impl Default for Pipe {
@@ -148,23 +151,23 @@ impl fmt::Debug for Pipe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pipe")
             .field("len", &self.len())
-            .field("readers", &self.readers)
-            .field("writers", &self.writers)
+            .field("reader_open", &self.reader_open)
+            .field("writer_open", &self.writer_open)
             .finish_non_exhaustive()
     }
 }
 
 impl Pipe {
-    /// An empty pipe with one reader and one writer: the two descriptors
-    /// `pipe()` returns. The ring is allocated on the heap directly (never
+    /// An empty pipe with both ends open: the two descriptors `pipe()`
+    /// returns. The ring is allocated on the heap directly (never
     /// on a small kernel stack).
     pub fn new() -> Self {
         Self {
             ring: vec![0; PIPE_SIZE].into_boxed_slice(),
             bytes_read: 0,
             bytes_written: 0,
-            readers: 1,
-            writers: 1,
+            reader_open: true,
+            writer_open: true,
         }
     }
 
@@ -183,19 +186,19 @@ impl Pipe {
         PIPE_SIZE - self.len()
     }
 
-    /// Open references to the read end.
-    pub fn readers(&self) -> u32 {
-        self.readers
+    /// Whether the read end is open.
+    pub fn reader_open(&self) -> bool {
+        self.reader_open
     }
 
-    /// Open references to the write end.
-    pub fn writers(&self) -> u32 {
-        self.writers
+    /// Whether the write end is open.
+    pub fn writer_open(&self) -> bool {
+        self.writer_open
     }
 
     /// Both ends are closed: the environment may free the pipe.
     pub fn is_unused(&self) -> bool {
-        self.readers == 0 && self.writers == 0
+        !self.reader_open && !self.writer_open
     }
 
     /// Writes from `src`. See [`write_with`](Self::write_with) for the rules.
@@ -232,7 +235,7 @@ impl Pipe {
         if len == 0 {
             return Ok(PipeWrite::Wrote(0));
         }
-        if self.readers == 0 {
+        if !self.reader_open {
             return Ok(PipeWrite::BrokenPipe);
         }
         let free = self.free_space();
@@ -284,7 +287,7 @@ impl Pipe {
         }
         let available = self.len();
         if available == 0 {
-            return Ok(if self.writers == 0 {
+            return Ok(if !self.writer_open {
                 PipeRead::EndOfFile
             } else {
                 PipeRead::WouldBlock
@@ -302,81 +305,33 @@ impl Pipe {
         Ok(PipeRead::Read(count))
     }
 
-    /// `write(fd, buf, len)`: writes from user memory `user_addr..user_addr + len`,
-    /// copying straight into the ring. Same results as
-    /// [`write_with`](Self::write_with); a bad user range is refused before
-    /// anything else, and a failed copy leaves the pipe unchanged.
-    pub fn write_from_user(
-        &mut self,
-        user: &mut impl UserMemory,
-        user_addr: u64,
-        len: usize,
-    ) -> Result<PipeWrite, UserCopyError> {
-        // After this check, user_addr + offset (offset <= len) cannot overflow.
-        UserRange::new(user_addr, len as u64).map_err(UserCopyError::BadRange)?;
-        self.write_with(len, |offset, chunk| {
-            user.read(user_addr + offset as u64, chunk)
-        })
-    }
-
-    /// `read(fd, buf, len)`: reads into user memory `user_addr..user_addr + len`.
-    /// Same results as [`read_with`](Self::read_with); on a copy error the
-    /// bytes stay in the pipe.
-    pub fn read_to_user(
-        &mut self,
-        user: &mut impl UserMemory,
-        user_addr: u64,
-        len: usize,
-    ) -> Result<PipeRead, UserCopyError> {
-        UserRange::new(user_addr, len as u64).map_err(UserCopyError::BadRange)?;
-        self.read_with(len, |offset, chunk| {
-            user.write(user_addr + offset as u64, chunk)
-        })
-    }
-
-    /// One more reference to the read end (`dup`, `fork`).
-    pub fn add_reader(&mut self) -> Result<(), PipeError> {
-        Self::add_reference(&mut self.readers)
-    }
-
-    /// One more reference to the write end (`dup`, `fork`).
-    pub fn add_writer(&mut self) -> Result<(), PipeError> {
-        Self::add_reference(&mut self.writers)
-    }
-
-    /// Drops a reference to the read end. When the last one goes, waiting
-    /// writers may proceed (to fail with EPIPE).
+    /// Closes the read end: waiting writers may proceed (to fail with
+    /// `EPIPE`). `EndClosed` if it was closed already.
     pub fn close_reader(&mut self) -> Result<Wakeup, PipeError> {
-        let last = Self::drop_reference(&mut self.readers)?;
+        Self::close(&mut self.reader_open)?;
         Ok(Wakeup {
             readers: false,
-            writers: last,
+            writers: true,
         })
     }
 
-    /// Drops a reference to the write end. When the last one goes, waiting
-    /// readers may proceed (to drain the data, then see end of file).
+    /// Closes the write end: waiting readers may proceed (to drain the
+    /// data, then see end of file). `EndClosed` if it was closed already.
     pub fn close_writer(&mut self) -> Result<Wakeup, PipeError> {
-        let last = Self::drop_reference(&mut self.writers)?;
+        Self::close(&mut self.writer_open)?;
         Ok(Wakeup {
-            readers: last,
+            readers: true,
             writers: false,
         })
     }
 
-    /// An end can only be duplicated while someone holds it.
-    fn add_reference(count: &mut u32) -> Result<(), PipeError> {
-        if *count == 0 {
+    /// Marks an end closed; an end closes only once.
+    fn close(open: &mut bool) -> Result<(), PipeError> {
+        if !*open {
             return Err(PipeError::EndClosed);
         }
-        *count = count.checked_add(1).ok_or(PipeError::TooManyReferences)?;
+        *open = false;
         Ok(())
-    }
-
-    /// Returns whether that was the last reference.
-    fn drop_reference(count: &mut u32) -> Result<bool, PipeError> {
-        *count = count.checked_sub(1).ok_or(PipeError::EndClosed)?;
-        Ok(*count == 0)
     }
 }
 

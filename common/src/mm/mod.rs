@@ -34,5 +34,5 @@ pub use frame::{FrameAllocator, FrameError, PhysFrame};
 pub use kernel_window::{KernelFrames, KernelWindow};
 pub use paging::{AddressSpace, FrameSource, MapError, Mapping, PageTableFlags, PhysMemory};
 pub use user_copy::{
-    UserCopyError, UserMemory, copy_from_user, copy_str_from_user, copy_to_user, load_into_space,
+    UserCopyError, copy_from_user, copy_str_from_user, copy_to_user, load_into_space,
 };

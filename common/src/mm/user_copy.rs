@@ -26,10 +26,11 @@
 //! the error names the first bad address, so a kernel can resolve the
 //! fault — break copy-on-write, say — and try again.
 //!
-//! Design rule 4 says shared code reaches user memory through *one chunked
-//! copy trait*: that is [`UserMemory`]. The monolithic kernel implements it
-//! with [`UserSpace`] (page tables, as above); a microkernel server, whose
-//! "user memory" is the message buffer it received, with [`UserBuffer`].
+//! The monolithic kernel reaches every user pointer through these functions
+//! (`mono-kernel/src/vm.rs`, `UserVm`). The microkernel copies a message's
+//! bytes between two address spaces instead (`micro-kernel/kernel/src/copy.rs`,
+//! with the same checks), and its servers never see a client's pointer at
+//! all: the bytes arrive in their receive buffers (`docs/design.md`, rule 4).
 
 use core::fmt;
 
@@ -83,82 +84,6 @@ impl From<UserCopyError> for Errno {
             UserCopyError::BadRange(_) | UserCopyError::Fault { .. } => Errno::EFAULT,
             UserCopyError::StringTooLong => Errno::ENAMETOOLONG,
         }
-    }
-}
-
-/// User memory, as seen by code that serves a user request: read or write
-/// bytes at a user address, all or nothing per call.
-///
-/// Shared code (pipes, the file system's read and write) takes
-/// `&mut impl UserMemory`, so the same code copies through page tables in
-/// the monolithic kernel and through a message buffer in a server.
-pub trait UserMemory {
-    /// Fills `dst` from user memory at `user_addr`.
-    /// On error the contents of `dst` are unspecified.
-    fn read(&mut self, user_addr: u64, dst: &mut [u8]) -> Result<(), UserCopyError>;
-
-    /// Copies `src` to user memory at `user_addr`.
-    /// On error nothing has been written.
-    fn write(&mut self, user_addr: u64, src: &[u8]) -> Result<(), UserCopyError>;
-}
-
-/// The user half of an address space, reached through its page tables.
-pub struct UserSpace<'a, M: PhysMemory> {
-    /// The address space whose user half is read and written.
-    pub space: &'a AddressSpace,
-    /// How physical memory is reached (the kernel window, or fake RAM).
-    pub mem: &'a mut M,
-}
-
-impl<M: PhysMemory> UserMemory for UserSpace<'_, M> {
-    fn read(&mut self, user_addr: u64, dst: &mut [u8]) -> Result<(), UserCopyError> {
-        copy_from_user(self.space, self.mem, user_addr, dst)
-    }
-
-    fn write(&mut self, user_addr: u64, src: &[u8]) -> Result<(), UserCopyError> {
-        copy_to_user(self.space, self.mem, user_addr, src)
-    }
-}
-
-/// A plain buffer standing in for user memory at addresses
-/// `base..base + bytes.len()`: a microkernel server's message buffer, or a
-/// test's. Anything outside it is `NotMapped`.
-pub struct UserBuffer<'a> {
-    /// The user address of `bytes[0]`.
-    pub base: u64,
-    /// The memory itself.
-    pub bytes: &'a mut [u8],
-}
-
-impl UserBuffer<'_> {
-    /// The index range in `bytes` for `user_addr..user_addr + len`.
-    fn span(&self, user_addr: u64, len: usize) -> Result<core::ops::Range<usize>, UserCopyError> {
-        let range = UserRange::new(user_addr, len as u64).map_err(UserCopyError::BadRange)?;
-        let fault = UserCopyError::Fault {
-            addr: range.start(),
-            reason: FaultReason::NotMapped,
-        };
-        let start = user_addr.checked_sub(self.base).ok_or(fault)?;
-        let start = usize::try_from(start).map_err(|_| fault)?;
-        let end = start
-            .checked_add(len)
-            .filter(|&end| end <= self.bytes.len())
-            .ok_or(fault)?;
-        Ok(start..end)
-    }
-}
-
-impl UserMemory for UserBuffer<'_> {
-    fn read(&mut self, user_addr: u64, dst: &mut [u8]) -> Result<(), UserCopyError> {
-        let span = self.span(user_addr, dst.len())?;
-        dst.copy_from_slice(&self.bytes[span]);
-        Ok(())
-    }
-
-    fn write(&mut self, user_addr: u64, src: &[u8]) -> Result<(), UserCopyError> {
-        let span = self.span(user_addr, src.len())?;
-        self.bytes[span].copy_from_slice(src);
-        Ok(())
     }
 }
 
@@ -586,41 +511,5 @@ mod tests {
         );
         copy_from_user(&space, &mut ram, 0x3ffe, &mut buf[..2]).unwrap();
         assert_eq!(&buf[..2], &[0, 0]);
-    }
-
-    #[test]
-    fn the_user_memory_trait_works_over_page_tables_and_buffers() {
-        fn round_trip(memory: &mut impl UserMemory, addr: u64) -> Vec<u8> {
-            memory.write(addr, b"pipe data").unwrap();
-            let mut back = vec![0u8; 9];
-            memory.read(addr, &mut back).unwrap();
-            back
-        }
-        let (mut ram, space) = setup();
-        let mut through_tables = UserSpace {
-            space: &space,
-            mem: &mut ram,
-        };
-        assert_eq!(round_trip(&mut through_tables, 0x1ffa), b"pipe data");
-
-        let mut storage = [0u8; 32];
-        let mut buffer = UserBuffer {
-            base: 0x7000,
-            bytes: &mut storage,
-        };
-        assert_eq!(round_trip(&mut buffer, 0x7010), b"pipe data");
-        assert_eq!(
-            buffer.write(0x7018, b"pipe data"),
-            Err(fault(0x7018, FaultReason::NotMapped))
-        );
-        assert_eq!(
-            buffer.read(0x6fff, &mut [0u8; 2]),
-            Err(fault(0x6fff, FaultReason::NotMapped))
-        );
-        assert!(matches!(
-            buffer.read(u64::MAX, &mut [0u8; 2]),
-            Err(UserCopyError::BadRange(_))
-        ));
-        assert_eq!(&storage[0x10..0x19], b"pipe data");
     }
 }

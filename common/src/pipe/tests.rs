@@ -1,6 +1,7 @@
 //! Host tests for the pipe: one test per rule, wraparound of the ring and
-//! of the counters, the chunked copy, and a property test that runs random
-//! operation sequences against a `VecDeque` model.
+//! of the counters, the chunked copy (a failed copy changes nothing), and a
+//! property test that runs random operation sequences against a
+//! `VecDeque` model.
 
 use super::*;
 use alloc::collections::VecDeque;
@@ -114,10 +115,8 @@ fn end_of_file_only_after_the_data_is_drained() {
 }
 
 #[test]
-fn eof_waits_for_every_writer() {
+fn an_empty_pipe_waits_until_the_write_end_closes() {
     let mut pipe = Pipe::new();
-    pipe.add_writer().unwrap(); // fork: parent and child both hold the write end
-    assert_eq!(pipe.close_writer(), Ok(Wakeup::NONE));
     assert_eq!(read_n(&mut pipe, 1), Err(PipeRead::WouldBlock));
     assert_eq!(
         pipe.close_writer(),
@@ -130,10 +129,8 @@ fn eof_waits_for_every_writer() {
 }
 
 #[test]
-fn broken_pipe_after_every_reader_closes() {
+fn broken_pipe_after_the_read_end_closes() {
     let mut pipe = Pipe::new();
-    pipe.add_reader().unwrap();
-    assert_eq!(pipe.close_reader(), Ok(Wakeup::NONE));
     assert_eq!(pipe.write(b"ok"), PipeWrite::Wrote(2));
     assert_eq!(
         pipe.close_reader(),
@@ -162,23 +159,15 @@ fn zero_length_operations_do_nothing() {
 }
 
 #[test]
-fn reference_count_misuse_is_an_error_not_a_panic() {
+fn closing_an_end_twice_is_an_error_not_a_panic() {
     let mut pipe = Pipe::new();
     assert!(!pipe.is_unused());
     let _ = pipe.close_reader().unwrap();
     assert_eq!(pipe.close_reader(), Err(PipeError::EndClosed));
-    assert_eq!(
-        pipe.add_reader(),
-        Err(PipeError::EndClosed),
-        "a closed end cannot be duplicated"
-    );
+    assert!(!pipe.reader_open() && pipe.writer_open());
     let _ = pipe.close_writer().unwrap();
     assert_eq!(pipe.close_writer(), Err(PipeError::EndClosed));
     assert!(pipe.is_unused());
-    let mut busy = Pipe::new();
-    busy.writers = u32::MAX;
-    assert_eq!(busy.add_writer(), Err(PipeError::TooManyReferences));
-    assert_eq!(busy.writers(), u32::MAX);
 }
 
 #[test]
@@ -238,64 +227,11 @@ fn a_failed_copy_changes_nothing() {
     assert_eq!(read_n(&mut pipe, 7).unwrap(), b"keep me");
 }
 
-#[test]
-fn copies_to_and_from_user_memory() {
-    use crate::mm::user_copy::UserBuffer;
-    let mut pipe = pipe_with_counters(PIPE_SIZE - 2); // the copy wraps the ring
-    let mut source = *b"from user";
-    let mut user = UserBuffer {
-        base: 0x4000,
-        bytes: &mut source,
-    };
-    let wrote = pipe.write_from_user(&mut user, 0x4005, 4);
-    assert_eq!(wrote, Ok(PipeWrite::Wrote(4)));
-    let mut target = [0u8; 8];
-    let mut user = UserBuffer {
-        base: 0x9000,
-        bytes: &mut target,
-    };
-    assert_eq!(
-        pipe.read_to_user(&mut user, 0x9002, 6),
-        Ok(PipeRead::Read(4))
-    );
-    assert_eq!(&target, b"\0\0user\0\0");
-}
-
-#[test]
-fn bad_user_buffers_change_nothing() {
-    use crate::mm::user_copy::UserBuffer;
-    let mut pipe = Pipe::new();
-    let mut bytes = [7u8; 16];
-    let mut user = UserBuffer {
-        base: 0x4000,
-        bytes: &mut bytes,
-    };
-    // Runs past the end of the mapped buffer.
-    assert!(matches!(
-        pipe.write_from_user(&mut user, 0x4008, 16),
-        Err(UserCopyError::Fault { .. })
-    ));
-    // Wraps around the address space, or reaches into the kernel.
-    assert!(matches!(
-        pipe.write_from_user(&mut user, u64::MAX - 1, 4),
-        Err(UserCopyError::BadRange(_))
-    ));
-    assert!(pipe.is_empty());
-    let _ = pipe.write(b"data");
-    assert!(matches!(
-        pipe.read_to_user(&mut user, 0x3FFF, 4),
-        Err(UserCopyError::Fault { .. })
-    ));
-    assert_eq!(pipe.len(), 4, "the data stays for the next read");
-}
-
 /// One step of the property test.
 #[derive(Debug, Clone)]
 enum Op {
     Write(usize),
     Read(usize),
-    AddReader,
-    AddWriter,
     CloseReader,
     CloseWriter,
 }
@@ -313,21 +249,19 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => length().prop_map(Op::Write),
         6 => length().prop_map(Op::Read),
-        1 => Just(Op::AddReader),
-        1 => Just(Op::AddWriter),
         1 => Just(Op::CloseReader),
         1 => Just(Op::CloseWriter),
     ]
 }
 
 proptest! {
-    /// Random operation sequences agree with a VecDeque and two counters.
+    /// Random operation sequences agree with a VecDeque and two flags.
     #[test]
     fn agrees_with_a_vecdeque_model(start in prop_oneof![Just(0usize), Just(usize::MAX - 3000), any::<usize>()],
                                     ops in prop::collection::vec(op(), 1..80)) {
         let mut pipe = pipe_with_counters(start);
         let mut model: VecDeque<u8> = VecDeque::new();
-        let (mut readers, mut writers) = (1u32, 1u32);
+        let (mut reader_open, mut writer_open) = (true, true);
         let mut next_byte = 0u8;
         for op in ops {
             match op {
@@ -336,7 +270,7 @@ proptest! {
                     let free = PIPE_SIZE - model.len();
                     let expected = if len == 0 {
                         PipeWrite::Wrote(0)
-                    } else if readers == 0 {
+                    } else if !reader_open {
                         PipeWrite::BrokenPipe
                     } else if free == 0 || (len <= PIPE_BUF && free < len) {
                         PipeWrite::WouldBlock
@@ -353,32 +287,28 @@ proptest! {
                     let expected = if len == 0 {
                         Ok(Vec::new())
                     } else if model.is_empty() {
-                        Err(if writers == 0 { PipeRead::EndOfFile } else { PipeRead::WouldBlock })
+                        Err(if writer_open { PipeRead::WouldBlock } else { PipeRead::EndOfFile })
                     } else {
                         let n = len.min(model.len());
                         Ok(model.drain(..n).collect())
                     };
                     prop_assert_eq!(got, expected);
                 }
-                Op::AddReader => {
-                    let expected = if readers == 0 { Err(PipeError::EndClosed) } else { readers += 1; Ok(()) };
-                    prop_assert_eq!(pipe.add_reader(), expected);
-                }
-                Op::AddWriter => {
-                    let expected = if writers == 0 { Err(PipeError::EndClosed) } else { writers += 1; Ok(()) };
-                    prop_assert_eq!(pipe.add_writer(), expected);
-                }
                 Op::CloseReader => {
-                    let expected = if readers == 0 { Err(PipeError::EndClosed) } else {
-                        readers -= 1;
-                        Ok(Wakeup { readers: false, writers: readers == 0 })
+                    let expected = if reader_open {
+                        reader_open = false;
+                        Ok(Wakeup { readers: false, writers: true })
+                    } else {
+                        Err(PipeError::EndClosed)
                     };
                     prop_assert_eq!(pipe.close_reader(), expected);
                 }
                 Op::CloseWriter => {
-                    let expected = if writers == 0 { Err(PipeError::EndClosed) } else {
-                        writers -= 1;
-                        Ok(Wakeup { readers: writers == 0, writers: false })
+                    let expected = if writer_open {
+                        writer_open = false;
+                        Ok(Wakeup { readers: true, writers: false })
+                    } else {
+                        Err(PipeError::EndClosed)
                     };
                     prop_assert_eq!(pipe.close_writer(), expected);
                 }
@@ -386,7 +316,7 @@ proptest! {
             // The invariant, checked after every step.
             prop_assert!(pipe.len() <= PIPE_SIZE);
             prop_assert_eq!(pipe.len(), model.len());
-            prop_assert_eq!((pipe.readers(), pipe.writers()), (readers, writers));
+            prop_assert_eq!((pipe.reader_open(), pipe.writer_open()), (reader_open, writer_open));
         }
     }
 }
