@@ -37,7 +37,6 @@ use alloc::boxed::Box;
 use alloc::vec;
 use core::fmt;
 
-
 /// Bytes a pipe holds. One page: big enough that `producer | consumer`
 /// moves data in page-sized steps (fewer sleeps, and fewer IPC round trips
 /// in the microkernel), small enough to allocate for every pipe. A power of

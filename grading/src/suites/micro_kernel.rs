@@ -10,7 +10,7 @@
 //! ```text
 //! micro-test ipc-call-reply: ok
 //! micro-test unmap-recursive: FAILED <reason>
-//! micro-tests: 30 passed, 0 failed
+//! micro-tests: 31 passed, 0 failed
 //! bench null-syscall: 169 ticks
 //! bench ipc-roundtrip-spaces: 664 ticks
 //! bench ipc-roundtrip-threads: 662 ticks
@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 30] = [
+pub const CHECKS: [&str; 31] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -46,6 +46,7 @@ pub const CHECKS: [&str; 30] = [
     "ipc-timeout-relative",
     "ipc-timeout-never",
     "ipc-long-message",
+    "ipc-system-call-faults",
     "map-share",
     "map-rights",
     "unmap-recursive",
@@ -150,5 +151,36 @@ mod tests {
                 .starts_with("FAILED")
         );
         assert!(!line.is_match("micro-test priorities: ok\n"));
+    }
+
+    /// The grader's list is the test root task's list, in the same order:
+    /// a check added there and forgotten here (or the other way round) is
+    /// named.
+    #[test]
+    fn checks_match_the_test_root_task() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../micro-kernel/user/test-root/src/main.rs"
+        );
+        let source = std::fs::read_to_string(path).expect("the test root task's main.rs");
+        let entry = regex::Regex::new(r#"\("([a-z0-9-]+)", tests::"#).unwrap();
+        let theirs: Vec<&str> = entry
+            .captures_iter(&source)
+            .map(|found| found.get(1).unwrap().as_str())
+            .collect();
+        let missing_here: Vec<_> = theirs
+            .iter()
+            .filter(|name| !CHECKS.contains(name))
+            .collect();
+        let missing_there: Vec<_> = CHECKS
+            .iter()
+            .filter(|name| !theirs.contains(name))
+            .collect();
+        assert!(
+            missing_here.is_empty() && missing_there.is_empty(),
+            "grading/src/suites/micro_kernel.rs CHECKS lacks {missing_here:?}; \
+             the test root task lacks {missing_there:?}"
+        );
+        assert_eq!(theirs, CHECKS, "same checks, different order");
     }
 }

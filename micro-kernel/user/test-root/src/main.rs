@@ -54,6 +54,7 @@ const CHECKS: &[Check] = &[
     ("ipc-timeout-relative", tests::timeout_relative),
     ("ipc-timeout-never", tests::timeout_never),
     ("ipc-long-message", tests::long_message),
+    ("ipc-system-call-faults", tests::system_call_faults),
     ("map-share", tests::map_share),
     ("map-rights", tests::map_rights),
     ("unmap-recursive", tests::unmap_recursive),

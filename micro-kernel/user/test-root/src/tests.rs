@@ -7,7 +7,7 @@ use crate::support::{
 };
 use crate::worker::{self, worker_main};
 use crate::{ensure, step};
-use common::abi::micro::MAX_BUFFER_BYTES;
+use common::abi::micro::{MAX_BUFFER_BYTES, STRING};
 use core::sync::atomic::{AtomicU64, Ordering};
 use l4::ipc::{call, receive, send};
 use l4::{Error, MapItem, Message, SpaceId, ThreadId, Timeout, exreg, fault_access, label, rights};
@@ -291,6 +291,51 @@ pub fn long_message() -> Outcome {
     let reply = step!(ask(worker, worker::ECHO, &[41]), "the worker still answers");
     ensure!(reply.mr[0] == 42, "the worker is confused after errors");
     step!(l4::task::space_destroy(space), "destroy the worker");
+    Ok(())
+}
+
+/// A byte of a lazy-region page: the pager fills every word with its own
+/// address (`pager.rs`).
+fn lazy_byte(address: u64) -> u8 {
+    (address & !7).to_le_bytes()[(address & 7) as usize]
+}
+
+pub fn system_call_faults() -> Outcome {
+    let (space_a, a) = new_worker()?;
+    let (space_b, b) = new_worker()?;
+    // A byte item in a page A never touched: the kernel asks A's pager for
+    // it, and A's call runs again and gets through.
+    let address = LAZY_REGION + 3 * PAGE + 4000; // crosses into the next page
+    let reply = step!(ask(a, worker::BYTES_TO, &[b.0, address, 200]), "bytes from an untouched page");
+    let expected: [u8; 200] = core::array::from_fn(|i| lazy_byte(address + i as u64));
+    ensure!(reply.mr[0] == 0, "the call failed with error {}", reply.mr[0]);
+    ensure!(reply.mr[1] == 200 && reply.mr[2] == worker::hash(&expected), "the bytes arrived wrong");
+    // A string item: the bytes up to the NUL (lazy words have zero bytes).
+    let string = LAZY_REGION + 9 * PAGE + 1; // "@" (0x40), then a NUL
+    let reply = step!(ask(a, worker::BYTES_TO, &[b.0, string, 100 | STRING]), "a string from an untouched page");
+    ensure!(reply.mr[0] == 0 && reply.mr[1] == 1, "the string came as {} bytes (error {})", reply.mr[1], reply.mr[0]);
+    // A receive area in an untouched page: the reply lands there.
+    let area = LAZY_REGION + 12 * PAGE + 4090;
+    let reply = step!(ask(a, worker::RECEIVE_INTO, &[b.0, area, 50]), "a reply into an untouched page");
+    ensure!(reply.mr[0] == 0, "the call failed with error {}", reply.mr[0]);
+    ensure!(
+        reply.mr[1] == 50 && reply.mr[2] == worker::hash(&worker::PATTERN[..50]),
+        "{} bytes arrived, hash {:#x}",
+        reply.mr[1],
+        reply.mr[2]
+    );
+    // Memory the pager does not serve: the call fails, the worker lives.
+    let reply = step!(ask(a, worker::BYTES_TO, &[b.0, UNMAPPED, 16]), "bytes from nowhere");
+    ensure!(reply.mr[0] == Error::BadAddress.code(), "got error {}, not BadAddress", reply.mr[0]);
+    let reply = step!(ask(a, worker::RECEIVE_INTO, &[b.0, UNMAPPED, 16]), "a reply into nowhere");
+    ensure!(reply.mr[0] == Error::BadAddress.code(), "got error {}, not BadAddress", reply.mr[0]);
+    let echo = step!(ask(a, worker::ECHO, &[1]), "the worker still answers");
+    ensure!(echo.mr[0] == 2, "the worker is confused");
+    // A thread without a pager (ours) gets BadAddress at once.
+    let message = Message::new(worker::ECHO, &[1]).with_receive_area(UNMAPPED, 16);
+    expect_error(call(b, &message), Error::BadAddress, "a receive area without a pager")?;
+    step!(l4::task::space_destroy(space_a), "destroy worker A");
+    step!(l4::task::space_destroy(space_b), "destroy worker B");
     Ok(())
 }
 

@@ -36,6 +36,19 @@ pub const SET_BUFFER: u64 = 10;
 /// `[seed, count]`: make `count` system calls with random arguments; reply
 /// `[calls made, calls that succeeded]`.
 pub const FUZZ: u64 = 11;
+/// `[target, address, length word]`: call worker `target` with `ECHO` and a
+/// byte item of our memory at `address` (`length word` may carry
+/// `abi::micro::STRING`); reply `[error code, target's reply words 0 and 1]`.
+pub const BYTES_TO: u64 = 12;
+/// `[length]`: reply with the first `length` bytes of [`PATTERN`].
+pub const BYTES_BACK: u64 = 13;
+/// `[target, address, length]`: call worker `target` with `BYTES_BACK
+/// [length]`, the reply's bytes landing in our memory at `address`; reply
+/// `[error code, bytes received, hash of the bytes at address]`.
+pub const RECEIVE_INTO: u64 = 14;
+
+/// What `BYTES_BACK` sends.
+pub const PATTERN: [u8; 64] = *b"a receive area fills with the bytes of a reply, page by page....";
 
 /// The reply to `UD` after the handler skipped the instruction.
 pub const SURVIVED: u64 = 0x5afe;
@@ -145,6 +158,27 @@ fn handle(request: &Received) -> Message {
         FUZZ => {
             let (calls, successes) = fuzz(w[0], w[1]);
             Message::new(FUZZ, &[calls, successes])
+        }
+        BYTES_TO => {
+            let message = Message::new(ECHO, &[]).with_bytes_at(w[1], w[2]);
+            match l4::ipc::call(ThreadId(w[0]), &message) {
+                Ok(reply) => Message::new(BYTES_TO, &[0, reply.mr[0], reply.mr[1]]),
+                Err(error) => Message::new(BYTES_TO, &[error.code(), 0, 0]),
+            }
+        }
+        BYTES_BACK => Message::new(BYTES_BACK, &[]).with_bytes(&PATTERN[..(w[0] as usize).min(PATTERN.len())]),
+        RECEIVE_INTO => {
+            let message = Message::new(BYTES_BACK, &[w[2]]).with_receive_area(w[1], w[2]);
+            match l4::ipc::call(ThreadId(w[0]), &message) {
+                Ok(reply) => {
+                    let count = reply.byte_count();
+                    // SAFETY: the kernel checked the area is ours and wrote
+                    // `count` (<= w[2]) bytes there.
+                    let bytes = unsafe { core::slice::from_raw_parts(w[1] as *const u8, count as usize) };
+                    Message::new(RECEIVE_INTO, &[0, count, hash(bytes)])
+                }
+                Err(error) => Message::new(RECEIVE_INTO, &[error.code(), 0, 0]),
+            }
         }
         _ => Message::new(0, &[]),
     }
