@@ -5,6 +5,7 @@
 #   make test             host unit tests + every QEMU test on both kernels
 #   make grade            the lab grader (same harness), with a score
 #   make bench            deterministic benchmarks (guest instructions), both kernels
+#   make figures          make bench, and its table into the README and docs
 #   make qemu-mono-gdb    boot and wait for GDB (likewise qemu-micro-gdb)
 #   make clean
 #
@@ -53,7 +54,7 @@ QEMU_FLAGS = -machine pc $(QEMU_ACCEL) -m 256M $(QEMU_BIOS) -serial mon:stdio $(
 GDB_PORT := 1234
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fmt clippy clean FORCE \
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures fmt clippy clean FORCE \
 	micro-test-host test-micro
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
@@ -160,7 +161,12 @@ grade: all
 	$(GRADE) --kernel both --json $(BUILD)/results.json
 
 bench: all
-	bash scripts/bench-table.sh $(GRADE)
+	bash scripts/bench-table.sh $(BUILD)/bench $(GRADE)
+
+# `make bench`, then the table into docs/figures/bench.md and every marked
+# block of the README and docs (the only way figures get there).
+figures: bench
+	bash scripts/update-figures.sh $(BUILD)/bench/figures.md
 
 fmt:
 	cargo fmt --all
