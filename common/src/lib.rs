@@ -18,6 +18,7 @@
 //! | [`file`]    | the rules of the file calls (`open`, `unlink`, ...) and descriptor tables |
 //! | [`pipe`]    | the pipe state machine                                  |
 //! | [`elf`]     | a strict reader for static ELF64 executables            |
+//! | [`trace`]   | trace points: one event schema for both kernels and the servers |
 //! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
 //!
 //! On the host (`cargo test`, or the `std` feature for host tools) the crate
@@ -36,6 +37,7 @@ pub mod fs;
 pub mod mm;
 pub mod pipe;
 pub mod port;
+pub mod trace;
 
 #[cfg(all(target_os = "none", feature = "arch"))]
 pub mod arch;

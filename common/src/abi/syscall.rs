@@ -14,77 +14,100 @@
 //!
 //! The numbering follows xv6's so a student can compare with its `syscall.h`.
 
-/// Every system call the monolithic kernel implements.
-#[repr(u64)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sys {
-    /// `fork() -> pid` (0 in the child).
-    Fork = 1,
-    /// `exit(status) -> !`.
-    Exit = 2,
-    /// `wait(*mut i32 status) -> pid` of a child that exited.
-    Wait = 3,
-    /// `pipe(*mut [i32; 2]) -> 0`.
-    Pipe = 4,
-    /// `read(fd, buf, len) -> bytes read` (0 at end of file).
-    Read = 5,
-    /// `kill(pid) -> 0`.
-    Kill = 6,
-    /// `exec(path, argv) -> !` (returns only on error).
-    Exec = 7,
-    /// `fstat(fd, *mut Stat) -> 0`.
-    Fstat = 8,
-    /// `chdir(path) -> 0`.
-    Chdir = 9,
-    /// `dup(fd) -> new fd`.
-    Dup = 10,
-    /// `getpid() -> pid`.
-    Getpid = 11,
-    /// `sbrk(increment) -> old break`.
-    Sbrk = 12,
-    /// `sleep(ticks) -> 0` (a tick is 10 ms).
-    Sleep = 13,
-    /// `uptime() -> ticks since boot`.
-    Uptime = 14,
-    /// `open(path, flags) -> fd` (flags: [`super::fs::OpenFlags`]).
-    Open = 15,
-    /// `write(fd, buf, len) -> bytes written`.
-    Write = 16,
-    /// `mknod(path, major, minor) -> 0`.
-    Mknod = 17,
-    /// `unlink(path) -> 0` (also removes empty directories).
-    Unlink = 18,
-    /// `link(old, new) -> 0`.
-    Link = 19,
-    /// `mkdir(path) -> 0`.
-    Mkdir = 20,
-    /// `close(fd) -> 0`.
-    Close = 21,
-    /// `rename(old, new) -> 0`.
-    Rename = 22,
-    /// `getdents(fd, buf, len) -> bytes`: reads directory entries as a
-    /// sequence of [`super::fs::DirentHeader`] + name records.
-    Getdents = 23,
-    /// `freemem() -> free physical pages` (used by usertests' leak check).
-    Freemem = 24,
-    /// `rdtsc-stamped trace control` — reserved for the tracing tools.
-    Trace = 25,
+crate::operations! {
+    /// Every system call the monolithic kernel implements, numbered from 1
+    /// in this order (the enum's values are the numbers; there is no
+    /// second table to keep in step: `Sys::ALL`, `Sys::from_number` and
+    /// `Sys::name` are derived from this list).
+    pub enum Sys from 1 {
+        /// `fork() -> pid` (0 in the child).
+        Fork,
+        /// `exit(status) -> !`.
+        Exit,
+        /// `wait(*mut i32 status) -> pid` of a child that exited.
+        Wait,
+        /// `pipe(*mut [i32; 2]) -> 0`.
+        Pipe,
+        /// `read(fd, buf, len) -> bytes read` (0 at end of file).
+        Read,
+        /// `kill(pid) -> 0`.
+        Kill,
+        /// `exec(path, argv) -> !` (returns only on error).
+        Exec,
+        /// `fstat(fd, *mut Stat) -> 0`.
+        Fstat,
+        /// `chdir(path) -> 0`.
+        Chdir,
+        /// `dup(fd) -> new fd`.
+        Dup,
+        /// `getpid() -> pid`.
+        Getpid,
+        /// `sbrk(increment) -> old break`.
+        Sbrk,
+        /// `sleep(ticks) -> 0` (a tick is 10 ms).
+        Sleep,
+        /// `uptime() -> ticks since boot`.
+        Uptime,
+        /// `open(path, flags) -> fd` (flags: [`super::fs::open_flags`]).
+        Open,
+        /// `write(fd, buf, len) -> bytes written`.
+        Write,
+        /// `mknod(path, major, minor) -> 0`.
+        Mknod,
+        /// `unlink(path) -> 0` (also removes empty directories).
+        Unlink,
+        /// `link(old, new) -> 0`.
+        Link,
+        /// `mkdir(path) -> 0`.
+        Mkdir,
+        /// `close(fd) -> 0`.
+        Close,
+        /// `rename(old, new) -> 0`.
+        Rename,
+        /// `getdents(fd, buf, len) -> bytes`: reads directory entries as a
+        /// sequence of [`super::fs::DirentHeader`] + name records.
+        Getdents,
+        /// `freemem() -> free physical pages` (used by usertests' leak check).
+        Freemem,
+        /// `trace(op, a, b) -> ...`: switches tracing on and off and reads
+        /// the recorded events ([`trace_ops`]).
+        Trace,
+    }
 }
 
 impl Sys {
     /// The number one past the largest system call.
-    pub const COUNT: u64 = 26;
+    pub const COUNT: u64 = Sys::ALL.len() as u64 + 1;
+
+    /// The call's number (what `rax` holds).
+    pub const fn number(self) -> u64 {
+        self.label()
+    }
 
     /// Decodes a system-call number, or `None` if no such call exists.
     pub fn from_number(n: u64) -> Option<Sys> {
-        use Sys::*;
-        const ALL: [Sys; 25] = [
-            Fork, Exit, Wait, Pipe, Read, Kill, Exec, Fstat, Chdir, Dup, Getpid, Sbrk, Sleep,
-            Uptime, Open, Write, Mknod, Unlink, Link, Mkdir, Close, Rename, Getdents, Freemem,
-            Trace,
-        ];
-        ALL.iter().copied().find(|s| *s as u64 == n)
+        Sys::from_label(n)
     }
+}
+
+/// The operations of the `trace` system call (its first argument), the
+/// same on both kernels (the microkernel's is `abi::micro::Sys::Trace`).
+pub mod trace_ops {
+    /// `trace(ON, 0, 0) -> 0`: forget what was recorded, start recording.
+    pub const ON: u64 = 1;
+    /// `trace(OFF, 0, 0) -> events recorded`: stop recording.
+    pub const OFF: u64 = 2;
+    /// `trace(READ, buffer, length) -> events copied`: copies the recorded
+    /// events (each [`EVENT_BYTES`] bytes, see [`crate::trace::Event`]'s
+    /// wire form) from the first not yet read; 0 when all were read.
+    pub const READ: u64 = 3;
+    /// `trace(RECORD, kind, args pointer) -> 0` (microkernel servers only):
+    /// adds one event of the caller's, at the time in `args[3]`.
+    pub const RECORD: u64 = 4;
+    /// Bytes of one event as `READ` copies it: time, place, thread, kind
+    /// and three arguments, as eight little-endian words
+    /// (`crate::trace::Event::to_words`).
+    pub const EVENT_BYTES: usize = 64;
 }
 
 /// Largest number of arguments `exec` passes to a program.
