@@ -15,11 +15,12 @@
 //!
 //! ## Waiting inside a block device
 //!
-//! The rule of the shared code is that it never blocks (see `DESIGN.md`). The
-//! block device is the one documented exception: the file system calls it
-//! synchronously so fs code reads as straight-line code, like xv6's. The
-//! *implementation* of the trait, which lives in each kernel, may wait.
-//! Nothing in `common/` knows or cares.
+//! The rule of the shared code is that it never blocks (`docs/design.md`,
+//! "the rule of the shared code"). The block device is the one documented
+//! exception (rule 8): the file system calls it synchronously so fs code
+//! reads as straight-line code, like xv6's. The *implementation* of the
+//! trait, which lives in each kernel, may wait. Nothing in `common/` knows
+//! or cares.
 
 use alloc::vec;
 use alloc::vec::Vec;

@@ -2,10 +2,10 @@
 //! that boots them, starting QEMU, and what QEMU's exit status means.
 //!
 //! One [`Machine`] describes one boot. [`Machine::command_line`] turns it into
-//! the exact QEMU invocation fixed in DESIGN.md (TCG, qboot, PVH `-kernel`,
-//! serial on stdio, no reboot, isa-debug-exit on port 0xf4, the disk on the
-//! first IDE slot). A [`crate::session::Session`] spawns that command and
-//! talks to the kernel through QEMU's stdin and stdout.
+//! the exact QEMU invocation of `docs/design.md`, rule 17 (TCG, qboot, PVH
+//! `-kernel`, serial on stdio, no reboot, isa-debug-exit on port 0xf4, the
+//! disk on the first IDE slot). A [`crate::session::Session`] spawns that
+//! command and talks to the kernel through QEMU's stdin and stdout.
 //!
 //! For the harness's own tests, [`Machine::command_override`] replaces QEMU
 //! with any program (a small shell script that prints a fake banner, echoes
@@ -223,7 +223,7 @@ impl Machine {
         match self.accel {
             Accel::Tcg => push(&["-accel", "tcg"]),
             // Plain `-cpu host` or `max` aborts on MSR 0x10a under the
-            // nested virtualiser these machines have (DESIGN.md).
+            // nested virtualiser these machines have (`docs/design.md`, rule 18).
             Accel::Kvm => push(&["-accel", "kvm", "-cpu", "max,-arch-capabilities"]),
         }
         // -icount is a TCG feature; under KVM the TSC counts real cycles.

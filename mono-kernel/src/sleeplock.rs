@@ -5,8 +5,8 @@
 //! other processes run and may make file-system calls of their own. A
 //! `RefCell` would panic there; a spin lock would spin forever on one CPU.
 //! A sleep lock makes the second caller *sleep* until the first is done,
-//! which serialises all file-system calls, as DESIGN.md asks (xv6 has the
-//! same type in `sleeplock.c`).
+//! which serialises all file-system calls (`docs/design.md`, rule 9; xv6
+//! has the same type in `sleeplock.c`).
 
 use crate::proc::Channel;
 use crate::sched;
