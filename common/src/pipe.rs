@@ -33,6 +33,7 @@
 //! uses [`Pipe::write`] and [`Pipe::read`], which do the same for plain
 //! slices.
 
+use crate::trace::{self, Kind, Shared};
 use alloc::boxed::Box;
 use alloc::vec;
 use core::fmt;
@@ -229,6 +230,33 @@ impl Pipe {
     pub fn write_with<E>(
         &mut self,
         len: usize,
+        copy_in: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
+    ) -> Result<PipeWrite, E> {
+        trace::point(
+            Kind::Enter,
+            Shared::PipeWrite as u64,
+            len as u64,
+            self.len() as u64,
+        );
+        let outcome = self.write_ring(len, copy_in);
+        let wrote = match outcome {
+            Ok(PipeWrite::Wrote(n)) => n as u64,
+            _ => u64::MAX,
+        };
+        trace::point(
+            Kind::Exit,
+            Shared::PipeWrite as u64,
+            wrote,
+            self.len() as u64,
+        );
+        outcome
+    }
+
+    /// [`Pipe::write_with`], without its trace points.
+    #[inline(always)]
+    fn write_ring<E>(
+        &mut self,
+        len: usize,
         mut copy_in: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
     ) -> Result<PipeWrite, E> {
         if len == 0 {
@@ -277,6 +305,28 @@ impl Pipe {
     /// inlined into each caller whatever else changes in this crate.)
     #[inline]
     pub fn read_with<E>(
+        &mut self,
+        len: usize,
+        copy_out: impl FnMut(usize, &[u8]) -> Result<(), E>,
+    ) -> Result<PipeRead, E> {
+        trace::point(
+            Kind::Enter,
+            Shared::PipeRead as u64,
+            len as u64,
+            self.len() as u64,
+        );
+        let outcome = self.read_ring(len, copy_out);
+        let read = match outcome {
+            Ok(PipeRead::Read(n)) => n as u64,
+            _ => u64::MAX,
+        };
+        trace::point(Kind::Exit, Shared::PipeRead as u64, read, self.len() as u64);
+        outcome
+    }
+
+    /// [`Pipe::read_with`], without its trace points.
+    #[inline(always)]
+    fn read_ring<E>(
         &mut self,
         len: usize,
         mut copy_out: impl FnMut(usize, &[u8]) -> Result<(), E>,

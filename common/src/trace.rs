@@ -39,7 +39,7 @@
 //! on the [`Kind`]; `docs/trace.md` has the table.
 
 use core::fmt;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// What happened.
 #[repr(u8)]
@@ -138,9 +138,11 @@ impl Kind {
 #[repr(u64)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shared {
-    /// `Pipe::write` (`common/src/pipe.rs`).
+    /// `Pipe::write_with`, the core of `Pipe::write` (`common/src/pipe.rs`):
+    /// Enter `[op, length, bytes in the pipe]`, Exit `[op, written or
+    /// u64::MAX, bytes in the pipe]`.
     PipeWrite = 1,
-    /// `Pipe::read` (`common/src/pipe.rs`).
+    /// `Pipe::read_with`, the core of `Pipe::read`: as `PipeWrite`.
     PipeRead = 2,
     /// `Ext2::read` (`common/src/fs/file.rs`).
     FsRead = 3,
@@ -169,8 +171,8 @@ impl Shared {
     /// The function, as a reader finds it.
     pub const fn function(self) -> &'static str {
         match self {
-            Shared::PipeWrite => "Pipe::write",
-            Shared::PipeRead => "Pipe::read",
+            Shared::PipeWrite => "Pipe::write_with",
+            Shared::PipeRead => "Pipe::read_with",
             Shared::FsRead => "Ext2::read",
             Shared::FsWrite => "Ext2::write",
             Shared::FsLookup => "Ext2::lookup",
@@ -332,50 +334,84 @@ pub fn unpack_name(word: u64) -> [u8; 8] {
 /// that stores an event. Set once, by [`install`].
 pub struct Recorder {
     /// Non-zero while tracing is on. The environment owns the word (the
-    /// mono-kernel's, or the microkernel's flag that every space can read)
-    /// and changes it; shared code only reads it.
-    pub on: &'static core::sync::atomic::AtomicU64,
+    /// mono-kernel's, or the word of the microkernel's kernel info page
+    /// that every space can read) and changes it; shared code only reads it.
+    on: *const AtomicU64,
     /// Stores one event (`time`, `kind`, `args`; the environment knows
     /// where and who).
-    pub record: fn(time: u64, kind: Kind, args: [u64; 3]),
+    record: fn(time: u64, kind: Kind, args: [u64; 3]),
+}
+
+// SAFETY: the word is only ever read atomically, and `new`'s caller
+// promised it stays readable for the program's whole life.
+unsafe impl Sync for Recorder {}
+
+impl Recorder {
+    /// A recorder whose on/off word is at `on`.
+    ///
+    /// # Safety
+    /// `on` must point to an `AtomicU64` that stays readable for as long as
+    /// the program runs (a `static`, or a page the kernel maps for good).
+    pub const unsafe fn new(
+        on: *const AtomicU64,
+        record: fn(time: u64, kind: Kind, args: [u64; 3]),
+    ) -> Recorder {
+        Recorder { on, record }
+    }
 }
 
 /// The word of an environment that has installed nothing: always off.
-static NEVER_ON: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+static NEVER_ON: AtomicU64 = AtomicU64::new(0);
 
-/// The recorder before [`install`]: off, and records nothing.
-static NO_RECORDER: Recorder = Recorder {
-    on: &NEVER_ON,
-    record: |_, _, _| {},
-};
+/// The installed recorder's on/off word (at first [`NEVER_ON`]).
+static ON_WORD: AtomicPtr<AtomicU64> =
+    AtomicPtr::new(&NEVER_ON as *const AtomicU64 as *mut AtomicU64);
 
-/// The installed recorder.
-static RECORDER: AtomicPtr<Recorder> =
-    AtomicPtr::new(&NO_RECORDER as *const Recorder as *mut Recorder);
+/// The installed recorder's function (at first one that records nothing).
+static RECORD: AtomicPtr<()> = AtomicPtr::new(ignore as *const () as *mut ());
+
+/// What records before [`install`]: nothing.
+fn ignore(_: u64, _: Kind, _: [u64; 3]) {}
 
 /// Installs the environment's recorder; from now on trace points record
 /// while its on/off word is non-zero. (Before, they never record.)
 pub fn install(recorder: &'static Recorder) {
-    RECORDER.store(recorder as *const Recorder as *mut Recorder, Ordering::Release);
+    RECORD.store(recorder.record as *const () as *mut (), Ordering::Release);
+    ON_WORD.store(recorder.on as *mut AtomicU64, Ordering::Release);
 }
 
 /// A trace point: records `kind` with `args` if tracing is on. Costs two
 /// loads and one predicted branch when it is off.
 #[inline(always)]
 pub fn point(kind: Kind, a0: u64, a1: u64, a2: u64) {
-    // SAFETY: `RECORDER` only ever holds `&NO_RECORDER` or a pointer
-    // `install` stored from a `&'static Recorder`.
-    let recorder = unsafe { &*RECORDER.load(Ordering::Acquire) };
-    if recorder.on.load(Ordering::Relaxed) != 0 {
-        record(recorder, kind, [a0, a1, a2]);
+    // SAFETY: `ON_WORD` only ever holds `&NEVER_ON` or the word of an
+    // installed recorder, which stays readable (`Recorder::new`'s contract).
+    let on = unsafe { &*ON_WORD.load(Ordering::Acquire) };
+    if on.load(Ordering::Relaxed) != 0 {
+        record(kind, [a0, a1, a2]);
+    }
+}
+
+/// A trace point whose arguments cost something to compute: `args` runs
+/// only when tracing is on.
+#[inline(always)]
+pub fn point_with(kind: Kind, args: impl FnOnce() -> [u64; 3]) {
+    // SAFETY: as in `point`.
+    let on = unsafe { &*ON_WORD.load(Ordering::Acquire) };
+    if on.load(Ordering::Relaxed) != 0 {
+        record(kind, args());
     }
 }
 
 /// The slow half of [`point`], out of line so the fast half stays small.
 #[inline(never)]
 #[cold]
-fn record(recorder: &Recorder, kind: Kind, args: [u64; 3]) {
-    (recorder.record)(now(), kind, args);
+fn record(kind: Kind, args: [u64; 3]) {
+    let function = RECORD.load(Ordering::Acquire);
+    // SAFETY: `RECORD` only ever holds `ignore` or an installed recorder's
+    // function, both of this exact type.
+    let record: fn(u64, Kind, [u64; 3]) = unsafe { core::mem::transmute(function) };
+    record(now(), kind, args);
 }
 
 /// The time stamp: the CPU's time-stamp counter (0 on the host).
@@ -455,16 +491,13 @@ mod tests {
 
     #[test]
     fn points_are_silent_until_installed_and_switched_on() {
-        use core::sync::atomic::AtomicU64;
         static ON: AtomicU64 = AtomicU64::new(0);
         static COUNT: AtomicU64 = AtomicU64::new(0);
         fn count(_: u64, _: Kind, _: [u64; 3]) {
             COUNT.fetch_add(1, Ordering::Relaxed);
         }
-        static RECORDER_FOR_TEST: Recorder = Recorder {
-            on: &ON,
-            record: count,
-        };
+        // SAFETY: `ON` is a static.
+        static RECORDER_FOR_TEST: Recorder = unsafe { Recorder::new(&ON, count) };
         point(Kind::Enter, 1, 0, 0);
         install(&RECORDER_FOR_TEST);
         point(Kind::Enter, 1, 0, 0);

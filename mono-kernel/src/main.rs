@@ -27,6 +27,7 @@ mod switch;
 mod sys_file;
 mod sys_proc;
 mod syscall;
+mod trace;
 mod trap;
 mod vm;
 
@@ -38,6 +39,7 @@ use common::kprintln;
 #[unsafe(no_mangle)]
 extern "C" fn kernel_start(start_info_phys: u64) -> ! {
     heap::init();
+    trace::init();
     // SAFETY: `start_info_phys` is what QEMU passed in ebx, untouched since.
     let boot_info = unsafe { arch::boot::bring_up_cpu(start_info_phys) };
     memory::init(&boot_info);

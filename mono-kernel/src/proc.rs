@@ -38,6 +38,11 @@ impl Channel {
         Channel(object as *const T as *const u8 as usize)
     }
 
+    /// The channel's number (the object's address), as a trace shows it.
+    pub fn number(self) -> usize {
+        self.0
+    }
+
     /// A second channel for the same object (`offset` must be smaller than
     /// the object's size, so no other object has the same address).
     pub fn with_offset(self, offset: usize) -> Channel {

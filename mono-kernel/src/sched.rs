@@ -23,6 +23,7 @@ use crate::switch::switch_context;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use common::arch::{self, trap};
+use common::trace::{self, Kind};
 use core::cell::{Cell, RefCell};
 
 /// The most processes that can exist at once.
@@ -155,6 +156,9 @@ fn pick_next() -> Option<Rc<Proc>> {
 /// Gives the CPU to `proc` until it switches back.
 fn run_process(proc: Rc<Proc>) {
     proc.state.set(State::Running);
+    // From the scheduler (thread 0) to the process, in its address space.
+    trace::point(Kind::ContextSwitch, 0, u64::from(proc.pid), 0);
+    trace::point(Kind::SpaceSwitch, 0, u64::from(proc.pid), 0);
     trap::set_kernel_stack(proc.kernel_stack.top());
     // SAFETY: every process's page tables share the kernel half (vm.rs), so
     // the scheduler keeps running after the switch.
@@ -173,6 +177,7 @@ fn run_process(proc: Rc<Proc>) {
 /// already say why it stops running.
 fn switch_to_scheduler() {
     let proc = current();
+    trace::point(Kind::ContextSwitch, u64::from(proc.pid), 0, 0);
     let save = proc.saved_rsp.as_ptr();
     // Drop our reference before switching: a zombie may be freed by its
     // parent while we are switched away, and never switches back.
@@ -192,6 +197,9 @@ pub fn yield_now() {
 /// their condition, because wakeups may be spurious. Must not be called with
 /// a `RefCell` of shared state borrowed (see `global.rs`).
 pub fn sleep(channel: Channel) {
+    trace::point_with(Kind::Park, || {
+        [channel.number() as u64, u64::from(current().pid), 0]
+    });
     current().state.set(State::Sleeping(channel));
     switch_to_scheduler();
 }
@@ -200,6 +208,12 @@ pub fn sleep(channel: Channel) {
 pub fn wakeup(channel: Channel) {
     for slot in SCHEDULER.table.borrow().iter().flatten() {
         if slot.state.get() == State::Sleeping(channel) {
+            trace::point(
+                Kind::Wakeup,
+                channel.number() as u64,
+                u64::from(slot.pid),
+                0,
+            );
             slot.state.set(State::Runnable);
         }
     }

@@ -192,6 +192,7 @@ pub fn exec(path_addr: u64, argv_addr: u64, frame: &mut TrapFrame) -> Result<u64
     drop(old);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
     *proc.name.borrow_mut() = String::from_utf8_lossy(name).into_owned();
+    crate::trace::name(proc.pid, name);
     *frame = TrapFrame::new_user(loaded.entry, loaded.stack_pointer);
     frame.rdi = loaded.argc;
     frame.rsi = loaded.argv;

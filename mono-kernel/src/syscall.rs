@@ -16,11 +16,13 @@ use crate::sys_proc as process;
 use common::abi::errno::Errno;
 use common::abi::syscall::Sys;
 use common::arch::trap::TrapFrame;
+use common::trace::{self, Kind};
 
 /// Called by the shared assembly for every `syscall` instruction.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let (number, args) = frame.syscall_args();
+    trace::point(Kind::SyscallEnter, number, args[0], args[1]);
     let result = match Sys::from_number(number) {
         Some(call) => dispatch(call, args, frame),
         None => Err(Errno::ENOSYS),
@@ -29,6 +31,7 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
         Ok(value) => value,
         Err(errno) => errno.as_return() as u64,
     };
+    trace::point(Kind::SyscallExit, number, frame.rax, 0);
     // A process killed while in the kernel dies on its way out.
     if sched::current().killed.get() {
         process::exit_current(-1);
@@ -61,6 +64,6 @@ fn dispatch(call: Sys, a: [u64; 6], frame: &mut TrapFrame) -> Result<u64, Errno>
         Sys::Unlink => file::unlink(a[0]),
         Sys::Link => file::link(a[0], a[1]),
         Sys::Rename => file::rename(a[0], a[1]),
-        Sys::Trace => Err(Errno::ENOSYS),
+        Sys::Trace => crate::trace::sys_trace(a[0], a[1], a[2]),
     }
 }

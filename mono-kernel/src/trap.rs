@@ -18,6 +18,7 @@ use common::arch::report::PageFaultCause;
 use common::arch::{self, idt, trap::TrapFrame};
 use common::drivers::pic::{IRQ_ATA_PRIMARY, IRQ_COM1, IRQ_KEYBOARD, IRQ_TIMER};
 use common::kprintln;
+use common::trace::{self, Kind};
 
 /// Called by the shared assembly for every interrupt and exception.
 #[unsafe(no_mangle)]
@@ -26,10 +27,17 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         if !frame.from_user() {
             arch::report::kernel_exception(frame);
         }
+        if frame.vector == idt::PAGE_FAULT {
+            trace::point(Kind::PageFault, arch::cpu::read_cr2(), frame.error_code, 0);
+        }
         user_fault(frame);
         sys_proc::exit_current(-1);
     }
-    let preempt = match interrupts::acknowledge(frame.vector) {
+    let irq = interrupts::acknowledge(frame.vector);
+    if let Irq::Line(line) = irq {
+        trace::point(Kind::Interrupt, u64::from(line), 0, 0);
+    }
+    let preempt = match irq {
         Irq::Line(IRQ_TIMER) => {
             sched::tick();
             true

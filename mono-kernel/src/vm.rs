@@ -32,6 +32,7 @@ use common::mm::addr::{PAGE_SIZE, VirtAddr, align_down};
 use common::mm::kernel_window::KernelWindow;
 use common::mm::paging::{AddressSpace, FrameSource, PageTableFlags, PhysMemory};
 use common::mm::user_copy;
+use common::trace::{self, Kind};
 
 /// Size of the user stack.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
@@ -234,6 +235,12 @@ impl UserVm {
     /// Copies `dst.len()` bytes from user address `addr`. `EFAULT` if any
     /// byte is not mapped readable for the user.
     pub fn copy_in(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        trace::point(
+            Kind::Copy,
+            dst.len() as u64,
+            crate::trace::current_space(),
+            0,
+        );
         let mut window = kernel_window();
         user_copy::copy_from_user(&self.space, &mut window, addr, dst).map_err(Errno::from)
     }
@@ -241,6 +248,12 @@ impl UserVm {
     /// Copies `src` to user address `addr`. `EFAULT` (and nothing written)
     /// if any byte is not mapped writable for the user.
     pub fn copy_out(&self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        trace::point(
+            Kind::Copy,
+            src.len() as u64,
+            0,
+            crate::trace::current_space(),
+        );
         let mut window = kernel_window();
         user_copy::copy_to_user(&self.space, &mut window, addr, src).map_err(Errno::from)
     }

@@ -113,6 +113,9 @@ pub enum Sys {
     DebugPrint = 14,
     /// `system_clock() -> ticks since boot`.
     SystemClock = 15,
+    /// `trace(op, ...)`: switches tracing on and off, reads the events, and
+    /// lets a server record one of its own (`abi::syscall::trace_ops`).
+    Trace = 16,
 }
 
 impl Sys {
@@ -134,6 +137,7 @@ impl Sys {
             13 => Sys::WhoAmI,
             14 => Sys::DebugPrint,
             15 => Sys::SystemClock,
+            16 => Sys::Trace,
             _ => return None,
         })
     }
@@ -461,6 +465,25 @@ pub mod exreg {
     pub const ALL: u64 = (1 << 8) - 1;
     /// Result flag (in the returned control word): the thread was halted.
     pub const WAS_HALTED: u64 = 1 << 0;
+}
+
+/// The *kernel info page* (L4's KIP): one read-only page at this address
+/// in every address space, so that any thread can read what the kernel
+/// publishes without a system call. (The kernel maps it the first time a
+/// thread of the space reads it.) Its layout is [`KernelInfo`]. It is not
+/// part of the mapping database: it cannot be mapped, granted or unmapped,
+/// no receive window may cover it, and a write to it is an exception,
+/// never a page fault for the pager.
+pub const KERNEL_INFO_PAGE: u64 = crate::abi::memory::USER_TOP - 4096;
+
+/// What the kernel info page holds, from its first byte.
+#[repr(C)]
+#[derive(Debug)]
+pub struct KernelInfo {
+    /// The trace session: 0 while tracing is off, a new number each time
+    /// it is switched on. Trace points in servers read it (through
+    /// `common::trace`) before they record anything.
+    pub trace_session: core::sync::atomic::AtomicU64,
 }
 
 /// Where the kernel maps the root task's free memory ("sigma0 inside the

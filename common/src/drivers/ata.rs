@@ -54,6 +54,7 @@
 //! drive that never interrupted. The tests in `ata_tests.rs` run the driver
 //! against `FakeDrive`, a model of the drive's side of the protocol.
 
+use crate::trace::{self, Kind, Shared};
 use bitflags::bitflags;
 
 use crate::port::PortIo;
@@ -339,6 +340,12 @@ impl<P: PortIo> Ata<P> {
     /// Errors (nothing was started): `Busy`, `NotIdentified`, `BadCount`,
     /// `OutOfRange`, and `Timeout` if the drive stayed busy.
     pub fn start_read(&mut self, lba: u64, count: u32) -> Result<(), AtaError> {
+        trace::point(
+            Kind::Enter,
+            Shared::DiskTransfer as u64,
+            lba,
+            u64::from(count),
+        );
         let lba = self.check_request(lba, count)?;
         self.issue(COMMAND_READ_SECTORS, lba, count)?;
         self.state = State::Reading {
@@ -355,6 +362,12 @@ impl<P: PortIo> Ata<P> {
     ///
     /// Errors: as [`start_read`](Self::start_read).
     pub fn start_write(&mut self, lba: u64, count: u32) -> Result<(), AtaError> {
+        trace::point(
+            Kind::Enter,
+            Shared::DiskTransfer as u64,
+            lba,
+            u64::from(count) | 1 << 32,
+        );
         let lba = self.check_request(lba, count)?;
         self.issue(COMMAND_WRITE_SECTORS, lba, count)?;
         self.state = State::WriteNeedsData {

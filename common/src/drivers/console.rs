@@ -41,6 +41,7 @@
 //! [`ConsoleOutput`] writes every byte to the UART (turning `'\n'` into
 //! "\r\n", which terminals need) and to the VGA screen.
 
+use crate::trace::{self, Kind, Shared};
 use core::fmt;
 
 use super::uart16550::Uart16550;
@@ -361,6 +362,12 @@ impl<'a, U: PortIo, V: PortIo> ConsoleOutput<'a, U, V> {
 
     /// Writes every byte of `bytes` to both outputs.
     pub fn write_bytes(&mut self, bytes: &[u8]) {
+        trace::point(
+            Kind::Enter,
+            Shared::ConsoleWrite as u64,
+            bytes.len() as u64,
+            0,
+        );
         for &byte in bytes {
             self.write_uart(byte);
         }

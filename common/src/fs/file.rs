@@ -15,6 +15,7 @@ use super::inode::{Inode, InodeKind};
 use super::superblock::RO_COMPAT_LARGE_FILE;
 use super::{Ext2, Ino};
 use crate::block::BlockDevice;
+use crate::trace::{self, Kind, Shared};
 
 impl<D: BlockDevice> Ext2<D> {
     /// Reads up to `buf.len()` bytes of file `ino` from byte `offset` and
@@ -27,6 +28,19 @@ impl<D: BlockDevice> Ext2<D> {
     ///   kernel handles those), or an inode not in use;
     /// - [`FsError::Corrupt`], [`FsError::Cache`].
     pub fn read(&mut self, ino: Ino, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
+        trace::point(
+            Kind::Enter,
+            Shared::FsRead as u64,
+            u64::from(ino),
+            buf.len() as u64,
+        );
+        let result = self.read_file(ino, offset, buf);
+        trace::point(Kind::Exit, Shared::FsRead as u64, trace_result(&result), 0);
+        result
+    }
+
+    /// [`Ext2::read`], without its trace points.
+    fn read_file(&mut self, ino: Ino, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
         let (inode, kind) = self.read_live_inode(ino)?;
         match kind {
             InodeKind::File => {}
@@ -74,6 +88,19 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::NoSpace`] if not even one byte fit;
     /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
     pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> FsResult<usize> {
+        trace::point(
+            Kind::Enter,
+            Shared::FsWrite as u64,
+            u64::from(ino),
+            data.len() as u64,
+        );
+        let result = self.write_file(ino, offset, data);
+        trace::point(Kind::Exit, Shared::FsWrite as u64, trace_result(&result), 0);
+        result
+    }
+
+    /// [`Ext2::write`], without its trace points.
+    fn write_file(&mut self, ino: Ino, offset: u64, data: &[u8]) -> FsResult<usize> {
         self.check_writable()?;
         let (mut inode, kind) = self.read_live_inode(ino)?;
         match kind {
@@ -208,6 +235,12 @@ fn read_fast_symlink(inode: &Inode, offset: u64, buf: &mut [u8]) -> usize {
     let n = buf.len().min(size - start);
     buf[..n].copy_from_slice(&target[start..start + n]);
     n
+}
+
+/// What a trace's `Exit` event says of a byte count: the count, or
+/// `u64::MAX` for an error.
+fn trace_result(result: &FsResult<usize>) -> u64 {
+    result.as_ref().map_or(u64::MAX, |&count| count as u64)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 use super::error::{FsError, FsResult};
 use super::{Ext2, Ino, NAME_MAX, ROOT_INO};
 use crate::block::BlockDevice;
+use crate::trace::{self, Kind, Shared};
 
 /// The components of `path`, without empty ones.
 fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -33,6 +34,20 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::InvalidName`] if the path contains a NUL byte;
     /// - [`FsError::Corrupt`], [`FsError::Cache`] from reading directories.
     pub fn lookup(&mut self, cwd: Ino, path: &[u8]) -> FsResult<Ino> {
+        trace::point(
+            Kind::Enter,
+            Shared::FsLookup as u64,
+            u64::from(cwd),
+            path.len() as u64,
+        );
+        let result = self.lookup_path(cwd, path);
+        let found = result.as_ref().map_or(u64::MAX, |&ino| u64::from(ino));
+        trace::point(Kind::Exit, Shared::FsLookup as u64, found, 0);
+        result
+    }
+
+    /// [`Ext2::lookup`], without its trace points.
+    fn lookup_path(&mut self, cwd: Ino, path: &[u8]) -> FsResult<Ino> {
         if path.is_empty() {
             return Err(FsError::NotFound);
         }

@@ -29,6 +29,7 @@ use crate::space;
 use common::abi::micro::{Error, MAX_BUFFER_BYTES, MAX_BYTE_ITEMS, STRING};
 use common::mm::addr::phys_to_kernel_virt;
 use common::mm::{PAGE_SIZE, UserRange};
+use common::trace::Kind;
 
 /// A byte item as the sender wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +145,9 @@ struct Chunk {
 /// translated, ready to copy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CopyPlan {
+    /// The spaces the bytes go from and to (for the trace).
+    source_space: u64,
+    destination_space: u64,
     chunks: [Chunk; MAX_CHUNKS],
     chunk_count: usize,
     /// For each item, what the receiver finds in its registers.
@@ -174,7 +178,11 @@ pub fn plan(
 ) -> Result<CopyPlan, Error> {
     let (area_address, area_length) = area;
     let capacity = area_length.min(MAX_BUFFER_BYTES);
-    let mut plan = CopyPlan::default();
+    let mut plan = CopyPlan {
+        source_space: u64::from(source_space.number()),
+        destination_space: u64::from(destination_space.number()),
+        ..CopyPlan::default()
+    };
     let mut used = 0;
     for item in items.iter().take(MAX_BYTE_ITEMS) {
         let length =
@@ -205,6 +213,10 @@ pub fn plan(
 /// Copies the planned bytes. Cannot fail: [`plan`] checked and translated
 /// every page, and nothing ran in between.
 pub fn commit(plan: &CopyPlan) {
+    if crate::trace::on() && plan.item_count > 0 {
+        let bytes: u64 = plan.received().iter().map(|&[_, length]| length).sum();
+        crate::trace::here(Kind::Copy, [bytes, plan.source_space, plan.destination_space]);
+    }
     for chunk in &plan.chunks[..plan.chunk_count] {
         // SAFETY: both ranges lie inside single frames reached through the
         // kernel window (checked by `plan` through `user_byte`), `length`
@@ -212,6 +224,23 @@ pub fn commit(plan: &CopyPlan) {
         // which `copy` (memmove semantics) handles.
         unsafe { core::ptr::copy(chunk.source as *const u8, chunk.destination as *mut u8, chunk.length as usize) };
     }
+}
+
+/// Copies `bytes` from the kernel into user memory of `space` at
+/// `address`, page by page. `None` if a page is not mapped writable (then
+/// a prefix may have been written: callers check the pages first).
+pub fn copy_to_user(k: &mut Kernel, space: SpaceSlot, address: u64, bytes: &[u8]) -> Option<()> {
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let at = address.checked_add(offset as u64)?;
+        let target = user_byte(k, space, at, true)?;
+        let chunk = (bytes.len() - offset).min(to_page_end(at) as usize);
+        // SAFETY: `target..target + chunk` lies inside one user frame mapped
+        // writable, reached through the kernel window (`user_byte`).
+        unsafe { core::ptr::copy_nonoverlapping(bytes[offset..].as_ptr(), target as *mut u8, chunk) };
+        offset += chunk;
+    }
+    Some(())
 }
 
 /// Copies up to `length` bytes from user memory of `space` into `buffer`

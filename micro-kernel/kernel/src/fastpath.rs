@@ -42,6 +42,7 @@ use common::abi::micro::{
     TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
 };
 use common::mm::UserRange;
+use common::trace::Kind;
 
 /// Tries the fast path for the IPC in thread `slot`'s registers. Returns
 /// if it does not apply (nothing has changed); otherwise never returns.
@@ -200,5 +201,21 @@ fn deliver(
     if receiver.time_left == 0 {
         receiver.time_left = sched::TIME_SLICE_TICKS;
     }
+    if crate::trace::on() {
+        trace_delivered(slot, dest);
+    }
     sched::switch_to(k, dest)
+}
+
+/// The trace of a message the fast path delivered from `slot` to `dest`,
+/// read back from `dest`'s registers (out of line: tracing is off almost
+/// always, and the fast path should not pay for it then).
+#[cold]
+#[inline(never)]
+fn trace_delivered(slot: ThreadSlot, dest: ThreadSlot) {
+    let f = thread::frame(dest);
+    let tag = Tag(f.rdx);
+    let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
+    let bytes = tag.byte_item_index(0).map_or(0, |i| registers[i + 1]);
+    crate::trace::event(slot, Kind::Ipc, [u64::from(dest.number()), tag.label(), bytes]);
 }

@@ -31,9 +31,11 @@ use crate::ipc;
 use crate::lifecycle;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, Message};
-use common::abi::micro::{Error, TIMEOUT_NEVER, Tag, fault_access, label, timeouts};
+use crate::trace;
+use common::abi::micro::{Error, KERNEL_INFO_PAGE, TIMEOUT_NEVER, Tag, fault_access, label, timeouts};
 use common::arch::{cpu, idt};
 use common::mm::{PAGE_SIZE, USER_TOP};
+use common::trace::Kind;
 
 /// A CPU exception `vector` in user thread `slot`.
 pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
@@ -44,7 +46,21 @@ pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     // A fault on a kernel address is a protection violation no pager can
     // fix: it goes to the exception handler like any other exception.
     let address = cpu::read_cr2();
-    if vector == idt::PAGE_FAULT && address < USER_TOP && k.threads.lookup(thread.pager).is_some() {
+    if vector == idt::PAGE_FAULT {
+        trace::event(slot, Kind::PageFault, [address, error_code, rip]);
+    }
+    // The kernel info page is the kernel's: the first read maps it (and
+    // the thread reads again); any other fault there (a write) is an
+    // exception, never the pager's business (its answer would replace it).
+    let info_page = address & !(PAGE_SIZE - 1) == KERNEL_INFO_PAGE;
+    if vector == idt::PAGE_FAULT && info_page && error_code & (fault_access::PRESENT | fault_access::WRITE) == 0 {
+        let space = thread.space;
+        if k.spaces.map_info_page(&mut k.frames, space).is_ok() {
+            return;
+        }
+    }
+    let pageable = address < USER_TOP && !info_page;
+    if vector == idt::PAGE_FAULT && pageable && k.threads.lookup(thread.pager).is_some() {
         k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1), system_call: false };
         let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
         if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
@@ -93,6 +109,7 @@ pub fn system_call_fault(k: &mut Kernel, slot: ThreadSlot, missing: Missing) -> 
     let rip = f.rip - SYSCALL_INSTRUCTION_BYTES;
     let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [missing.address, access, rip, 0, 0, 0] };
     let page = missing.address & !(PAGE_SIZE - 1);
+    trace::event(slot, Kind::PageFault, [missing.address, access, rip]);
     k.threads.get(slot).ipc_kind = IpcKind::PageFault { page, system_call: true };
     let never = timeouts(TIMEOUT_NEVER, TIMEOUT_NEVER);
     match ipc::start(k, slot, pager, message, never, pager) {

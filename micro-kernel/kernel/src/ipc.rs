@@ -42,6 +42,7 @@ use common::abi::micro::{
 };
 use common::drivers::pic::IRQ_LINES;
 use common::mm::{PAGE_SIZE, UserRange};
+use common::trace::Kind;
 
 /// The `ipc` system call of the running thread `slot`, from its registers.
 pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
@@ -273,6 +274,7 @@ pub fn receive(k: &mut Kernel, slot: ThreadSlot, from: ThreadId, timeout: u32) {
         return;
     }
     let deadline = timeout::deadline(k, timeout);
+    crate::trace::event(slot, Kind::IpcWait, [from.0, 0, 0]);
     let thread = k.threads.get(slot);
     thread.state = ThreadState::ReceiveBlocked;
     thread.partner = from;
@@ -437,6 +439,13 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
         out[i + 1] = count;
     }
     let sender_id = k.threads.id(sender);
+    if crate::trace::on() {
+        let bytes: u64 = copy_plan.received().iter().map(|&[_, length]| length).sum();
+        crate::trace::event(sender, Kind::Ipc, [u64::from(receiver.number()), tag.label(), bytes]);
+        if let IpcKind::PageFault { page, .. } = kind {
+            crate::trace::event(receiver, Kind::PagerReply, [page, mapped as u64, 0]);
+        }
+    }
     let f = thread::frame(receiver);
     match kind {
         IpcKind::Normal => {

@@ -26,6 +26,7 @@
 //! | `irq.rs`      | interrupts as IPC                                        |
 //! | `ioport.rs`   | I/O ports granted to address spaces                      |
 //! | `timeout.rs`  | the tick and IPC timeouts                                |
+//! | `trace.rs`    | the kernel info page, the trace ring, the `trace` call    |
 //! | `memory.rs`   | physical memory at boot                                  |
 //! | `boot_root.rs`| loading (with `common::elf`) and starting the root task  |
 //! | `slot.rs`     | `ThreadSlot` and `SpaceSlot`: table positions, never confused |
@@ -53,6 +54,7 @@ mod space;
 mod syscall;
 mod thread;
 mod timeout;
+mod trace;
 mod trap;
 
 // The pure parts live in the library (`lib.rs`), where host tests reach them.

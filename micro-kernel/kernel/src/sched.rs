@@ -26,6 +26,7 @@ use crate::slot::ThreadSlot;
 use crate::thread::{self, NO_SLOT, ThreadState};
 use common::abi::micro::PRIORITY_LEVELS;
 use common::arch::{cpu, trap};
+use common::trace::Kind;
 use core::arch::asm;
 
 /// Length of a time slice, in timer ticks (10 ms each).
@@ -224,9 +225,13 @@ pub fn return_to_user(k: &mut Kernel) {
 
 /// Makes `next` the current thread and enters it. Never returns.
 pub fn switch_to(k: &mut Kernel, next: ThreadSlot) -> ! {
+    let previous = k.sched.current;
     k.sched.current = next;
     trap::set_kernel_stack(thread::stack_top(next));
     let space = k.threads.get(next).space;
+    if crate::trace::on() {
+        trace_switch(k, previous, next);
+    }
     let root = k.spaces.get(space).root_frame().expect("a thread's space is live").start_address().as_u64();
     if cpu::read_cr3() != root {
         // SAFETY: every space maps the kernel half identically (space.rs).
@@ -234,6 +239,22 @@ pub fn switch_to(k: &mut Kernel, next: ThreadSlot) -> ! {
     }
     crate::ioport::load(k, space);
     jump_to_user(next)
+}
+
+/// The trace of a switch from `previous` (maybe `NO_SLOT`) to `next`: a
+/// context switch, and an address-space switch if the spaces differ.
+#[inline(never)]
+fn trace_switch(k: &mut Kernel, previous: ThreadSlot, next: ThreadSlot) {
+    let space = k.threads.get(next).space;
+    let (from, from_space) = if previous == NO_SLOT {
+        (u64::MAX, u64::MAX)
+    } else {
+        (u64::from(previous.number()), u64::from(k.threads.get(previous).space.number()))
+    };
+    crate::trace::event(previous, Kind::ContextSwitch, [from, u64::from(next.number()), u64::from(space.number())]);
+    if from_space != u64::from(space.number()) {
+        crate::trace::event(next, Kind::SpaceSwitch, [from_space, u64::from(space.number()), 0]);
+    }
 }
 
 /// Restores thread `slot`'s saved registers and returns to user mode.

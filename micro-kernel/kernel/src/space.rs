@@ -132,6 +132,14 @@ impl SpaceTable {
         self.tables(slot).map(&mut env, VirtAddr::new(page), frame, flags)
     }
 
+    /// Maps the kernel info page (read-only) into space `slot`: the first
+    /// time a thread of the space reads it (`fault.rs`). It is the
+    /// kernel's page: `BORROWED`, so tearing the space down keeps it.
+    pub fn map_info_page(&mut self, frames: &mut FrameAllocator, slot: SpaceSlot) -> Result<(), MapError> {
+        let flags = PageTableFlags::USER | PageTableFlags::NO_EXECUTE | PageTableFlags::BORROWED;
+        self.map(frames, slot, common::abi::micro::KERNEL_INFO_PAGE, crate::trace::info_frame(), flags)
+    }
+
     /// Creates a space with an empty user half and the kernel mapped, in a
     /// free slot. Returns the slot, or `None` if the table or memory is full.
     pub fn create(

@@ -12,6 +12,7 @@ use crate::{copy, fault, ioport, ipc, irq, map, sched, thread};
 use common::abi::micro::{Error, MAX_BUFFER_BYTES, SpaceId, Sys, ThreadId};
 use common::kprint;
 use common::mm::{PAGE_SIZE, UserRange};
+use common::trace::Kind;
 
 /// The most bytes `debug_print` prints per call.
 pub const MAX_DEBUG_PRINT: u64 = 256;
@@ -20,6 +21,11 @@ pub const MAX_DEBUG_PRINT: u64 = 256;
 pub fn dispatch(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let a = [f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
+    let number = f.rax;
+    // An IPC's trace is the message it moves (`ipc.rs`), not the call.
+    if number != Sys::Ipc as u64 {
+        crate::trace::event(slot, Kind::SyscallEnter, [number, a[0], a[1]]);
+    }
     let space = k.threads.get(slot).space;
     let result: Result<[u64; 7], Error> = match Sys::from_number(f.rax) {
         None => Err(Error::NoSuchCall),
@@ -64,6 +70,12 @@ pub fn dispatch(k: &mut Kernel, slot: ThreadSlot) {
         Some(Sys::WhoAmI) => Ok([k.threads.id(slot).0, k.spaces.id(space).0, 0, 0, 0, 0, 0]),
         Some(Sys::DebugPrint) => debug_print(k, space, a[0], a[1]).map(|()| [0; 7]),
         Some(Sys::SystemClock) => Ok([k.ticks, 0, 0, 0, 0, 0, 0]),
+        Some(Sys::Trace) => match crate::trace::sys_trace(k, slot, space, [a[0], a[1], a[2], a[3], a[4], a[5]]) {
+            // The buffer's page is being faulted in: the call runs again.
+            Ok(crate::trace::Outcome::Restart) => return,
+            Ok(crate::trace::Outcome::Done(value)) => Ok([value, 0, 0, 0, 0, 0, 0]),
+            Err(error) => Err(error),
+        },
     };
     // The thread may have destroyed itself; its frame is then never used again.
     let f = thread::frame(slot);
@@ -74,6 +86,7 @@ pub fn dispatch(k: &mut Kernel, slot: ThreadSlot) {
         }
         Err(error) => f.rax = error.code(),
     }
+    crate::trace::event(slot, Kind::SyscallExit, [number, f.rax, 0]);
 }
 
 /// Whether a system call waits for a page of its memory and runs again.
@@ -100,6 +113,9 @@ fn set_receive_window(
         return Err(Error::BadAddress);
     }
     UserRange::new(base, window_bytes).map_err(|_| Error::BadAddress)?;
+    if crate::trace::covers_info_page(base, window_bytes) {
+        return Err(Error::BadAddress); // map items would replace the kernel info page
+    }
     let space = k.threads.get(slot).space;
     let length = length.min(MAX_BUFFER_BYTES);
     if let Some(missing) = copy::first_missing(k, space, buffer, length, true) {

@@ -15,6 +15,7 @@ use common::drivers::keyboard::DATA_PORT;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
 use common::kprintln;
 use common::port::{HardwarePorts, PortIo};
+use common::trace::Kind;
 
 /// Called by the shared assembly for every interrupt and exception.
 #[unsafe(no_mangle)]
@@ -32,7 +33,11 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         return;
     }
     let k = kernel();
-    match interrupts::acknowledge(vector) {
+    let irq = interrupts::acknowledge(vector);
+    if let Irq::Line(line) = irq {
+        crate::trace::here(Kind::Interrupt, [u64::from(line), 0, 0]);
+    }
+    match irq {
         Irq::Line(IRQ_TIMER) => {
             timeout::tick(k);
             irq::fired(k, IRQ_TIMER);

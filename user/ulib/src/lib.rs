@@ -15,6 +15,7 @@
 //! | [`dirent`]    | decoding the records `getdents` returns                      |
 //! | [`cmdline`]   | the shell's command-line parser (pure, host-tested)          |
 //! | [`regex`]     | grep's tiny regular-expression matcher (pure, host-tested)   |
+//! | [`trace`]     | switching the kernel's trace on and off, reading its events  |
 //! | `runtime`     | `_start`, the arguments, the panic handler (bare metal only) |
 //! | `heap`        | the global allocator, grown with `sbrk` (bare metal only)    |
 //!
@@ -49,6 +50,7 @@ pub mod io;
 pub mod process;
 pub mod regex;
 pub mod sys;
+pub mod trace;
 
 #[cfg(all(target_os = "none", not(test)))]
 mod heap;

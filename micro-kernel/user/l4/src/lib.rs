@@ -15,6 +15,7 @@
 //! | [`memory`]   | receive windows, map items, unmap                            |
 //! | [`device`]   | interrupts and I/O ports                                     |
 //! | [`print`]    | `print!`/`println!` through the kernel's debug console       |
+//! | [`trace`]    | the `trace` call, and the recorder for the shared code's trace points |
 //!
 //! Features: `runtime` (on by default) brings a panic handler and a global
 //! allocator that refuses every request. A library with its own runtime —
@@ -40,6 +41,7 @@ pub mod print;
 pub mod rpc;
 pub mod sys;
 pub mod task;
+pub mod trace;
 
 #[cfg(feature = "runtime")]
 mod runtime;

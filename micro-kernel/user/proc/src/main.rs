@@ -37,6 +37,7 @@ use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{Wire, reply};
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::port::{HardwarePorts, PortIo};
+use common::trace::Kind;
 use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println};
 use proc_core::frames::FrameTable;
 use proc_core::memory::{AddressMap, FaultAction, PAGE, PageEntry, Permissions};
@@ -75,6 +76,20 @@ struct Proc {
     /// (one `reply_and_receive` system call instead of a send and a
     /// receive: half the kernel entries on every request and fault).
     deferred: Option<Deferred>,
+    /// The trace session whose events already name every process.
+    named_in_session: u64,
+}
+
+/// Records `process`'s name in the trace (while tracing is on): its
+/// space, pid and program.
+fn trace_name(process: &Process) {
+    let space = u64::from(SpaceId(process.space).slot());
+    common::trace::point(
+        Kind::Name,
+        space,
+        process.pid,
+        common::trace::pack_name(process.name.as_bytes()),
+    );
 }
 
 /// A reply to send with the next receive.
@@ -95,6 +110,7 @@ fn main(root: u64) -> ! {
         frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32),
         table: ProcessTable::new(),
         deferred: None,
+        named_in_session: 0,
     };
     if let Err(errno) = proc.start_init() {
         println!("proc: cannot start /bin/init: {}", errno.message());
@@ -187,6 +203,19 @@ impl Proc {
         }
     }
 
+    /// When a new trace session has started, records every process's name
+    /// in it (a trace can then tell which space runs which program).
+    fn name_processes_for_a_new_trace(&mut self) {
+        let session = l4::trace::session();
+        if session == 0 || session == self.named_in_session {
+            return;
+        }
+        self.named_in_session = session;
+        for process in self.table.iter() {
+            trace_name(process);
+        }
+    }
+
     /// A call to vfs that must succeed.
     fn vfs(&self, request: VfsRequest) -> Result<(), Errno> {
         server_lib::call(ThreadId(self.directory.vfs), &request.to_wire()).map(|_| ())
@@ -196,6 +225,7 @@ impl Proc {
     /// message registers itself: an exception carries six words, more than
     /// a protocol message.)
     fn handle(&mut self, message: &Received) {
+        self.name_processes_for_a_new_trace();
         let from = message.from.0;
         let Some(pid) = self.table.by_thread(from) else {
             // Not one of our processes (a server, or a thread already
@@ -451,6 +481,9 @@ impl Proc {
             memory,
             waiting: None,
         })?;
+        if let Some(child) = self.table.get(pid) {
+            trace_name(child);
+        }
         if start_thread(thread, resume_rip, resume_rsp, 0, false).is_err() {
             // A resume address outside user space: the child cannot run.
             self.terminate(pid, -1);
@@ -479,6 +512,7 @@ impl Proc {
         pool::revoke(&old_frames);
         let name = path.rsplit(|&byte| byte == b'/').next().unwrap_or(&path);
         process.name = String::from_utf8_lossy(name).into_owned();
+        trace_name(process);
         let thread = ThreadId(process.thread);
         // The ELF reader checked that the entry point lies in an executable
         // segment (user memory), so the kernel accepts it; if the thread

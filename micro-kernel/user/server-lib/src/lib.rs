@@ -73,6 +73,9 @@ pub fn name() -> &'static str {
 /// only for messages.
 pub fn start(name: &'static str, root: ThreadId) -> Directory {
     NAME.call_once(|| name);
+    // The shared code's trace points in this server record into the
+    // kernel's trace (while tracing is on).
+    l4::trace::install(name);
     // SAFETY: the heap region is reserved for this purpose in every server's
     // address space (see `common::abi::proto::root`); root backs it with
     // zero pages on demand, and nothing else uses it.

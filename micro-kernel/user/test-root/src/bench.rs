@@ -60,6 +60,9 @@ fn measure_null_call() -> u64 {
 
 /// Runs the benchmarks and prints `bench NAME: N ticks`.
 pub fn run() {
+    // The fuzz check may have switched tracing on (it makes random system
+    // calls, `trace` among them): the figures are for tracing off.
+    let _ = l4::trace::control(common::abi::syscall::trace_ops::OFF, 0, 0);
     report("null-syscall", Some(measure_null_call()));
     match support::spawn_in_new_space(echo_server, 0, 0, support::main_thread()) {
         Ok((space, server)) => {

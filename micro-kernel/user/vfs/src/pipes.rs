@@ -23,6 +23,7 @@ use crate::tables::{Pid, PipeId};
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::pipe::{Pipe, PipeRead, PipeWrite, Wakeup};
+use common::trace::{self, Kind};
 
 /// How a request ended: what to reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +244,7 @@ impl Pipes {
     /// it is dropped — a thread cannot fill the server's memory with
     /// requests it never waits for.
     fn park(&mut self, client: u64, pid: Pid, pipe: PipeId, wanted: Wanted) {
+        trace::point(Kind::Park, pipe as u64, client, 0);
         self.parked.retain(|p| p.client != client);
         self.parked.push(Parked {
             client,
@@ -331,6 +333,7 @@ impl Pipes {
                         attempt(state, &mut parked.wanted, &mut wakeup, &mut self.spare)
                 {
                     let finished = self.parked.remove(index);
+                    trace::point(Kind::Wakeup, pipe as u64, finished.client, 0);
                     owed.push(OwedReply {
                         client: finished.client,
                         completion,

@@ -382,6 +382,19 @@ pub unsafe fn getdents(fd: i32, buf: *mut u8, len: usize) -> Result<u64, Errno> 
     Ok(call_vfs(request)?.byte_count as u64)
 }
 
+/// `trace(op, a, b)`: tracing control (`common::abi::syscall::trace_ops`),
+/// a system call of the microkernel itself (its trace ring holds the
+/// kernel's and the servers' events).
+///
+/// # Safety
+/// For `READ`, `a` must be valid for `b` bytes of writes.
+pub unsafe fn trace(op: u64, a: u64, b: u64) -> Result<u64, Errno> {
+    l4::trace::control(op, a, b).map_err(|error| match error {
+        l4::Error::BadAddress => Errno::EFAULT,
+        _ => Errno::EINVAL,
+    })
+}
+
 /// `freemem() -> number of free pages`.
 pub fn freemem() -> Result<u64, Errno> {
     proc(ProcOp::Freemem, &[])

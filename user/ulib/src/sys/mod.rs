@@ -32,7 +32,7 @@
 //! getpid() -> pid                            sbrk(increment) -> old break
 //! sleep(ticks) -> 0                          uptime() -> ticks
 //! rename(old, new) -> 0                      getdents(fd, *mut u8, len) -> n
-//! freemem() -> free pages
+//! freemem() -> free pages                    trace(op, a, b) -> value
 //! ```
 //!
 //! Paths are pointers to NUL-terminated byte strings. See `docs/user-abi.md`.

@@ -267,3 +267,12 @@ pub fn freemem() -> Result<u64, Errno> {
     // SAFETY: freemem takes no pointers.
     unsafe { call(Sys::Freemem, 0, 0, 0) }
 }
+
+/// `trace(op, a, b)`: tracing control (`common::abi::syscall::trace_ops`).
+///
+/// # Safety
+/// For `READ`, `a` must be valid for `b` bytes of writes.
+pub unsafe fn trace(op: u64, a: u64, b: u64) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Trace, op, a, b) }
+}
