@@ -294,8 +294,11 @@ pub fn pipe(fds_addr: u64) -> Result<u64, Errno> {
 /// `open(path, flags)`: the flags are checked before the path is read
 /// (`EINVAL` wins over `EFAULT`); the rules are `common::file::open`.
 pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
-    let flags = OpenFlags::parse(flags)?;
+    // The path first, then the flags: the microkernel's kernel copies the
+    // path before vfs ever sees the flags, and both kernels must give a bad
+    // path with bad flags the same answer (EFAULT).
     let path = user_path(path_addr)?;
+    let flags = OpenFlags::parse(flags)?;
     let proc = sched::current();
     let opened = {
         let mut guard = fsys::lock();

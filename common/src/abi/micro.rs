@@ -151,7 +151,7 @@ pub const ARG_REGISTERS: [&str; 10] = [
 /// Number of message registers carried in CPU registers.
 pub const MESSAGE_REGISTERS: usize = 6;
 
-/// The most bytes one IPC copies from a sender's buffer (a `BUF` item).
+/// The most bytes one IPC copies: its byte items together.
 pub const MAX_BUFFER_BYTES: u64 = 4096;
 
 /// The most pages one `MAP` item maps, and one `unmap` call revokes.

@@ -77,9 +77,10 @@ bitflags! {
         const HUGE = 1 << 7;
         /// The translation survives CR3 reloads (kernel pages only).
         const GLOBAL = 1 << 8;
-        /// Software bit 9: the page is shared copy-on-write and mapped
-        /// read-only; a write fault should copy it and map the copy writable.
-        /// The mono-kernel's fork and the micro-kernel's pager use it.
+        /// Software bit 9: free for a kernel to mark a page shared
+        /// copy-on-write and mapped read-only (a write fault should copy
+        /// it). Neither kernel uses it today: the mono-kernel's fork copies
+        /// eagerly, and the micro-kernel's pager keeps its own records.
         const COPY_ON_WRITE = 1 << 9;
         /// Software bit 10: the frame does not belong to this address space
         /// (device memory, or a page another L4 space mapped in), so tearing

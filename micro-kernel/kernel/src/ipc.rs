@@ -425,7 +425,8 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
     // ---- point of no return ----
     // Commit: nothing below can fail. The byte items' pages were checked and
     // translated (and nothing changes them before the copy); the map plan
-    // holds every node and page table its commit needs (`mapping.rs`).
+    // holds every page table its commit needs, and the free nodes were
+    // counted (`mapping.rs`).
     copy::commit(&copy_plan);
     for (n, &[destination, length]) in copy_plan.received().iter().enumerate() {
         let i = tag.byte_item_index(n).unwrap_or(0);

@@ -1,7 +1,7 @@
 //! The disk server's protocol (`micro-kernel/user/disk`): sectors of the
 //! ATA disk, for the fs server only.
 //!
-//! | request                      | words          | bytes            | reply (`REPLY_OK`)           |
+//! | request                      | words          | bytes            | reply (`Done`)               |
 //! |------------------------------|----------------|------------------|------------------------------|
 //! | [`DiskRequest::Info`]        | —              | —                | word 0: sectors on the disk  |
 //! | [`DiskRequest::ReadSectors`] | first, count   | —                | the `count * 512` bytes      |

@@ -7,10 +7,10 @@
 //! Every request that changes the file system ends with `Ext2::sync` in
 //! the server, so the disk is consistent between requests.
 //!
-//! | request          | words                      | bytes            | reply words (`REPLY_OK`)        |
+//! | request          | words                      | bytes            | reply words (`Done`)            |
 //! |------------------|----------------------------|------------------|---------------------------------|
 //! | `Lookup`         | cwd                        | path             | [`InodeInfo`] (4 words)          |
-//! | `LookupParent`   | cwd                        | path             | dir, offset of the last name    |
+//! | `LookupParent`   | cwd                        | path             | dir, offset and length of the last name |
 //! | `Read`           | ino, offset, len (≤ 4096)  | —                | — (the bytes read)               |
 //! | `Write`          | ino, offset, append        | data             | bytes written, offset used       |
 //! | `Truncate`       | ino, size                  | —                | —                                |

@@ -11,8 +11,8 @@
 //!
 //! Each protocol has one operation enum, declared with [`operations!`]: a
 //! `#[repr(u64)]` enum whose values *are* the message labels, numbered from
-//! the protocol's base (`0x100` proc, `0x200` disk, `0x300` fs, `0x400` vfs,
-//! `0xd0` root). So a label is `op.label()`, an incoming label is
+//! the protocol's base (`0x101` proc, `0x200` disk, `0x300` fs, `0x400` vfs,
+//! `0xd1` root, `0` replies). So a label is `op.label()`, an incoming label is
 //! `Op::from_label(label)`, and a tracer prints `op.name()`. Decoders match
 //! on the enum, one named arm per operation and no catch-all, so adding an
 //! operation is a compile error until every decoder handles it.
@@ -22,7 +22,7 @@
 //! On the wire a message is a [`Wire`]: the label, up to [`MAX_WORDS`]
 //! plain 64-bit words, and up to two *byte items* (a path, file data; two
 //! for `link` and `rename`) that the kernel copies once from the sender's
-//! memory into the receiver's receive buffer (`abi::micro`, "the message
+//! memory into the receiver's receive area (`abi::micro`, "the message
 //! tag"). The `l4` library's transport (`l4::rpc`) turns a [`Wire`] into
 //! the kernel's registers and back. Decoding is where a server defends
 //! itself: every field of a message from a client is untrusted, so

@@ -1,8 +1,8 @@
 //! Messages and the four IPC operations (all one system call in the kernel).
 //!
 //! ```ignore
-//! // client
-//! let reply = l4::ipc::call(server, &Message::new(READ, &[fd, len]))?;
+//! // client (clients of servers use `l4::rpc::call`, which decodes the reply)
+//! let reply = l4::ipc::call(server, &Message::new(VfsOp::Dup.label(), &[fd]))?;
 //! // server
 //! let mut request = l4::ipc::receive(ThreadId::ANY, Timeout::Never)?;
 //! loop {

@@ -21,7 +21,8 @@ impl MapItem {
     }
 }
 
-/// Names this thread's receive buffer (long messages are copied there) and
+/// Names this thread's receive buffer (the byte items of messages it
+/// receives land there, unless its IPC names a receive area) and
 /// receive window (`window_pages` pages from `window_base`, where map items
 /// land). Zero lengths mean "none".
 ///

@@ -48,8 +48,8 @@ use proc_core::table::{INIT_PID, Pid, Process, ProcessTable, State, WaitOutcome}
 /// served at once). Equal priority lets the kernel's IPC fast path carry
 /// both halves of a round trip: it switches directly only to a receiver of
 /// at least the sender's priority, so with user programs below the servers
-/// every reply took the slow path (getpid: 1,912 instructions instead of
-/// 1,323). Round robin among equals still preempts a spinning program.
+/// every reply would take the slow path. Round robin among equals still
+/// preempts a spinning program.
 const USER_PRIORITY: u64 = 14;
 
 /// Pages `sbrk` leaves in the pool for copy-on-write faults and stacks, so

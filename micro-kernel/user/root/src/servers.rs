@@ -14,7 +14,8 @@ use l4::{Message, SpaceId, Timeout, exreg, println};
 
 /// Priority of the device drivers (console, disk).
 pub const DRIVER_PRIORITY: u64 = 15;
-/// Priority of fs, vfs and proc (user processes run below: proc picks).
+/// Priority of fs, vfs and proc (user processes run at the same priority:
+/// proc picks, so that replies take the IPC fast path).
 pub const SERVICE_PRIORITY: u64 = 14;
 
 /// The debug-exit port QEMU offers (`-device isa-debug-exit,iobase=0xf4`).

@@ -75,8 +75,8 @@ fn set_buffer(length: u64) -> Result<(), Error> {
 
 /// The worker's entry point.
 pub extern "C" fn worker_main(_: u64) -> ! {
-    // Touch the receive buffer so its page is mapped before the kernel
-    // copies into it (the kernel does not page buffers in).
+    // Touch the receive buffer (not needed: `set_receive_window` would
+    // fault its page in; the worker's pager serves it either way).
     // SAFETY: the buffer belongs to this thread alone.
     unsafe { core::ptr::write_bytes(buffer_address() as *mut u8, 0, PAGE as usize) };
     let _ = set_buffer(PAGE);

@@ -120,7 +120,7 @@ struct Vfs {
     /// Files proc has open for exec: handle → inode.
     exec_files: BTreeMap<u64, u32>,
     next_exec_handle: u64,
-    /// Replies owed to parked clients, sent after the current reply.
+    /// Replies owed to parked clients, sent before the current reply.
     owed: Vec<OwedReply>,
 }
 

@@ -274,7 +274,7 @@ impl Pipes {
         done
     }
 
-    /// Drops one reference to an end of `pipe` (its last descriptor was
+    /// Closes an end of `pipe` (its last descriptor was
     /// closed). Appends to `owed` the replies owed to parked clients (end
     /// of file, `EPIPE`); frees the pipe when both ends are closed.
     pub fn close_end(&mut self, pipe: PipeId, write_end: bool, owed: &mut Vec<OwedReply>) {
