@@ -296,6 +296,12 @@ fn path_bad_pointers() -> TestResult {
             Errno::EFAULT,
             "open(bad)",
         )?;
+        // The path is checked before the flags, on both kernels.
+        expect_errno(
+            sys::open(bad, u32::MAX),
+            Errno::EFAULT,
+            "open(bad, bad flags)",
+        )?;
         expect_errno(sys::mkdir(bad), Errno::EFAULT, "mkdir(bad)")?;
         expect_errno(sys::chdir(bad), Errno::EFAULT, "chdir(bad)")?;
         expect_errno(sys::unlink(bad), Errno::EFAULT, "unlink(bad)")?;
