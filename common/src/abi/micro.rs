@@ -378,8 +378,19 @@ impl Tag {
 }
 
 /// Labels the kernel puts on the messages it sends on a thread's behalf.
-/// Protocols between user threads should use labels below `0x1000`.
+/// They are *reserved*: no thread may send a message with a label in
+/// `KERNEL_FIRST..=KERNEL_LAST` (the IPC fails with `InvalidArgument`), so a
+/// receiver can trust that a `PAGE_FAULT` message comes from the kernel.
+/// Protocols between user threads use labels below `0x1000`.
 pub mod label {
+    /// The first reserved label.
+    pub const KERNEL_FIRST: u64 = 0xffe0;
+    /// The last reserved label.
+    pub const KERNEL_LAST: u64 = 0xffff;
+    /// Whether `label` is one only the kernel may send.
+    pub const fn is_kernel(label: u64) -> bool {
+        label >= KERNEL_FIRST && label <= KERNEL_LAST
+    }
     /// A page fault: MR0 = faulting address, MR1 = access ([`super::fault_access`]
     /// bits), MR2 = instruction pointer. Reply with a map item (destination:
     /// the faulting page; window offset 0), or with nothing: to retry the

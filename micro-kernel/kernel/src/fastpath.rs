@@ -9,6 +9,7 @@
 //! code in `ipc.rs` (the slow path) when it fails, followed by a *point of
 //! no return* after which nothing can fail:
 //!
+//! 0. the label is not one only the kernel may send (`abi::micro::label`);
 //! 1. the tag is valid and has no map item, at most one byte item (not a
 //!    string) and maybe a receive area: the message is registers and a few
 //!    bytes;
@@ -39,6 +40,7 @@ use crate::sched;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
+    label,
     TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
 };
 use common::mm::UserRange;
@@ -48,6 +50,10 @@ use common::trace::Kind;
 /// if it does not apply (nothing has changed); otherwise never returns.
 pub fn try_ipc(k: &mut Kernel, slot: ThreadSlot) {
     let tag = Tag(thread::frame(slot).rdx);
+    // 0. not a label only the kernel may send (the slow path refuses it).
+    if label::is_kernel(tag.label()) {
+        return;
+    }
     // 1. registers only, or registers and a few bytes.
     if tag.0 & (TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK) == 0 && tag.words() <= 6 {
         registers_only(k, slot, tag);

@@ -53,7 +53,7 @@ pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
     let mut message = Message { tag: Tag(f.rdx), mr: [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15] };
     k.threads.get(slot).ipc_kind = IpcKind::Normal;
     let checked = check_receive_spec(k, from)
-        .and_then(|()| check_message(&message))
+        .and_then(|()| check_message(&message, to != ThreadId::NIL))
         .map_err(Hold::Failed)
         .and_then(|()| check_own_memory(k, slot, to, from, &message));
     match checked {
@@ -178,11 +178,12 @@ fn check_receive_spec(k: &Kernel, from: ThreadId) -> Result<(), Error> {
 }
 
 /// Checks everything about a message that does not depend on memory or on
-/// the receiver: a valid tag, items inside user space and within limits.
-pub fn check_message(message: &Message) -> Result<(), Error> {
+/// the receiver: a valid tag, no label only the kernel may send (if it is
+/// sent), items inside user space and within limits.
+pub fn check_message(message: &Message, sending: bool) -> Result<(), Error> {
     let tag = message.tag;
-    if !tag.is_valid() {
-        return Err(Error::InvalidArgument);
+    if !tag.is_valid() || (sending && label::is_kernel(tag.label())) {
+        return Err(Error::InvalidArgument); // kernel labels are the kernel's to send
     }
     for n in 0..tag.byte_items() {
         let i = tag.byte_item_index(n).ok_or(Error::InvalidArgument)?;

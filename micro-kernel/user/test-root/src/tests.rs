@@ -564,6 +564,12 @@ pub fn bad_args_ipc() -> Outcome {
         Error::NoPermission,
         "acknowledge IRQ 40",
     )?;
+    // A page fault, an exception or an interrupt message is the kernel's:
+    // nobody may send one (a pager can trust what it receives).
+    for reserved in [label::PAGE_FAULT, label::EXCEPTION, label::INTERRUPT, label::KERNEL_LAST] {
+        let forged = Message::new(reserved, &[0x1000, 2, 0]);
+        expect_error(call(main_thread(), &forged), Error::InvalidArgument, "a kernel-reserved label")?;
+    }
     let bad_tag = Message { tag: l4::Tag(1 << 3), mr: [0; 6] };
     expect_error(call(main_thread(), &bad_tag), Error::InvalidArgument, "reserved tag bits")?;
     let too_many = Message { tag: l4::Tag::new(1, 6).with_byte_item(), mr: [0; 6] };
