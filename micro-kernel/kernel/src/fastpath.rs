@@ -40,8 +40,8 @@ use crate::sched;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
-    label,
-    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
+    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, label,
+    receive_timeout,
 };
 use common::mm::UserRange;
 use common::trace::Kind;

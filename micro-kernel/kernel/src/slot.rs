@@ -42,7 +42,7 @@ impl ThreadSlot {
 }
 
 /// A position in the address-space table (`space.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct SpaceSlot(u16);
 
