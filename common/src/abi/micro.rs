@@ -450,8 +450,37 @@ pub mod privilege {
     pub const CREATE: u64 = 1 << 0;
     /// May grant any I/O port and attach interrupts.
     pub const IO: u64 = 1 << 1;
+    /// Trusted with the kernel's resources: not held to the quota of an
+    /// ordinary space ([`super::quota`]), and may use the last free thread
+    /// slots, mapping nodes and page-table frames, which the kernel keeps
+    /// back from ordinary spaces. Root gives it to the servers, never to a
+    /// user process: so no user process can exhaust what the servers need.
+    pub const RESERVES: u64 = 1 << 2;
     /// Every privilege (the root task's).
-    pub const ALL: u64 = CREATE | IO;
+    pub const ALL: u64 = CREATE | IO | RESERVES;
+}
+
+/// What the kernel lets an ordinary space (one without
+/// `privilege::RESERVES`: a user process) hold, and what it keeps back from
+/// all of them together. Each resource is charged to the space it is in:
+/// a thread to its space, a mapping and the page tables that hold it to the
+/// space that receives the mapping (which opened the receive window for
+/// it). Past a limit, the call that asked fails with `OutOfResources`.
+pub mod quota {
+    /// Threads in one ordinary space.
+    pub const THREADS: u32 = 8;
+    /// Mappings (mapping-database nodes) in one ordinary space: 64 MiB of
+    /// 4 KiB pages, more than a process can get.
+    pub const MAPPINGS: u32 = 16 * 1024;
+    /// Page-table frames one ordinary space's user half may grow (64
+    /// level-1 tables map 128 MiB).
+    pub const PAGE_TABLES: u32 = 80;
+    /// Thread slots ordinary spaces may not take (kept for the servers).
+    pub const RESERVED_THREADS: u32 = 32;
+    /// Mapping nodes ordinary spaces may not take.
+    pub const RESERVED_MAPPINGS: u32 = 8 * 1024;
+    /// Page-table frames ordinary spaces may not take.
+    pub const RESERVED_PAGE_TABLES: u32 = 256;
 }
 
 /// The `control` word of `exchange_registers`: which fields to set.

@@ -10,4 +10,5 @@
 pub mod mapdb;
 pub mod mapping;
 pub mod page_index;
+pub mod quota;
 pub mod slot;

@@ -71,8 +71,9 @@ impl MapItem {
 pub fn memory(k: &mut Kernel) -> Memory<'_, SpaceTable, KernelFrames<'_>> {
     // SAFETY: the kernel window is mapped in every space, and during a
     // kernel entry nothing else holds a reference into page-table frames.
+    let free_frames = k.frames.free_count() as u32;
     let env = KernelFrames::new(unsafe { KernelWindow::new() }, &mut k.frames);
-    Memory { mapdb: &mut k.mapdb, spaces: &mut k.spaces, env }
+    Memory { mapdb: &mut k.mapdb, spaces: &mut k.spaces, env, free_frames }
 }
 
 /// Checks a map item from `sender` to `receiver` and reserves the page

@@ -30,7 +30,7 @@
 //! or unmap would keep the kernel busy (with interrupts off) for seconds.
 
 use crate::page_index::PageIndex;
-use crate::slot::SpaceSlot;
+use crate::slot::{MAX_SPACES, SpaceSlot};
 use common::mm::addr::PAGE_SHIFT;
 use common::mm::frame::MAX_FRAMES;
 use common::mm::{PhysAddr, PhysFrame};
@@ -93,6 +93,8 @@ pub struct MapDb {
     roots: [u32; MAX_FRAMES],
     /// Which node maps `(space, vpage)`: every node in use, by its key.
     index: PageIndex,
+    /// How many nodes in use each space holds (its quota's count).
+    per_space: [u32; MAX_SPACES],
 }
 
 /// The pool is exhausted.
@@ -113,12 +115,18 @@ impl MapDb {
             used: 0,
             roots: [NONE; MAX_FRAMES],
             index: PageIndex::new(),
+            per_space: [0; MAX_SPACES],
         }
     }
 
     /// Free nodes left.
     pub fn free_nodes(&self) -> u32 {
         MAX_NODES as u32 - 1 - self.used
+    }
+
+    /// How many mappings space `space` holds.
+    pub fn nodes_of(&self, space: SpaceSlot) -> u32 {
+        self.per_space[space.index()]
     }
 
     /// The node at `index`.
@@ -139,6 +147,7 @@ impl MapDb {
         };
         self.nodes[index as usize] = node;
         self.used += 1;
+        self.per_space[node.space.index()] += 1;
         self.index.insert(index, node.space, node.vpage);
         Ok(index)
     }
@@ -269,6 +278,7 @@ impl MapDb {
         self.nodes[index as usize] = MapNode { next_sibling: self.free_head, ..EMPTY_NODE };
         self.free_head = index;
         self.used -= 1;
+        self.per_space[node.space.index()] -= 1;
     }
 
     /// Moves mapping `index` to (`space`, `vpage`) with `rights` (a grant):
@@ -280,6 +290,8 @@ impl MapDb {
             let other = &nodes[other as usize];
             (other.space, other.vpage)
         });
+        self.per_space[old.space.index()] -= 1;
+        self.per_space[space.index()] += 1;
         let node = &mut self.nodes[index as usize];
         node.space = space;
         node.vpage = vpage;

@@ -185,6 +185,11 @@ impl ThreadTable {
         self.slots.iter().position(|t| t.state == ThreadState::Free).map(|i| ThreadSlot::new(i as u16))
     }
 
+    /// How many slots are free.
+    pub fn free_count(&self) -> u32 {
+        self.slots.iter().filter(|t| t.state == ThreadState::Free).count() as u32
+    }
+
     /// Every slot of the table, free or not, in order.
     pub fn every_slot() -> impl Iterator<Item = ThreadSlot> {
         (0..MAX_THREADS as u16).map(ThreadSlot::new)

@@ -73,6 +73,9 @@ const CHECKS: &[Check] = &[
     ("device-memory", tests::device_memory),
     ("fuzz-syscalls", tests::fuzz_syscalls),
     ("exhaustion", tests::exhaustion),
+    ("quota-threads", tests::quota_threads),
+    ("quota-page-tables", tests::quota_page_tables),
+    ("quota-mappings", tests::quota_mappings),
     ("space-destroy", tests::space_destroy),
 ];
 
