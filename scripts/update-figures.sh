@@ -3,6 +3,7 @@
 # that every figure a reader sees comes from one measurement:
 #
 #   docs/figures/bench.md                 the table itself (committed)
+#   docs/figures/bench.svg                the chart of the ratios, if given
 #   every block between the markers
 #     <!-- figures:bench -->
 #     <!-- /figures:bench -->
@@ -12,12 +13,17 @@
 # fails if a marked block differs from docs/figures/bench.md, so a figure
 # edited by hand is caught.
 #
-#   update-figures.sh build/bench/figures.md
+#   update-figures.sh build/bench/figures.md [build/bench/ratios.svg]
 set -euo pipefail
-table=$1
+table=$(realpath "$1")
+chart=${2:+$(realpath "$2")}
 cd "$(dirname "$0")/.."
 mkdir -p docs/figures
 cp "$table" docs/figures/bench.md
+if [ -n "$chart" ]; then
+    cp "$chart" docs/figures/bench.svg
+    echo "figures: updated docs/figures/bench.svg"
+fi
 for file in README.md docs/*.md; do
     grep -q '<!-- figures:bench -->' "$file" || continue
     awk -v table="docs/figures/bench.md" '
