@@ -173,10 +173,10 @@ impl Table {
     pub fn what_a_figure_is(&self) -> &'static str {
         if self.counts_instructions() {
             "guest instructions per operation (QEMU TCG, `-icount shift=0`: one instruction \
-             a nanosecond), the median of 9 runs; bandwidths in MB/s at that rate"
+             a nanosecond), the median of 9 runs (3 for †); bandwidths in MB/s at that rate"
         } else {
             "TSC cycles per operation (KVM: real cycles of this machine, not repeatable), \
-             the median of 9 runs"
+             the median of 9 runs (3 for †)"
         }
     }
 
@@ -219,7 +219,7 @@ impl Table {
                 }
             };
             let mut micro = cell(&table_row.micro);
-            if row.micro_approximate && table_row.micro.is_some() {
+            if row.micro_approximate && table_row.micro.is_some() && self.counts_instructions() {
                 micro.push_str(" §");
                 approximate = true;
             }
@@ -252,21 +252,24 @@ impl Table {
             out,
             "† Waits for QEMU's emulated disk, which finishes in host time: the figure (the \
              median run, with the fastest and slowest in brackets) changes from run to run. \
-             Every other figure is the same on every run{}.",
-            if self.counts_instructions() {
-                ""
+             {}",
+            if !self.counts_instructions() {
+                "Under TCG every other figure is the same on every run; under KVM none is."
+            } else if approximate {
+                "Every figure without † or § is the same on every run."
             } else {
-                " under TCG (not under KVM)"
+                "Every other figure is the same on every run."
             }
         );
         if approximate && self.counts_instructions() {
             out.push('\n');
             let _ = writeln!(
                 out,
-                "§ The same on every run to within 0.1%, not exactly: the micro-kernel's \
-                 servers keep their round-robin time slices (5 ticks) from the boot, whose \
-                 disk waits decide where the slices end, so where a tick preempts a server \
-                 during the script differs from boot to boot."
+                "§ Not exactly the same on every run: it differs from boot to boot by up \
+                 to about 0.1%. The micro-kernel's servers live from the boot on and carry \
+                 state over from it — above all their round-robin time slices (5 ticks), \
+                 which the boot's disk waits leave different on every boot — so a tick \
+                 that preempts a server during the script on one boot does not on another."
             );
         }
         if varied_between_runs {
@@ -642,7 +645,7 @@ bench/micro: aim = 32719591 ticks/op (runs 32696449..32740619)
             markdown.contains("| 37,582,924 | 32,719,591 § | 0.87 | 1.05 |"),
             "{markdown}"
         );
-        assert!(markdown.contains("\n§ The same on every run to within 0.1%"));
+        assert!(markdown.contains("\n§ Not exactly the same on every run"));
         let csv = table.csv();
         assert!(csv.starts_with("benchmark,mono,micro,micro/mono,paper L4Linux/Linux,"));
         assert!(
