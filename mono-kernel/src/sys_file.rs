@@ -94,6 +94,8 @@ pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             Ok(n as u64)
         }
         FileKind::Pipe { pipe, .. } => pipe_read(pipe, buf, len),
+        // The null device: always at end of file.
+        FileKind::Null(_) => Ok(0),
         FileKind::Inode(ino) => {
             let mut done = 0u64;
             let mut chunk = vec![0u8; CHUNK.min(len as usize)];
@@ -138,6 +140,8 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             Ok(done)
         }
         FileKind::Pipe { pipe, .. } => pipe_write(pipe, buf, len),
+        // The null device: every byte accepted, none kept (or even read).
+        FileKind::Null(_) => Ok(len),
         FileKind::Inode(ino) => {
             let mut chunk = vec![0u8; CHUNK.min(len as usize)];
             let mut done = 0u64;
@@ -316,7 +320,7 @@ pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
 pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
     let stat = match &file.kind {
-        FileKind::Inode(ino) | FileKind::Console(ino) => {
+        FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
             fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0)
         }
         FileKind::Pipe { pipe, .. } => common::file::pipe_stat(pipe.borrow().len()),

@@ -2,7 +2,8 @@
 //!
 //! To add a suite: write `suites/NAME.rs` with a `pub fn tests() -> Vec<Test>`,
 //! add `pub mod NAME;` below and a line to [`all`]. Test names must be unique
-//! across all suites (a unit test checks).
+//! across all suites (a unit test checks). A suite marked `on_request` runs
+//! only when named with `--suite`.
 
 use crate::test::Test;
 
@@ -19,6 +20,11 @@ pub struct Suite {
     pub name: &'static str,
     /// Its tests, in the order they are listed and started.
     pub tests: Vec<Test>,
+    /// Run only when asked for by name (`--suite NAME`), not in a run of
+    /// every suite (`make test`, `make grade`): the measurements of
+    /// `make bench`, which take minutes and check nothing the quick
+    /// version does not.
+    pub on_request: bool,
 }
 
 /// Every suite, in the order they run.
@@ -27,22 +33,32 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "boot",
             tests: boot::tests(),
+            on_request: false,
         },
         Suite {
             name: "shell",
             tests: shell::tests(),
+            on_request: false,
         },
         Suite {
             name: "usertests",
             tests: usertests::tests(),
+            on_request: false,
         },
         Suite {
             name: "micro-kernel",
             tests: micro_kernel::tests(),
+            on_request: false,
+        },
+        Suite {
+            name: "bench-quick",
+            tests: bench::quick_tests(),
+            on_request: false,
         },
         Suite {
             name: "bench",
             tests: bench::tests(),
+            on_request: true,
         },
     ]
 }

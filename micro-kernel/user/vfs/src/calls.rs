@@ -81,6 +81,9 @@ impl Vfs {
         }
         match file.kind {
             FileKind::Console(_) => Outcome::Redirect(self.console.0),
+            // The null device: always at end of file (no bytes; word 0 is
+            // 0, so the client does not read on).
+            FileKind::Null(_) => Outcome::Done(Words::default(), None),
             FileKind::Pipe { pipe, .. } => {
                 let now = self.pipes.read(from.0, pid, pipe, len, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
@@ -117,6 +120,8 @@ impl Vfs {
         }
         match file.kind {
             FileKind::Console(_) => Outcome::Redirect(self.console.0),
+            // The null device: every byte accepted, none kept.
+            FileKind::Null(_) => Outcome::Done(Words::of(&[data.len() as u64]), None),
             FileKind::Pipe { pipe, .. } => {
                 let now = self.pipes.write(from.0, pid, pipe, data, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
@@ -203,7 +208,7 @@ impl Vfs {
     fn fstat(&mut self, pid: Pid, fd: u64) -> Result<Stat, Errno> {
         let (_, file) = self.tables.file(pid, fd)?;
         Ok(match file.kind {
-            FileKind::Inode(ino) | FileKind::Console(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
                 let reply = self.fs(FsRequest::Stat { ino })?;
                 inode_info(&reply)?.to_stat()
             }

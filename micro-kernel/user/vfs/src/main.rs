@@ -160,7 +160,7 @@ impl Vfs {
     /// Closes an open file whose last descriptor went.
     fn close_file(&mut self, file: OpenFile) {
         match file.kind {
-            FileKind::Inode(ino) | FileKind::Console(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
                 if let Err(error) = self.fs(FsRequest::ReleaseInode { ino }) {
                     println!("vfs: releasing inode {ino}: {}", error.message());
                 }
