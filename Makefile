@@ -31,7 +31,7 @@ DISK_MIB   := 32
 
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
-USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep usertests bench
+USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep usertests bench sync fswork
 
 CARGO_BUILD := cargo build --release --quiet
 

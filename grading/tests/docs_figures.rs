@@ -58,12 +58,18 @@ fn figures_in_the_docs_are_the_generated_table() {
             );
         }
     }
-    assert!(blocks_seen > 0, "the README shows the figures through a marked block");
+    assert!(
+        blocks_seen > 0,
+        "the README shows the figures through a marked block"
+    );
 }
 
 #[test]
 fn unterminated_blocks_are_found() {
-    assert_eq!(marked_blocks("a <!-- figures:bench -->\nx\n<!-- /figures:bench --> b"), ["x"]);
+    assert_eq!(
+        marked_blocks("a <!-- figures:bench -->\nx\n<!-- /figures:bench --> b"),
+        ["x"]
+    );
     assert!(marked_blocks("no figures").is_empty());
     let broken = std::panic::catch_unwind(|| marked_blocks("<!-- figures:bench --> x"));
     assert!(broken.is_err());

@@ -69,19 +69,25 @@ pub enum Sys {
     Freemem = 24,
     /// `rdtsc-stamped trace control` — reserved for the tracing tools.
     Trace = 25,
+    /// `sync() -> 0`: every change so far is on the disk (the journal's
+    /// running transaction commits).
+    Sync = 26,
+    /// `fsync(fd) -> 0`: the file's changes (and, as the transaction is
+    /// shared, every change so far) are on the disk.
+    Fsync = 27,
 }
 
 impl Sys {
     /// The number one past the largest system call.
-    pub const COUNT: u64 = 26;
+    pub const COUNT: u64 = 28;
 
     /// Decodes a system-call number, or `None` if no such call exists.
     pub fn from_number(n: u64) -> Option<Sys> {
         use Sys::*;
-        const ALL: [Sys; 25] = [
+        const ALL: [Sys; 27] = [
             Fork, Exit, Wait, Pipe, Read, Kill, Exec, Fstat, Chdir, Dup, Getpid, Sbrk, Sleep,
             Uptime, Open, Write, Mknod, Unlink, Link, Mkdir, Close, Rename, Getdents, Freemem,
-            Trace,
+            Trace, Sync, Fsync,
         ];
         ALL.iter().copied().find(|s| *s as u64 == n)
     }

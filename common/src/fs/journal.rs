@@ -347,6 +347,12 @@ impl<D: BlockDevice> Ext2<D> {
         }
     }
 
+    /// Does a running transaction wait to be committed (so a kernel should
+    /// call [`Ext2::tick`] again within [`COMMIT_INTERVAL_MS`])?
+    pub fn commit_pending(&self) -> bool {
+        self.journal.is_some() && (self.cache.held_count() > 0 || self.metadata_dirty)
+    }
+
     /// The journal's counters (zero without a journal).
     pub fn journal_stats(&self) -> JournalStats {
         self.journal
