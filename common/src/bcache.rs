@@ -846,6 +846,30 @@ mod tests {
         assert_eq!(cache.stats().device_reads, 4, "4 was read ahead");
     }
 
+    #[test]
+    fn held_buffers_wait_for_release() {
+        let mut cache = BufferCache::new(patterned_disk(8), 1024, 1).unwrap();
+        cache.set_journaling(true);
+        cache.modify_meta(2).unwrap()[0] = 0xAA;
+        cache.modify(3).unwrap()[0] = 0xBB; // evicts nothing held
+        cache.read(4).unwrap(); // evicts 3 (written), never 2
+        assert_eq!(cache.held_count(), 1);
+        assert_eq!(cache.held_blocks(), [2]);
+        cache.flush().unwrap();
+        assert_eq!(cache.device().as_bytes()[2 * 1024], 2, "held: not in place");
+        assert_eq!(cache.device().as_bytes()[3 * 1024], 0xBB);
+        cache.write_through(6, &[0x66; 1024]).unwrap();
+        assert_eq!(cache.device().as_bytes()[6 * 1024], 0x66);
+        cache.release_held();
+        assert_eq!(cache.held_count(), 0);
+        cache.flush().unwrap();
+        assert_eq!(cache.device().as_bytes()[2 * 1024], 0xAA);
+        // Without journaling, the _meta calls are the plain ones.
+        cache.set_journaling(false);
+        cache.zeroed_meta(5).unwrap();
+        assert_eq!(cache.held_count(), 0);
+    }
+
     proptest::proptest! {
         /// Whatever the access pattern (runs of neighbouring blocks, to
         /// trigger read-ahead and write clustering, with caches of every

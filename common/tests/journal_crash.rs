@@ -680,3 +680,69 @@ proptest! {
         check_all(&recording, &cuts);
     }
 }
+
+/// The journal's blocks in `image` (file-system block numbers), by debugfs.
+fn journal_blocks(image: &[u8]) -> Vec<u64> {
+    let scratch = ScratchDir::new("journal-blocks");
+    let path = scratch.path().join("disk.img");
+    std::fs::write(&path, image).unwrap();
+    let out = common::fs::host_tools::debugfs(&path, "blocks <8>").unwrap();
+    String::from_utf8_lossy(&out)
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect()
+}
+
+/// A power-cut image whose journal holds committed transactions, with
+/// the journal blocks that hold them.
+fn image_needing_recovery() -> (Vec<u8>, Vec<u64>) {
+    let ops = [
+        Op::Mkdir("/d".into()),
+        Op::Create("/d/f".into()),
+        Op::Append("/d/f".into(), 5000, 9),
+        Op::Fsync("/d/f".into()),
+        Op::Create("/g".into()),
+        Op::Fsync("/g".into()),
+    ];
+    let recording = record(&ops, 4096);
+    // Cut right after the last fsync's commit block.
+    let (events, _) = *recording.durable.last().unwrap();
+    let mut image = recording.base.clone();
+    for event in &recording.events[..events] {
+        RecordingDisk::apply(&mut image, event);
+    }
+    let blocks = journal_blocks(&image);
+    assert!(blocks.len() >= 1024, "journal blocks: {blocks:?}");
+    let fs = Ext2::mount(MemDisk::from_bytes(image.clone()), 64).unwrap();
+    assert!(
+        matches!(fs.journal_status(), JournalStatus::Active { recovered, .. } if recovered > 0),
+        "{}",
+        fs.journal_status()
+    );
+    (image, blocks)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A journal is input like any other: whatever its log and superblock
+    /// hold, mounting (and so recovery) returns a result, never a panic or
+    /// a hang; and what mounts can be walked.
+    #[test]
+    fn corrupt_journals_are_errors_not_panics(
+        changes in proptest::collection::vec((0usize..40, 0usize..1024, any::<u8>()), 1..12),
+    ) {
+        static IMAGE: std::sync::OnceLock<(Vec<u8>, Vec<u64>)> = std::sync::OnceLock::new();
+        let (image, blocks) = IMAGE.get_or_init(image_needing_recovery);
+        let mut image = image.clone();
+        for (block, offset, value) in changes {
+            // The superblock and the first blocks of the log, where the
+            // transactions are.
+            let target = blocks[block.min(blocks.len() - 1)] as usize;
+            image[target * 1024 + offset] = value;
+        }
+        if let Ok(mut fs) = Ext2::mount(MemDisk::from_bytes(image), 64) {
+            let _ = tree_of(&mut fs);
+        }
+    }
+}

@@ -305,9 +305,8 @@ impl Session {
         self.kill();
         let disk = self.disk_path().map(Path::to_path_buf);
         let command_line = self.machine.command_line(disk.as_deref());
-        let mut child = qemu::spawn(&command_line, disk.as_deref()).map_err(|error| {
-            Failure::Setup(format!("cannot start QEMU again: {error}"))
-        })?;
+        let mut child = qemu::spawn(&command_line, disk.as_deref())
+            .map_err(|error| Failure::Setup(format!("cannot start QEMU again: {error}")))?;
         let (Some(input), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {

@@ -388,7 +388,7 @@ impl<D: BlockDevice> Ext2<D> {
             Ok(sb) => sb,
             Err(reason) => return Ok(Err(reason)),
         };
-        if u64::from(sb.maxlen) > inode_blocks {
+        if u64::from(sb.maxlen) > inode_blocks || sb.maxlen > self.sb.blocks_count {
             return Err(FsError::corrupt(
                 "journal longer than its inode",
                 sb.maxlen.into(),

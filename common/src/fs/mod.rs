@@ -156,7 +156,7 @@ impl<D: BlockDevice> Ext2<D> {
     ///   inode is not a directory;
     /// - [`FsError::Cache`] if the device cannot be read.
     pub fn mount(device: D, cache_blocks: usize) -> FsResult<Ext2<D>> {
-        Self::mount_inner(device, cache_blocks, None, 0)
+        Self::mount_inner(device, cache_blocks, None, None)
     }
 
     /// Mounts the file system read-only: every change is refused with
@@ -165,18 +165,20 @@ impl<D: BlockDevice> Ext2<D> {
     /// # Errors
     /// As for [`Ext2::mount`].
     pub fn mount_read_only(device: D, cache_blocks: usize) -> FsResult<Ext2<D>> {
-        Self::mount_inner(device, cache_blocks, Some("mounted read-only"), 0)
+        Self::mount_inner(device, cache_blocks, Some("mounted read-only"), None)
     }
 
     /// Mounts; `recovered` is how many transactions an earlier pass of the
-    /// same mount replayed (recovery changes the disk under everything read
-    /// so far, so the mount starts again from the superblock).
+    /// same mount replayed, if there was one (recovery changes the disk
+    /// under everything read so far, so the mount starts again from the
+    /// superblock).
     fn mount_inner(
         mut device: D,
         cache_blocks: usize,
         read_only: Option<&'static str>,
-        recovered: u32,
+        recovered: Option<u32>,
     ) -> FsResult<Ext2<D>> {
+        let replayed_already = recovered.is_some();
         let mut raw = vec![0u8; SUPERBLOCK_SIZE];
         device
             .read_sectors(SUPERBLOCK_OFFSET / SECTOR_SIZE as u64, &mut raw)
@@ -236,6 +238,13 @@ impl<D: BlockDevice> Ext2<D> {
             }
         };
         if Self::journal_needs_recovery(&journal) {
+            if replayed_already {
+                // The replay's "journal empty" did not stick: do not loop.
+                return Err(FsError::corrupt(
+                    "journal still needs recovery after replay",
+                    0,
+                ));
+            }
             if fs.read_only.is_some() {
                 return Err(FsError::Unsupported {
                     feature: "needs_recovery",
@@ -246,7 +255,7 @@ impl<D: BlockDevice> Ext2<D> {
                 .cache
                 .into_device()
                 .map_err(|(err, _)| FsError::Cache(err))?;
-            return Self::mount_inner(device, cache_blocks, read_only, recovered + replayed);
+            return Self::mount_inner(device, cache_blocks, read_only, Some(replayed));
         }
         if fs.read_only.is_some() {
             fs.journal_unused = Some("mounted read-only");
@@ -254,7 +263,7 @@ impl<D: BlockDevice> Ext2<D> {
         }
         // In use from now on: a crash leaves `needs_recovery` for the next
         // mount (and for e2fsck) to see, as ext3 does.
-        journal.recovered = recovered;
+        journal.recovered = recovered.unwrap_or(0);
         fs.sb.feature_incompat |= INCOMPAT_RECOVER;
         fs.store_superblock()?;
         fs.metadata_dirty = false;

@@ -9,6 +9,7 @@ use crate::test::Test;
 pub mod bench;
 pub mod boot;
 pub mod micro_kernel;
+pub mod power_cut;
 pub mod shell;
 pub mod usertests;
 
@@ -39,6 +40,10 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "micro-kernel",
             tests: micro_kernel::tests(),
+        },
+        Suite {
+            name: "power-cut",
+            tests: power_cut::tests(),
         },
         Suite {
             name: "bench",
