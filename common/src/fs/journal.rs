@@ -112,6 +112,10 @@ const UUID_SIZE: usize = 16;
 /// [`Ext2::tick`]: ext3's default commit interval.
 pub const COMMIT_INTERVAL_MS: u64 = 5000;
 
+/// `begin_op` commits when fewer blocks than this (or than the running
+/// transaction freed) can be allocated without the freed ones.
+const FREE_RESERVE: u64 = 1024;
+
 /// The smallest journal this code uses, in blocks.
 const MIN_JOURNAL_BLOCKS: u32 = 64;
 
@@ -566,11 +570,19 @@ impl<D: BlockDevice> Ext2<D> {
     ///
     /// # Errors
     /// As for [`Ext2::commit`].
+    ///
+    /// It also commits when the blocks the running transaction freed (not
+    /// allocatable before it commits) are most of what is free: a disk
+    /// filled, emptied and written again must not run out of space.
     pub(super) fn begin_op(&mut self) -> FsResult<()> {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
-        if self.cache.held_count() >= journal.soft_limit(self.sb.block_size) {
+        let held_full = self.cache.held_count() >= journal.soft_limit(self.sb.block_size);
+        let freed = journal.freed.len() as u64;
+        let allocatable = u64::from(self.sb.free_blocks_count).saturating_sub(freed);
+        let space_pinned = freed > 0 && allocatable < FREE_RESERVE.max(freed);
+        if held_full || space_pinned {
             self.commit()?;
         }
         Ok(())
