@@ -63,6 +63,8 @@ fn power_cuts(session: &mut Session) -> Result<(), Failure> {
         for _ in 0..=round {
             session.expect(Pattern::regex(r"fswork: round \d+\n"), ROUND_TIMEOUT)?;
         }
+        // The one deliberate sleep of the suites: it places the cut inside
+        // a round; it waits for nothing.
         std::thread::sleep(Duration::from_millis(delay));
         session.kill();
         session
