@@ -225,7 +225,14 @@ impl<D: BlockDevice> Ext2<D> {
             return Ok(fs);
         }
         let needs_recovery = fs.sb.feature_incompat & INCOMPAT_RECOVER != 0;
-        let mut journal = match fs.load_journal(fs.sb.journal_inum)? {
+        let loaded = match fs.load_journal(fs.sb.journal_inum) {
+            // A damaged journal inode is not used, unless it must be.
+            Err(FsError::Corrupt { .. }) if !needs_recovery => {
+                Ok(Err("the journal inode is damaged"))
+            }
+            other => other,
+        };
+        let mut journal = match loaded? {
             Ok(journal) => journal,
             Err(_) if needs_recovery => {
                 return Err(FsError::Unsupported {
