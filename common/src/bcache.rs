@@ -346,7 +346,9 @@ impl<D: BlockDevice> BufferCache<D> {
     /// [`CacheError::OutOfRange`] or [`CacheError::Device`].
     pub fn write_through(&mut self, first: u64, data: &[u8]) -> Result<(), CacheError> {
         let count = (data.len() / self.block_size) as u64;
-        if first.saturating_add(count) > self.block_count || !data.len().is_multiple_of(self.block_size) {
+        if first.saturating_add(count) > self.block_count
+            || !data.len().is_multiple_of(self.block_size)
+        {
             return Err(CacheError::OutOfRange {
                 block: first.saturating_add(count),
                 block_count: self.block_count,

@@ -649,7 +649,12 @@ fn workload(raw: &[(u8, u8, u8, u16)]) -> Vec<Op> {
             }
             9 if model.names.contains_key(&file_a) => Op::Fsync(file_a),
             9 => Op::Wait(u64::from(n) * 4),
-            _ => continue,
+            // Not possible now: create the file instead, or grow one.
+            _ if !exists(&model, &file_a) && dir_ok(&model, &file_a) => Op::Create(file_a),
+            _ => match model.names.keys().next() {
+                Some(any) => Op::Append(any.clone(), n as usize + 1, b),
+                None => continue,
+            },
         };
         model.apply(&op);
         ops.push(op);
@@ -661,7 +666,7 @@ fn cases() -> u32 {
     std::env::var("JOURNAL_CRASH_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(6)
+        .unwrap_or(4)
 }
 
 proptest! {
@@ -677,7 +682,13 @@ proptest! {
         let recording = record(&ops, 4096);
         let mut cuts = prefix_cuts(&recording);
         cuts.extend(reordered_cuts(&recording, seed, 2));
-        check_all(&recording, &cuts);
+        let checked = check_all(&recording, &cuts);
+        static TOTAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let total = TOTAL.fetch_add(checked, std::sync::atomic::Ordering::Relaxed) + checked;
+        eprintln!(
+            "journal_crash: random workload of {} operations: {checked} cut points recovered clean ({total} so far)",
+            ops.len()
+        );
     }
 }
 
