@@ -175,7 +175,8 @@ figures: bench
 # every crash point of 200 random workloads on the host, judged by our
 # recovery and by e2fsck; then 50 cuts of QEMU per kernel during `fswork`.
 crash-long: all
-	JOURNAL_CRASH_CASES=200 cargo test --release -p common --test journal_crash
+	set -o pipefail; JOURNAL_CRASH_CASES=200 cargo test --release -p common --test journal_crash \
+		-- --nocapture 2>&1 | awk '/so far/ { last = $$0; next } { print } END { print last }'
 	POWER_CUTS=50 $(GRADE) --kernel both --suite power-cut
 
 # Copying a 20 MiB file (`cat big > big2`, then `sync`, then `wc big2`) on
