@@ -131,6 +131,8 @@ pub fn run() -> ! {
             None => {
                 arch::cpu::enable_interrupts_and_halt();
                 arch::cpu::disable_interrupts();
+                // Idle: a good moment for the journal's group commit.
+                crate::fsys::commit_if_due();
             }
         }
     }

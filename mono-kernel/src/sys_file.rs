@@ -80,6 +80,24 @@ fn fs_error(error: FsError) -> Errno {
     error.errno()
 }
 
+/// `sync()`: commits the journal's running transaction (or, on an ext2
+/// image, writes every dirty block back).
+pub fn sync() -> Result<u64, Errno> {
+    fsys::lock().fs().sync().map_err(fs_error)?;
+    Ok(0)
+}
+
+/// `fsync(fd)`: the file's changes are on the disk when it returns. `EINVAL`
+/// for a pipe or the console, as on Linux.
+pub fn fsync(fd: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    let FileKind::Inode(ino) = file.kind else {
+        return Err(Errno::EINVAL);
+    };
+    fsys::lock().fs().fsync(ino).map_err(fs_error)?;
+    Ok(0)
+}
+
 /// `read(fd, buf, len)`.
 pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;

@@ -65,5 +65,7 @@ fn dispatch(call: Sys, a: [u64; 6], frame: &mut TrapFrame) -> Result<u64, Errno>
         Sys::Link => file::link(a[0], a[1]),
         Sys::Rename => file::rename(a[0], a[1]),
         Sys::Trace => crate::trace::sys_trace(a[0], a[1], a[2]),
+        Sys::Sync => file::sync(),
+        Sys::Fsync => file::fsync(a[0]),
     }
 }

@@ -78,6 +78,15 @@ fn map_path(file_block: u64, per: u64) -> Option<MapPath> {
     None
 }
 
+/// What a block newly mapped by `map_block_alloc` will hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leaf {
+    /// A regular file's data: written in place, not journaled.
+    Data,
+    /// A directory's entries: metadata, journaled.
+    Metadata,
+}
+
 impl<D: BlockDevice> Ext2<D> {
     /// Pointers per indirect block.
     fn pointers_per_block(&self) -> u64 {
@@ -130,11 +139,17 @@ impl<D: BlockDevice> Ext2<D> {
     /// # Errors
     /// [`FsError::FileTooLarge`] past the map's reach; [`FsError::NoSpace`];
     /// [`FsError::Corrupt`]; [`FsError::Cache`].
+    ///
+    /// Indirect blocks are metadata (journaled); the new data block is
+    /// metadata only if `leaf` says so (a directory's block), while a
+    /// regular file's data goes to its place directly (ordered mode, see
+    /// `journal.rs`).
     pub(crate) fn map_block_alloc(
         &mut self,
         inode: &mut Inode,
         file_block: u64,
         goal: u32,
+        leaf: Leaf,
     ) -> FsResult<u32> {
         let path = map_path(file_block, self.pointers_per_block()).ok_or(FsError::FileTooLarge)?;
         let sectors = self.sectors_per_block();
@@ -151,13 +166,17 @@ impl<D: BlockDevice> Ext2<D> {
                 goal
             };
             pointer = self.alloc_block(goal)?;
-            self.cache.zeroed(pointer.into())?;
+            if path.depth == 0 && leaf == Leaf::Data {
+                self.cache.zeroed(pointer.into())?;
+            } else {
+                self.cache.zeroed_meta(pointer.into())?;
+            }
             inode.block[path.slot] = pointer;
             inode.sectors = inode.sectors.saturating_add(sectors);
         } else {
             self.check_data_block(pointer, "block pointer is not a data block")?;
         }
-        for &index in &path.indexes[..path.depth] {
+        for (level, &index) in path.indexes[..path.depth].iter().enumerate() {
             let parent = pointer;
             let entry = get_u32(self.cache.read(parent.into())?, index * 4);
             if entry != 0 {
@@ -176,8 +195,12 @@ impl<D: BlockDevice> Ext2<D> {
                 parent.saturating_add(1)
             };
             pointer = self.alloc_block(goal)?;
-            self.cache.zeroed(pointer.into())?;
-            put_u32(self.cache.modify(parent.into())?, index * 4, pointer);
+            if level + 1 == path.depth && leaf == Leaf::Data {
+                self.cache.zeroed(pointer.into())?;
+            } else {
+                self.cache.zeroed_meta(pointer.into())?;
+            }
+            put_u32(self.cache.modify_meta(parent.into())?, index * 4, pointer);
             inode.sectors = inode.sectors.saturating_add(sectors);
         }
         Ok(pointer)
@@ -263,7 +286,7 @@ impl<D: BlockDevice> Ext2<D> {
             }
         }
         if start > 0 && !cleared.is_empty() {
-            let bytes = self.cache.modify(block.into())?;
+            let bytes = self.cache.modify_meta(block.into())?;
             for index in cleared {
                 put_u32(bytes, index * 4, 0);
             }

@@ -10,6 +10,7 @@ use crate::test::Test;
 pub mod bench;
 pub mod boot;
 pub mod micro_kernel;
+pub mod power_cut;
 pub mod shell;
 pub mod usertests;
 
@@ -54,6 +55,10 @@ pub fn all() -> Vec<Suite> {
             name: "bench-quick",
             tests: bench::quick_tests(),
             on_request: false,
+        },
+        Suite {
+            name: "power-cut",
+            tests: power_cut::tests(),
         },
         Suite {
             name: "bench",

@@ -63,8 +63,8 @@ pub use common::abi::fs::{FileType, Stat};
 pub use common::abi::memory::USER_TOP;
 pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 pub use file::{
-    Fd, chdir, close, dup, fstat, getdents, link, mkdir, mknod, open, pipe, read, read_dir,
-    read_full, rename, stat, unlink, write, write_all,
+    Fd, chdir, close, dup, fstat, fsync, getdents, link, mkdir, mknod, open, pipe, read, read_dir,
+    read_full, rename, stat, sync, unlink, write, write_all,
 };
 pub use process::{
     ForkResult, KILLED_STATUS, Pid, exec, exit, fork, freemem, getpid, kill, rdtsc, sbrk, sleep,

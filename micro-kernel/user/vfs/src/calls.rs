@@ -67,6 +67,8 @@ impl Vfs {
             Unlink { path } => self.unlink(pid, path).map(|()| Words::default()).into(),
             Link { old, new } => self.link(pid, old, new).map(|()| Words::default()).into(),
             Rename { old, new } => self.rename(pid, old, new).map(|()| Words::default()).into(),
+            Sync => self.fs(FsRequest::Sync).map(|_| Words::default()).into(),
+            Fsync { fd } => self.fsync(pid, fd).map(|()| Words::default()).into(),
             _ => Outcome::Failed(Errno::EPERM),
         }
     }
@@ -146,6 +148,16 @@ impl Vfs {
                     Err(errno) => Outcome::Failed(errno),
                 }
             }
+        }
+    }
+
+    /// `fsync(fd)`: the fs server commits its journal. `EINVAL` for a pipe
+    /// or the console, as on the monolithic kernel.
+    fn fsync(&mut self, pid: Pid, fd: u64) -> Result<(), Errno> {
+        let (_, file) = self.tables.file(pid, fd)?;
+        match file.kind {
+            FileKind::Inode(ino) => self.fs(FsRequest::Fsync { ino }).map(|_| ()),
+            _ => Err(Errno::EINVAL),
         }
     }
 
