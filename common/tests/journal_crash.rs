@@ -202,12 +202,21 @@ fn run<D: BlockDevice>(fs: &mut Ext2<D>, op: &Op, now: &mut u64, model: &Model) 
 }
 
 /// The tree of a mounted file system, as the model describes trees.
+///
+/// A damaged image (`corrupt_journals_are_errors_not_panics`) may hold a
+/// directory that contains its own ancestor, or a file that claims to be
+/// gigabytes long: both are `Corrupt` here, so the walk ends and its memory
+/// stays bounded (the test once walked a directory cycle until the host
+/// ran out of memory).
 fn tree_of<D: BlockDevice>(fs: &mut Ext2<D>) -> Result<Tree, FsError> {
+    /// Larger than any file the workloads write (the disk is 4 MiB).
+    const LARGEST_FILE: u64 = 8 << 20;
     let mut tree = Tree::new();
     let mut pending: Vec<(String, Ino)> = vec![(String::new(), ROOT_INO)];
+    let mut seen_dirs = std::collections::HashSet::from([ROOT_INO]);
     while let Some((path, dir)) = pending.pop() {
         for entry in fs.list_dir(dir)? {
-            let name = String::from_utf8(entry.name().to_vec()).unwrap();
+            let name = String::from_utf8_lossy(entry.name()).into_owned();
             if name == "." || name == ".." || (dir == ROOT_INO && name == "lost+found") {
                 continue;
             }
@@ -215,10 +224,16 @@ fn tree_of<D: BlockDevice>(fs: &mut Ext2<D>) -> Result<Tree, FsError> {
             let stat = fs.stat(entry.ino)?;
             match stat.kind {
                 InodeKind::Dir => {
+                    if !seen_dirs.insert(entry.ino) {
+                        return Err(FsError::Corrupt { what: "directory in two places", value: entry.ino.into() });
+                    }
                     tree.insert(full.clone(), Node::Dir);
                     pending.push((full, entry.ino));
                 }
                 _ => {
+                    if stat.size > LARGEST_FILE {
+                        return Err(FsError::Corrupt { what: "file larger than the disk", value: stat.size });
+                    }
                     let mut data = vec![0u8; stat.size as usize];
                     let mut done = 0;
                     while done < data.len() {

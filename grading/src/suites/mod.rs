@@ -59,6 +59,7 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "power-cut",
             tests: power_cut::tests(),
+            on_request: false,
         },
         Suite {
             name: "bench",
