@@ -258,6 +258,7 @@ fn trace_switch(k: &mut Kernel, previous: ThreadSlot, next: ThreadSlot) {
 }
 
 /// Restores thread `slot`'s saved registers and returns to user mode.
+#[inline(always)]
 fn jump_to_user(slot: ThreadSlot) -> ! {
     let frame = thread::frame(slot) as *mut trap::TrapFrame as u64;
     // SAFETY: `frame` is the top of `slot`'s kernel stack holding a complete
