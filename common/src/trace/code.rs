@@ -470,7 +470,7 @@ fn micro_step(
                 &["fastpath::try_ipc", "deliver"],
                 "micro-kernel/kernel/src/fastpath.rs",
                 format!(
-                    "the fast path: {} ({}) is in {}'s registers; {} now waits for an answer",
+                    "the fast path: {} ({}) is in {}'s registers; {} now waits for {}",
                     message_name(first.args[1]),
                     if first.args[2] > 0 {
                         "with bytes"
@@ -479,6 +479,12 @@ fn micro_step(
                     },
                     thread(first.args[0]),
                     thread(u64::from(first.thread)),
+                    // A reply goes with the server's next receive (reply-and-receive).
+                    if ReplyKind::from_label(first.args[1]).is_some() {
+                        "its next request"
+                    } else {
+                        "the answer"
+                    },
                 ),
             );
             (Placement::kernel(), code)
@@ -520,15 +526,19 @@ fn micro_step(
         (Kind::SpaceSwitch | Kind::ContextSwitch, Kind::Enter)
             if matches!(second.place, Place::Space(_)) =>
         {
-            let (calls, pipes_fn) = match shared_op(second) {
-                Some(Shared::PipeWrite) => ("calls::write", "Pipes::write"),
-                _ => ("calls::read", "Pipes::read"),
+            let (calls, pipes_fn, copy) = match shared_op(second) {
+                Some(Shared::PipeWrite) => (
+                    "calls::write",
+                    "Pipes::write",
+                    " copies the bytes out of the receive buffer,",
+                ),
+                _ => ("calls::read", "Pipes::read", ""),
             };
             let code = Code::new(
                 &["Vfs::handle", pipes_fn],
                 server_main,
                 format!(
-                    "iretq into {server}; its receive returns: Request::from_received copies the bytes out of the receive buffer, VfsRequest::from_wire decodes, {calls} finds a pipe's end → {pipes_fn}"
+                    "iretq into {server}; its receive returns: Request::from_received{copy} VfsRequest::from_wire decodes, {calls} finds a pipe's end → {pipes_fn}"
                 ),
             );
             (Placement::server_and_kernel(), code)

@@ -529,6 +529,29 @@ impl Scene {
         }
     }
 
+    /// What the path's counts are made of (see [`Scene::path`]).
+    pub fn path_items(&self) -> Items {
+        self.items(|kind| kind != PartKind::ReadWaits)
+    }
+
+    /// What the whole scene's counts are made of (see [`Scene::whole`]).
+    pub fn whole_items(&self) -> Items {
+        self.items(|_| true)
+    }
+
+    fn items(&self, wanted: impl Fn(PartKind) -> bool) -> Items {
+        let mut items = Items::default();
+        for part in self.parts.iter().filter(|part| wanted(part.kind)) {
+            let first = if part.kind == PartKind::ReadCompletes {
+                part.first + 1
+            } else {
+                part.first
+            };
+            items.extend(tally(&self.timeline, Some(&self.cast), first, part.last).1);
+        }
+        items
+    }
+
     /// The `Pipe::write_with` step of the write followed.
     pub fn pipe_write_step(&self) -> Option<&Step> {
         self.parts
@@ -863,14 +886,48 @@ fn current_threads(timeline: &Timeline) -> Vec<u64> {
         .collect()
 }
 
+/// What the counts of a stretch are made of, one description each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Items {
+    /// Each kernel entry: `echo's write system call`.
+    pub kernel_entries: Vec<String>,
+    /// Each address-space switch: `into cat's`.
+    pub space_switches: Vec<String>,
+    /// Each copy of the data: `3 bytes, echo → the kernel (the kernel)`.
+    pub copies: Vec<String>,
+}
+
+impl Items {
+    fn extend(&mut self, other: Items) {
+        self.kernel_entries.extend(other.kernel_entries);
+        self.space_switches.extend(other.space_switches);
+        self.copies.extend(other.copies);
+    }
+}
+
 /// The counts of events `first..=last` (instructions and steps aside).
 fn count(timeline: &Timeline, first: usize, last: usize) -> Counts {
+    tally(timeline, None, first, last).0
+}
+
+/// The counts of events `first..=last`, and (with a cast to name the
+/// threads) what each counted thing is.
+fn tally(timeline: &Timeline, cast: Option<&Cast>, first: usize, last: usize) -> (Counts, Items) {
     let mut counts = Counts::default();
+    let mut items = Items::default();
     if first > last {
-        return counts;
+        return (counts, items);
     }
     let current = current_threads(timeline);
     let events = &timeline.events;
+    let system = timeline.system;
+    let thread_name = |thread: u64, at: usize| {
+        cast.map_or_else(String::new, |cast| {
+            cast.name_of_thread(timeline, thread, at)
+        })
+    };
+    let space_name =
+        |space: u64| cast.map_or_else(String::new, |cast| cast.name_of_space(timeline, space));
     for i in first..=last {
         let event = &events[i];
         let thread = u64::from(event.thread);
@@ -879,13 +936,31 @@ fn count(timeline: &Timeline, first: usize, last: usize) -> Counts {
             counts.kernel_events += 1;
         }
         match event.kind {
-            Kind::SyscallEnter | Kind::PageFault | Kind::Interrupt if kernel => {
-                counts.kernel_entries += 1
+            Kind::SyscallEnter if kernel => {
+                counts.kernel_entries += 1;
+                items.kernel_entries.push(format!(
+                    "{}'s {} system call",
+                    thread_name(thread, i),
+                    code::call_name(system, event.args[0])
+                ));
+            }
+            Kind::PageFault | Kind::Interrupt if kernel => {
+                counts.kernel_entries += 1;
+                items.kernel_entries.push(match event.kind {
+                    Kind::PageFault => format!("a page fault in {}", thread_name(thread, i)),
+                    _ => format!("interrupt {}", event.args[0]),
+                });
             }
             Kind::Ipc if kernel && !is_kernel_label(event.args[1]) => {
                 counts.messages += 1;
                 if thread == current[i] {
                     counts.kernel_entries += 1;
+                    items.kernel_entries.push(format!(
+                        "{}'s IPC: {} to {}",
+                        thread_name(thread, i),
+                        code::message_name(event.args[1]),
+                        thread_name(event.args[0], i)
+                    ));
                 }
             }
             Kind::IpcWait if kernel && thread == current[i] => {
@@ -898,26 +973,60 @@ fn count(timeline: &Timeline, first: usize, last: usize) -> Counts {
                     previous.is_some_and(|j| matches!(events[j].kind, Kind::Ipc | Kind::PageFault));
                 if !after_send {
                     counts.kernel_entries += 1;
+                    items
+                        .kernel_entries
+                        .push(format!("{}'s IPC: a receive", thread_name(thread, i)));
                 }
             }
-            Kind::SpaceSwitch => counts.space_switches += 1,
-            Kind::Copy => counts.copies += 1,
+            Kind::SpaceSwitch => {
+                counts.space_switches += 1;
+                items.space_switches.push(match system {
+                    System::Mono => format!("into {}'s page tables", space_name(event.args[1])),
+                    System::Micro => format!(
+                        "{} → {}",
+                        space_name(event.args[0]),
+                        space_name(event.args[1])
+                    ),
+                });
+            }
+            Kind::Copy => {
+                counts.copies += 1;
+                let by = match system {
+                    System::Mono if event.args[2] == 0 => "copy_from_user",
+                    System::Mono => "copy_to_user",
+                    System::Micro => "copy::commit",
+                };
+                items.copies.push(format!(
+                    "{} bytes, {} → {} (the kernel: {by})",
+                    event.args[0],
+                    space_name(event.args[1]),
+                    space_name(event.args[2])
+                ));
+            }
             Kind::Enter
                 if matches!(shared_op(event), Some(Shared::PipeWrite | Shared::PipeRead)) =>
             {
                 // A pipe operation moving bytes with no kernel copy inside is
                 // a copy of its own (a server's, in its memory).
                 if let Some(exit) = exit_of(timeline, i)
-                    && pipe_result(&events[exit]).is_some_and(|bytes| bytes > 0)
+                    && let Some(bytes) = pipe_result(&events[exit]).filter(|&bytes| bytes > 0)
                     && !events[i..exit].iter().any(|inner| inner.kind == Kind::Copy)
                 {
                     counts.copies += 1;
+                    let (direction, op) = match shared_op(event) {
+                        Some(Shared::PipeWrite) => ("into the ring", "Pipe::write"),
+                        _ => ("out of the ring", "Pipe::read_with"),
+                    };
+                    items.copies.push(format!(
+                        "{bytes} bytes {direction} ({}: {op})",
+                        thread_name(thread, i)
+                    ));
                 }
             }
             _ => {}
         }
     }
-    counts
+    (counts, items)
 }
 
 /// The gap from event `first` (the write's last) to `last` (the completion's first).
