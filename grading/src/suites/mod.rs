@@ -10,6 +10,7 @@ pub mod bench;
 pub mod boot;
 pub mod micro_kernel;
 pub mod shell;
+pub mod trace;
 pub mod usertests;
 
 /// A named group of tests (`grade --suite NAME` runs one).
@@ -43,6 +44,10 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "bench",
             tests: bench::tests(),
+        },
+        Suite {
+            name: "trace",
+            tests: trace::tests(),
         },
     ]
 }
