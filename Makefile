@@ -6,6 +6,8 @@
 #   make grade            the lab grader (same harness), with a score
 #   make bench            deterministic benchmarks (guest instructions), both kernels
 #   make figures          make bench, and its table into the README and docs
+#   make trace            one pipe write through both kernels: build/trace/index.html
+#                         (CMD='ls | wc' for another command line)
 #   make qemu-mono-gdb    boot and wait for GDB (likewise qemu-micro-gdb)
 #   make clean
 #
@@ -54,7 +56,7 @@ QEMU_FLAGS = -machine pc $(QEMU_ACCEL) -m 256M $(QEMU_BIOS) -serial mon:stdio $(
 GDB_PORT := 1234
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures fmt clippy clean FORCE \
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures trace fmt clippy clean FORCE \
 	micro-test-host test-micro
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
@@ -167,6 +169,30 @@ bench: all
 # block of the README and docs (the only way figures get there).
 figures: bench
 	bash scripts/update-figures.sh $(BUILD)/bench/figures.md
+
+# `make trace`: boots each kernel under -icount shift=0, traces CMD (default
+# `echo hi | cat`) and writes build/trace/: index.html (the two paths as swim
+# lanes), mono.json and micro.json (Chrome trace events, for Perfetto),
+# summary.txt, the dumps, and the book's tables. For the default command the
+# tables also go into docs/figures/ and the chapters' marked blocks, and the
+# cut-down traces into common/src/trace/samples/ (the host tests' samples).
+TRACE := cargo run --release --quiet -p grading --bin trace --
+TRACE_DEFAULT := echo hi | cat
+CMD ?= $(TRACE_DEFAULT)
+TRACE_CMD = '$(subst ','\'',$(CMD))'
+TRACE_FIGURES := trace-totals trace-answers trace-where trace-parts trace-steps-mono trace-steps-micro
+
+trace: all
+	$(TRACE) --out $(BUILD)/trace -- $(TRACE_CMD)
+	@if [ $(TRACE_CMD) = '$(TRACE_DEFAULT)' ]; then \
+		bash scripts/update-figures.sh $(foreach f,$(TRACE_FIGURES),$(f) $(BUILD)/trace/figures/$(f).md) && \
+		for k in mono micro; do \
+			cmp -s $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace || \
+			cp $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace; \
+		done; \
+	else \
+		echo "trace: not the default command, so docs/figures/ and the samples stay as they are"; \
+	fi
 
 fmt:
 	cargo fmt --all
