@@ -289,11 +289,11 @@ pub fn main(args: &[String]) -> ExitCode {
     let mut recordings_ok = Vec::new();
     let mut scenes = Vec::new();
     let mut failed = false;
-    for result in recordings(&options, &root) {
+    for (kernel, result) in options.kernels.iter().zip(recordings(&options, &root)) {
         let recording = match result {
             Ok(recording) => recording,
             Err(error) => {
-                eprintln!("trace: {error}");
+                eprintln!("trace: {}: {error}", kernel_name_of(*kernel));
                 failed = true;
                 continue;
             }
