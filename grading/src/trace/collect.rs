@@ -2,11 +2,16 @@
 //! command line with tracing on, and read the events back over the serial
 //! console (`trace dump`, one `@trace` line each).
 //!
-//! The command runs on one shell line, `trace on; CMD; trace off`, so the
-//! shell does not wait for typing in the middle of the trace: the only
-//! idle time in it is the disk's. What the command printed is kept, so a
-//! command that could not run (`sh: nosuch: command not found`) is
-//! reported as such instead of as an empty trace.
+//! The command runs on one shell line, `sleep 1; trace on; CMD; trace off`
+//! ([`command_line`]), so that the shell does not wait for typing in the
+//! middle of the trace, and the line runs twice: the first run fills the
+//! caches (no disk interrupt in the second) and finds out whether the
+//! command runs at all; the second is the trace. `sleep 1` puts the timer
+//! in step, and [`rebase`] counts time from the trace's first event, so the
+//! trace is the same, to the instruction, on every run (`docs/trace.md`,
+//! "Is it deterministic?"). What the command printed is kept, so a command
+//! that could not run (`sh: nosuch: command not found`) is reported as
+//! such instead of as an empty trace.
 
 use crate::failure::Failure;
 use crate::qemu::{Kernel, Machine};
