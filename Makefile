@@ -9,6 +9,8 @@
 #   make crash-long       long power-cut runs of the journal: host (200 random
 #                         workloads) and QEMU (50 cuts per kernel)
 #   make copy-time        wall time of copying a 20 MiB file on each kernel
+#   make trace            one pipe write through both kernels: build/trace/index.html
+#                         (CMD='ls | wc' for another command line)
 #   make qemu-mono-gdb    boot and wait for GDB (likewise qemu-micro-gdb)
 #   make clean
 #
@@ -59,7 +61,7 @@ GDB_PORT := 1234
 BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures fmt clippy clean FORCE \
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures trace fmt clippy clean FORCE \
 	micro-test-host test-micro crash-long copy-time
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
@@ -181,7 +183,7 @@ bench: all
 # block of the README and docs (the only way figures get there), and the
 # chart into docs/figures/bench.svg.
 figures: bench
-	bash scripts/update-figures.sh $(BUILD)/bench/figures.md $(BUILD)/bench/ratios.svg
+	bash scripts/update-figures.sh bench $(BUILD)/bench/figures.md:$(BUILD)/bench/ratios.svg
 
 # The journal's power-cut tests at length (`make test` runs short versions):
 # every crash point of 200 random workloads on the host, judged by our
@@ -196,6 +198,30 @@ crash-long: all
 copy-time: all
 	bash scripts/copy-time.sh $(MONO_ELF) $(MONO_IMG)
 	bash scripts/copy-time.sh $(MICRO_ELF) $(MICRO_IMG)
+
+# `make trace`: boots each kernel under -icount shift=0, traces CMD (default
+# `echo hi | cat`) and writes build/trace/: index.html (the two paths as swim
+# lanes), mono.json and micro.json (Chrome trace events, for Perfetto),
+# summary.txt, the dumps, and the book's tables. For the default command the
+# tables also go into docs/figures/ and the chapters' marked blocks, and the
+# cut-down traces into common/src/trace/samples/ (the host tests' samples).
+TRACE := cargo run --release --quiet -p grading --bin trace --
+TRACE_DEFAULT := echo hi | cat
+CMD ?= $(TRACE_DEFAULT)
+TRACE_CMD = '$(subst ','\'',$(CMD))'
+TRACE_FIGURES := trace-totals trace-answers trace-where trace-parts trace-steps-mono trace-steps-micro
+
+trace: all
+	$(TRACE) --out $(BUILD)/trace -- $(TRACE_CMD)
+	@if [ $(TRACE_CMD) = '$(TRACE_DEFAULT)' ]; then \
+		bash scripts/update-figures.sh $(foreach f,$(TRACE_FIGURES),$(f) $(BUILD)/trace/figures/$(f).md) && \
+		for k in mono micro; do \
+			cmp -s $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace || \
+			cp $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace; \
+		done; \
+	else \
+		echo "trace: not the default command, so docs/figures/ and the samples stay as they are"; \
+	fi
 
 fmt:
 	cargo fmt --all

@@ -32,6 +32,7 @@ pub mod scratch;
 pub mod session;
 pub mod suites;
 pub mod test;
+pub mod trace;
 pub mod utf8_stream;
 
 pub use failure::Failure;

@@ -12,6 +12,7 @@ pub mod boot;
 pub mod micro_kernel;
 pub mod power_cut;
 pub mod shell;
+pub mod trace;
 pub mod usertests;
 
 /// A named group of tests (`grade --suite NAME` runs one).
@@ -65,6 +66,11 @@ pub fn all() -> Vec<Suite> {
             name: "bench",
             tests: bench::tests(),
             on_request: true,
+        },
+        Suite {
+            name: "trace",
+            tests: trace::tests(),
+            on_request: false,
         },
     ]
 }
