@@ -74,15 +74,16 @@ impl DiskServer {
     /// been reset).
     fn next_event(&mut self, sector: &mut [u8; SECTOR_SIZE]) -> Option<AtaEvent> {
         for _ in 0..MAX_QUIET_WAITS {
-            let event = match l4::ipc::receive(ThreadId::irq(DISK_IRQ), Timeout::Ticks(IRQ_WAIT_TICKS)) {
-                Ok(_) => {
-                    let event = self.ata.handle_irq(sector);
-                    server_lib::acknowledge(DISK_IRQ);
-                    event
-                }
-                // No interrupt yet: busy (`Spurious`) means still working.
-                Err(_) => self.ata.handle_irq(sector),
-            };
+            let event =
+                match l4::ipc::receive(ThreadId::irq(DISK_IRQ), Timeout::Ticks(IRQ_WAIT_TICKS)) {
+                    Ok(_) => {
+                        let event = self.ata.handle_irq(sector);
+                        server_lib::acknowledge(DISK_IRQ);
+                        event
+                    }
+                    // No interrupt yet: busy (`Spurious`) means still working.
+                    Err(_) => self.ata.handle_irq(sector),
+                };
             if event != AtaEvent::Spurious {
                 return Some(event);
             }
