@@ -140,8 +140,13 @@ pub fn wait(status_addr: u64) -> Result<u64, Errno> {
 }
 
 /// `kill(pid)`: marks the process killed; it exits when it next leaves the
-/// kernel (a sleeping process is woken so that it notices).
+/// kernel (a sleeping process is woken so that it notices). Init may not be
+/// killed (`EPERM`): it adopts every orphan, and its end powers the machine
+/// off.
 pub fn kill(pid: u64) -> Result<u64, Errno> {
+    if pid == u64::from(INIT_PID) {
+        return Err(Errno::EPERM);
+    }
     for proc in sched::all() {
         if u64::from(proc.pid) == pid && proc.state.get() != State::Zombie {
             proc.killed.set(true);

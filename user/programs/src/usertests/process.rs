@@ -25,6 +25,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("reparent", reparent),
     Test::quick("kill_running", kill_running),
     Test::quick("kill_blocked", kill_blocked),
+    Test::quick("kill_init", kill_init),
     Test::quick("preempt", preempt),
     Test::quick("exec_echo", exec_echo),
     Test::quick("exec_keeps_cwd", exec_keeps_cwd),
@@ -280,6 +281,13 @@ fn kill_blocked() -> TestResult {
         close(fd).context("close")?;
     }
     Ok(())
+}
+
+/// Nobody may kill init (pid 1): it adopts orphans, and when it ends the
+/// machine powers off. Both kernels refuse with `EPERM` (before the check,
+/// `kill 1` at the shell switched the machine off).
+fn kill_init() -> TestResult {
+    expect_errno(kill(1), Errno::EPERM, "kill(1), init")
 }
 
 /// xv6's preempt: two processes spin forever; a third can still run and
