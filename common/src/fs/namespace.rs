@@ -473,6 +473,70 @@ mod tests {
         e2fsck_bytes(disk.as_bytes()).unwrap();
     }
 
+    /// A directory that needs a new block, and an indirect block to map
+    /// it, on a disk with only `free` blocks left: whatever is refused must
+    /// leave nothing allocated (once, the indirect block leaked when the
+    /// data block could not be had), and `e2fsck -fn` finds the disk clean.
+    #[test]
+    fn growing_a_directory_on_a_full_disk_leaks_nothing() {
+        // 250-byte names: three 260-byte records per 1 KiB block.
+        let name = |i: usize| {
+            let mut name = alloc::format!("{i:03}").into_bytes();
+            name.resize(250, b'n');
+            name
+        };
+        for free in 0..4u32 {
+            for op in ["link", "create", "mkdir"] {
+                let mut fs = fresh(&[]);
+                let dir = fs.mkdir(ROOT_INO, b"d").unwrap();
+                let target = fs.create_file(ROOT_INO, b"t").unwrap();
+                // Twelve full blocks: the next name needs the 13th block,
+                // the first one mapped through the single indirect block.
+                for i in 0..36 {
+                    fs.link(dir, &name(i), target).unwrap();
+                }
+                assert_eq!(fs.stat(dir).unwrap().size, 12 * 1024);
+                // Use up the disk but `free` blocks: a big file, then
+                // one-block files (direct blocks: no indirect block to
+                // overshoot with).
+                let big = fs.create_file(ROOT_INO, b"big").unwrap();
+                let mut size = 0;
+                while fs.free_counts().0 > free + 16 {
+                    fs.write(big, size, &[1; 1024]).unwrap();
+                    size += 1024;
+                }
+                let mut small = 0;
+                while fs.free_counts().0 > free {
+                    let file = fs
+                        .create_file(ROOT_INO, alloc::format!("s{small}").as_bytes())
+                        .unwrap();
+                    fs.write(file, 0, b"x").unwrap();
+                    small += 1;
+                }
+                assert_eq!(fs.free_counts().0, free);
+                let before = fs.free_counts();
+                let result = match op {
+                    "link" => fs.link(dir, &name(36), target),
+                    "create" => fs.create_file(dir, &name(36)).map(drop),
+                    _ => fs.mkdir(dir, &name(36)).map(drop),
+                };
+                match result {
+                    Err(FsError::NoSpace) => assert_eq!(
+                        fs.free_counts(),
+                        before,
+                        "{op} with {free} free blocks was refused but allocated something"
+                    ),
+                    Ok(()) => assert!(free >= 2, "{op} fit in {free} free blocks"),
+                    Err(other) => panic!("{op} with {free} free blocks: {other:?}"),
+                }
+                let disk = fs.unmount().unwrap();
+                if let Err(report) = e2fsck_bytes(disk.as_bytes()) {
+                    panic!("{op} with {free} free blocks left the disk damaged:\n{report}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_removed_directory_accepts_no_new_names() {
         let mut fs = fresh(&[]);
