@@ -196,7 +196,12 @@ impl<D: BlockDevice> Ext2<D> {
         self.free_if_unused(ino, inode)
     }
 
-    /// Removes the empty directory `name` from directory `dir`.
+    /// Removes the empty directory `name` from directory `dir`. If the kernel
+    /// still holds it (a process's working directory, see
+    /// [`Ext2::open_inode`]), it lives on, empty, until released: its size
+    /// becomes 0, as Linux does, so it lists no entries — not even `.` and
+    /// `..`, whose target may itself be removed and reused meanwhile — and
+    /// accepts no new names.
     ///
     /// # Errors
     /// - [`FsError::NotFound`]; [`FsError::NotDir`] if it is not a
@@ -227,6 +232,7 @@ impl<D: BlockDevice> Ext2<D> {
         }
         self.remove_entry(dir, &found)?;
         target.links_count = 0;
+        target.size = 0;
         target.ctime = self.now;
         self.write_inode(ino, &target)?;
         self.adjust_links(dir, -1)?;
@@ -305,7 +311,9 @@ impl<D: BlockDevice> Ext2<D> {
                 self.retarget_entry(dst_dir, &found, ino, kind)?;
                 let mut old = self.read_inode(old_ino)?;
                 if old_kind == InodeKind::Dir {
+                    // Removed as by `rmdir`: empty if someone still holds it.
                     old.links_count = 0;
+                    old.size = 0;
                     self.adjust_links(dst_dir, -1)?;
                 } else {
                     old.links_count = old.links_count.saturating_sub(1);
@@ -545,8 +553,23 @@ mod tests {
         fs.rmdir(ROOT_INO, b"gone").unwrap();
         assert_eq!(fs.create_file(dir, b"x"), Err(FsError::NotFound));
         assert_eq!(fs.mkdir(dir, b"x"), Err(FsError::NotFound));
+        // Held, it is not freed, so its number is not given to a new inode;
+        // it lists nothing, and `..` leads nowhere.
+        let other = fs.mkdir(ROOT_INO, b"other").unwrap();
+        assert_ne!(other, dir);
+        assert_eq!(fs.read_dir(dir, 0), Ok(None));
+        assert_eq!(fs.lookup(dir, b"."), Ok(dir));
+        assert_eq!(fs.lookup(dir, b".."), Err(FsError::NotFound));
+        assert_eq!(fs.stat(dir).unwrap().links, 0);
         fs.release_inode(dir).unwrap();
         assert_eq!(fs.stat(dir), Err(FsError::InvalidArgument));
+        // The same for a directory replaced by a rename.
+        let held = fs.mkdir(ROOT_INO, b"held").unwrap();
+        fs.open_inode(held).unwrap();
+        fs.rename(ROOT_INO, b"other", ROOT_INO, b"held").unwrap();
+        assert_eq!(fs.read_dir(held, 0), Ok(None));
+        fs.release_inode(held).unwrap();
+        assert_eq!(fs.lookup(ROOT_INO, b"held"), Ok(other));
         let disk = fs.unmount().unwrap();
         e2fsck_bytes(disk.as_bytes()).unwrap();
     }
