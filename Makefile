@@ -4,6 +4,7 @@
 #   make qemu-micro       boot the microkernel
 #   make test             host unit tests + every QEMU test on both kernels
 #   make grade            the lab grader (same harness), with a score
+#   make fuzz SEED=.. N=..  the system-call and message fuzzers, a long run
 #   make bench            deterministic benchmarks (guest instructions), both kernels
 #   make figures          make bench, and its table into the README and docs
 #   make qemu-mono-gdb    boot and wait for GDB (likewise qemu-micro-gdb)
@@ -31,7 +32,7 @@ DISK_MIB   := 32
 
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
-USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep usertests bench trace
+USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep usertests bench trace fuzz
 
 CARGO_BUILD := cargo build --release --quiet
 
@@ -54,7 +55,7 @@ QEMU_FLAGS = -machine pc $(QEMU_ACCEL) -m 256M $(QEMU_BIOS) -serial mon:stdio $(
 GDB_PORT := 1234
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures fmt clippy clean FORCE \
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz figures fmt clippy clean FORCE \
 	micro-test-host test-micro
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
@@ -162,6 +163,16 @@ grade: all
 
 bench: all
 	bash scripts/bench-table.sh $(BUILD)/bench $(GRADE)
+
+# The fuzzers (grading/src/suites/fuzz.rs), a long run: `fuzz SEED N` on
+# both kernels and `msgfuzz SEED N` on the micro-kernel. A new seed each
+# time unless SEED is given; a failure prints the command that replays it.
+SEED ?= $(shell date +%s)
+SEED := $(SEED)
+N ?= 20000
+fuzz: all
+	@echo "fuzz: seed $(SEED), $(N) calls (make fuzz SEED=$(SEED) N=$(N) repeats this run)"
+	FUZZ_SEED=$(SEED) FUZZ_CALLS=$(N) $(GRADE) --kernel both --suite fuzz
 
 # `make bench`, then the table into docs/figures/bench.md and every marked
 # block of the README and docs (the only way figures get there).

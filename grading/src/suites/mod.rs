@@ -8,6 +8,7 @@ use crate::test::Test;
 
 pub mod bench;
 pub mod boot;
+pub mod fuzz;
 pub mod micro_kernel;
 pub mod shell;
 pub mod usertests;
@@ -35,6 +36,10 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "usertests",
             tests: usertests::tests(),
+        },
+        Suite {
+            name: "fuzz",
+            tests: fuzz::tests(),
         },
         Suite {
             name: "micro-kernel",
