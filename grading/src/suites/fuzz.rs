@@ -1,5 +1,5 @@
 //! The fuzz suite: the system-call fuzzer (`user/programs/src/bin/fuzz.rs`)
-//! on both kernels.
+//! on both kernels, and the message fuzzer (`msgfuzz`) on the micro-kernel.
 //!
 //! `make test` runs a short fixed-seed run of each; `make fuzz SEED=... N=...`
 //! runs this suite alone with the seed and call count from the environment
@@ -15,6 +15,7 @@
 
 use crate::failure::Failure;
 use crate::pattern::Pattern;
+use crate::qemu::Kernel;
 use crate::session::Session;
 use crate::test::Test;
 use std::time::Duration;
@@ -23,6 +24,8 @@ use std::time::Duration;
 pub const QUICK_SEED: u64 = 0x5eed;
 /// The calls of the quick run in `make test` (a few seconds per kernel).
 pub const QUICK_CALLS: u64 = 1200;
+/// The messages of the quick message-fuzzer run.
+pub const QUICK_MESSAGES: u64 = 3000;
 
 /// Lines that mean something crashed: the micro-kernel's root reporting a
 /// server, the kernel reporting a thread it killed, a program killed by a
@@ -58,10 +61,15 @@ fn time_for(count: u64) -> Duration {
 /// The fuzz suite's tests.
 pub fn tests() -> Vec<Test> {
     let (_, calls) = parameters(QUICK_CALLS);
+    let (_, messages) = parameters(QUICK_MESSAGES);
     vec![
         Test::new("syscall-fuzz", 10, syscall_fuzz)
             .depends_on("boot")
             .time_limit(time_for(calls) + Duration::from_secs(60)),
+        Test::new("message-fuzz", 10, message_fuzz)
+            .only_on(Kernel::Micro)
+            .depends_on("boot")
+            .time_limit(time_for(messages) + Duration::from_secs(60)),
     ]
 }
 
@@ -117,5 +125,15 @@ fn syscall_verdict(output: &str) -> Result<(), Failure> {
     let figure = |i| found.group(i).unwrap_or("?");
     Failure::ensure(figure(1) == figure(2) && figure(3) == figure(4), || {
         format!("it leaked: {}", found.text())
+    })
+}
+
+fn message_fuzz(session: &mut Session) -> Result<(), Failure> {
+    let (seed, messages) = parameters(QUICK_MESSAGES);
+    let command = format!("msgfuzz {seed:#x} {messages}");
+    run_fuzzer(session, &command, messages, |output| {
+        Failure::ensure(output.lines().any(|line| line == "msgfuzz: OK"), || {
+            "it did not end with `msgfuzz: OK`".to_string()
+        })
     })
 }

@@ -1,4 +1,5 @@
-//! `fuzz [-v] [-b BATCH] [SEED [CALLS]]`: the system-call fuzzer.
+//! `fuzz [-v] [-b BATCH] [SEED [CALLS]]`: the system-call fuzzer (`-k`,
+//! known bugs, is the message fuzzer's; it has none to leave out).
 //!
 //! Issues `CALLS` random system calls (default 2000) with random and
 //! edge-case arguments — bad pointers (null, low, kernel, non-canonical,
@@ -610,6 +611,9 @@ fn main(args: Args) -> i32 {
         println!("usage: fuzz [-v] [-b BATCH] [SEED [CALLS]]");
         return 2;
     };
+    if options.known_bugs {
+        println!("fuzz: -k: no calls are left out for known bugs (it is for msgfuzz)");
+    }
     let (seed, calls) = (options.seed, options.count);
     println!("fuzz: seed {seed:#x} calls {calls} (replay: fuzz {seed:#x} {calls})");
     let playground = match Playground::make("fz", seed) {
