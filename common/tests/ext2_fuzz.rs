@@ -35,17 +35,26 @@ struct Seed {
     deleted_records: Vec<usize>,
 }
 
-/// Builds the seed images once per test run: 1 KiB and 4 KiB blocks.
-fn seeds() -> &'static [Seed; 2] {
-    static SEEDS: OnceLock<[Seed; 2]> = OnceLock::new();
-    SEEDS.get_or_init(|| [build_seed(1024, 512), build_seed(4096, 1024)])
+/// Builds the seed images once per test run: 1 KiB and 4 KiB blocks with
+/// `mke2fs`'s default features, and 2 KiB blocks with 128-byte inodes and
+/// neither `filetype` (a record's name length is then 16 bits) nor
+/// `dir_index`.
+fn seeds() -> &'static [Seed; 3] {
+    static SEEDS: OnceLock<[Seed; 3]> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        [
+            build_seed(1024, 512, &[]),
+            build_seed(4096, 1024, &[]),
+            build_seed(2048, 1024, &["-I", "128", "-O", "^filetype,^dir_index"]),
+        ]
+    })
 }
 
 fn le32(bytes: &[u8], offset: usize) -> usize {
     u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize
 }
 
-fn build_seed(block_size: u32, size_kib: u64) -> Seed {
+fn build_seed(block_size: u32, size_kib: u64, options: &[&str]) -> Seed {
     let scratch = ScratchDir::new("fuzz-seed");
     let tree = scratch.path().join("tree");
     std::fs::create_dir_all(tree.join("dir/sub/subsub")).unwrap();
@@ -58,7 +67,8 @@ fn build_seed(block_size: u32, size_kib: u64) -> Seed {
     }
     std::os::unix::fs::symlink("small", tree.join("link")).unwrap();
     let image = scratch.path().join("seed.img");
-    mke2fs(&image, block_size, size_kib, Some(&tree), &[]).expect("building the fuzz seed image");
+    mke2fs(&image, block_size, size_kib, Some(&tree), options)
+        .expect("building the fuzz seed image");
     std::fs::write(&image, with_deleted_records(std::fs::read(&image).unwrap())).unwrap();
     e2fsck(&image).expect("the fuzz seed image is sound");
     let bytes = std::fs::read(&image).unwrap();
@@ -533,7 +543,7 @@ proptest! {
 
     #[test]
     fn corrupted_images_never_panic_or_hang(
-        which in 0usize..2,
+        which in 0usize..3,
         mutations in prop::collection::vec(mutation_strategy(), 0..12),
         record_mutations in prop::collection::vec(record_mutation_strategy(), 0..4),
     ) {
@@ -590,7 +600,7 @@ proptest! {
     /// A disk that fails part-way through (at any transfer) gives errors,
     /// never a panic or a hang.
     #[test]
-    fn failing_disks_never_panic_or_hang(which in 0usize..2, transfers in 0u32..400) {
+    fn failing_disks_never_panic_or_hang(which in 0usize..3, transfers in 0u32..400) {
         let disk = FailingDisk { inner: MemDisk::from_bytes(seeds()[which].bytes.clone()), transfers_left: transfers };
         let errors = run_guarded_with(move || workload_on(disk), "failing disk");
         if transfers < 5 {
@@ -690,7 +700,7 @@ proptest! {
     /// corruption.
     #[test]
     fn arbitrary_requests_never_panic_or_corrupt(
-        which in 0usize..2,
+        which in 0usize..3,
         requests in prop::collection::vec(request_strategy(), 1..40),
     ) {
         let image = seeds()[which].bytes.clone();

@@ -436,7 +436,7 @@ impl Batch {
         let own = [self.report.0, self.progress];
         let given = |fd: i32| if own.contains(&fd) { -1 } else { fd };
         let m = &mut self.memory;
-        // SAFETY (for every call below): the pointers are made on purpose
+        // SAFETY: for every call below, the pointers are made on purpose
         // from `Ptr` and `Path` descriptions: either memory this process
         // owns and uses for nothing else (the scratch buffer, the path and
         // argv buffers), or memory it cannot write (its code, unmapped or
