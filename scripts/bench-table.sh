@@ -1,69 +1,44 @@
 #!/usr/bin/env bash
-# Runs the benchmark suites on both kernels and writes the figures side by
-# side (guest instructions per operation, under QEMU's -icount shift=0):
+# Measures both kernels and writes the figures side by side:
 #
 #   build/bench/figures.md    the table, in Markdown (what the docs show)
-#   build/bench/figures.csv   the same, for spreadsheets and plots
+#   build/bench/figures.csv   the same, with the spreads, for spreadsheets
+#   build/bench/ratios.svg    a bar chart of the micro / mono ratios
+#   build/bench/run-N.log     what the grader printed, run by run
 #
-# and prints the table. `make figures` then copies the table into the
+# and prints the table. One run is `grade --suite bench` (the `bench`
+# program: one boot per kernel for the benchmarks that never wait for the
+# disk, one for those that do) and `grade --suite micro-kernel` (the
+# micro-kernel's own IPC figures). BENCH_RUNS=3 does it three times, and
+# the table marks every figure that was not the same each time: the check
+# that the deterministic ones are. ACCEL=kvm measures cycles on KVM instead
+# of instructions under TCG. `make figures` then copies the table into the
 # README and the docs (scripts/update-figures.sh).
 #
-#   bench-table.sh OUT-DIR GRADE-COMMAND...
+#   bench-table.sh OUT-DIR
 set -euo pipefail
 out=$1
-shift
+runs=${BENCH_RUNS:-1}
+accel=${ACCEL:-tcg}
+cd "$(dirname "$0")/.."
+grade=(cargo run --release --quiet -p grading --bin grade --)
 mkdir -p "$out"
-log="$out/bench.log"
-"$@" --kernel both --suite bench | tee "$log"
-"$@" --kernel micro --suite micro-kernel | tee -a "$log"
-
-# figure KERNEL NAME: the number the grader printed, or empty.
-figure() {
-    sed -n "s/^bench\/$1: $2 = \([0-9]*\).*/\1/p" "$log" | head -n 1
-}
-
-# The rows: name in the log, and how the table names it.
-rows=(
-    "getpid|\`getpid()\`"
-    "pipe|1-byte pipe round trip (2 processes)"
-    "fork|\`fork()\` + \`exit\` + \`wait\`"
-    "null-syscall|null system call (the kernel alone)"
-    "ipc-roundtrip-spaces|IPC round trip, 2 address spaces"
-    "ipc-roundtrip-threads|IPC round trip, 2 threads of 1 space"
-)
-
-# with_commas N: 12345 -> 12,345
-with_commas() {
-    local n=$1 out=""
-    while [ ${#n} -gt 3 ]; do
-        out=",${n: -3}$out"
-        n=${n:0:${#n}-3}
-    done
-    echo "$n$out"
-}
-
-md="$out/figures.md"
-csv="$out/figures.csv"
-{
-    echo "| guest instructions per operation | mono-kernel | micro-kernel | micro / mono |"
-    echo "|---|---:|---:|---:|"
-} > "$md"
-echo "benchmark,mono,micro,micro/mono" > "$csv"
-for row in "${rows[@]}"; do
-    name=${row%%|*}
-    label=${row#*|}
-    mono=$(figure mono "$name")
-    micro=$(figure micro "$name")
-    ratio="—"
-    if [ -n "$mono" ] && [ -n "$micro" ]; then
-        ratio=$(awk -v a="$micro" -v b="$mono" 'BEGIN { printf "%.2f", a / b }')
-    fi
-    shown_mono=$([ -n "$mono" ] && with_commas "$mono" || echo "—")
-    shown_micro=$([ -n "$micro" ] && with_commas "$micro" || echo "—")
-    echo "| $label | $shown_mono | $shown_micro | $ratio |" >> "$md"
-    echo "$name,${mono},${micro},$([ "$ratio" = "—" ] && echo "" || echo "$ratio")" >> "$csv"
+rm -f "$out"/run-*.log
+case $accel in
+    kvm) echo "bench: KVM: the figures are cycles of this machine, not repeatable" ;;
+    *) echo "bench: QEMU TCG with -icount: the figures are guest instructions" ;;
+esac
+status=0
+for run in $(seq 1 "$runs"); do
+    log="$out/run-$run.log"
+    echo "bench: run $run of $runs"
+    "${grade[@]}" --suite bench | tee "$log" || status=1
+    "${grade[@]}" --kernel micro --suite micro-kernel | tee -a "$log" || status=1
 done
 echo
-cat "$md"
-echo
-echo "bench: wrote $md and $csv (\`make figures\` puts the table into the README and docs)"
+cargo run --release --quiet -p grading --bin bench-table -- \
+    --accel "$accel" --out "$out" "$out"/run-*.log
+if [ "$status" -ne 0 ]; then
+    echo "bench: some measurements failed (their cells are empty); see the log above" >&2
+fi
+exit "$status"

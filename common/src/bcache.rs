@@ -20,6 +20,16 @@
 //! - **Pinning.** A pinned buffer is never evicted. If every buffer is pinned
 //!   and a new block is needed, the access fails with
 //!   [`CacheError::AllPinned`]; it never panics.
+//! - **Held buffers (the journal's).** With [`set_journaling`](BufferCache::set_journaling)
+//!   on, [`modify_meta`](BufferCache::modify_meta) and
+//!   [`zeroed_meta`](BufferCache::zeroed_meta) mark a buffer *held*: it
+//!   belongs to the running transaction and must not reach its place on the
+//!   disk before the transaction is committed to the journal
+//!   (`crate::fs::journal`). A held buffer is never evicted nor written back;
+//!   held buffers do not count against the capacity (the journal bounds
+//!   their number), and [`release_held`](BufferCache::release_held) turns
+//!   them into ordinary dirty buffers once committed. Without journaling
+//!   the `_meta` calls are `modify` and `zeroed`.
 //!
 //! ## Data structures and cost
 //!
@@ -127,8 +137,11 @@ struct Slot {
     /// The buffer differs from the disk and must be written before reuse.
     dirty: bool,
     /// How many times the block is pinned. Invariant: a slot is on the LRU
-    /// list exactly when `pins == 0`.
+    /// list exactly when `pins == 0 && !held`.
     pins: u32,
+    /// The buffer belongs to the running journal transaction: it may not be
+    /// written in place (nor evicted) until [`BufferCache::release_held`].
+    held: bool,
     /// The next more recently used slot on the LRU list, or `NIL`.
     newer: usize,
     /// The next less recently used slot on the LRU list, or `NIL`.
@@ -157,6 +170,10 @@ pub struct BufferCache<D: BlockDevice> {
     staging: Vec<u8>,
     /// The block of the last miss, to notice sequential reading.
     last_miss: Option<u64>,
+    /// `modify_meta`/`zeroed_meta` hold their buffers.
+    journaling: bool,
+    /// How many slots are held.
+    held_count: usize,
 }
 
 impl<D: BlockDevice> BufferCache<D> {
@@ -183,6 +200,8 @@ impl<D: BlockDevice> BufferCache<D> {
             stats: CacheStats::default(),
             staging: Vec::new(),
             last_miss: None,
+            journaling: false,
+            held_count: 0,
         })
     }
 
@@ -244,6 +263,153 @@ impl<D: BlockDevice> BufferCache<D> {
         Ok(&mut buffer.data)
     }
 
+    /// [`modify`](Self::modify) for a metadata block: with journaling on, the
+    /// buffer is also held for the running transaction.
+    ///
+    /// # Errors
+    /// As for [`read`](Self::read).
+    pub fn modify_meta(&mut self, block: u64) -> Result<&mut [u8], CacheError> {
+        let slot = self.get(block, Fill::FromDisk)?;
+        self.hold(slot);
+        let buffer = &mut self.slots[slot];
+        buffer.dirty = true;
+        Ok(&mut buffer.data)
+    }
+
+    /// [`zeroed`](Self::zeroed) for a metadata block: with journaling on, the
+    /// buffer is also held for the running transaction.
+    ///
+    /// # Errors
+    /// As for [`zeroed`](Self::zeroed).
+    pub fn zeroed_meta(&mut self, block: u64) -> Result<&mut [u8], CacheError> {
+        let slot = self.get(block, Fill::Zero)?;
+        self.hold(slot);
+        let buffer = &mut self.slots[slot];
+        buffer.data.fill(0);
+        buffer.dirty = true;
+        Ok(&mut buffer.data)
+    }
+
+    /// Turns holding on or off (off releases every held buffer).
+    pub fn set_journaling(&mut self, on: bool) {
+        if !on {
+            self.release_held();
+        }
+        self.journaling = on;
+    }
+
+    /// How many buffers the running transaction holds.
+    pub fn held_count(&self) -> usize {
+        self.held_count
+    }
+
+    /// The held blocks, in block order.
+    pub fn held_blocks(&self) -> Vec<u64> {
+        self.index
+            .iter()
+            .filter(|&(_, &slot)| self.slots[slot].held)
+            .map(|(&block, _)| block)
+            .collect()
+    }
+
+    /// The contents of `block` if it is cached (no LRU update, no disk).
+    pub fn peek(&self, block: u64) -> Option<&[u8]> {
+        self.index.get(&block).map(|&slot| &*self.slots[slot].data)
+    }
+
+    /// Lets every held buffer go: they stay dirty, and are written in place
+    /// like any other dirty buffer from now on.
+    pub fn release_held(&mut self) {
+        if self.held_count == 0 {
+            return;
+        }
+        let held: Vec<usize> = self
+            .index
+            .values()
+            .copied()
+            .filter(|&slot| self.slots[slot].held)
+            .collect();
+        for slot in held {
+            self.slots[slot].held = false;
+            if self.slots[slot].pins == 0 {
+                self.push_newest(slot);
+            }
+        }
+        self.held_count = 0;
+    }
+
+    /// Writes `data` (whole blocks) to the device from block `first` on,
+    /// bypassing the cache (cached copies of those blocks are updated): the
+    /// journal's own blocks.
+    ///
+    /// # Errors
+    /// [`CacheError::OutOfRange`] or [`CacheError::Device`].
+    pub fn write_through(&mut self, first: u64, data: &[u8]) -> Result<(), CacheError> {
+        let count = (data.len() / self.block_size) as u64;
+        if first.saturating_add(count) > self.block_count
+            || !data.len().is_multiple_of(self.block_size)
+        {
+            return Err(CacheError::OutOfRange {
+                block: first.saturating_add(count),
+                block_count: self.block_count,
+            });
+        }
+        let sectors = (self.block_size / SECTOR_SIZE) as u64;
+        self.device.write_sectors(first * sectors, data)?;
+        for i in 0..count {
+            if let Some(&slot) = self.index.get(&(first + i)) {
+                let bytes = &data[i as usize * self.block_size..][..self.block_size];
+                self.slots[slot].data.copy_from_slice(bytes);
+            }
+        }
+        self.stats.device_writes += count;
+        self.stats.write_requests += 1;
+        Ok(())
+    }
+
+    /// Writes every dirty buffer that is not held to its place on the disk,
+    /// in block order, without flushing the device.
+    ///
+    /// # Errors
+    /// As for [`flush`](Self::flush).
+    pub fn write_back_all(&mut self) -> Result<(), CacheError> {
+        let dirty: Vec<usize> = self
+            .index
+            .values()
+            .copied()
+            .filter(|&slot| self.slots[slot].dirty && !self.slots[slot].held)
+            .collect();
+        for slot in dirty {
+            // An earlier run may already have written this one.
+            if self.slots[slot].dirty {
+                self.write_back(slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes the device's own write cache: everything written before is
+    /// on stable storage when this returns.
+    ///
+    /// # Errors
+    /// [`CacheError::Device`].
+    pub fn flush_device(&mut self) -> Result<(), CacheError> {
+        self.device.flush()?;
+        Ok(())
+    }
+
+    /// Holds `slot` for the running transaction (if journaling).
+    fn hold(&mut self, slot: usize) {
+        if !self.journaling || self.slots[slot].held {
+            return;
+        }
+        if self.slots[slot].pins == 0 {
+            self.unlink(slot);
+        }
+        self.slots[slot].held = true;
+        self.held_count += 1;
+    }
+
     /// Brings `block` into the cache (if needed) and pins it: it stays
     /// resident until a matching [`unpin`](Self::unpin). Pins nest.
     ///
@@ -251,7 +417,7 @@ impl<D: BlockDevice> BufferCache<D> {
     /// As for [`read`](Self::read).
     pub fn pin(&mut self, block: u64) -> Result<(), CacheError> {
         let slot = self.get(block, Fill::FromDisk)?;
-        if self.slots[slot].pins == 0 {
+        if self.slots[slot].pins == 0 && !self.slots[slot].held {
             self.unlink(slot);
         }
         self.slots[slot].pins += 1;
@@ -268,31 +434,21 @@ impl<D: BlockDevice> BufferCache<D> {
             _ => return Err(CacheError::NotPinned { block }),
         };
         self.slots[slot].pins -= 1;
-        if self.slots[slot].pins == 0 {
+        if self.slots[slot].pins == 0 && !self.slots[slot].held {
             self.push_newest(slot);
         }
         Ok(())
     }
 
     /// Writes every dirty buffer to the device, in block order (so the disk
-    /// sees one sweep), then flushes the device.
+    /// sees one sweep), then flushes the device. Held buffers are not
+    /// written: they wait for their transaction's commit.
     ///
     /// # Errors
     /// [`CacheError::Device`] for the first write that failed; buffers not yet
     /// written stay dirty, so a later flush retries them.
     pub fn flush(&mut self) -> Result<(), CacheError> {
-        let dirty: Vec<usize> = self
-            .index
-            .values()
-            .copied()
-            .filter(|&slot| self.slots[slot].dirty)
-            .collect();
-        for slot in dirty {
-            // An earlier run may already have written this one.
-            if self.slots[slot].dirty {
-                self.write_back(slot)?;
-            }
-        }
+        self.write_back_all()?;
         self.device.flush()?;
         Ok(())
     }
@@ -303,6 +459,7 @@ impl<D: BlockDevice> BufferCache<D> {
     /// As for [`flush`](Self::flush); the cache (and its dirty data) is
     /// dropped either way, so the error is the caller's last word on it.
     pub fn into_device(mut self) -> Result<D, (CacheError, D)> {
+        self.release_held();
         match self.flush() {
             Ok(()) => Ok(self.device),
             Err(err) => Err((err, self.device)),
@@ -320,7 +477,7 @@ impl<D: BlockDevice> BufferCache<D> {
         }
         if let Some(&slot) = self.index.get(&block) {
             self.stats.hits += 1;
-            if self.slots[slot].pins == 0 {
+            if self.slots[slot].pins == 0 && !self.slots[slot].held {
                 self.unlink(slot);
                 self.push_newest(slot);
             }
@@ -419,12 +576,13 @@ impl<D: BlockDevice> BufferCache<D> {
     /// capacity, otherwise the least recently used unpinned one (written back
     /// first if dirty).
     fn free_slot(&mut self) -> Result<usize, CacheError> {
-        if self.slots.len() < self.capacity {
+        if self.slots.len() < self.capacity + self.held_count {
             self.slots.push(Slot {
                 block: u64::MAX,
                 data: vec![0; self.block_size].into_boxed_slice(),
                 dirty: false,
                 pins: 0,
+                held: false,
                 newer: NIL,
                 older: NIL,
             });
@@ -459,7 +617,7 @@ impl<D: BlockDevice> BufferCache<D> {
         let mut run = 1;
         while run < MAX_WRITE_RUN {
             match self.index.get(&(first_block + run as u64)) {
-                Some(&next) if self.slots[next].dirty => run += 1,
+                Some(&next) if self.slots[next].dirty && !self.slots[next].held => run += 1,
                 _ => break,
             }
         }
@@ -688,6 +846,30 @@ mod tests {
         assert_eq!(cache.read(5).unwrap()[0], 0xEE);
         assert_eq!(cache.read(4).unwrap()[0], 4);
         assert_eq!(cache.stats().device_reads, 4, "4 was read ahead");
+    }
+
+    #[test]
+    fn held_buffers_wait_for_release() {
+        let mut cache = BufferCache::new(patterned_disk(8), 1024, 1).unwrap();
+        cache.set_journaling(true);
+        cache.modify_meta(2).unwrap()[0] = 0xAA;
+        cache.modify(3).unwrap()[0] = 0xBB; // evicts nothing held
+        cache.read(4).unwrap(); // evicts 3 (written), never 2
+        assert_eq!(cache.held_count(), 1);
+        assert_eq!(cache.held_blocks(), [2]);
+        cache.flush().unwrap();
+        assert_eq!(cache.device().as_bytes()[2 * 1024], 2, "held: not in place");
+        assert_eq!(cache.device().as_bytes()[3 * 1024], 0xBB);
+        cache.write_through(6, &[0x66; 1024]).unwrap();
+        assert_eq!(cache.device().as_bytes()[6 * 1024], 0x66);
+        cache.release_held();
+        assert_eq!(cache.held_count(), 0);
+        cache.flush().unwrap();
+        assert_eq!(cache.device().as_bytes()[2 * 1024], 0xAA);
+        // Without journaling, the _meta calls are the plain ones.
+        cache.set_journaling(false);
+        cache.zeroed_meta(5).unwrap();
+        assert_eq!(cache.held_count(), 0);
     }
 
     proptest::proptest! {

@@ -243,6 +243,84 @@ impl BlockDevice for MemDisk {
     }
 }
 
+/// One event a [`RecordingDisk`] saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskEvent {
+    /// A write of `data` from sector `first` on.
+    Write {
+        /// The first sector written.
+        first: u64,
+        /// The bytes written (a multiple of [`SECTOR_SIZE`]).
+        data: Vec<u8>,
+    },
+    /// A cache flush: every write before it is on stable storage.
+    Flush,
+}
+
+/// A disk in memory that records every write and flush, for power-cut
+/// tests: replaying a prefix of [`events`](RecordingDisk::events) onto the
+/// starting image gives the disk as a power cut at that moment leaves it
+/// (with writes reaching the disk in the order issued), and any subset of
+/// the writes after the last flush gives one where the disk reordered them.
+#[derive(Clone, Debug)]
+pub struct RecordingDisk {
+    disk: MemDisk,
+    events: Vec<DiskEvent>,
+}
+
+impl RecordingDisk {
+    /// Records on top of `disk`.
+    pub fn new(disk: MemDisk) -> RecordingDisk {
+        RecordingDisk {
+            disk,
+            events: Vec::new(),
+        }
+    }
+
+    /// Every write and flush so far, in order.
+    pub fn events(&self) -> &[DiskEvent] {
+        &self.events
+    }
+
+    /// The disk as it is now (every write applied).
+    pub fn disk(&self) -> &MemDisk {
+        &self.disk
+    }
+
+    /// Applies `event` to an image `bytes` (a write is copied in; a flush
+    /// changes nothing).
+    pub fn apply(bytes: &mut [u8], event: &DiskEvent) {
+        if let DiskEvent::Write { first, data } = event {
+            let start = *first as usize * SECTOR_SIZE;
+            bytes[start..start + data.len()].copy_from_slice(data);
+        }
+    }
+}
+
+impl BlockDevice for RecordingDisk {
+    fn sector_count(&self) -> u64 {
+        self.disk.sector_count()
+    }
+
+    fn read_sectors(&mut self, first: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.disk.read_sectors(first, buf)
+    }
+
+    fn write_sectors(&mut self, first: u64, buf: &[u8]) -> Result<(), BlockError> {
+        self.disk.write_sectors(first, buf)?;
+        self.events.push(DiskEvent::Write {
+            first,
+            data: buf.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.events.push(DiskEvent::Flush);
+        Ok(())
+    }
+}
+
 #[cfg(any(test, feature = "std"))]
 pub use self::file_disk::FileDisk;
 

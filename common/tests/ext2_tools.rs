@@ -13,7 +13,7 @@
 
 use common::block::FileDisk;
 use common::fs::host_tools::{ScratchDir, debugfs, e2fsck, mke2fs};
-use common::fs::{Ext2, FsError, Ino, InodeKind, ROOT_INO};
+use common::fs::{Ext2, FsError, Ino, InodeKind, JournalStatus, ROOT_INO};
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
 use std::path::Path;
 
@@ -319,10 +319,17 @@ fn unsupported_features_are_refused_by_name() {
         Err(FsError::ReadOnly { .. })
     ));
     assert!(fs.lookup(ROOT_INO, b"/lost+found").is_ok());
-    // A journal (compat) is fine; a journal that needs replay is not.
+    // A journal is used (fs/journal.rs); `needs_recovery` is set while the
+    // file system is mounted and cleared at unmount.
     mke2fs(&image, 1024, 4 * 1024, None, &["-O", "has_journal"]).unwrap();
-    Ext2::mount(FileDisk::open(&image).unwrap(), 16).unwrap();
+    let fs = Ext2::mount(FileDisk::open(&image).unwrap(), 16).unwrap();
+    assert!(matches!(fs.journal_status(), JournalStatus::Active { .. }));
+    assert_eq!(std::fs::read(&image).unwrap()[1024 + 96] & 0x04, 0x04);
+    fs.unmount().unwrap();
     let mut bytes = std::fs::read(&image).unwrap();
+    assert_eq!(bytes[1024 + 96] & 0x04, 0);
+    // Without a journal, `needs_recovery` cannot be honoured.
+    bytes[1024 + 92] &= !0x04; // s_feature_compat: no has_journal
     bytes[1024 + 96] |= 0x04; // s_feature_incompat |= needs_recovery
     std::fs::write(&image, &bytes).unwrap();
     assert!(matches!(

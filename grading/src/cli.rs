@@ -26,7 +26,8 @@ use std::time::Instant;
 pub const USAGE: &str = "\
 usage: grade [options]
   --kernel mono|micro|both   which kernels to test (default: both)
-  --suite NAME               only this suite (see --list)
+  --suite NAME               only this suite (see --list); the `bench`
+                             suite (measurements) runs only when named
   --test TEXT                only tests whose name (e.g. boot/mono) contains TEXT
   --mono-elf PATH            mono-kernel ELF (default: build/mono-kernel.elf)
   --micro-elf PATH           micro-kernel ELF (default: build/micro-kernel.elf)
@@ -35,7 +36,7 @@ usage: grade [options]
   --json PATH                also write Gradescope results.json to PATH
   --gradescope               write /autograder/results/results.json
   --accel tcg|kvm            QEMU accelerator (default: $ACCEL or tcg)
-  --icount                   run QEMU with -icount shift=0 (deterministic TSC)
+  --icount                   run QEMU with -icount shift=0,sleep=off (deterministic TSC)
   --timeout-scale F          multiply every timeout by F, for slow machines
                              (default: $GRADE_TIMEOUT_SCALE or 1)
   --jobs N                   tests run at once (default: 2)
@@ -60,7 +61,7 @@ pub struct Options {
     pub json: Option<PathBuf>,
     /// The accelerator.
     pub accel: Accel,
-    /// Add `-icount shift=0`.
+    /// Add `-icount shift=0,sleep=off`.
     pub icount: bool,
     /// Multiply every timeout by this.
     pub timeout_scale: f64,

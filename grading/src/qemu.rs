@@ -128,9 +128,17 @@ pub struct Machine {
     pub disk_image: Option<PathBuf>,
     /// TCG (default) or KVM.
     pub accel: Accel,
-    /// Add `-icount shift=0` so the TSC counts guest instructions
-    /// (benchmarks). Ignored under KVM, where the TSC counts real cycles.
+    /// Add `-icount shift=0,sleep=off`: the TSC counts guest instructions
+    /// (one a nanosecond), and a guest that waits (`hlt`) jumps straight to
+    /// its next timer event, so a program that waits only for timer ticks
+    /// takes the same number of ticks on every run (benchmarks). Ignored
+    /// under KVM, where the TSC counts real cycles.
     pub icount: bool,
+    /// With [`Machine::icount`]: let a waiting guest's clock run with the
+    /// host's instead (QEMU's default, `sleep=on`). For waits on the disk,
+    /// which finishes in host time: with `sleep=off` every such wait would
+    /// jump a whole timer tick (10 ms) of guest time, or none.
+    pub icount_host_idle: bool,
     /// Guest memory, in QEMU's syntax (`256M`).
     pub memory: String,
     /// The kernel command line (`-append`), e.g. `fault-test`.
@@ -165,6 +173,7 @@ impl Machine {
             disk_image,
             accel: Accel::Tcg,
             icount: false,
+            icount_host_idle: false,
             memory: DEFAULT_MEMORY.to_string(),
             kernel_cmdline: None,
             extra_args: Vec::new(),
@@ -228,7 +237,14 @@ impl Machine {
         }
         // -icount is a TCG feature; under KVM the TSC counts real cycles.
         if self.icount && self.accel == Accel::Tcg {
-            push(&["-icount", "shift=0"]);
+            push(&[
+                "-icount",
+                if self.icount_host_idle {
+                    "shift=0"
+                } else {
+                    "shift=0,sleep=off"
+                },
+            ]);
         }
         push(&["-m", &self.memory]);
         if let Some(bios) = &self.bios {
@@ -398,7 +414,13 @@ mod tests {
         machine.kernel_cmdline = Some("fault-test".into());
         machine.extra_args = vec!["-s".into()];
         let line = machine.command_line(None).join(" ");
-        assert!(line.contains("-accel tcg -icount shift=0"), "{line}");
+        assert!(
+            line.contains("-accel tcg -icount shift=0,sleep=off "),
+            "{line}"
+        );
+        machine.icount_host_idle = true;
+        let line = machine.command_line(None).join(" ");
+        assert!(line.contains("-accel tcg -icount shift=0 "), "{line}");
         assert!(line.contains("-append fault-test"), "{line}");
         assert!(
             line.ends_with("-device isa-debug-exit,iobase=0xf4,iosize=0x04 -s"),

@@ -50,14 +50,15 @@ pub struct Selection {
 
 impl Selection {
     /// The selected cases, suite by suite, each test on mono then micro.
+    /// A suite marked `on_request` is selected only by name.
     pub fn cases(&self, suites: &[Suite]) -> Vec<TestCase> {
         let mut cases = Vec::new();
         for suite in suites {
-            if self
-                .suite
-                .as_deref()
-                .is_some_and(|wanted| wanted != suite.name)
-            {
+            let wanted = match self.suite.as_deref() {
+                Some(name) => name == suite.name,
+                None => !suite.on_request,
+            };
+            if !wanted {
                 continue;
             }
             for test in &suite.tests {
@@ -226,6 +227,7 @@ impl Runner {
             machine.kernel_cmdline = Some(cmdline.to_string());
         }
         machine.icount |= case.test.icount;
+        machine.icount_host_idle |= case.test.icount_host_idle;
         if machine.echo_serial {
             // The serial output follows on the terminal: say whose it is.
             println!("==== {} ====", case.name());
@@ -396,6 +398,7 @@ mod tests {
                     .depends_on("first")
                     .only_on(Kernel::Micro),
             ],
+            on_request: false,
         }]
     }
 
@@ -427,6 +430,24 @@ mod tests {
             ..Selection::default()
         };
         assert!(other_suite.cases(&suites).is_empty());
+    }
+
+    #[test]
+    fn suites_on_request_run_only_when_named() {
+        let mut suites = suites();
+        suites.push(Suite {
+            name: "measure",
+            tests: vec![Test::new("long", 0, pass)],
+            on_request: true,
+        });
+        let everything = Selection::default().cases(&suites);
+        assert!(everything.iter().all(|case| case.suite == "demo"));
+        let named = Selection {
+            suite: Some("measure".into()),
+            ..Selection::default()
+        };
+        let names: Vec<String> = named.cases(&suites).iter().map(TestCase::name).collect();
+        assert_eq!(names, ["long/mono", "long/micro"]);
     }
 
     #[test]
@@ -479,6 +500,7 @@ mod tests {
         let cases = Selection::default().cases(&[Suite {
             name: "s",
             tests: vec![Test::new("t", 1, pass)],
+            on_request: false,
         }]);
         let outcomes = runner.run(&cases, &|_| {});
         assert!(outcomes[0].passed());
@@ -502,6 +524,7 @@ mod tests {
                 Test::new("a", 1, pass).depends_on("b"),
                 Test::new("b", 1, pass).depends_on("a"),
             ],
+            on_request: false,
         }]);
         let runner = fake_runner(std::env::temp_dir());
         let outcomes = runner.run(&cases, &|_| {});

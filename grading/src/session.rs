@@ -298,6 +298,36 @@ impl Session {
         status
     }
 
+    /// Cuts the power: kills QEMU, then boots the same kernel again on the
+    /// same private disk copy (as it was left) and waits for the banner.
+    /// The serial log starts afresh.
+    pub fn power_cycle(&mut self) -> Result<(), Failure> {
+        self.kill();
+        let disk = self.disk_path().map(Path::to_path_buf);
+        let command_line = self.machine.command_line(disk.as_deref());
+        let mut child = qemu::spawn(&command_line, disk.as_deref())
+            .map_err(|error| Failure::Setup(format!("cannot start QEMU again: {error}")))?;
+        let (Some(input), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Failure::Setup("QEMU was started without pipes".into()));
+        };
+        self.console = SerialConsole::attach_echoing(
+            stdout,
+            stderr,
+            self.machine
+                .echo_serial
+                .then(|| Box::new(io::stdout()) as Box<dyn Write + Send>),
+        );
+        self.child = Some(child);
+        self.input = Some(input);
+        self.exit_status = None;
+        self.command_line = command_line;
+        self.expect_boot_banner().map(|_| ())
+    }
+
     /// How QEMU ended, if it has been seen to end.
     pub fn exit_status(&self) -> Option<ExitStatus> {
         self.exit_status
@@ -311,6 +341,11 @@ impl Session {
     /// Runs `e2fsck -fn` on the private disk copy; fails with its report if
     /// it finds anything wrong. QEMU must have exited first (power the
     /// kernel off and [`Session::wait_exit`]), so the image is quiescent.
+    ///
+    /// An ext3 image whose kernel was killed (every test kills it) may have
+    /// committed transactions in its journal, as after a power cut: real
+    /// `e2fsck -y -E journal_only` replays them first (and changes nothing
+    /// else), then `e2fsck -fn` judges the result.
     pub fn check_disk(&mut self) -> Result<(), Failure> {
         if self.exit_status.is_none() {
             return Err(Failure::check(
@@ -320,18 +355,22 @@ impl Session {
         let Some(disk) = self.disk_path() else {
             return Err(Failure::Setup("this session has no disk image".into()));
         };
-        let output = find_e2fsck()
-            .and_then(|e2fsck| Command::new(e2fsck).arg("-fn").arg(disk).output().ok())
-            .ok_or_else(|| Failure::Setup("cannot run e2fsck (install e2fsprogs)".into()))?;
-        if output.status.success() {
-            return Ok(());
-        }
-        Err(Failure::check(format!(
-            "e2fsck -fn found a damaged file system ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )))
+        check_image(disk, true)
+    }
+
+    /// Runs `e2fsck` on a copy of the private disk as it is now — QEMU may
+    /// be running, idle — replaying its journal first if `replay`, else
+    /// `e2fsck -fn` alone (to judge what the kernel's own recovery left).
+    pub fn check_disk_copy(&self, replay: bool) -> Result<(), Failure> {
+        let Some(disk) = self.disk_path() else {
+            return Err(Failure::Setup("this session has no disk image".into()));
+        };
+        let copy = disk.with_extension("check.img");
+        std::fs::copy(disk, &copy)
+            .map_err(|error| Failure::Setup(format!("cannot copy the disk: {error}")))?;
+        let result = check_image(&copy, replay);
+        let _ = std::fs::remove_file(&copy);
+        result
     }
 
     /// Everything the kernel printed so far.
@@ -417,6 +456,43 @@ impl Drop for Session {
             self.kill();
         }
     }
+}
+
+/// `e2fsck -y -E journal_only` if `replay` (real e2fsck replays the
+/// journal, changing nothing else), then `e2fsck -fn` on `disk`.
+fn check_image(disk: &Path, replay: bool) -> Result<(), Failure> {
+    let e2fsck = find_e2fsck()
+        .ok_or_else(|| Failure::Setup("cannot run e2fsck (install e2fsprogs)".into()))?;
+    if replay {
+        let replayed = Command::new(&e2fsck)
+            .args(["-y", "-E", "journal_only"])
+            .arg(disk)
+            .output()
+            .map_err(|error| Failure::Setup(format!("cannot run e2fsck: {error}")))?;
+        // 0: nothing to do, 1: the journal was replayed.
+        if !matches!(replayed.status.code(), Some(0 | 1)) {
+            return Err(Failure::check(format!(
+                "e2fsck could not replay the journal ({}):\n{}{}",
+                replayed.status,
+                String::from_utf8_lossy(&replayed.stdout),
+                String::from_utf8_lossy(&replayed.stderr)
+            )));
+        }
+    }
+    let output = Command::new(&e2fsck)
+        .arg("-fn")
+        .arg(disk)
+        .output()
+        .map_err(|error| Failure::Setup(format!("cannot run e2fsck: {error}")))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(Failure::check(format!(
+        "e2fsck -fn found a damaged file system ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )))
 }
 
 /// Finds `e2fsck`, which lives in `/sbin` and may not be on `PATH`.

@@ -49,9 +49,13 @@ pub struct Test {
     /// The test provokes a kernel crash on purpose, so a panic or exception
     /// banner must not fail it automatically.
     pub expects_crash: bool,
-    /// Boot with `-icount shift=0`, so `rdtsc` counts guest instructions
-    /// deterministically (benchmarks).
+    /// Boot with `-icount shift=0,sleep=off`, so `rdtsc` counts guest
+    /// instructions deterministically (benchmarks; see
+    /// [`crate::qemu::Machine::icount`]).
     pub icount: bool,
+    /// With `icount`: a waiting guest's clock runs with the host's
+    /// (`sleep=on`), for benchmarks that wait for the disk.
+    pub icount_host_idle: bool,
     /// The longest the whole test may take, boot included.
     pub time_limit: Duration,
     /// The test itself.
@@ -69,6 +73,7 @@ impl Test {
             kernel_cmdline: None,
             expects_crash: false,
             icount: false,
+            icount_host_idle: false,
             time_limit: TEST_TIME_LIMIT,
             run,
         }
@@ -102,9 +107,18 @@ impl Test {
         self
     }
 
-    /// Boots with `-icount shift=0` (deterministic instruction counts).
+    /// Boots with `-icount shift=0,sleep=off` (deterministic instruction
+    /// counts).
     pub const fn icount(mut self) -> Test {
         self.icount = true;
+        self
+    }
+
+    /// Boots with `-icount shift=0`: instruction counts while the guest
+    /// runs, host time while it waits (for the disk benchmarks).
+    pub const fn icount_host_idle(mut self) -> Test {
+        self.icount = true;
+        self.icount_host_idle = true;
         self
     }
 
@@ -145,7 +159,8 @@ mod tests {
         assert!(test.runs_on(Kernel::Micro) && !test.runs_on(Kernel::Mono));
         assert_eq!(test.depends_on, Some("boot"));
         assert_eq!(test.kernel_cmdline, Some("fault-test"));
-        assert!(test.expects_crash && test.icount);
+        assert!(test.expects_crash && test.icount && !test.icount_host_idle);
+        assert!(Test::new("disk", 0, nothing).icount_host_idle().icount);
         assert_eq!(test.time_limit, Duration::from_secs(9));
         assert_eq!(test.instance_name(Kernel::Micro), "fault/micro");
     }

@@ -87,7 +87,7 @@ impl Drop for File {
                     deliver(pipe, wakeup);
                 }
             }
-            FileKind::Inode(ino) | FileKind::Console(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
                 let mut fs = fsys::lock();
                 if let Err(error) = fs.fs().release_inode(*ino) {
                     common::kprintln!("close: releasing inode {ino}: {error}");

@@ -5,6 +5,18 @@
 //! ordinary method calls on `Ext2` (from `common/src/fs/`). The lock makes
 //! the calls of different processes take turns, so the shared code can stay
 //! single-threaded, exactly as it runs inside the microkernel's fs server.
+//!
+//! ## Group commit: who calls the journal's clock
+//!
+//! On an ext3 image the shared code journals metadata and commits a
+//! running transaction when it is full, on `sync`/`fsync`, or when
+//! [`Ext2::tick`] finds it older than the commit interval (5 s). Time is an
+//! input, passed in milliseconds from the timer's tick count, at three
+//! places: when a file-system call lets go of the lock (`Ext2::end_op`);
+//! from the timer interrupt of a running user program; and from the
+//! scheduler's idle loop — there the disk is waited for with `hlt` (no
+//! process to put to sleep), so an idle machine still commits on time.
+//! Both of the last two take the lock only if it is free ([`commit_if_due`]).
 
 use crate::disk::AtaDisk;
 use crate::global::Global;
@@ -25,6 +37,7 @@ pub fn mount_root() -> Result<(), String> {
     let disk =
         AtaDisk::probe().ok_or_else(|| String::from("no ATA disk on the primary IDE channel"))?;
     let fs = Ext2::mount(disk, CACHE_BLOCKS).map_err(|error: FsError| format!("{error}"))?;
+    common::kprintln!("fs: {}", fs.journal_status());
     *ROOT_FS.lock() = Some(fs);
     Ok(())
 }
@@ -57,15 +70,34 @@ pub struct FsGuard {
     guard: SleepLockGuard<'static, Option<Ext2<AtaDisk>>>,
 }
 
-/// Every file-system call ends by writing its changes to the disk
-/// (`Ext2::sync` writes only dirty blocks), so a machine switched off
-/// between two calls leaves a consistent disk: `e2fsck -fn` finds it clean.
-/// (A crash *during* a call can still leave it inconsistent: there is no
-/// journal, as in xv6 before its logging layer.)
+/// The kernel's clock for the journal, in milliseconds (10 ms ticks).
+fn now_ms() -> u64 {
+    crate::sched::ticks().saturating_mul(10)
+}
+
+/// Commits the journal's running transaction if it is due, when the
+/// file-system lock is free (from the timer and the idle loop).
+pub fn commit_if_due() {
+    let Some(mut guard) = ROOT_FS.try_lock() else {
+        return;
+    };
+    if let Some(fs) = guard.as_mut()
+        && fs.commit_pending()
+        && let Err(error) = fs.tick(now_ms())
+    {
+        common::kprintln!("fs: committing the journal failed: {error}");
+    }
+}
+
+/// Every file-system call ends with `Ext2::end_op`: on an ext3 image the
+/// journal's group-commit clock (a power cut at any moment leaves a
+/// consistent disk: `e2fsck` replays the journal); on an ext2 image a
+/// write-back of every change, so a machine switched off *between* two
+/// calls leaves a consistent disk (a cut *during* one may not: no journal).
 impl Drop for FsGuard {
     fn drop(&mut self) {
         if let Some(fs) = self.guard.as_mut()
-            && let Err(error) = fs.sync()
+            && let Err(error) = fs.end_op(now_ms())
         {
             common::kprintln!("fs: writing changes to the disk failed: {error}");
         }

@@ -63,6 +63,27 @@ pub fn current() -> Rc<Proc> {
         .expect("no current process")
 }
 
+/// The pid of the process on the CPU (`getpid`). Like [`current_killed`],
+/// it only borrows the process: no reference count goes up and down.
+pub fn current_pid() -> Pid {
+    SCHEDULER
+        .current
+        .borrow()
+        .as_ref()
+        .expect("no current process")
+        .pid
+}
+
+/// Whether the process on the CPU was killed (checked on every way out of
+/// the kernel).
+pub fn current_killed() -> bool {
+    SCHEDULER
+        .current
+        .borrow()
+        .as_ref()
+        .is_some_and(|proc| proc.killed.get())
+}
+
 /// The process on the CPU, if any.
 pub fn try_current() -> Option<Rc<Proc>> {
     SCHEDULER.current.borrow().clone()
@@ -131,6 +152,8 @@ pub fn run() -> ! {
             None => {
                 arch::cpu::enable_interrupts_and_halt();
                 arch::cpu::disable_interrupts();
+                // Idle: a good moment for the journal's group commit.
+                crate::fsys::commit_if_due();
             }
         }
     }

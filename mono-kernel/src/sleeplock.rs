@@ -39,6 +39,18 @@ impl<T> SleepLock<T> {
     }
 }
 
+impl<T> SleepLock<T> {
+    /// Takes the lock if it is free, without sleeping: for the scheduler's
+    /// idle loop, which has no process to put to sleep.
+    pub fn try_lock(&self) -> Option<SleepLockGuard<'_, T>> {
+        if self.held.get() {
+            return None;
+        }
+        self.held.set(true);
+        Some(SleepLockGuard { lock: self })
+    }
+}
+
 /// Access to the value while the lock is held; unlocks when dropped.
 pub struct SleepLockGuard<'a, T> {
     lock: &'a SleepLock<T>,

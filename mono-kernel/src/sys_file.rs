@@ -80,6 +80,24 @@ fn fs_error(error: FsError) -> Errno {
     error.errno()
 }
 
+/// `sync()`: commits the journal's running transaction (or, on an ext2
+/// image, writes every dirty block back).
+pub fn sync() -> Result<u64, Errno> {
+    fsys::lock().fs().sync().map_err(fs_error)?;
+    Ok(0)
+}
+
+/// `fsync(fd)`: the file's changes are on the disk when it returns. `EINVAL`
+/// for a pipe or the console, as on Linux.
+pub fn fsync(fd: u64) -> Result<u64, Errno> {
+    let file = file_of(fd)?;
+    let FileKind::Inode(ino) = file.kind else {
+        return Err(Errno::EINVAL);
+    };
+    fsys::lock().fs().fsync(ino).map_err(fs_error)?;
+    Ok(0)
+}
+
 /// `read(fd, buf, len)`.
 pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
@@ -94,6 +112,8 @@ pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             Ok(n as u64)
         }
         FileKind::Pipe { pipe, .. } => pipe_read(pipe, buf, len),
+        // The null device: always at end of file.
+        FileKind::Null(_) => Ok(0),
         FileKind::Inode(ino) => {
             let mut done = 0u64;
             let mut chunk = vec![0u8; CHUNK.min(len as usize)];
@@ -138,6 +158,8 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             Ok(done)
         }
         FileKind::Pipe { pipe, .. } => pipe_write(pipe, buf, len),
+        // The null device: every byte accepted, none kept (or even read).
+        FileKind::Null(_) => Ok(len),
         FileKind::Inode(ino) => {
             let mut chunk = vec![0u8; CHUNK.min(len as usize)];
             let mut done = 0u64;
@@ -316,7 +338,7 @@ pub fn open(path_addr: u64, flags: u64) -> Result<u64, Errno> {
 pub fn fstat(fd: u64, stat_addr: u64) -> Result<u64, Errno> {
     let file = file_of(fd)?;
     let stat = match &file.kind {
-        FileKind::Inode(ino) | FileKind::Console(ino) => {
+        FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
             fsys::lock().fs().stat(*ino).map_err(fs_error)?.to_stat(0)
         }
         FileKind::Pipe { pipe, .. } => common::file::pipe_stat(pipe.borrow().len()),

@@ -65,6 +65,8 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             sys_proc::exit_current(-1);
         }
         if preempt {
+            // The journal's commit clock, in a running program's context.
+            crate::fsys::commit_if_due();
             sched::yield_now();
         }
     }

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."                      # user/
 cargo build --release --quiet
 bin=../target/user-mono/x86_64-unknown-none/release
-programs=(init sh cat echo grep wc ls mkdir rm ln mv kill sleep usertests bench)
+programs=(init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench)
 
 root=$(mktemp -d)
 mounted=false

@@ -1,5 +1,5 @@
 //! File-system types user programs see: open flags, `Stat`, directory
-//! entries, the descriptor limit and the console's device numbers.
+//! entries, the descriptor limit and the device numbers (console, null).
 
 /// Open descriptors per process: `open`, `dup` and `pipe` fail with
 /// `EMFILE` when all are taken. Both kernels' descriptor tables
@@ -15,6 +15,13 @@ pub const CONSOLE_MAJOR: u32 = 1;
 /// The console's device minor number (not checked by `open`: every minor of
 /// [`CONSOLE_MAJOR`] is the console).
 pub const CONSOLE_MINOR: u32 = 0;
+
+/// The null device's major number: reading a character device with this
+/// major returns end of file at once, and writing one accepts and discards
+/// every byte (`/dev/null`). Neither kernel asks the file system (or, on
+/// the micro-kernel, any server but vfs) to do it. Every minor is the null
+/// device.
+pub const NULL_MAJOR: u32 = 3;
 
 /// Flags for `open`. Values follow Linux so they look familiar.
 pub mod open_flags {

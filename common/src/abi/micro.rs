@@ -378,8 +378,19 @@ impl Tag {
 }
 
 /// Labels the kernel puts on the messages it sends on a thread's behalf.
-/// Protocols between user threads should use labels below `0x1000`.
+/// They are *reserved*: no thread may send a message with a label in
+/// `KERNEL_FIRST..=KERNEL_LAST` (the IPC fails with `InvalidArgument`), so a
+/// receiver can trust that a `PAGE_FAULT` message comes from the kernel.
+/// Protocols between user threads use labels below `0x1000`.
 pub mod label {
+    /// The first reserved label.
+    pub const KERNEL_FIRST: u64 = 0xffe0;
+    /// The last reserved label.
+    pub const KERNEL_LAST: u64 = 0xffff;
+    /// Whether `label` is one only the kernel may send.
+    pub const fn is_kernel(label: u64) -> bool {
+        label >= KERNEL_FIRST && label <= KERNEL_LAST
+    }
     /// A page fault: MR0 = faulting address, MR1 = access ([`super::fault_access`]
     /// bits), MR2 = instruction pointer. Reply with a map item (destination:
     /// the faulting page; window offset 0), or with nothing: to retry the
@@ -439,8 +450,37 @@ pub mod privilege {
     pub const CREATE: u64 = 1 << 0;
     /// May grant any I/O port and attach interrupts.
     pub const IO: u64 = 1 << 1;
+    /// Trusted with the kernel's resources: not held to the quota of an
+    /// ordinary space ([`super::quota`]), and may use the last free thread
+    /// slots, mapping nodes and page-table frames, which the kernel keeps
+    /// back from ordinary spaces. Root gives it to the servers, never to a
+    /// user process: so no user process can exhaust what the servers need.
+    pub const RESERVES: u64 = 1 << 2;
     /// Every privilege (the root task's).
-    pub const ALL: u64 = CREATE | IO;
+    pub const ALL: u64 = CREATE | IO | RESERVES;
+}
+
+/// What the kernel lets an ordinary space (one without
+/// `privilege::RESERVES`: a user process) hold, and what it keeps back from
+/// all of them together. Each resource is charged to the space it is in:
+/// a thread to its space, a mapping and the page tables that hold it to the
+/// space that receives the mapping (which opened the receive window for
+/// it). Past a limit, the call that asked fails with `OutOfResources`.
+pub mod quota {
+    /// Threads in one ordinary space.
+    pub const THREADS: u32 = 8;
+    /// Mappings (mapping-database nodes) in one ordinary space: 64 MiB of
+    /// 4 KiB pages, more than a process can get.
+    pub const MAPPINGS: u32 = 16 * 1024;
+    /// Page-table frames one ordinary space's user half may grow (64
+    /// level-1 tables map 128 MiB).
+    pub const PAGE_TABLES: u32 = 80;
+    /// Thread slots ordinary spaces may not take (kept for the servers).
+    pub const RESERVED_THREADS: u32 = 32;
+    /// Mapping nodes ordinary spaces may not take.
+    pub const RESERVED_MAPPINGS: u32 = 8 * 1024;
+    /// Page-table frames ordinary spaces may not take.
+    pub const RESERVED_PAGE_TABLES: u32 = 256;
 }
 
 /// The `control` word of `exchange_registers`: which fields to set.

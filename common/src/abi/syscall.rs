@@ -72,6 +72,12 @@ crate::operations! {
         /// `trace(op, a, b) -> ...`: switches tracing on and off and reads
         /// the recorded events ([`trace_ops`]).
         Trace,
+        /// `sync() -> 0`: every change so far is on the disk (the journal's
+        /// running transaction commits).
+        Sync,
+        /// `fsync(fd) -> 0`: the file's changes (and, as the transaction is
+        /// shared, every change so far) are on the disk.
+        Fsync,
     }
 }
 

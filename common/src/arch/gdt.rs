@@ -165,6 +165,31 @@ pub fn set_io_port_allowed(port: u16, allowed: bool) {
     }
 }
 
+/// Where `io_map_base` points while the bitmap is in force: just after
+/// the TSS proper.
+const IO_MAP_IN_FORCE: u16 = core::mem::size_of::<TaskStateSegment>() as u16;
+/// Where it points while the bitmap is out of force: past the TSS's limit,
+/// where the CPU finds no bitmap and so denies every port.
+const IO_MAP_OUT_OF_FORCE: u16 = TSS_SIZE as u16;
+const _: () = assert!(TSS_SIZE <= u16::MAX as usize);
+
+/// Puts the I/O-permission bitmap in force (`true`: ring 3 may use the
+/// ports whose bits are clear), or out of force (`false`: every port is
+/// denied to ring 3, whatever the bitmap holds). One store either way:
+/// the micro-kernel switches between a space with ports and spaces
+/// without them on every message to a driver, and rewriting the bitmap
+/// costs a store per port.
+pub fn set_io_bitmap_in_force(in_force: bool) {
+    let base = if in_force {
+        IO_MAP_IN_FORCE
+    } else {
+        IO_MAP_OUT_OF_FORCE
+    };
+    // SAFETY: single CPU with interrupts off; the CPU reads the field only
+    // at the next ring-3 `in`/`out`.
+    unsafe { (*addr_of_mut!(TSS)).tss.io_map_base = base };
+}
+
 /// Denies every I/O port to ring 3 (the state after boot).
 pub fn deny_all_io_ports() {
     // SAFETY: single CPU with interrupts off.

@@ -237,8 +237,7 @@ syscall_entry:
     pushq $0                /* error code */
     pushq ${syscall_vector}
     save_registers
-    mov %rsp, %rdi
-    cld
+    mov %rsp, %rdi          /* (no cld: FMASK cleared DF on entry) */
     call syscall_handler
 
     /* Return with sysretq only to a canonical user address; else iretq. */

@@ -22,6 +22,10 @@ pub enum FileKind<P> {
     /// with `open_inode` too). Reads and writes go to the console driver
     /// (mono) or the console server (micro), not to the file system.
     Console(Ino),
+    /// The null device, opened through its inode (`/dev/null`; held with
+    /// `open_inode` too): reads return end of file, writes are discarded,
+    /// by the mono-kernel or the vfs server itself.
+    Null(Ino),
 }
 
 /// What `fstat` reports for a pipe: kind [`FileType::Pipe`], the bytes now

@@ -6,10 +6,10 @@ use super::file_system::{FileSystem, Found};
 use super::kind::FileKind;
 use super::names::check_path;
 use crate::abi::errno::Errno;
-use crate::abi::fs::CONSOLE_MAJOR;
 use crate::abi::fs::open_flags::{
     O_ACCMODE, O_APPEND, O_CREATE, O_KNOWN, O_RDONLY, O_TRUNC, O_WRONLY,
 };
+use crate::abi::fs::{CONSOLE_MAJOR, NULL_MAJOR};
 use crate::fs::{Ino, InodeKind};
 
 /// The flags of an `open`, checked. Only [`OpenFlags::parse`] makes one,
@@ -68,6 +68,8 @@ pub struct Opened {
     /// It is the console device (a character device with
     /// [`CONSOLE_MAJOR`]), not a file or directory.
     pub console: bool,
+    /// It is the null device (a character device with [`NULL_MAJOR`]).
+    pub null: bool,
     /// Opened for reading.
     pub readable: bool,
     /// Opened for writing.
@@ -77,11 +79,13 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// The kind of open file to install: [`FileKind::Console`] or
-    /// [`FileKind::Inode`] (`open` never makes a pipe).
+    /// The kind of open file to install: [`FileKind::Console`],
+    /// [`FileKind::Null`] or [`FileKind::Inode`] (`open` never makes a pipe).
     pub fn kind<P>(&self) -> FileKind<P> {
         if self.console {
             FileKind::Console(self.ino)
+        } else if self.null {
+            FileKind::Null(self.ino)
         } else {
             FileKind::Inode(self.ino)
         }
@@ -99,8 +103,9 @@ impl Opened {
 /// 3. the path is looked up; if it names nothing (`ENOENT`) and `O_CREATE`
 ///    is set, a regular file is created in its parent directory;
 /// 4. a directory opened for writing is `EISDIR`; a character device with
-///    the console's major number is the console; any other device (and a
-///    named pipe) is `ENODEV`; anything else opens as an inode;
+///    the console's major number is the console, one with the null
+///    device's is the null device; any other device (and a named pipe) is
+///    `ENODEV`; anything else opens as an inode;
 /// 5. `O_TRUNC` empties a regular file opened for writing (it is ignored
 ///    otherwise);
 /// 6. the inode is held open (`open_inode`).
@@ -132,13 +137,14 @@ pub fn open<F: FileSystem + ?Sized, T>(
         }
         Err(errno) => return Err(errno),
     };
-    let console = match found.kind {
+    let (console, null) = match found.kind {
         InodeKind::Dir if flags.writable => return Err(Errno::EISDIR),
-        InodeKind::CharDevice if found.major == CONSOLE_MAJOR => true,
+        InodeKind::CharDevice if found.major == CONSOLE_MAJOR => (true, false),
+        InodeKind::CharDevice if found.major == NULL_MAJOR => (false, true),
         InodeKind::CharDevice | InodeKind::BlockDevice | InodeKind::Fifo => {
             return Err(Errno::ENODEV);
         }
-        InodeKind::File | InodeKind::Dir | InodeKind::Symlink | InodeKind::Socket => false,
+        InodeKind::File | InodeKind::Dir | InodeKind::Symlink | InodeKind::Socket => (false, false),
     };
     if flags.truncate && flags.writable && found.kind == InodeKind::File {
         fs.truncate(found.ino, 0)?;
@@ -147,6 +153,7 @@ pub fn open<F: FileSystem + ?Sized, T>(
     Ok(Opened {
         ino: found.ino,
         console,
+        null,
         readable: flags.readable,
         writable: flags.writable,
         append: flags.append,

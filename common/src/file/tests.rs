@@ -7,7 +7,7 @@
 use super::*;
 use crate::abi::errno::Errno;
 use crate::abi::fs::open_flags::*;
-use crate::abi::fs::{CONSOLE_MAJOR, FileType, MAX_OPEN_FILES};
+use crate::abi::fs::{CONSOLE_MAJOR, FileType, MAX_OPEN_FILES, NULL_MAJOR};
 use crate::abi::syscall::MAX_PATH;
 use crate::fs::{Ino, InodeKind, ROOT_INO};
 use alloc::collections::BTreeMap;
@@ -447,6 +447,7 @@ fn open_of_a_file_holds_its_inode_and_reports_the_access_mode() {
         Opened {
             ino: file,
             console: false,
+            null: false,
             readable: true,
             writable: false,
             append: false,
@@ -584,6 +585,20 @@ fn the_console_is_a_character_device_with_the_console_major() {
     assert_eq!(
         fs.steps,
         [Step::Lookup(b"console".to_vec()), Step::OpenInode(console)],
+        "a device is never truncated"
+    );
+}
+
+#[test]
+fn the_null_device_is_a_character_device_with_the_null_major() {
+    let mut fs = FakeFs::new();
+    assert_eq!(mknod(&mut fs, ROOT_INO, b"null", NULL_MAJOR, 5), Ok(()));
+    let null = fs.ino("null");
+    let opened = open_at_root(&mut fs, "null", O_RDWR | O_TRUNC).unwrap();
+    assert!(opened.null && !opened.console && opened.readable && opened.writable);
+    assert_eq!(opened.kind::<()>(), FileKind::Null(null));
+    assert!(
+        !fs.steps.iter().any(|s| matches!(s, Step::Truncate(_))),
         "a device is never truncated"
     );
 }

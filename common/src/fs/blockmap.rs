@@ -78,6 +78,15 @@ fn map_path(file_block: u64, per: u64) -> Option<MapPath> {
     None
 }
 
+/// What a block newly mapped by `map_block_alloc` will hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leaf {
+    /// A regular file's data: written in place, not journaled.
+    Data,
+    /// A directory's entries: metadata, journaled.
+    Metadata,
+}
+
 /// What one [`Ext2::map_block_alloc`] has allocated so far, to be taken
 /// back if it fails: at most one block per level (three indirect blocks
 /// and the data block), and the one pointer it stored in an indirect block
@@ -148,16 +157,22 @@ impl<D: BlockDevice> Ext2<D> {
     /// # Errors
     /// [`FsError::FileTooLarge`] past the map's reach; [`FsError::NoSpace`];
     /// [`FsError::Corrupt`]; [`FsError::Cache`].
+    ///
+    /// Indirect blocks are metadata (journaled); the new data block is
+    /// metadata only if `leaf` says so (a directory's block), while a
+    /// regular file's data goes to its place directly (ordered mode, see
+    /// `journal.rs`).
     pub(crate) fn map_block_alloc(
         &mut self,
         inode: &mut Inode,
         file_block: u64,
         goal: u32,
+        leaf: Leaf,
     ) -> FsResult<u32> {
         let path = map_path(file_block, self.pointers_per_block()).ok_or(FsError::FileTooLarge)?;
         let before = (inode.block, inode.sectors);
         let mut made = Allocated::default();
-        let result = self.fill_path(inode, &path, goal, &mut made);
+        let result = self.fill_path(inode, &path, goal, leaf, &mut made);
         if result.is_err() {
             (inode.block, inode.sectors) = before;
             self.undo_allocation(&made);
@@ -173,6 +188,7 @@ impl<D: BlockDevice> Ext2<D> {
         inode: &mut Inode,
         path: &MapPath,
         goal: u32,
+        leaf: Leaf,
         made: &mut Allocated,
     ) -> FsResult<u32> {
         let sectors = self.sectors_per_block();
@@ -191,13 +207,17 @@ impl<D: BlockDevice> Ext2<D> {
             pointer = self.alloc_block(goal)?;
             made.blocks[made.count] = pointer;
             made.count += 1;
-            self.cache.zeroed(pointer.into())?;
+            if path.depth == 0 && leaf == Leaf::Data {
+                self.cache.zeroed(pointer.into())?;
+            } else {
+                self.cache.zeroed_meta(pointer.into())?;
+            }
             inode.block[path.slot] = pointer;
             inode.sectors = inode.sectors.saturating_add(sectors);
         } else {
             self.check_data_block(pointer, "block pointer is not a data block")?;
         }
-        for &index in &path.indexes[..path.depth] {
+        for (level, &index) in path.indexes[..path.depth].iter().enumerate() {
             let parent = pointer;
             let entry = get_u32(self.cache.read(parent.into())?, index * 4);
             if entry != 0 {
@@ -219,11 +239,15 @@ impl<D: BlockDevice> Ext2<D> {
             pointer = self.alloc_block(goal)?;
             made.blocks[made.count] = pointer;
             made.count += 1;
-            self.cache.zeroed(pointer.into())?;
+            if level + 1 == path.depth && leaf == Leaf::Data {
+                self.cache.zeroed(pointer.into())?;
+            } else {
+                self.cache.zeroed_meta(pointer.into())?;
+            }
             if !parent_is_new {
                 made.linked_from = Some((parent, index));
             }
-            put_u32(self.cache.modify(parent.into())?, index * 4, pointer);
+            put_u32(self.cache.modify_meta(parent.into())?, index * 4, pointer);
             inode.sectors = inode.sectors.saturating_add(sectors);
         }
         Ok(pointer)
@@ -236,7 +260,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// `e2fsck` reports as marked but unused.
     fn undo_allocation(&mut self, made: &Allocated) {
         if let Some((parent, index)) = made.linked_from
-            && let Ok(bytes) = self.cache.modify(parent.into())
+            && let Ok(bytes) = self.cache.modify_meta(parent.into())
         {
             put_u32(bytes, index * 4, 0);
         }
@@ -325,7 +349,7 @@ impl<D: BlockDevice> Ext2<D> {
             }
         }
         if start > 0 && !cleared.is_empty() {
-            let bytes = self.cache.modify(block.into())?;
+            let bytes = self.cache.modify_meta(block.into())?;
             for index in cleared {
                 put_u32(bytes, index * 4, 0);
             }

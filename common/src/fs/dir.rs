@@ -23,6 +23,7 @@
 //! Every record is checked before use (see [`EntryIter`]): a corrupt length
 //! yields [`FsError::Corrupt`] instead of a wild read or an endless loop.
 
+use super::blockmap::Leaf;
 use super::bytes::{get_u16, get_u32, put_u16, put_u32};
 use super::error::{FsError, FsResult};
 use super::inode::{INDEX_FL, Inode, InodeKind};
@@ -364,7 +365,7 @@ impl<D: BlockDevice> Ext2<D> {
                 }
             }
             if let Some(entry) = room {
-                let bytes = self.cache.modify(block.into())?;
+                let bytes = self.cache.modify_meta(block.into())?;
                 let used = entry.used();
                 if used > 0 {
                     // Split: the old record keeps what it uses.
@@ -380,8 +381,13 @@ impl<D: BlockDevice> Ext2<D> {
         if dir.size + self.sb.block_size as u64 > u64::from(u32::MAX) {
             return Err(FsError::FileTooLarge);
         }
-        let block = self.map_block_alloc(&mut dir, blocks, last_block.saturating_add(1))?;
-        let bytes = self.cache.modify(block.into())?;
+        let block = self.map_block_alloc(
+            &mut dir,
+            blocks,
+            last_block.saturating_add(1),
+            Leaf::Metadata,
+        )?;
+        let bytes = self.cache.modify_meta(block.into())?;
         write_record(
             bytes,
             0,
@@ -408,7 +414,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// [`FsError::Cache`].
     pub(crate) fn remove_entry(&mut self, dir_ino: Ino, found: &Found) -> FsResult<()> {
         self.check_writable()?;
-        let bytes = self.cache.modify(found.block.into())?;
+        let bytes = self.cache.modify_meta(found.block.into())?;
         match found.previous {
             Some(previous) => {
                 let merged = get_u16(bytes, previous + 4) as usize + found.entry.rec_len;
@@ -434,7 +440,7 @@ impl<D: BlockDevice> Ext2<D> {
     ) -> FsResult<()> {
         self.check_writable()?;
         let has_filetype = self.entry_rules().has_filetype;
-        let bytes = self.cache.modify(found.block.into())?;
+        let bytes = self.cache.modify_meta(found.block.into())?;
         put_u32(bytes, found.entry.offset, ino);
         if has_filetype {
             bytes[found.entry.offset + 7] = kind.dir_type();
@@ -455,9 +461,9 @@ impl<D: BlockDevice> Ext2<D> {
         goal: u32,
     ) -> FsResult<()> {
         let has_filetype = self.entry_rules().has_filetype;
-        let block = self.map_block_alloc(dir, 0, goal)?;
+        let block = self.map_block_alloc(dir, 0, goal, Leaf::Metadata)?;
         let block_size = self.sb.block_size;
-        let bytes = self.cache.modify(block.into())?;
+        let bytes = self.cache.modify_meta(block.into())?;
         let dir_type = InodeKind::Dir.dir_type();
         write_record(bytes, 0, (ino, 12, b".", dir_type), has_filetype);
         write_record(

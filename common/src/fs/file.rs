@@ -10,6 +10,7 @@
 //! Invariant kept by `write` and `truncate`: every byte of a file's blocks
 //! past its size is zero, so extending a file never exposes old data.
 
+use super::blockmap::Leaf;
 use super::error::{FsError, FsResult};
 use super::inode::{Inode, InodeKind};
 use super::superblock::RO_COMPAT_LARGE_FILE;
@@ -101,7 +102,7 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// [`Ext2::write`], without its trace points.
     fn write_file(&mut self, ino: Ino, offset: u64, data: &[u8]) -> FsResult<usize> {
-        self.check_writable()?;
+        self.start_op()?;
         let (mut inode, kind) = self.read_live_inode(ino)?;
         match kind {
             InodeKind::File => {}
@@ -161,7 +162,7 @@ impl<D: BlockDevice> Ext2<D> {
             let chunk = (block_size - within).min(data.len() - done);
             let file_block = position / block_size as u64;
             let block = self
-                .map_block_alloc(inode, file_block, goal)
+                .map_block_alloc(inode, file_block, goal, Leaf::Data)
                 .map_err(|e| (done, e))?;
             // A whole-block write need not read the old contents.
             let bytes = if chunk == block_size {
@@ -187,7 +188,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::FileTooLarge`] if `size` is larger than ext2 allows;
     /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
     pub fn truncate(&mut self, ino: Ino, size: u64) -> FsResult<()> {
-        self.check_writable()?;
+        self.start_op()?;
         let (mut inode, kind) = self.read_live_inode(ino)?;
         match kind {
             InodeKind::File => {}
@@ -203,9 +204,11 @@ impl<D: BlockDevice> Ext2<D> {
             let freed = self.free_blocks_from(&mut inode, keep_blocks);
             if freed.is_ok() && !size.is_multiple_of(block_size) {
                 // Zero the tail of the new last block (the invariant above).
+                // Through the journal: done in place before the commit, a
+                // power cut could leave the old size over zeroed bytes.
                 if let Some(block) = self.map_block(&inode, size / block_size)? {
                     let within = (size % block_size) as usize;
-                    self.cache.modify(block.into())?[within..].fill(0);
+                    self.cache.modify_meta(block.into())?[within..].fill(0);
                 }
             }
             inode.size = size;

@@ -140,7 +140,7 @@ impl<D: BlockDevice> Ext2<D> {
         for (group, desc) in self.groups.iter().enumerate() {
             let block = table_start + (group / per_block) as u64;
             let offset = (group % per_block) * DESCRIPTOR_SIZE;
-            let bytes = self.cache.modify(block)?;
+            let bytes = self.cache.modify_meta(block)?;
             desc.store(&mut bytes[offset..offset + DESCRIPTOR_SIZE]);
         }
         Ok(())
@@ -215,11 +215,21 @@ impl<D: BlockDevice> Ext2<D> {
             };
             let end = self.sb.blocks_in_group(group) as usize;
             let bitmap_block = self.groups[group as usize].block_bitmap;
-            let found = find_clear_bit(self.cache.read(bitmap_block.into())?, from, end);
+            // Skip blocks the running transaction freed (journal.rs).
+            let mut from = from;
+            let found = loop {
+                let found = find_clear_bit(self.cache.read(bitmap_block.into())?, from, end);
+                match found {
+                    Some(bit) if !self.reusable(self.sb.group_first_block(group) + bit as u32) => {
+                        from = bit + 1
+                    }
+                    other => break other,
+                }
+            };
             let Some(bit) = found else { continue };
             let block = self.sb.group_first_block(group) + bit as u32;
             self.check_data_block(block, "block bitmap marks a metadata block free")?;
-            self.cache.modify(bitmap_block.into())?[bit / 8] |= 1 << (bit % 8);
+            self.cache.modify_meta(bitmap_block.into())?[bit / 8] |= 1 << (bit % 8);
             self.groups[group as usize].free_blocks -= 1;
             self.sb.free_blocks_count -= 1;
             self.metadata_dirty = true;
@@ -239,7 +249,7 @@ impl<D: BlockDevice> Ext2<D> {
         let group = self.group_of_block(block);
         let bit = ((block - self.sb.first_data_block) % self.sb.blocks_per_group) as usize;
         let bitmap_block = self.groups[group as usize].block_bitmap;
-        let bitmap = self.cache.modify(bitmap_block.into())?;
+        let bitmap = self.cache.modify_meta(bitmap_block.into())?;
         if bitmap[bit / 8] & (1 << (bit % 8)) == 0 {
             return Err(FsError::corrupt(
                 "freeing a block that is already free",
@@ -247,6 +257,7 @@ impl<D: BlockDevice> Ext2<D> {
             ));
         }
         bitmap[bit / 8] &= !(1 << (bit % 8));
+        self.note_freed(block);
         let desc = &mut self.groups[group as usize];
         desc.free_blocks = desc.free_blocks.saturating_add(1);
         self.sb.free_blocks_count = self.sb.free_blocks_count.saturating_add(1);
@@ -285,7 +296,7 @@ impl<D: BlockDevice> Ext2<D> {
                 per_group as usize,
             );
             let Some(bit) = found else { continue };
-            self.cache.modify(bitmap_block.into())?[bit / 8] |= 1 << (bit % 8);
+            self.cache.modify_meta(bitmap_block.into())?[bit / 8] |= 1 << (bit % 8);
             let desc = &mut self.groups[group as usize];
             desc.free_inodes -= 1;
             if is_dir {
@@ -308,7 +319,7 @@ impl<D: BlockDevice> Ext2<D> {
         let group = (ino - 1) / self.sb.inodes_per_group;
         let bit = ((ino - 1) % self.sb.inodes_per_group) as usize;
         let bitmap_block = self.groups[group as usize].inode_bitmap;
-        let bitmap = self.cache.modify(bitmap_block.into())?;
+        let bitmap = self.cache.modify_meta(bitmap_block.into())?;
         if bitmap[bit / 8] & (1 << (bit % 8)) == 0 {
             return Err(FsError::corrupt(
                 "freeing an inode that is already free",

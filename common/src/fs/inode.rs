@@ -343,7 +343,7 @@ impl<D: BlockDevice> Ext2<D> {
     pub(crate) fn write_inode(&mut self, ino: Ino, inode: &Inode) -> FsResult<()> {
         self.check_writable()?;
         let (block, offset) = self.inode_location(ino)?;
-        let bytes = self.cache.modify(block)?;
+        let bytes = self.cache.modify_meta(block)?;
         inode.store(&mut bytes[offset..offset + 128]);
         Ok(())
     }
@@ -362,7 +362,7 @@ impl<D: BlockDevice> Ext2<D> {
     ) -> FsResult<Inode> {
         let (block, offset) = self.inode_location(ino)?;
         let size = self.sb.inode_size as usize;
-        let bytes = self.cache.modify(block)?;
+        let bytes = self.cache.modify_meta(block)?;
         let record = &mut bytes[offset..offset + size];
         record.fill(0);
         if size >= 160 {

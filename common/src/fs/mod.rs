@@ -31,6 +31,7 @@
 //! | `file.rs`       | read, write, truncate                                     |
 //! | `namespace.rs`  | create, mkdir, mknod, link, unlink, rmdir, rename         |
 //! | `open.rs`       | references held by the kernel; freeing unlinked inodes     |
+//! | `journal.rs`    | the ext3 (JBD2) journal: transactions, commit, recovery    |
 //! | `host_tools.rs` | host only: driving `mke2fs`, `e2fsck`, `debugfs` in tests  |
 //!
 //! ## Using it from a kernel
@@ -76,6 +77,7 @@ mod group;
 #[cfg(any(test, feature = "std"))]
 pub mod host_tools;
 mod inode;
+mod journal;
 mod namespace;
 mod open;
 mod path;
@@ -85,6 +87,7 @@ mod superblock;
 pub use dir::DirEntry;
 pub use error::{FsError, FsResult};
 pub use inode::{InodeKind, Metadata};
+pub use journal::{COMMIT_INTERVAL_MS, JournalStats, JournalStatus};
 
 use crate::bcache::{BufferCache, CacheStats};
 use crate::block::{BlockDevice, SECTOR_SIZE};
@@ -92,7 +95,8 @@ use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 use group::GroupDesc;
-use superblock::{SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock};
+use journal::Journal;
+use superblock::{INCOMPAT_RECOVER, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock};
 
 /// An inode number. Inode 0 means "no inode"; the root directory is
 /// [`ROOT_INO`].
@@ -126,6 +130,10 @@ pub struct Ext2<D: BlockDevice> {
     open_counts: BTreeMap<Ino, u32>,
     /// Seconds since 1970 stamped into inodes; supplied by the kernel.
     now: u32,
+    /// The journal, when metadata changes go through it (`journal.rs`).
+    journal: Option<Journal>,
+    /// Why an image's journal is not used, if it has one that is not.
+    journal_unused: Option<&'static str>,
 }
 
 impl<D: BlockDevice> Ext2<D> {
@@ -134,15 +142,21 @@ impl<D: BlockDevice> Ext2<D> {
     /// feature this code does not implement, it is mounted read-only (see
     /// [`Ext2::read_only_reason`]).
     ///
+    /// An ext3 image (`has_journal`) is journaled: its journal is replayed
+    /// first if the last session did not end cleanly, `needs_recovery` is
+    /// set while it is mounted, and metadata changes go through the journal
+    /// (see [`Ext2::journal_status`] and `journal.rs`).
+    ///
     /// # Errors
     /// - [`FsError::Unsupported`] naming an incompatible feature (such as
-    ///   `needs_recovery`, `extent`, `64bit`, `meta_bg`);
+    ///   `extent`, `64bit`, `meta_bg`, or `needs_recovery` without a journal
+    ///   this code can replay);
     /// - [`FsError::Corrupt`] if the superblock or a group descriptor is
     ///   impossible, the file system is larger than the device, or the root
     ///   inode is not a directory;
     /// - [`FsError::Cache`] if the device cannot be read.
     pub fn mount(device: D, cache_blocks: usize) -> FsResult<Ext2<D>> {
-        Self::mount_inner(device, cache_blocks, None)
+        Self::mount_inner(device, cache_blocks, None, None)
     }
 
     /// Mounts the file system read-only: every change is refused with
@@ -151,14 +165,20 @@ impl<D: BlockDevice> Ext2<D> {
     /// # Errors
     /// As for [`Ext2::mount`].
     pub fn mount_read_only(device: D, cache_blocks: usize) -> FsResult<Ext2<D>> {
-        Self::mount_inner(device, cache_blocks, Some("mounted read-only"))
+        Self::mount_inner(device, cache_blocks, Some("mounted read-only"), None)
     }
 
+    /// Mounts; `recovered` is how many transactions an earlier pass of the
+    /// same mount replayed, if there was one (recovery changes the disk
+    /// under everything read so far, so the mount starts again from the
+    /// superblock).
     fn mount_inner(
         mut device: D,
         cache_blocks: usize,
         read_only: Option<&'static str>,
+        recovered: Option<u32>,
     ) -> FsResult<Ext2<D>> {
+        let replayed_already = recovered.is_some();
         let mut raw = vec![0u8; SUPERBLOCK_SIZE];
         device
             .read_sectors(SUPERBLOCK_OFFSET / SECTOR_SIZE as u64, &mut raw)
@@ -180,6 +200,8 @@ impl<D: BlockDevice> Ext2<D> {
             read_only,
             open_counts: BTreeMap::new(),
             now: 0,
+            journal: None,
+            journal_unused: None,
         };
         fs.groups = fs.load_groups()?;
         // The superblock's free counts are a summary of the descriptors';
@@ -199,6 +221,63 @@ impl<D: BlockDevice> Ext2<D> {
                 root.mode.into(),
             ));
         }
+        if !fs.sb.has_journal() {
+            return Ok(fs);
+        }
+        let needs_recovery = fs.sb.feature_incompat & INCOMPAT_RECOVER != 0;
+        let loaded = match fs.load_journal(fs.sb.journal_inum) {
+            // A damaged journal inode is not used, unless it must be.
+            Err(FsError::Corrupt { .. }) if !needs_recovery => {
+                Ok(Err("the journal inode is damaged"))
+            }
+            other => other,
+        };
+        let mut journal = match loaded? {
+            Ok(journal) => journal,
+            Err(_) if needs_recovery => {
+                return Err(FsError::Unsupported {
+                    feature: "needs_recovery",
+                });
+            }
+            Err(reason) => {
+                fs.journal_unused = Some(reason);
+                return Ok(fs);
+            }
+        };
+        if Self::journal_needs_recovery(&journal) {
+            if replayed_already {
+                // The replay's "journal empty" did not stick: do not loop.
+                return Err(FsError::corrupt(
+                    "journal still needs recovery after replay",
+                    0,
+                ));
+            }
+            if fs.read_only.is_some() {
+                return Err(FsError::Unsupported {
+                    feature: "needs_recovery",
+                });
+            }
+            let replayed = fs.recover(&mut journal)?;
+            let device = fs
+                .cache
+                .into_device()
+                .map_err(|(err, _)| FsError::Cache(err))?;
+            return Self::mount_inner(device, cache_blocks, read_only, Some(replayed));
+        }
+        if fs.read_only.is_some() {
+            fs.journal_unused = Some("mounted read-only");
+            return Ok(fs);
+        }
+        // In use from now on: a crash leaves `needs_recovery` for the next
+        // mount (and for e2fsck) to see, as ext3 does.
+        journal.recovered = recovered.unwrap_or(0);
+        fs.sb.feature_incompat |= INCOMPAT_RECOVER;
+        fs.store_superblock()?;
+        fs.metadata_dirty = false;
+        fs.store_groups()?;
+        fs.cache.flush()?;
+        fs.cache.set_journaling(true);
+        fs.journal = Some(journal);
         Ok(fs)
     }
 
@@ -223,6 +302,12 @@ impl<D: BlockDevice> Ext2<D> {
         (self.sb.free_blocks_count, self.sb.free_inodes_count)
     }
 
+    /// The block device, for reading its properties (tests count the writes
+    /// a recording device saw).
+    pub fn device(&self) -> &D {
+        self.cache.device()
+    }
+
     /// The buffer cache's counters.
     pub fn cache_stats(&self) -> CacheStats {
         self.cache.stats()
@@ -230,6 +315,8 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// Writes every change to the disk: the superblock and group descriptors
     /// (if they changed), then every dirty buffer, then a device flush.
+    /// With a journal, this is a commit of the running transaction: when it
+    /// returns, every operation so far survives a power cut.
     ///
     /// Inodes that are unlinked but still open are not freed by `sync`; they
     /// are freed by [`Ext2::release_inode`]. (`e2fsck` reports them as
@@ -241,6 +328,9 @@ impl<D: BlockDevice> Ext2<D> {
     pub fn sync(&mut self) -> FsResult<()> {
         if self.read_only.is_some() {
             return Ok(());
+        }
+        if self.journal.is_some() {
+            return self.commit();
         }
         if self.metadata_dirty {
             self.store_superblock()?;
@@ -257,6 +347,9 @@ impl<D: BlockDevice> Ext2<D> {
     /// As for [`Ext2::sync`]; the device is lost with the error only if the
     /// final flush fails.
     pub fn unmount(mut self) -> FsResult<D> {
+        if self.journal.is_some() {
+            self.close_journal()?;
+        }
         self.sync()?;
         self.cache
             .into_device()
@@ -268,9 +361,17 @@ impl<D: BlockDevice> Ext2<D> {
         let block_size = self.sb.block_size as u64;
         let block = SUPERBLOCK_OFFSET / block_size;
         let offset = (SUPERBLOCK_OFFSET % block_size) as usize;
-        let bytes = self.cache.modify(block)?;
+        let bytes = self.cache.modify_meta(block)?;
         self.sb.store(&mut bytes[offset..offset + SUPERBLOCK_SIZE]);
         Ok(())
+    }
+
+    /// The start of an operation that may change the disk: fails with
+    /// [`FsError::ReadOnly`] if changes are refused, and commits the running
+    /// transaction first if it is full ([`Ext2::begin_op`]).
+    fn start_op(&mut self) -> FsResult<()> {
+        self.check_writable()?;
+        self.begin_op()
     }
 
     /// Fails with [`FsError::ReadOnly`] if changes are refused. Every

@@ -79,7 +79,7 @@ impl<D: BlockDevice> Ext2<D> {
         permissions: u16,
         device: (u32, u32),
     ) -> FsResult<Ino> {
-        self.check_writable()?;
+        self.start_op()?;
         check_new_name(name)?;
         let parent = self.read_dir_inode(dir)?;
         if parent.links_count == 0 {
@@ -145,7 +145,7 @@ impl<D: BlockDevice> Ext2<D> {
     ///   open) or `dir` was removed;
     /// - as for [`create_file`](Self::create_file) otherwise.
     pub fn link(&mut self, dir: Ino, name: &[u8], target: Ino) -> FsResult<()> {
-        self.check_writable()?;
+        self.start_op()?;
         check_new_name(name)?;
         let (inode, kind) = self.read_live_inode(target)?;
         if kind == InodeKind::Dir {
@@ -179,7 +179,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::NotDir`] if `dir` is not a directory;
     /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
     pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> FsResult<()> {
-        self.check_writable()?;
+        self.start_op()?;
         if name == b"." || name == b".." {
             return Err(FsError::IsDir);
         }
@@ -209,7 +209,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::InvalidName`] for `.`;
     /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
     pub fn rmdir(&mut self, dir: Ino, name: &[u8]) -> FsResult<()> {
-        self.check_writable()?;
+        self.start_op()?;
         if name == b".." {
             return Err(FsError::NotEmpty);
         }
@@ -263,7 +263,7 @@ impl<D: BlockDevice> Ext2<D> {
         dst_dir: Ino,
         dst_name: &[u8],
     ) -> FsResult<()> {
-        self.check_writable()?;
+        self.start_op()?;
         check_new_name(src_name)?;
         check_new_name(dst_name)?;
         let source_parent = self.read_dir_inode(src_dir)?;

@@ -52,6 +52,7 @@ impl<D: BlockDevice> Ext2<D> {
         if self.read_only.is_some() {
             return Ok(());
         }
+        self.begin_op()?;
         let inode = self.read_inode(ino)?;
         self.free_if_unused(ino, inode)
     }
@@ -106,7 +107,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// none is left.
     fn release_xattr_block(&mut self, block: u32) -> FsResult<()> {
         self.check_data_block(block, "extended-attribute block is not a data block")?;
-        let bytes = self.cache.modify(block.into())?;
+        let bytes = self.cache.modify_meta(block.into())?;
         if get_u32(bytes, 0) != XATTR_MAGIC {
             return Err(FsError::corrupt(
                 "bad extended-attribute block magic",

@@ -37,6 +37,11 @@ const GOOD_OLD_INODE_SIZE: u16 = 128;
 /// The first non-reserved inode of revision 0 file systems.
 const GOOD_OLD_FIRST_INO: u32 = 11;
 
+/// compat: the file system has a journal (ext3).
+pub(crate) const COMPAT_HAS_JOURNAL: u32 = 0x0004;
+/// incompat: the journal must be replayed before the file system is used
+/// (set while a journaled file system is mounted, like ext3 does).
+pub(crate) const INCOMPAT_RECOVER: u32 = 0x0004;
 /// incompat: directory entries carry a file-type byte.
 pub(crate) const INCOMPAT_FILETYPE: u32 = 0x0002;
 /// incompat: group metadata may be placed outside its group.
@@ -84,8 +89,11 @@ pub(crate) struct Superblock {
     pub first_ino: u32,
     /// Bytes per on-disk inode.
     pub inode_size: u16,
+    pub feature_compat: u32,
     pub feature_incompat: u32,
     pub feature_ro_compat: u32,
+    /// The journal's inode (`s_journal_inum`), 0 if none.
+    pub journal_inum: u32,
     /// Blocks reserved after the group-descriptor table for online resizing.
     pub reserved_gdt_blocks: u16,
     /// Number of block groups (derived).
@@ -118,10 +126,22 @@ impl Superblock {
             ),
             other => return Err(FsError::corrupt("unknown revision level", other.into())),
         };
-        if let Some(&(_, name)) = INCOMPAT_NAMES.iter().find(|(bit, _)| incompat & bit != 0) {
+        let compat = if rev_level == 0 {
+            0
+        } else {
+            get_u32(bytes, 92)
+        };
+        // A journal that needs recovery is the journal code's business
+        // (fs/journal.rs); without a journal it cannot be recovered.
+        let refused = if compat & COMPAT_HAS_JOURNAL != 0 {
+            incompat & !INCOMPAT_RECOVER
+        } else {
+            incompat
+        };
+        if let Some(&(_, name)) = INCOMPAT_NAMES.iter().find(|(bit, _)| refused & bit != 0) {
             return Err(FsError::Unsupported { feature: name });
         }
-        if incompat & !INCOMPAT_SUPPORTED != 0 {
+        if refused & !INCOMPAT_SUPPORTED != 0 {
             return Err(FsError::Unsupported {
                 feature: "unknown incompat feature",
             });
@@ -146,8 +166,14 @@ impl Superblock {
             inodes_per_group: get_u32(bytes, 40),
             first_ino,
             inode_size,
+            feature_compat: compat,
             feature_incompat: incompat,
             feature_ro_compat: ro_compat,
+            journal_inum: if rev_level == 0 {
+                0
+            } else {
+                get_u32(bytes, 0xE0)
+            },
             reserved_gdt_blocks: if rev_level == 0 {
                 0
             } else {
@@ -205,6 +231,11 @@ impl Superblock {
         }
         self.group_count = group_count;
         Ok(self)
+    }
+
+    /// Does the file system have a journal (`has_journal`)?
+    pub(crate) fn has_journal(&self) -> bool {
+        self.feature_compat & COMPAT_HAS_JOURNAL != 0
     }
 
     /// The name of the first ro_compat feature we do not implement, if any:
@@ -275,6 +306,7 @@ impl Superblock {
         put_u32(bytes, 12, self.free_blocks_count);
         put_u32(bytes, 16, self.free_inodes_count);
         if get_u32(bytes, 76) >= 1 {
+            put_u32(bytes, 96, self.feature_incompat);
             put_u32(bytes, 100, self.feature_ro_compat);
         }
     }
@@ -332,6 +364,9 @@ mod tests {
                 feature: "needs_recovery"
             }
         );
+        // With a journal, recovery is possible: the mount decides.
+        put_u32(&mut bytes, 92, COMPAT_HAS_JOURNAL);
+        assert!(Superblock::parse(&bytes).unwrap().has_journal());
     }
 
     #[test]

@@ -115,6 +115,7 @@ mod tests {
         let cases = Selection::default().cases(&[Suite {
             name: "boot",
             tests: tests(),
+            on_request: false,
         }]);
         let outcomes = runner.run(&cases, &|_| {});
         let _ = std::fs::remove_dir_all(&runner.log_dir);

@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 31] = [
+pub const CHECKS: [&str; 35] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -53,6 +53,7 @@ pub const CHECKS: [&str; 31] = [
     "unmap-write",
     "grant",
     "pager",
+    "pager-fault-ahead",
     "exception",
     "fault-kill",
     "timer-irq",
@@ -65,6 +66,9 @@ pub const CHECKS: [&str; 31] = [
     "device-memory",
     "fuzz-syscalls",
     "exhaustion",
+    "quota-threads",
+    "quota-page-tables",
+    "quota-mappings",
     "space-destroy",
 ];
 

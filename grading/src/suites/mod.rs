@@ -2,7 +2,8 @@
 //!
 //! To add a suite: write `suites/NAME.rs` with a `pub fn tests() -> Vec<Test>`,
 //! add `pub mod NAME;` below and a line to [`all`]. Test names must be unique
-//! across all suites (a unit test checks).
+//! across all suites (a unit test checks). A suite marked `on_request` runs
+//! only when named with `--suite`.
 
 use crate::test::Test;
 
@@ -10,7 +11,9 @@ pub mod bench;
 pub mod boot;
 pub mod fuzz;
 pub mod micro_kernel;
+pub mod power_cut;
 pub mod shell;
+pub mod trace;
 pub mod usertests;
 
 /// A named group of tests (`grade --suite NAME` runs one).
@@ -20,6 +23,11 @@ pub struct Suite {
     pub name: &'static str,
     /// Its tests, in the order they are listed and started.
     pub tests: Vec<Test>,
+    /// Run only when asked for by name (`--suite NAME`), not in a run of
+    /// every suite (`make test`, `make grade`): the measurements of
+    /// `make bench`, which take minutes and check nothing the quick
+    /// version does not.
+    pub on_request: bool,
 }
 
 /// Every suite, in the order they run.
@@ -28,26 +36,47 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "boot",
             tests: boot::tests(),
+            on_request: false,
         },
         Suite {
             name: "shell",
             tests: shell::tests(),
+            on_request: false,
         },
         Suite {
             name: "usertests",
             tests: usertests::tests(),
+            on_request: false,
         },
         Suite {
             name: "fuzz",
             tests: fuzz::tests(),
+            on_request: false,
         },
         Suite {
             name: "micro-kernel",
             tests: micro_kernel::tests(),
+            on_request: false,
+        },
+        Suite {
+            name: "bench-quick",
+            tests: bench::quick_tests(),
+            on_request: false,
+        },
+        Suite {
+            name: "power-cut",
+            tests: power_cut::tests(),
+            on_request: false,
         },
         Suite {
             name: "bench",
             tests: bench::tests(),
+            on_request: true,
+        },
+        Suite {
+            name: "trace",
+            tests: trace::tests(),
+            on_request: false,
         },
     ]
 }

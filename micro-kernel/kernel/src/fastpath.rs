@@ -9,6 +9,7 @@
 //! code in `ipc.rs` (the slow path) when it fails, followed by a *point of
 //! no return* after which nothing can fail:
 //!
+//! 0. the label is not one only the kernel may send (`abi::micro::label`);
 //! 1. the tag is valid and has no map item, at most one byte item (not a
 //!    string) and maybe a receive area: the message is registers and a few
 //!    bytes;
@@ -39,30 +40,43 @@ use crate::sched;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
-    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TIMEOUT_NEVER, Tag, ThreadId, receive_timeout,
+    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TAG_WORDS_MASK, TIMEOUT_NEVER, Tag, ThreadId,
+    label, receive_timeout,
 };
+use common::arch::trap::TrapFrame;
 use common::mm::UserRange;
 use common::trace::Kind;
 
-/// Tries the fast path for the IPC in thread `slot`'s registers. Returns
-/// if it does not apply (nothing has changed); otherwise never returns.
-pub fn try_ipc(k: &mut Kernel, slot: ThreadSlot) {
-    let tag = Tag(thread::frame(slot).rdx);
-    // 1. registers only, or registers and a few bytes.
-    if tag.0 & (TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK) == 0 && tag.words() <= 6 {
-        registers_only(k, slot, tag);
+/// Tries the fast path for the IPC in the current thread's registers.
+/// Returns if it does not apply (nothing has changed); otherwise never
+/// returns.
+///
+/// `frame` is the current thread's saved registers (what the entry code
+/// passed to the handler).
+#[inline(never)]
+pub fn try_ipc(k: &mut Kernel, frame: &TrapFrame) {
+    let slot = k.sched.current;
+    let tag = Tag(frame.rdx);
+    // 0. not a label only the kernel may send (the slow path refuses it).
+    if label::is_kernel(tag.label()) {
+        return;
+    }
+    // 1. registers only (no item, no flag: the tag's low 16 bits are just
+    // the word count, at most 6), or registers and a few bytes.
+    const LOW_BITS: u64 = TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK | TAG_WORDS_MASK;
+    if tag.0 & LOW_BITS <= 6 {
+        registers_only(k, slot, frame, tag);
     } else if tag.is_valid() && !tag.has_map() && tag.byte_items() <= 1 {
         with_bytes(k, slot, tag);
     }
 }
 
 /// The fast path of a message of registers alone.
-fn registers_only(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
-    let Some((dest, from)) = waiting_receiver(k, slot) else {
+fn registers_only(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame, tag: Tag) {
+    let Some((dest, from)) = waiting_receiver(k, slot, f) else {
         return;
     };
     // ---- point of no return ----
-    let f = thread::frame(slot);
     let words = tag.words() as usize;
     let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
     // Copy the used words, clear the rest (no `memcpy` call on this path).
@@ -72,12 +86,14 @@ fn registers_only(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
     deliver(k, slot, dest, from, tag, message, receive_area)
 }
 
-/// The fast path of a message with a byte item or a receive area.
+/// The fast path of a message with a byte item or a receive area (out of
+/// line: its checks need a larger stack frame than the registers-only case).
+#[inline(never)]
 fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
-    let Some((dest, from)) = waiting_receiver(k, slot) else {
+    let f = thread::frame(slot);
+    let Some((dest, from)) = waiting_receiver(k, slot, f) else {
         return;
     };
-    let f = thread::frame(slot);
     let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
     // 6. the memory is there.
     let Some(Memory { receive_area, copy }) = check_memory(k, slot, dest, tag, &registers) else {
@@ -100,8 +116,7 @@ fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
 /// reply-and-receive whose destination is waiting for it, and nothing
 /// calls for the scheduler. Returns the destination and the receive phase.
 #[inline(always)]
-fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot) -> Option<(ThreadSlot, ThreadId)> {
-    let f = thread::frame(slot);
+fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame) -> Option<(ThreadSlot, ThreadId)> {
     let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
     // 2. call or reply-and-receive, blocking receive.
     if (from != to && from != ThreadId::ANY) || receive_timeout(f.r10) != TIMEOUT_NEVER {

@@ -4,9 +4,13 @@
 //! given. The CPU checks ring-3 `in`/`out` against the I/O-permission bitmap
 //! in the TSS (`common/src/arch/gdt.rs`), so the kernel keeps each space's
 //! port ranges and rewrites the bitmap when a different space starts to run.
-//! To keep switches between port-less spaces free, [`load`] only touches
-//! the bitmap when the space whose ports are open changes, and then only
-//! the bits of the two spaces' ranges.
+//! The bitmap holds one space's ports at a time (`Kernel::io_loaded`), and
+//! is *in force* only while that space runs: for any other space [`load`]
+//! takes it out of force with one store (`gdt::set_io_bitmap_in_force`),
+//! and the CPU then denies every port. So a message between a driver and a
+//! port-less client costs two stores, and the bits are rewritten only when
+//! a different space with ports runs (then only the bits of the two
+//! spaces' ranges).
 //!
 //! Rule for `ioport_grant` (who may give ports): a space holding the IO
 //! privilege (the root task) may grant any port; any other space may pass
@@ -18,18 +22,31 @@ use crate::slot::SpaceSlot;
 use common::abi::micro::{Error, MAX_IO_RANGES, SpaceId, privilege};
 use common::arch::gdt;
 
-/// Opens `space`'s ports in the TSS bitmap (closing the previous space's).
+/// Makes the CPU's I/O permissions those of `space`, which is about to run.
+#[inline(always)]
 pub fn load(k: &mut Kernel, space: SpaceSlot) {
     if k.io_loaded == Some(space) {
+        gdt::set_io_bitmap_in_force(true);
         return;
     }
+    if k.spaces.get(space).io_range_count == 0 {
+        gdt::set_io_bitmap_in_force(false);
+        return;
+    }
+    rewrite(k, space);
+}
+
+/// Writes `space`'s ports into the bitmap in place of the previous
+/// space's, and puts it in force (out of line: the rare case).
+#[cold]
+#[inline(never)]
+fn rewrite(k: &mut Kernel, space: SpaceSlot) {
     if let Some(old) = k.io_loaded.take() {
         set_ranges(k, old, false);
     }
-    if k.spaces.get(space).io_range_count > 0 {
-        set_ranges(k, space, true);
-        k.io_loaded = Some(space);
-    }
+    set_ranges(k, space, true);
+    k.io_loaded = Some(space);
+    gdt::set_io_bitmap_in_force(true);
 }
 
 fn set_ranges(k: &mut Kernel, space: SpaceSlot, allowed: bool) {

@@ -1,5 +1,5 @@
 //! The parts of the microkernel that need no hardware — the slot types, the
-//! mapping database, and map/grant/unmap on page tables (reached through
+//! mapping database and its page index, and map/grant/unmap on page tables (reached through
 //! traits, so `FakeRam` can stand in for physical memory) — kept in a
 //! library so they can be unit-tested on the host
 //! (`cargo test --lib --target x86_64-unknown-linux-gnu` in this folder, or
@@ -9,4 +9,6 @@
 
 pub mod mapdb;
 pub mod mapping;
+pub mod page_index;
+pub mod quota;
 pub mod slot;

@@ -10,11 +10,12 @@
 //! servers started by the root task.
 
 use crate::global::Kernel;
+use crate::quota::{Pool, may_take};
 use crate::slot::{SpaceSlot, ThreadSlot};
 use crate::space::{ROOT_SPACE, SpaceTable};
 use crate::thread::{self, IpcKind, Thread, ThreadState, ThreadTable};
 use crate::{ioport, ipc, irq, map, sched};
-use common::abi::micro::{Error, PRIORITY_LEVELS, SpaceId, ThreadId, exreg, privilege};
+use common::abi::micro::{Error, PRIORITY_LEVELS, SpaceId, ThreadId, exreg, privilege, quota};
 use common::arch::qemu;
 use common::arch::trap::TrapFrame;
 use common::kprintln;
@@ -39,7 +40,8 @@ fn check_handler_id(id: ThreadId) -> Result<(), Error> {
     if id == ThreadId::NIL || id.is_thread() { Ok(()) } else { Err(Error::InvalidArgument) }
 }
 
-/// Creates a halted thread in `space`; also used at boot for the root task.
+/// Creates a halted thread in `space`, within the space's thread quota
+/// (`quota.rs`); also used at boot for the root task.
 pub fn create_thread(
     k: &mut Kernel,
     space: SpaceSlot,
@@ -47,6 +49,11 @@ pub fn create_thread(
     handler: ThreadId,
     priority: u8,
 ) -> Result<ThreadSlot, Error> {
+    let pool = Pool { free: k.threads.free_count(), reserved: quota::RESERVED_THREADS, per_space: quota::THREADS };
+    let owner = k.spaces.read(space);
+    if !may_take(pool, owner.trusted(), owner.thread_count, 1) {
+        return Err(Error::OutOfResources);
+    }
     let slot = k.threads.free_slot().ok_or(Error::OutOfResources)?;
     let generation = k.threads.get(slot).generation;
     *k.threads.get(slot) = Thread {
@@ -230,18 +237,19 @@ pub fn sys_exchange_registers(
     if new.control & exreg::SET_HANDLER != 0 {
         check_handler_id(new.handler)?;
     }
-    let thread = *k.threads.get(slot);
+    let thread = k.threads.get(slot);
+    let (state, pager, handler) = (thread.state, thread.pager, thread.handler);
     let f = thread::frame(slot);
     let old = OldRegisters {
-        control: if thread.state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
+        control: if state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
         rip: f.rip,
         rsp: f.rsp,
         rflags: f.rflags,
-        pager: thread.pager,
-        handler: thread.handler,
+        pager,
+        handler,
     };
-    if new.control & exreg::HALT != 0 && thread.state != ThreadState::Halted {
-        if matches!(thread.state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
+    if new.control & exreg::HALT != 0 && state != ThreadState::Halted {
+        if matches!(state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
             ipc::abort(k, slot, Error::Aborted);
         }
         sched::unready(k, slot);

@@ -22,6 +22,8 @@
 //! | `map.rs`      | map/grant items, unmap: the system-call side             |
 //! | `mapdb.rs`    | the mapping database (recursive revocation)              |
 //! | `mapping.rs`  | map/grant/unmap on page tables and the mapping database  |
+//! | `page_index.rs`| finding a mapping by (space, page): the database's hash table |
+//! | `quota.rs`    | how much of the kernel's pools one space may hold        |
 //! | `fault.rs`    | page faults and exceptions as IPC                        |
 //! | `irq.rs`      | interrupts as IPC                                        |
 //! | `ioport.rs`   | I/O ports granted to address spaces                      |
@@ -30,7 +32,7 @@
 //! | `memory.rs`   | physical memory at boot                                  |
 //! | `boot_root.rs`| loading (with `common::elf`) and starting the root task  |
 //! | `slot.rs`     | `ThreadSlot` and `SpaceSlot`: table positions, never confused |
-//! | `lib.rs`      | `mapdb`, `mapping` and `slot` as a library, for host unit tests |
+//! | `lib.rs`      | `mapdb`, `mapping`, `quota` and `slot` as a library, for host unit tests |
 //!
 //! `docs/microkernel.md` is the system-call reference; `docs/ipc-path.md`
 //! follows one IPC through this code.
@@ -58,7 +60,7 @@ mod trace;
 mod trap;
 
 // The pure parts live in the library (`lib.rs`), where host tests reach them.
-use micro_kernel::{mapdb, mapping, slot};
+use micro_kernel::{mapdb, mapping, quota, slot};
 
 use common::arch;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};

@@ -35,8 +35,9 @@
 //! take mappings away; they never allocate, so they cannot fail either.
 
 use crate::mapdb::{MapDb, NONE};
+use crate::quota::{Pool, may_take};
 use crate::slot::SpaceSlot;
-use common::abi::micro::{Error, MAX_MAP_PAGES, rights, unmap_flags};
+use common::abi::micro::{Error, MAX_MAP_PAGES, quota, rights, unmap_flags};
 use common::mm::paging::PageTable;
 use common::mm::{
     AddressSpace, FrameSource, PAGE_SIZE, PageTableFlags, PhysAddr, PhysFrame, PhysMemory, UserRange, VirtAddr,
@@ -49,6 +50,12 @@ pub trait Spaces {
     /// A page-table entry of `space` for `address` was just cleared or lost
     /// rights: drop the TLB's copy if `space` is the one loaded.
     fn flush_tlb(&mut self, space: SpaceSlot, address: u64);
+    /// Whether `space` is trusted with the kernel's reserves
+    /// (`privilege::RESERVES`): not held to the quota (`quota.rs`).
+    fn trusted(&self, space: SpaceSlot) -> bool;
+    /// How many page-table frames `space`'s user half has grown: what its
+    /// page-table quota counts. A commit adds the tables it builds.
+    fn table_frames(&mut self, space: SpaceSlot) -> &mut u32;
 }
 
 /// The memory state map, grant and unmap work on.
@@ -59,6 +66,9 @@ pub struct Memory<'a, S, E> {
     pub spaces: &'a mut S,
     /// Physical memory, and the frames new page tables come from.
     pub env: E,
+    /// How many frames `env` had free for page tables when this view was
+    /// made (what the page-table quota weighs a request against).
+    pub free_frames: u32,
 }
 
 /// A map or grant of `count` pages, with the receiver's side resolved: the
@@ -263,12 +273,17 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
         if !aligned || UserRange::new(source, bytes).is_err() || UserRange::new(destination, bytes).is_err() {
             return Err(Error::BadAddress);
         }
-        // Mapping-database nodes: a map adds one per page; a grant moves the
-        // nodes it has and adds none. (Nodes the commit frees on the way
-        // are not counted: they come too late to be relied on.)
-        let nodes_needed = if grant { 0 } else { count as u32 };
-        if self.mapdb.free_nodes() < nodes_needed {
-            return Err(Error::OutOfResources);
+        // Mapping-database nodes: a map adds one per page, charged to the
+        // receiving space (`quota.rs`); a grant moves the nodes it has and
+        // adds none. (Nodes the commit frees on the way are not counted:
+        // they come too late to be relied on.)
+        let trusted = self.spaces.trusted(target_space);
+        if !grant {
+            let nodes =
+                Pool { free: self.mapdb.free_nodes(), reserved: quota::RESERVED_MAPPINGS, per_space: quota::MAPPINGS };
+            if !may_take(nodes, trusted, self.mapdb.nodes_of(target_space), count as u32) {
+                return Err(Error::OutOfResources);
+            }
         }
 
         // The source pages' nodes.
@@ -334,7 +349,14 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
             }
         }
 
-        // Last, as it is the one check that takes something: the tables.
+        // Last, as it is the one check that takes something: the tables,
+        // charged to the receiving space.
+        let table_pool =
+            Pool { free: self.free_frames, reserved: quota::RESERVED_PAGE_TABLES, per_space: quota::PAGE_TABLES };
+        let held = *self.spaces.table_frames(target_space);
+        if !may_take(table_pool, trusted, held, tables_needed as u32) {
+            return Err(Error::OutOfResources);
+        }
         let tables = PageTableReservation::take(&mut self.env, tables_needed).ok_or(Error::OutOfResources)?;
         Ok(MapPlan { request: *request, sources, occupied, tables, in_place })
     }
@@ -366,6 +388,7 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
             let held = self.mapdb.node(sources[0]).rights;
             return (request.destination | held as u64, request.count);
         }
+        let reserved_tables = tables.count;
         let mut first_rights = 0;
         for i in 0..request.count {
             let source = request.source + i * PAGE_SIZE;
@@ -393,6 +416,7 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
                 .map(&mut env, VirtAddr::new(destination), entry.physical_frame(), flags_for(given))
                 .expect("check reserved the page tables; the page is empty and user memory");
         }
+        *self.spaces.table_frames(target_space) += (reserved_tables - tables.count) as u32;
         tables.release(&mut self.env);
         (request.destination | first_rights, request.count)
     }
@@ -549,6 +573,11 @@ mod tests {
     struct TestSpaces {
         tables: Vec<AddressSpace>,
         flushed: Vec<(SpaceSlot, u64)>,
+        /// Per space: trusted with the reserves (every space, unless a test
+        /// says otherwise).
+        trusted: Vec<bool>,
+        /// Per space: page-table frames charged.
+        table_frames: Vec<u32>,
     }
 
     impl Spaces for TestSpaces {
@@ -557,6 +586,12 @@ mod tests {
         }
         fn flush_tlb(&mut self, space: SpaceSlot, address: u64) {
             self.flushed.push((space, address));
+        }
+        fn trusted(&self, space: SpaceSlot) -> bool {
+            self.trusted[space.index()]
+        }
+        fn table_frames(&mut self, space: SpaceSlot) -> &mut u32 {
+            &mut self.table_frames[space.index()]
         }
     }
 
@@ -591,8 +626,13 @@ mod tests {
             .spawn(move || {
                 let mut ram = FakeRam::new(frames);
                 let tables = (0..spaces).map(|_| AddressSpace::new(&mut ram).unwrap()).collect();
-                let mut world =
-                    World { ram, spaces: TestSpaces { tables, flushed: Vec::new() }, db: Box::new(MapDb::new()) };
+                let spaces = TestSpaces {
+                    tables,
+                    flushed: Vec::new(),
+                    trusted: vec![true; spaces],
+                    table_frames: vec![0; spaces],
+                };
+                let mut world = World { ram, spaces, db: Box::new(MapDb::new()) };
                 test(&mut world);
             })
             .unwrap()
@@ -602,7 +642,8 @@ mod tests {
 
     impl World {
         fn memory(&mut self) -> Memory<'_, TestSpaces, Ram<'_>> {
-            Memory { mapdb: &mut self.db, spaces: &mut self.spaces, env: Ram(&mut self.ram) }
+            let free_frames = self.ram.allocator().free_count() as u32;
+            Memory { mapdb: &mut self.db, spaces: &mut self.spaces, env: Ram(&mut self.ram), free_frames }
         }
 
         /// Gives space 0 `count` fresh pages from [`WINDOW`] as roots of the

@@ -41,8 +41,11 @@ impl ThreadSlot {
     }
 }
 
+/// How many address spaces can exist at once (the size of `space.rs`'s table).
+pub const MAX_SPACES: usize = 128;
+
 /// A position in the address-space table (`space.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct SpaceSlot(u16);
 

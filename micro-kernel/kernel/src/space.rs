@@ -12,14 +12,13 @@
 //! checks and turns into the slot.
 
 use crate::slot::SpaceSlot;
-use common::abi::micro::{MAX_IO_RANGES, SpaceId};
+use common::abi::micro::{MAX_IO_RANGES, SpaceId, privilege};
 use common::arch::cpu;
 use common::mm::{
     AddressSpace, FrameAllocator, KernelFrames, KernelWindow, MapError, PageTableFlags, PhysFrame, PhysMemory, VirtAddr,
 };
 
-/// How many address spaces can exist at once.
-pub const MAX_SPACES: usize = 128;
+pub use crate::slot::MAX_SPACES;
 
 /// The root task's space is always slot 0.
 pub const ROOT_SPACE: SpaceSlot = SpaceSlot::new(0);
@@ -39,8 +38,11 @@ pub struct Space {
     pub io_ranges: [(u16, u32); MAX_IO_RANGES],
     /// How many entries of `io_ranges` are in use.
     pub io_range_count: usize,
-    /// Threads running in this space.
+    /// Threads in this space (its thread quota's count, `quota.rs`).
     pub thread_count: u32,
+    /// Page-table frames its user half has grown (its page-table quota's
+    /// count): tables stay until the space is destroyed.
+    pub table_frames: u32,
 }
 
 impl Space {
@@ -52,7 +54,14 @@ impl Space {
         io_ranges: [(0, 0); MAX_IO_RANGES],
         io_range_count: 0,
         thread_count: 0,
+        table_frames: 0,
     };
+
+    /// Whether the space may use the kernel's reserves
+    /// (`privilege::RESERVES`; see `quota.rs`).
+    pub fn trusted(&self) -> bool {
+        self.privileges & privilege::RESERVES != 0
+    }
 
     /// The PML4 frame (what CR3 holds while the space runs).
     pub fn root_frame(&self) -> Option<PhysFrame> {
@@ -168,6 +177,7 @@ impl SpaceTable {
         space.privileges = privileges;
         space.io_range_count = 0;
         space.thread_count = 0;
+        space.table_frames = 0;
         Some(slot)
     }
 }
@@ -194,5 +204,13 @@ impl crate::mapping::Spaces for SpaceTable {
         if cpu::read_cr3() == self.tables(space).root().start_address().as_u64() {
             cpu::invalidate_page(address);
         }
+    }
+
+    fn trusted(&self, space: SpaceSlot) -> bool {
+        self.read(space).trusted()
+    }
+
+    fn table_frames(&mut self, space: SpaceSlot) -> &mut u32 {
+        &mut self.get(space).table_frames
     }
 }

@@ -56,14 +56,23 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
 }
 
 /// Called by the shared assembly for every `syscall` instruction.
+///
+/// The fast path and the rest are separate functions, each with its own
+/// stack frame: inlined into one, every IPC would pay for setting up the
+/// frame the slowest system call needs.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
-    let is_ipc = frame.rax == Sys::Ipc as u64;
+    if frame.rax == Sys::Ipc as u64 {
+        fastpath::try_ipc(kernel(), frame); // returns only if the fast path does not apply
+    }
+    system_call();
+}
+
+/// Any system call but a fast-path IPC.
+#[inline(never)]
+fn system_call() {
     let k = kernel();
     let slot = k.sched.current;
-    if is_ipc {
-        fastpath::try_ipc(k, slot); // returns only if the fast path does not apply
-    }
     syscall::dispatch(k, slot);
     sched::return_to_user(k);
 }

@@ -95,6 +95,18 @@ pub fn pipe() -> Result<(Fd, Fd), Errno> {
     Ok((Fd(fds[0]), Fd(fds[1])))
 }
 
+/// Makes every change so far durable: when it returns, a power cut loses
+/// nothing (the file system's journal has committed).
+pub fn sync() -> Result<(), Errno> {
+    sys::sync().map(|_| ())
+}
+
+/// Makes the changes to `fd`'s file durable (with an ext3 journal: every
+/// change so far, as the transaction is shared).
+pub fn fsync(fd: Fd) -> Result<(), Errno> {
+    sys::fsync(fd.0).map(|_| ())
+}
+
 /// Duplicates `fd` into the lowest free descriptor, which it returns.
 pub fn dup(fd: Fd) -> Result<Fd, Errno> {
     sys::dup(fd.0).map(|new| Fd(new as i32))

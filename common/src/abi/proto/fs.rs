@@ -25,6 +25,8 @@
 //! | `ReadDir`        | dir, cursor, len (≤ 4096)  | —                | next cursor (+ `getdents` records) |
 //! | `OpenInode`      | ino                        | —                | —                                |
 //! | `ReleaseInode`   | ino                        | —                | —                                |
+//! | `Sync`           | —                          | —                | —                                |
+//! | `Fsync`          | ino                        | —                | —                                |
 //!
 //! Errors are the `Errno` the monolithic kernel returns for the same
 //! `FsError` (`FsError::errno`).
@@ -55,6 +57,8 @@ super::operations! {
         ReadDir,
         OpenInode,
         ReleaseInode,
+        Sync,
+        Fsync,
     }
 }
 
@@ -113,6 +117,10 @@ pub enum FsRequest<'a> {
     OpenInode { ino: u32 },
     /// One reference fewer; frees an unlinked inode with the last one.
     ReleaseInode { ino: u32 },
+    /// Commit the journal: every change so far is on the disk.
+    Sync,
+    /// The changes to `ino` are on the disk (the journal commits).
+    Fsync { ino: u32 },
 }
 
 impl<'a> FsRequest<'a> {
@@ -136,6 +144,8 @@ impl<'a> FsRequest<'a> {
             ReadDir { .. } => FsOp::ReadDir,
             OpenInode { .. } => FsOp::OpenInode,
             ReleaseInode { .. } => FsOp::ReleaseInode,
+            Sync => FsOp::Sync,
+            Fsync { .. } => FsOp::Fsync,
         }
     }
 
@@ -155,7 +165,10 @@ impl<'a> FsRequest<'a> {
                 data,
             } => wire(&[ino as u64, offset, append as u64]).with_bytes(data),
             Truncate { ino, size } => wire(&[ino as u64, size]),
-            Stat { ino } | OpenInode { ino } | ReleaseInode { ino } => wire(&[ino as u64]),
+            Stat { ino } | OpenInode { ino } | ReleaseInode { ino } | Fsync { ino } => {
+                wire(&[ino as u64])
+            }
+            Sync => wire(&[]),
             Create { dir, name }
             | Mkdir { dir, name }
             | Unlink { dir, name }
@@ -251,6 +264,10 @@ impl<'a> FsRequest<'a> {
                 ino: wire.word_u32(0)?,
             },
             FsOp::ReleaseInode => ReleaseInode {
+                ino: wire.word_u32(0)?,
+            },
+            FsOp::Sync => Sync,
+            FsOp::Fsync => Fsync {
                 ino: wire.word_u32(0)?,
             },
         })
@@ -382,6 +399,8 @@ mod tests {
             },
             OpenInode { ino: 5 },
             ReleaseInode { ino: 5 },
+            Sync,
+            Fsync { ino: 5 },
         ];
         let rename = Rename {
             old_dir: 2,
@@ -427,7 +446,7 @@ mod tests {
             FsRequest::from_wire(&Wire::new(label(FsOp::Rename), &[2, 2]).with_bytes(b"ab")),
             Err(ProtoError::MissingBytes)
         );
-        let unknown = FsOp::ReleaseInode.label() + 1;
+        let unknown = FsOp::Fsync.label() + 1;
         assert_eq!(
             FsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))

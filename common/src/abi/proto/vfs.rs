@@ -28,6 +28,8 @@
 //! | `ExecOpen`       | pid                 | path            | words: handle, size        |
 //! | `ExecRead`       | handle, offset, len | —               | bytes: what was read       |
 //! | `ExecClose`      | handle              | —               | —                          |
+//! | `Sync`           | —                   | —               | —                          |
+//! | `Fsync`          | fd                  | —               | —                          |
 //!
 //! Results a system call stores through a pointer (`read`'s data, `fstat`'s
 //! `Stat`, `pipe`'s two descriptors, `getdents`' records) come back as
@@ -74,6 +76,8 @@ super::operations! {
         ExecOpen,
         ExecRead,
         ExecClose,
+        Sync,
+        Fsync,
     }
 }
 
@@ -122,6 +126,10 @@ pub enum VfsRequest<'a> {
     ExecRead { handle: u64, offset: u64, len: u64 },
     /// proc: done loading.
     ExecClose { handle: u64 },
+    /// `sync()`.
+    Sync,
+    /// `fsync(fd)`.
+    Fsync { fd: u64 },
 }
 
 impl<'a> VfsRequest<'a> {
@@ -148,6 +156,8 @@ impl<'a> VfsRequest<'a> {
             ExecOpen { .. } => VfsOp::ExecOpen,
             ExecRead { .. } => VfsOp::ExecRead,
             ExecClose { .. } => VfsOp::ExecClose,
+            Sync => VfsOp::Sync,
+            Fsync { .. } => VfsOp::Fsync,
         }
     }
 
@@ -159,8 +169,8 @@ impl<'a> VfsRequest<'a> {
             Open { flags, path } => wire(&[flags as u64]).with_bytes(path),
             Read { fd, len } => wire(&[fd, len]),
             Write { fd, data } => wire(&[fd]).with_bytes(data),
-            Close { fd } | Dup { fd } | Fstat { fd } => wire(&[fd]),
-            Pipe => wire(&[]),
+            Close { fd } | Dup { fd } | Fstat { fd } | Fsync { fd } => wire(&[fd]),
+            Pipe | Sync => wire(&[]),
             Getdents { fd, len } => wire(&[fd, len]),
             Chdir { path } | Mkdir { path } | Unlink { path } => wire(&[]).with_bytes(path),
             Mknod { major, minor, path } => wire(&[major as u64, minor as u64]).with_bytes(path),
@@ -251,6 +261,8 @@ impl<'a> VfsRequest<'a> {
             VfsOp::ExecClose => ExecClose {
                 handle: wire.word(0)?,
             },
+            VfsOp::Sync => Sync,
+            VfsOp::Fsync => Fsync { fd: wire.word(0)? },
         })
     }
 }
@@ -319,6 +331,8 @@ mod tests {
                 len: 4096,
             },
             ExecClose { handle: 1 },
+            Sync,
+            Fsync { fd: 3 },
         ];
         assert_eq!(
             requests.len(),
@@ -348,7 +362,7 @@ mod tests {
             decode(VfsOp::Mknod, &[1, 1 << 33]),
             Err(ProtoError::BadValue(1))
         );
-        let unknown = VfsOp::ExecClose.label() + 1;
+        let unknown = VfsOp::Fsync.label() + 1;
         assert_eq!(
             VfsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))

@@ -1,4 +1,5 @@
-//! One fs request: decode, run the shared ext2 code, sync, encode the reply.
+//! One fs request: decode, run the shared ext2 code, tell the journal's
+//! clock (`Ext2::end_op`), encode the reply.
 //!
 //! Each arm is the inode-level half of a monolithic-kernel system call
 //! (`mono-kernel/src/sys_file.rs`); the other half — descriptors, offsets,
@@ -34,9 +35,10 @@ pub fn handle<'a, D: BlockDevice>(
             | FsRequest::OpenInode { .. }
     );
     let result = run(fs, request, out);
-    // Every change reaches the disk before the reply (also after a failed
-    // request, which may have written part of its work).
-    if modifies && let Err(error) = fs.sync() {
+    // After a change (also a failed request, which may have done part of
+    // its work): on ext3 the journal's group-commit clock, on ext2 a
+    // write-back of everything (`Ext2::end_op`).
+    if modifies && let Err(error) = fs.end_op(now_ms()) {
         println!("fs: writing changes to the disk failed: {error}");
     }
     match result {
@@ -44,6 +46,11 @@ pub fn handle<'a, D: BlockDevice>(
         Ok((words, _)) => reply::done_with_bytes(&words[..], out),
         Err(error) => reply::failed(error),
     }
+}
+
+/// The kernel's clock for the journal, in milliseconds (10 ms ticks).
+pub fn now_ms() -> u64 {
+    l4::task::system_clock().saturating_mul(10)
 }
 
 /// Up to four reply words.
@@ -148,6 +155,14 @@ fn run<D: BlockDevice>(
         }
         ReleaseInode { ino } => {
             fs.release_inode(ino).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Sync => {
+            fs.sync().map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Fsync { ino } => {
+            fs.fsync(ino).map_err(FsError::errno)?;
             no_bytes(Vec::new())
         }
     }

@@ -325,7 +325,11 @@ impl Proc {
             FaultAction::Copy { from, permissions } => pool::alloc_copy(&mut self.frames, from)
                 .map(|copy| {
                     process.memory.replace_frame(page, copy);
-                    self.frames.release(from);
+                    if self.frames.release(from) {
+                        // Nobody's any more: no mapping of it may outlive it
+                        // (one granted away, say), before it is reused.
+                        pool::revoke(&[from]);
+                    }
                     (copy, permissions.rights(false))
                 }),
             FaultAction::Zero => pool::alloc_zeroed(&mut self.frames).map(|frame| {
@@ -399,12 +403,21 @@ impl Proc {
             return;
         }
         let space = SpaceId(process.space);
-        // Destroying the space removes the process's mappings: releasing
-        // the frames needs no unmap.
+        // Destroying the space removes the process's mappings and every
+        // mapping made from them.
         if let Err(error) = l4::task::space_destroy(space) {
             println!("proc: cannot destroy the space of pid {pid}: {error:?}");
         }
-        process.memory.release_all(&mut self.frames);
+        // A page the process *granted* away left its space for another's;
+        // the mapping is derived from proc's own, not the process's. So the
+        // frames freed now are revoked everywhere before they are reused:
+        // no process may keep a frame proc hands to the next one.
+        let released = process.memory.release_all(&mut self.frames);
+        let freed: Vec<_> = released
+            .into_iter()
+            .filter(|&frame| self.frames.count(frame) == 0)
+            .collect();
+        pool::revoke(&freed);
         let _ = self.vfs(VfsRequest::ProcessExited { pid });
         for parent in self.table.make_zombie(pid, status) {
             self.complete_wait(parent);

@@ -79,7 +79,7 @@ impl Servers {
         let plain = |priority| Devices {
             ports: &[],
             irqs: &[],
-            privileges: 0,
+            privileges: privilege::RESERVES,
             priority,
         };
         Servers {
@@ -91,7 +91,7 @@ impl Servers {
                         // COM1, the 8042 keyboard controller, the VGA cursor registers.
                         ports: &[(0x3f8, 8), (0x60, 1), (0x64, 1), (0x3d4, 2)],
                         irqs: &[1, 4],
-                        privileges: 0,
+                        privileges: privilege::RESERVES,
                         priority: DRIVER_PRIORITY,
                     },
                 ),
@@ -102,7 +102,7 @@ impl Servers {
                         // The primary ATA channel's command block and control register.
                         ports: &[(0x1f0, 8), (0x3f6, 1)],
                         irqs: &[14],
-                        privileges: 0,
+                        privileges: privilege::RESERVES,
                         priority: DRIVER_PRIORITY,
                     },
                 ),
@@ -114,7 +114,7 @@ impl Servers {
                     Devices {
                         ports: &[(DEBUG_EXIT_PORT, 1)],
                         irqs: &[],
-                        privileges: privilege::CREATE,
+                        privileges: privilege::CREATE | privilege::RESERVES,
                         priority: SERVICE_PRIORITY,
                     },
                 ),

@@ -255,6 +255,15 @@ pub fn receive() -> Request {
     }
 }
 
+/// Waits at most `ticks` timer ticks (10 ms) for the next message from
+/// anyone; `None` if none came.
+pub fn receive_for(ticks: u32) -> Option<Request> {
+    match l4::ipc::receive(ThreadId::ANY, Timeout::Ticks(ticks)) {
+        Ok(received) => Some(Request::from_received(&received)),
+        Err(_) => None,
+    }
+}
+
 /// Replies to `client` and waits for the next message, in one system call
 /// (the kernel's fast path: L4's reply-and-receive). If the client is gone,
 /// the reply is dropped and the server just waits.

@@ -61,6 +61,7 @@ const CHECKS: &[Check] = &[
     ("unmap-write", tests::unmap_write_only),
     ("grant", tests::grant),
     ("pager", tests::pager_serves_fault),
+    ("pager-fault-ahead", tests::pager_fault_ahead),
     ("exception", tests::exception_to_handler),
     ("fault-kill", tests::fault_without_handler_kills),
     ("timer-irq", tests::timer_irq),
@@ -73,6 +74,9 @@ const CHECKS: &[Check] = &[
     ("device-memory", tests::device_memory),
     ("fuzz-syscalls", tests::fuzz_syscalls),
     ("exhaustion", tests::exhaustion),
+    ("quota-threads", tests::quota_threads),
+    ("quota-page-tables", tests::quota_page_tables),
+    ("quota-mappings", tests::quota_mappings),
     ("space-destroy", tests::space_destroy),
 ];
 

@@ -7,7 +7,7 @@ use crate::support::{
 };
 use crate::worker::{self, worker_main};
 use crate::{ensure, step};
-use common::abi::micro::{MAX_BUFFER_BYTES, STRING};
+use common::abi::micro::{MAX_BUFFER_BYTES, MAX_MAP_PAGES, STRING, privilege, quota};
 use core::sync::atomic::{AtomicU64, Ordering};
 use l4::ipc::{call, receive, send};
 use l4::{Error, MapItem, Message, SpaceId, ThreadId, Timeout, exreg, fault_access, label, rights};
@@ -476,6 +476,30 @@ pub fn pager_serves_fault() -> Outcome {
     Ok(())
 }
 
+pub fn pager_fault_ahead() -> Outcome {
+    use crate::pager::{AHEAD_FAULTS, AHEAD_REFUSED};
+    use crate::support::{AHEAD_PAGES, AHEAD_REGION, AHEAD_REGION_SIZE};
+    let (space, worker) = new_worker()?;
+    let (faults, refused) = (AHEAD_FAULTS.load(Ordering::SeqCst), AHEAD_REFUSED.load(Ordering::SeqCst));
+    // One fault maps AHEAD_PAGES pages: reading them all faults once, the
+    // next page again.
+    for page in 0..=AHEAD_PAGES {
+        let address = AHEAD_REGION + page * PAGE + 16;
+        let read = step!(ask(worker, worker::READ, &[address]), "read a page of the fault-ahead region");
+        ensure!(read.mr[0] == address, "the page holds {:#x} at {address:#x}", read.mr[0]);
+    }
+    let served = AHEAD_FAULTS.load(Ordering::SeqCst) - faults;
+    ensure!(served == 2, "{} pages read with {served} faults, expected 2", AHEAD_PAGES + 1);
+    // The last page of the block: a reply mapping past it is refused.
+    let last = AHEAD_REGION + AHEAD_REGION_SIZE - PAGE;
+    let read = step!(ask(worker, worker::READ, &[last]), "read the block's last page");
+    ensure!(read.mr[0] == last, "the last page holds {:#x}", read.mr[0]);
+    let refusals = AHEAD_REFUSED.load(Ordering::SeqCst) - refused;
+    ensure!(refusals == 1, "a fault reply past the block's end was refused {refusals} times, expected 1");
+    step!(l4::task::space_destroy(space), "destroy the worker");
+    Ok(())
+}
+
 pub fn exception_to_handler() -> Outcome {
     let (space, worker) = new_worker()?;
     // Our call's reply is the worker's exception message (we are its handler).
@@ -564,6 +588,12 @@ pub fn bad_args_ipc() -> Outcome {
         Error::NoPermission,
         "acknowledge IRQ 40",
     )?;
+    // A page fault, an exception or an interrupt message is the kernel's:
+    // nobody may send one (a pager can trust what it receives).
+    for reserved in [label::PAGE_FAULT, label::EXCEPTION, label::INTERRUPT, label::KERNEL_LAST] {
+        let forged = Message::new(reserved, &[0x1000, 2, 0]);
+        expect_error(call(main_thread(), &forged), Error::InvalidArgument, "a kernel-reserved label")?;
+    }
     let bad_tag = Message { tag: l4::Tag(1 << 3), mr: [0; 6] };
     expect_error(call(main_thread(), &bad_tag), Error::InvalidArgument, "reserved tag bits")?;
     let too_many = Message { tag: l4::Tag::new(1, 6).with_byte_item(), mr: [0; 6] };
@@ -729,6 +759,98 @@ pub fn exhaustion() -> Outcome {
     let (space, worker) = new_worker()?;
     let reply = step!(ask(worker, worker::ECHO, &[9]), "a worker after exhaustion");
     ensure!(reply.mr[0] == 10, "the worker answered {}", reply.mr[0]);
+    step!(l4::task::space_destroy(space), "destroy the worker");
+    Ok(())
+}
+
+pub fn quota_threads() -> Outcome {
+    // An ordinary space (no RESERVES) gets quota::THREADS threads, then a
+    // clean OutOfResources; a trusted space is not held to it.
+    for (privileges, allowed) in [(0, quota::THREADS as usize), (privilege::RESERVES, quota::THREADS as usize + 4)] {
+        let space = step!(l4::task::space_create(privileges), "create a space");
+        let mut made = 0;
+        let last = loop {
+            match l4::task::thread_create(space, ThreadId::NIL, ThreadId::NIL, 1) {
+                Ok(_) if made < allowed => made += 1,
+                other => break other,
+            }
+        };
+        if privileges == 0 {
+            ensure!(made == allowed, "an ordinary space got {made} threads, not its quota of {allowed}");
+            expect_error(last, Error::OutOfResources, "a thread past the quota")?;
+        } else {
+            ensure!(made == allowed && last.is_ok(), "a trusted space got only {made} threads: {:?}", last.err());
+        }
+        step!(l4::task::space_destroy(space), "destroy the space");
+    }
+    Ok(())
+}
+
+/// Where the quota checks move a worker's receive window: far from
+/// everything the worker has, so each 2 MiB step needs a new page table.
+const FAR_WINDOWS: u64 = 0x100_0000_0000;
+const TWO_MIB: u64 = 2 << 20;
+
+pub fn quota_page_tables() -> Outcome {
+    // A worker maps one page in each of many 2 MiB regions: each needs a
+    // new level-1 table (and every 512 a level-2 one). Before it grows
+    // quota::PAGE_TABLES tables, the kernel says OutOfResources; the worker
+    // goes on working, and a new space starts with its quota whole.
+    let page = page_with(0x7ab);
+    for round in 0..2 {
+        let (space, worker) = new_worker()?;
+        let mut mapped = 0;
+        let last = loop {
+            let base = FAR_WINDOWS + mapped * TWO_MIB;
+            let moved = step!(ask(worker, worker::WINDOW_AT, &[base, 1]), "move the window");
+            ensure!(moved.mr[0] == 0, "moving the window failed: {}", moved.mr[0]);
+            match map_to(worker, page, rights::READ, 0) {
+                Ok(_) if mapped <= quota::PAGE_TABLES as u64 => mapped += 1,
+                other => break other,
+            }
+        };
+        expect_error(last, Error::OutOfResources, "a page table past the quota")?;
+        // The worker's own code, stack and buffer took a few tables already.
+        let least = quota::PAGE_TABLES as u64 - 16;
+        ensure!(
+            (least..quota::PAGE_TABLES as u64).contains(&mapped),
+            "round {round}: {mapped} pages in new 2 MiB regions before the quota stopped them (expected {least}..{})",
+            quota::PAGE_TABLES
+        );
+        let read = step!(ask(worker, worker::READ, &[FAR_WINDOWS]), "read the first far page");
+        ensure!(read.mr[0] == 0x7ab, "the worker read {:#x}", read.mr[0]);
+        step!(l4::task::space_destroy(space), "destroy the worker");
+    }
+    Ok(())
+}
+
+pub fn quota_mappings() -> Outcome {
+    // Items of MAX_MAP_PAGES pages, mapped again and again into a worker:
+    // it may hold quota::MAPPINGS mappings, then OutOfResources.
+    let pages = MAX_MAP_PAGES;
+    let source = support::alloc_pages(pages);
+    // SAFETY: fresh pages of ours; touching them maps them.
+    unsafe { core::ptr::write_bytes(source as *mut u8, 0x5a, (pages * PAGE) as usize) };
+    let (space, worker) = new_worker()?;
+    let mut accepted = 0;
+    let last = loop {
+        let base = FAR_WINDOWS + accepted * PAGE;
+        let moved = step!(ask(worker, worker::WINDOW_AT, &[base, pages]), "move the window");
+        ensure!(moved.mr[0] == 0, "moving the window failed: {}", moved.mr[0]);
+        let item = MapItem { page: source, count: pages, rights: rights::READ, window_offset: 0 };
+        match call(worker, &Message::new(worker::ACCEPT, &[]).with_map(item, false)) {
+            Ok(_) if accepted <= quota::MAPPINGS as u64 => accepted += pages,
+            other => break other,
+        }
+    };
+    expect_error(last, Error::OutOfResources, "mappings past the quota")?;
+    // The worker's own pages count too: a few dozen.
+    let least = quota::MAPPINGS as u64 - pages - 128;
+    ensure!(
+        (least..=quota::MAPPINGS as u64).contains(&accepted),
+        "{accepted} pages mapped before the quota stopped them (expected {least}..={})",
+        quota::MAPPINGS
+    );
     step!(l4::task::space_destroy(space), "destroy the worker");
     Ok(())
 }

@@ -47,6 +47,10 @@ pub const BYTES_BACK: u64 = 13;
 /// `[error code, bytes received, hash of the bytes at address]`.
 pub const RECEIVE_INTO: u64 = 14;
 
+/// `[base, pages]`: move the receive window there (the receive buffer is
+/// one page again); reply `[error code]`.
+pub const WINDOW_AT: u64 = 15;
+
 /// What `BYTES_BACK` sends.
 pub const PATTERN: [u8; 64] = *b"a receive area fills with the bytes of a reply, page by page....";
 
@@ -155,6 +159,12 @@ fn handle(request: &Received) -> Message {
             )
         }
         SET_BUFFER => Message::new(SET_BUFFER, &[set_buffer(w[0]).err().map_or(0, |e| e.code())]),
+        WINDOW_AT => {
+            // SAFETY: nothing of ours is at the window: the pages that
+            // land there are only read through raw pointers (`READ`).
+            let moved = unsafe { l4::memory::set_receive_window(buffer_address(), PAGE, w[0], w[1]) };
+            Message::new(WINDOW_AT, &[moved.err().map_or(0, |e| e.code())])
+        }
         FUZZ => {
             let (calls, successes) = fuzz(w[0], w[1]);
             Message::new(FUZZ, &[calls, successes])

@@ -67,6 +67,8 @@ impl Vfs {
             Unlink { path } => self.unlink(pid, path).map(|()| Words::default()).into(),
             Link { old, new } => self.link(pid, old, new).map(|()| Words::default()).into(),
             Rename { old, new } => self.rename(pid, old, new).map(|()| Words::default()).into(),
+            Sync => self.fs(FsRequest::Sync).map(|_| Words::default()).into(),
+            Fsync { fd } => self.fsync(pid, fd).map(|()| Words::default()).into(),
             _ => Outcome::Failed(Errno::EPERM),
         }
     }
@@ -81,6 +83,9 @@ impl Vfs {
         }
         match file.kind {
             FileKind::Console(_) => Outcome::Redirect(self.console.0),
+            // The null device: always at end of file (no bytes; word 0 is
+            // 0, so the client does not read on).
+            FileKind::Null(_) => Outcome::Done(Words::default(), None),
             FileKind::Pipe { pipe, .. } => {
                 let now = self.pipes.read(from.0, pid, pipe, len, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
@@ -117,6 +122,8 @@ impl Vfs {
         }
         match file.kind {
             FileKind::Console(_) => Outcome::Redirect(self.console.0),
+            // The null device: every byte accepted, none kept.
+            FileKind::Null(_) => Outcome::Done(Words::of(&[data.len() as u64]), None),
             FileKind::Pipe { pipe, .. } => {
                 let now = self.pipes.write(from.0, pid, pipe, data, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
@@ -141,6 +148,16 @@ impl Vfs {
                     Err(errno) => Outcome::Failed(errno),
                 }
             }
+        }
+    }
+
+    /// `fsync(fd)`: the fs server commits its journal. `EINVAL` for a pipe
+    /// or the console, as on the monolithic kernel.
+    fn fsync(&mut self, pid: Pid, fd: u64) -> Result<(), Errno> {
+        let (_, file) = self.tables.file(pid, fd)?;
+        match file.kind {
+            FileKind::Inode(ino) => self.fs(FsRequest::Fsync { ino }).map(|_| ()),
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -203,7 +220,7 @@ impl Vfs {
     fn fstat(&mut self, pid: Pid, fd: u64) -> Result<Stat, Errno> {
         let (_, file) = self.tables.file(pid, fd)?;
         Ok(match file.kind {
-            FileKind::Inode(ino) | FileKind::Console(ino) => {
+            FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
                 let reply = self.fs(FsRequest::Stat { ino })?;
                 inode_info(&reply)?.to_stat()
             }

@@ -169,7 +169,9 @@ impl Vfs {
     /// Closes an open file whose last descriptor went.
     fn close_file(&mut self, file: OpenFile) {
         match file.kind {
-            FileKind::Inode(ino) | FileKind::Console(ino) => self.release_inode(ino),
+            FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
+                self.release_inode(ino)
+            }
             FileKind::Pipe { pipe, write_end } => {
                 self.pipes.close_end(pipe, write_end, &mut self.owed);
             }

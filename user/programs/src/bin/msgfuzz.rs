@@ -33,10 +33,8 @@
 //! starts in garbage would crash, loudly but rightly), `Exec` only of
 //! paths that are no programs, `Kill` only of itself, init and pids no
 //! process has, `Sbrk` only absurd or growing, paths only from
-//! `fuzzing::Path`, never the kernel's own labels to proc (a page fault or
-//! exception "from" the caller is the caller's own, and proc would rightly
-//! kill it); what goes to the console is never bytes from memory (they
-//! could look like a shell prompt to the grader). The batch's own
+//! `fuzzing::Path`; what goes to the console is never bytes from memory
+//! (they could look like a shell prompt to the grader). The batch's own
 //! descriptors (its progress pipe, its console) are never named.
 //!
 //! **Known bugs** (`-k` sends these messages too; without it they are
@@ -49,11 +47,9 @@
 //!   the error for its reply's and kills the process whose fault it had
 //!   just answered — any process, not the sender (`usertests
 //!   proc_stray_map` shows it).
-//! - The kernel's own labels (`PAGE_FAULT`, `EXCEPTION`) from a process to
-//!   proc are taken for the process's own fault: proc kills the sender
-//!   (only itself: a program can already end itself), printing a
-//!   `usertrap:` or `cannot map` line. The kernel is to refuse these
-//!   labels from user threads.
+//!
+//! (The kernel's own labels, `label::PAGE_FAULT` to `label::KERNEL_LAST`,
+//! are sent like any other: the kernel refuses them from every thread.)
 //!
 //! On the mono-kernel there are no servers: it says so and ends.
 #![no_std]
@@ -180,7 +176,7 @@ mod micro {
         label::PAGE_FAULT,
         label::EXCEPTION,
         label::INTERRUPT,
-        (1 << 48) - 1,
+        label::KERNEL_LAST,
     ];
 
     /// A word: small numbers, descriptors, edges, lengths, anything.
@@ -268,9 +264,6 @@ mod micro {
             match self.to {
                 To::Proc => {
                     if !known_bugs {
-                        if matches!(self.label, label::PAGE_FAULT | label::EXCEPTION) {
-                            self.label = 0xffe3;
-                        }
                         self.map = None;
                     }
                     match ProcOp::from_label(self.label) {

@@ -251,6 +251,16 @@ pub fn close(fd: i32) -> Result<u64, Errno> {
     call_vfs(vfs(VfsOp::Close, &[word(fd as i64)])).map(|_| 0)
 }
 
+/// `sync() -> 0`: vfs asks fs to commit its journal.
+pub fn sync() -> Result<u64, Errno> {
+    call_vfs(vfs(VfsOp::Sync, &[])).map(|_| 0)
+}
+
+/// `fsync(fd) -> 0`.
+pub fn fsync(fd: i32) -> Result<u64, Errno> {
+    call_vfs(vfs(VfsOp::Fsync, &[word(fd as i64)])).map(|_| 0)
+}
+
 /// `kill(pid) -> 0`.
 pub fn kill(pid: i64) -> Result<u64, Errno> {
     proc(ProcOp::Kill, &[word(pid)])

@@ -132,6 +132,18 @@ pub fn close(fd: i32) -> Result<u64, Errno> {
     unsafe { call(Sys::Close, reg(fd as i64), 0, 0) }
 }
 
+/// `sync() -> 0`.
+pub fn sync() -> Result<u64, Errno> {
+    // SAFETY: sync takes no pointers.
+    unsafe { call(Sys::Sync, 0, 0, 0) }
+}
+
+/// `fsync(fd) -> 0`.
+pub fn fsync(fd: i32) -> Result<u64, Errno> {
+    // SAFETY: fsync takes no pointers.
+    unsafe { call(Sys::Fsync, reg(fd as i64), 0, 0) }
+}
+
 /// `kill(pid) -> 0`.
 pub fn kill(pid: i64) -> Result<u64, Errno> {
     // SAFETY: kill takes no pointers.
