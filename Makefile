@@ -31,6 +31,8 @@ TARGET  := x86_64-unknown-none
 
 MONO_ELF   := $(BUILD)/mono-kernel.elf
 MICRO_ELF  := $(BUILD)/micro-kernel.elf
+# The co-location experiment's micro-kernel: the fs code inside vfs.
+MICRO_COLOCATED_ELF := $(BUILD)/micro-colocated-kernel.elf
 MONO_IMG   := $(BUILD)/mono.img
 MICRO_IMG  := $(BUILD)/micro.img
 DISK_MIB   := 32
@@ -63,7 +65,7 @@ BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
 	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz figures trace fmt clippy clean FORCE \
-	micro-test-host test-micro crash-long copy-time
+	micro-test-host test-micro crash-long copy-time micro-colocated
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
 
@@ -90,6 +92,21 @@ micro: tools | $(BUILD)
 	cd micro-kernel/kernel && $(CARGO_BUILD)
 	@cmp -s target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF) || \
 		cp target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF)
+
+# The co-location experiment (docs/performance.md): the same micro-kernel
+# and servers, but the fs code linked into the vfs server (vfs and root
+# built with the feature `colocated-fs`, in target folders of their own, so
+# the normal build is untouched), carried by a kernel of its own. Same disk.
+COLOCATED_USER := target/micro-user-colocated
+micro-colocated: micro
+	cd micro-kernel/user && CARGO_TARGET_DIR=../../$(COLOCATED_USER) $(CARGO_BUILD) -p vfs --features colocated-fs
+	cd micro-kernel/user && CARGO_TARGET_DIR=../../$(COLOCATED_USER) \
+		MICRO_SERVER_VFS_ELF=$(abspath $(COLOCATED_USER)/$(TARGET)/$(PROFILE)/vfs) \
+		$(CARGO_BUILD) -p root --features colocated-fs
+	cd micro-kernel/kernel && CARGO_TARGET_DIR=../../target/micro-kernel-colocated \
+		MICRO_ROOT_ELF=$(abspath $(COLOCATED_USER)/$(TARGET)/$(PROFILE)/root) $(CARGO_BUILD)
+	@cmp -s target/micro-kernel-colocated/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_COLOCATED_ELF) || \
+		cp target/micro-kernel-colocated/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_COLOCATED_ELF)
 
 # Host unit tests of the microkernel's pure parts: the kernel's mapping
 # database and ELF reader, the proc server's bookkeeping (frame

@@ -54,10 +54,12 @@ pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     // the thread reads again); any other fault there (a write) is an
     // exception, never the pager's business (its answer would replace it).
     let info_page = address & !(PAGE_SIZE - 1) == KERNEL_INFO_PAGE;
-    if vector == idt::PAGE_FAULT && info_page && error_code & (fault_access::PRESENT | fault_access::WRITE) == 0 {
-        if k.spaces.map_info_page(&mut k.frames, space).is_ok() {
-            return;
-        }
+    if vector == idt::PAGE_FAULT
+        && info_page
+        && error_code & (fault_access::PRESENT | fault_access::WRITE) == 0
+        && k.spaces.map_info_page(&mut k.frames, space).is_ok()
+    {
+        return;
     }
     let pageable = address < USER_TOP && !info_page;
     if vector == idt::PAGE_FAULT && pageable && k.threads.lookup(pager).is_some() {

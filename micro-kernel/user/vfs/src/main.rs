@@ -13,7 +13,9 @@
 //! | `tables.rs` | processes, descriptor tables, open files (host-tested)      |
 //! | `pipes.rs`  | pipes and parked requests (host-tested)                     |
 //!
-//! File-system work goes to the fs server as inode-level calls; console
+//! File-system work goes to the fs server as inode-level calls (in the
+//! co-location build, feature `colocated-fs`, to the fs code linked into
+//! this server: the same requests, handled by a function call); console
 //! descriptors' reads and writes are answered with `Redirect`, so the
 //! client's transport asks the console server itself and vfs never waits
 //! for the console.
@@ -114,6 +116,7 @@ impl From<Completion> for Outcome {
 struct Vfs {
     tables: Tables,
     pipes: Pipes,
+    #[cfg_attr(feature = "colocated-fs", allow(dead_code))] // (the fs code runs here then)
     fs: ThreadId,
     console: ThreadId,
     proc: ThreadId,
@@ -122,21 +125,69 @@ struct Vfs {
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent before the current reply.
     owed: Vec<OwedReply>,
+    /// The co-location build: the file system, run here.
+    #[cfg(feature = "colocated-fs")]
+    local_fs: core::cell::RefCell<Option<common::fs::Ext2<fs::disk_client::DiskClient>>>,
 }
 
 impl Vfs {
     /// Calls the fs server.
+    #[cfg(not(feature = "colocated-fs"))]
     fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
         server_lib::call(self.fs, &request.to_wire())
     }
 
     /// Calls the fs server for a request whose reply carries bytes (a read,
     /// directory records): they come back in a vector of their length.
+    #[cfg(not(feature = "colocated-fs"))]
     fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
         let mut bytes = alloc::vec![0u8; len as usize];
         let reply = server_lib::call_into(self.fs, &request.to_wire(), &mut bytes)?;
         bytes.truncate(reply.byte_count);
         Ok((reply, bytes))
+    }
+
+    /// The co-location build's `fs`: the same request, handled by the fs
+    /// code linked into this server.
+    #[cfg(feature = "colocated-fs")]
+    fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
+        self.fs_bytes(request, 0).map(|(reply, _)| reply)
+    }
+
+    /// The co-location build's `fs_bytes`.
+    #[cfg(feature = "colocated-fs")]
+    fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
+        let mut file_system = self.local_fs.borrow_mut();
+        let Some(file_system) = file_system.as_mut() else {
+            return Err(Errno::EIO);
+        };
+        let mut bytes = Vec::new();
+        let answer = fs::handler::handle(file_system, &request.to_wire(), &mut bytes);
+        let reply = Reply::from_wire(&answer)?;
+        bytes.truncate(reply.byte_count.min(len as usize));
+        Ok((reply, bytes))
+    }
+
+    /// The co-location build: whether the file system's journal has a
+    /// transaction running (then the loop waits with a timeout, as the fs
+    /// server does, and ticks its commit clock).
+    #[cfg(feature = "colocated-fs")]
+    fn commit_pending(&self) -> bool {
+        self.local_fs
+            .borrow()
+            .as_ref()
+            .is_some_and(|fs| fs.commit_pending())
+    }
+
+    /// The co-location build: the journal's commit clock, when no request
+    /// came for a while.
+    #[cfg(feature = "colocated-fs")]
+    fn tick(&self) {
+        if let Some(fs) = self.local_fs.borrow_mut().as_mut()
+            && let Err(error) = fs.tick(fs::handler::now_ms())
+        {
+            println!("fs: committing the journal failed: {error}");
+        }
     }
 
     /// `Lookup`: the inode `path` names from `cwd`.
@@ -313,6 +364,8 @@ fn main(root: u64) -> ! {
         exec_files: BTreeMap::new(),
         next_exec_handle: 1,
         owed: Vec::new(),
+        #[cfg(feature = "colocated-fs")]
+        local_fs: core::cell::RefCell::new(fs::mount(ThreadId(directory.disk))),
     };
     let mut request = server_lib::receive();
     loop {
@@ -344,9 +397,27 @@ fn main(root: u64) -> ! {
             }
             recycle(&mut vfs.pipes, owed_outcome);
         }
+        #[cfg(not(feature = "colocated-fs"))]
         let next = match reply_wire(&outcome) {
             Some(wire) => server_lib::reply_and_receive(request.from, &wire),
             None => server_lib::receive(),
+        };
+        #[cfg(feature = "colocated-fs")]
+        let next = {
+            if let Some(wire) = reply_wire(&outcome) {
+                let _ = server_lib::reply(request.from, &wire);
+            }
+            // While the journal has a transaction running, wait with a
+            // timeout and tick its clock, as the fs server does.
+            loop {
+                if !vfs.commit_pending() {
+                    break server_lib::receive();
+                }
+                if let Some(next) = server_lib::receive_for(fs::COMMIT_POLL_TICKS) {
+                    break next;
+                }
+                vfs.tick();
+            }
         };
         recycle(&mut vfs.pipes, outcome);
         request = next;
