@@ -4,6 +4,7 @@
 #   make qemu-micro       boot the microkernel
 #   make test             host unit tests + every QEMU test on both kernels
 #   make grade            the lab grader (same harness), with a score
+#   make fuzz SEED=.. N=..  the system-call and message fuzzers, a long run
 #   make bench            benchmarks (guest instructions), both kernels, side by side
 #   make figures          make bench, and its table into the README and docs
 #   make crash-long       long power-cut runs of the journal: host (200 random
@@ -38,7 +39,7 @@ DISK_MIB   := 32
 
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
-USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork
+USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork fuzz msgfuzz
 
 CARGO_BUILD := cargo build --release --quiet
 
@@ -63,7 +64,7 @@ GDB_PORT := 1234
 BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures trace fmt clippy clean FORCE \
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz figures trace fmt clippy clean FORCE \
 	micro-test-host test-micro crash-long copy-time micro-colocated
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
@@ -195,6 +196,16 @@ grade: all
 # what differed (the determinism check); ACCEL=kvm measures cycles.
 bench: all
 	BENCH_RUNS=$(BENCH_RUNS) bash scripts/bench-table.sh $(BUILD)/bench
+
+# The fuzzers (grading/src/suites/fuzz.rs), a long run: `fuzz SEED N` on
+# both kernels and `msgfuzz SEED N` on the micro-kernel. A new seed each
+# time unless SEED is given; a failure prints the command that replays it.
+SEED ?= $(shell date +%s)
+SEED := $(SEED)
+N ?= 20000
+fuzz: all
+	@echo "fuzz: seed $(SEED), $(N) calls (make fuzz SEED=$(SEED) N=$(N) repeats this run)"
+	FUZZ_SEED=$(SEED) FUZZ_CALLS=$(N) $(GRADE) --kernel both --suite fuzz
 
 # `make bench`, then the table into docs/figures/bench.md and every marked
 # block of the README and docs (the only way figures get there), and the

@@ -70,10 +70,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "ext2 feature as mke2fs -O names it; compat, ignored",
     ),
     (
-        "dir_index",
-        "ext2 feature as mke2fs -O names it; compat, ignored",
-    ),
-    (
         "sparse_super",
         "ext2 feature as mke2fs -O names it; RO_COMPAT_SPARSE_SUPER",
     ),

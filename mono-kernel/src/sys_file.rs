@@ -373,12 +373,21 @@ pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     Ok(out.len() as u64)
 }
 
-/// `chdir(path)`.
+/// `chdir(path)`: the new working directory is held (`Ext2::open_inode`)
+/// and the old one released, so a directory that is some process's working
+/// directory is never freed (nor its number reused) under it, even if
+/// another process removes it.
 pub fn chdir(path_addr: u64) -> Result<u64, Errno> {
     let path = user_path(path_addr)?;
     let proc = sched::current();
-    let cwd = common::file::chdir(fsys::lock().fs(), proc.cwd.get(), &path)?;
-    proc.cwd.set(cwd);
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let cwd = common::file::chdir(fs, proc.cwd.get(), &path)?;
+    fs.open_inode(cwd).map_err(fs_error)?;
+    let old = proc.cwd.replace(cwd);
+    if let Err(error) = fs.release_inode(old) {
+        common::kprintln!("chdir: releasing inode {old}: {error}");
+    }
     Ok(0)
 }
 

@@ -2,6 +2,7 @@
 
 use crate::exec;
 use crate::file::FdTable;
+use crate::fsys;
 use crate::proc::{Channel, KernelStack, Pid, Proc, State};
 use crate::sched;
 use crate::switch::initial_kernel_stack;
@@ -18,6 +19,9 @@ use core::cell::{Cell, RefCell};
 pub const INIT_PID: Pid = 1;
 
 /// A new process in the table: runnable, entering user mode with `frame`.
+/// `cwd` is its working directory, which the caller has held for it
+/// (`fsys::hold_inode`); if the process cannot be made, the hold is
+/// released here.
 pub fn spawn(
     frame: &TrapFrame,
     parent: Pid,
@@ -41,7 +45,10 @@ pub fn spawn(
         files: RefCell::new(files),
         cwd: Cell::new(cwd),
     });
-    sched::add(proc.clone()).ok_or(Errno::EAGAIN)?;
+    if sched::add(proc.clone()).is_none() {
+        fsys::release_inode(cwd, "spawn");
+        return Err(Errno::EAGAIN);
+    }
     Ok(proc)
 }
 
@@ -59,12 +66,16 @@ pub fn fork(frame: &TrapFrame) -> Result<u64, Errno> {
     child_frame.rax = 0;
     let files = parent.files.borrow().share();
     let name = parent.name.borrow().clone();
-    let child = spawn(&child_frame, parent.pid, name, vm, files, parent.cwd.get())?;
+    // The child holds the working directory too.
+    let cwd = parent.cwd.get();
+    fsys::hold_inode(cwd)?;
+    let child = spawn(&child_frame, parent.pid, name, vm, files, cwd)?;
     Ok(u64::from(child.pid))
 }
 
-/// `exit(status)`: releases the process's memory and files, hands its
-/// children to init, and becomes a zombie for its parent to collect.
+/// `exit(status)`: releases the process's memory, files and working
+/// directory, hands its children to init, and becomes a zombie for its
+/// parent to collect.
 pub fn exit_current(status: i32) -> ! {
     let proc = sched::current();
     if proc.pid == INIT_PID {
@@ -79,6 +90,7 @@ pub fn exit_current(status: i32) -> ! {
     // switch to the kernel's own page tables before freeing ours.
     let files = proc.files.borrow_mut().take_all();
     drop(files);
+    fsys::release_inode(proc.cwd.get(), "exit");
     // SAFETY: the boot page tables map the kernel exactly as ours do.
     unsafe { arch::cpu::write_cr3(arch::boot::boot_pml4_phys()) };
     let vm = proc.vm.borrow_mut().take();
@@ -140,8 +152,13 @@ pub fn wait(status_addr: u64) -> Result<u64, Errno> {
 }
 
 /// `kill(pid)`: marks the process killed; it exits when it next leaves the
-/// kernel (a sleeping process is woken so that it notices).
+/// kernel (a sleeping process is woken so that it notices). Init may not be
+/// killed (`EPERM`): it adopts every orphan, and its end powers the machine
+/// off.
 pub fn kill(pid: u64) -> Result<u64, Errno> {
+    if pid == u64::from(INIT_PID) {
+        return Err(Errno::EPERM);
+    }
     for proc in sched::all() {
         if u64::from(proc.pid) == pid && proc.state.get() != State::Zombie {
             proc.killed.set(true);

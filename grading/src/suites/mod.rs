@@ -9,6 +9,7 @@ use crate::test::Test;
 
 pub mod bench;
 pub mod boot;
+pub mod fuzz;
 pub mod micro_kernel;
 pub mod power_cut;
 pub mod shell;
@@ -45,6 +46,11 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "usertests",
             tests: usertests::tests(),
+            on_request: false,
+        },
+        Suite {
+            name: "fuzz",
+            tests: fuzz::tests(),
             on_request: false,
         },
         Suite {

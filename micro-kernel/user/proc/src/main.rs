@@ -290,6 +290,9 @@ impl Proc {
                 self.complete_wait(pid);
                 return;
             }
+            // Init may not be killed, as on the monolithic kernel: it
+            // adopts every orphan, and its end powers the machine off.
+            ProcRequest::Kill { pid: INIT_PID } => Err(Errno::EPERM),
             ProcRequest::Kill { pid: target } => match self.table.get(target) {
                 Some(process) if process.state == State::Alive => {
                     self.terminate(target, -1);

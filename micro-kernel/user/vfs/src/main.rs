@@ -208,13 +208,20 @@ impl Vfs {
         Ok((dir, name))
     }
 
+    /// Drops a reference to inode `ino` that vfs holds in the fs server (an
+    /// open file's, a working directory's). An error would be a bug in the
+    /// bookkeeping; it is reported, not fatal.
+    fn release_inode(&self, ino: u32) {
+        if let Err(error) = self.fs(FsRequest::ReleaseInode { ino }) {
+            println!("vfs: releasing inode {ino}: {}", error.message());
+        }
+    }
+
     /// Closes an open file whose last descriptor went.
     fn close_file(&mut self, file: OpenFile) {
         match file.kind {
             FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
-                if let Err(error) = self.fs(FsRequest::ReleaseInode { ino }) {
-                    println!("vfs: releasing inode {ino}: {}", error.message());
-                }
+                self.release_inode(ino)
             }
             FileKind::Pipe { pipe, write_end } => {
                 self.pipes.close_end(pipe, write_end, &mut self.owed);
@@ -255,15 +262,29 @@ impl Vfs {
                 pid,
                 thread,
                 parent,
-            } => self
-                .tables
-                .process_created(pid, thread, parent)
-                .map(|()| Words::default())
-                .into(),
+            } => match self.tables.process_created(pid, thread, parent) {
+                // A new process holds its working directory, as on the
+                // mono-kernel (`tables.rs`); if it cannot, it is not made.
+                Ok(Some(cwd)) => match self.fs(FsRequest::OpenInode { ino: cwd }) {
+                    Ok(_) => Outcome::Done(Words::default(), None),
+                    Err(errno) => {
+                        for file in self.tables.process_exited(pid).files {
+                            self.close_file(file);
+                        }
+                        Outcome::Failed(errno)
+                    }
+                },
+                Ok(None) => Outcome::Done(Words::default(), None),
+                Err(errno) => Outcome::Failed(errno),
+            },
             ProcessExited { pid } => {
                 self.pipes.drop_parked_of(pid);
-                for file in self.tables.process_exited(pid) {
+                let exited = self.tables.process_exited(pid);
+                for file in exited.files {
                     self.close_file(file);
+                }
+                if let Some(cwd) = exited.cwd {
+                    self.release_inode(cwd);
                 }
                 Outcome::Done(Words::default(), None)
             }

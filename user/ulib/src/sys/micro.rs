@@ -78,6 +78,14 @@ pub fn start(argc: usize, argv: *const *const u8) {
     VFS.store(aux.vfs, Ordering::Relaxed);
 }
 
+/// The thread ids of the proc and vfs servers, from the aux block. Not
+/// part of the back-end interface (the mono back end has no servers): for
+/// the few programs that talk to the servers themselves, such as the
+/// message fuzzer (`programs/src/bin/msgfuzz.rs`).
+pub fn server_threads() -> (u64, u64) {
+    (PROC.load(Ordering::Relaxed), VFS.load(Ordering::Relaxed))
+}
+
 /// Calls proc: `op` with `words`; the reply's value.
 fn proc(op: ProcOp, words: &[u64]) -> Result<u64, Errno> {
     let proc = ThreadId(PROC.load(Ordering::Relaxed));
