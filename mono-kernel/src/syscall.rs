@@ -67,5 +67,7 @@ fn dispatch(call: Sys, a: [u64; 6], frame: &mut TrapFrame) -> Result<u64, Errno>
         Sys::Trace => crate::trace::sys_trace(a[0], a[1], a[2]),
         Sys::Sync => file::sync(),
         Sys::Fsync => file::fsync(a[0]),
+        Sys::Mmap => process::mmap(a[1], a[2], a[3], a[4], a[5]),
+        Sys::Munmap => process::munmap(a[0], a[1]),
     }
 }
