@@ -59,7 +59,7 @@ use common::fs::Ino;
 use common::mm::addr::{PAGE_SIZE, PAGE_SIZE_BYTES, VirtAddr, align_down, is_user_address};
 use common::mm::kernel_window::KernelWindow;
 use common::mm::mmap::{Backing, PageSource, Prot, Region, Regions};
-use common::mm::paging::{AddressSpace, FrameSource, Mapping, PageTableFlags, PhysMemory};
+use common::mm::paging::{AddressSpace, FrameSource, PageTableFlags, PhysMemory};
 use common::mm::user_copy::{self, FaultReason, UserCopyError};
 use common::trace::{self, Kind};
 
@@ -400,7 +400,7 @@ impl UserVm {
     // LAB cow BEGIN
     /// A write to a copy-on-write page: a copy of its own for the writer,
     /// or, if nobody else holds the frame any more, the page made writable.
-    fn break_copy_on_write(&mut self, mapping: Mapping) -> FaultPlan {
+    fn break_copy_on_write(&mut self, mapping: common::mm::paging::Mapping) -> FaultPlan {
         let page = mapping.page;
         let flags = (mapping.flags
             - PageTableFlags::COPY_ON_WRITE

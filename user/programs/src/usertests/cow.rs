@@ -16,6 +16,7 @@ use ulib::{O_RDONLY, close, exit, freemem, open, pipe, read, sbrk, wait, write};
 pub const TESTS: &[Test] = &[
     Test::quick("cow_fork_shares_until_write", cow_fork_shares_until_write),
     Test::quick("cow_free_memory", cow_free_memory),
+    Test::quick("cow_fork_big", cow_fork_big),
     Test::quick(
         "cow_last_writer_keeps_its_page",
         cow_last_writer_keeps_its_page,
@@ -132,6 +133,47 @@ fn cow_free_memory() -> TestResult {
         memory.chunks(PAGE).all(|page| page[0] == 1),
         "the child's writes reached the parent"
     );
+    Ok(())
+}
+
+/// A process holding three quarters of the free memory can still fork:
+/// the child shares that memory (an eager copy would need as much again,
+/// and fail with `ENOMEM`); only page tables are new.
+fn cow_fork_big() -> TestResult {
+    let status = in_child(|| {
+        let Ok(free) = freemem() else {
+            return 4;
+        };
+        let want = (free as usize * 3 / 4) * PAGE;
+        let chunk = 64 * PAGE;
+        let mut taken = 0usize;
+        while taken < want {
+            // SAFETY: growing only.
+            let Ok(memory) = (unsafe { sbrk(chunk as isize) }) else {
+                break;
+            };
+            // SAFETY: just given to us.
+            unsafe { core::ptr::write_volatile(memory, 1) };
+            taken += chunk;
+        }
+        if taken < want / 2 {
+            return 1; // not a big process: the test would prove nothing
+        }
+        match ulib::fork() {
+            Ok(ulib::ForkResult::Child) => exit(0),
+            Ok(ulib::ForkResult::Parent(_)) => match wait() {
+                Ok((_, 0)) => 0,
+                _ => 3,
+            },
+            Err(_) => 2,
+        }
+    })?;
+    ensure!(status != 1, "could not take the memory with sbrk");
+    ensure!(
+        status != 2,
+        "fork of a process holding 3/4 of the free memory failed (copied instead of shared?)"
+    );
+    ensure!(status == 0, "the big process's child failed ({})", status);
     Ok(())
 }
 
