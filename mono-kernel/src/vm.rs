@@ -58,7 +58,7 @@ pub use common::abi::memory::HEAP_LIMIT;
 use common::fs::Ino;
 use common::mm::addr::{PAGE_SIZE, PAGE_SIZE_BYTES, VirtAddr, align_down, is_user_address};
 use common::mm::kernel_window::KernelWindow;
-use common::mm::mmap::{Backing, PageSource, Prot, Region, Regions};
+use common::mm::mmap::{Backing, Prot, Region, Regions};
 use common::mm::paging::{AddressSpace, FrameSource, PageTableFlags, PhysMemory};
 use common::mm::user_copy::{self, FaultReason, UserCopyError};
 use common::trace::{self, Kind};
@@ -380,11 +380,13 @@ impl UserVm {
         // LAB mmap BEGIN
         let flags = region_flags(region.prot);
         match region.page_source(page) {
-            PageSource::Zero => match self.map_zeroed(page, page + PAGE_SIZE, flags) {
-                Ok(()) => FaultPlan::Retry,
-                Err(_) => FaultPlan::OutOfMemory,
-            },
-            PageSource::File { file, offset } => FaultPlan::ReadFile {
+            common::mm::mmap::PageSource::Zero => {
+                match self.map_zeroed(page, page + PAGE_SIZE, flags) {
+                    Ok(()) => FaultPlan::Retry,
+                    Err(_) => FaultPlan::OutOfMemory,
+                }
+            }
+            common::mm::mmap::PageSource::File { file, offset } => FaultPlan::ReadFile {
                 page,
                 file: file.clone(),
                 offset,
@@ -479,7 +481,6 @@ impl UserVm {
         prot: Prot,
         backing: Backing<Rc<MappedInode>>,
     ) -> Result<u64, Errno> {
-        // LAB mmap BEGIN
         let start = self.regions.place(length)?;
         self.regions.insert(Region {
             start,
@@ -488,11 +489,6 @@ impl UserVm {
             backing,
         });
         Ok(start)
-        // LAB mmap STUB
-        //~ // Task 1: find room and record the region.
-        //~ let _ = (length, prot, backing);
-        //~ Err(Errno::ENOSYS)
-        // LAB mmap END
     }
 
     /// Where a mapping of `length` bytes would go (`ENOMEM` if nowhere):

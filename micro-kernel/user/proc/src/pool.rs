@@ -20,7 +20,6 @@ use common::abi::errno::Errno;
 use common::abi::memory::USER_STACK_TOP;
 use common::abi::micro::{MAX_MAP_PAGES, unmap_flags};
 use common::abi::proto::root::PROC_POOL_BASE;
-use common::abi::proto::vfs::VfsRequest;
 use l4::ThreadId;
 use proc_core::frames::{Frame, FrameTable, Origin};
 use proc_core::memory::{
@@ -73,7 +72,7 @@ pub fn make_page(
         NewPage::Zero => Ok(frame),
         NewPage::File { handle, offset } => {
             // LAB mmap BEGIN
-            let request = VfsRequest::ExecRead {
+            let request = common::abi::proto::vfs::VfsRequest::ExecRead {
                 handle,
                 offset,
                 len: PAGE,
@@ -87,7 +86,7 @@ pub fn make_page(
             }
             // LAB mmap STUB
             //~ // Task 2: read the page of the file (vfs `ExecRead`) into the frame.
-            //~ let _ = (handle, offset);
+            //~ let _ = (vfs, handle, offset);
             //~ frames.release(frame);
             //~ Err(Errno::ENOSYS)
             // LAB mmap END

@@ -75,7 +75,7 @@ fn mmap_anonymous_zeroed() -> TestResult {
     let length = 3 * PAGE;
     let address = mmap_anonymous(length, RW).context("mmap")?;
     ensure!(
-        MMAP_AREA.contains(&(address as u64)) && address as usize % PAGE == 0,
+        MMAP_AREA.contains(&(address as u64)) && (address as usize).is_multiple_of(PAGE),
         "mmap returned {:p}, not a page of the mmap area",
         address
     );
@@ -213,7 +213,7 @@ fn mmap_beyond_eof() -> TestResult {
     let memory = bytes(address, 3 * PAGE);
     let result = (|| {
         ensure!(
-            &memory[..100] == &data[..],
+            memory[..100] == data[..],
             "the file's 100 bytes are not there"
         );
         ensure!(
