@@ -6,8 +6,7 @@ use crate::file::FdTable;
 use crate::proc::{Channel, KernelStack, Pid, Proc, State};
 use crate::sched;
 use crate::switch::initial_kernel_stack;
-use crate::vm::{self, MappedInode};
-use crate::{fsys, sys_file};
+use crate::vm;
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -15,9 +14,7 @@ use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::arch::{self, trap::TrapFrame};
-use common::file::FileKind;
-use common::fs::InodeKind;
-use common::mm::mmap::{self, Backing, MmapArgs};
+use common::mm::mmap::{self, MmapArgs};
 use core::cell::{Cell, RefCell};
 
 /// The pid of `init`, which adopts orphans.
@@ -172,6 +169,11 @@ pub fn sbrk(increment: i64) -> Result<u64, Errno> {
 pub fn mmap(length: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> Result<u64, Errno> {
     let args = MmapArgs::check(length, prot, flags, fd, offset)?;
     // LAB mmap BEGIN
+    use crate::vm::MappedInode;
+    use crate::{fsys, sys_file};
+    use common::file::FileKind;
+    use common::fs::InodeKind;
+    use common::mm::mmap::Backing;
     let proc = sched::current();
     // Check, then commit: is there room, before a file is opened?
     proc.vm
