@@ -11,12 +11,14 @@
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
 //!   directory entries, the descriptor limit, the console's device numbers);
 //! - [`memory`]: the layout of a user address space (where user space ends,
-//!   where the stack is).
+//!   where the stack is, where `mmap` puts its mappings);
+//! - [`mmap`]: `mmap`'s protections and flags.
 
 pub mod errno;
 pub mod exception;
 pub mod fs;
 pub mod memory;
 pub mod micro;
+pub mod mmap;
 pub mod proto;
 pub mod syscall;

@@ -78,6 +78,12 @@ crate::operations! {
         /// `fsync(fd) -> 0`: the file's changes (and, as the transaction is
         /// shared, every change so far) are on the disk.
         Fsync,
+        /// `mmap(hint, length, prot, flags, fd, offset) -> address`: maps
+        /// zero-filled memory or a file's pages, privately, at an address
+        /// the kernel chooses ([`super::mmap`], `common::mm::mmap`).
+        Mmap,
+        /// `munmap(address, length) -> 0`: removes mappings `mmap` made.
+        Munmap,
     }
 }
 

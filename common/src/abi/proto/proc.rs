@@ -21,6 +21,8 @@
 //! | `Getpid`  | —                          | pid                                 |
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
+//! | `Mmap`    | length, prot \| flags << 32, fd, offset | the mapping's address (`mmap`'s hint is not sent: it is ignored) |
+//! | `Munmap`  | address, length            | 0                                   |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
 //! convention of every server (`reply.rs`): `Done` with the value, or
@@ -40,6 +42,8 @@ super::operations! {
         Getpid,
         Sbrk,
         Freemem,
+        Mmap,
+        Munmap,
     }
 }
 
@@ -65,6 +69,18 @@ pub enum ProcRequest {
     Sbrk { increment: i64 },
     /// The number of free pages.
     Freemem,
+    /// Map `length` bytes (`common::abi::mmap`'s `prot` and `flags`; a file
+    /// descriptor and offset unless `MAP_ANONYMOUS`). On the wire `prot`
+    /// and `flags` share one word, so both are 32 bits, as in C.
+    Mmap {
+        length: u64,
+        prot: u32,
+        flags: u32,
+        fd: u64,
+        offset: u64,
+    },
+    /// Remove the mappings in `address..address + length`.
+    Munmap { address: u64, length: u64 },
 }
 
 impl ProcRequest {
@@ -79,11 +95,14 @@ impl ProcRequest {
             ProcRequest::Getpid => ProcOp::Getpid,
             ProcRequest::Sbrk { .. } => ProcOp::Sbrk,
             ProcRequest::Freemem => ProcOp::Freemem,
+            ProcRequest::Mmap { .. } => ProcOp::Mmap,
+            ProcRequest::Munmap { .. } => ProcOp::Munmap,
         }
     }
 
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
+        let mmap_words;
         let words: &[u64] = match *self {
             ProcRequest::Fork {
                 resume_rip,
@@ -95,6 +114,20 @@ impl ProcRequest {
             ProcRequest::Kill { pid } => &[pid],
             ProcRequest::Getpid | ProcRequest::Freemem => &[],
             ProcRequest::Sbrk { increment } => &[increment as u64],
+            ProcRequest::Mmap {
+                length,
+                prot,
+                flags,
+                fd,
+                offset,
+            } => {
+                mmap_words = [length, u64::from(prot) | u64::from(flags) << 32, fd, offset];
+                &mmap_words
+            }
+            ProcRequest::Munmap { address, length } => {
+                mmap_words = [address, length, 0, 0];
+                &mmap_words[..2]
+            }
         };
         Wire::new(self.op().label(), words)
     }
@@ -124,6 +157,20 @@ impl ProcRequest {
                 increment: wire.word(0)? as i64,
             },
             ProcOp::Freemem => ProcRequest::Freemem,
+            ProcOp::Mmap => {
+                let protections = wire.word(1)?;
+                ProcRequest::Mmap {
+                    length: wire.word(0)?,
+                    prot: protections as u32,
+                    flags: (protections >> 32) as u32,
+                    fd: wire.word(2)?,
+                    offset: wire.word(3)?,
+                }
+            }
+            ProcOp::Munmap => ProcRequest::Munmap {
+                address: wire.word(0)?,
+                length: wire.word(1)?,
+            },
         })
     }
 }
@@ -285,6 +332,17 @@ mod tests {
                 increment: i64::MIN,
             },
             ProcRequest::Freemem,
+            ProcRequest::Mmap {
+                length: 8192,
+                prot: 3,
+                flags: u32::MAX,
+                fd: u64::MAX,
+                offset: 4096,
+            },
+            ProcRequest::Munmap {
+                address: 0x7000_0000_0000,
+                length: 1,
+            },
         ];
         for request in all {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
@@ -309,6 +367,10 @@ mod tests {
             ProcRequest::from_wire(&Wire::new(ProcOp::Exit.label(), &[1 << 40])),
             Err(ProtoError::BadValue(0)),
             "a status that is not an i32"
+        );
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(ProcOp::Mmap.label(), &[1, 2, 3])),
+            Err(ProtoError::MissingWord(3))
         );
     }
 

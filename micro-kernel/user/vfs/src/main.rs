@@ -25,7 +25,7 @@
 //! The caller is the sender's thread id, written by the kernel. proc tells
 //! vfs which thread is which process (`ProcessCreated`, `ProcessExited`);
 //! a thread vfs does not know gets `EPERM`. The process calls (`Process*`,
-//! `Exec*`) are accepted from the proc thread only.
+//! `Exec*`, `MapOpen`) are accepted from the proc thread only.
 //!
 //! ## Where it waits
 //!
@@ -120,7 +120,8 @@ struct Vfs {
     fs: ThreadId,
     console: ThreadId,
     proc: ThreadId,
-    /// Files proc has open for exec: handle → inode.
+    /// Files proc holds open, to load a program (`ExecOpen`) or for a
+    /// process's mmap (`MapOpen`): handle → inode.
     exec_files: BTreeMap<u64, u32>,
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent before the current reply.
@@ -241,7 +242,8 @@ impl Vfs {
             | ProcessExited { .. }
             | ExecOpen { .. }
             | ExecRead { .. }
-            | ExecClose { .. } => {
+            | ExecClose { .. }
+            | MapOpen { .. } => {
                 if from != self.proc {
                     return Outcome::Failed(Errno::EPERM);
                 }
@@ -302,6 +304,7 @@ impl Vfs {
                     Err(errno) => Outcome::Failed(errno),
                 }
             }
+            MapOpen { pid, fd } => self.map_open(pid, fd).into(),
             ExecClose { handle } => match self.exec_files.remove(&handle) {
                 Some(ino) => self
                     .fs(FsRequest::ReleaseInode { ino })
@@ -325,6 +328,27 @@ impl Vfs {
         let handle = self.next_exec_handle;
         self.next_exec_handle += 1;
         self.exec_files.insert(handle, info.ino);
+        Ok(Words::of(&[handle, info.size]))
+    }
+}
+
+impl Vfs {
+    /// `MapOpen`: the file behind process `pid`'s descriptor `fd`, held
+    /// open (as `ExecOpen` holds a program) for as long as proc maps it,
+    /// whatever becomes of the descriptor. The checks are the mono-kernel's
+    /// (`common::mm::mmap::check_file`): `EBADF`, `ENODEV`, `EACCES`.
+    fn map_open(&mut self, pid: Pid, fd: u64) -> Result<Words, Errno> {
+        let (_, file) = self.tables.file(pid, fd)?;
+        let readable = file.readable;
+        let FileKind::Inode(ino) = file.kind else {
+            return Err(Errno::ENODEV); // a pipe, the console, /dev/null
+        };
+        let info = inode_info(&self.fs(FsRequest::Stat { ino })?)?;
+        common::mm::mmap::check_file(info.kind == InodeKind::File, readable)?;
+        self.fs(FsRequest::OpenInode { ino })?;
+        let handle = self.next_exec_handle;
+        self.next_exec_handle += 1;
+        self.exec_files.insert(handle, ino);
         Ok(Words::of(&[handle, info.size]))
     }
 }

@@ -8,6 +8,8 @@
 //! | module      | what is tested                                          |
 //! |-------------|---------------------------------------------------------|
 //! | [`memory`]  | sbrk, bad pointers (copyin/copyout), protection, out of memory |
+//! | [`cow`]     | copy-on-write fork: private writes, free memory, system calls into shared pages |
+//! | [`mmap`]    | mmap and munmap: anonymous and file mappings, laziness, errors, fork and exit |
 //! | [`args`]    | bad arguments: descriptors, flags, pids, exec argument lists |
 //! | [`process`] | fork, exit, wait, reparenting, zombies, kill, preemption, exec |
 //! | [`pipes`]   | pipes between processes, large transfers, end of file, errors |
@@ -21,11 +23,13 @@
 //! it created.
 
 pub mod args;
+pub mod cow;
 pub mod dirs;
 pub mod disk;
 pub mod files;
 pub mod isolation;
 pub mod memory;
+pub mod mmap;
 pub mod pipes;
 pub mod process;
 pub mod util;
@@ -81,8 +85,10 @@ impl Test {
 }
 
 /// Every group of tests, in the order they run.
-pub const GROUPS: [&[Test]; 8] = [
+pub const GROUPS: [&[Test]; 10] = [
     memory::TESTS,
+    cow::TESTS,
+    mmap::TESTS,
     args::TESTS,
     process::TESTS,
     pipes::TESTS,

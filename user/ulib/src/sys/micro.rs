@@ -15,7 +15,7 @@
 //!
 //! | calls                                               | go to                      |
 //! |-----------------------------------------------------|----------------------------|
-//! | fork, exit, wait, kill, exec, getpid, sbrk, freemem | the proc server            |
+//! | fork, exit, wait, kill, exec, getpid, sbrk, freemem, mmap, munmap | the proc server (the pager) |
 //! | the file calls                                      | the vfs server (which redirects a console descriptor's read and write to the console server) |
 //! | sleep, uptime                                       | the kernel alone: a receive with a timeout, the clock |
 //!
@@ -416,4 +416,34 @@ pub unsafe fn trace(op: u64, a: u64, b: u64) -> Result<u64, Errno> {
 /// `freemem() -> number of free pages`.
 pub fn freemem() -> Result<u64, Errno> {
     proc(ProcOp::Freemem, &[])
+}
+
+/// `mmap(hint, length, prot, flags, fd, offset) -> address`: proc, the
+/// pager, records the mapping and makes its pages at their first touch.
+/// The hint is not sent (both kernels ignore it); `prot` and `flags`
+/// share a word.
+///
+/// # Safety
+/// The new memory is the caller's to manage; nothing else is changed.
+pub unsafe fn mmap(
+    _hint: u64,
+    length: u64,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    offset: u64,
+) -> Result<u64, Errno> {
+    let protections = u64::from(prot) | u64::from(flags) << 32;
+    proc(
+        ProcOp::Mmap,
+        &[length, protections, word(fd as i64), offset],
+    )
+}
+
+/// `munmap(address, length) -> 0`.
+///
+/// # Safety
+/// Nothing may still use the memory removed.
+pub unsafe fn munmap(address: u64, length: u64) -> Result<u64, Errno> {
+    proc(ProcOp::Munmap, &[address, length])
 }

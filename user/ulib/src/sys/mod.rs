@@ -33,6 +33,8 @@
 //! sleep(ticks) -> 0                          uptime() -> ticks
 //! rename(old, new) -> 0                      getdents(fd, *mut u8, len) -> n
 //! freemem() -> free pages                    trace(op, a, b) -> value
+//! mmap(hint, length, prot, flags, fd, offset) -> address
+//! munmap(address, length) -> 0
 //! ```
 //!
 //! Paths are pointers to NUL-terminated byte strings. See `docs/user-abi.md`.

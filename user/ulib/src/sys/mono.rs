@@ -280,6 +280,40 @@ pub fn freemem() -> Result<u64, Errno> {
     unsafe { call(Sys::Freemem, 0, 0, 0) }
 }
 
+/// `mmap(hint, length, prot, flags, fd, offset) -> address`: the one call
+/// with six arguments (`common::abi::mmap` has the numbers).
+///
+/// # Safety
+/// The new memory is the caller's to manage; nothing else is changed.
+pub unsafe fn mmap(
+    hint: u64,
+    length: u64,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    offset: u64,
+) -> Result<u64, Errno> {
+    let args = [
+        hint,
+        length,
+        u64::from(prot),
+        u64::from(flags),
+        reg(fd as i64),
+        offset,
+    ];
+    // SAFETY: forwarded to the caller.
+    Errno::from_return(unsafe { syscall6(Sys::Mmap, args) })
+}
+
+/// `munmap(address, length) -> 0`.
+///
+/// # Safety
+/// Nothing may still use the memory removed.
+pub unsafe fn munmap(address: u64, length: u64) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Munmap, address, length, 0) }
+}
+
 /// `trace(op, a, b)`: tracing control (`common::abi::syscall::trace_ops`).
 ///
 /// # Safety
