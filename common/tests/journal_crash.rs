@@ -225,14 +225,20 @@ fn tree_of<D: BlockDevice>(fs: &mut Ext2<D>) -> Result<Tree, FsError> {
             match stat.kind {
                 InodeKind::Dir => {
                     if !seen_dirs.insert(entry.ino) {
-                        return Err(FsError::Corrupt { what: "directory in two places", value: entry.ino.into() });
+                        return Err(FsError::Corrupt {
+                            what: "directory in two places",
+                            value: entry.ino.into(),
+                        });
                     }
                     tree.insert(full.clone(), Node::Dir);
                     pending.push((full, entry.ino));
                 }
                 _ => {
                     if stat.size > LARGEST_FILE {
-                        return Err(FsError::Corrupt { what: "file larger than the disk", value: stat.size });
+                        return Err(FsError::Corrupt {
+                            what: "file larger than the disk",
+                            value: stat.size,
+                        });
                     }
                     let mut data = vec![0u8; stat.size as usize];
                     let mut done = 0;

@@ -76,21 +76,51 @@ const ALLOWED: &[(&str, &str)] = &[
         "ext2 feature as mke2fs -O names it; RO_COMPAT_SPARSE_SUPER",
     ),
     // The JBD2 journal's on-disk names, as Linux's jbd2.h spells them.
-    ("h_magic", "journal block header field; the code's BlockHeader"),
-    ("h_blocktype", "journal block header field; the code's BlockHeader"),
-    ("h_sequence", "journal block header field; the code's BlockHeader"),
-    ("s_blocksize", "journal superblock field, as jbd2.h spells it"),
+    (
+        "h_magic",
+        "journal block header field; the code's BlockHeader",
+    ),
+    (
+        "h_blocktype",
+        "journal block header field; the code's BlockHeader",
+    ),
+    (
+        "h_sequence",
+        "journal block header field; the code's BlockHeader",
+    ),
+    (
+        "s_blocksize",
+        "journal superblock field, as jbd2.h spells it",
+    ),
     ("s_maxlen", "journal superblock field, as jbd2.h spells it"),
     ("s_first", "journal superblock field, as jbd2.h spells it"),
-    ("s_sequence", "journal superblock field, as jbd2.h spells it"),
+    (
+        "s_sequence",
+        "journal superblock field, as jbd2.h spells it",
+    ),
     ("s_start", "journal superblock field, as jbd2.h spells it"),
     ("s_errno", "journal superblock field, as jbd2.h spells it"),
     ("s_uuid", "journal superblock field, as jbd2.h spells it"),
-    ("s_nr_users", "journal superblock field, as jbd2.h spells it"),
-    ("s_journal_inum", "ext3 superblock field: the journal's inode"),
-    ("SAME_UUID", "journal tag flag, as jbd2.h spells it (JBD2_FLAG_SAME_UUID)"),
-    ("LAST_TAG", "journal tag flag, as jbd2.h spells it (JBD2_FLAG_LAST_TAG)"),
-    ("async_commit", "JBD2 feature name (Linux); not supported here"),
+    (
+        "s_nr_users",
+        "journal superblock field, as jbd2.h spells it",
+    ),
+    (
+        "s_journal_inum",
+        "ext3 superblock field: the journal's inode",
+    ),
+    (
+        "SAME_UUID",
+        "journal tag flag, as jbd2.h spells it (JBD2_FLAG_SAME_UUID)",
+    ),
+    (
+        "LAST_TAG",
+        "journal tag flag, as jbd2.h spells it (JBD2_FLAG_LAST_TAG)",
+    ),
+    (
+        "async_commit",
+        "JBD2 feature name (Linux); not supported here",
+    ),
     // xv6's log, which docs/journal.md compares with.
     ("log_write", "xv6's log.c"),
     ("recover_from_log", "xv6's log.c"),
@@ -100,7 +130,10 @@ const ALLOWED: &[(&str, &str)] = &[
     ("lat_pagefault", "lmbench program"),
     ("bw_pipe", "lmbench program"),
     ("bw_file_rd", "lmbench program"),
-    ("BENCH_RUNS", "a make variable (Makefile, scripts/bench-table.sh)"),
+    (
+        "BENCH_RUNS",
+        "a make variable (Makefile, scripts/bench-table.sh)",
+    ),
     // ELF's field names, as the specification spells them.
     ("e_entry", "ELF header field; the code's Executable::entry"),
     (
