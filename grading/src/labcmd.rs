@@ -4,7 +4,7 @@
 //! grade starter LAB DEST        cut lab LAB's starter tree into DEST (make starter)
 //! grade handin [OUT]            pack a student's work in a starter tree (make handin)
 //! grade batch DIR [--jobs N]    grade every submission in DIR (make grade-batch)
-//! grade self-check LAB          full tree: full marks; starter: builds, boots, less (make test-labs)
+//! grade self-check [LAB]        full tree: full marks; starter: builds, boots, less (make test-labs)
 //! grade check-markers           every LAB marker of the tree is well-formed
 //! ```
 //!
@@ -47,8 +47,8 @@ const USAGE: &str = "\
 usage: grade starter LAB DEST       cut lab LAB's starter tree into DEST
        grade handin [OUT]           pack this starter tree's changes (default handin-LAB.tar.gz)
        grade batch DIR [--jobs N]   grade every submission (*.tar.gz, or a directory) in DIR
-       grade self-check LAB         the full tree scores full marks, the starter builds,
-                                    boots and scores less
+       grade self-check [LAB]       the full tree scores full marks, the starter builds,
+                                    boots and scores less (every lab if none is named)
        grade check-markers          check every LAB marker of the tree";
 
 /// Runs lab command `command` with `args`.
@@ -66,6 +66,7 @@ pub fn main(command: &str, args: &[String]) -> ExitCode {
             jobs_option(rest).and_then(|jobs| batch(&root, Path::new(dir), jobs))
         }
         ("self-check", [lab]) => self_check(&root, lab),
+        ("self-check", []) => self_check_all(&root),
         ("check-markers", []) => check_markers(&root),
         _ => Err(format!("bad arguments\n{USAGE}")),
     };
@@ -634,6 +635,23 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
         let _ = std::fs::remove_dir_all(&work);
     }
     Ok(ok)
+}
+
+/// `grade self-check` without a lab: every lab, one after the other.
+fn self_check_all(root: &Path) -> Result<bool, String> {
+    let mut failed = Vec::new();
+    let labs = labs::all();
+    for lab in &labs {
+        if !self_check(root, lab.name)? {
+            failed.push(lab.name);
+        }
+    }
+    let passed = labs.len() - failed.len();
+    if !failed.is_empty() {
+        println!("self-check failed for: {}", failed.join(", "));
+    }
+    println!("{passed} passed, {} failed", failed.len());
+    Ok(failed.is_empty())
 }
 
 /// `grade check-markers`.

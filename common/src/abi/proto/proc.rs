@@ -21,6 +21,8 @@
 //! | `Getpid`  | —                          | pid                                 |
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
+//! | `Getppid` | —                          | the caller's parent's pid (lab `syscall`) |
+//! | `Sysinfo` | `SysInfo` address          | 0; the `SysInfo` copied to the caller (lab `syscall`) |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
 //! convention of every server (`reply.rs`): `Done` with the value, or
@@ -40,6 +42,11 @@ super::operations! {
         Getpid,
         Sbrk,
         Freemem,
+        // LAB syscall BEGIN
+        Getppid,
+        Sysinfo,
+        // LAB syscall STUB
+        // LAB syscall END
     }
 }
 
@@ -65,6 +72,13 @@ pub enum ProcRequest {
     Sbrk { increment: i64 },
     /// The number of free pages.
     Freemem,
+    // LAB syscall BEGIN
+    /// The pid of the caller's parent.
+    Getppid,
+    /// Copy a `SysInfo` to `address` in the caller's memory.
+    Sysinfo { address: u64 },
+    // LAB syscall STUB
+    // LAB syscall END
 }
 
 impl ProcRequest {
@@ -79,6 +93,11 @@ impl ProcRequest {
             ProcRequest::Getpid => ProcOp::Getpid,
             ProcRequest::Sbrk { .. } => ProcOp::Sbrk,
             ProcRequest::Freemem => ProcOp::Freemem,
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => ProcOp::Getppid,
+            ProcRequest::Sysinfo { .. } => ProcOp::Sysinfo,
+            // LAB syscall STUB
+            // LAB syscall END
         }
     }
 
@@ -95,6 +114,11 @@ impl ProcRequest {
             ProcRequest::Kill { pid } => &[pid],
             ProcRequest::Getpid | ProcRequest::Freemem => &[],
             ProcRequest::Sbrk { increment } => &[increment as u64],
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => &[],
+            ProcRequest::Sysinfo { address } => &[address],
+            // LAB syscall STUB
+            // LAB syscall END
         };
         Wire::new(self.op().label(), words)
     }
@@ -124,6 +148,13 @@ impl ProcRequest {
                 increment: wire.word(0)? as i64,
             },
             ProcOp::Freemem => ProcRequest::Freemem,
+            // LAB syscall BEGIN
+            ProcOp::Getppid => ProcRequest::Getppid,
+            ProcOp::Sysinfo => ProcRequest::Sysinfo {
+                address: wire.word(0)?,
+            },
+            // LAB syscall STUB
+            // LAB syscall END
         })
     }
 }
@@ -290,6 +321,24 @@ mod tests {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
         }
     }
+
+    // LAB syscall BEGIN
+    #[test]
+    fn lab_syscall_requests_round_trip() {
+        for request in [
+            ProcRequest::Getppid,
+            ProcRequest::Sysinfo { address: 0x5000 },
+        ] {
+            assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
+        }
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(ProcOp::Sysinfo.label(), &[])),
+            Err(ProtoError::MissingWord(0)),
+            "sysinfo without its address"
+        );
+    }
+    // LAB syscall STUB
+    // LAB syscall END
 
     #[test]
     fn malformed_requests_are_refused() {

@@ -302,6 +302,15 @@ impl Proc {
             },
             ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
             ProcRequest::Freemem => Ok(self.free_pages()),
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => self
+                .table
+                .get(pid)
+                .map(|process| process.parent)
+                .ok_or(Errno::ESRCH),
+            ProcRequest::Sysinfo { address } => self.sysinfo(pid, address),
+            // LAB syscall STUB
+            // LAB syscall END
         };
         let message = Message::from_wire(&encode_reply(result));
         self.deferred = Some(Deferred {
@@ -580,6 +589,26 @@ impl Proc {
 
     /// Free pages, honestly: the pool's recycled frames, plus the untouched
     /// part of the pool as far as root still has memory to back it.
+    // LAB syscall BEGIN
+    /// `sysinfo`: copies a `SysInfo` (free memory in bytes, the number of
+    /// processes, zombies included) to `address` in `pid`'s memory.
+    fn sysinfo(&mut self, pid: Pid, address: u64) -> Result<u64, Errno> {
+        let info = common::abi::syscall::SysInfo {
+            freemem: self.free_pages() * PAGE,
+            nproc: self.table.iter().count() as u64,
+        };
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        pool::copy_to_user(
+            &mut self.frames,
+            &mut process.memory,
+            address,
+            &info.to_bytes(),
+        )?;
+        Ok(0)
+    }
+    // LAB syscall STUB
+    // LAB syscall END
+
     fn free_pages(&self) -> u64 {
         let root_free = server_lib::call(
             ThreadId(self.directory.root),

@@ -14,6 +14,7 @@
 //! | [`files`]   | reading and writing files, shared offsets, big files, unlink |
 //! | [`dirs`]    | directories, links, long names, rename, concurrent creation |
 //! | [`disk`]    | filling the disk and the inode table, then cleaning up  |
+//! | [`syscall`] | lab `syscall`: `getppid` and `sysinfo`                  |
 //!
 //! Helpers shared by the tests are in [`util`]. Test files are created in the
 //! current directory with names starting `ut-`, and every test removes what
@@ -26,6 +27,7 @@ pub mod files;
 pub mod memory;
 pub mod pipes;
 pub mod process;
+pub mod syscall;
 pub mod util;
 
 use alloc::string::String;
@@ -63,14 +65,16 @@ impl Test {
     }
 }
 
-/// Every group of tests, in the order they run.
-pub const GROUPS: [&[Test]; 7] = [
+/// Every group of tests, in the order they run. A lab's tests are a group
+/// of their own (`syscall`), named `LAB_...`.
+pub const GROUPS: &[&[Test]] = &[
     memory::TESTS,
     args::TESTS,
     process::TESTS,
     pipes::TESTS,
     files::TESTS,
     dirs::TESTS,
+    syscall::TESTS,
     disk::TESTS,
 ];
 
