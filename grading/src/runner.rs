@@ -362,11 +362,15 @@ impl Runner {
             .map(|machine| crate::qemu::scale_timeout(case.test.time_limit, machine.timeout_scale))
             .unwrap_or(case.test.time_limit);
         let result = host::run(command, &self.workdir, limit).and_then(|output| match expect {
-            Some(text) if !output.contains(text) => Err(Failure::check(format!(
-                "`{command}` printed no {text:?}\n{}",
-                host::last_lines(&output, 20)
-            ))),
-            _ => Ok(output),
+            Some(text) => match regex::Regex::new(text) {
+                Ok(pattern) if pattern.is_match(&output) => Ok(output),
+                Ok(_) => Err(Failure::check(format!(
+                    "`{command}` printed nothing matching /{text}/\n{}",
+                    host::last_lines(&output, 20)
+                ))),
+                Err(error) => Err(Failure::BadPattern(format!("{text}: {error}"))),
+            },
+            None => Ok(output),
         });
         let (result, log) = match result {
             Ok(_) => {

@@ -49,11 +49,11 @@ pub enum Body {
     AllUsertests,
     /// Runs a shell command in the repository root, without QEMU; passes
     /// if it exits with status 0 and, when `expect` is given, its output
-    /// contains that text ([`Test::host`]).
+    /// matches that regular expression ([`Test::host`]).
     Host {
         /// The command, run by `sh -c`.
         command: &'static str,
-        /// Text its output must contain.
+        /// A regular expression its output must match.
         expect: Option<&'static str>,
     },
 }
@@ -138,8 +138,9 @@ impl Test {
         )
     }
 
-    /// A host command must also print `text` to pass (so that a `cargo
-    /// test` filter that selects no test does not pass).
+    /// A host command must also print something that matches the regular
+    /// expression `text` to pass (so that a `cargo test` filter that
+    /// selects no test does not pass).
     pub const fn expecting(mut self, text: &'static str) -> Test {
         if let Body::Host { command, .. } = self.body {
             self.body = Body::Host {
