@@ -25,7 +25,7 @@
 //! `NAME/micro`, and awards `points` for each kernel it passes on.
 
 use crate::failure::Failure;
-use crate::patterns::{TEST_TIME_LIMIT, USERTEST_TIME_LIMIT};
+use crate::patterns::{HOST_COMMAND_TIME_LIMIT, TEST_TIME_LIMIT, USERTEST_TIME_LIMIT};
 use crate::qemu::Kernel;
 use crate::session::Session;
 use std::time::Duration;
@@ -136,6 +136,7 @@ impl Test {
                 expect: None,
             },
         )
+        .time_limit(HOST_COMMAND_TIME_LIMIT)
     }
 
     /// A host command must also print something that matches the regular
