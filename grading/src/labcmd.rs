@@ -282,17 +282,17 @@ fn unpack(submission: &Submission, work: &Path) -> Result<(String, String), Stri
 fn starter_at(root: &Path, lab: &str, base: &str, work: &Path, tree: &Path) -> Result<(), String> {
     let archive = work.join("base");
     std::fs::create_dir_all(&archive).map_err(|error| error.to_string())?;
+    let tarball = work.join("base.tar");
     let command = format!(
-        "git -C '{}' archive --format=tar {base} | tar -xf - -C '{}'",
+        "git -C '{}' archive --format=tar -o '{}' {base}",
         root.display(),
-        archive.display()
+        tarball.display()
     );
-    host::run(
-        &format!("set -o pipefail 2>/dev/null; {command}"),
-        work,
-        Duration::from_secs(300),
-    )
-    .map_err(|failure| format!("the course tree has no commit {base}: {failure}"))?;
+    host::run(&command, work, Duration::from_secs(300))
+        .map_err(|failure| format!("the course tree has no commit {base}: {failure}"))?;
+    let command = format!("tar -xf '{}' -C '{}'", tarball.display(), archive.display());
+    host::run(&command, work, Duration::from_secs(300)).map_err(|failure| failure.to_string())?;
+    let _ = std::fs::remove_file(&tarball);
     let files = starter::tree_files(&archive)?;
     starter::cut_tree(&archive, &files, lab, &LAB_NAMES, tree)?;
     let _ = std::fs::remove_dir_all(&archive);
@@ -329,7 +329,9 @@ fn restore_protected(root: &Path, tree: &Path) -> Result<(), String> {
 /// Builds the tree at `tree` with `make all`: `Err` with the compiler's
 /// errors if it does not build.
 pub fn build(tree: &Path) -> Result<(), String> {
-    let (status, output) = host::run_status("make all", tree, BUILD_TIME_LIMIT)
+    // A make of its own, not a sub-make of `make grade-batch`.
+    let command = "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make all";
+    let (status, output) = host::run_status(command, tree, BUILD_TIME_LIMIT)
         .map_err(|failure| failure.to_string())?;
     let _ = std::fs::create_dir_all(tree.join("build"));
     let _ = std::fs::write(tree.join("build/make-all.log"), &output);
@@ -362,12 +364,13 @@ pub fn build_errors(output: &str) -> String {
     )
 }
 
-/// Options that grade the kernels built in `tree`, one test at a time.
-fn options_for(lab: &str) -> Options {
+/// Options that grade a lab's tests, hidden ones included, `jobs` at a
+/// time.
+fn options_for(lab: &str, jobs: usize) -> Options {
     Options {
         lab: Some(lab.to_string()),
         hidden: true,
-        jobs: 1,
+        jobs,
         ..cli::parse(&[], &cli::Environment::from_process()).unwrap_or_default()
     }
 }
@@ -427,7 +430,8 @@ pub fn grade_submission(root: &Path, submission: &Submission, work: &Path) -> Gr
     if let Err(why) = ready {
         return graded(&lab_name, all_failed(&lab, &why));
     }
-    let outcomes = grade_tree(&tree, &lab, &submission.name);
+    // Submissions are graded `--jobs` at a time: one test at a time each.
+    let outcomes = grade_tree(&tree, &lab, &submission.name, 1);
     graded(&lab_name, outcomes)
 }
 
@@ -461,9 +465,9 @@ fn apply_patch(tree: &Path, work: &Path, patch: &str) -> Result<(), String> {
 }
 
 /// Runs `lab`'s tests (hidden included) on the kernels built in `tree`,
-/// printing each line prefixed with `who`.
-fn grade_tree(tree: &Path, lab: &Lab, who: &str) -> Vec<Outcome> {
-    let options = options_for(lab.name);
+/// `jobs` at a time, printing each line prefixed with `who`.
+fn grade_tree(tree: &Path, lab: &Lab, who: &str, jobs: usize) -> Vec<Outcome> {
+    let options = options_for(lab.name, jobs);
     let suites = vec![lab.suite(true)];
     let print = |outcome: &Outcome| {
         for line in report::outcome_text(outcome).lines().take(3) {
@@ -576,7 +580,7 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
     let lab = labs::find(lab_name).ok_or_else(|| format!("no lab named {lab_name:?} has tests"))?;
     let max = lab.max_points();
     println!("self-check {lab_name}: the full tree");
-    let full = grade_tree(root, &lab, "full");
+    let full = grade_tree(root, &lab, "full", 2);
     let (full_score, _) = report::score(&full);
     let full_ok = full_score == max && full.iter().all(Outcome::passed);
     println!("self-check {lab_name}: full tree {full_score}/{max}");
@@ -602,7 +606,7 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
     let boot_options = Options {
         suite: Some("boot".to_string()),
         test: Some("boot/".to_string()),
-        ..options_for(lab_name)
+        ..options_for(lab_name, 2)
     };
     let boot_options = Options {
         lab: None,
@@ -616,7 +620,7 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
             .iter()
             .any(|o| o.passed() && o.name.ends_with(kernel.name()))
     });
-    let starter = grade_tree(&tree, &lab, "starter");
+    let starter = grade_tree(&tree, &lab, "starter", 2);
     let (starter_score, _) = report::score(&starter);
     println!("self-check {lab_name}: starter {starter_score}/{max}");
     let ok = full_ok && booted && starter_score < max;

@@ -659,6 +659,128 @@ mod tests {
         let _ = std::fs::remove_dir_all(&runner.log_dir);
     }
 
+    /// A fake kernel that answers `usertests ...` with `output`.
+    fn usertests_runner(output: &str) -> Runner {
+        // Inside the script's single quotes, a quote is '\''.
+        let output = output.replace('\'', "'\\''");
+        let script = format!(
+            "printf 'Diptych mono-kernel\\n$ '; read line; printf '{output}\\n$ '; read line"
+        );
+        Runner {
+            machines: vec![Machine::fake(Kernel::Mono, &script)],
+            jobs: 1,
+            log_dir: std::env::temp_dir().join(format!("grading-ut-{}", std::process::id())),
+            workdir: std::env::temp_dir(),
+        }
+    }
+
+    #[test]
+    fn a_usertests_run_is_scored_test_by_test() {
+        let runner = usertests_runner(
+            "usertests starting\\ntest sbrk_grow: OK\\ntest exit_wait: FAILED (status 3)\\n\\
+             1 of 2 tests failed: SOME TESTS FAILED",
+        );
+        let cases = Selection {
+            kernels: vec![Kernel::Mono],
+            ..Selection::default()
+        }
+        .cases(&[Suite {
+            name: "usertests",
+            tests: vec![Test::all_usertests("usertests", 1)],
+            on_request: false,
+        }]);
+        let outcomes = runner.run(&cases, &|_| {});
+        let names = usertest_names::usertests();
+        assert_eq!(
+            outcomes.len(),
+            names.len() + 1,
+            "one per usertest, and the run"
+        );
+        let by_name = |name: &str| outcomes.iter().find(|o| o.name == name).unwrap();
+        assert_eq!(by_name("usertests/sbrk_grow/mono").points, 1);
+        let failed = by_name("usertests/exit_wait/mono");
+        assert_eq!((failed.points, failed.max_points), (0, 1));
+        assert!(
+            failed
+                .result
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("status 3")
+        );
+        let never = by_name("usertests/leak_check/mono");
+        assert!(!never.passed(), "a test that printed no line fails");
+        let run = by_name("usertests/mono");
+        assert_eq!(run.max_points, 0, "the run itself is worth nothing");
+        let _ = std::fs::remove_dir_all(&runner.log_dir);
+    }
+
+    #[test]
+    fn one_usertest_passes_only_with_its_ok_line_and_no_leak() {
+        let case = |name: &'static str| TestCase {
+            suite: "lab",
+            test: Test::usertest(name, 3, name),
+            kernel: Kernel::Mono,
+        };
+        let leaked = usertests_runner(
+            "test syscall_getppid: OK\\ntest leak_check: FAILED (3 pages)\\n1 of 2 tests failed: SOME TESTS FAILED",
+        );
+        let outcome = leaked.run_one(&case("syscall_getppid"));
+        let why = outcome.result.unwrap_err().to_string();
+        assert!(
+            why.contains("passed, but") && why.contains("leak_check"),
+            "{why}"
+        );
+        let failed = usertests_runner(
+            "test syscall_getppid: FAILED (getppid: ENOSYS)\\n1 of 2 tests failed: SOME TESTS FAILED",
+        );
+        let why = failed
+            .run_one(&case("syscall_getppid"))
+            .result
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("getppid: ENOSYS"), "{why}");
+        assert!(why.contains("last 10 lines of serial output"), "{why}");
+        let unknown = usertests_runner("usage: usertests [-q] [NAME...]   (no test named 'nope')");
+        let why = unknown
+            .run_one(&case("nope"))
+            .result
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("has no test named nope"), "{why}");
+        let _ = std::fs::remove_dir_all(&leaked.log_dir);
+    }
+
+    #[test]
+    fn host_commands_run_once_and_check_their_output() {
+        let runner = usertests_runner("");
+        let suite = Suite {
+            name: "lab",
+            tests: vec![
+                Test::host("ok", 5, "echo 'test result: ok. 2 passed'")
+                    .expecting(r"ok\. [1-9]\d* passed"),
+                Test::host("none", 5, "echo 'test result: ok. 0 passed'")
+                    .expecting(r"ok\. [1-9]\d* passed"),
+                Test::host("fails", 5, "exit 4"),
+            ],
+            on_request: false,
+        };
+        let cases = Selection::default().cases(&[suite]);
+        assert_eq!(cases.len(), 3, "once each, not once per kernel");
+        let outcomes = runner.run(&cases, &|_| {});
+        assert_eq!(outcomes[0].name, "ok/host");
+        assert!(outcomes[0].passed());
+        assert!(!outcomes[1].passed() && !outcomes[2].passed());
+        assert!(
+            outcomes[2]
+                .log
+                .as_ref()
+                .unwrap()
+                .ends_with("fails-host.log")
+        );
+        let _ = std::fs::remove_dir_all(&runner.log_dir);
+    }
+
     #[test]
     fn dependency_cycles_do_not_hang() {
         let cases = Selection::default().cases(&[Suite {

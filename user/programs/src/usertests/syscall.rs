@@ -41,9 +41,16 @@ fn syscall_getppid_orphan() -> TestResult {
         Ok(ForkResult::Child) => {
             // The grandchild: wait (at most 5 s) for its parent to be gone.
             for _ in 0..500 {
-                if getppid() == Ok(1) {
-                    let _ = write(write_end, b"y");
-                    exit(0);
+                match getppid() {
+                    Ok(1) => {
+                        let _ = write(write_end, b"y");
+                        exit(0);
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        let _ = write(write_end, b"e");
+                        exit(1);
+                    }
                 }
                 let _ = sleep(1);
             }
@@ -58,6 +65,10 @@ fn syscall_getppid_orphan() -> TestResult {
     let mut answer = [0u8; 1];
     let got = read(read_end, &mut answer).context("read from the grandchild")?;
     close(read_end).context("close")?;
+    ensure!(
+        !(got == 1 && answer[0] == b'e'),
+        "the orphan's getppid() failed"
+    );
     ensure!(
         got == 1 && answer[0] == b'y',
         "the orphan's getppid() never became 1 (init)"
