@@ -455,6 +455,10 @@ fn apply_patch(tree: &Path, work: &Path, patch: &str) -> Result<(), String> {
     }
     let file = work.join("handin.patch");
     std::fs::write(&file, patch).map_err(|error| error.to_string())?;
+    // A repository of its own: inside another one (the course tree's
+    // build/), `git apply` would take paths relative to that one's root
+    // and silently skip every file.
+    starter::git(tree, &["init", "-q"])?;
     let command = format!(
         "git apply --binary --whitespace=nowarn '{}'",
         file.display()
@@ -725,6 +729,20 @@ mod tests {
             .collect();
         assert_eq!(names, ["alice", "bob"]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_patch_applies_to_a_tree_inside_another_repository() {
+        let outer = std::env::temp_dir().join(format!("grading-apply-{}", std::process::id()));
+        let tree = outer.join("build/tree");
+        std::fs::create_dir_all(&tree).unwrap();
+        starter::git(&outer, &["init", "-q"]).unwrap();
+        std::fs::write(tree.join("a.txt"), "one\n").unwrap();
+        let patch = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n";
+        apply_patch(&tree, &outer, patch).unwrap();
+        assert_eq!(std::fs::read_to_string(tree.join("a.txt")).unwrap(), "two\n");
+        assert!(apply_patch(&tree, &outer, patch).is_err(), "applied twice");
+        std::fs::remove_dir_all(&outer).unwrap();
     }
 
     #[test]
