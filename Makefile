@@ -3,7 +3,13 @@
 #   make qemu-mono        boot the monolithic kernel (serial console in this terminal)
 #   make qemu-micro       boot the microkernel
 #   make test             host unit tests + every QEMU test on both kernels
-#   make grade            the lab grader (same harness), with a score
+#   make grade            the grader (same harness), with a score; LAB=name grades
+#                         one lab (labs/README.md), TEST=text one test, USERTEST=name
+#                         one usertest alone
+#   make starter LAB=name DEST=dir   a lab's starter tree (a git repository)
+#   make handin           in a starter tree: handin-LAB.tar.gz to hand in
+#   make grade-batch DIR=dir         grade every submission in dir (staff)
+#   make test-labs        every lab: full tree full marks, starter builds and scores less
 #   make fuzz SEED=.. N=..  the system-call and message fuzzers, a long run
 #   make bench            benchmarks (guest instructions), both kernels, side by side
 #   make figures          make bench, and its table into the README and docs
@@ -39,7 +45,8 @@ DISK_MIB   := 32
 
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
-USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork fuzz msgfuzz
+USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork \
+	fuzz msgfuzz pingpong primes find xargs
 
 CARGO_BUILD := cargo build --release --quiet
 
@@ -65,7 +72,7 @@ BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
 	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz figures trace fmt clippy clean FORCE \
-	micro-test-host test-micro crash-long copy-time micro-colocated
+	micro-test-host test-micro crash-long copy-time micro-colocated starter handin grade-batch test-labs
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
 
@@ -188,8 +195,37 @@ test-host:
 test-qemu: all
 	$(GRADE) --kernel both
 
+# make grade [LAB=name [TEST=text]] [USERTEST=name]: every suite, or one
+# lab's tests (labs/README.md), or one usertest alone.
+LAB ?=
+TEST ?=
+USERTEST ?=
 grade: all
-	$(GRADE) --kernel both --json $(BUILD)/results.json
+	$(GRADE) --kernel both --json $(BUILD)/results.json $(if $(LAB),--lab $(LAB)) \
+		$(if $(TEST),--test $(TEST)) $(if $(USERTEST),--usertest $(USERTEST))
+
+# ---- labs (labs/README.md) ----------------------------------------------------
+# A lab's starter tree: make starter LAB=syscall DEST=../syscall
+starter:
+	@test -n "$(LAB)" -a -n "$(DEST)" || { echo "usage: make starter LAB=name DEST=dir"; exit 2; }
+	$(GRADE) starter $(LAB) $(DEST)
+
+# In a starter tree: the student's work, as handin-LAB.tar.gz.
+handin:
+	$(GRADE) handin
+
+# Staff: grade every submission in DIR (tarballs from make handin, or trees),
+# JOBS at a time: DIR/grades.csv and DIR/results/NAME.json.
+JOBS ?= 2
+grade-batch:
+	@test -n "$(DIR)" || { echo "usage: make grade-batch DIR=dir [JOBS=n]"; exit 2; }
+	$(GRADE) batch $(DIR) --jobs $(JOBS)
+
+# Every lab (or LAB=name): the full tree scores full marks, the starter
+# builds, boots and scores less. Several minutes a lab (each starter is a
+# fresh build); .ci/run runs it after make test.
+test-labs: all
+	$(GRADE) self-check $(LAB)
 
 # The benchmarks on both kernels, side by side: build/bench/figures.md,
 # figures.csv and ratios.svg. BENCH_RUNS=3 measures three times and marks

@@ -102,6 +102,13 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default time limit of one whole test, boot included.
 pub const TEST_TIME_LIMIT: Duration = Duration::from_secs(300);
 
+/// How long one usertest run alone (`usertests NAME`, boot included) may
+/// take under TCG.
+pub const USERTEST_TIME_LIMIT: Duration = Duration::from_secs(120);
+
+/// How long a test's host command (`cargo test ...`) may take.
+pub const HOST_COMMAND_TIME_LIMIT: Duration = Duration::from_secs(600);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -323,3 +323,17 @@ fn copy_arguments(proc: &Proc, argv_addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
         args.push(buf[..len].to_vec());
     }
 }
+
+// LAB syscall BEGIN
+/// `sysinfo(info_ptr)`: copies a [`SysInfo`] (free memory in bytes, the
+/// number of processes, zombies included) to `info_ptr`.
+pub fn sysinfo(info_addr: u64) -> Result<u64, Errno> {
+    let info = common::abi::syscall::SysInfo {
+        freemem: crate::memory::free_frames() as u64 * 4096,
+        nproc: sched::all().len() as u64,
+    };
+    vm::copy_out(&sched::current(), info_addr, &info.to_bytes())?;
+    Ok(0)
+}
+// LAB syscall STUB
+// LAB syscall END

@@ -95,5 +95,10 @@ const fn handler(call: Sys) -> Handler {
         Sys::Fsync => |f| file::fsync(f.rdi),
         Sys::Mmap => |f| process::mmap(f.rsi, f.rdx, f.r10, f.r8, f.r9),
         Sys::Munmap => |f| process::munmap(f.rdi, f.rsi),
+        // LAB syscall BEGIN
+        Sys::Getppid => |_| Ok(u64::from(sched::current().parent.get())),
+        Sys::Sysinfo => |f| process::sysinfo(f.rdi),
+        // LAB syscall STUB
+        // LAB syscall END
     }
 }

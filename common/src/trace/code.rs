@@ -99,6 +99,11 @@ pub fn mono_handler(number: u64) -> (&'static str, &'static str) {
         MonoSys::Fsync => ("sys_file::fsync", FILE),
         MonoSys::Mmap => ("sys_proc::mmap", PROC),
         MonoSys::Munmap => ("sys_proc::munmap", PROC),
+        // LAB syscall BEGIN
+        MonoSys::Getppid => ("syscall::handler", DISPATCH),
+        MonoSys::Sysinfo => ("sys_proc::sysinfo", PROC),
+        // LAB syscall STUB
+        // LAB syscall END
     }
 }
 

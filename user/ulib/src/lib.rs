@@ -63,18 +63,15 @@ pub use common::abi::fs::open_flags::{O_APPEND, O_CREATE, O_RDONLY, O_RDWR, O_TR
 pub use common::abi::fs::{CONSOLE_MAJOR, CONSOLE_MINOR, NULL_MAJOR};
 pub use common::abi::fs::{FileType, Stat};
 pub use common::abi::memory::USER_TOP;
-pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
-pub use file::{
-    Fd, chdir, close, dup, fstat, fsync, getdents, link, mkdir, mknod, open, pipe, read, read_dir,
-    read_full, rename, stat, sync, unlink, write, write_all,
-};
+pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SysInfo};
+// Every public item of the safe wrappers, without a list to keep in step:
+// a new wrapper (`process::getppid`) is `ulib::getppid` as soon as it is
+// written.
+pub use file::*;
+pub use process::*;
 pub use mmap::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
     mmap_anonymous, mmap_file, munmap,
-};
-pub use process::{
-    ForkResult, KILLED_STATUS, Pid, exec, exit, fork, freemem, getpid, kill, rdtsc, sbrk, sleep,
-    uptime, wait,
 };
 pub use runtime::Args;
 

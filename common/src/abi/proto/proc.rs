@@ -23,6 +23,8 @@
 //! | `Freemem` | —                          | free pages                          |
 //! | `Mmap`    | length, prot \| flags << 32, fd, offset | the mapping's address (`mmap`'s hint is not sent: it is ignored) |
 //! | `Munmap`  | address, length            | 0                                   |
+//! | `Getppid` | —                          | the caller's parent's pid (lab `syscall`) |
+//! | `Sysinfo` | `SysInfo` address          | 0; the `SysInfo` copied to the caller (lab `syscall`) |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
 //! convention of every server (`reply.rs`): `Done` with the value, or
@@ -44,6 +46,11 @@ super::operations! {
         Freemem,
         Mmap,
         Munmap,
+        // LAB syscall BEGIN
+        Getppid,
+        Sysinfo,
+        // LAB syscall STUB
+        // LAB syscall END
     }
 }
 
@@ -81,6 +88,13 @@ pub enum ProcRequest {
     },
     /// Remove the mappings in `address..address + length`.
     Munmap { address: u64, length: u64 },
+    // LAB syscall BEGIN
+    /// The pid of the caller's parent.
+    Getppid,
+    /// Copy a `SysInfo` to `address` in the caller's memory.
+    Sysinfo { address: u64 },
+    // LAB syscall STUB
+    // LAB syscall END
 }
 
 impl ProcRequest {
@@ -97,6 +111,11 @@ impl ProcRequest {
             ProcRequest::Freemem => ProcOp::Freemem,
             ProcRequest::Mmap { .. } => ProcOp::Mmap,
             ProcRequest::Munmap { .. } => ProcOp::Munmap,
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => ProcOp::Getppid,
+            ProcRequest::Sysinfo { .. } => ProcOp::Sysinfo,
+            // LAB syscall STUB
+            // LAB syscall END
         }
     }
 
@@ -128,6 +147,11 @@ impl ProcRequest {
                 mmap_words = [address, length, 0, 0];
                 &mmap_words[..2]
             }
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => &[],
+            ProcRequest::Sysinfo { address } => &[address],
+            // LAB syscall STUB
+            // LAB syscall END
         };
         Wire::new(self.op().label(), words)
     }
@@ -171,6 +195,13 @@ impl ProcRequest {
                 address: wire.word(0)?,
                 length: wire.word(1)?,
             },
+            // LAB syscall BEGIN
+            ProcOp::Getppid => ProcRequest::Getppid,
+            ProcOp::Sysinfo => ProcRequest::Sysinfo {
+                address: wire.word(0)?,
+            },
+            // LAB syscall STUB
+            // LAB syscall END
         })
     }
 }
@@ -348,6 +379,24 @@ mod tests {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
         }
     }
+
+    // LAB syscall BEGIN
+    #[test]
+    fn lab_syscall_requests_round_trip() {
+        for request in [
+            ProcRequest::Getppid,
+            ProcRequest::Sysinfo { address: 0x5000 },
+        ] {
+            assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
+        }
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(ProcOp::Sysinfo.label(), &[])),
+            Err(ProtoError::MissingWord(0)),
+            "sysinfo without its address"
+        );
+    }
+    // LAB syscall STUB
+    // LAB syscall END
 
     #[test]
     fn malformed_requests_are_refused() {

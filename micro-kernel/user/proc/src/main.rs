@@ -318,6 +318,15 @@ impl Proc {
                 offset,
             } => self.mmap(pid, length, prot, flags, fd, offset),
             ProcRequest::Munmap { address, length } => self.munmap(pid, address, length),
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => self
+                .table
+                .get(pid)
+                .map(|process| process.parent)
+                .ok_or(Errno::ESRCH),
+            ProcRequest::Sysinfo { address } => self.sysinfo(pid, address),
+            // LAB syscall STUB
+            // LAB syscall END
         };
         let message = Message::from_wire(&encode_reply(result));
         self.deferred = Some(Deferred {
@@ -717,6 +726,26 @@ impl Proc {
     fn vfs_call(&self, request: VfsRequest) -> Result<l4::rpc::Reply, Errno> {
         server_lib::call(ThreadId(self.directory.vfs), &request.to_wire())
     }
+
+    // LAB syscall BEGIN
+    /// `sysinfo`: copies a `SysInfo` (free memory in bytes, the number of
+    /// processes, zombies included) to `address` in `pid`'s memory.
+    fn sysinfo(&mut self, pid: Pid, address: u64) -> Result<u64, Errno> {
+        let info = common::abi::syscall::SysInfo {
+            freemem: self.free_pages() * PAGE,
+            nproc: self.table.iter().count() as u64,
+        };
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        let mut memory = UserMemory {
+            frames: &mut self.frames,
+            map: &mut process.memory,
+            vfs: ThreadId(self.directory.vfs),
+        };
+        pool::copy_to_user(&mut memory, address, &info.to_bytes())?;
+        Ok(0)
+    }
+    // LAB syscall STUB
+    // LAB syscall END
 
     /// Free pages, honestly: the pool's recycled frames, plus the untouched
     /// part of the pool as far as root still has memory to back it.

@@ -17,6 +17,7 @@
 //! | [`dirs`]    | directories, links, long names, rename, concurrent creation |
 //! | [`disk`]    | filling the disk and the inode table, then cleaning up  |
 //! | [`isolation`] | one program may not hurt another: kernel resources (threads) on the micro-kernel, what a server does with a stranger's message |
+//! | [`syscall`] | lab `syscall`: `getppid` and `sysinfo`                  |
 //!
 //! Helpers shared by the tests are in [`util`]. Test files are created in the
 //! current directory with names starting `ut-`, and every test removes what
@@ -32,6 +33,7 @@ pub mod memory;
 pub mod mmap;
 pub mod pipes;
 pub mod process;
+pub mod syscall;
 pub mod util;
 
 use alloc::string::String;
@@ -84,8 +86,9 @@ impl Test {
     }
 }
 
-/// Every group of tests, in the order they run.
-pub const GROUPS: [&[Test]; 10] = [
+/// Every group of tests, in the order they run. A lab's tests are a group
+/// of their own (`syscall`), named `LAB_...`.
+pub const GROUPS: &[&[Test]] = &[
     memory::TESTS,
     cow::TESTS,
     mmap::TESTS,
@@ -95,6 +98,7 @@ pub const GROUPS: [&[Test]; 10] = [
     files::TESTS,
     dirs::TESTS,
     isolation::TESTS,
+    syscall::TESTS,
     disk::TESTS,
 ];
 

@@ -41,7 +41,7 @@ use common::abi::fs::{STAT_BYTES, Stat};
 use common::abi::proto::MAX_TRANSFER;
 use common::abi::proto::proc::{AUX_WORDS, AuxBlock, ProcOp};
 use common::abi::proto::vfs::VfsOp;
-use common::abi::syscall::MAX_PATH;
+use common::abi::syscall::{MAX_PATH, SysInfo};
 use core::sync::atomic::{AtomicU64, Ordering};
 use l4::rpc::{self, Reply};
 use l4::{Message, ThreadId};
@@ -358,6 +358,29 @@ pub fn dup(fd: i32) -> Result<u64, Errno> {
 /// `getpid() -> pid`.
 pub fn getpid() -> Result<u64, Errno> {
     proc(ProcOp::Getpid, &[])
+}
+
+/// `getppid() -> pid` of the parent (lab `syscall`).
+pub fn getppid() -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    proc(ProcOp::Getppid, &[])
+    // LAB syscall STUB
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
+}
+
+/// `sysinfo(*mut SysInfo) -> 0` (lab `syscall`): proc copies the
+/// [`SysInfo`] into our memory, as it does `wait`'s status.
+///
+/// # Safety
+/// `info` must be valid for a write of one [`SysInfo`].
+pub unsafe fn sysinfo(info: *mut SysInfo) -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    proc(ProcOp::Sysinfo, &[info as u64])
+    // LAB syscall STUB
+    //~ let _ = info;
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
 }
 
 /// `sbrk(increment) -> old break`.

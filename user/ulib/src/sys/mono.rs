@@ -15,7 +15,7 @@
 
 use crate::Errno;
 use common::abi::fs::Stat;
-use common::abi::syscall::Sys;
+use common::abi::syscall::{Sys, SysInfo};
 use core::arch::asm;
 
 /// Executes one system call with six arguments and returns the raw `rax`.
@@ -233,6 +233,30 @@ pub fn dup(fd: i32) -> Result<u64, Errno> {
 pub fn getpid() -> Result<u64, Errno> {
     // SAFETY: getpid takes no pointers.
     unsafe { call(Sys::Getpid, 0, 0, 0) }
+}
+
+/// `getppid() -> pid` of the parent (lab `syscall`).
+pub fn getppid() -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    // SAFETY: getppid takes no pointers.
+    unsafe { call(Sys::Getppid, 0, 0, 0) }
+    // LAB syscall STUB
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
+}
+
+/// `sysinfo(*mut SysInfo) -> 0` (lab `syscall`).
+///
+/// # Safety
+/// `info` must be valid for a write of one [`SysInfo`].
+pub unsafe fn sysinfo(info: *mut SysInfo) -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Sysinfo, info as u64, 0, 0) }
+    // LAB syscall STUB
+    //~ let _ = info;
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
 }
 
 /// `sbrk(increment) -> old break`: grows (or, negative, shrinks) the heap.
