@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 35] = [
+pub const CHECKS: [&str; 36] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -51,6 +51,7 @@ pub const CHECKS: [&str; 35] = [
     "map-rights",
     "unmap-recursive",
     "unmap-write",
+    "map-depth",
     "grant",
     "pager",
     "pager-fault-ahead",

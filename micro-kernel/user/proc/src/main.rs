@@ -42,7 +42,7 @@ use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::mm::mmap::{self, Backing, MmapArgs, Region};
 use common::port::{HardwarePorts, PortIo};
 use common::trace::Kind;
-use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println};
+use l4::{MapItem, Message, Phase, Received, SpaceId, ThreadId, Timeout, exreg, println};
 use pool::UserMemory;
 use proc_core::frames::FrameTable;
 use proc_core::memory::{FaultAction, MappedFile, PAGE, PageEntry, Permissions};
@@ -126,9 +126,20 @@ fn main(root: u64) -> ! {
             None => l4::ipc::receive(ThreadId::ANY, Timeout::Never),
             Some(reply) => {
                 let any = ThreadId::ANY;
-                match l4::ipc::ipc(reply.to, any, &reply.message, Timeout::Zero, Timeout::Never) {
-                    Err(error) => {
-                        // The send phase failed (a client that is gone is
+                let result = l4::ipc::ipc_with_phase(
+                    reply.to,
+                    any,
+                    &reply.message,
+                    Timeout::Zero,
+                    Timeout::Never,
+                );
+                match result {
+                    // The reply went out; only the receive failed (the
+                    // kernel says which phase): nothing to do with the
+                    // process just answered.
+                    Err((error, Phase::Receive)) => Err(error),
+                    Err((error, Phase::Send)) => {
+                        // The reply failed (a client that is gone is
                         // simply forgotten); nothing was received yet.
                         let mapping_failed = matches!(
                             error,
@@ -142,7 +153,7 @@ fn main(root: u64) -> ! {
                         }
                         l4::ipc::receive(ThreadId::ANY, Timeout::Never)
                     }
-                    received => received,
+                    Ok(received) => Ok(received),
                 }
             }
         };
