@@ -10,6 +10,7 @@
 //! | [`thread_quota`] | while one process holds every thread it can get (its quota), another can still fork |
 //! | [`proc_stray_map`] | a map item sent to proc (which takes none) is the sender's error alone: proc does not kill a process whose page fault it had just answered |
 //! | [`granted_page_revoked`] | a page a process maps or grants to another is taken from the receiver when the giver exits: proc revokes frames before it reuses them |
+//! | [`shared_page_revoked`] | a page shared copy-on-write, granted away by one sharer that then exits, is taken from the receiver before the other sharer writes into it |
 //! | [`forged_fault_refused`] | a message with a label only the kernel may send (a forged page fault, on a copy-on-write page) is refused: proc never sees it |
 
 use super::{Test, TestResult};
@@ -19,6 +20,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("thread_quota", thread_quota),
     Test::quick("proc_stray_map", proc_stray_map),
     Test::quick("granted_page_revoked", granted_page_revoked),
+    Test::quick("shared_page_revoked", shared_page_revoked),
     Test::quick("forged_fault_refused", forged_fault_refused),
 ];
 
@@ -44,6 +46,11 @@ fn granted_page_revoked() -> TestResult {
 
 #[cfg(not(feature = "micro"))]
 fn forged_fault_refused() -> TestResult {
+    Ok(())
+}
+
+#[cfg(not(feature = "micro"))]
+fn shared_page_revoked() -> TestResult {
     Ok(())
 }
 
@@ -235,6 +242,7 @@ mod micro_memory {
     use super::super::util::{Context, spawn, wait_for};
     use super::TestResult;
     use crate::ensure;
+    use alloc::format;
     use l4::{Error, MapItem, Message, ThreadId, Timeout, fault_access, label};
     use ulib::{Errno, Fd, ForkResult, Pid, close, exit, fork, pipe, read, sbrk, write};
 
@@ -311,28 +319,99 @@ mod micro_memory {
         }
     }
 
-    /// The giver: a fresh heap page with [`MARKER`] in it, mapped or
-    /// granted to `to`; then it waits until `hold` says it may exit (or is
-    /// closed), so the receiver can look at the page first.
-    fn giver(to: ThreadId, grant: bool, hold: Fd) -> i32 {
-        // SAFETY: growing the heap; the memory is ours and unused.
-        let Ok(start) = (unsafe { sbrk(2 * 4096) }) else {
-            return 20;
+    /// The page a giver passes on.
+    #[derive(Clone, Copy)]
+    enum Gift {
+        /// A fresh heap page of its own, mapped (`false`) or granted.
+        Own { grant: bool },
+        /// The page at this address, which it shares copy-on-write with
+        /// its parent (the test): granted, read-only as it has it.
+        Shared(u64),
+    }
+
+    /// The giver: passes a page with [`MARKER`] in it to `to`; then it
+    /// waits until `hold` says it may exit (or is closed), so the receiver
+    /// can look at the page first.
+    fn giver(to: ThreadId, gift: Gift, hold: Fd) -> i32 {
+        let (page, rights, grant) = match gift {
+            Gift::Own { grant } => {
+                // SAFETY: growing the heap; the memory is ours and unused.
+                let Ok(start) = (unsafe { sbrk(2 * 4096) }) else {
+                    return 20;
+                };
+                // A whole page inside the new memory, whatever the old break was.
+                let page = (start as u64 + 0xfff) & !0xfff;
+                // SAFETY: inside the memory just given to us.
+                unsafe { core::ptr::write_volatile(page as *mut u64, MARKER) };
+                (page, l4::rights::READ | l4::rights::WRITE, grant)
+            }
+            Gift::Shared(page) => {
+                // SAFETY: our copy of the parent's page: reading it maps it
+                // here, read-only (shared).
+                if unsafe { core::ptr::read_volatile(page as *const u64) } != MARKER {
+                    return 22;
+                }
+                (page, l4::rights::READ, true)
+            }
         };
-        // A whole page inside the new memory, whatever the old break was.
-        let page = (start as u64 + 0xfff) & !0xfff;
-        // SAFETY: inside the memory just given to us.
-        unsafe { core::ptr::write_volatile(page as *mut u64, MARKER) };
         let item = MapItem {
             page,
             count: 1,
-            rights: l4::rights::READ | l4::rights::WRITE,
+            rights,
             window_offset: 0,
         };
         let message = Message::new(GIFT, &[]).with_map(item, grant);
         let sent = l4::ipc::send(to, &message, Timeout::Ticks(1000));
         let _ = read_exactly::<1>(hold);
         if sent.is_ok() { 0 } else { 21 }
+    }
+
+    /// One process gives a page to another ([`receiver`]) and exits; then
+    /// `after_exit` runs, and the receiver checks that the page is gone.
+    /// `Err` for a broken step; `Ok(true)` if the page stayed mapped.
+    fn give_then_exit(
+        gift: Gift,
+        after_exit: impl FnOnce(),
+    ) -> Result<bool, alloc::string::String> {
+        let (id_in, id_out) = pipe().context("pipe")?;
+        let (got_in, got_out) = pipe().context("pipe")?;
+        let (go_in, go_out) = pipe().context("pipe")?;
+        let receiving = spawn(|| {
+            for fd in [id_in, got_in, go_out] {
+                let _ = close(fd);
+            }
+            receiver(id_out, got_out, go_in)
+        })?;
+        // Only the receiver holds these now: a receiver that dies early
+        // makes our reads end instead of wait.
+        for fd in [id_out, got_out, go_in] {
+            close(fd).context("close")?;
+        }
+        let (hold_in, hold_out) = pipe().context("pipe")?;
+        let id = read_exactly::<8>(id_in);
+        let to = ThreadId(u64::from_le_bytes(id.unwrap_or([0; 8])));
+        let giving = spawn(|| {
+            for fd in [id_in, got_in, go_out, hold_out] {
+                let _ = close(fd);
+            }
+            giver(to, gift, hold_in)
+        })?;
+        close(hold_in).context("close")?;
+        // The receiver has the page (or is gone); the giver may exit
+        // (closing the pipe tells it so either way).
+        let got = read_exactly::<1>(got_in);
+        close(hold_out).context("close")?;
+        // Once the giver is gone, the receiver checks its page (told by a
+        // byte; a closed pipe without one stops it).
+        let (given, received) =
+            wait_one_then_tell(giving, receiving, go_out, got.is_ok(), after_exit)?;
+        for fd in [id_in, got_in] {
+            close(fd).context("close")?;
+        }
+        ensure!(id.is_ok(), "the receiver did not say who it is");
+        ensure!(given == 0, "the giver exited with {}", given);
+        ensure!(received <= 1, "the receiver exited with {}", received);
+        Ok(received == 1)
     }
 
     /// One process maps (or grants) a page of its own to another and
@@ -345,73 +424,53 @@ mod micro_memory {
     pub fn granted_page_revoked() -> TestResult {
         for grant in [false, true] {
             let what = if grant { "granted" } else { "mapped" };
-            let (id_in, id_out) = pipe().context("pipe")?;
-            let (got_in, got_out) = pipe().context("pipe")?;
-            let (go_in, go_out) = pipe().context("pipe")?;
-            let receiving = spawn(|| {
-                for fd in [id_in, got_in, go_out] {
-                    let _ = close(fd);
-                }
-                receiver(id_out, got_out, go_in)
-            })?;
-            // Only the receiver holds these now: a receiver that dies early
-            // makes our reads end instead of wait.
-            for fd in [id_out, got_out, go_in] {
-                close(fd).context("close")?;
-            }
-            let (hold_in, hold_out) = pipe().context("pipe")?;
-            let id = read_exactly::<8>(id_in);
-            let to = ThreadId(u64::from_le_bytes(id.unwrap_or([0; 8])));
-            let giving = spawn(|| {
-                for fd in [id_in, got_in, go_out, hold_out] {
-                    let _ = close(fd);
-                }
-                giver(to, grant, hold_in)
-            })?;
-            close(hold_in).context("close")?;
-            // The receiver has the page (or is gone); the giver may exit
-            // (closing the pipe tells it so either way).
-            let got = read_exactly::<1>(got_in);
-            close(hold_out).context("close")?;
-            // Once the giver is gone, the receiver checks its page (told
-            // by a byte; a closed pipe without one stops it).
-            let (given, received) = wait_one_then_tell(giving, receiving, go_out, got.is_ok())?;
-            for fd in [id_in, got_in] {
-                close(fd).context("close")?;
-            }
-            ensure!(id.is_ok(), "the receiver did not say who it is");
+            let stayed =
+                give_then_exit(Gift::Own { grant }, || ()).map_err(|e| format!("{what}: {e}"))?;
             ensure!(
-                given == 0,
-                "the giver of a {} page exited with {}",
-                what,
-                given
-            );
-            ensure!(
-                received != 1,
+                !stayed,
                 "a page {} to another process stayed mapped there after its giver exited",
                 what
-            );
-            ensure!(
-                received == 0,
-                "the receiver of a {} page exited with {}",
-                what,
-                received
             );
         }
         Ok(())
     }
 
-    /// Waits for `giving` to exit, then tells the receiver to look (if
-    /// `tell`) and closes `go`; returns both exit statuses. (A receiver
-    /// that failed early may exit first.)
+    /// A page shared copy-on-write (this test's, and its child's after
+    /// fork): the child grants its read-only mapping to a third process and
+    /// exits. The frame is ours alone now, and our next write goes into it
+    /// (no copy is needed any more) — so the third process must not keep
+    /// it, or it would read what we write.
+    pub fn shared_page_revoked() -> TestResult {
+        // 8 KiB hold a whole page; it lives as long as the test.
+        let buffer = alloc::boxed::Box::new([0u64; 1024]);
+        let address = (buffer.as_ptr() as u64 + 0xfff) & !0xfff;
+        // SAFETY: inside our own box (a page from its first page boundary).
+        unsafe { core::ptr::write_volatile(address as *mut u64, MARKER) };
+        let stayed = give_then_exit(Gift::Shared(address), || {
+            // SAFETY: inside our own box, as above.
+            unsafe { core::ptr::write_volatile(address as *mut u64, !MARKER) };
+        })?;
+        drop(buffer);
+        ensure!(
+            !stayed,
+            "a page shared copy-on-write, granted away by a child that then exited, stayed mapped in the other process while this one wrote into it"
+        );
+        Ok(())
+    }
+
+    /// Waits for `giving` to exit, runs `after_exit`, then tells the
+    /// receiver to look (if `tell`) and closes `go`; returns both exit
+    /// statuses. (A receiver that failed early may exit first.)
     fn wait_one_then_tell(
         giving: Pid,
         receiving: Pid,
         go: Fd,
         tell: bool,
+        after_exit: impl FnOnce(),
     ) -> Result<(i32, i32), alloc::string::String> {
         let (pid, status) = ulib::wait().context("wait")?;
         let (given, received) = if pid == giving {
+            after_exit();
             if tell {
                 write(go, b"g").context("write")?;
             }
@@ -479,4 +538,4 @@ mod micro_memory {
 }
 
 #[cfg(feature = "micro")]
-pub use micro_memory::{forged_fault_refused, granted_page_revoked};
+pub use micro_memory::{forged_fault_refused, granted_page_revoked, shared_page_revoked};
