@@ -21,6 +21,7 @@
 
 pub mod bench_table;
 pub mod cli;
+pub mod colocation_table;
 pub mod console;
 pub mod failure;
 pub mod host;
