@@ -248,7 +248,7 @@ fuzz: all
 # chart into docs/figures/bench.svg.
 figures: bench
 	bash scripts/update-figures.sh bench $(BUILD)/bench/figures.md:$(BUILD)/bench/ratios.svg \
-		colocation $(BUILD)/bench/colocation.md
+		colocation $(BUILD)/bench/colocation.md targets $(BUILD)/bench/targets.md
 
 # The journal's power-cut tests at length (`make test` runs short versions):
 # every crash point of 200 random workloads on the host, judged by our

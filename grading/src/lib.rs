@@ -36,6 +36,7 @@ pub mod scratch;
 pub mod session;
 pub mod starter;
 pub mod suites;
+pub mod targets_table;
 pub mod test;
 pub mod trace;
 pub mod usertest_names;

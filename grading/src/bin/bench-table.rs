@@ -4,14 +4,15 @@
 //!
 //! Writes `DIR/figures.md` (the table the docs show), `DIR/figures.csv` and
 //! `DIR/ratios.svg` (a bar chart of the ratios), then prints the table.
-//! Given the logs of the co-located micro-kernel's runs (`--colocated`),
+//! Also `DIR/targets.md`, the performance targets judged on the table
+//! ([`grading::targets_table`]). Given the logs of the co-located micro-kernel's runs (`--colocated`),
 //! also `DIR/colocation.md` ([`grading::colocation_table`]).
 //! The accelerator says what a tick was (default: `$ACCEL`, else tcg).
 //! Everything is done by [`grading::bench_table`].
 
 use grading::Accel;
 use grading::bench_table::{Log, Table, parse_log};
-use grading::colocation_table;
+use grading::{colocation_table, targets_table};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         ("figures.md", table.markdown()),
         ("figures.csv", table.csv()),
         ("ratios.svg", table.svg()),
+        ("targets.md", targets_table::markdown(&table)),
     ];
     if !colocated.is_empty() {
         let colocated = Table::new(accel, &colocated);
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         }
     }
     println!("{}", table.markdown());
+    println!("{}", targets_table::markdown(&table));
     if let Some((_, colocation)) = outputs.iter().find(|(name, _)| *name == "colocation.md") {
         println!("{colocation}");
     }
