@@ -331,8 +331,8 @@ fn restore_protected(root: &Path, tree: &Path) -> Result<(), String> {
 pub fn build(tree: &Path) -> Result<(), String> {
     // A make of its own, not a sub-make of `make grade-batch`.
     let command = "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make all";
-    let (status, output) = host::run_status(command, tree, BUILD_TIME_LIMIT)
-        .map_err(|failure| failure.to_string())?;
+    let (status, output) =
+        host::run_status(command, tree, BUILD_TIME_LIMIT).map_err(|failure| failure.to_string())?;
     let _ = std::fs::create_dir_all(tree.join("build"));
     let _ = std::fs::write(tree.join("build/make-all.log"), &output);
     if status == Some(0) {
@@ -578,8 +578,14 @@ pub fn csv_rows(graded: &Graded) -> String {
 
 /// `grade self-check LAB`: the full tree (built already) scores full marks
 /// on the lab's tests, hidden ones included; the lab's starter, cut from
-/// the work tree into `build/labs-check/LAB/`, builds, boots both kernels
+/// the work tree into `build/labs-check/tree/`, builds, boots both kernels
 /// and scores less.
+///
+/// Every lab's starter is cut into that same folder, over the last one,
+/// and its build outputs are kept: only the files that differ between
+/// the two starters change, so a starter after the first rebuilds only
+/// what they touch (a fresh build per lab made `make test-labs` several
+/// times longer).
 fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
     let lab = labs::find(lab_name).ok_or_else(|| format!("no lab named {lab_name:?} has tests"))?;
     let max = lab.max_points();
@@ -589,8 +595,7 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
     let full_ok = full_score == max && full.iter().all(Outcome::passed);
     println!("self-check {lab_name}: full tree {full_score}/{max}");
 
-    let work = root.join("build/labs-check").join(lab_name);
-    let _ = std::fs::remove_dir_all(&work);
+    let work = root.join("build/labs-check");
     let tree = work.join("tree");
     let files = starter::tree_files(root)?;
     starter::cut_tree(root, &files, lab_name, &LAB_NAMES, &tree)?;
@@ -639,9 +644,6 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
                 "FAIL: the starter scores full marks: the tests test nothing".to_string(),
         }
     );
-    if ok {
-        let _ = std::fs::remove_dir_all(&work);
-    }
     Ok(ok)
 }
 
@@ -738,9 +740,13 @@ mod tests {
         std::fs::create_dir_all(&tree).unwrap();
         starter::git(&outer, &["init", "-q"]).unwrap();
         std::fs::write(tree.join("a.txt"), "one\n").unwrap();
-        let patch = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n";
+        let patch =
+            "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n";
         apply_patch(&tree, &outer, patch).unwrap();
-        assert_eq!(std::fs::read_to_string(tree.join("a.txt")).unwrap(), "two\n");
+        assert_eq!(
+            std::fs::read_to_string(tree.join("a.txt")).unwrap(),
+            "two\n"
+        );
         assert!(apply_patch(&tree, &outer, patch).is_err(), "applied twice");
         std::fs::remove_dir_all(&outer).unwrap();
     }

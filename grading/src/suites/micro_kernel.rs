@@ -45,6 +45,7 @@ pub const CHECKS: [&str; 36] = [
     "ipc-timeout-zero",
     "ipc-timeout-relative",
     "ipc-timeout-never",
+    "ipc-timeout-after-fast-send",
     "ipc-long-message",
     "ipc-system-call-faults",
     "map-share",
