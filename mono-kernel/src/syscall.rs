@@ -100,5 +100,9 @@ const fn handler(call: Sys) -> Handler {
         Sys::Sysinfo => |f| process::sysinfo(f.rdi),
         // LAB syscall STUB
         // LAB syscall END
+        // LAB pipe BEGIN
+        Sys::Pipe2 => |f| file::pipe2(f.rdi, f.rsi),
+        // LAB pipe STUB
+        // LAB pipe END
     }
 }

@@ -93,6 +93,13 @@ crate::operations! {
         Sysinfo,
         // LAB syscall STUB
         // LAB syscall END
+        // LAB pipe BEGIN
+        /// `pipe2(*mut [i32; 2], flags) -> 0`: `pipe` with flags
+        /// ([`super::fs::pipe_flags`]); `O_NONBLOCK` makes both ends
+        /// non-blocking (`common::pipe::Mode`).
+        Pipe2,
+        // LAB pipe STUB
+        // LAB pipe END
     }
 }
 

@@ -104,6 +104,10 @@ pub fn mono_handler(number: u64) -> (&'static str, &'static str) {
         MonoSys::Sysinfo => ("sys_proc::sysinfo", PROC),
         // LAB syscall STUB
         // LAB syscall END
+        // LAB pipe BEGIN
+        MonoSys::Pipe2 => ("sys_file::pipe2", FILE),
+        // LAB pipe STUB
+        // LAB pipe END
     }
 }
 

@@ -95,6 +95,17 @@ pub fn pipe() -> Result<(Fd, Fd), Errno> {
     Ok((Fd(fds[0]), Fd(fds[1])))
 }
 
+/// Creates a pipe whose ends have `flags` (lab `pipe`): with
+/// [`O_NONBLOCK`](crate::O_NONBLOCK), a read of the empty pipe or a write
+/// to the full pipe fails with `EAGAIN` instead of waiting. Returns `(read
+/// end, write end)`.
+pub fn pipe2(flags: u32) -> Result<(Fd, Fd), Errno> {
+    let mut fds = [-1i32; 2];
+    // SAFETY: `fds` is a live, writable [i32; 2].
+    unsafe { sys::pipe2(&mut fds, flags) }?;
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
 /// Makes every change so far durable: when it returns, a power cut loses
 /// nothing (the file system's journal has committed).
 pub fn sync() -> Result<(), Errno> {

@@ -60,6 +60,7 @@ mod runtime;
 
 pub use common::abi::errno::Errno;
 pub use common::abi::fs::open_flags::{O_APPEND, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+pub use common::abi::fs::pipe_flags::O_NONBLOCK;
 pub use common::abi::fs::{CONSOLE_MAJOR, CONSOLE_MINOR, NULL_MAJOR};
 pub use common::abi::fs::{FileType, Stat};
 pub use common::abi::memory::USER_TOP;
@@ -68,11 +69,11 @@ pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SysInfo};
 // a new wrapper (`process::getppid`) is `ulib::getppid` as soon as it is
 // written.
 pub use file::*;
-pub use process::*;
 pub use mmap::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
     mmap_anonymous, mmap_file, munmap,
 };
+pub use process::*;
 pub use runtime::Args;
 
 /// The result of a system call: a value, or the error the kernel reported.

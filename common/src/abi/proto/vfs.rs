@@ -32,6 +32,7 @@
 //! | `Sync`           | —                   | —               | —                          |
 //! | `Fsync`          | fd                  | —               | —                          |
 //! | `MapOpen`        | pid, fd             | —               | words: handle, size        |
+//! | `Pipe2`          | flags               | —               | as `Pipe` (lab `pipe`)     |
 //!
 //! A *handle* is a file proc holds open by itself, whatever becomes of the
 //! name or the descriptor it came from: `ExecOpen` opens one by path, to
@@ -88,6 +89,10 @@ super::operations! {
         Sync,
         Fsync,
         MapOpen,
+        // LAB pipe BEGIN
+        Pipe2,
+        // LAB pipe STUB
+        // LAB pipe END
     }
 }
 
@@ -142,6 +147,11 @@ pub enum VfsRequest<'a> {
     Fsync { fd: u64 },
     /// proc: open the file behind process `pid`'s descriptor `fd`, for `mmap`.
     MapOpen { pid: u64, fd: u64 },
+    // LAB pipe BEGIN
+    /// `pipe2(flags)` (`abi::fs::pipe_flags`; vfs checks them).
+    Pipe2 { flags: u32 },
+    // LAB pipe STUB
+    // LAB pipe END
 }
 
 impl<'a> VfsRequest<'a> {
@@ -171,6 +181,10 @@ impl<'a> VfsRequest<'a> {
             Sync => VfsOp::Sync,
             Fsync { .. } => VfsOp::Fsync,
             MapOpen { .. } => VfsOp::MapOpen,
+            // LAB pipe BEGIN
+            Pipe2 { .. } => VfsOp::Pipe2,
+            // LAB pipe STUB
+            // LAB pipe END
         }
     }
 
@@ -202,6 +216,10 @@ impl<'a> VfsRequest<'a> {
             } => wire(&[handle, offset, len]),
             ExecClose { handle } => wire(&[handle]),
             MapOpen { pid, fd } => wire(&[pid, fd]),
+            // LAB pipe BEGIN
+            Pipe2 { flags } => wire(&[flags as u64]),
+            // LAB pipe STUB
+            // LAB pipe END
         }
     }
 
@@ -281,6 +299,12 @@ impl<'a> VfsRequest<'a> {
                 pid: wire.word(0)?,
                 fd: wire.word(1)?,
             },
+            // LAB pipe BEGIN
+            VfsOp::Pipe2 => Pipe2 {
+                flags: wire.word_u32(0)?,
+            },
+            // LAB pipe STUB
+            // LAB pipe END
         })
     }
 }
@@ -355,6 +379,10 @@ mod tests {
                 pid: 2,
                 fd: u64::MAX,
             },
+            // LAB pipe BEGIN
+            Pipe2 { flags: 0x800 },
+            // LAB pipe STUB
+            // LAB pipe END
         ];
         assert_eq!(
             requests.len(),
@@ -384,7 +412,7 @@ mod tests {
             decode(VfsOp::Mknod, &[1, 1 << 33]),
             Err(ProtoError::BadValue(1))
         );
-        let unknown = VfsOp::MapOpen.label() + 1;
+        let unknown = VfsOp::ALL[VfsOp::ALL.len() - 1].label() + 1;
         assert_eq!(
             VfsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))

@@ -17,6 +17,7 @@ use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::vfs::{VfsRequest, pipe_fds_to_bytes};
 use common::file::{FileSystem, Found, OpenFlags};
 use common::fs::Ino;
+use common::pipe::Mode;
 use l4::ThreadId;
 use vfs::tables::{FileKind, OpenFile, Pid};
 
@@ -46,13 +47,14 @@ impl Vfs {
                 Err(errno) => Outcome::Failed(errno),
             },
             Dup { fd } => self.tables.dup(pid, fd).map(|fd| Words::of(&[fd])).into(),
-            Pipe => match self.pipe(pid) {
-                Ok((read_fd, write_fd)) => Outcome::Done(
-                    Words::default(),
-                    Some(pipe_fds_to_bytes(read_fd, write_fd).to_vec()),
-                ),
+            Pipe => self.pipe(pid, Mode::Blocking),
+            // LAB pipe BEGIN
+            Pipe2 { flags } => match Mode::from_pipe2_flags(flags.into()) {
+                Ok(mode) => self.pipe(pid, mode),
                 Err(errno) => Outcome::Failed(errno),
             },
+            // LAB pipe STUB
+            // LAB pipe END
             Fstat { fd } => match self.fstat(pid, fd) {
                 Ok(stat) => Outcome::Done(Words::default(), Some(stat.to_bytes().to_vec())),
                 Err(errno) => Outcome::Failed(errno),
@@ -87,7 +89,9 @@ impl Vfs {
             // 0, so the client does not read on).
             FileKind::Null(_) => Outcome::Done(Words::default(), None),
             FileKind::Pipe { pipe, .. } => {
-                let now = self.pipes.read(from.0, pid, pipe, len, &mut self.owed);
+                let now = self
+                    .pipes
+                    .read(from.0, pid, pipe, len, file.mode, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
             }
             FileKind::Inode(ino) => {
@@ -125,7 +129,9 @@ impl Vfs {
             // The null device: every byte accepted, none kept.
             FileKind::Null(_) => Outcome::Done(Words::of(&[data.len() as u64]), None),
             FileKind::Pipe { pipe, .. } => {
-                let now = self.pipes.write(from.0, pid, pipe, data, &mut self.owed);
+                let now = self
+                    .pipes
+                    .write(from.0, pid, pipe, data, file.mode, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
             }
             FileKind::Inode(ino) => {
@@ -178,25 +184,29 @@ impl Vfs {
             })
     }
 
-    /// `pipe()`: two descriptors, read end first.
-    fn pipe(&mut self, pid: Pid) -> Result<(u64, u64), Errno> {
+    /// `pipe()` (and `pipe2`): the two descriptors, read end first, as
+    /// the reply's bytes.
+    fn pipe(&mut self, pid: Pid, mode: Mode) -> Outcome {
+        match self.make_pipe(pid, mode) {
+            Ok((read_fd, write_fd)) => Outcome::Done(
+                Words::default(),
+                Some(pipe_fds_to_bytes(read_fd, write_fd).to_vec()),
+            ),
+            Err(errno) => Outcome::Failed(errno),
+        }
+    }
+
+    /// A new pipe, its two ends of mode `mode` installed: two descriptors,
+    /// read end first; on an error nothing is left behind.
+    fn make_pipe(&mut self, pid: Pid, mode: Mode) -> Result<(u64, u64), Errno> {
         let pipe = self.pipes.create();
-        let reader = OpenFile::new(
-            FileKind::Pipe {
-                pipe,
-                write_end: false,
-            },
-            true,
-            false,
-        );
-        let writer = OpenFile::new(
-            FileKind::Pipe {
-                pipe,
-                write_end: true,
-            },
-            false,
-            true,
-        );
+        let end = |write_end| {
+            let mut file = OpenFile::new(FileKind::Pipe { pipe, write_end }, !write_end, write_end);
+            file.mode = mode;
+            file
+        };
+        let reader = end(false);
+        let writer = end(true);
         let read_fd = match self.tables.install(pid, reader) {
             Ok(fd) => fd,
             Err((errno, reader)) => {

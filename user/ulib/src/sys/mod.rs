@@ -36,6 +36,7 @@
 //! mmap(hint, length, prot, flags, fd, offset) -> address
 //! munmap(address, length) -> 0
 //! getppid() -> pid                           sysinfo(*mut SysInfo) -> 0
+//! pipe2(*mut [i32; 2], flags) -> 0
 //! ```
 //!
 //! A function one back end has and the other lacks fails the build of the

@@ -108,6 +108,21 @@ pub unsafe fn pipe(fds: *mut [i32; 2]) -> Result<u64, Errno> {
     unsafe { call(Sys::Pipe, fds as u64, 0, 0) }
 }
 
+/// `pipe2(fds, flags) -> 0` (lab `pipe`): `pipe`, with flags for both
+/// ends (`O_NONBLOCK`).
+///
+/// # Safety
+/// `fds` must be valid for an 8-byte write.
+pub unsafe fn pipe2(fds: *mut [i32; 2], flags: u32) -> Result<u64, Errno> {
+    // LAB pipe BEGIN
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Pipe2, fds as u64, u64::from(flags), 0) }
+    // LAB pipe STUB
+    //~ let _ = (fds, flags);
+    //~ Err(Errno::ENOSYS)
+    // LAB pipe END
+}
+
 /// `read(fd, buf, len) -> bytes read` (0 at end of file).
 ///
 /// # Safety
