@@ -48,6 +48,7 @@ enum Step {
     Unlink(Vec<u8>),
     Rmdir(Vec<u8>),
     Rename(Vec<u8>, Vec<u8>),
+    Symlink(Vec<u8>),
 }
 
 /// An in-memory tree with ext2's path rules (absolute or relative paths,
@@ -230,6 +231,20 @@ impl FileSystem for FakeFs {
             current = self.step(current, name)?;
         }
         Ok((current, last))
+    }
+
+    /// The fake has no links to follow: the same as `lookup`.
+    fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno> {
+        self.lookup(cwd, path)
+    }
+
+    /// The fake keeps no targets: a symlink is a name of kind `Symlink`.
+    fn symlink(&mut self, dir: Ino, name: &[u8], _target: &[u8]) -> Result<(), Errno> {
+        self.steps.push(Step::Symlink(name.to_vec()));
+        self.new_name(dir, name)?;
+        self.change()?;
+        self.add_named(dir, name, InodeKind::Symlink, (0, 0));
+        Ok(())
     }
 
     fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
