@@ -36,7 +36,10 @@ fn lab_fs_a_fast_symlink_reads_back_with_debugfs() {
     let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
     let link = fs.symlink(ROOT_INO, b"short", b"dir/file").unwrap();
     let stat = fs.stat(link).unwrap();
-    assert_eq!((stat.kind, stat.size, stat.sectors), (InodeKind::Symlink, 8, 0));
+    assert_eq!(
+        (stat.kind, stat.size, stat.sectors),
+        (InodeKind::Symlink, 8, 0)
+    );
     fs.unmount().unwrap();
     e2fsck(&image).unwrap();
     let report = debugfs_stat(&image, "/short");
@@ -62,7 +65,8 @@ fn lab_fs_a_slow_symlink_reads_back_with_debugfs() {
     assert_eq!(&back[..60], target.as_bytes());
     // The longest a 1 KiB block holds, and one more.
     let longest = "a/".repeat(511) + "b";
-    fs.symlink(ROOT_INO, b"longest", longest.as_bytes()).unwrap();
+    fs.symlink(ROOT_INO, b"longest", longest.as_bytes())
+        .unwrap();
     let too_long = longest.clone() + "c";
     let before = fs.free_counts();
     assert_eq!(
@@ -74,7 +78,10 @@ fn lab_fs_a_slow_symlink_reads_back_with_debugfs() {
     e2fsck(&image).unwrap();
     let report = debugfs_stat(&image, "/long");
     assert!(report.contains("Type: symlink"), "debugfs says:\n{report}");
-    assert!(report.contains("BLOCKS:"), "a slow link has a block:\n{report}");
+    assert!(
+        report.contains("BLOCKS:"),
+        "a slow link has a block:\n{report}"
+    );
     let target_back = debugfs(&image, "cat /long").unwrap();
     assert_eq!(target_back, target.as_bytes(), "debugfs cat of the link");
 }
@@ -89,12 +96,27 @@ fn lab_fs_links_are_followed_and_unlinked() {
     fs.symlink(ROOT_INO, b"to-dir", b"dir").unwrap();
     fs.symlink(dir, b"up", b"../to-dir/file").unwrap();
     fs.symlink(ROOT_INO, b"abs", b"/dir/up").unwrap();
-    assert_eq!(fs.lookup(ROOT_INO, b"to-dir/file"), Ok(file), "a link in the middle");
+    assert_eq!(
+        fs.lookup(ROOT_INO, b"to-dir/file"),
+        Ok(file),
+        "a link in the middle"
+    );
     assert_eq!(fs.lookup(ROOT_INO, b"/abs"), Ok(file), "a chain of three");
-    assert_eq!(fs.lookup(dir, b"up"), Ok(file), "relative to the link's directory");
+    assert_eq!(
+        fs.lookup(dir, b"up"),
+        Ok(file),
+        "relative to the link's directory"
+    );
     let link = fs.lookup_link(ROOT_INO, b"/abs").unwrap();
-    assert_eq!(fs.stat(link).unwrap().kind, InodeKind::Symlink, "not followed");
-    assert_eq!(fs.lookup_parent(ROOT_INO, b"/to-dir/new"), Ok((dir, &b"new"[..])));
+    assert_eq!(
+        fs.stat(link).unwrap().kind,
+        InodeKind::Symlink,
+        "not followed"
+    );
+    assert_eq!(
+        fs.lookup_parent(ROOT_INO, b"/to-dir/new"),
+        Ok((dir, &b"new"[..]))
+    );
     fs.symlink(ROOT_INO, b"dangling", b"nowhere").unwrap();
     assert_eq!(fs.lookup(ROOT_INO, b"dangling"), Err(FsError::NotFound));
     assert_eq!(fs.lookup(ROOT_INO, b"to-dir/file/x"), Err(FsError::NotDir));
@@ -122,7 +144,8 @@ fn lab_fs_loops_end_in_eloop() {
     let mut previous = String::from("/dir/file");
     for i in 0..=MAX_SYMLINKS {
         let name = format!("chain{i}");
-        fs.symlink(ROOT_INO, name.as_bytes(), previous.as_bytes()).unwrap();
+        fs.symlink(ROOT_INO, name.as_bytes(), previous.as_bytes())
+            .unwrap();
         previous = name;
     }
     let last = format!("chain{}", MAX_SYMLINKS - 1);

@@ -128,6 +128,23 @@ pub fn all() -> Vec<Lab> {
                 .expecting(r"test result: ok\. [1-9][0-9]* passed"),
             ],
         },
+        Lab {
+            name: "fs",
+            title: "symbolic links in the shared ext2 code, on both kernels",
+            kernels: &Kernel::ALL,
+            tests: vec![
+                Test::usertest("symlink-files", 4, "symlink_files"),
+                Test::usertest("symlink-dirs", 4, "symlink_dirs"),
+                Test::usertest("symlink-errors", 3, "symlink_errors"),
+                Test::usertest("symlink-exec", 2, "symlink_exec").hidden(),
+                Test::host(
+                    "ext2-symlinks",
+                    14,
+                    "cargo test --release --quiet -p common --test ext2_symlinks lab_fs",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+            ],
+        },
     ]
 }
 

@@ -475,3 +475,31 @@ pub fn rename(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
     common::file::rename(fsys::lock().fs(), cwd, &old, &new)?;
     Ok(0)
 }
+
+// LAB fs BEGIN
+/// `symlink(target, path)`: the rules are `common::file::symlink`.
+pub fn symlink(target_addr: u64, path_addr: u64) -> Result<u64, Errno> {
+    let target = user_path(target_addr)?;
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    common::file::symlink(fsys::lock().fs(), cwd, &target, &path)?;
+    Ok(0)
+}
+
+/// `readlink(path, buf, len)`: copies out the target of the symbolic link
+/// `path` (its contents), at most `len` bytes; returns how many.
+pub fn readlink(path_addr: u64, buf: u64, len: u64) -> Result<u64, Errno> {
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut target = vec![0u8; (len as usize).min(CHUNK)];
+    let n = {
+        let mut guard = fsys::lock();
+        let fs = guard.fs();
+        let link = common::file::readlink(fs, cwd, &path)?;
+        fs.read(link, 0, &mut target).map_err(fs_error)?
+    };
+    copy_out(buf, &target[..n])?;
+    Ok(n as u64)
+}
+// LAB fs STUB
+// LAB fs END

@@ -100,6 +100,15 @@ crate::operations! {
         Pipe2,
         // LAB pipe STUB
         // LAB pipe END
+        // LAB fs BEGIN
+        /// `symlink(target, path) -> 0`: a symbolic link `path` whose
+        /// contents are `target` (not looked up).
+        Symlink,
+        /// `readlink(path, buf, len) -> bytes`: the target of the symbolic
+        /// link `path` (not followed), not NUL-terminated, cut at `len`.
+        Readlink,
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 

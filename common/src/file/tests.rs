@@ -444,8 +444,31 @@ fn every_path_call_checks_its_paths_before_touching_the_file_system() {
         assert_eq!(link(&mut fs, cwd, b"file", path), Err(errno));
         assert_eq!(rename(&mut fs, cwd, path, b"new"), Err(errno));
         assert_eq!(rename(&mut fs, cwd, b"file", path), Err(errno));
+        assert_eq!(symlink(&mut fs, cwd, path, b"new"), Err(errno));
+        assert_eq!(symlink(&mut fs, cwd, b"file", path), Err(errno));
+        assert_eq!(readlink(&mut fs, cwd, path), Err(errno));
     }
     assert_eq!(fs.steps, [], "no step was taken");
+}
+
+#[test]
+fn symlink_names_a_link_in_the_parent_and_readlink_wants_a_link() {
+    let mut fs = FakeFs::new();
+    symlink(&mut fs, ROOT_INO, b"/nowhere", b"dir/link").unwrap();
+    assert_eq!(
+        fs.steps,
+        [
+            Step::LookupParent(b"dir/link".to_vec()),
+            Step::Symlink(b"link".to_vec())
+        ]
+    );
+    let link = fs.ino("dir/link");
+    assert_eq!(readlink(&mut fs, ROOT_INO, b"dir/link"), Ok(link));
+    assert_eq!(readlink(&mut fs, ROOT_INO, b"file"), Err(Errno::EINVAL));
+    assert_eq!(
+        symlink(&mut fs, ROOT_INO, b"x", b"dir/link"),
+        Err(Errno::EEXIST)
+    );
 }
 
 // ---------------------------------------------------------------------------

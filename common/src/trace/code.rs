@@ -108,6 +108,11 @@ pub fn mono_handler(number: u64) -> (&'static str, &'static str) {
         MonoSys::Pipe2 => ("sys_file::pipe2", FILE),
         // LAB pipe STUB
         // LAB pipe END
+        // LAB fs BEGIN
+        MonoSys::Symlink => ("sys_file::symlink", FILE),
+        MonoSys::Readlink => ("sys_file::readlink", FILE),
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 

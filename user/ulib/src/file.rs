@@ -160,6 +160,23 @@ pub fn link(old: &str, new: &str) -> Result<(), Errno> {
     unsafe { sys::link(old.as_ptr(), new.as_ptr()) }.map(|_| ())
 }
 
+/// Creates a symbolic link `path` whose contents are `target` (lab `fs`).
+/// The target is not looked up: it may name nothing (yet).
+pub fn symlink(target: &str, path: &str) -> Result<(), Errno> {
+    let (target, path) = (CPath::new(target)?, CPath::new(path)?);
+    // SAFETY: both paths are NUL-terminated and live across the call.
+    unsafe { sys::symlink(target.as_ptr(), path.as_ptr()) }.map(|_| ())
+}
+
+/// Reads the target of the symbolic link `path` (not followed) into
+/// `buf`; returns its length, cut at `buf.len()` (lab `fs`). `EINVAL` if
+/// `path` is not a symbolic link.
+pub fn readlink(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+    let path = CPath::new(path)?;
+    // SAFETY: `path` is NUL-terminated; `buf` is a live, writable slice.
+    unsafe { sys::readlink(path.as_ptr(), buf.as_mut_ptr(), buf.len()) }.map(|n| n as usize)
+}
+
 /// Creates a directory.
 pub fn mkdir(path: &str) -> Result<(), Errno> {
     let path = CPath::new(path)?;

@@ -33,6 +33,8 @@
 //! | `Fsync`          | fd                  | —               | —                          |
 //! | `MapOpen`        | pid, fd             | —               | words: handle, size        |
 //! | `Pipe2`          | flags               | —               | as `Pipe` (lab `pipe`)     |
+//! | `Symlink`        | —                   | target, path    | — (lab `fs`)               |
+//! | `Readlink`       | len (≤ 4096)        | path            | bytes: the target, cut at len (lab `fs`) |
 //!
 //! A *handle* is a file proc holds open by itself, whatever becomes of the
 //! name or the descriptor it came from: `ExecOpen` opens one by path, to
@@ -93,6 +95,11 @@ super::operations! {
         Pipe2,
         // LAB pipe STUB
         // LAB pipe END
+        // LAB fs BEGIN
+        Symlink,
+        Readlink,
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 
@@ -152,6 +159,13 @@ pub enum VfsRequest<'a> {
     Pipe2 { flags: u32 },
     // LAB pipe STUB
     // LAB pipe END
+    // LAB fs BEGIN
+    /// `symlink(target, path)`.
+    Symlink { target: &'a [u8], path: &'a [u8] },
+    /// `readlink(path, len)`.
+    Readlink { len: u64, path: &'a [u8] },
+    // LAB fs STUB
+    // LAB fs END
 }
 
 impl<'a> VfsRequest<'a> {
@@ -185,6 +199,11 @@ impl<'a> VfsRequest<'a> {
             Pipe2 { .. } => VfsOp::Pipe2,
             // LAB pipe STUB
             // LAB pipe END
+            // LAB fs BEGIN
+            Symlink { .. } => VfsOp::Symlink,
+            Readlink { .. } => VfsOp::Readlink,
+            // LAB fs STUB
+            // LAB fs END
         }
     }
 
@@ -220,6 +239,11 @@ impl<'a> VfsRequest<'a> {
             Pipe2 { flags } => wire(&[flags as u64]),
             // LAB pipe STUB
             // LAB pipe END
+            // LAB fs BEGIN
+            Symlink { target, path } => wire(&[]).with_bytes(target).with_bytes(path),
+            Readlink { len, path } => wire(&[len]).with_bytes(path),
+            // LAB fs STUB
+            // LAB fs END
         }
     }
 
@@ -305,6 +329,17 @@ impl<'a> VfsRequest<'a> {
             },
             // LAB pipe STUB
             // LAB pipe END
+            // LAB fs BEGIN
+            VfsOp::Symlink => Symlink {
+                target: wire.item(0)?,
+                path: wire.item(1)?,
+            },
+            VfsOp::Readlink => Readlink {
+                len: wire.length(0)?,
+                path: wire.bytes()?,
+            },
+            // LAB fs STUB
+            // LAB fs END
         })
     }
 }
@@ -383,6 +418,17 @@ mod tests {
             Pipe2 { flags: 0x800 },
             // LAB pipe STUB
             // LAB pipe END
+            // LAB fs BEGIN
+            Symlink {
+                target: b"/etc/motd",
+                path: b"motd",
+            },
+            Readlink {
+                len: 100,
+                path: b"motd",
+            },
+            // LAB fs STUB
+            // LAB fs END
         ];
         assert_eq!(
             requests.len(),

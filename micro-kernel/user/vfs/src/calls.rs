@@ -71,6 +71,17 @@ impl Vfs {
             Rename { old, new } => self.rename(pid, old, new).map(|()| Words::default()).into(),
             Sync => self.fs(FsRequest::Sync).map(|_| Words::default()).into(),
             Fsync { fd } => self.fsync(pid, fd).map(|()| Words::default()).into(),
+            // LAB fs BEGIN
+            Symlink { target, path } => self
+                .symlink(pid, target, path)
+                .map(|()| Words::default())
+                .into(),
+            Readlink { len, path } => match self.readlink(pid, len, path) {
+                Ok(target) => Outcome::Done(Words::default(), Some(target)),
+                Err(errno) => Outcome::Failed(errno),
+            },
+            // LAB fs STUB
+            // LAB fs END
             _ => Outcome::Failed(Errno::EPERM),
         }
     }
@@ -309,6 +320,26 @@ impl Vfs {
     fn rename(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
         common::file::rename(&mut FsServer(self), self.tables.cwd(pid)?, old, new)
     }
+
+    // LAB fs BEGIN
+    /// `symlink(target, path)`.
+    fn symlink(&mut self, pid: Pid, target: &[u8], path: &[u8]) -> Result<(), Errno> {
+        common::file::symlink(&mut FsServer(self), self.tables.cwd(pid)?, target, path)
+    }
+
+    /// `readlink(path, len)`: the link's target (its contents, read like a
+    /// file's), at most `len` bytes.
+    fn readlink(&mut self, pid: Pid, len: u64, path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
+        let link = common::file::readlink(&mut FsServer(self), self.tables.cwd(pid)?, path)?;
+        let request = FsRequest::Read {
+            ino: link,
+            offset: 0,
+            len,
+        };
+        Ok(self.fs_bytes(request, len)?.1)
+    }
+    // LAB fs STUB
+    // LAB fs END
 }
 
 /// The file system as `common::file`'s rules see it, on the micro-kernel:
@@ -335,6 +366,29 @@ impl FileSystem for FsServer<'_> {
 
     fn lookup_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> Result<(Ino, &'p [u8]), Errno> {
         self.0.lookup_parent(cwd, path)
+    }
+
+    fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno> {
+        // LAB fs BEGIN
+        let info = inode_info(&self.0.fs(FsRequest::LookupLink { cwd, path })?)?;
+        Ok(Found {
+            ino: info.ino,
+            kind: info.kind,
+            major: info.major,
+        })
+        // LAB fs STUB
+        //~ // Until links are followed, a lookup is a lookup of the link.
+        //~ self.lookup(cwd, path)
+        // LAB fs END
+    }
+
+    fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+        // LAB fs BEGIN
+        self.call(FsRequest::Symlink { dir, name, target })
+        // LAB fs STUB
+        //~ let _ = (dir, name, target);
+        //~ Err(Errno::ENOSYS)
+        // LAB fs END
     }
 
     fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {

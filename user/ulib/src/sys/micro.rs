@@ -353,6 +353,38 @@ pub unsafe fn link(old: *const u8, new: *const u8) -> Result<u64, Errno> {
     two_paths_call(VfsOp::Link, old, new)
 }
 
+/// `symlink(target, path) -> 0` (lab `fs`): both as string items.
+///
+/// # Safety
+/// `target` and `path` must point to NUL-terminated strings.
+pub unsafe fn symlink(target: *const u8, path: *const u8) -> Result<u64, Errno> {
+    // LAB fs BEGIN
+    two_paths_call(VfsOp::Symlink, target, path)
+    // LAB fs STUB
+    //~ let _ = (target, path);
+    //~ Err(Errno::ENOSYS)
+    // LAB fs END
+}
+
+/// `readlink(path, buf, len) -> bytes` (lab `fs`): vfs replies with the
+/// target's bytes, into `buf`.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string; `buf` must be valid for
+/// `len` bytes of writes.
+pub unsafe fn readlink(path: *const u8, buf: *mut u8, len: usize) -> Result<u64, Errno> {
+    // LAB fs BEGIN
+    let len = len.min(MAX_TRANSFER as usize) as u64;
+    let request = vfs(VfsOp::Readlink, &[len])
+        .with_string_at(path as u64, PATH_ITEM_MAX)
+        .with_receive_area(buf as u64, len);
+    Ok(call_vfs(request)?.byte_count as u64)
+    // LAB fs STUB
+    //~ let _ = (path, buf, len);
+    //~ Err(Errno::ENOSYS)
+    // LAB fs END
+}
+
 /// `mkdir(path) -> 0`.
 ///
 /// # Safety
