@@ -213,10 +213,10 @@ impl<'a> FsRequest<'a> {
                 .with_bytes(new_name),
             ReadDir { dir, cursor, len } => wire(&[dir as u64, cursor, len]),
             // LAB fs BEGIN
-            LookupLink { cwd, path } => wire(&[cwd as u64]).with_bytes(path),
             Symlink { dir, name, target } => {
                 wire(&[dir as u64]).with_bytes(name).with_bytes(target)
             }
+            LookupLink { cwd, path } => wire(&[cwd as u64]).with_bytes(path),
             // LAB fs STUB
             // LAB fs END
         }
