@@ -175,6 +175,14 @@ const ALLOWED_PATHS: &[(&str, &str)] = &[
         "labs/syscall/answers.md",
         "lab syscall's hand-in: the student writes it",
     ),
+    (
+        "labs/pipe/answers.md",
+        "lab pipe's hand-in: the student writes it",
+    ),
+    (
+        "labs/fs/answers.md",
+        "lab fs's hand-in: the student writes it",
+    ),
 ];
 
 /// The repository's root (this crate is `grading/`).
