@@ -18,6 +18,7 @@
 //! | [`disk`]    | filling the disk and the inode table, then cleaning up  |
 //! | [`isolation`] | one program may not hurt another: kernel resources (threads) on the micro-kernel, what a server does with a stranger's message |
 //! | [`syscall`] | lab `syscall`: `getppid` and `sysinfo`                  |
+//! | [`driver`]  | lab `driver`: `time`, from the real-time clock          |
 //!
 //! Helpers shared by the tests are in [`util`]. Test files are created in the
 //! current directory with names starting `ut-`, and every test removes what
@@ -27,6 +28,7 @@ pub mod args;
 pub mod cow;
 pub mod dirs;
 pub mod disk;
+pub mod driver;
 pub mod files;
 pub mod isolation;
 pub mod memory;
@@ -99,6 +101,7 @@ pub const GROUPS: &[&[Test]] = &[
     dirs::TESTS,
     isolation::TESTS,
     syscall::TESTS,
+    driver::TESTS,
     disk::TESTS,
 ];
 

@@ -7,7 +7,7 @@
 //! | feature | module      | a call becomes                                   |
 //! |---------|-------------|--------------------------------------------------|
 //! | `mono`  | `mono.rs`   | the `syscall` instruction into the monolithic kernel |
-//! | `micro` | `micro.rs`  | a call to a microkernel server (proc, vfs)        |
+//! | `micro` | `micro.rs`  | a call to a microkernel server (proc, vfs, rtc)   |
 //!
 //! The interface is deliberately *raw*: pointers, lengths and integers, the
 //! way the kernel sees them, so that a back end is a thin translation and so
@@ -36,6 +36,7 @@
 //! mmap(hint, length, prot, flags, fd, offset) -> address
 //! munmap(address, length) -> 0
 //! getppid() -> pid                           sysinfo(*mut SysInfo) -> 0
+//! time() -> seconds since 1970-01-01 UTC
 //! ```
 //!
 //! A function one back end has and the other lacks fails the build of the
