@@ -74,12 +74,17 @@ fn the_pm_bit_is_not_part_of_a_24_hour_hour() {
 
 #[test]
 fn the_century_comes_from_its_register() {
+    // The other fields in BCD (they are below 10, so the same in binary).
     let at = |century: u8, year: u8, status_b: u8| {
         decode(&Registers {
-            century,
+            seconds: 0x01,
+            minutes: 0x02,
+            hours: 0x03,
+            day: 0x04,
+            month: 0x05,
             year,
-            status_b,
-            ..binary_evening()
+            century,
+            status_b: status_b | STATUS_B_24_HOUR,
         })
         .map(|time| time.year)
     };

@@ -99,21 +99,29 @@ fn driver_rtc_bad_requests() -> TestResult {
 }
 
 /// Any program may send the rtc server any message: one with a label no
-/// protocol has, and one of another server's protocol (proc's `Getpid`),
-/// each get an error reply (`ENOSYS`), and the server goes on answering
+/// protocol has, one of another server's protocol (proc's `Getpid`), and
+/// the highest label a program may use, each get an error reply (`ENOSYS`), and the server goes on answering
 /// `time`.
 #[cfg(feature = "micro")]
 fn driver_rtc_bad_requests() -> TestResult {
     use super::util::expect_errno;
+    use alloc::format;
     use common::abi::proto::proc::ProcOp;
     use common::abi::proto::rtc::RtcOp;
     use l4::{Message, ThreadId, rpc};
     use ulib::Errno;
 
     let rtc = ThreadId(ulib::sys::rtc_thread());
-    for label in [RtcOp::Time.label() + 1, ProcOp::Getpid.label(), 0xffff] {
+    // The last is the highest label a program may send (from
+    // `label::KERNEL_FIRST` on they are the kernel's).
+    let highest = common::abi::micro::label::KERNEL_FIRST - 1;
+    for label in [RtcOp::Time.label() + 1, ProcOp::Getpid.label(), highest] {
         let reply = rpc::call(rtc, &Message::new(label, &[1, 2, 3]));
-        expect_errno(reply, Errno::ENOSYS, "a message the rtc server does not know")?;
+        expect_errno(
+            reply,
+            Errno::ENOSYS,
+            &format!("a message with label {label:#x}, which the rtc server does not know"),
+        )?;
         time().context("time, after a bad request")?;
     }
     Ok(())
