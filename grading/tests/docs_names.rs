@@ -175,6 +175,10 @@ const ALLOWED_PATHS: &[(&str, &str)] = &[
         "labs/syscall/answers.md",
         "lab syscall's hand-in: the student writes it",
     ),
+    (
+        "labs/driver/answers.md",
+        "lab driver's hand-in: the student writes it",
+    ),
 ];
 
 /// The repository's root (this crate is `grading/`).

@@ -93,7 +93,11 @@ fn the_century_comes_from_its_register() {
     assert_eq!(at(21, 5, STATUS_B_BINARY), Ok(2105), "binary 21, 05");
     assert_eq!(at(0xff, 0x26, 0), Ok(2026), "no century register: 20");
     assert_eq!(at(0x00, 0x26, 0), Ok(2026), "century 0: 20");
-    assert_eq!(at(20, 100, STATUS_B_BINARY), Err(RtcError::BadValue), "year 100");
+    assert_eq!(
+        at(20, 100, STATUS_B_BINARY),
+        Err(RtcError::BadValue),
+        "year 100"
+    );
 }
 
 #[test]

@@ -107,7 +107,11 @@ fn readings_that_are_no_date_are_refused() {
         change(&mut registers);
         decode(&registers)
     };
-    assert_eq!(bad(|r| r.seconds = 0x5a), Err(RtcError::BadValue), "not BCD");
+    assert_eq!(
+        bad(|r| r.seconds = 0x5a),
+        Err(RtcError::BadValue),
+        "not BCD"
+    );
     assert_eq!(bad(|r| r.month = 0x13), Err(RtcError::BadValue), "month 13");
     assert_eq!(bad(|r| r.day = 0x00), Err(RtcError::BadValue), "day 0");
     assert_eq!(bad(|r| r.hours = 0x24), Err(RtcError::BadValue), "hour 24");
@@ -173,7 +177,13 @@ fn readings_that_never_agree_are_an_error() {
     // A tick after every read: no two readings are the same.
     for second in 0..200u8 {
         let seconds = (second % 60 / 10) << 4 | second % 10;
-        cmos.change_after(1, Registers { seconds, ..reading() });
+        cmos.change_after(
+            1,
+            Registers {
+                seconds,
+                ..reading()
+            },
+        );
     }
     let mut rtc = Rtc::new(cmos);
     assert_eq!(rtc.read(), Err(RtcError::Unstable));

@@ -59,12 +59,14 @@ fn date_near(session: &mut Session, base: u64) -> Result<(), Failure> {
         )
     })?;
     let output = session.run_command("date -s")?;
-    let seconds: Option<u64> = output
-        .strip_suffix('\n')
-        .and_then(|line| line.parse().ok());
+    let seconds: Option<u64> = output.strip_suffix('\n').and_then(|line| line.parse().ok());
     Failure::ensure(
         seconds.is_some_and(|seconds| (shown..=shown + 5).contains(&seconds)),
-        || format!("`date -s` printed {output:?}, expected the seconds since 1970, {shown} or a few more"),
+        || {
+            format!(
+                "`date -s` printed {output:?}, expected the seconds since 1970, {shown} or a few more"
+            )
+        },
     )?;
     session.expect_not("KERNEL PANIC")?;
     session.kill();
@@ -165,7 +167,10 @@ mod tests {
             Some(HIDDEN_BASE_SECONDS)
         );
         assert_eq!(format_seconds(BASE_SECONDS), "2026-01-02 03:04:05");
-        assert_eq!(format_seconds(HIDDEN_BASE_SECONDS + 15), "2000-01-01 00:00:00");
+        assert_eq!(
+            format_seconds(HIDDEN_BASE_SECONDS + 15),
+            "2000-01-01 00:00:00"
+        );
         assert!(BASE.starts_with("2026-01-02T") && HIDDEN_BASE.starts_with("1999-12-31T"));
     }
 

@@ -27,7 +27,10 @@ fn main(args: Args) -> i32 {
     let seconds = match ulib::time() {
         Ok(seconds) => seconds,
         Err(errno) => {
-            ulib::eprintln!("date: cannot read the clock: {} ({errno:?})", errno.message());
+            ulib::eprintln!(
+                "date: cannot read the clock: {} ({errno:?})",
+                errno.message()
+            );
             return 1;
         }
     };
