@@ -176,7 +176,7 @@ fn readings_that_never_agree_are_an_error() {
     let mut cmos = FakeCmos::new(reading());
     // A tick after every read: no two readings are the same.
     for second in 0..200u8 {
-        let seconds = (second % 60 / 10) << 4 | second % 10;
+        let seconds = ((second % 60 / 10) << 4) | (second % 10);
         cmos.change_after(
             1,
             Registers {

@@ -129,7 +129,7 @@ fn format_seconds(seconds: u64) -> String {
 
 /// Whether `year` has a 29 February.
 fn leap(year: u64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn year_days(year: u64) -> u64 {
