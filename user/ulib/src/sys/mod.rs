@@ -88,7 +88,10 @@ mod tests {
         let mono = calls(include_str!("mono.rs"));
         let mut micro = calls(include_str!("micro.rs"));
         for helper in MICRO_ONLY {
-            assert!(micro.remove(helper), "sys/micro.rs has no {helper} any more");
+            assert!(
+                micro.remove(helper),
+                "sys/micro.rs has no {helper} any more"
+            );
         }
         assert!(mono.contains("getpid") && micro.contains("getpid"));
         let only_mono: Vec<&String> = mono.difference(&micro).collect();
