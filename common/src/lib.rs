@@ -10,7 +10,7 @@
 //! |-------------|---------------------------------------------------------|
 //! | [`abi`]     | system-call numbers, error codes, shared ABI types      |
 //! | [`port`]    | x86 I/O-port access as a trait (real or fake)           |
-//! | [`drivers`] | UART 16550, VGA text, PS/2 keyboard, PIC, PIT, ATA PIO  |
+//! | [`drivers`] | UART 16550, VGA text, PS/2 keyboard, PIC, PIT, ATA PIO, RTC |
 //! | [`mm`]      | physical frames, page tables, address arithmetic        |
 //! | [`block`]   | the `BlockDevice` trait                                 |
 //! | [`bcache`]  | the buffer cache over a `BlockDevice`                   |
@@ -19,6 +19,7 @@
 //! | [`pipe`]    | the pipe state machine                                  |
 //! | [`elf`]     | a strict reader for static ELF64 executables            |
 //! | [`trace`]   | trace points: one event schema for both kernels and the servers |
+//! | [`time`]    | dates and times of day, and seconds since the epoch     |
 //! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
 //!
 //! On the host (`cargo test`, or the `std` feature for host tools) the crate
@@ -37,6 +38,7 @@ pub mod fs;
 pub mod mm;
 pub mod pipe;
 pub mod port;
+pub mod time;
 pub mod trace;
 
 #[cfg(all(target_os = "none", feature = "arch"))]

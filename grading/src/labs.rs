@@ -15,6 +15,7 @@ use crate::qemu::Kernel;
 use crate::suites::Suite;
 use crate::test::Test;
 
+pub mod driver;
 pub mod util;
 
 /// Every lab name a `LAB` marker may use, in the order of the semester
@@ -143,6 +144,34 @@ pub fn all() -> Vec<Lab> {
                     "cargo test --release --quiet -p common --test ext2_symlinks lab_fs",
                 )
                 .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+            ],
+        },
+        Lab {
+            name: "driver",
+            title: "the CMOS real-time clock, one driver in the mono-kernel and as a server",
+            kernels: &Kernel::ALL,
+            tests: vec![
+                Test::new("date", 6, driver::date).rtc_base(driver::BASE),
+                Test::usertest("time", 3, "driver_time"),
+                Test::usertest("time-ticks", 3, "driver_time_ticks"),
+                Test::usertest("rtc-bad-requests", 2, "driver_rtc_bad_requests")
+                    .only_on(Kernel::Micro),
+                Test::host(
+                    "rtc-driver",
+                    12,
+                    "cargo test --release --quiet -p common --lib drivers::rtc",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+                Test::new("date-1999", 3, driver::date_1999)
+                    .rtc_base(driver::HIDDEN_BASE)
+                    .hidden(),
+                Test::host(
+                    "rtc-driver-hidden",
+                    6,
+                    "cargo test --release --quiet -p grading --test lab_driver",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed")
+                .hidden(),
             ],
         },
     ]

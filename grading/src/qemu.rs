@@ -141,6 +141,10 @@ pub struct Machine {
     pub icount_host_idle: bool,
     /// Guest memory, in QEMU's syntax (`256M`).
     pub memory: String,
+    /// Where the real-time clock starts (`-rtc base=2026-01-02T03:04:05`,
+    /// UTC): from there it runs with the host's clock. `None` starts it
+    /// at the host's time, QEMU's default.
+    pub rtc_base: Option<String>,
     /// The kernel command line (`-append`), e.g. `fault-test`.
     pub kernel_cmdline: Option<String>,
     /// More QEMU arguments, appended last.
@@ -175,6 +179,7 @@ impl Machine {
             icount: false,
             icount_host_idle: false,
             memory: DEFAULT_MEMORY.to_string(),
+            rtc_base: None,
             kernel_cmdline: None,
             extra_args: Vec::new(),
             qemu_binary: std::env::var_os("QEMU")
@@ -247,6 +252,9 @@ impl Machine {
             ]);
         }
         push(&["-m", &self.memory]);
+        if let Some(base) = &self.rtc_base {
+            push(&["-rtc", &format!("base={base}")]);
+        }
         if let Some(bios) = &self.bios {
             push(&["-bios", &bios.display().to_string()]);
         }
@@ -422,6 +430,13 @@ mod tests {
         let line = machine.command_line(None).join(" ");
         assert!(line.contains("-accel tcg -icount shift=0 "), "{line}");
         assert!(line.contains("-append fault-test"), "{line}");
+        assert!(!line.contains("-rtc"), "{line}");
+        machine.rtc_base = Some("2026-01-02T03:04:05".into());
+        let line = machine.command_line(None).join(" ");
+        assert!(
+            line.contains("-m 256M -rtc base=2026-01-02T03:04:05 "),
+            "{line}"
+        );
         assert!(
             line.ends_with("-device isa-debug-exit,iobase=0xf4,iosize=0x04 -s"),
             "{line}"

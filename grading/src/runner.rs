@@ -308,6 +308,9 @@ impl Runner {
         if let Some(cmdline) = case.test.kernel_cmdline {
             machine.kernel_cmdline = Some(cmdline.to_string());
         }
+        if let Some(base) = case.test.rtc_base {
+            machine.rtc_base = Some(base.to_string());
+        }
         machine.icount |= case.test.icount;
         machine.icount_host_idle |= case.test.icount_host_idle;
         if machine.echo_serial {

@@ -81,6 +81,10 @@ pub struct Test {
     /// With `icount`: a waiting guest's clock runs with the host's
     /// (`sleep=on`), for benchmarks that wait for the disk.
     pub icount_host_idle: bool,
+    /// Boot with the real-time clock starting at this moment (UTC, QEMU's
+    /// `-rtc base=` syntax: `2026-01-02T03:04:05`); see
+    /// [`crate::qemu::Machine::rtc_base`].
+    pub rtc_base: Option<&'static str>,
     /// The longest the whole test may take, boot included.
     pub time_limit: Duration,
     /// A hidden test of a lab: graded by the staff after the due date, not
@@ -108,6 +112,7 @@ impl Test {
             expects_crash: false,
             icount: false,
             icount_host_idle: false,
+            rtc_base: None,
             time_limit: TEST_TIME_LIMIT,
             hidden: false,
             body,
@@ -206,6 +211,13 @@ impl Test {
         self
     }
 
+    /// Boots with the real-time clock starting at `base` (UTC,
+    /// `2026-01-02T03:04:05`).
+    pub const fn rtc_base(mut self, base: &'static str) -> Test {
+        self.rtc_base = Some(base);
+        self
+    }
+
     /// Sets the test's overall time limit.
     pub const fn time_limit(mut self, limit: Duration) -> Test {
         self.time_limit = limit;
@@ -244,6 +256,7 @@ mod tests {
             .kernel_cmdline("fault-test")
             .expects_crash()
             .icount()
+            .rtc_base("2026-01-02T03:04:05")
             .time_limit(Duration::from_secs(9));
         assert!(test.runs_on(Kernel::Micro) && !test.runs_on(Kernel::Mono));
         assert_eq!(test.depends_on, Some("boot"));
@@ -251,6 +264,7 @@ mod tests {
         assert!(test.expects_crash && test.icount && !test.icount_host_idle);
         assert!(Test::new("disk", 0, nothing).icount_host_idle().icount);
         assert_eq!(test.time_limit, Duration::from_secs(9));
+        assert_eq!(test.rtc_base, Some("2026-01-02T03:04:05"));
         assert_eq!(test.instance_name(Kernel::Micro), "fault/micro");
     }
 

@@ -183,6 +183,10 @@ const ALLOWED_PATHS: &[(&str, &str)] = &[
         "labs/fs/answers.md",
         "lab fs's hand-in: the student writes it",
     ),
+    (
+        "labs/driver/answers.md",
+        "lab driver's hand-in: the student writes it",
+    ),
 ];
 
 /// The repository's root (this crate is `grading/`).

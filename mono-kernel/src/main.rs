@@ -21,6 +21,7 @@ mod global;
 mod heap;
 mod memory;
 mod proc;
+mod rtc;
 mod sched;
 mod sleeplock;
 mod switch;

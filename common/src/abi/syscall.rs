@@ -109,6 +109,12 @@ crate::operations! {
         Readlink,
         // LAB fs STUB
         // LAB fs END
+        // LAB driver BEGIN
+        /// `time() -> seconds since 1970-01-01 00:00:00 UTC`, from the
+        /// real-time clock (`common::drivers::rtc`).
+        Time,
+        // LAB driver STUB
+        // LAB driver END
     }
 }
 

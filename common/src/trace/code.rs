@@ -26,7 +26,7 @@ use super::timeline::{System, Timeline};
 use super::{Event, Kind, Place, Shared};
 use crate::abi::micro::{Sys as MicroSys, label as kernel_label};
 use crate::abi::proto::{
-    disk::DiskOp, fs::FsOp, proc::ProcOp, reply::ReplyKind, root::RootOp, vfs::VfsOp,
+    disk::DiskOp, fs::FsOp, proc::ProcOp, reply::ReplyKind, root::RootOp, rtc::RtcOp, vfs::VfsOp,
 };
 use crate::abi::syscall::Sys as MonoSys;
 use alloc::format;
@@ -113,6 +113,10 @@ pub fn mono_handler(number: u64) -> (&'static str, &'static str) {
         MonoSys::Readlink => ("sys_file::readlink", FILE),
         // LAB fs STUB
         // LAB fs END
+        // LAB driver BEGIN
+        MonoSys::Time => ("rtc::time", "mono-kernel/src/rtc.rs"),
+        // LAB driver STUB
+        // LAB driver END
     }
 }
 
@@ -172,6 +176,9 @@ pub fn message_name(label: u64) -> String {
     if let Some(op) = VfsOp::from_label(label) {
         return operation("VfsOp", op.name());
     }
+    if let Some(op) = RtcOp::from_label(label) {
+        return operation("RtcOp", op.name());
+    }
     match label {
         kernel_label::PAGE_FAULT => String::from("a page fault"),
         kernel_label::EXCEPTION => String::from("an exception"),
@@ -198,6 +205,7 @@ pub fn server_file(name: &str) -> &'static str {
         "console" => "micro-kernel/user/console/src/main.rs",
         "proc" => "micro-kernel/user/proc/src/main.rs",
         "root" => "micro-kernel/user/root/src/main.rs",
+        "rtc" => "micro-kernel/user/rtc/src/main.rs",
         _ => "",
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! 1. Links it with the microkernel user linker script (like every
 //!    microkernel user program).
-//! 2. Embeds the servers' ELF files. The root task carries the five servers
+//! 2. Embeds the servers' ELF files. The root task carries the six servers
 //!    it starts; each is read from `$MICRO_SERVER_<NAME>_ELF` or, by
 //!    default, `target/micro-user/x86_64-unknown-none/release/<name>` and
 //!    copied to `$OUT_DIR/<name>.elf` (an empty file if the server has not
@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 /// The servers, in start order.
-const SERVERS: [&str; 5] = ["console", "disk", "fs", "vfs", "proc"];
+const SERVERS: [&str; 6] = ["console", "disk", "fs", "vfs", "proc", "rtc"];
 
 fn main() {
     let manifest =

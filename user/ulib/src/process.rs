@@ -143,6 +143,12 @@ pub fn uptime() -> Result<u64, Errno> {
     sys::uptime()
 }
 
+/// Seconds since 1970-01-01 00:00:00 UTC, from the real-time clock
+/// (`common::time::DateTime::from_unix_seconds` makes it a date).
+pub fn time() -> Result<u64, Errno> {
+    sys::time()
+}
+
 /// The number of free physical pages (for leak checks).
 pub fn freemem() -> Result<u64, Errno> {
     sys::freemem()

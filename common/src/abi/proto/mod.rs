@@ -12,7 +12,7 @@
 //! Each protocol has one operation enum, declared with [`operations!`]: a
 //! `#[repr(u64)]` enum whose values *are* the message labels, numbered from
 //! the protocol's base (`0x101` proc, `0x200` disk, `0x300` fs, `0x400` vfs,
-//! `0xd1` root, `0` replies). So a label is `op.label()`, an incoming label is
+//! `0x500` rtc, `0xd1` root, `0` replies). So a label is `op.label()`, an incoming label is
 //! `Op::from_label(label)`, and a tracer prints `op.name()`. Decoders match
 //! on the enum, one named arm per operation and no catch-all, so adding an
 //! operation is a compile error until every decoder handles it.
@@ -39,12 +39,14 @@
 //! | `disk.rs`   | disk              | read and write sectors                  |
 //! | `fs.rs`     | fs                | inode-level ext2 operations             |
 //! | `vfs.rs`    | vfs (and console) | file descriptors, pipes, cwd, exec loading; the console answers its `Read` and `Write` |
+//! | `rtc.rs`    | rtc               | the date and time (seconds since the epoch) |
 
 pub mod disk;
 pub mod fs;
 pub mod proc;
 pub mod reply;
 pub mod root;
+pub mod rtc;
 pub mod vfs;
 
 use super::micro::MAX_BYTE_ITEMS;

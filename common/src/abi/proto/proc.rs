@@ -220,28 +220,34 @@ pub fn encode_reply(result: Result<u64, Errno>) -> Wire<'static> {
 pub const AUX_MAGIC: u64 = 0xd1b7_c4a0_05e7_0001;
 
 /// Words of the auxiliary block.
-pub const AUX_WORDS: usize = 3;
+pub const AUX_WORDS: usize = 4;
 
 /// The auxiliary block: right after the NULL that ends `argv` on a new
-/// program's stack, `proc` writes `[AUX_MAGIC, proc, vfs]` — the
+/// program's stack, `proc` writes `[AUX_MAGIC, proc, vfs, rtc]` — the
 /// thread ids a program needs to reach the servers (docs/servers.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuxBlock {
+    /// The process server.
     pub proc: u64,
+    /// The file server (files, pipes, the console's descriptors).
     pub vfs: u64,
+    /// The real-time clock's server (`time`).
+    pub rtc: u64,
 }
 
 impl AuxBlock {
     /// The words as they lie on the stack.
     pub fn to_words(&self) -> [u64; AUX_WORDS] {
-        [AUX_MAGIC, self.proc, self.vfs]
+        [AUX_MAGIC, self.proc, self.vfs, self.rtc]
     }
 
     /// Reads the block from the words after argv's NULL; `None` if the
     /// magic number is missing or an id is 0.
     pub fn from_words(words: &[u64]) -> Option<AuxBlock> {
         match *words {
-            [AUX_MAGIC, proc, vfs, ..] if proc != 0 && vfs != 0 => Some(AuxBlock { proc, vfs }),
+            [AUX_MAGIC, proc, vfs, rtc, ..] if proc != 0 && vfs != 0 && rtc != 0 => {
+                Some(AuxBlock { proc, vfs, rtc })
+            }
             _ => None,
         }
     }
@@ -253,7 +259,7 @@ impl AuxBlock {
 /// ```text
 ///   stack_top ─▶ argument strings (last argument highest), NUL-terminated
 ///                (aligned down to 16)
-///                AUX_MAGIC, proc, vfs              ← aux block
+///                AUX_MAGIC, proc, vfs, rtc         ← aux block
 ///                NULL
 ///                argv[argc-1] ... argv[0]
 ///   rsp ───────▶ argc
@@ -453,11 +459,16 @@ mod tests {
 
     #[test]
     fn aux_block_round_trips_and_needs_its_magic() {
-        let aux = AuxBlock { proc: 5, vfs: 6 };
+        let aux = AuxBlock {
+            proc: 5,
+            vfs: 6,
+            rtc: 7,
+        };
         assert_eq!(AuxBlock::from_words(&aux.to_words()), Some(aux));
-        assert_eq!(AuxBlock::from_words(&[0, 5, 6]), None);
-        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 0]), None);
-        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5]), None);
+        assert_eq!(AuxBlock::from_words(&[0, 5, 6, 7]), None);
+        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 0, 7]), None);
+        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 6, 0]), None);
+        assert_eq!(AuxBlock::from_words(&[AUX_MAGIC, 5, 6]), None);
     }
 
     #[test]
@@ -467,7 +478,11 @@ mod tests {
         // Strings: "abcd\0" at top-5, "\0" at top-6, "xy\0" at top-9.
         assert_eq!(&layout.string_addresses[..3], &[top - 5, top - 6, top - 9]);
         assert_eq!(layout.rsp % 16, 0);
-        let aux = AuxBlock { proc: 1, vfs: 2 };
+        let aux = AuxBlock {
+            proc: 1,
+            vfs: 2,
+            rtc: 3,
+        };
         let mut words = [0u64; 64];
         let count = layout.words(3, &aux, &mut words);
         assert_eq!(count, 1 + 3 + 1 + AUX_WORDS);

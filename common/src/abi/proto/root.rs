@@ -91,14 +91,16 @@ pub struct Directory {
     pub fs: u64,
     pub vfs: u64,
     pub proc: u64,
+    /// The real-time clock's server (lab `driver`).
+    pub rtc: u64,
 }
 
-/// Bytes of an encoded directory (six little-endian u64).
-pub const DIRECTORY_BYTES: usize = 48;
+/// Bytes of an encoded directory (seven little-endian u64).
+pub const DIRECTORY_BYTES: usize = 56;
 
 impl Directory {
     /// The ids in wire order.
-    fn ids(&self) -> [u64; 6] {
+    fn ids(&self) -> [u64; 7] {
         [
             self.root,
             self.console,
@@ -106,6 +108,7 @@ impl Directory {
             self.fs,
             self.vfs,
             self.proc,
+            self.rtc,
         ]
     }
 
@@ -132,14 +135,14 @@ impl Directory {
         if bytes.len() != DIRECTORY_BYTES {
             return Err(ProtoError::MissingBytes);
         }
-        let mut ids = [0u64; 6];
+        let mut ids = [0u64; 7];
         for (index, (id, chunk)) in ids.iter_mut().zip(bytes.chunks_exact(8)).enumerate() {
             *id = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
             if *id == 0 {
                 return Err(ProtoError::BadValue(index));
             }
         }
-        let [root, console, disk, fs, vfs, proc] = ids;
+        let [root, console, disk, fs, vfs, proc, rtc] = ids;
         Ok(Directory {
             root,
             console,
@@ -147,6 +150,7 @@ impl Directory {
             fs,
             vfs,
             proc,
+            rtc,
         })
     }
 }
@@ -190,6 +194,7 @@ mod tests {
             fs: 4,
             vfs: 5,
             proc: 0x1_0006,
+            rtc: 7,
         };
         let bytes = directory.to_bytes();
         assert_eq!(
@@ -207,6 +212,7 @@ mod tests {
             fs: 4,
             vfs: 5,
             proc: 6,
+            rtc: 7,
         }
         .to_bytes();
         assert_eq!(
@@ -215,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             Directory::from_wire(
-                &Wire::new(RootOp::Directory.label(), &[]).with_bytes(&bytes[..40])
+                &Wire::new(RootOp::Directory.label(), &[]).with_bytes(&bytes[..48])
             ),
             Err(ProtoError::MissingBytes)
         );

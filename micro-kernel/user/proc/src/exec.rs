@@ -134,6 +134,7 @@ fn load_opened(
     let aux = AuxBlock {
         proc: directory.proc,
         vfs: directory.vfs,
+        rtc: directory.rtc,
     };
     let mut words = [0u64; common::abi::syscall::MAX_ARGS + 8];
     let count = layout.words(args.len(), &aux, &mut words);

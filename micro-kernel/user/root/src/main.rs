@@ -4,7 +4,7 @@
 //! every privilege (see `docs/microkernel.md`). It then
 //!
 //! 1. creates one address space and thread per server, in the order
-//!    console, disk, fs, vfs, proc, from the ELF files it carries
+//!    console, disk, fs, vfs, proc, rtc, from the ELF files it carries
 //!    (`build.rs` embeds them) — `servers.rs`;
 //! 2. grants the drivers their I/O ports and attaches their interrupts
 //!    (`docs/servers.md`), and lets proc use the debug-exit port (to power

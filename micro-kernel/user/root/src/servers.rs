@@ -26,6 +26,7 @@ static DISK_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/disk.elf"));
 static FS_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fs.elf"));
 static VFS_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vfs.elf"));
 static PROC_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/proc.elf"));
+static RTC_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rtc.elf"));
 
 /// What a server may touch besides memory.
 struct Devices {
@@ -69,10 +70,12 @@ pub const FS_IN_VFS: bool = cfg!(feature = "colocated-fs");
 pub const CONSOLE_INDEX: usize = 0;
 /// Index of proc in the table (the only server with a frame pool).
 pub const PROC_INDEX: usize = 4;
+/// Index of the real-time clock's server in the table.
+pub const RTC_INDEX: usize = 5;
 
 /// All servers, in start order.
 pub struct Servers {
-    table: [Server; 5],
+    table: [Server; 6],
 }
 
 impl Servers {
@@ -128,6 +131,21 @@ impl Servers {
                         irqs: &[],
                         privileges: privilege::CREATE | privilege::RESERVES,
                         priority: SERVICE_PRIORITY,
+                    },
+                ),
+                server(
+                    "rtc",
+                    RTC_ELF,
+                    Devices {
+                        // LAB driver BEGIN
+                        // The CMOS clock's index and data ports, and no other.
+                        ports: &[(0x70, 2)],
+                        // LAB driver STUB
+                        //~ ports: &[],
+                        // LAB driver END
+                        irqs: &[],
+                        privileges: privilege::RESERVES,
+                        priority: DRIVER_PRIORITY,
                     },
                 ),
             ],
@@ -203,13 +221,15 @@ impl Servers {
             disk: id(1),
             fs: id(if FS_IN_VFS { VFS_INDEX } else { FS_INDEX }),
             vfs: id(VFS_INDEX),
-            proc: id(4),
+            proc: id(PROC_INDEX),
+            rtc: id(RTC_INDEX),
         }
     }
 
     /// Offers the directory to the servers that have not got it yet,
     /// without waiting, in table order — which is also the order of the
-    /// call graph's leaves first (console, disk, then fs, vfs, proc) — and
+    /// call graph's leaves first (console, disk, then fs, vfs, proc; rtc,
+    /// which no server calls, last) — and
     /// never to a server before every server before it has its own: so no
     /// server can be called by another before it knows who is who (its
     /// first receive takes the directory, not somebody's request).

@@ -1,6 +1,6 @@
 //! # server-lib — what the servers share
 //!
-//! The console, disk, fs, vfs and proc servers are each one thread in its
+//! The console, disk, fs, vfs, proc and rtc servers are each one thread in its
 //! own address space, started by the root task. They all begin and serve
 //! the same way, so that part is written once, here:
 //!

@@ -20,6 +20,7 @@
 //! | [`syscall`] | lab `syscall`: `getppid` and `sysinfo`                  |
 //! | [`nonblock`] | lab `pipe`: non-blocking pipes, `pipe2(O_NONBLOCK)`     |
 //! | [`symlinks`] | lab `fs`: symbolic links, `symlink` and `readlink`      |
+//! | [`driver`]  | lab `driver`: `time`, from the real-time clock          |
 //!
 //! Helpers shared by the tests are in [`util`]. Test files are created in the
 //! current directory with names starting `ut-`, and every test removes what
@@ -29,6 +30,7 @@ pub mod args;
 pub mod cow;
 pub mod dirs;
 pub mod disk;
+pub mod driver;
 pub mod files;
 pub mod isolation;
 pub mod memory;
@@ -107,6 +109,7 @@ pub const GROUPS: &[&[Test]] = &[
     syscall::TESTS,
     nonblock::TESTS,
     symlinks::TESTS,
+    driver::TESTS,
     disk::TESTS,
 ];
 

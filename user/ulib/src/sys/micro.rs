@@ -24,8 +24,9 @@
 //! moves them through its 4 KiB bounce buffer.
 //!
 //! **Start.** `proc` leaves an *aux block* right after the NULL that ends
-//! `argv` on a new program's stack: `[AUX_MAGIC, proc, vfs]`, the servers'
-//! thread ids (`common::abi::proto::proc::AuxBlock`). [`start`] reads it.
+//! `argv` on a new program's stack: `[AUX_MAGIC, proc, vfs, rtc]`, the
+//! servers' thread ids (`common::abi::proto::proc::AuxBlock`). [`start`]
+//! reads it.
 //!
 //! **Fork.** The child must continue exactly where the parent called
 //! `fork`, with `fork` returning 0. The kernel's `exchange_registers` can
@@ -49,6 +50,7 @@ use l4::{Message, ThreadId};
 /// The servers' thread ids, from the aux block.
 static PROC: AtomicU64 = AtomicU64::new(0);
 static VFS: AtomicU64 = AtomicU64::new(0);
+static RTC: AtomicU64 = AtomicU64::new(0);
 
 /// The most bytes of a path string item: a path with no NUL in its first
 /// `MAX_PATH + 1` bytes arrives that long, and vfs refuses it
@@ -76,6 +78,7 @@ pub fn start(argc: usize, argv: *const *const u8) {
     };
     PROC.store(aux.proc, Ordering::Relaxed);
     VFS.store(aux.vfs, Ordering::Relaxed);
+    RTC.store(aux.rtc, Ordering::Relaxed);
 }
 
 /// The thread ids of the proc and vfs servers, from the aux block. Not
@@ -84,6 +87,13 @@ pub fn start(argc: usize, argv: *const *const u8) {
 /// message fuzzer (`programs/src/bin/msgfuzz.rs`).
 pub fn server_threads() -> (u64, u64) {
     (PROC.load(Ordering::Relaxed), VFS.load(Ordering::Relaxed))
+}
+
+/// The thread id of the real-time clock's server, from the aux block
+/// (for tests that send it messages of their own; not part of the
+/// back-end interface).
+pub fn rtc_thread() -> u64 {
+    RTC.load(Ordering::Relaxed)
 }
 
 /// Calls proc: `op` with `words`; the reply's value.
@@ -432,6 +442,19 @@ pub unsafe fn sysinfo(info: *mut SysInfo) -> Result<u64, Errno> {
     //~ let _ = info;
     //~ Err(Errno::ENOSYS)
     // LAB syscall END
+}
+
+/// `time() -> seconds since 1970-01-01 UTC` (lab `driver`): a call to the
+/// rtc server, whose thread id came in the aux block (no proc, no vfs on
+/// the way: the driver is a server of its own).
+pub fn time() -> Result<u64, Errno> {
+    // LAB driver BEGIN
+    use common::abi::proto::rtc::RtcRequest;
+    let rtc = ThreadId(RTC.load(Ordering::Relaxed));
+    rpc::call(rtc, &Message::from_wire(&RtcRequest::Time.to_wire()))?.word(0)
+    // LAB driver STUB
+    //~ Err(Errno::ENOSYS)
+    // LAB driver END
 }
 
 /// `sbrk(increment) -> old break`.

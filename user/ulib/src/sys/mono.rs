@@ -303,6 +303,17 @@ pub unsafe fn sysinfo(info: *mut SysInfo) -> Result<u64, Errno> {
     // LAB syscall END
 }
 
+/// `time() -> seconds since 1970-01-01 UTC`, from the real-time clock
+/// (lab `driver`).
+pub fn time() -> Result<u64, Errno> {
+    // LAB driver BEGIN
+    // SAFETY: time takes no pointers.
+    unsafe { call(Sys::Time, 0, 0, 0) }
+    // LAB driver STUB
+    //~ Err(Errno::ENOSYS)
+    // LAB driver END
+}
+
 /// `sbrk(increment) -> old break`: grows (or, negative, shrinks) the heap.
 ///
 /// # Safety
