@@ -19,6 +19,7 @@
 //! | [`pipe`]    | the pipe state machine                                  |
 //! | [`elf`]     | a strict reader for static ELF64 executables            |
 //! | [`trace`]   | trace points: one event schema for both kernels and the servers |
+//! | [`inject`]  | the shared code's fault checkpoints (faults injected on purpose) |
 //! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
 //!
 //! On the host (`cargo test`, or the `std` feature for host tools) the crate
@@ -34,6 +35,7 @@ pub mod drivers;
 pub mod elf;
 pub mod file;
 pub mod fs;
+pub mod inject;
 pub mod mm;
 pub mod pipe;
 pub mod port;

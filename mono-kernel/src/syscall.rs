@@ -93,5 +93,6 @@ const fn handler(call: Sys) -> Handler {
         Sys::Trace => |f| crate::trace::sys_trace(f.rdi, f.rsi, f.rdx),
         Sys::Sync => |_| file::sync(),
         Sys::Fsync => |f| file::fsync(f.rdi),
+        Sys::Inject => |f| crate::inject::sys_inject([f.rdi, f.rsi, f.rdx, f.r10]),
     }
 }

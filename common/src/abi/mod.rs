@@ -11,11 +11,13 @@
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
 //!   directory entries, the descriptor limit, the console's device numbers);
 //! - [`memory`]: the layout of a user address space (where user space ends,
-//!   where the stack is).
+//!   where the stack is);
+//! - [`inject`]: fault injection (components, faults, the request).
 
 pub mod errno;
 pub mod exception;
 pub mod fs;
+pub mod inject;
 pub mod memory;
 pub mod micro;
 pub mod proto;

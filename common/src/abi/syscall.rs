@@ -78,6 +78,10 @@ crate::operations! {
         /// `fsync(fd) -> 0`: the file's changes (and, as the transaction is
         /// shared, every change so far) are on the disk.
         Fsync,
+        /// `inject(component, fault, after, parameter) -> restarts`: a fault
+        /// on purpose ([`super::inject`]); `EPERM` unless the kernel was
+        /// booted with `inject`.
+        Inject,
     }
 }
 

@@ -60,15 +60,17 @@ pub use common::abi::errno::Errno;
 pub use common::abi::fs::open_flags::{O_APPEND, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 pub use common::abi::fs::{CONSOLE_MAJOR, CONSOLE_MINOR, NULL_MAJOR};
 pub use common::abi::fs::{FileType, Stat};
+pub use common::abi::inject::{Component, Fault, Injection};
 pub use common::abi::memory::USER_TOP;
 pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
+pub use common::inject::BAD_POINTER;
 pub use file::{
     Fd, chdir, close, dup, fstat, fsync, getdents, link, mkdir, mknod, open, pipe, read, read_dir,
     read_full, rename, stat, sync, unlink, write, write_all,
 };
 pub use process::{
-    ForkResult, KILLED_STATUS, Pid, exec, exit, fork, freemem, getpid, kill, rdtsc, sbrk, sleep,
-    uptime, wait,
+    ForkResult, KILLED_STATUS, Pid, exec, exit, fork, freemem, getpid, inject, kill, rdtsc,
+    restarts, sbrk, sleep, uptime, wait,
 };
 pub use runtime::Args;
 

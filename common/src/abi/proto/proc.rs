@@ -21,6 +21,7 @@
 //! | `Getpid`  | —                          | pid                                 |
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
+//! | `Inject`  | component, fault, after, parameter (`abi::inject`) | server restarts so far (proc asks root) |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
 //! convention of every server (`reply.rs`): `Done` with the value, or
@@ -28,6 +29,7 @@
 
 use super::{ProtoError, Wire, reply};
 use crate::abi::errno::Errno;
+use crate::abi::inject::InjectRequest;
 
 super::operations! {
     /// The proc server's operations.
@@ -40,6 +42,7 @@ super::operations! {
         Getpid,
         Sbrk,
         Freemem,
+        Inject,
     }
 }
 
@@ -65,6 +68,9 @@ pub enum ProcRequest {
     Sbrk { increment: i64 },
     /// The number of free pages.
     Freemem,
+    /// Arm a fault in a server, or count restarts (`crate::abi::inject`);
+    /// proc passes it on to root.
+    Inject(InjectRequest),
 }
 
 impl ProcRequest {
@@ -79,11 +85,13 @@ impl ProcRequest {
             ProcRequest::Getpid => ProcOp::Getpid,
             ProcRequest::Sbrk { .. } => ProcOp::Sbrk,
             ProcRequest::Freemem => ProcOp::Freemem,
+            ProcRequest::Inject(_) => ProcOp::Inject,
         }
     }
 
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
+        let inject_words;
         let words: &[u64] = match *self {
             ProcRequest::Fork {
                 resume_rip,
@@ -95,6 +103,10 @@ impl ProcRequest {
             ProcRequest::Kill { pid } => &[pid],
             ProcRequest::Getpid | ProcRequest::Freemem => &[],
             ProcRequest::Sbrk { increment } => &[increment as u64],
+            ProcRequest::Inject(request) => {
+                inject_words = request.to_words();
+                &inject_words
+            }
         };
         Wire::new(self.op().label(), words)
     }
@@ -124,6 +136,12 @@ impl ProcRequest {
                 increment: wire.word(0)? as i64,
             },
             ProcOp::Freemem => ProcRequest::Freemem,
+            ProcOp::Inject => {
+                let words = [wire.word(0)?, wire.word(1)?, wire.word(2)?, wire.word(3)?];
+                let request =
+                    InjectRequest::from_words(words).map_err(|_| ProtoError::BadValue(0))?;
+                ProcRequest::Inject(request)
+            }
         })
     }
 }
@@ -285,6 +303,13 @@ mod tests {
                 increment: i64::MIN,
             },
             ProcRequest::Freemem,
+            ProcRequest::Inject(InjectRequest::Query),
+            ProcRequest::Inject(InjectRequest::Inject(crate::abi::inject::Injection {
+                component: crate::abi::inject::Component::Fs,
+                fault: crate::abi::inject::Fault::BadPointer,
+                after: 2,
+                parameter: 0x18,
+            })),
         ];
         for request in all {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
@@ -309,6 +334,11 @@ mod tests {
             ProcRequest::from_wire(&Wire::new(ProcOp::Exit.label(), &[1 << 40])),
             Err(ProtoError::BadValue(0)),
             "a status that is not an i32"
+        );
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(ProcOp::Inject.label(), &[3, 99, 1, 0])),
+            Err(ProtoError::BadValue(0)),
+            "an unknown fault"
         );
     }
 

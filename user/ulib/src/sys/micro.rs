@@ -409,3 +409,10 @@ pub unsafe fn trace(op: u64, a: u64, b: u64) -> Result<u64, Errno> {
 pub fn freemem() -> Result<u64, Errno> {
     proc(ProcOp::Freemem, &[])
 }
+
+/// `inject(component, fault, after, parameter) -> restarts`: proc passes it
+/// on to root, which arms the fault in the server (`common::abi::inject`;
+/// `EPERM` unless the kernel was booted with `inject`).
+pub fn inject(words: [u64; 4]) -> Result<u64, Errno> {
+    proc(ProcOp::Inject, &words)
+}

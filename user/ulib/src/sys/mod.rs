@@ -33,6 +33,7 @@
 //! sleep(ticks) -> 0                          uptime() -> ticks
 //! rename(old, new) -> 0                      getdents(fd, *mut u8, len) -> n
 //! freemem() -> free pages                    trace(op, a, b) -> value
+//! inject([component, fault, after, parameter]) -> server restarts
 //! ```
 //!
 //! Paths are pointers to NUL-terminated byte strings. See `docs/user-abi.md`.
