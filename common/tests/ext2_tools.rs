@@ -297,6 +297,57 @@ fn unlinked_open_files_live_until_released() {
     e2fsck(&image).unwrap();
 }
 
+/// The micro-kernel's fs server crashes while vfs holds an unlinked file
+/// open: the new copy mounts the disk (where the inode is allocated, with
+/// no names), vfs takes its reference again with `reopen_inode`, and the
+/// last release frees it as the old copy would have.
+#[test]
+fn a_reference_taken_again_after_a_crash_frees_the_orphan_at_the_end() {
+    let scratch = ScratchDir::new("tools-reopen");
+    let image = scratch.path().join("disk.img");
+    mke2fs(&image, 1024, 4 * 1024, None, &[]).unwrap();
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    let before = fs.free_counts();
+    let file = fs.create_file(ROOT_INO, b"tmp").unwrap();
+    let kept = fs.create_file(ROOT_INO, b"kept").unwrap();
+    fs.write(file, 0, &pattern(20_000, 7)).unwrap();
+    fs.open_inode(file).unwrap();
+    fs.open_inode(kept).unwrap();
+    fs.unlink(ROOT_INO, b"tmp").unwrap();
+    fs.sync().unwrap();
+    // The crash: the references are gone with the old copy's memory.
+    drop(fs);
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    assert_eq!(
+        fs.open_inode(file),
+        Err(FsError::InvalidArgument),
+        "no names"
+    );
+    fs.reopen_inode(file).unwrap();
+    fs.reopen_inode(kept).unwrap();
+    assert_eq!(read_all(&mut fs, file).len(), 20_000);
+    fs.release_inode(file).unwrap();
+    fs.release_inode(kept).unwrap();
+    // A release of a reference only the crashed mount knew: an orphan is
+    // freed, a named inode is left alone.
+    let lost = fs.create_file(ROOT_INO, b"lost").unwrap();
+    fs.write(lost, 0, b"gone").unwrap();
+    assert_eq!(fs.release_inode(kept), Err(FsError::InvalidArgument));
+    fs.open_inode(lost).unwrap();
+    fs.unlink(ROOT_INO, b"lost").unwrap();
+    fs.sync().unwrap();
+    drop(fs);
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    fs.release_inode(lost).unwrap();
+    fs.unlink(ROOT_INO, b"kept").unwrap();
+    assert_eq!(fs.free_counts(), before);
+    // A free inode cannot be taken again.
+    assert_eq!(fs.reopen_inode(file), Err(FsError::InvalidArgument));
+    assert_eq!(fs.reopen_inode(1), Err(FsError::InvalidArgument));
+    fs.unmount().unwrap();
+    e2fsck(&image).unwrap();
+}
+
 #[test]
 fn unsupported_features_are_refused_by_name() {
     let scratch = ScratchDir::new("tools-features");

@@ -27,6 +27,7 @@
 //! | `ReleaseInode`   | ino                        | —                | —                                |
 //! | `Sync`           | —                          | —                | —                                |
 //! | `Fsync`          | ino                        | —                | —                                |
+//! | `ReopenInode`    | ino                        | —                | —  (a reference held on a crashed copy of fs) |
 //!
 //! Errors are the `Errno` the monolithic kernel returns for the same
 //! `FsError` (`FsError::errno`).
@@ -59,6 +60,7 @@ super::operations! {
         ReleaseInode,
         Sync,
         Fsync,
+        ReopenInode,
     }
 }
 
@@ -121,6 +123,10 @@ pub enum FsRequest<'a> {
     Sync,
     /// The changes to `ino` are on the disk (the journal commits).
     Fsync { ino: u32 },
+    /// A reference the client held on a copy of the fs server that crashed,
+    /// taken again on the new copy: as `OpenInode`, also for an inode whose
+    /// last name was removed while it was open (`Ext2::reopen_inode`).
+    ReopenInode { ino: u32 },
 }
 
 impl<'a> FsRequest<'a> {
@@ -146,6 +152,7 @@ impl<'a> FsRequest<'a> {
             ReleaseInode { .. } => FsOp::ReleaseInode,
             Sync => FsOp::Sync,
             Fsync { .. } => FsOp::Fsync,
+            ReopenInode { .. } => FsOp::ReopenInode,
         }
     }
 
@@ -165,9 +172,11 @@ impl<'a> FsRequest<'a> {
                 data,
             } => wire(&[ino as u64, offset, append as u64]).with_bytes(data),
             Truncate { ino, size } => wire(&[ino as u64, size]),
-            Stat { ino } | OpenInode { ino } | ReleaseInode { ino } | Fsync { ino } => {
-                wire(&[ino as u64])
-            }
+            Stat { ino }
+            | OpenInode { ino }
+            | ReleaseInode { ino }
+            | Fsync { ino }
+            | ReopenInode { ino } => wire(&[ino as u64]),
             Sync => wire(&[]),
             Create { dir, name }
             | Mkdir { dir, name }
@@ -268,6 +277,9 @@ impl<'a> FsRequest<'a> {
             },
             FsOp::Sync => Sync,
             FsOp::Fsync => Fsync {
+                ino: wire.word_u32(0)?,
+            },
+            FsOp::ReopenInode => ReopenInode {
                 ino: wire.word_u32(0)?,
             },
         })
@@ -401,6 +413,7 @@ mod tests {
             ReleaseInode { ino: 5 },
             Sync,
             Fsync { ino: 5 },
+            ReopenInode { ino: 5 },
         ];
         let rename = Rename {
             old_dir: 2,
@@ -446,7 +459,7 @@ mod tests {
             FsRequest::from_wire(&Wire::new(label(FsOp::Rename), &[2, 2]).with_bytes(b"ab")),
             Err(ProtoError::MissingBytes)
         );
-        let unknown = FsOp::Fsync.label() + 1;
+        let unknown = FsOp::ReopenInode.label() + 1;
         assert_eq!(
             FsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))
