@@ -30,7 +30,15 @@
 //! `common::abi::proto::disk`: `Info`, `ReadSectors`, `WriteSectors`, at
 //! most 8 sectors (4 KiB) per request, each checked against the disk's
 //! size before the hardware is touched. Only the fs server may ask
-//! (`EPERM` for anyone else).
+//! (`EPERM` for anyone else; a new copy of fs that root started is
+//! recognised through the directory, `server_lib::sender_is`).
+//!
+//! ## After a crash
+//!
+//! Root starts a new copy with the same ports and interrupt. It resets the
+//! drive before anything else (the old copy may have died in the middle of
+//! a transfer); the fs server sends the request the old copy was serving
+//! again (`docs/fault-isolation.md`).
 
 #![no_std]
 #![no_main]
@@ -46,6 +54,7 @@ use common::block::{SECTOR_SIZE, check_request};
 use common::drivers::ata::{Ata, AtaEvent};
 use common::port::HardwarePorts;
 use l4::{ThreadId, Timeout, println};
+use server_lib::Server;
 
 /// The disk's interrupt line.
 const DISK_IRQ: u8 = 14;
@@ -74,15 +83,16 @@ impl DiskServer {
     /// been reset).
     fn next_event(&mut self, sector: &mut [u8; SECTOR_SIZE]) -> Option<AtaEvent> {
         for _ in 0..MAX_QUIET_WAITS {
-            let event = match l4::ipc::receive(ThreadId::irq(DISK_IRQ), Timeout::Ticks(IRQ_WAIT_TICKS)) {
-                Ok(_) => {
-                    let event = self.ata.handle_irq(sector);
-                    server_lib::acknowledge(DISK_IRQ);
-                    event
-                }
-                // No interrupt yet: busy (`Spurious`) means still working.
-                Err(_) => self.ata.handle_irq(sector),
-            };
+            let event =
+                match l4::ipc::receive(ThreadId::irq(DISK_IRQ), Timeout::Ticks(IRQ_WAIT_TICKS)) {
+                    Ok(_) => {
+                        let event = self.ata.handle_irq(sector);
+                        server_lib::acknowledge(DISK_IRQ);
+                        event
+                    }
+                    // No interrupt yet: busy (`Spurious`) means still working.
+                    Err(_) => self.ata.handle_irq(sector),
+                };
             if event != AtaEvent::Spurious {
                 return Some(event);
             }
@@ -146,9 +156,13 @@ impl DiskServer {
 
 fn main(root: u64) -> ! {
     let root = ThreadId(root);
-    let directory = server_lib::start("disk", root);
-    let fs = ThreadId(directory.fs);
+    server_lib::start("disk", root);
     let mut ata = Ata::primary(HardwarePorts);
+    // A copy started after a crash may find the drive in the middle of the
+    // old copy's transfer (waiting for data, or with an interrupt raised):
+    // a reset abandons it. (IRQ 14 is unmasked: root attached it to this
+    // thread anew.)
+    let _ = ata.reset();
     let mut identify = [0u8; SECTOR_SIZE];
     let sectors = match ata.identify(&mut identify) {
         Ok(info) => info.sectors,
@@ -171,7 +185,7 @@ fn main(root: u64) -> ! {
             continue;
         }
         let wire = request.wire();
-        let answer: Wire = if request.from != fs {
+        let answer: Wire = if !server_lib::sender_is(Server::Fs, request.from) {
             reply::failed(Errno::EPERM)
         } else {
             match DiskRequest::from_wire(&wire) {

@@ -1,5 +1,5 @@
-//! One fs request: decode, run the shared ext2 code, tell the journal's
-//! clock (`Ext2::end_op`), encode the reply.
+//! One fs request: decode, run the shared ext2 code, commit what it
+//! changed (`Ext2::sync`: the reply is durable), encode the reply.
 //!
 //! Each arm is the inode-level half of a monolithic-kernel system call
 //! (`mono-kernel/src/sys_file.rs`); the other half — descriptors, offsets,
@@ -33,12 +33,14 @@ pub fn handle<'a, D: BlockDevice>(
             | FsRequest::Stat { .. }
             | FsRequest::ReadDir { .. }
             | FsRequest::OpenInode { .. }
+            | FsRequest::ReopenInode { .. }
     );
     let result = run(fs, request, out);
     // After a change (also a failed request, which may have done part of
-    // its work): on ext3 the journal's group-commit clock, on ext2 a
-    // write-back of everything (`Ext2::end_op`).
-    if modifies && let Err(error) = fs.end_op(now_ms()) {
+    // its work): commit it before the reply (on ext3 the journal's running
+    // transaction commits; on ext2 everything is written back), so that a
+    // new copy of this server, after a crash, finds what was answered.
+    if modifies && let Err(error) = fs.sync() {
         println!("fs: writing changes to the disk failed: {error}");
     }
     match result {
@@ -46,11 +48,6 @@ pub fn handle<'a, D: BlockDevice>(
         Ok((words, _)) => reply::done_with_bytes(&words[..], out),
         Err(error) => reply::failed(error),
     }
-}
-
-/// The kernel's clock for the journal, in milliseconds (10 ms ticks).
-pub fn now_ms() -> u64 {
-    l4::task::system_clock().saturating_mul(10)
 }
 
 /// Up to four reply words.
@@ -151,6 +148,10 @@ fn run<D: BlockDevice>(
         }
         OpenInode { ino } => {
             fs.open_inode(ino).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        ReopenInode { ino } => {
+            fs.reopen_inode(ino).map_err(FsError::errno)?;
             no_bytes(Vec::new())
         }
         ReleaseInode { ino } => {

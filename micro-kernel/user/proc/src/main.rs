@@ -42,6 +42,7 @@ use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println}
 use proc_core::frames::FrameTable;
 use proc_core::memory::{AddressMap, FaultAction, PAGE, PageEntry, Permissions};
 use proc_core::table::{INIT_PID, Pid, Process, ProcessTable, State, WaitOutcome};
+use server_lib::Server;
 
 /// The priority of user threads: the same as proc, vfs and fs (root
 /// starts those at 14; the drivers run above, at 15, so interrupts are
@@ -218,7 +219,7 @@ impl Proc {
 
     /// A call to vfs that must succeed.
     fn vfs(&self, request: VfsRequest) -> Result<(), Errno> {
-        server_lib::call(ThreadId(self.directory.vfs), &request.to_wire()).map(|_| ())
+        server_lib::call(Server::Vfs, &request.to_wire()).map(|_| ())
     }
 
     /// One message: a fault, an exception, or a request. (proc reads the
@@ -226,6 +227,10 @@ impl Proc {
     /// a protocol message.)
     fn handle(&mut self, message: &Received) {
         self.name_processes_for_a_new_trace();
+        // A new directory or a fault to arm, from root.
+        if server_lib::from_root_message(message) {
+            return;
+        }
         let from = message.from.0;
         let Some(pid) = self.table.by_thread(from) else {
             // Not one of our processes (a server, or a thread already
@@ -256,6 +261,8 @@ impl Proc {
                 }
             }
             _ => {
+                // A fault armed in proc fires here, at its request.
+                server_lib::inject::on_request("proc");
                 let wire = Wire::new(message.label(), message.words());
                 match ProcRequest::from_wire(&wire) {
                     Ok(call) => self.call(pid, from, call),
@@ -302,6 +309,11 @@ impl Proc {
             },
             ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
             ProcRequest::Freemem => Ok(self.free_pages()),
+            // Root decides (and refuses unless injection is on).
+            ProcRequest::Inject(request) => {
+                server_lib::call(Server::Root, &RootRequest::Inject(request).to_wire())
+                    .and_then(|reply| reply.word(0))
+            }
         };
         let message = Message::from_wire(&encode_reply(result));
         self.deferred = Some(Deferred {
@@ -581,12 +593,9 @@ impl Proc {
     /// Free pages, honestly: the pool's recycled frames, plus the untouched
     /// part of the pool as far as root still has memory to back it.
     fn free_pages(&self) -> u64 {
-        let root_free = server_lib::call(
-            ThreadId(self.directory.root),
-            &RootRequest::FreePages.to_wire(),
-        )
-        .and_then(|reply| reply.word(0))
-        .unwrap_or(0);
+        let root_free = server_lib::call(Server::Root, &RootRequest::FreePages.to_wire())
+            .and_then(|reply| reply.word(0))
+            .unwrap_or(0);
         self.frames.recycled() + self.frames.untouched().min(root_free)
     }
 }

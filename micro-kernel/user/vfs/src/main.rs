@@ -31,6 +31,17 @@
 //! so its calls cannot deadlock. It never waits for a client: a read of an
 //! empty pipe or a write to a full one is *parked* (no reply yet) and
 //! answered when another client's request lets it proceed.
+//!
+//! ## When fs is restarted
+//!
+//! Root starts a new copy of the fs server when one crashes
+//! (`docs/fault-isolation.md`). The new copy has the file system as the
+//! disk holds it — every answered request is committed — but not the
+//! inode references vfs holds for its open files: before anything else,
+//! vfs takes them again (`ReopenInode`, [`Vfs::reopen_held`]), then sends
+//! the request the old copy was serving once more. vfs's own state
+//! (descriptors, offsets, pipes) lives here and is untouched. vfs itself
+//! is not restarted: root stops the system if it crashes.
 
 #![no_std]
 #![no_main]
@@ -49,8 +60,10 @@ use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{MAX_WORDS, Wire};
 use common::file::check_path;
 use common::fs::InodeKind;
+use core::cell::Cell;
 use l4::rpc::Reply;
 use l4::{ThreadId, println};
+use server_lib::Server;
 use vfs::pipes::{Completion, OwedReply, Pipes};
 use vfs::tables::{FileKind, OpenFile, Pid, Tables};
 
@@ -114,29 +127,58 @@ impl From<Completion> for Outcome {
 struct Vfs {
     tables: Tables,
     pipes: Pipes,
-    fs: ThreadId,
-    console: ThreadId,
-    proc: ThreadId,
     /// Files proc has open for exec: handle → inode.
     exec_files: BTreeMap<u64, u32>,
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent before the current reply.
     owed: Vec<OwedReply>,
+    /// The copy of the fs server that holds our inode references (a new
+    /// copy, after a crash, gets them again: [`Vfs::reopen_held`]).
+    fs_holding: Cell<ThreadId>,
 }
 
 impl Vfs {
     /// Calls the fs server.
     fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
-        server_lib::call(self.fs, &request.to_wire())
+        self.fs_call(&request.to_wire(), None)
     }
 
     /// Calls the fs server for a request whose reply carries bytes (a read,
     /// directory records): they come back in a vector of their length.
     fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
         let mut bytes = alloc::vec![0u8; len as usize];
-        let reply = server_lib::call_into(self.fs, &request.to_wire(), &mut bytes)?;
+        let reply = self.fs_call(&request.to_wire(), Some(&mut bytes))?;
         bytes.truncate(reply.byte_count);
         Ok((reply, bytes))
+    }
+
+    /// Every call to fs. If root has restarted fs (our call found it gone,
+    /// or root's new directory says so), the new copy first gets every
+    /// inode reference we hold, then the request.
+    fn fs_call(&self, request: &Wire<'_>, into: Option<&mut [u8]>) -> Result<Reply, Errno> {
+        if server_lib::id(Server::Fs) != self.fs_holding.get() {
+            self.reopen_held();
+        }
+        server_lib::call_reconnecting(Server::Fs, request, into, &mut || self.reopen_held())
+    }
+
+    /// Takes every inode reference vfs holds again, on the fs server copy
+    /// the directory names now (`ReopenInode`: the old copy's counts were
+    /// lost with it). An inode unlinked while open is taken too, so that
+    /// its last close frees it.
+    fn reopen_held(&self) {
+        let fs = server_lib::id(Server::Fs);
+        self.fs_holding.set(fs);
+        let held = self.tables.held_inodes();
+        let count = held.len() + self.exec_files.len();
+        for ino in held.into_iter().chain(self.exec_files.values().copied()) {
+            let request = FsRequest::ReopenInode { ino }.to_wire();
+            if let Err(error) = server_lib::call(Server::Fs, &request) {
+                println!("vfs: taking inode {ino} again: {}", error.message());
+            }
+        }
+        let plural = if count == 1 { "" } else { "s" };
+        println!("vfs: the fs server was restarted; {count} open inode{plural} taken again");
     }
 
     /// `Lookup`: the inode `path` names from `cwd`.
@@ -184,7 +226,7 @@ impl Vfs {
             | ExecOpen { .. }
             | ExecRead { .. }
             | ExecClose { .. } => {
-                if from != self.proc {
+                if !server_lib::sender_is(Server::Proc, from) {
                     return Outcome::Failed(Errno::EPERM);
                 }
                 self.proc_request(request)
@@ -282,16 +324,14 @@ fn recycle(pipes: &mut Pipes, outcome: Outcome) {
 }
 
 fn main(root: u64) -> ! {
-    let directory = server_lib::start("vfs", ThreadId(root));
+    server_lib::start("vfs", ThreadId(root));
     let mut vfs = Vfs {
         tables: Tables::new(),
         pipes: Pipes::new(),
-        fs: ThreadId(directory.fs),
-        console: ThreadId(directory.console),
-        proc: ThreadId(directory.proc),
         exec_files: BTreeMap::new(),
         next_exec_handle: 1,
         owed: Vec::new(),
+        fs_holding: Cell::new(server_lib::id(Server::Fs)),
     };
     let mut request = server_lib::receive();
     loop {

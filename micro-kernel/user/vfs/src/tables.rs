@@ -262,6 +262,21 @@ impl Tables {
     pub fn open_files(&self) -> usize {
         self.files.iter().flatten().count()
     }
+
+    /// Every inode reference this table holds on the fs server, one per
+    /// open file description of an inode (a file, the console's or the null
+    /// device's node): what vfs takes again on a new copy of fs after the
+    /// old one crashed (`ReopenInode`).
+    pub fn held_inodes(&self) -> Vec<u32> {
+        self.files
+            .iter()
+            .flatten()
+            .filter_map(|file| match file.kind {
+                FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => Some(ino),
+                FileKind::Pipe { .. } => None,
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -347,6 +362,31 @@ mod tests {
         ));
         assert_eq!(tables.dup(1, 0), Err(Errno::EMFILE));
         assert_eq!(tables.process_exited(1).len(), MAX_OPEN_FILES);
+    }
+
+    #[test]
+    fn held_inodes_are_one_per_open_file_description() {
+        let mut tables = Tables::new();
+        tables.process_created(1, 100, 0).unwrap();
+        tables.install(1, inode(12)).unwrap();
+        tables.dup(1, 0).unwrap();
+        tables.install(1, inode(12)).unwrap();
+        let pipe = OpenFile::new(
+            FileKind::Pipe {
+                pipe: 0,
+                write_end: false,
+            },
+            true,
+            false,
+        );
+        tables.install(1, pipe).unwrap();
+        tables.process_created(2, 200, 1).unwrap();
+        let mut held = tables.held_inodes();
+        held.sort_unstable();
+        assert_eq!(held, [12, 12], "two opens, whatever the descriptors");
+        tables.process_exited(1);
+        tables.process_exited(2);
+        assert!(tables.held_inodes().is_empty());
     }
 
     #[test]
