@@ -34,7 +34,7 @@ DISK_MIB   := 32
 
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
-USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork crash
+USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork crash faultwork
 
 CARGO_BUILD := cargo build --release --quiet
 

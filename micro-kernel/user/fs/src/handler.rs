@@ -1,5 +1,8 @@
-//! One fs request: decode, run the shared ext2 code, commit what it
-//! changed (`Ext2::sync`: the reply is durable), encode the reply.
+//! One fs request: decode, run the shared ext2 code, tell the journal's
+//! clock (`Ext2::end_op`), encode the reply — for a logged request, with
+//! where the journal stands (`JournalPosition`: vfs keeps the requests of
+//! the running transaction, to send them again to a new copy of this
+//! server after a crash).
 //!
 //! Each arm is the inode-level half of a monolithic-kernel system call
 //! (`mono-kernel/src/sys_file.rs`); the other half — descriptors, offsets,
@@ -8,7 +11,7 @@
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::proto::Wire;
-use common::abi::proto::fs::{FsRequest, InodeInfo};
+use common::abi::proto::fs::{FsRequest, InodeInfo, JournalPosition};
 use common::abi::proto::reply;
 use common::block::BlockDevice;
 use common::fs::{Ext2, FsError};
@@ -34,20 +37,47 @@ pub fn handle<'a, D: BlockDevice>(
             | FsRequest::ReadDir { .. }
             | FsRequest::OpenInode { .. }
             | FsRequest::ReopenInode { .. }
+            | FsRequest::Committed
     );
+    let logged = request.is_logged();
     let result = run(fs, request, out);
     // After a change (also a failed request, which may have done part of
-    // its work): commit it before the reply (on ext3 the journal's running
-    // transaction commits; on ext2 everything is written back), so that a
-    // new copy of this server, after a crash, finds what was answered.
-    if modifies && let Err(error) = fs.sync() {
+    // its work): on ext3 the journal's group-commit clock, on ext2 a
+    // write-back of everything (`Ext2::end_op`).
+    if modifies && let Err(error) = fs.end_op(now_ms()) {
         println!("fs: writing changes to the disk failed: {error}");
     }
-    match result {
-        Ok((words, 0)) => reply::done(&words[..]),
-        Ok((words, _)) => reply::done_with_bytes(&words[..], out),
-        Err(error) => reply::failed(error),
+    if !logged {
+        return match result {
+            Ok((words, 0)) => reply::done(&words[..]),
+            Ok((words, _)) => reply::done_with_bytes(&words[..], out),
+            Err(error) => reply::failed(error),
+        };
     }
+    let position = position(fs).to_words();
+    match result {
+        Ok((mut words, _)) => {
+            words.extend_from_slice(&position);
+            reply::done(&words[..])
+        }
+        Err(error) => reply::failed_with(error, &position),
+    }
+}
+
+/// Where the journal stands (`JournalPosition`).
+fn position<D: BlockDevice>(fs: &Ext2<D>) -> JournalPosition {
+    match fs.journal_position() {
+        None => JournalPosition::default(),
+        Some((running, pending)) => JournalPosition {
+            transaction: if pending { u64::from(running) } else { 0 },
+            committed_below: u64::from(running),
+        },
+    }
+}
+
+/// The kernel's clock for the journal, in milliseconds (10 ms ticks).
+pub fn now_ms() -> u64 {
+    l4::task::system_clock().saturating_mul(10)
 }
 
 /// Up to four reply words.
@@ -154,6 +184,7 @@ fn run<D: BlockDevice>(
             fs.reopen_inode(ino).map_err(FsError::errno)?;
             no_bytes(Vec::new())
         }
+        Committed => no_bytes(alloc::vec![position(fs).committed_below]),
         ReleaseInode { ino } => {
             fs.release_inode(ino).map_err(FsError::errno)?;
             no_bytes(Vec::new())

@@ -9,17 +9,25 @@
 //! do what, as the monolithic kernel's file-system layer trusts its system
 //! calls.
 //!
-//! **Every reply is durable.** A request that changed something is
-//! committed before its reply goes out (`Ext2::sync`: on an ext3 image the
-//! journal's running transaction commits, on ext2 everything is written
-//! back). So what fs has answered is on the disk, and when the server
-//! crashes, root's new copy mounts the disk — replaying the journal — and
-//! finds everything its clients were told was done; the request the old
-//! copy was working on was not answered, and vfs sends it again
-//! (`docs/fault-isolation.md`). The buffer cache is lost with the crash,
-//! nothing else. (The mono-kernel, which cannot lose its file system
-//! without losing everything, commits in groups, every 5 s.) Errors are
-//! the same `Errno` values the monolithic kernel returns (`FsError::errno`).
+//! Every request that changes something ends with `Ext2::end_op` (as every
+//! file-system call in the monolithic kernel does, `fsys.rs`): on an ext3
+//! image the journal's group-commit clock, on ext2 a write-back. While a
+//! journal transaction is running, the server waits for the next request
+//! with a timeout ([`COMMIT_POLL_TICKS`]), and on the timeout calls
+//! `Ext2::tick`, so the transaction commits within the commit interval even
+//! when no request comes. Errors are the same `Errno` values the monolithic
+//! kernel returns (`FsError::errno`).
+//!
+//! ## After a crash
+//!
+//! Root starts a new copy, which mounts the disk: the journal's recovery
+//! replays every committed transaction, and the running one is lost with
+//! the buffer cache. The reply to every request that changes something
+//! says which transaction holds the change (`JournalPosition`), so vfs
+//! keeps those not committed yet and sends them again to the new copy, in
+//! the same order: the same code on the same committed state gives the
+//! same answers, so what fs has answered is never lost
+//! (`docs/fault-isolation.md`).
 //!
 //! ## Where it waits
 //!
@@ -45,6 +53,10 @@ use server_lib::Server;
 
 /// Buffer-cache size in file-system blocks (as the monolithic kernel's).
 const CACHE_BLOCKS: usize = 512;
+
+/// How long (10 ms ticks) to wait for a request while a journal
+/// transaction is running, before looking at the commit clock again.
+const COMMIT_POLL_TICKS: u32 = 50;
 
 fn main(root: u64) -> ! {
     let root = ThreadId(root);
@@ -80,7 +92,28 @@ fn main(root: u64) -> ! {
                 Some(fs) => handler::handle(fs, &request.wire(), &mut out),
             }
         };
-        request = server_lib::reply_and_receive(request.from, &answer);
+        let pending = fs.as_ref().is_some_and(|fs| fs.commit_pending());
+        if !pending {
+            request = server_lib::reply_and_receive(request.from, &answer);
+            continue;
+        }
+        // A transaction is running: reply, then wait with a timeout so the
+        // commit clock is looked at even if no request comes.
+        let _ = server_lib::reply(request.from, &answer);
+        request = loop {
+            if let Some(next) = server_lib::receive_for(COMMIT_POLL_TICKS) {
+                break next;
+            }
+            let Some(fs) = fs.as_mut() else {
+                break server_lib::receive();
+            };
+            if let Err(error) = fs.tick(handler::now_ms()) {
+                println!("fs: committing the journal failed: {error}");
+            }
+            if !fs.commit_pending() {
+                break server_lib::receive();
+            }
+        };
     }
 }
 

@@ -62,6 +62,12 @@ impl Reply {
         &self.words[..self.word_count]
     }
 
+    /// The same reply with only its first `count` words (a client that
+    /// has read words the server added at the end).
+    pub fn truncated(&self, count: usize) -> Reply {
+        Reply { word_count: self.word_count.min(count), ..*self }
+    }
+
     fn from_received(received: &Received) -> Reply {
         let words = received.words();
         let word_count = words.len().min(MAX_WORDS);
@@ -80,6 +86,27 @@ pub enum CallError {
     /// The thread called — the server, or the one its redirect named —
     /// is gone (`NoSuchThread`, `Aborted`).
     Gone(ThreadId),
+}
+
+/// A reply as it came, for a client that needs a `Failed` reply's words
+/// after the errno (vfs reads where the fs server's journal stands from
+/// them): `Ok` for `Done`, `Err((errno, reply))` for `Failed`.
+pub type Answer = Result<Reply, (Errno, Reply)>;
+
+/// Sends `request` to `server` and waits for its reply, which it returns
+/// whole ([`Answer`]); no redirect is followed (`EIO`, as an unknown
+/// reply is); a server that is gone is [`CallError::Gone`].
+pub fn try_call_answer(server: ThreadId, request: &Message) -> Result<Answer, CallError> {
+    let received = ipc::call(server, request).map_err(|error| match error {
+        Error::NoSuchThread | Error::Aborted => CallError::Gone(server),
+        other => CallError::Failed(errno_of_kernel_error(other)),
+    })?;
+    let reply = Reply::from_received(&received);
+    match ReplyKind::from_label(received.label()) {
+        Some(ReplyKind::Done) => Ok(Ok(reply)),
+        Some(ReplyKind::Failed) => Ok(Err((errno_of(received.words()), reply))),
+        Some(ReplyKind::Redirect) | None => Err(CallError::Failed(Errno::EIO)),
+    }
 }
 
 /// How many times [`call`] asks again when a redirect names a server that

@@ -114,7 +114,7 @@ fn handle(root: &mut Supervisor, request: &Received) -> Option<Message> {
             pager::exception(root, request);
             None
         }
-        other => Some(root.request(request.from, other, request.words())),
+        other => root.request(request.from, other, request.words()),
     }
 }
 

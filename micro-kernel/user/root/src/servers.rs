@@ -256,12 +256,19 @@ impl Servers {
     /// first receive takes the directory, not somebody's request). A new
     /// version for a running server (after a restart) goes out in any
     /// order: `server_lib` takes it out of the stream of requests.
-    /// Returns whether something still waits to be delivered.
-    pub fn deliver(&mut self, bytes: &[u8], version: u64, now: u64) -> bool {
+    /// Nothing is sent to `owed`, a server root owes an answer: it waits
+    /// for root, and would take the message for the answer. Returns whether
+    /// something still waits to be delivered.
+    pub fn deliver(&mut self, bytes: &[u8], version: u64, now: u64, owed: ThreadId) -> bool {
         let mut waiting = false;
         let mut earlier_started = true;
         for server in self.table.iter_mut() {
             if !server.alive {
+                continue;
+            }
+            if server.thread == owed {
+                waiting = true;
+                earlier_started &= server.has_directory;
                 continue;
             }
             if server.directory_version < version && (server.has_directory || earlier_started) {

@@ -36,7 +36,7 @@
 //! the kernel was booted with `inject`.
 
 use crate::memory::Frames;
-use crate::servers::{self, Servers};
+use crate::servers::{self, PROC_INDEX, Servers};
 use common::abi::errno::Errno;
 use common::abi::inject::InjectRequest;
 use common::abi::micro::boot_flags;
@@ -80,6 +80,10 @@ pub struct Supervisor {
     restarts: u64,
     /// When the watchdog last looked.
     last_watch: u64,
+    /// proc's `Inject` call, answered once the fault is armed in server
+    /// `.1` (so that when the program's `inject` returns, the fault waits
+    /// for the server's next requests, whatever the timing).
+    parked_inject: Option<(ThreadId, usize)>,
 }
 
 impl Supervisor {
@@ -97,12 +101,14 @@ impl Supervisor {
             inject_allowed: flags & boot_flags::INJECT != 0,
             restarts: 0,
             last_watch: 0,
+            parked_inject: None,
         }
     }
 
-    /// Whether something waits to be delivered.
+    /// Whether something waits to be delivered (or a call to be answered
+    /// once it is).
     pub fn has_undelivered(&self) -> bool {
-        self.undelivered
+        self.undelivered || self.parked_inject.is_some()
     }
 
     /// Offers what waits to be delivered (see `Servers::deliver`); returns
@@ -112,32 +118,51 @@ impl Supervisor {
     pub fn deliver(&mut self) -> bool {
         if self.undelivered {
             let now = l4::task::system_clock();
+            let owed = self.parked_inject.map_or(ThreadId::NIL, |(proc, _)| proc);
             self.undelivered = self
                 .servers
-                .deliver(&self.directory_bytes, self.version, now);
+                .deliver(&self.directory_bytes, self.version, now, owed);
         }
-        self.undelivered
+        if let Some((proc, index)) = self.parked_inject {
+            let server = self.servers.get(index);
+            if server.arm.is_none() || !server.alive {
+                // Armed (or the server is gone, and the fault with it).
+                let answer = Message::from_wire(&encode(Ok(self.restarts)));
+                let _ = l4::ipc::send(proc, &answer, l4::Timeout::Zero);
+                self.parked_inject = None;
+            }
+        }
+        self.has_undelivered()
     }
 
-    /// A request to root (not a fault): the reply.
-    pub fn request(&mut self, from: ThreadId, label: u64, words: &[u64]) -> Message {
+    /// A request to root (not a fault): the reply, or `None` if it comes
+    /// later (an `Inject`, answered once the fault is armed).
+    pub fn request(&mut self, from: ThreadId, label: u64, words: &[u64]) -> Option<Message> {
         let wire = Wire::new(label, words);
-        match RootRequest::from_wire(&wire) {
+        Some(match RootRequest::from_wire(&wire) {
             Ok(RootRequest::FreePages) => Message::new(0, &[self.frames.free_pages()]),
             Ok(RootRequest::CurrentDirectory) => {
                 Message::from_wire(&reply::done_with_bytes(&[], &self.directory_bytes))
             }
-            Ok(RootRequest::Inject(request)) => {
-                Message::from_wire(&encode(self.inject(from, request)))
-            }
+            Ok(RootRequest::Inject(request)) => match self.inject(from, request) {
+                Ok(Some(index)) if index != PROC_INDEX => {
+                    self.parked_inject = Some((from, index));
+                    return None;
+                }
+                // proc itself: it can take the fault only once it has its
+                // answer (it waits for root until then).
+                Ok(_) => Message::from_wire(&encode(Ok(self.restarts))),
+                Err(errno) => Message::from_wire(&encode(Err(errno))),
+            },
             // Nobody may make root wait or fail: an unknown request gets an
             // empty reply.
             Err(_) => Message::new(0, &[]),
-        }
+        })
     }
 
-    /// proc's `Inject`: arms a fault, or only counts restarts.
-    fn inject(&mut self, from: ThreadId, request: InjectRequest) -> Result<u64, Errno> {
+    /// proc's `Inject`: arms a fault (the server's index), or only counts
+    /// restarts (`None`).
+    fn inject(&mut self, from: ThreadId, request: InjectRequest) -> Result<Option<usize>, Errno> {
         if from.0 != self.directory.proc {
             return Err(Errno::EPERM);
         }
@@ -145,7 +170,7 @@ impl Supervisor {
             return Err(Errno::EPERM);
         }
         let InjectRequest::Inject(injection) = request else {
-            return Ok(self.restarts);
+            return Ok(None);
         };
         let index = self
             .servers
@@ -157,7 +182,7 @@ impl Supervisor {
         }
         server.arm = Some(injection);
         self.undelivered = true;
-        Ok(self.restarts)
+        Ok(Some(index))
     }
 
     /// Looks at every server if the watchdog's period has passed: a server

@@ -60,6 +60,10 @@ pub fn arm(injection: Injection, name: &str) {
     };
     ARMED.fault.set(Some((fault, parameter)));
     ARMED.remaining.set(after.max(1));
+    l4::println!(
+        "{name}: armed: {} at request {after} from now",
+        fault.name()
+    );
 }
 
 /// Counts one request from a client; fires the armed fault if this is its

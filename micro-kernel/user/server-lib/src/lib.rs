@@ -59,7 +59,7 @@ use common::abi::proto::root::{
 };
 use common::abi::proto::{MAX_WORDS, Wire};
 use core::cell::{Cell, UnsafeCell};
-use l4::rpc::{CallError, Reply};
+use l4::rpc::{Answer, CallError, Reply};
 use l4::{Message, Received, ThreadId, Timeout};
 
 /// The most bytes one message carries.
@@ -480,6 +480,35 @@ pub fn call_reconnecting(
         None => Message::from_wire(request),
     };
     call_message(server, &message, reconnect)
+}
+
+/// Like [`call_reconnecting`], with the reply kept whole
+/// (`l4::rpc::Answer`: a `Failed` reply's words after the errno too).
+pub fn call_answer_reconnecting(
+    server: Server,
+    request: &Wire<'_>,
+    into: Option<&mut [u8]>,
+    reconnect: &mut dyn FnMut(),
+) -> Result<Answer, Errno> {
+    let message = match into {
+        Some(into) => with_area(request, into),
+        None => Message::from_wire(request),
+    };
+    let to = id(server);
+    match l4::rpc::try_call_answer(to, &message) {
+        Ok(answer) => Ok(answer),
+        Err(CallError::Failed(errno)) => Err(errno),
+        Err(CallError::Gone(_)) => {
+            if !refresh_directory() || id(server) == to {
+                return Err(Errno::EIO);
+            }
+            reconnect();
+            l4::rpc::try_call_answer(id(server), &message).map_err(|error| match error {
+                CallError::Failed(errno) => errno,
+                CallError::Gone(_) => Errno::EIO,
+            })
+        }
+    }
 }
 
 /// The message of `request`, with `into` as its receive area.

@@ -36,12 +36,14 @@
 //!
 //! Root starts a new copy of the fs server when one crashes
 //! (`docs/fault-isolation.md`). The new copy has the file system as the
-//! disk holds it — every answered request is committed — but not the
-//! inode references vfs holds for its open files: before anything else,
-//! vfs takes them again (`ReopenInode`, [`Vfs::reopen_held`]), then sends
-//! the request the old copy was serving once more. vfs's own state
-//! (descriptors, offsets, pipes) lives here and is untouched. vfs itself
-//! is not restarted: root stops the system if it crashes.
+//! disk holds it — the committed transactions — but neither the running
+//! transaction nor the inode references vfs holds for its open files.
+//! vfs keeps every fs request whose changes are not committed yet
+//! (`replay.rs`); before anything else it takes its references again
+//! (`ReopenInode`) and sends those requests again ([`Vfs::resync`]), then
+//! the request the old copy was serving. vfs's own state (descriptors,
+//! offsets, pipes) lives here and is untouched. vfs itself is not
+//! restarted: root stops the system if it crashes.
 
 #![no_std]
 #![no_main]
@@ -54,17 +56,18 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 
-use common::abi::proto::fs::{FsRequest, InodeInfo};
+use common::abi::proto::fs::{FsRequest, InodeInfo, JournalPosition};
 use common::abi::proto::reply;
 use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{MAX_WORDS, Wire};
 use common::file::check_path;
 use common::fs::InodeKind;
-use core::cell::Cell;
-use l4::rpc::Reply;
+use core::cell::{Cell, RefCell};
+use l4::rpc::{Answer, Reply};
 use l4::{ThreadId, println};
 use server_lib::Server;
 use vfs::pipes::{Completion, OwedReply, Pipes};
+use vfs::replay::{Logged, ReplayLog};
 use vfs::tables::{FileKind, OpenFile, Pid, Tables};
 
 /// Print every request and its answer on the kernel console.
@@ -132,53 +135,127 @@ struct Vfs {
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent before the current reply.
     owed: Vec<OwedReply>,
-    /// The copy of the fs server that holds our inode references (a new
-    /// copy, after a crash, gets them again: [`Vfs::reopen_held`]).
+    /// The copy of the fs server that has our inode references and our
+    /// logged requests (a new copy, after a crash, gets them again:
+    /// [`Vfs::resync`]).
     fs_holding: Cell<ThreadId>,
+    /// The fs requests whose changes are not committed yet (`replay.rs`).
+    log: RefCell<ReplayLog>,
 }
 
 impl Vfs {
     /// Calls the fs server.
     fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
-        self.fs_call(&request.to_wire(), None)
+        self.fs_call(&request, None)
     }
 
     /// Calls the fs server for a request whose reply carries bytes (a read,
     /// directory records): they come back in a vector of their length.
     fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
         let mut bytes = alloc::vec![0u8; len as usize];
-        let reply = self.fs_call(&request.to_wire(), Some(&mut bytes))?;
+        let reply = self.fs_call(&request, Some(&mut bytes))?;
         bytes.truncate(reply.byte_count);
         Ok((reply, bytes))
     }
 
     /// Every call to fs. If root has restarted fs (our call found it gone,
-    /// or root's new directory says so), the new copy first gets every
-    /// inode reference we hold, then the request.
-    fn fs_call(&self, request: &Wire<'_>, into: Option<&mut [u8]>) -> Result<Reply, Errno> {
+    /// or root's new directory says so), the new copy is brought up to date
+    /// first ([`Vfs::resync`]), then gets the request. A logged request
+    /// whose changes are not committed yet is kept in the replay log.
+    fn fs_call(&self, request: &FsRequest<'_>, into: Option<&mut [u8]>) -> Result<Reply, Errno> {
         if server_lib::id(Server::Fs) != self.fs_holding.get() {
-            self.reopen_held();
+            self.resync();
         }
-        server_lib::call_reconnecting(Server::Fs, request, into, &mut || self.reopen_held())
+        let wire = request.to_wire();
+        let answer =
+            server_lib::call_answer_reconnecting(Server::Fs, &wire, into, &mut || self.resync())?;
+        if !request.is_logged() {
+            return answer.map_err(|(errno, _)| errno);
+        }
+        self.logged(&wire, answer)
     }
 
-    /// Takes every inode reference vfs holds again, on the fs server copy
-    /// the directory names now (`ReopenInode`: the old copy's counts were
-    /// lost with it). An inode unlinked while open is taken too, so that
-    /// its last close frees it.
-    fn reopen_held(&self) {
-        let fs = server_lib::id(Server::Fs);
-        self.fs_holding.set(fs);
-        let held = self.tables.held_inodes();
-        let count = held.len() + self.exec_files.len();
-        for ino in held.into_iter().chain(self.exec_files.values().copied()) {
+    /// A logged request's answer: the journal position taken off its end
+    /// (and the request kept if its changes are not committed yet).
+    fn logged(&self, wire: &Wire<'_>, answer: Answer) -> Result<Reply, Errno> {
+        let words = match &answer {
+            Ok(reply) => reply.words(),
+            Err((_, reply)) => reply.words(),
+        };
+        let Some((own, position)) = JournalPosition::split(words) else {
+            return Err(Errno::EIO); // a reply without its position
+        };
+        let own_count = own.len();
+        let result = match answer {
+            Ok(reply) => Ok(reply.truncated(own_count)),
+            Err((errno, _)) => Err(errno),
+        };
+        let mut log = self.log.borrow_mut();
+        log.committed_below(position.committed_below);
+        if position.transaction != 0 {
+            let kept = match &result {
+                Ok(reply) => Ok(reply.words().to_vec()),
+                Err(errno) => Err(*errno),
+            };
+            log.record(Logged::new(wire, position.transaction, kept));
+        }
+        result
+    }
+
+    /// Brings a new copy of the fs server (root restarted it after a crash)
+    /// up to date: asks where its journal starts (its mount replayed the
+    /// committed transactions), forgets the logged requests committed
+    /// before that, takes the inode references vfs held before the first
+    /// of the others, and sends those requests again, in order, checking
+    /// that each gets the answer it got before. vfs's own state
+    /// (descriptors, offsets, pipes) lives here and is untouched.
+    fn resync(&self) {
+        self.fs_holding.set(server_lib::id(Server::Fs));
+        let committed = server_lib::call(Server::Fs, &FsRequest::Committed.to_wire())
+            .and_then(|reply| reply.word(0));
+        let committed_below = match committed {
+            Ok(below) => below,
+            Err(errno) => {
+                println!(
+                    "vfs: the restarted fs server does not answer: {}",
+                    errno.message()
+                );
+                return;
+            }
+        };
+        let (held, lost) = {
+            let mut log = self.log.borrow_mut();
+            log.committed_below(committed_below);
+            let mut now = self.tables.held_inodes();
+            now.extend(self.exec_files.values().copied());
+            (log.held_before(now), log.take())
+        };
+        for &ino in &held {
             let request = FsRequest::ReopenInode { ino }.to_wire();
             if let Err(error) = server_lib::call(Server::Fs, &request) {
                 println!("vfs: taking inode {ino} again: {}", error.message());
             }
         }
-        let plural = if count == 1 { "" } else { "s" };
-        println!("vfs: the fs server was restarted; {count} open inode{plural} taken again");
+        let mut differed = 0;
+        for entry in &lost {
+            let wire = entry.wire();
+            let answer = server_lib::call_answer_reconnecting(Server::Fs, &wire, None, &mut || {})
+                .and_then(|answer| self.logged(&wire, answer));
+            let now = answer.map(|reply| reply.words().to_vec());
+            if now != entry.answer {
+                differed += 1;
+                println!(
+                    "vfs: fs request {:#x} sent again: {now:?}, where the lost copy said {:?}",
+                    entry.label, entry.answer
+                );
+            }
+        }
+        println!(
+            "vfs: the fs server was restarted; {} inode references taken again, {} requests sent \
+             again ({differed} answered differently)",
+            held.len(),
+            lost.len()
+        );
     }
 
     /// `Lookup`: the inode `path` names from `cwd`.
@@ -332,6 +409,7 @@ fn main(root: u64) -> ! {
         next_exec_handle: 1,
         owed: Vec::new(),
         fs_holding: Cell::new(server_lib::id(Server::Fs)),
+        log: RefCell::new(ReplayLog::new()),
     };
     let mut request = server_lib::receive();
     loop {
