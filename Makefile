@@ -3,12 +3,21 @@
 #   make qemu-mono        boot the monolithic kernel (serial console in this terminal)
 #   make qemu-micro       boot the microkernel
 #   make test             host unit tests + every QEMU test on both kernels
-#   make grade            the lab grader (same harness), with a score
+#   make grade            the grader (same harness), with a score; LAB=name grades
+#                         one lab (labs/README.md), TEST=text one test, USERTEST=name
+#                         one usertest alone
+#   make starter LAB=name DEST=dir   a lab's starter tree (a git repository)
+#   make handin           in a starter tree: handin-LAB.tar.gz to hand in
+#   make grade-batch DIR=dir         grade every submission in dir (staff)
+#   make test-labs        every lab: full tree full marks, starter builds and scores less
+#   make fuzz SEED=.. N=..  the system-call and message fuzzers, a long run
 #   make bench            benchmarks (guest instructions), both kernels, side by side
 #   make figures          make bench, and its table into the README and docs
 #   make crash-long       long power-cut runs of the journal: host (200 random
 #                         workloads) and QEMU (50 cuts per kernel)
 #   make copy-time        wall time of copying a 20 MiB file on each kernel
+#   make trace            one pipe write through both kernels: build/trace/index.html
+#                         (CMD='ls | wc' for another command line)
 #   make qemu-mono-gdb    boot and wait for GDB (likewise qemu-micro-gdb)
 #   make clean
 #
@@ -28,13 +37,16 @@ TARGET  := x86_64-unknown-none
 
 MONO_ELF   := $(BUILD)/mono-kernel.elf
 MICRO_ELF  := $(BUILD)/micro-kernel.elf
+# The co-location experiment's micro-kernel: the fs code inside vfs.
+MICRO_COLOCATED_ELF := $(BUILD)/micro-colocated-kernel.elf
 MONO_IMG   := $(BUILD)/mono.img
 MICRO_IMG  := $(BUILD)/micro.img
 DISK_MIB   := 32
 
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
-USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork crash faultwork
+USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork \
+	fuzz msgfuzz pingpong primes find xargs crash faultwork
 
 CARGO_BUILD := cargo build --release --quiet
 
@@ -59,8 +71,8 @@ GDB_PORT := 1234
 BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench figures fmt clippy clean FORCE \
-	micro-test-host test-micro crash-long copy-time
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz figures trace fmt clippy clean FORCE \
+	micro-test-host test-micro crash-long copy-time micro-colocated starter handin grade-batch test-labs
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
 
@@ -87,6 +99,21 @@ micro: tools | $(BUILD)
 	cd micro-kernel/kernel && $(CARGO_BUILD)
 	@cmp -s target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF) || \
 		cp target/micro-kernel/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_ELF)
+
+# The co-location experiment (docs/performance.md): the same micro-kernel
+# and servers, but the fs code linked into the vfs server (vfs and root
+# built with the feature `colocated-fs`, in target folders of their own, so
+# the normal build is untouched), carried by a kernel of its own. Same disk.
+COLOCATED_USER := target/micro-user-colocated
+micro-colocated: micro
+	cd micro-kernel/user && CARGO_TARGET_DIR=../../$(COLOCATED_USER) $(CARGO_BUILD) -p vfs --features colocated-fs
+	cd micro-kernel/user && CARGO_TARGET_DIR=../../$(COLOCATED_USER) \
+		MICRO_SERVER_VFS_ELF=$(abspath $(COLOCATED_USER)/$(TARGET)/$(PROFILE)/vfs) \
+		$(CARGO_BUILD) -p root --features colocated-fs
+	cd micro-kernel/kernel && CARGO_TARGET_DIR=../../target/micro-kernel-colocated \
+		MICRO_ROOT_ELF=$(abspath $(COLOCATED_USER)/$(TARGET)/$(PROFILE)/root) $(CARGO_BUILD)
+	@cmp -s target/micro-kernel-colocated/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_COLOCATED_ELF) || \
+		cp target/micro-kernel-colocated/$(TARGET)/$(PROFILE)/micro-kernel $(MICRO_COLOCATED_ELF)
 
 # Host unit tests of the microkernel's pure parts: the kernel's mapping
 # database and ELF reader, the proc server's bookkeeping (frame
@@ -168,8 +195,37 @@ test-host:
 test-qemu: all
 	$(GRADE) --kernel both
 
+# make grade [LAB=name [TEST=text]] [USERTEST=name]: every suite, or one
+# lab's tests (labs/README.md), or one usertest alone.
+LAB ?=
+TEST ?=
+USERTEST ?=
 grade: all
-	$(GRADE) --kernel both --json $(BUILD)/results.json
+	$(GRADE) --kernel both --json $(BUILD)/results.json $(if $(LAB),--lab $(LAB)) \
+		$(if $(TEST),--test $(TEST)) $(if $(USERTEST),--usertest $(USERTEST))
+
+# ---- labs (labs/README.md) ----------------------------------------------------
+# A lab's starter tree: make starter LAB=syscall DEST=../syscall
+starter:
+	@test -n "$(LAB)" -a -n "$(DEST)" || { echo "usage: make starter LAB=name DEST=dir"; exit 2; }
+	$(GRADE) starter $(LAB) $(DEST)
+
+# In a starter tree: the student's work, as handin-LAB.tar.gz.
+handin:
+	$(GRADE) handin
+
+# Staff: grade every submission in DIR (tarballs from make handin, or trees),
+# JOBS at a time: DIR/grades.csv and DIR/results/NAME.json.
+JOBS ?= 2
+grade-batch:
+	@test -n "$(DIR)" || { echo "usage: make grade-batch DIR=dir [JOBS=n]"; exit 2; }
+	$(GRADE) batch $(DIR) --jobs $(JOBS)
+
+# Every lab (or LAB=name): the full tree scores full marks, the starter
+# builds, boots and scores less. Several minutes a lab (each starter is a
+# fresh build); .ci/run runs it after make test.
+test-labs: all
+	$(GRADE) self-check $(LAB)
 
 # The benchmarks on both kernels, side by side: build/bench/figures.md,
 # figures.csv and ratios.svg. BENCH_RUNS=3 measures three times and marks
@@ -177,11 +233,21 @@ grade: all
 bench: all
 	BENCH_RUNS=$(BENCH_RUNS) bash scripts/bench-table.sh $(BUILD)/bench
 
+# The fuzzers (grading/src/suites/fuzz.rs), a long run: `fuzz SEED N` on
+# both kernels and `msgfuzz SEED N` on the micro-kernel. A new seed each
+# time unless SEED is given; a failure prints the command that replays it.
+SEED ?= $(shell date +%s)
+SEED := $(SEED)
+N ?= 20000
+fuzz: all
+	@echo "fuzz: seed $(SEED), $(N) calls (make fuzz SEED=$(SEED) N=$(N) repeats this run)"
+	FUZZ_SEED=$(SEED) FUZZ_CALLS=$(N) $(GRADE) --kernel both --suite fuzz
+
 # `make bench`, then the table into docs/figures/bench.md and every marked
 # block of the README and docs (the only way figures get there), and the
 # chart into docs/figures/bench.svg.
 figures: bench
-	bash scripts/update-figures.sh $(BUILD)/bench/figures.md $(BUILD)/bench/ratios.svg
+	bash scripts/update-figures.sh bench $(BUILD)/bench/figures.md:$(BUILD)/bench/ratios.svg
 
 # The journal's power-cut tests at length (`make test` runs short versions):
 # every crash point of 200 random workloads on the host, judged by our
@@ -196,6 +262,30 @@ crash-long: all
 copy-time: all
 	bash scripts/copy-time.sh $(MONO_ELF) $(MONO_IMG)
 	bash scripts/copy-time.sh $(MICRO_ELF) $(MICRO_IMG)
+
+# `make trace`: boots each kernel under -icount shift=0, traces CMD (default
+# `echo hi | cat`) and writes build/trace/: index.html (the two paths as swim
+# lanes), mono.json and micro.json (Chrome trace events, for Perfetto),
+# summary.txt, the dumps, and the book's tables. For the default command the
+# tables also go into docs/figures/ and the chapters' marked blocks, and the
+# cut-down traces into common/src/trace/samples/ (the host tests' samples).
+TRACE := cargo run --release --quiet -p grading --bin trace --
+TRACE_DEFAULT := echo hi | cat
+CMD ?= $(TRACE_DEFAULT)
+TRACE_CMD = '$(subst ','\'',$(CMD))'
+TRACE_FIGURES := trace-totals trace-answers trace-where trace-parts trace-steps-mono trace-steps-micro
+
+trace: all
+	$(TRACE) --out $(BUILD)/trace -- $(TRACE_CMD)
+	@if [ $(TRACE_CMD) = '$(TRACE_DEFAULT)' ]; then \
+		bash scripts/update-figures.sh $(foreach f,$(TRACE_FIGURES),$(f) $(BUILD)/trace/figures/$(f).md) && \
+		for k in mono micro; do \
+			cmp -s $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace || \
+			cp $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace; \
+		done; \
+	else \
+		echo "trace: not the default command, so docs/figures/ and the samples stay as they are"; \
+	fi
 
 fmt:
 	cargo fmt --all

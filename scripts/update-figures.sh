@@ -1,48 +1,75 @@
 #!/usr/bin/env bash
-# Copies the benchmark table `make bench` wrote into the documentation, so
-# that every figure a reader sees comes from one measurement:
+# Copies generated figures into the documentation, so that every figure a
+# reader sees comes from one measurement:
 #
-#   docs/figures/bench.md                 the table itself (committed)
-#   docs/figures/bench.svg                the chart of the ratios, if given
+#   docs/figures/NAME.md                  the figure itself (committed)
+#   docs/figures/NAME.svg                 a chart that goes with it, if given
 #   every block between the markers
-#     <!-- figures:bench -->
-#     <!-- /figures:bench -->
-#   in README.md and docs/*.md            replaced by the table
-#   (each marker alone on its line: one quoted in a sentence is text)
+#     <!-- figures:NAME -->
+#     <!-- /figures:NAME -->
+#   in README.md, docs/*.md, labs/*.md    replaced by the figure
+#   (labs/*/*.md too; each marker alone on its line: one quoted in a
+#   sentence is text)
 #
-# A host test (grading, `figures_in_the_docs_are_the_generated_table`)
-# fails if a marked block differs from docs/figures/bench.md, so a figure
-# edited by hand is caught.
+# `make figures` passes `make bench`'s table as `bench` (and its chart);
+# `make trace` passes its tables as `trace-totals`, `trace-parts`,
+# `trace-steps-mono` and so on. A host test (grading,
+# `figures_in_the_docs_are_the_generated_tables`) fails if a marked block
+# differs from its docs/figures/NAME.md, so a figure edited by hand is
+# caught.
 #
-#   update-figures.sh build/bench/figures.md [build/bench/ratios.svg]
+#   update-figures.sh NAME FILE[:CHART.svg] [NAME FILE[:CHART.svg]]...
+#   update-figures.sh FILE [CHART.svg]  (the same as: bench FILE:CHART.svg)
 set -euo pipefail
-table=$(realpath "$1")
-chart=${2:+$(realpath "$2")}
+if [ $# -ge 1 ] && [ $# -le 2 ] && [ -f "$1" ]; then
+    set -- bench "$1${2:+:$2}"
+fi
+if [ $(( $# % 2 )) -ne 0 ] || [ $# -eq 0 ]; then
+    echo "usage: update-figures.sh NAME FILE[:CHART.svg] [NAME FILE[:CHART.svg]]..." >&2
+    exit 2
+fi
+pairs=()
+while [ $# -gt 0 ]; do
+    table=${2%%:*} chart=
+    [ "$table" != "$2" ] && chart=$(realpath "${2#*:}")
+    pairs+=("$1" "$(realpath "$table")" "$chart")
+    shift 2
+done
 cd "$(dirname "$0")/.."
 mkdir -p docs/figures
-cp "$table" docs/figures/bench.md
-if [ -n "$chart" ]; then
-    cp "$chart" docs/figures/bench.svg
-    echo "figures: updated docs/figures/bench.svg"
-fi
-for file in README.md docs/*.md; do
-    grep -q '^<!-- figures:bench -->$' "$file" || continue
-    awk -v table="docs/figures/bench.md" '
-        /^<!-- figures:bench -->$/ {
-            print
-            while ((getline line < table) > 0) print line
-            close(table)
-            skipping = 1
-            next
+set -- "${pairs[@]}"
+while [ $# -gt 0 ]; do
+    name=$1 source=$2 chart=$3
+    shift 3
+    cmp -s "$source" "docs/figures/$name.md" || cp "$source" "docs/figures/$name.md"
+    if [ -n "$chart" ]; then
+        cp "$chart" "docs/figures/$name.svg"
+        echo "figures: updated docs/figures/$name.svg"
+    fi
+    for file in README.md docs/*.md labs/*.md labs/*/*.md; do
+        [ -f "$file" ] || continue
+        grep -qx "<!-- figures:$name -->" "$file" || continue
+        awk -v table="docs/figures/$name.md" -v begin="<!-- figures:$name -->" -v end="<!-- /figures:$name -->" '
+            $0 == begin {
+                print
+                while ((getline line < table) > 0) print line
+                close(table)
+                skipping = 1
+                next
+            }
+            $0 == end { skipping = 0 }
+            !skipping { print }
+            END { if (skipping) exit 1 }
+        ' "$file" > "$file.new" || {
+            rm -f "$file.new"
+            echo "figures: $file has a figures:$name block without its end marker; left as it was" >&2
+            exit 1
         }
-        /^<!-- \/figures:bench -->$/ { skipping = 0 }
-        !skipping { print }
-        END { if (skipping) exit 1 }
-    ' "$file" > "$file.new" || {
-        rm -f "$file.new"
-        echo "figures: $file has a figures:bench block without its end marker; left as it was" >&2
-        exit 1
-    }
-    mv "$file.new" "$file"
-    echo "figures: updated $file"
+        if cmp -s "$file.new" "$file"; then
+            rm "$file.new"
+        else
+            mv "$file.new" "$file"
+            echo "figures: updated $file ($name)"
+        fi
+    done
 done

@@ -41,6 +41,13 @@
 use core::fmt;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
+pub mod code;
+pub mod scene;
+#[cfg(test)]
+mod scene_tests;
+pub mod summary;
+pub mod timeline;
+
 /// What happened.
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,13 +6,17 @@
 //!
 //! Each case takes a real small image built by `mke2fs -d` (1 KiB or
 //! 4 KiB blocks, with directories, small and indirect-block files,
-//! symlinks), flips bytes or plants "interesting" 32-bit values in its
-//! metadata region, and runs the whole workload in a thread with a time
-//! limit. The corpus in `tests/corpus/` replays hand-made corruptions of
-//! the 1 KiB seed (format on [`corpus_of_known_corruptions`]).
+//! symlinks), to which names were added and removed so that its
+//! directories also hold *deleted* records (inode 0, with the stale name
+//! and length a removal leaves), flips bytes or plants "interesting" 32-bit
+//! values in its metadata region, plants interesting values in the fields
+//! of directory records (live and deleted alike), and runs the whole
+//! workload in a thread with a time limit. The corpus in `tests/corpus/`
+//! replays hand-made corruptions of the 1 KiB seed (format on
+//! [`corpus_of_known_corruptions`]).
 
 use common::block::{BlockDevice, BlockError, MemDisk};
-use common::fs::host_tools::{ScratchDir, debugfs, mke2fs};
+use common::fs::host_tools::{ScratchDir, debugfs, e2fsck, mke2fs};
 use common::fs::{Ext2, FsError, Ino, InodeKind, ROOT_INO};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -22,23 +26,35 @@ use std::time::Duration;
 
 /// A seed image and the byte ranges worth corrupting: the superblock, the
 /// group descriptors, the bitmaps, the used part of the inode table, every
-/// directory block and the indirect-block file's blocks.
+/// directory block and the indirect-block file's blocks; and where each
+/// directory record starts (byte offsets in the image), live and deleted.
 struct Seed {
     bytes: Vec<u8>,
     targets: Vec<(usize, usize)>,
+    live_records: Vec<usize>,
+    deleted_records: Vec<usize>,
 }
 
-/// Builds the seed images once per test run: 1 KiB and 4 KiB blocks.
-fn seeds() -> &'static [Seed; 2] {
-    static SEEDS: OnceLock<[Seed; 2]> = OnceLock::new();
-    SEEDS.get_or_init(|| [build_seed(1024, 512), build_seed(4096, 1024)])
+/// Builds the seed images once per test run: 1 KiB and 4 KiB blocks with
+/// `mke2fs`'s default features, and 2 KiB blocks with 128-byte inodes and
+/// neither `filetype` (a record's name length is then 16 bits) nor
+/// `dir_index`.
+fn seeds() -> &'static [Seed; 3] {
+    static SEEDS: OnceLock<[Seed; 3]> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        [
+            build_seed(1024, 512, &[]),
+            build_seed(4096, 1024, &[]),
+            build_seed(2048, 1024, &["-I", "128", "-O", "^filetype,^dir_index"]),
+        ]
+    })
 }
 
 fn le32(bytes: &[u8], offset: usize) -> usize {
     u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize
 }
 
-fn build_seed(block_size: u32, size_kib: u64) -> Seed {
+fn build_seed(block_size: u32, size_kib: u64, options: &[&str]) -> Seed {
     let scratch = ScratchDir::new("fuzz-seed");
     let tree = scratch.path().join("tree");
     std::fs::create_dir_all(tree.join("dir/sub/subsub")).unwrap();
@@ -51,7 +67,10 @@ fn build_seed(block_size: u32, size_kib: u64) -> Seed {
     }
     std::os::unix::fs::symlink("small", tree.join("link")).unwrap();
     let image = scratch.path().join("seed.img");
-    mke2fs(&image, block_size, size_kib, Some(&tree), &[]).expect("building the fuzz seed image");
+    mke2fs(&image, block_size, size_kib, Some(&tree), options)
+        .expect("building the fuzz seed image");
+    std::fs::write(&image, with_deleted_records(std::fs::read(&image).unwrap())).unwrap();
+    e2fsck(&image).expect("the fuzz seed image is sound");
     let bytes = std::fs::read(&image).unwrap();
     let bs = block_size as usize;
     let descriptors = if bs == 1024 { 2 * bs } else { bs };
@@ -63,6 +82,7 @@ fn build_seed(block_size: u32, size_kib: u64) -> Seed {
         (le32(&bytes, descriptors + 4) * bs, bs),
         (le32(&bytes, descriptors + 8) * bs, 64 * inode_size),
     ];
+    let (mut live_records, mut deleted_records) = (Vec::new(), Vec::new());
     for path in [
         "/",
         "/dir",
@@ -70,16 +90,70 @@ fn build_seed(block_size: u32, size_kib: u64) -> Seed {
         "/dir/sub/subsub",
         "/other",
         "/lost+found",
+        "/holes",
+        "/emptied",
         "/dir/indirect",
     ] {
         let listing = debugfs(&image, &format!("blocks {path}")).unwrap();
         for block in String::from_utf8(listing).unwrap().split_whitespace() {
             // The indirect file's data blocks are plain bytes; its first
             // and indirect blocks are enough.
-            targets.push((block.parse::<usize>().unwrap() * bs, bs));
+            let start = block.parse::<usize>().unwrap() * bs;
+            targets.push((start, bs));
+            if path != "/dir/indirect" {
+                // Walk the block's records (the seed is sound).
+                let mut offset = 0;
+                while offset < bs {
+                    let at = start + offset;
+                    if le32(&bytes, at) == 0 {
+                        deleted_records.push(at);
+                    } else {
+                        live_records.push(at);
+                    }
+                    offset += usize::from(u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]));
+                }
+            }
         }
     }
-    Seed { bytes, targets }
+    assert!(
+        deleted_records.len() >= 4,
+        "the seed has no deleted records"
+    );
+    Seed {
+        bytes,
+        targets,
+        live_records,
+        deleted_records,
+    }
+}
+
+/// Adds and removes names so that directories hold deleted records, as
+/// any directory that has lived does: `/holes` keeps every third of its
+/// names (removed records folded into the ones before them, and whole
+/// blocks whose first record has inode 0 and a stale name), and `/emptied`
+/// loses all of its names (an empty directory of several blocks, which
+/// `rmdir` must walk record by record). The names are hard links to one
+/// file, so the small seed does not run out of inodes.
+fn with_deleted_records(image: Vec<u8>) -> Vec<u8> {
+    let mut fs = Ext2::mount(MemDisk::from_bytes(image), 64).unwrap();
+    let target = fs.lookup(ROOT_INO, b"/small").unwrap();
+    let per_block = fs.block_size() / 32;
+    for dir_name in [&b"holes"[..], b"emptied"] {
+        let dir = fs.mkdir(ROOT_INO, dir_name).unwrap();
+        // 24-byte names: 32-byte records, about three blocks' worth.
+        let name = |i: usize| format!("deleted-record-name-{i:04}").into_bytes();
+        for i in 0..3 * per_block {
+            fs.link(dir, &name(i), target).unwrap();
+        }
+        for i in 0..3 * per_block {
+            let keep =
+                dir_name == b"holes" && i % 3 == 0 && !(per_block..2 * per_block).contains(&i);
+            if !keep {
+                fs.unlink(dir, &name(i)).unwrap();
+            }
+        }
+    }
+    fs.unmount().unwrap().into_bytes()
 }
 
 /// One corruption: write `value`'s low `width` bytes at byte `offset` of
@@ -115,6 +189,71 @@ fn mutation_strategy() -> impl Strategy<Value = Mutation> {
             value,
             width,
         })
+}
+
+/// One corruption of a directory record: write `value` into field
+/// `field` (inode, rec_len, name_len or file type) of record number
+/// `record` among the seed's live or deleted ones; or (`field` 4) carve a
+/// deleted 12-byte record with a name length of `value`'s low byte out of
+/// the end of that record, where a removal could have left one (the last
+/// record of a block then ends it: a name that long would run past it).
+#[derive(Debug, Clone)]
+struct RecordMutation {
+    deleted: bool,
+    record: usize,
+    field: usize,
+    value: u32,
+}
+
+fn record_mutation_strategy() -> impl Strategy<Value = RecordMutation> {
+    let value = prop_oneof![
+        Just(0u32),
+        Just(1),
+        Just(2),
+        Just(8),
+        Just(12),
+        Just(255),
+        Just(1024),
+        Just(4096),
+        Just(0xFFFF),
+        Just(0xFFFF_FFFF),
+        0u32..300,
+        any::<u32>(),
+    ];
+    (any::<bool>(), any::<usize>(), 0usize..5, value).prop_map(|(deleted, record, field, value)| {
+        RecordMutation {
+            deleted,
+            record,
+            field,
+            value,
+        }
+    })
+}
+
+fn apply_to_record(image: &mut [u8], seed: &Seed, mutation: &RecordMutation) {
+    let records = if mutation.deleted {
+        &seed.deleted_records
+    } else {
+        &seed.live_records
+    };
+    let start = records[mutation.record % records.len()];
+    let rec_len = usize::from(u16::from_le_bytes([image[start + 4], image[start + 5]]));
+    if mutation.field == 4 {
+        if rec_len >= 24 && rec_len % 4 == 0 && start % 4 == 0 {
+            let carved = start + rec_len - 12;
+            image[start + 4..start + 6].copy_from_slice(&((rec_len - 12) as u16).to_le_bytes());
+            image[carved..carved + 4].copy_from_slice(&[0; 4]);
+            image[carved + 4..carved + 6].copy_from_slice(&12u16.to_le_bytes());
+            image[carved + 6] = mutation.value as u8;
+            image[carved + 7] = 0;
+        }
+        return;
+    }
+    // inode (4 bytes), rec_len (2), name_len (1), file type (1).
+    let (offset, width) = [(0, 4), (4, 2), (6, 1), (7, 1)][mutation.field];
+    for i in 0..width {
+        image[start + offset + i] = (mutation.value >> (8 * i)) as u8;
+    }
 }
 
 fn apply(image: &mut [u8], targets: &[(usize, usize)], mutation: &Mutation) {
@@ -195,7 +334,13 @@ fn workload_on<D: BlockDevice>(disk: D) -> Vec<String> {
             }
         }
     }
-    // Changes.
+    // Changes. A name added to and removed from every directory (adding
+    // walks its records for room, past deleted ones too).
+    for (_, dir, _) in dirs.iter().take(16) {
+        if note(&mut errors, fs.create_file(*dir, b"fuzz-entry")).is_some() {
+            note(&mut errors, fs.unlink(*dir, b"fuzz-entry"));
+        }
+    }
     if let Some(file) = note(&mut errors, fs.create_file(ROOT_INO, b"fuzz-new")) {
         note(&mut errors, fs.write(file, 3000, &[7u8; 20_000]));
         note(&mut errors, fs.truncate(file, 100));
@@ -220,13 +365,20 @@ fn workload_on<D: BlockDevice>(disk: D) -> Vec<String> {
             }
         }
     }
-    for (dir, ino, name) in files.iter().take(50) {
+    // Each file once (the seed's `/holes` holds many names of one file).
+    let mut seen = BTreeSet::new();
+    for (dir, ino, name) in files
+        .iter()
+        .filter(|(_, ino, _)| seen.insert(*ino))
+        .take(50)
+    {
         note(&mut errors, fs.link(ROOT_INO, b"fuzz-link", *ino));
         note(&mut errors, fs.write(*ino, 10, b"overwrite"));
         note(&mut errors, fs.truncate(*ino, 0));
         note(&mut errors, fs.unlink(*dir, name));
     }
-    for (dir, _, name) in dirs.iter().rev().take(8) {
+    // Removing a directory first checks it is empty, record by record.
+    for (dir, _, name) in dirs.iter().rev().take(16) {
         note(&mut errors, fs.rmdir(*dir, name));
     }
     note(&mut errors, fs.sync());
@@ -391,13 +543,17 @@ proptest! {
 
     #[test]
     fn corrupted_images_never_panic_or_hang(
-        which in 0usize..2,
-        mutations in prop::collection::vec(mutation_strategy(), 1..12),
+        which in 0usize..3,
+        mutations in prop::collection::vec(mutation_strategy(), 0..12),
+        record_mutations in prop::collection::vec(record_mutation_strategy(), 0..4),
     ) {
         let seed = &seeds()[which];
         let mut image = seed.bytes.clone();
         for mutation in &mutations {
             apply(&mut image, &seed.targets, mutation);
+        }
+        for mutation in &record_mutations {
+            apply_to_record(&mut image, seed, mutation);
         }
         run_guarded(image, "mutated image");
     }
@@ -444,7 +600,7 @@ proptest! {
     /// A disk that fails part-way through (at any transfer) gives errors,
     /// never a panic or a hang.
     #[test]
-    fn failing_disks_never_panic_or_hang(which in 0usize..2, transfers in 0u32..400) {
+    fn failing_disks_never_panic_or_hang(which in 0usize..3, transfers in 0u32..400) {
         let disk = FailingDisk { inner: MemDisk::from_bytes(seeds()[which].bytes.clone()), transfers_left: transfers };
         let errors = run_guarded_with(move || workload_on(disk), "failing disk");
         if transfers < 5 {
@@ -544,7 +700,7 @@ proptest! {
     /// corruption.
     #[test]
     fn arbitrary_requests_never_panic_or_corrupt(
-        which in 0usize..2,
+        which in 0usize..3,
         requests in prop::collection::vec(request_strategy(), 1..40),
     ) {
         let image = seeds()[which].bytes.clone();

@@ -1,7 +1,8 @@
 //! The `grade` command: its options, and the run from options to exit code.
 //!
 //! ```text
-//! grade [--kernel mono|micro|both] [--suite NAME] [--test TEXT]
+//! grade [--kernel mono|micro|both] [--suite NAME | --lab NAME [--hidden] | --usertest NAME]
+//!       [--test TEXT]
 //!       [--mono-elf PATH] [--micro-elf PATH] [--mono-disk PATH] [--micro-disk PATH]
 //!       [--json PATH] [--gradescope] [--accel tcg|kvm] [--icount]
 //!       [--timeout-scale F] [--jobs N] [--verbose] [--list]
@@ -13,11 +14,16 @@
 //! Exit status: 0 if every test passed, 1 if any failed (a kernel or disk
 //! image that is missing fails its tests), 2 if the grader could not run
 //! (bad option, no test selected, results file not writable).
+//!
+//! `grade starter|handin|batch|self-check|check-markers ...` are the lab
+//! commands of [`crate::labcmd`].
 
+use crate::labs;
 use crate::qemu::{Accel, Kernel, Machine};
 use crate::report;
-use crate::runner::{Runner, Selection, TestCase, default_log_dir};
+use crate::runner::{Outcome, Runner, Selection, TestCase, default_log_dir};
 use crate::suites::{self, Suite};
+use crate::test::Test;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -25,9 +31,13 @@ use std::time::Instant;
 /// The usage text printed by `--help` and after a bad option.
 pub const USAGE: &str = "\
 usage: grade [options]
+       grade starter|handin|batch|self-check|check-markers ...  (grade starter --help)
   --kernel mono|micro|both   which kernels to test (default: both)
   --suite NAME               only this suite (see --list); the `bench`
                              suite (measurements) runs only when named
+  --lab NAME                 the graded tests of lab NAME (labs/README.md)
+  --hidden                   with --lab: the lab's hidden tests too
+  --usertest NAME            only the usertest NAME, run alone
   --test TEXT                only tests whose name (e.g. boot/mono) contains TEXT
   --mono-elf PATH            mono-kernel ELF (default: build/mono-kernel.elf)
   --micro-elf PATH           micro-kernel ELF (default: build/micro-kernel.elf)
@@ -51,6 +61,12 @@ pub struct Options {
     pub kernels: Vec<Kernel>,
     /// Only this suite.
     pub suite: Option<String>,
+    /// The tests of this lab instead of the suites.
+    pub lab: Option<String>,
+    /// With `lab`: its hidden tests too.
+    pub hidden: bool,
+    /// Only this usertest, run alone.
+    pub usertest: Option<String>,
     /// Only tests whose case name contains this.
     pub test: Option<String>,
     /// Kernel ELF overrides, indexed like [`Kernel::ALL`].
@@ -80,6 +96,9 @@ impl Default for Options {
         Options {
             kernels: Kernel::ALL.to_vec(),
             suite: None,
+            lab: None,
+            hidden: false,
+            usertest: None,
             test: None,
             elf: [None, None],
             disk: [None, None],
@@ -160,6 +179,9 @@ pub fn parse(args: &[String], environment: &Environment) -> Result<Options, Stri
                     };
             }
             "--suite" => options.suite = Some(value()?),
+            "--lab" => options.lab = Some(value()?).filter(|lab| !lab.is_empty()),
+            "--hidden" => options.hidden = true,
+            "--usertest" => options.usertest = Some(value()?).filter(|name| !name.is_empty()),
             "--test" => options.test = Some(value()?),
             "--mono-elf" => options.elf[kernel_index(Kernel::Mono)] = Some(value()?.into()),
             "--micro-elf" => options.elf[kernel_index(Kernel::Micro)] = Some(value()?.into()),
@@ -186,6 +208,14 @@ pub fn parse(args: &[String], environment: &Environment) -> Result<Options, Stri
             "--help" | "-h" => options.help = true,
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    let chosen = [
+        options.suite.is_some(),
+        options.lab.is_some(),
+        options.usertest.is_some(),
+    ];
+    if chosen.iter().filter(|&&given| given).count() > 1 {
+        return Err("choose one of --suite, --lab and --usertest".to_string());
     }
     Ok(options)
 }
@@ -222,50 +252,54 @@ pub fn machine_for(kernel: Kernel, options: &Options, root: &Path) -> Machine {
     machine
 }
 
-/// Runs `grade` with these arguments; returns the process exit code.
-pub fn main(args: &[String]) -> ExitCode {
-    let options = match parse(args, &Environment::from_process()) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("grade: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    if options.help {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
+/// The suites `options` choose from: a lab's tests (`--lab`), one
+/// usertest (`--usertest`), or every suite.
+pub fn suites_for(options: &Options) -> Result<Vec<Suite>, String> {
+    if let Some(name) = &options.lab {
+        let lab = labs::find(name).ok_or_else(|| {
+            let names: Vec<&str> = labs::all().iter().map(|lab| lab.name).collect();
+            format!(
+                "no lab named {name:?} with tests (labs: {})",
+                names.join(", ")
+            )
+        })?;
+        return Ok(vec![lab.suite(options.hidden)]);
     }
-    let suites = suites::all();
-    if let Some(name) = &options.suite
-        && !suites.iter().any(|suite| suite.name == name)
-    {
-        let names: Vec<&str> = suites.iter().map(|suite| suite.name).collect();
-        eprintln!(
-            "grade: no suite named {name:?} (suites: {})",
-            names.join(", ")
-        );
-        return ExitCode::from(2);
+    if let Some(name) = &options.usertest {
+        // The grader runs once; a name that lives as long is harmless.
+        let name: &'static str = Box::leak(name.clone().into_boxed_str());
+        return Ok(vec![Suite {
+            name: "usertest",
+            tests: vec![Test::usertest(name, 1, name)],
+            on_request: false,
+        }]);
     }
+    Ok(suites::all())
+}
+
+/// Runs the selected tests of `suites` on the kernels under `root` (or
+/// given in `options`), printing a line as each finishes; `Err` for a
+/// selection that matches nothing.
+pub fn run_tests(
+    options: &Options,
+    suites: &[Suite],
+    root: &Path,
+    on_done: &(dyn Fn(&Outcome) + Sync),
+) -> Result<Vec<Outcome>, String> {
     let selection = Selection {
         kernels: options.kernels.clone(),
         suite: options.suite.clone(),
         name_contains: options.test.clone(),
     };
-    let cases = selection.cases(&suites);
-    if options.list {
-        print_list(&suites, &cases);
-        return ExitCode::SUCCESS;
-    }
+    let cases = selection.cases(suites);
     if cases.is_empty() {
-        eprintln!("grade: no test matches the selection (try --list)");
-        return ExitCode::from(2);
+        return Err("no test matches the selection (try --list)".to_string());
     }
-    let root = repo_root();
     let machines: Vec<Machine> = options
         .kernels
         .iter()
         .filter(|&&kernel| cases.iter().any(|case| case.kernel == kernel))
-        .map(|&kernel| machine_for(kernel, &options, &root))
+        .map(|&kernel| machine_for(kernel, options, root))
         .collect();
     // A kernel that is not built fails its own tests (each saying how to
     // build it); the other kernel is still graded.
@@ -278,7 +312,8 @@ pub fn main(args: &[String]) -> ExitCode {
         machines,
         // Two consoles on one terminal would be unreadable.
         jobs: if options.verbose { 1 } else { options.jobs },
-        log_dir: default_log_dir(&root),
+        log_dir: default_log_dir(root),
+        workdir: root.to_path_buf(),
     };
     println!(
         "grade: {} test{}, {} at a time (serial logs of failures go to {})",
@@ -287,10 +322,77 @@ pub fn main(args: &[String]) -> ExitCode {
         runner.jobs,
         runner.log_dir.display()
     );
+    Ok(runner.run(&cases, on_done))
+}
+
+/// Runs `grade` with these arguments; returns the process exit code.
+pub fn main(args: &[String]) -> ExitCode {
+    if let Some(command) = args.first()
+        && crate::labcmd::COMMANDS.contains(&command.as_str())
+    {
+        return crate::labcmd::main(command, &args[1..]);
+    }
+    let options = match parse(args, &Environment::from_process()) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("grade: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if options.help {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let suites = match suites_for(&options) {
+        Ok(suites) => suites,
+        Err(message) => {
+            eprintln!("grade: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(name) = &options.suite
+        && !suites.iter().any(|suite| suite.name == name)
+    {
+        let names: Vec<&str> = suites.iter().map(|suite| suite.name).collect();
+        eprintln!(
+            "grade: no suite named {name:?} (suites: {})",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    if options.list {
+        let selection = Selection {
+            kernels: options.kernels.clone(),
+            suite: options.suite.clone(),
+            name_contains: options.test.clone(),
+        };
+        print_list(&suites, &selection.cases(&suites));
+        if let Some(lab) = options.lab.as_deref().and_then(labs::find)
+            && !options.hidden
+        {
+            let hidden: Vec<&str> = lab
+                .tests
+                .iter()
+                .filter(|test| test.hidden)
+                .map(|test| test.name)
+                .collect();
+            if !hidden.is_empty() {
+                println!("  hidden (graded by the staff): {}", hidden.join(", "));
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let root = repo_root();
     let started = Instant::now();
-    let outcomes = runner.run(&cases, &|outcome| {
+    let outcomes = match run_tests(&options, &suites, &root, &|outcome| {
         println!("{}", report::outcome_text(outcome))
-    });
+    }) {
+        Ok(outcomes) => outcomes,
+        Err(message) => {
+            eprintln!("grade: {message}");
+            return ExitCode::from(2);
+        }
+    };
     println!("{}", report::summary_text(&outcomes));
     if let Some(path) = &options.json {
         match report::write_gradescope(path, &outcomes, started.elapsed()) {
@@ -325,7 +427,12 @@ fn print_list(suites: &[Suite], cases: &[TestCase]) {
                 .depends_on
                 .map(|name| format!(" (needs {name})"))
                 .unwrap_or_default();
-            println!("  {:<32} {} pts{needs}", case.name(), case.test.points);
+            let hidden = if case.test.hidden { " (hidden)" } else { "" };
+            let points = match case.test.body {
+                crate::test::Body::AllUsertests => format!("{} pts per usertest", case.test.points),
+                _ => format!("{} pts", case.test.points),
+            };
+            println!("  {:<32} {points}{needs}{hidden}", case.name());
         }
     }
 }
@@ -416,6 +523,39 @@ mod tests {
                 .timeout_scale,
             3.0
         );
+    }
+
+    #[test]
+    fn labs_and_usertests_are_chosen() {
+        let options = parse(&args("--lab syscall --hidden"), &Environment::default()).unwrap();
+        assert_eq!(options.lab.as_deref(), Some("syscall"));
+        assert!(options.hidden);
+        let suites = suites_for(&options).unwrap();
+        assert_eq!(suites.len(), 1);
+        assert!(suites[0].tests.iter().any(|test| test.hidden));
+        let options = parse(&args("--usertest sbrk_grow"), &Environment::default()).unwrap();
+        let suites = suites_for(&options).unwrap();
+        assert!(matches!(
+            suites[0].tests[0].body,
+            crate::test::Body::Usertest("sbrk_grow")
+        ));
+        assert!(
+            parse(&args("--lab util --suite boot"), &Environment::default())
+                .unwrap_err()
+                .contains("choose one")
+        );
+        let unknown = parse(&args("--lab nonesuch"), &Environment::default()).unwrap();
+        assert!(suites_for(&unknown).unwrap_err().contains("no lab named"));
+        assert_eq!(
+            parse(&args("--lab"), &Environment::default()).unwrap_err(),
+            "--lab needs a value"
+        );
+        // `make grade LAB=` passes an empty name: no lab.
+        let empty = parse(
+            &["--lab".to_string(), String::new()],
+            &Environment::default(),
+        );
+        assert_eq!(empty.unwrap().lab, None);
     }
 
     #[test]

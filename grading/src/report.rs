@@ -5,7 +5,8 @@
 //! line, which CI scripts look for. The JSON follows Gradescope's autograder
 //! specification: a top-level `score`, `execution_time` (seconds),
 //! `output`, and one entry per test with `name`, `score`, `max_score`,
-//! `status` (`passed`/`failed`), `output` and `visibility`.
+//! `status` (`passed`/`failed`), `output` and `visibility` (`visible`, or
+//! `after_due_date` for a lab's hidden tests).
 
 use crate::failure::format_duration;
 use crate::runner::Outcome;
@@ -19,17 +20,22 @@ pub const GRADESCOPE_RESULTS: &str = "/autograder/results/results.json";
 /// The terminal report of one test:
 ///
 /// ```text
-/// PASS boot/mono (0.4s)
-/// FAIL boot/micro (30.1s): no boot banner ("Diptych micro-kernel"): timed out ...
+/// PASS boot/mono (0.4s) [5/5]
+/// FAIL boot/micro (30.1s) [0/5]: no boot banner ("Diptych micro-kernel"): timed out ...
 ///   | ...
 ///   log: build/grade-logs/boot-micro.log
 /// ```
 pub fn outcome_text(outcome: &Outcome) -> String {
     let duration = format_duration(outcome.duration);
+    let points = if outcome.max_points == 0 {
+        String::new()
+    } else {
+        format!(" [{}/{}]", outcome.points, outcome.max_points)
+    };
     match &outcome.result {
-        Ok(()) => format!("PASS {} ({duration})", outcome.name),
+        Ok(()) => format!("PASS {} ({duration}){points}", outcome.name),
         Err(failure) => {
-            let mut text = format!("FAIL {} ({duration}): {failure}", outcome.name);
+            let mut text = format!("FAIL {} ({duration}){points}: {failure}", outcome.name);
             if let Some(log) = &outcome.log {
                 text.push_str(&format!("\n  log: {}", log.display()));
             }
@@ -71,7 +77,7 @@ pub fn gradescope_json(outcomes: &[Outcome], execution_time: Duration) -> Value 
                 "max_score": outcome.max_points,
                 "status": if outcome.passed() { "passed" } else { "failed" },
                 "output": output,
-                "visibility": "visible",
+                "visibility": if outcome.hidden { "after_due_date" } else { "visible" },
             })
         })
         .collect();
@@ -117,6 +123,7 @@ mod tests {
                 result: Ok(()),
                 duration: Duration::from_millis(400),
                 log: None,
+                hidden: false,
             },
             Outcome {
                 name: "boot/micro".into(),
@@ -126,6 +133,7 @@ mod tests {
                 result: Err(Failure::check("no \"interrupts\" line")),
                 duration: Duration::from_millis(1500),
                 log: Some(PathBuf::from("build/grade-logs/boot-micro.log")),
+                hidden: true,
             },
         ]
     }
@@ -133,10 +141,10 @@ mod tests {
     #[test]
     fn terminal_lines_and_summary() {
         let outcomes = outcomes();
-        assert_eq!(outcome_text(&outcomes[0]), "PASS boot/mono (400ms)");
+        assert_eq!(outcome_text(&outcomes[0]), "PASS boot/mono (400ms) [5/5]");
         assert_eq!(
             outcome_text(&outcomes[1]),
-            "FAIL boot/micro (1.5s): no \"interrupts\" line\n  log: build/grade-logs/boot-micro.log"
+            "FAIL boot/micro (1.5s) [0/5]: no \"interrupts\" line\n  log: build/grade-logs/boot-micro.log"
         );
         let summary = summary_text(&outcomes);
         assert_eq!(summary, "Score: 5/10\n1 passed, 1 failed");
@@ -155,7 +163,8 @@ mod tests {
         assert_eq!(tests[1]["status"], "failed");
         assert_eq!(tests[1]["score"], 0);
         assert_eq!(tests[1]["max_score"], 5);
-        assert_eq!(tests[1]["visibility"], "visible");
+        assert_eq!(tests[0]["visibility"], "visible");
+        assert_eq!(tests[1]["visibility"], "after_due_date", "a hidden test");
         assert!(
             tests[1]["output"]
                 .as_str()

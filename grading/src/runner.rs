@@ -13,7 +13,9 @@ use crate::failure::Failure;
 use crate::qemu::{Kernel, Machine};
 use crate::session::Session;
 use crate::suites::Suite;
-use crate::test::Test;
+use crate::test::{Body, Test};
+use crate::usertest_names;
+use crate::{host, suites::usertests};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
@@ -62,6 +64,7 @@ impl Selection {
                 continue;
             }
             for test in &suite.tests {
+                let mut host_case_made = false;
                 for kernel in Kernel::ALL {
                     let case = TestCase {
                         suite: suite.name,
@@ -74,6 +77,10 @@ impl Selection {
                         .as_deref()
                         .is_none_or(|text| case.name().contains(text));
                     if test.runs_on(kernel) && kernel_wanted && name_wanted {
+                        // A host command runs once, whatever the kernels.
+                        if test.on_host() && std::mem::replace(&mut host_case_made, true) {
+                            continue;
+                        }
                         cases.push(case);
                     }
                 }
@@ -100,6 +107,8 @@ pub struct Outcome {
     pub duration: Duration,
     /// Where the serial log of a failed run was saved.
     pub log: Option<PathBuf>,
+    /// A hidden test (Gradescope visibility `after_due_date`).
+    pub hidden: bool,
 }
 
 impl Outcome {
@@ -114,15 +123,28 @@ impl Outcome {
         duration: Duration,
         log: Option<PathBuf>,
     ) -> Outcome {
-        let max_points = case.test.points;
+        Outcome::named(case.name(), case, case.test.points, result, duration, log)
+    }
+
+    /// An outcome of `case` under another name (one usertest of a run of
+    /// them all) and worth `max_points`.
+    pub fn named(
+        name: String,
+        case: &TestCase,
+        max_points: u32,
+        result: Result<(), Failure>,
+        duration: Duration,
+        log: Option<PathBuf>,
+    ) -> Outcome {
         Outcome {
-            name: case.name(),
+            name,
             suite: case.suite,
             max_points,
             points: if result.is_ok() { max_points } else { 0 },
             result,
             duration,
             log,
+            hidden: case.test.hidden,
         }
     }
 }
@@ -136,6 +158,8 @@ pub struct Runner {
     pub jobs: usize,
     /// Where failed cases' serial logs go (`build/grade-logs`).
     pub log_dir: PathBuf,
+    /// Where host commands run: the repository root.
+    pub workdir: PathBuf,
 }
 
 /// Where each case stands, shared by the worker threads.
@@ -160,7 +184,7 @@ impl Runner {
     pub fn run(&self, cases: &[TestCase], on_done: &(dyn Fn(&Outcome) + Sync)) -> Vec<Outcome> {
         let dependencies = dependency_indexes(cases);
         let slots = Mutex::new((0..cases.len()).map(|_| Slot::Waiting).collect::<Vec<_>>());
-        let outcomes = Mutex::new(vec![None; cases.len()]);
+        let outcomes: Mutex<Vec<Vec<Outcome>>> = Mutex::new(vec![Vec::new(); cases.len()]);
         let changed = Condvar::new();
         let worker = || {
             let mut board = slots.lock().unwrap_or_else(PoisonError::into_inner);
@@ -176,17 +200,16 @@ impl Runner {
                         on_done(&outcome);
                         board[case] = Slot::Finished { passed: false };
                         outcomes.lock().unwrap_or_else(PoisonError::into_inner)[case] =
-                            Some(outcome);
+                            vec![outcome];
                         changed.notify_all();
                     }
                     Next::Run(case) => {
                         board[case] = Slot::Running;
                         drop(board);
-                        let outcome = self.run_one(&cases[case]);
-                        on_done(&outcome);
-                        let passed = outcome.passed();
-                        outcomes.lock().unwrap_or_else(PoisonError::into_inner)[case] =
-                            Some(outcome);
+                        let results = self.run_case(&cases[case]);
+                        results.iter().for_each(on_done);
+                        let passed = results.iter().all(Outcome::passed);
+                        outcomes.lock().unwrap_or_else(PoisonError::into_inner)[case] = results;
                         board = slots.lock().unwrap_or_else(PoisonError::into_inner);
                         board[case] = Slot::Finished { passed };
                         changed.notify_all();
@@ -207,20 +230,79 @@ impl Runner {
             .collect()
     }
 
-    /// Runs one case: boots a fresh machine, waits for the banner, runs the
-    /// test, and saves the serial log if it failed.
+    /// Runs one case: its outcome, or (a run of every usertest) one
+    /// outcome per usertest.
+    pub fn run_case(&self, case: &TestCase) -> Vec<Outcome> {
+        match case.test.body {
+            Body::Host { command, expect } => vec![self.run_host(case, command, expect)],
+            Body::AllUsertests => self.run_all_usertests(case),
+            Body::Session(_) | Body::Usertest(_) => vec![self.run_one(case)],
+        }
+    }
+
+    /// Runs a case that drives a session: boots a fresh machine, waits for
+    /// the banner, runs the test, and saves the serial log if it failed.
     pub fn run_one(&self, case: &TestCase) -> Outcome {
         let started = Instant::now();
+        let (result, log) = self.boot_and_run(case, started, &mut |session| match case.test.body {
+            Body::Session(run) => run(session),
+            Body::Usertest(name) => usertests::run_one(session, name),
+            Body::AllUsertests | Body::Host { .. } => Err(Failure::Setup(format!(
+                "{} is not a session test",
+                case.name()
+            ))),
+        });
+        Outcome::new(case, result, started.elapsed(), log)
+    }
+
+    /// Runs every usertest in one boot: one outcome per usertest (named
+    /// `TEST/USERTEST/KERNEL`, worth the test's points), and one for the
+    /// run itself (`TEST/KERNEL`, worth nothing: it fails if the kernel
+    /// crashed or the disk was left damaged).
+    fn run_all_usertests(&self, case: &TestCase) -> Vec<Outcome> {
+        let started = Instant::now();
+        let mut lines = Vec::new();
+        let (result, log) = self.boot_and_run(case, started, &mut |session| {
+            usertests::run_all(session, &mut lines)
+        });
+        let duration = started.elapsed();
+        let mut outcomes: Vec<Outcome> = usertest_names::usertests()
+            .into_iter()
+            .map(|name| {
+                let part = match lines.iter().find(|(line_name, _)| line_name == name) {
+                    Some((_, verdict)) => verdict.clone().map_err(Failure::check),
+                    None => Err(Failure::check(match &result {
+                        Err(failure) => format!("not run: the usertests run stopped: {failure}"),
+                        Ok(()) => "usertests printed no line for it".to_string(),
+                    })),
+                };
+                let part_log = if part.is_err() { log.clone() } else { None };
+                let full_name = format!("{}/{name}/{}", case.test.name, case.kernel.name());
+                Outcome::named(full_name, case, case.test.points, part, duration, part_log)
+            })
+            .collect();
+        outcomes.push(Outcome::named(case.name(), case, 0, result, duration, log));
+        outcomes
+    }
+
+    /// Boots `case`'s machine, runs `body` on the session, saves the log of
+    /// a failure: the result and where the log went.
+    fn boot_and_run(
+        &self,
+        case: &TestCase,
+        started: Instant,
+        body: &mut dyn FnMut(&mut Session) -> Result<(), Failure>,
+    ) -> (Result<(), Failure>, Option<PathBuf>) {
         let Some(base) = self
             .machines
             .iter()
             .find(|machine| machine.kernel == case.kernel)
         else {
             let failure = Failure::Setup(format!("no {} kernel was configured", case.kernel));
-            return Outcome::new(case, Err(failure), started.elapsed(), None);
+            return (Err(failure), None);
         };
         if let Some(missing) = base.missing_input() {
-            return Outcome::new(case, Err(Failure::Setup(missing)), started.elapsed(), None);
+            return (Err(Failure::Setup(missing)), None);
         }
         let mut machine = base.clone();
         if let Some(cmdline) = case.test.kernel_cmdline {
@@ -234,15 +316,15 @@ impl Runner {
         }
         let mut session = match Session::start(&machine) {
             Ok(session) => session,
-            Err(failure) => return Outcome::new(case, Err(failure), started.elapsed(), None),
+            Err(failure) => return (Err(failure), None),
         };
         let time_limit = crate::qemu::scale_timeout(case.test.time_limit, machine.timeout_scale);
         session.set_deadline(started.checked_add(time_limit));
         session.watch_for_crashes(!case.test.expects_crash);
         let result = session
             .expect_boot_banner()
-            .and_then(|_| (case.test.run)(&mut session));
-        let duration = started.elapsed();
+            .and_then(|_| body(&mut session))
+            .map_err(|failure| with_tail(failure, &session.serial_log()));
         let path = self.log_dir.join(log_file_name(case));
         let log = match &result {
             Ok(()) => {
@@ -266,9 +348,65 @@ impl Runner {
                 }
             }
         };
-        Outcome::new(case, result, duration, log)
+        (result, log)
+    }
+
+    /// Runs a host command in the work directory: passes if it exits with
+    /// status 0 (and prints the expected text). Its output goes to
+    /// `log_dir/NAME-host.log` if it fails.
+    fn run_host(&self, case: &TestCase, command: &str, expect: Option<&str>) -> Outcome {
+        let started = Instant::now();
+        let limit = self
+            .machines
+            .first()
+            .map(|machine| crate::qemu::scale_timeout(case.test.time_limit, machine.timeout_scale))
+            .unwrap_or(case.test.time_limit);
+        let result = host::run(command, &self.workdir, limit).and_then(|output| match expect {
+            Some(text) => match regex::Regex::new(text) {
+                Ok(pattern) if pattern.is_match(&output) => Ok(output),
+                Ok(_) => Err(Failure::check(format!(
+                    "`{command}` printed nothing matching /{text}/\n{}",
+                    host::last_lines(&output, 20)
+                ))),
+                Err(error) => Err(Failure::BadPattern(format!("{text}: {error}"))),
+            },
+            None => Ok(output),
+        });
+        let (result, log) = match result {
+            Ok(_) => {
+                let _ = std::fs::remove_file(self.log_dir.join(log_file_name(case)));
+                (Ok(()), None)
+            }
+            Err(failure) => {
+                let path = self.log_dir.join(log_file_name(case));
+                let saved = std::fs::create_dir_all(&self.log_dir)
+                    .and_then(|()| std::fs::write(&path, failure.to_string()));
+                (Err(failure), saved.ok().map(|()| path))
+            }
+        };
+        Outcome::new(case, result, started.elapsed(), log)
     }
 }
+
+/// A failure that says only what was wrong (a check, unexpected output)
+/// gets the end of the serial output too, as timeouts and crashes already
+/// have.
+fn with_tail(failure: Failure, output: &str) -> Failure {
+    match failure {
+        Failure::Check(message) => {
+            let tail = crate::failure::last_lines(output, TAIL_LINES);
+            let quoted: Vec<String> = tail.lines().map(|line| format!("  | {line}")).collect();
+            Failure::Check(format!(
+                "{message}\n  last {TAIL_LINES} lines of serial output:\n{}",
+                quoted.join("\n")
+            ))
+        }
+        other => other,
+    }
+}
+
+/// Lines of serial output a failed check quotes.
+const TAIL_LINES: usize = 10;
 
 /// The log file of a failed case: `boot-mono.log`. Characters that do not
 /// belong in a file name become `_`.
@@ -285,7 +423,11 @@ pub fn log_file_name(case: &TestCase) -> String {
             }
         })
         .collect();
-    format!("{name}-{}.log", case.kernel.name())
+    if case.test.on_host() {
+        format!("{name}-host.log")
+    } else {
+        format!("{name}-{}.log", case.kernel.name())
+    }
 }
 
 /// For each case, the index of the case it depends on (same kernel), if
@@ -384,6 +526,7 @@ mod tests {
             machines,
             jobs: 2,
             log_dir,
+            workdir: std::env::temp_dir(),
         }
     }
 
@@ -513,6 +656,128 @@ mod tests {
             runner.run_one(&cases[1]).result,
             Err(Failure::Setup(_))
         ));
+        let _ = std::fs::remove_dir_all(&runner.log_dir);
+    }
+
+    /// A fake kernel that answers `usertests ...` with `output`.
+    fn usertests_runner(output: &str) -> Runner {
+        // Inside the script's single quotes, a quote is '\''.
+        let output = output.replace('\'', "'\\''");
+        let script = format!(
+            "printf 'Diptych mono-kernel\\n$ '; read line; printf '{output}\\n$ '; read line"
+        );
+        Runner {
+            machines: vec![Machine::fake(Kernel::Mono, &script)],
+            jobs: 1,
+            log_dir: std::env::temp_dir().join(format!("grading-ut-{}", std::process::id())),
+            workdir: std::env::temp_dir(),
+        }
+    }
+
+    #[test]
+    fn a_usertests_run_is_scored_test_by_test() {
+        let runner = usertests_runner(
+            "usertests starting\\ntest sbrk_grow: OK\\ntest exit_wait: FAILED (status 3)\\n\\
+             1 of 2 tests failed: SOME TESTS FAILED",
+        );
+        let cases = Selection {
+            kernels: vec![Kernel::Mono],
+            ..Selection::default()
+        }
+        .cases(&[Suite {
+            name: "usertests",
+            tests: vec![Test::all_usertests("usertests", 1)],
+            on_request: false,
+        }]);
+        let outcomes = runner.run(&cases, &|_| {});
+        let names = usertest_names::usertests();
+        assert_eq!(
+            outcomes.len(),
+            names.len() + 1,
+            "one per usertest, and the run"
+        );
+        let by_name = |name: &str| outcomes.iter().find(|o| o.name == name).unwrap();
+        assert_eq!(by_name("usertests/sbrk_grow/mono").points, 1);
+        let failed = by_name("usertests/exit_wait/mono");
+        assert_eq!((failed.points, failed.max_points), (0, 1));
+        assert!(
+            failed
+                .result
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("status 3")
+        );
+        let never = by_name("usertests/leak_check/mono");
+        assert!(!never.passed(), "a test that printed no line fails");
+        let run = by_name("usertests/mono");
+        assert_eq!(run.max_points, 0, "the run itself is worth nothing");
+        let _ = std::fs::remove_dir_all(&runner.log_dir);
+    }
+
+    #[test]
+    fn one_usertest_passes_only_with_its_ok_line_and_no_leak() {
+        let case = |name: &'static str| TestCase {
+            suite: "lab",
+            test: Test::usertest(name, 3, name),
+            kernel: Kernel::Mono,
+        };
+        let leaked = usertests_runner(
+            "test syscall_getppid: OK\\ntest leak_check: FAILED (3 pages)\\n1 of 2 tests failed: SOME TESTS FAILED",
+        );
+        let outcome = leaked.run_one(&case("syscall_getppid"));
+        let why = outcome.result.unwrap_err().to_string();
+        assert!(
+            why.contains("passed, but") && why.contains("leak_check"),
+            "{why}"
+        );
+        let failed = usertests_runner(
+            "test syscall_getppid: FAILED (getppid: ENOSYS)\\n1 of 2 tests failed: SOME TESTS FAILED",
+        );
+        let why = failed
+            .run_one(&case("syscall_getppid"))
+            .result
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("getppid: ENOSYS"), "{why}");
+        assert!(why.contains("last 10 lines of serial output"), "{why}");
+        let unknown = usertests_runner("usage: usertests [-q] [NAME...]   (no test named 'nope')");
+        let why = unknown
+            .run_one(&case("nope"))
+            .result
+            .unwrap_err()
+            .to_string();
+        assert!(why.contains("has no test named nope"), "{why}");
+        let _ = std::fs::remove_dir_all(&leaked.log_dir);
+    }
+
+    #[test]
+    fn host_commands_run_once_and_check_their_output() {
+        let runner = usertests_runner("");
+        let suite = Suite {
+            name: "lab",
+            tests: vec![
+                Test::host("ok", 5, "echo 'test result: ok. 2 passed'")
+                    .expecting(r"ok\. [1-9]\d* passed"),
+                Test::host("none", 5, "echo 'test result: ok. 0 passed'")
+                    .expecting(r"ok\. [1-9]\d* passed"),
+                Test::host("fails", 5, "exit 4"),
+            ],
+            on_request: false,
+        };
+        let cases = Selection::default().cases(&[suite]);
+        assert_eq!(cases.len(), 3, "once each, not once per kernel");
+        let outcomes = runner.run(&cases, &|_| {});
+        assert_eq!(outcomes[0].name, "ok/host");
+        assert!(outcomes[0].passed());
+        assert!(!outcomes[1].passed() && !outcomes[2].passed());
+        assert!(
+            outcomes[2]
+                .log
+                .as_ref()
+                .unwrap()
+                .ends_with("fails-host.log")
+        );
         let _ = std::fs::remove_dir_all(&runner.log_dir);
     }
 

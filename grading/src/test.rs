@@ -25,13 +25,38 @@
 //! `NAME/micro`, and awards `points` for each kernel it passes on.
 
 use crate::failure::Failure;
-use crate::patterns::TEST_TIME_LIMIT;
+use crate::patterns::{HOST_COMMAND_TIME_LIMIT, TEST_TIME_LIMIT, USERTEST_TIME_LIMIT};
 use crate::qemu::Kernel;
 use crate::session::Session;
 use std::time::Duration;
 
 /// The body of a test: drives a session that has booted to its banner.
 pub type TestFn = fn(&mut Session) -> Result<(), Failure>;
+
+/// What a test does.
+#[derive(Clone, Copy, Debug)]
+pub enum Body {
+    /// Drives a booted session ([`Test::new`]).
+    Session(TestFn),
+    /// Types `usertests NAME` at the prompt and passes if that test printed
+    /// `OK` and the run ended with `ALL TESTS PASSED` (no memory leaked)
+    /// ([`Test::usertest`]).
+    Usertest(&'static str),
+    /// Runs every usertest in one boot and scores each test on its own:
+    /// one outcome per test the usertests source defines
+    /// ([`crate::usertest_names::usertests`]), plus its leak check
+    /// ([`Test::all_usertests`]).
+    AllUsertests,
+    /// Runs a shell command in the repository root, without QEMU; passes
+    /// if it exits with status 0 and, when `expect` is given, its output
+    /// matches that regular expression ([`Test::host`]).
+    Host {
+        /// The command, run by `sh -c`.
+        command: &'static str,
+        /// A regular expression its output must match.
+        expect: Option<&'static str>,
+    },
+}
 
 /// One test, to be run on each kernel it applies to.
 #[derive(Clone, Copy, Debug)]
@@ -58,13 +83,22 @@ pub struct Test {
     pub icount_host_idle: bool,
     /// The longest the whole test may take, boot included.
     pub time_limit: Duration,
+    /// A hidden test of a lab: graded by the staff after the due date, not
+    /// in a student's `make grade LAB=...` (results.json visibility
+    /// `after_due_date`).
+    pub hidden: bool,
     /// The test itself.
-    pub run: TestFn,
+    pub body: Body,
 }
 
 impl Test {
     /// A test worth `points` on each kernel, run on both kernels.
     pub const fn new(name: &'static str, points: u32, run: TestFn) -> Test {
+        Test::with_body(name, points, Body::Session(run))
+    }
+
+    /// A test of any kind, on both kernels.
+    pub const fn with_body(name: &'static str, points: u32, body: Body) -> Test {
         Test {
             name,
             points,
@@ -75,8 +109,58 @@ impl Test {
             icount: false,
             icount_host_idle: false,
             time_limit: TEST_TIME_LIMIT,
-            run,
+            hidden: false,
+            body,
         }
+    }
+
+    /// The usertest `usertest`, run alone (`usertests NAME`), worth
+    /// `points` on each kernel.
+    pub const fn usertest(name: &'static str, points: u32, usertest: &'static str) -> Test {
+        Test::with_body(name, points, Body::Usertest(usertest)).time_limit(USERTEST_TIME_LIMIT)
+    }
+
+    /// Every usertest in one boot, each worth `points` on each kernel.
+    pub const fn all_usertests(name: &'static str, points: u32) -> Test {
+        Test::with_body(name, points, Body::AllUsertests)
+    }
+
+    /// A command run on the host in the repository root (once, not per
+    /// kernel; its name is `NAME/host`).
+    pub const fn host(name: &'static str, points: u32, command: &'static str) -> Test {
+        Test::with_body(
+            name,
+            points,
+            Body::Host {
+                command,
+                expect: None,
+            },
+        )
+        .time_limit(HOST_COMMAND_TIME_LIMIT)
+    }
+
+    /// A host command must also print something that matches the regular
+    /// expression `text` to pass (so that a `cargo test` filter that
+    /// selects no test does not pass).
+    pub const fn expecting(mut self, text: &'static str) -> Test {
+        if let Body::Host { command, .. } = self.body {
+            self.body = Body::Host {
+                command,
+                expect: Some(text),
+            };
+        }
+        self
+    }
+
+    /// Marks the test hidden (see [`Test::hidden`]).
+    pub const fn hidden(mut self) -> Test {
+        self.hidden = true;
+        self
+    }
+
+    /// Whether the test runs on the host rather than in QEMU.
+    pub const fn on_host(&self) -> bool {
+        matches!(self.body, Body::Host { .. })
     }
 
     /// Runs the test on one kernel only.
@@ -133,9 +217,14 @@ impl Test {
         self.kernels.contains(&kernel)
     }
 
-    /// The name of its run on `kernel`: `boot/mono`.
+    /// The name of its run on `kernel`: `boot/mono` (`NAME/host` for a
+    /// host command).
     pub fn instance_name(&self, kernel: Kernel) -> String {
-        format!("{}/{}", self.name, kernel.name())
+        if self.on_host() {
+            format!("{}/host", self.name)
+        } else {
+            format!("{}/{}", self.name, kernel.name())
+        }
     }
 }
 
@@ -170,5 +259,23 @@ mod tests {
         let test = Test::new("boot", 1, nothing);
         assert!(Kernel::ALL.iter().all(|&kernel| test.runs_on(kernel)));
         assert!(!test.expects_crash && !test.icount && test.depends_on.is_none());
+        assert!(!test.hidden && !test.on_host());
+    }
+
+    #[test]
+    fn usertest_host_and_hidden_tests() {
+        let test = Test::usertest("getppid", 4, "syscall_getppid").hidden();
+        assert!(matches!(test.body, Body::Usertest("syscall_getppid")));
+        assert!(test.hidden && test.time_limit == USERTEST_TIME_LIMIT);
+        let host = Test::host("proto", 5, "cargo test").expecting("1 passed");
+        assert!(host.on_host());
+        assert!(matches!(
+            host.body,
+            Body::Host {
+                command: "cargo test",
+                expect: Some("1 passed")
+            }
+        ));
+        assert_eq!(host.instance_name(Kernel::Micro), "proto/host");
     }
 }

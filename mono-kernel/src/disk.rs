@@ -137,4 +137,16 @@ impl BlockDevice for AtaDisk {
         }
         Ok(())
     }
+
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.ata.start_flush().map_err(|_| device_error())?;
+        loop {
+            wait_for_interrupt();
+            match self.ata.handle_irq(&mut [0; SECTOR_SIZE]) {
+                AtaEvent::Flushed => return Ok(()),
+                AtaEvent::Pending | AtaEvent::Spurious => {}
+                _ => return Err(device_error()),
+            }
+        }
+    }
 }

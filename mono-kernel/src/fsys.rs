@@ -23,7 +23,8 @@ use crate::global::Global;
 use crate::sleeplock::{SleepLock, SleepLockGuard};
 use alloc::format;
 use alloc::string::String;
-use common::fs::{Ext2, FsError};
+use common::abi::errno::Errno;
+use common::fs::{Ext2, FsError, Ino};
 
 /// Buffer-cache size in file-system blocks (1 KiB each on our images).
 const CACHE_BLOCKS: usize = 512;
@@ -39,6 +40,22 @@ pub fn mount_root() -> Result<(), String> {
     common::kprintln!("fs: {}", fs.journal_status());
     *ROOT_FS.lock() = Some(fs);
     Ok(())
+}
+
+/// Holds inode `ino` for the kernel (a process's working directory): while
+/// held it is not freed, even if its last name is removed, so its number is
+/// not given to a new file under the process's feet.
+pub fn hold_inode(ino: Ino) -> Result<(), Errno> {
+    lock().fs().open_inode(ino).map_err(|error| error.errno())
+}
+
+/// Drops a hold taken with [`hold_inode`], freeing the inode if it has no
+/// names left. An error (a reference the file system does not know of)
+/// would be a kernel bug; it is reported, not fatal.
+pub fn release_inode(ino: Ino, what: &str) {
+    if let Err(error) = lock().fs().release_inode(ino) {
+        common::kprintln!("{what}: releasing inode {ino}: {error}");
+    }
 }
 
 /// Takes the file-system lock (sleeping while another process holds it).

@@ -83,6 +83,11 @@ fn start_init() {
     frame.rdi = program.argc;
     frame.rsi = program.argv;
     let files = file::FdTable::new();
+    // Every process holds its working directory, init too.
+    if let Err(errno) = fsys::hold_inode(common::fs::ROOT_INO) {
+        kprintln!("boot: cannot hold the root directory: {}", errno.message());
+        qemu::exit(qemu::ExitCode::Failure);
+    }
     if let Err(errno) = sys_proc::spawn(
         &frame,
         0,

@@ -5,11 +5,16 @@
 //! higher-half window set up at boot). `common::mm::kernel_window` turns
 //! that window plus the allocator into the `FrameSource` the page-table code
 //! needs; [`with_frames`] hands one out.
+//!
+//! User frames can be *shared*: after a copy-on-write `fork` parent and
+//! child name the same frames. A user frame is given back with
+//! [`release_user_frame`], which frees it only when the last page-table
+//! entry naming it goes; [`share_user_frame`] counts one more.
 
 use crate::global::Global;
 use common::arch::{self, pvh::BootInfo};
-use common::mm::FrameAllocator;
 use common::mm::kernel_window::{KernelFrames, KernelWindow};
+use common::mm::{FrameAllocator, PhysFrame};
 use core::cell::RefCell;
 
 static FRAMES: Global<RefCell<FrameAllocator>> = Global::new(RefCell::new(FrameAllocator::new()));
@@ -49,4 +54,62 @@ pub fn with_frames<R>(f: impl FnOnce(&mut KernelFrames) -> R) -> R {
 /// Number of free frames (what `freemem()` reports to user programs).
 pub fn free_frames() -> usize {
     FRAMES.borrow().free_count()
+}
+
+// LAB cow BEGIN
+/// How many user page-table entries *besides the first* name each frame
+/// (index: the frame number). 0 for a private frame — which is every frame
+/// not shared by a copy-on-write fork, so frames that are never shared
+/// never touch this table. Invariant: a frame that `n >= 1` user
+/// page-table entries name has `SHARES[frame] == n - 1`.
+static SHARES: Global<RefCell<[u16; common::mm::frame::MAX_FRAMES]>> =
+    Global::new(RefCell::new([0; common::mm::frame::MAX_FRAMES]));
+// LAB cow STUB
+// LAB cow END
+
+/// One more user page-table entry names `frame` (fork shares it).
+pub fn share_user_frame(frame: PhysFrame) {
+    // LAB cow BEGIN
+    let mut shares = SHARES.borrow_mut();
+    let count = &mut shares[frame.number() as usize];
+    // At most one entry per process names a frame, and there are at most
+    // 128 processes: the count cannot reach u16::MAX.
+    *count = count.saturating_add(1);
+    // LAB cow STUB
+    //~ // Task 1: count one more reference to `frame`.
+    //~ let _ = frame;
+    // LAB cow END
+}
+
+/// Whether more than one user page-table entry names `frame`.
+pub fn user_frame_is_shared(frame: PhysFrame) -> bool {
+    // LAB cow BEGIN
+    SHARES.borrow()[frame.number() as usize] > 0
+    // LAB cow STUB
+    //~ // Task 1: is anyone else's page table naming `frame`?
+    //~ let _ = frame;
+    //~ false
+    // LAB cow END
+}
+
+/// A user page-table entry naming `frame` is gone (unmapped, or its space
+/// torn down): frees the frame if no other entry names it.
+pub fn release_user_frame(frames: &mut KernelFrames, frame: PhysFrame) {
+    // LAB cow BEGIN
+    {
+        let mut shares = SHARES.borrow_mut();
+        let count = &mut shares[frame.number() as usize];
+        if *count > 0 {
+            *count -= 1;
+            return;
+        }
+    }
+    // LAB cow STUB
+    //~ // Task 1: free `frame` only if this was the last entry naming it.
+    // LAB cow END
+    if let Err(error) = frames.allocator().free(frame) {
+        // A kernel bug (a frame released twice); refusing keeps the frame
+        // from being handed out twice.
+        common::kprintln!("release_user_frame: {error}");
+    }
 }

@@ -99,7 +99,8 @@ pub struct Proc {
     pub vm: RefCell<Option<UserVm>>,
     /// Its open files.
     pub files: RefCell<FdTable>,
-    /// Its current directory.
+    /// Its current directory, held (`fsys::hold_inode`) from `fork` (or
+    /// boot, for init) to `exit`, so that it is not freed while in use.
     pub cwd: Cell<Ino>,
 }
 

@@ -18,6 +18,7 @@ use crate::console;
 use crate::file::{self, File, FileKind};
 use crate::fsys;
 use crate::sched;
+use crate::vm::{self, FaultRetry};
 use alloc::rc::Rc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -37,29 +38,24 @@ const CHUNK: usize = 4096;
 /// (The rest of the path rules, `common::file::check_path`, are applied by
 /// the call's common function.)
 fn user_path(addr: u64) -> Result<Vec<u8>, Errno> {
-    let proc = sched::current();
-    let vm = proc.vm.borrow();
     let mut buf = [0u8; MAX_PATH + 1];
-    let len = vm
-        .as_ref()
-        .ok_or(Errno::EFAULT)?
-        .copy_str_in(addr, &mut buf)?;
+    let len = vm::copy_str_in(&sched::current(), addr, &mut buf)?;
     Ok(buf[..len].to_vec())
 }
 
+/// `copyout` into the current process (`vm::copy_out`: copy-on-write and
+/// mmap pages are made first).
 fn copy_out(addr: u64, bytes: &[u8]) -> Result<(), Errno> {
-    let proc = sched::current();
-    let vm = proc.vm.borrow();
-    vm.as_ref().ok_or(Errno::EFAULT)?.copy_out(addr, bytes)
+    vm::copy_out(&sched::current(), addr, bytes)
 }
 
+/// `copyin` from the current process.
 fn copy_in(addr: u64, bytes: &mut [u8]) -> Result<(), Errno> {
-    let proc = sched::current();
-    let vm = proc.vm.borrow();
-    vm.as_ref().ok_or(Errno::EFAULT)?.copy_in(addr, bytes)
+    vm::copy_in(&sched::current(), addr, bytes)
 }
 
-fn file_of(fd: u64) -> Result<Rc<File>, Errno> {
+/// The open file behind descriptor `fd` of the current process (`EBADF`).
+pub fn file_of(fd: u64) -> Result<Rc<File>, Errno> {
     sched::current()
         .files
         .borrow()
@@ -196,13 +192,23 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
 /// Reads from a pipe, sleeping while it is empty and has writers.
 fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno> {
     let proc = sched::current();
+    let mut retry = FaultRetry::default();
     loop {
-        let outcome = {
+        let copied = {
             let vm = proc.vm.borrow();
             let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
             pipe.borrow_mut().read_with(len as usize, |offset, chunk| {
-                vm.copy_out(buf + offset as u64, chunk)
-            })?
+                vm.try_copy_out(buf + offset as u64, chunk)
+            })
+        };
+        // A page that must be made first (copy-on-write, mmap): the pipe is
+        // unchanged (check, then commit), so make it and read again.
+        let outcome = match copied {
+            Ok(outcome) => outcome,
+            Err(fault) => {
+                retry.resolve(&proc, fault, true)?;
+                continue;
+            }
         };
         file::deliver(pipe, outcome.wakeup());
         match outcome {
@@ -224,15 +230,24 @@ fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno>
 fn pipe_write(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno> {
     let proc = sched::current();
     let mut done = 0u64;
+    let mut retry = FaultRetry::default();
     while done < len {
-        let outcome = {
+        let copied = {
             let vm = proc.vm.borrow();
             let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
             let start = buf + done;
             pipe.borrow_mut()
                 .write_with((len - done) as usize, |offset, chunk| {
-                    vm.copy_in(start + offset as u64, chunk)
-                })?
+                    vm.try_copy_in(start + offset as u64, chunk)
+                })
+        };
+        let outcome = match copied {
+            Ok(outcome) => outcome,
+            // Nothing of this piece was written: make the page, try again.
+            Err(fault) => {
+                retry.resolve(&proc, fault, false)?;
+                continue;
+            }
         };
         file::deliver(pipe, outcome.wakeup());
         match outcome {
@@ -373,12 +388,21 @@ pub fn getdents(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     Ok(out.len() as u64)
 }
 
-/// `chdir(path)`.
+/// `chdir(path)`: the new working directory is held (`Ext2::open_inode`)
+/// and the old one released, so a directory that is some process's working
+/// directory is never freed (nor its number reused) under it, even if
+/// another process removes it.
 pub fn chdir(path_addr: u64) -> Result<u64, Errno> {
     let path = user_path(path_addr)?;
     let proc = sched::current();
-    let cwd = common::file::chdir(fsys::lock().fs(), proc.cwd.get(), &path)?;
-    proc.cwd.set(cwd);
+    let mut guard = fsys::lock();
+    let fs = guard.fs();
+    let cwd = common::file::chdir(fs, proc.cwd.get(), &path)?;
+    fs.open_inode(cwd).map_err(fs_error)?;
+    let old = proc.cwd.replace(cwd);
+    if let Err(error) = fs.release_inode(old) {
+        common::kprintln!("chdir: releasing inode {old}: {error}");
+    }
     Ok(0)
 }
 

@@ -1,10 +1,13 @@
-//! Process system calls: fork, exit, wait, kill, exec, sbrk, sleep.
+//! Process system calls: fork, exit, wait, kill, exec, sleep, and the
+//! memory calls sbrk, mmap and munmap.
 
 use crate::exec;
 use crate::file::FdTable;
+use crate::fsys;
 use crate::proc::{Channel, KernelStack, Pid, Proc, State};
 use crate::sched;
 use crate::switch::initial_kernel_stack;
+use crate::vm;
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -12,12 +15,16 @@ use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::arch::{self, trap::TrapFrame};
+use common::mm::mmap::{self, MmapArgs};
 use core::cell::{Cell, RefCell};
 
 /// The pid of `init`, which adopts orphans.
 pub const INIT_PID: Pid = 1;
 
 /// A new process in the table: runnable, entering user mode with `frame`.
+/// `cwd` is its working directory, which the caller has held for it
+/// (`fsys::hold_inode`); if the process cannot be made, the hold is
+/// released here.
 pub fn spawn(
     frame: &TrapFrame,
     parent: Pid,
@@ -41,7 +48,10 @@ pub fn spawn(
         files: RefCell::new(files),
         cwd: Cell::new(cwd),
     });
-    sched::add(proc.clone()).ok_or(Errno::EAGAIN)?;
+    if sched::add(proc.clone()).is_none() {
+        fsys::release_inode(cwd, "spawn");
+        return Err(Errno::EAGAIN);
+    }
     Ok(proc)
 }
 
@@ -51,20 +61,24 @@ pub fn fork(frame: &TrapFrame) -> Result<u64, Errno> {
     let parent = sched::current();
     let vm = parent
         .vm
-        .borrow()
-        .as_ref()
+        .borrow_mut()
+        .as_mut()
         .ok_or(Errno::EINVAL)?
         .fork_copy()?;
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let files = parent.files.borrow().share();
     let name = parent.name.borrow().clone();
-    let child = spawn(&child_frame, parent.pid, name, vm, files, parent.cwd.get())?;
+    // The child holds the working directory too.
+    let cwd = parent.cwd.get();
+    fsys::hold_inode(cwd)?;
+    let child = spawn(&child_frame, parent.pid, name, vm, files, cwd)?;
     Ok(u64::from(child.pid))
 }
 
-/// `exit(status)`: releases the process's memory and files, hands its
-/// children to init, and becomes a zombie for its parent to collect.
+/// `exit(status)`: releases the process's memory, files and working
+/// directory, hands its children to init, and becomes a zombie for its
+/// parent to collect.
 pub fn exit_current(status: i32) -> ! {
     let proc = sched::current();
     if proc.pid == INIT_PID {
@@ -79,6 +93,7 @@ pub fn exit_current(status: i32) -> ! {
     // switch to the kernel's own page tables before freeing ours.
     let files = proc.files.borrow_mut().take_all();
     drop(files);
+    fsys::release_inode(proc.cwd.get(), "exit");
     // SAFETY: the boot page tables map the kernel exactly as ours do.
     unsafe { arch::cpu::write_cr3(arch::boot::boot_pml4_phys()) };
     let vm = proc.vm.borrow_mut().take();
@@ -119,11 +134,7 @@ pub fn wait(status_addr: u64) -> Result<u64, Errno> {
             if child.state.get() == State::Zombie {
                 if status_addr != 0 {
                     let status = child.exit_status.get().to_le_bytes();
-                    me.vm
-                        .borrow()
-                        .as_ref()
-                        .ok_or(Errno::EFAULT)?
-                        .copy_out(status_addr, &status)?;
+                    vm::copy_out(&me, status_addr, &status)?;
                 }
                 sched::remove(child.pid);
                 return Ok(u64::from(child.pid));
@@ -140,8 +151,13 @@ pub fn wait(status_addr: u64) -> Result<u64, Errno> {
 }
 
 /// `kill(pid)`: marks the process killed; it exits when it next leaves the
-/// kernel (a sleeping process is woken so that it notices).
+/// kernel (a sleeping process is woken so that it notices). Init may not be
+/// killed (`EPERM`): it adopts every orphan, and its end powers the machine
+/// off.
 pub fn kill(pid: u64) -> Result<u64, Errno> {
+    if pid == u64::from(INIT_PID) {
+        return Err(Errno::EPERM);
+    }
     for proc in sched::all() {
         if u64::from(proc.pid) == pid && proc.state.get() != State::Zombie {
             proc.killed.set(true);
@@ -161,6 +177,81 @@ pub fn sbrk(increment: i64) -> Result<u64, Errno> {
     vm.as_mut().ok_or(Errno::ENOMEM)?.sbrk(increment)
 }
 
+/// `mmap(hint, length, prot, flags, fd, offset)`: records a private
+/// mapping — zeros, or the file open as `fd` from `offset` — and returns
+/// its address; nothing is mapped until a page is touched
+/// (`vm::handle_fault`). The hint is ignored. The rules and their errors
+/// are `common::mm::mmap`'s (`EINVAL`, `ENOMEM`); the descriptor's are
+/// `EBADF`, `ENODEV` (not a regular file) and `EACCES` (not readable).
+pub fn mmap(length: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> Result<u64, Errno> {
+    let args = MmapArgs::check(length, prot, flags, fd, offset)?;
+    // LAB mmap BEGIN
+    use crate::vm::MappedInode;
+    use crate::{fsys, sys_file};
+    use common::file::FileKind;
+    use common::fs::InodeKind;
+    use common::mm::mmap::Backing;
+    let proc = sched::current();
+    // Check, then commit: is there room, before a file is opened?
+    proc.vm
+        .borrow()
+        .as_ref()
+        .ok_or(Errno::ENOMEM)?
+        .mmap_room(args.length)?;
+    let backing = match args.file {
+        None => Backing::Anonymous,
+        Some((fd, offset)) => {
+            let file = sys_file::file_of(fd)?;
+            let FileKind::Inode(ino) = file.kind else {
+                return Err(Errno::ENODEV); // a pipe, the console, /dev/null
+            };
+            let mut guard = fsys::lock();
+            let fs = guard.fs();
+            let regular = fs.stat(ino).map_err(|e| e.errno())?.kind == InodeKind::File;
+            mmap::check_file(regular, file.readable)?;
+            fs.open_inode(ino).map_err(|e| e.errno())?;
+            Backing::File {
+                file: Rc::new(MappedInode { ino }),
+                offset,
+            }
+        }
+    };
+    // If the region is not recorded after all, the file must be released
+    // with no borrow held (it takes the file-system lock): `keep` holds it
+    // until then.
+    let keep = backing.clone();
+    let mapped = match proc.vm.borrow_mut().as_mut() {
+        Some(vm) => vm.mmap(args.length, args.prot, backing),
+        None => Err(Errno::ENOMEM),
+    };
+    drop(keep);
+    mapped
+    // LAB mmap STUB
+    //~ // Task 1: find room, hold the file open, record the region.
+    //~ let _ = args;
+    //~ Err(Errno::ENOSYS)
+    // LAB mmap END
+}
+
+/// `munmap(address, length)`: removes the mappings in the range, and the
+/// pages made in them. `EINVAL` for a range that is not page-aligned or
+/// not in the mmap area (`common::mm::mmap::munmap_range`); a range with
+/// nothing mapped is no error.
+pub fn munmap(address: u64, length: u64) -> Result<u64, Errno> {
+    let (start, end) = mmap::munmap_range(address, length)?;
+    let proc = sched::current();
+    let removed = proc
+        .vm
+        .borrow_mut()
+        .as_mut()
+        .ok_or(Errno::EINVAL)?
+        .munmap(start, end)?;
+    // Dropped with no borrow held: the last region of a file releases its
+    // inode, which takes the file-system lock.
+    drop(removed);
+    Ok(0)
+}
+
 /// `sleep(ticks)`: returns after at least `ticks` timer ticks (10 ms each).
 pub fn sleep(ticks: u64) -> Result<u64, Errno> {
     let until = sched::ticks().saturating_add(ticks);
@@ -177,12 +268,10 @@ pub fn sleep(ticks: u64) -> Result<u64, Errno> {
 pub fn exec(path_addr: u64, argv_addr: u64, frame: &mut TrapFrame) -> Result<u64, Errno> {
     let proc = sched::current();
     let (path, args) = {
-        let vm = proc.vm.borrow();
-        let vm = vm.as_ref().ok_or(Errno::EFAULT)?;
         let mut path = [0u8; MAX_PATH + 1];
-        let len = vm.copy_str_in(path_addr, &mut path)?;
+        let len = vm::copy_str_in(&proc, path_addr, &mut path)?;
         let path = path[..len].to_vec();
-        (path, copy_arguments(vm, argv_addr)?)
+        (path, copy_arguments(&proc, argv_addr)?)
     };
     let loaded = exec::load(proc.cwd.get(), &path, &args)?;
     // Commit: switch to the new space, then free the old one.
@@ -200,7 +289,7 @@ pub fn exec(path_addr: u64, argv_addr: u64, frame: &mut TrapFrame) -> Result<u64
 }
 
 /// Copies the NULL-terminated argument vector at `argv_addr`.
-fn copy_arguments(vm: &crate::vm::UserVm, argv_addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+fn copy_arguments(proc: &Proc, argv_addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut args = Vec::new();
     let mut total = 0;
     if argv_addr == 0 {
@@ -211,7 +300,7 @@ fn copy_arguments(vm: &crate::vm::UserVm, argv_addr: u64) -> Result<Vec<Vec<u8>>
         let slot = argv_addr
             .checked_add(8 * args.len() as u64)
             .ok_or(Errno::EFAULT)?;
-        vm.copy_in(slot, &mut pointer)?;
+        vm::copy_in(proc, slot, &mut pointer)?;
         let pointer = u64::from_le_bytes(pointer);
         if pointer == 0 {
             return Ok(args);
@@ -220,7 +309,7 @@ fn copy_arguments(vm: &crate::vm::UserVm, argv_addr: u64) -> Result<Vec<Vec<u8>>
             return Err(Errno::E2BIG);
         }
         let mut buf = [0u8; MAX_ARG_BYTES];
-        let len = vm.copy_str_in(pointer, &mut buf).map_err(|e| {
+        let len = vm::copy_str_in(proc, pointer, &mut buf).map_err(|e| {
             if e == Errno::ENAMETOOLONG {
                 Errno::E2BIG
             } else {
@@ -234,3 +323,17 @@ fn copy_arguments(vm: &crate::vm::UserVm, argv_addr: u64) -> Result<Vec<Vec<u8>>
         args.push(buf[..len].to_vec());
     }
 }
+
+// LAB syscall BEGIN
+/// `sysinfo(info_ptr)`: copies a [`SysInfo`] (free memory in bytes, the
+/// number of processes, zombies included) to `info_ptr`.
+pub fn sysinfo(info_addr: u64) -> Result<u64, Errno> {
+    let info = common::abi::syscall::SysInfo {
+        freemem: crate::memory::free_frames() as u64 * 4096,
+        nproc: sched::all().len() as u64,
+    };
+    vm::copy_out(&sched::current(), info_addr, &info.to_bytes())?;
+    Ok(0)
+}
+// LAB syscall STUB
+// LAB syscall END

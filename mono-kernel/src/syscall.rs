@@ -94,5 +94,12 @@ const fn handler(call: Sys) -> Handler {
         Sys::Sync => |_| file::sync(),
         Sys::Fsync => |f| file::fsync(f.rdi),
         Sys::Inject => |f| crate::inject::sys_inject([f.rdi, f.rsi, f.rdx, f.r10]),
+        Sys::Mmap => |f| process::mmap(f.rsi, f.rdx, f.r10, f.r8, f.r9),
+        Sys::Munmap => |f| process::munmap(f.rdi, f.rsi),
+        // LAB syscall BEGIN
+        Sys::Getppid => |_| Ok(u64::from(sched::current().parent.get())),
+        Sys::Sysinfo => |f| process::sysinfo(f.rdi),
+        // LAB syscall STUB
+        // LAB syscall END
     }
 }

@@ -133,9 +133,7 @@ fn read_out(buffer: u64, length: u64) -> Result<u64, Errno> {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
     }
-    let proc = sched::current();
-    let vm = proc.vm.borrow();
-    vm.as_ref().ok_or(Errno::EFAULT)?.copy_out(buffer, &bytes)?;
+    crate::vm::copy_out(&sched::current(), buffer, &bytes)?;
     RING.read.set(start + take);
     Ok(take as u64)
 }

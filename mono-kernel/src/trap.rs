@@ -5,13 +5,18 @@
 //! calls [`trap_handler`]. Interrupts are taken only in user mode or in the
 //! scheduler's idle loop, because the kernel runs with interrupts off.
 //!
-//! - A CPU exception in **user** mode is the program's fault: the process is
-//!   killed with a one-line report (`usertrap: ...`), as in xv6.
+//! - A page fault in **user** mode may be one the kernel resolves: a write
+//!   to a page shared copy-on-write since `fork`, the first touch of an
+//!   mmap page (`vm::handle_fault`). Then the program goes on at the
+//!   faulting instruction.
+//! - Any other CPU exception in **user** mode is the program's fault: the
+//!   process is killed with a one-line report (`usertrap: ...`), as in xv6.
 //! - A CPU exception in **kernel** mode is a kernel bug: the full report is
 //!   printed and QEMU stops with a failing exit code.
 //! - A device interrupt is passed to its driver; the timer also preempts the
 //!   running process (round robin).
 
+use crate::vm::{self, Access};
 use crate::{console, disk, sched, sys_proc};
 use common::arch::interrupts::{self, Irq};
 use common::arch::report::PageFaultCause;
@@ -27,10 +32,26 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         if !frame.from_user() {
             arch::report::kernel_exception(frame);
         }
+        // CR2 is read once: resolving the fault may sleep (reading a file),
+        // and another process's fault would change it meanwhile.
+        let address = arch::cpu::read_cr2();
         if frame.vector == idt::PAGE_FAULT {
-            trace::point(Kind::PageFault, arch::cpu::read_cr2(), frame.error_code, 0);
+            trace::point(Kind::PageFault, address, frame.error_code, 0);
+            if frame.error_code & RESERVED_BIT == 0
+                && vm::handle_fault(
+                    &sched::current(),
+                    address,
+                    Access::from_error_code(frame.error_code),
+                )
+                .is_ok()
+            {
+                if sched::current().killed.get() {
+                    sys_proc::exit_current(-1);
+                }
+                return; // the instruction runs again
+            }
         }
-        user_fault(frame);
+        user_fault(frame, address);
         sys_proc::exit_current(-1);
     }
     let irq = interrupts::acknowledge(frame.vector);
@@ -72,8 +93,13 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
     }
 }
 
-/// Reports a user program's CPU exception on one line.
-fn user_fault(frame: &TrapFrame) {
+/// A page fault's error-code bit: a reserved bit was set in a page-table
+/// entry (a kernel bug, never resolved).
+const RESERVED_BIT: u64 = 0x8;
+
+/// Reports a user program's CPU exception on one line (`address`: CR2, for
+/// a page fault).
+fn user_fault(frame: &TrapFrame, address: u64) {
     let proc = sched::current();
     let (mnemonic, name) = idt::exception_name(frame.vector);
     let name_of = proc.name.borrow();
@@ -82,7 +108,7 @@ fn user_fault(frame: &TrapFrame) {
             "usertrap: pid {} ({}): {mnemonic} {name} at {:#x} ({}), rip {:#x}: killed",
             proc.pid,
             name_of,
-            arch::cpu::read_cr2(),
+            address,
             PageFaultCause(frame.error_code),
             frame.rip
         );

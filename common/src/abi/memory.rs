@@ -4,7 +4,11 @@
 //!  0x0000_7fff_ffff_f000  ┬  USER_TOP: the first address that is not user space
 //!                         │  (unmapped)
 //!  0x0000_7fff_f000_0000  ┼  USER_STACK_TOP: the initial stack pointer is below it
-//!                         │  stack, heap, data, text (see mono-kernel/src/vm.rs,
+//!                         │  stack (64 KiB), then unmapped
+//!  0x0000_7fff_0000_0000  ┼  MMAP_TOP
+//!                         │  mmap: `mmap` places its mappings here
+//!  0x0000_7000_0000_0000  ┼  MMAP_BASE = HEAP_LIMIT
+//!                         │  heap (sbrk), data, text (see mono-kernel/src/vm.rs,
 //!                         │  micro-kernel/user/proc/src/memory.rs)
 //!  0x0000_0000_0040_0000  ┴  programs are linked here; page 0 stays unmapped
 //! ```
@@ -28,4 +32,17 @@ pub const USER_TOP: u64 = 0x0000_7fff_ffff_f000;
 /// arguments just below it. Far below [`USER_TOP`], and far above any heap.
 pub const USER_STACK_TOP: u64 = 0x0000_7fff_f000_0000;
 
+/// The lowest address of the area where `mmap` places its mappings
+/// (`common::mm::regions`); the heap may grow up to it, not into it.
+pub const MMAP_BASE: u64 = 0x0000_7000_0000_0000;
+
+/// One past the highest address `mmap` hands out: far below the stack.
+pub const MMAP_TOP: u64 = 0x0000_7fff_0000_0000;
+
+/// The highest program break `sbrk` accepts: the heap ends where the mmap
+/// area begins (both kernels check it: `ENOMEM` beyond).
+pub const HEAP_LIMIT: u64 = MMAP_BASE;
+
 const _: () = assert!(USER_STACK_TOP < USER_TOP && USER_STACK_TOP.is_multiple_of(4096));
+const _: () = assert!(MMAP_BASE < MMAP_TOP && MMAP_TOP < USER_STACK_TOP - 64 * 1024 - 4096);
+const _: () = assert!(MMAP_BASE.is_multiple_of(4096) && MMAP_TOP.is_multiple_of(4096));

@@ -11,7 +11,8 @@
 //! - [`fs`]: file-system types user programs see (`Stat`, open flags,
 //!   directory entries, the descriptor limit, the console's device numbers);
 //! - [`memory`]: the layout of a user address space (where user space ends,
-//!   where the stack is);
+//!   where the stack is, where `mmap` puts its mappings);
+//! - [`mmap`]: `mmap`'s protections and flags;
 //! - [`inject`]: fault injection (components, faults, the request).
 
 pub mod errno;
@@ -20,5 +21,6 @@ pub mod fs;
 pub mod inject;
 pub mod memory;
 pub mod micro;
+pub mod mmap;
 pub mod proto;
 pub mod syscall;

@@ -82,6 +82,46 @@ crate::operations! {
         /// on purpose ([`super::inject`]); `EPERM` unless the kernel was
         /// booted with `inject`.
         Inject,
+        /// `mmap(hint, length, prot, flags, fd, offset) -> address`: maps
+        /// zero-filled memory or a file's pages, privately, at an address
+        /// the kernel chooses ([`super::mmap`], `common::mm::mmap`).
+        Mmap,
+        /// `munmap(address, length) -> 0`: removes mappings `mmap` made.
+        Munmap,
+        // LAB syscall BEGIN
+        /// `getppid() -> pid` of the caller's parent (1, init, once the
+        /// parent has exited).
+        Getppid,
+        /// `sysinfo(*mut SysInfo) -> 0`: free memory and the number of
+        /// processes, copied out to the caller.
+        Sysinfo,
+        // LAB syscall STUB
+        // LAB syscall END
+    }
+}
+
+/// What `sysinfo` copies out to the caller (lab `syscall`), the same on
+/// both kernels: 16 bytes, two little-endian words.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SysInfo {
+    /// Free physical memory, in bytes (the free pages that `freemem`
+    /// counts, times 4096).
+    pub freemem: u64,
+    /// Processes in the process table, zombies included.
+    pub nproc: u64,
+}
+
+impl SysInfo {
+    /// Its size as the kernel copies it.
+    pub const BYTES: usize = 16;
+
+    /// The bytes the kernel copies out.
+    pub fn to_bytes(&self) -> [u8; SysInfo::BYTES] {
+        let mut bytes = [0; SysInfo::BYTES];
+        bytes[..8].copy_from_slice(&self.freemem.to_le_bytes());
+        bytes[8..].copy_from_slice(&self.nproc.to_le_bytes());
+        bytes
     }
 }
 
@@ -143,5 +183,17 @@ mod tests {
         assert_eq!(Sys::from_number(0), None);
         assert_eq!(Sys::from_number(11), Some(Sys::Getpid));
         assert_eq!(Sys::from_number(Sys::COUNT), None);
+    }
+
+    #[test]
+    fn sysinfo_is_two_little_endian_words() {
+        let info = SysInfo {
+            freemem: 0x1000,
+            nproc: 3,
+        };
+        assert_eq!(core::mem::size_of::<SysInfo>(), SysInfo::BYTES);
+        let bytes = info.to_bytes();
+        assert_eq!(bytes[1], 0x10);
+        assert_eq!(bytes[8], 3);
     }
 }

@@ -29,9 +29,11 @@
 //!   ├──────────────────────▶ WriteNeedsData ─────────────────────▶ WriteAwaitingIrq
 //!   │                              ▲                                      │ IRQ
 //!   │                              └─────── SendNextSector{lba} ◀─ more ──┤
-//!   │                                                                     │ last sector: driver
-//!   │                                                                     ▼ sends FLUSH CACHE (0xE7),
-//!   └───────────── WriteDone ◀────────── IRQ ─────────────────────── Flushing   event Pending
+//!   ├───────────── WriteDone ◀──────────────── IRQ after the last sector ─┘
+//!   │
+//!   │    start_flush(): FLUSH CACHE (0xE7)
+//!   ├──────────────────────▶ Flushing ──┐ IRQ
+//!   └───────────── Flushed ◀────────────┘
 //!
 //!  Any IRQ with ERR or DF in the status → Failed(Device{status, error}), back to Idle.
 //!  An IRQ while Idle, or while the drive is still BUSY → Spurious (state unchanged).
@@ -43,6 +45,14 @@
 //! on the [`AtaEvent`]. The first sector of a write is the exception ATA
 //! makes: the drive asks for it without an interrupt, so
 //! [`Ata::write_sector`] polls the status briefly (bounded) for DRQ.
+//!
+//! A write is done when the drive has the data, which may still be in its
+//! cache: a power cut can lose it. [`Ata::start_flush`] asks the drive to
+//! put everything it has on the medium; the file system's journal asks for
+//! that (`BlockDevice::flush`) exactly where its crash safety needs an
+//! order between writes — before a commit block and after it — rather
+//! than the driver flushing after every write, which made writing many
+//! times slower than reading.
 //!
 //! Every request is validated (drive identified, count 1..=256, range on
 //! the disk, no request in flight) before a register is written: a bad
@@ -223,8 +233,11 @@ pub enum AtaEvent {
     /// The drive accepted a sector and wants the data for `lba`: call
     /// [`Ata::write_sector`].
     SendNextSector { lba: u32 },
-    /// Every sector of the write is on the disk, cache flushed.
+    /// The drive has every sector of the write (maybe only in its cache).
     WriteDone,
+    /// The drive's cache is on the medium: every write before the flush
+    /// survives a power cut.
+    Flushed,
     /// Progress, nothing to do: wait for the next interrupt.
     Pending,
     /// The request failed and is over.
@@ -382,6 +395,24 @@ impl<P: PortIo> Ata<P> {
         Ok(())
     }
 
+    /// Starts a cache flush: the drive writes everything it holds to the
+    /// medium and interrupts ([`AtaEvent::Flushed`]).
+    ///
+    /// Errors: `NotIdentified`, `Busy` (a request is in flight), and the
+    /// errors of issuing a command; nothing changes on an error.
+    pub fn start_flush(&mut self) -> Result<(), AtaError> {
+        if self.state != State::Idle {
+            return Err(AtaError::Busy);
+        }
+        if self.capacity.is_none() {
+            return Err(AtaError::NotIdentified);
+        }
+        self.select(0)?;
+        self.write_reg(REG_STATUS_COMMAND, COMMAND_FLUSH_CACHE);
+        self.state = State::Flushing;
+        Ok(())
+    }
+
     /// Hands the drive the next sector of a write.
     ///
     /// Errors: [`AtaError::NotExpectingData`] (state unchanged) if no write is
@@ -448,9 +479,8 @@ impl<P: PortIo> Ata<P> {
             // The drive interrupted before we sent the sector: not the interrupt we wait for.
             State::WriteNeedsData { .. } => AtaEvent::Spurious,
             State::WriteAwaitingIrq { remaining: 0, .. } => {
-                self.write_reg(REG_STATUS_COMMAND, COMMAND_FLUSH_CACHE);
-                self.state = State::Flushing;
-                AtaEvent::Pending
+                self.state = State::Idle;
+                AtaEvent::WriteDone
             }
             State::WriteAwaitingIrq {
                 next_lba,
@@ -467,7 +497,7 @@ impl<P: PortIo> Ata<P> {
             }
             State::Flushing => {
                 self.state = State::Idle;
-                AtaEvent::WriteDone
+                AtaEvent::Flushed
             }
         }
     }

@@ -315,8 +315,10 @@ fn write_all(
                 ata.write_sector(&data[sent])?;
                 sent += 1;
             }
-            AtaEvent::Pending => assert_eq!(sent, data.len()),
-            AtaEvent::WriteDone => return Ok(()),
+            AtaEvent::WriteDone => {
+                assert_eq!(sent, data.len());
+                return Ok(());
+            }
             AtaEvent::Failed(error) => return Err(error),
             other => panic!("unexpected event during write: {other:?}"),
         }
@@ -399,15 +401,29 @@ fn read_programs_lba28_registers() {
 }
 
 #[test]
-fn writes_then_flushes_then_reads_back() {
+fn writes_then_reads_back_and_flushes_only_when_asked() {
     let mut ata = identified(64);
     let data: Vec<[u8; SECTOR_SIZE]> = (0..3u8).map(|n| [0xA0 + n; SECTOR_SIZE]).collect();
     write_all(&mut ata, 10, &data).unwrap();
-    assert_eq!(ata.ports_mut().flushes, 1);
     assert_eq!(
-        ata.ports_mut().commands,
-        [COMMAND_WRITE_SECTORS, COMMAND_FLUSH_CACHE]
+        ata.ports_mut().flushes,
+        0,
+        "a write does not flush the cache"
     );
+    assert_eq!(ata.ports_mut().commands, [COMMAND_WRITE_SECTORS]);
+    assert!(ata.is_idle());
+    ata.start_flush().unwrap();
+    assert_eq!(
+        ata.start_flush(),
+        Err(AtaError::Busy),
+        "one request at a time"
+    );
+    assert!(
+        ata.ports_mut().irq_pending,
+        "the drive interrupts when the flush is done"
+    );
+    assert_eq!(ata.handle_irq(&mut [0; SECTOR_SIZE]), AtaEvent::Flushed);
+    assert_eq!(ata.ports_mut().flushes, 1);
     assert!(ata.is_idle());
     assert_eq!(read_all(&mut ata, 10, 3).unwrap(), data);
     assert_eq!(

@@ -87,6 +87,19 @@ pub(crate) enum Leaf {
     Metadata,
 }
 
+/// What one [`Ext2::map_block_alloc`] has allocated so far, to be taken
+/// back if it fails: at most one block per level (three indirect blocks
+/// and the data block), and the one pointer it stored in an indirect block
+/// that existed before it (the others are in blocks it allocated itself).
+#[derive(Default)]
+struct Allocated {
+    blocks: [u32; 4],
+    count: usize,
+    /// The existing indirect block, and the index in it, now pointing at
+    /// the first new block below it.
+    linked_from: Option<(u32, usize)>,
+}
+
 impl<D: BlockDevice> Ext2<D> {
     /// Pointers per indirect block.
     fn pointers_per_block(&self) -> u64 {
@@ -136,6 +149,11 @@ impl<D: BlockDevice> Ext2<D> {
     /// indirect blocks and the data block are allocated (zero-filled, near
     /// `goal`) and recorded in `inode` (the caller writes the inode back).
     ///
+    /// All or nothing: if any step fails (the disk fills up between an
+    /// indirect block and the data block, say), the blocks this call
+    /// allocated are freed again and `inode` is as it was, so a caller
+    /// that then gives up without writing the inode leaks nothing.
+    ///
     /// # Errors
     /// [`FsError::FileTooLarge`] past the map's reach; [`FsError::NoSpace`];
     /// [`FsError::Corrupt`]; [`FsError::Cache`].
@@ -152,6 +170,27 @@ impl<D: BlockDevice> Ext2<D> {
         leaf: Leaf,
     ) -> FsResult<u32> {
         let path = map_path(file_block, self.pointers_per_block()).ok_or(FsError::FileTooLarge)?;
+        let before = (inode.block, inode.sectors);
+        let mut made = Allocated::default();
+        let result = self.fill_path(inode, &path, goal, leaf, &mut made);
+        if result.is_err() {
+            (inode.block, inode.sectors) = before;
+            self.undo_allocation(&made);
+        }
+        result
+    }
+
+    /// The steps of [`map_block_alloc`](Self::map_block_alloc), noting in
+    /// `made` every block allocated and the one pointer stored in a block
+    /// that existed before.
+    fn fill_path(
+        &mut self,
+        inode: &mut Inode,
+        path: &MapPath,
+        goal: u32,
+        leaf: Leaf,
+        made: &mut Allocated,
+    ) -> FsResult<u32> {
         let sectors = self.sectors_per_block();
         let mut pointer = inode.block[path.slot];
         if pointer == 0 {
@@ -166,6 +205,8 @@ impl<D: BlockDevice> Ext2<D> {
                 goal
             };
             pointer = self.alloc_block(goal)?;
+            made.blocks[made.count] = pointer;
+            made.count += 1;
             if path.depth == 0 && leaf == Leaf::Data {
                 self.cache.zeroed(pointer.into())?;
             } else {
@@ -194,16 +235,38 @@ impl<D: BlockDevice> Ext2<D> {
             } else {
                 parent.saturating_add(1)
             };
+            let parent_is_new = made.blocks[..made.count].contains(&parent);
             pointer = self.alloc_block(goal)?;
+            made.blocks[made.count] = pointer;
+            made.count += 1;
             if level + 1 == path.depth && leaf == Leaf::Data {
                 self.cache.zeroed(pointer.into())?;
             } else {
                 self.cache.zeroed_meta(pointer.into())?;
             }
+            if !parent_is_new {
+                made.linked_from = Some((parent, index));
+            }
             put_u32(self.cache.modify_meta(parent.into())?, index * 4, pointer);
             inode.sectors = inode.sectors.saturating_add(sectors);
         }
         Ok(pointer)
+    }
+
+    /// Takes back what a failed [`fill_path`](Self::fill_path) allocated:
+    /// clears the pointer it stored in an old indirect block and frees its
+    /// blocks. Best effort: the call is failing already, and an error here
+    /// (a disk that stopped answering) leaves at worst a block that
+    /// `e2fsck` reports as marked but unused.
+    fn undo_allocation(&mut self, made: &Allocated) {
+        if let Some((parent, index)) = made.linked_from
+            && let Ok(bytes) = self.cache.modify_meta(parent.into())
+        {
+            put_u32(bytes, index * 4, 0);
+        }
+        for &block in made.blocks[..made.count].iter().rev() {
+            let _ = self.free_block(block);
+        }
     }
 
     /// Frees every block of `inode` from file block `first` on, including

@@ -100,7 +100,9 @@ struct EntryRules {
     has_filetype: bool,
 }
 
-/// Walks the records of one directory block, checking each.
+/// Walks the records of one directory block, checking each, deleted
+/// records (inode 0) included: whatever it yields, `offset + rec_len` and
+/// the name lie inside the block.
 ///
 /// Termination: every record advances `offset` by `rec_len >= 8`, and the
 /// walk stops at the first bad record, so it ends after at most
@@ -136,10 +138,14 @@ impl<'a> EntryIter<'a> {
         if rec_len < ENTRY_HEADER || !rec_len.is_multiple_of(4) || offset + rec_len > block.len() {
             return bad("directory entry has a bad rec_len");
         }
+        // The name must fit its record in every record, a deleted one
+        // (inode 0) too: Linux and e2fsck check the same, and code that
+        // looks at a record's name before its inode number must never see
+        // bytes past the block. Only a live entry needs a name at all.
+        if name_len > NAME_MAX || ENTRY_HEADER + name_len > rec_len || (ino != 0 && name_len == 0) {
+            return bad("directory entry name does not fit its record");
+        }
         if ino != 0 {
-            if name_len == 0 || name_len > NAME_MAX || ENTRY_HEADER + name_len > rec_len {
-                return bad("directory entry name does not fit its record");
-            }
             if ino > self.rules.inodes_count {
                 return Err(FsError::corrupt(
                     "directory entry names an inode out of range",
@@ -581,6 +587,33 @@ mod tests {
         assert!(EntryIter::new(&block, RULES).next().unwrap().is_err());
         write_record(&mut block, 0, (12, 12, b"abcdefgh", 1), true); // name too long for record
         assert!(EntryIter::new(&block, RULES).next().unwrap().is_err());
+    }
+
+    #[test]
+    fn deleted_records_are_checked_too() {
+        // A deleted record (inode 0) at the end of the block whose name
+        // length runs past the block: an error, before anyone reads the name.
+        let mut block = [0u8; 64];
+        write_record(&mut block, 0, (12, 52, b"live", 1), true);
+        write_record(&mut block, 52, (0, 12, b"", 0), true);
+        block[52 + 6] = 255;
+        let results: Vec<_> = EntryIter::new(&block, RULES).collect();
+        assert_eq!(results.len(), 2);
+        assert!(results[0].is_ok());
+        assert!(matches!(
+            results[1],
+            Err(FsError::Corrupt {
+                what: "directory entry name does not fit its record",
+                ..
+            })
+        ));
+        // A deleted record with no name, or with the stale name it had when
+        // it was live, is fine.
+        write_record(&mut block, 52, (0, 12, b"", 0), true);
+        assert!(EntryIter::new(&block, RULES).all(|e| e.is_ok()));
+        write_record(&mut block, 52, (0, 12, b"gone", 1), true);
+        let deleted = EntryIter::new(&block, RULES).nth(1).unwrap().unwrap();
+        assert_eq!((deleted.ino, deleted.name_len), (0, 4));
     }
 
     #[test]

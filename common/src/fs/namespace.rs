@@ -196,7 +196,12 @@ impl<D: BlockDevice> Ext2<D> {
         self.free_if_unused(ino, inode)
     }
 
-    /// Removes the empty directory `name` from directory `dir`.
+    /// Removes the empty directory `name` from directory `dir`. If the kernel
+    /// still holds it (a process's working directory, see
+    /// [`Ext2::open_inode`]), it lives on, empty, until released: its size
+    /// becomes 0, as Linux does, so it lists no entries — not even `.` and
+    /// `..`, whose target may itself be removed and reused meanwhile — and
+    /// accepts no new names.
     ///
     /// # Errors
     /// - [`FsError::NotFound`]; [`FsError::NotDir`] if it is not a
@@ -227,6 +232,7 @@ impl<D: BlockDevice> Ext2<D> {
         }
         self.remove_entry(dir, &found)?;
         target.links_count = 0;
+        target.size = 0;
         target.ctime = self.now;
         self.write_inode(ino, &target)?;
         self.adjust_links(dir, -1)?;
@@ -305,7 +311,9 @@ impl<D: BlockDevice> Ext2<D> {
                 self.retarget_entry(dst_dir, &found, ino, kind)?;
                 let mut old = self.read_inode(old_ino)?;
                 if old_kind == InodeKind::Dir {
+                    // Removed as by `rmdir`: empty if someone still holds it.
                     old.links_count = 0;
+                    old.size = 0;
                     self.adjust_links(dst_dir, -1)?;
                 } else {
                     old.links_count = old.links_count.saturating_sub(1);
@@ -473,6 +481,70 @@ mod tests {
         e2fsck_bytes(disk.as_bytes()).unwrap();
     }
 
+    /// A directory that needs a new block, and an indirect block to map
+    /// it, on a disk with only `free` blocks left: whatever is refused must
+    /// leave nothing allocated (once, the indirect block leaked when the
+    /// data block could not be had), and `e2fsck -fn` finds the disk clean.
+    #[test]
+    fn growing_a_directory_on_a_full_disk_leaks_nothing() {
+        // 250-byte names: three 260-byte records per 1 KiB block.
+        let name = |i: usize| {
+            let mut name = alloc::format!("{i:03}").into_bytes();
+            name.resize(250, b'n');
+            name
+        };
+        for free in 0..4u32 {
+            for op in ["link", "create", "mkdir"] {
+                let mut fs = fresh(&[]);
+                let dir = fs.mkdir(ROOT_INO, b"d").unwrap();
+                let target = fs.create_file(ROOT_INO, b"t").unwrap();
+                // Twelve full blocks: the next name needs the 13th block,
+                // the first one mapped through the single indirect block.
+                for i in 0..36 {
+                    fs.link(dir, &name(i), target).unwrap();
+                }
+                assert_eq!(fs.stat(dir).unwrap().size, 12 * 1024);
+                // Use up the disk but `free` blocks: a big file, then
+                // one-block files (direct blocks: no indirect block to
+                // overshoot with).
+                let big = fs.create_file(ROOT_INO, b"big").unwrap();
+                let mut size = 0;
+                while fs.free_counts().0 > free + 16 {
+                    fs.write(big, size, &[1; 1024]).unwrap();
+                    size += 1024;
+                }
+                let mut small = 0;
+                while fs.free_counts().0 > free {
+                    let file = fs
+                        .create_file(ROOT_INO, alloc::format!("s{small}").as_bytes())
+                        .unwrap();
+                    fs.write(file, 0, b"x").unwrap();
+                    small += 1;
+                }
+                assert_eq!(fs.free_counts().0, free);
+                let before = fs.free_counts();
+                let result = match op {
+                    "link" => fs.link(dir, &name(36), target),
+                    "create" => fs.create_file(dir, &name(36)).map(drop),
+                    _ => fs.mkdir(dir, &name(36)).map(drop),
+                };
+                match result {
+                    Err(FsError::NoSpace) => assert_eq!(
+                        fs.free_counts(),
+                        before,
+                        "{op} with {free} free blocks was refused but allocated something"
+                    ),
+                    Ok(()) => assert!(free >= 2, "{op} fit in {free} free blocks"),
+                    Err(other) => panic!("{op} with {free} free blocks: {other:?}"),
+                }
+                let disk = fs.unmount().unwrap();
+                if let Err(report) = e2fsck_bytes(disk.as_bytes()) {
+                    panic!("{op} with {free} free blocks left the disk damaged:\n{report}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_removed_directory_accepts_no_new_names() {
         let mut fs = fresh(&[]);
@@ -481,8 +553,23 @@ mod tests {
         fs.rmdir(ROOT_INO, b"gone").unwrap();
         assert_eq!(fs.create_file(dir, b"x"), Err(FsError::NotFound));
         assert_eq!(fs.mkdir(dir, b"x"), Err(FsError::NotFound));
+        // Held, it is not freed, so its number is not given to a new inode;
+        // it lists nothing, and `..` leads nowhere.
+        let other = fs.mkdir(ROOT_INO, b"other").unwrap();
+        assert_ne!(other, dir);
+        assert_eq!(fs.read_dir(dir, 0), Ok(None));
+        assert_eq!(fs.lookup(dir, b"."), Ok(dir));
+        assert_eq!(fs.lookup(dir, b".."), Err(FsError::NotFound));
+        assert_eq!(fs.stat(dir).unwrap().links, 0);
         fs.release_inode(dir).unwrap();
         assert_eq!(fs.stat(dir), Err(FsError::InvalidArgument));
+        // The same for a directory replaced by a rename.
+        let held = fs.mkdir(ROOT_INO, b"held").unwrap();
+        fs.open_inode(held).unwrap();
+        fs.rename(ROOT_INO, b"other", ROOT_INO, b"held").unwrap();
+        assert_eq!(fs.read_dir(held, 0), Ok(None));
+        fs.release_inode(held).unwrap();
+        assert_eq!(fs.lookup(ROOT_INO, b"held"), Ok(other));
         let disk = fs.unmount().unwrap();
         e2fsck_bytes(disk.as_bytes()).unwrap();
     }

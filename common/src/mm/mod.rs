@@ -10,6 +10,7 @@
 //! | [`paging`]        | page-table entries, tables, and `AddressSpace`          |
 //! | [`kernel_window`] | how the kernels reach physical memory (`KERNEL_BASE + pa`) |
 //! | [`user_copy`]     | `copy_from_user` / `copy_to_user`: checked user copies    |
+//! | [`mmap`]          | the rules of `mmap`/`munmap` and a process's list of mappings |
 //! | `fake_ram`        | a `Vec`-backed physical memory for host tests           |
 //!
 //! None of this code touches real memory by itself. The page-table code
@@ -23,6 +24,7 @@ pub mod addr;
 pub mod bitmap;
 pub mod frame;
 pub mod kernel_window;
+pub mod mmap;
 pub mod paging;
 pub mod user_copy;
 

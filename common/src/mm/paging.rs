@@ -77,10 +77,11 @@ bitflags! {
         const HUGE = 1 << 7;
         /// The translation survives CR3 reloads (kernel pages only).
         const GLOBAL = 1 << 8;
-        /// Software bit 9: free for a kernel to mark a page shared
-        /// copy-on-write and mapped read-only (a write fault should copy
-        /// it). Neither kernel uses it today: the mono-kernel's fork copies
-        /// eagerly, and the micro-kernel's pager keeps its own records.
+        /// Software bit 9: the page is shared copy-on-write and mapped
+        /// read-only; a write fault copies it (or, if no one else holds the
+        /// frame any more, makes it writable). The mono-kernel's fork sets
+        /// it (`mono-kernel/src/vm.rs`); the micro-kernel's pager keeps the
+        /// same knowledge in its own records instead.
         const COPY_ON_WRITE = 1 << 9;
         /// Software bit 10: the frame does not belong to this address space
         /// (device memory, or a page another L4 space mapped in), so tearing
@@ -655,9 +656,16 @@ impl AddressSpace {
     /// A cursor over every 4 KiB mapping in user space (`0..USER_TOP`), in
     /// address order. See [`UserMappings`].
     pub fn user_mappings(&self) -> UserMappings {
+        self.user_mappings_from(VirtAddr::new(0))
+    }
+
+    /// A cursor over the user mappings at and above `start` (rounded down
+    /// to a page), in address order: what `munmap` walks, so that it visits
+    /// only the pages that are mapped, however large the range.
+    pub fn user_mappings_from(&self, start: VirtAddr) -> UserMappings {
         UserMappings {
             root: self.root,
-            next: 0,
+            next: start.align_down(PAGE_SIZE_BYTES as u64).as_u64(),
         }
     }
 
@@ -1083,6 +1091,17 @@ mod tests {
         }
         assert_eq!(seen, pages);
         assert_eq!(cursor.next(&mut ram), None);
+        let mut from = space.user_mappings_from(va(0x3fff_f123));
+        let rest: Vec<u64> = core::iter::from_fn(|| from.next(&mut ram))
+            .map(|m| m.page.as_u64())
+            .collect();
+        assert_eq!(
+            rest,
+            pages[3..],
+            "a cursor from an address starts at its page"
+        );
+        let mut beyond = space.user_mappings_from(va(0xffff_8000_0000_0000));
+        assert_eq!(beyond.next(&mut ram), None, "nothing above user space");
         for &page in &pages {
             assert!(
                 space

@@ -111,6 +111,7 @@ mod tests {
             machines,
             jobs: 2,
             log_dir: std::env::temp_dir().join(format!("grading-boot-{}", std::process::id())),
+            workdir: std::env::temp_dir(),
         };
         let cases = Selection::default().cases(&[Suite {
             name: "boot",

@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 34] = [
+pub const CHECKS: [&str; 35] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -53,6 +53,7 @@ pub const CHECKS: [&str; 34] = [
     "unmap-write",
     "grant",
     "pager",
+    "pager-fault-ahead",
     "exception",
     "fault-kill",
     "timer-irq",

@@ -9,9 +9,11 @@ use crate::test::Test;
 
 pub mod bench;
 pub mod boot;
+pub mod fuzz;
 pub mod micro_kernel;
 pub mod power_cut;
 pub mod shell;
+pub mod trace;
 pub mod usertests;
 
 /// A named group of tests (`grade --suite NAME` runs one).
@@ -47,6 +49,11 @@ pub fn all() -> Vec<Suite> {
             on_request: false,
         },
         Suite {
+            name: "fuzz",
+            tests: fuzz::tests(),
+            on_request: false,
+        },
+        Suite {
             name: "micro-kernel",
             tests: micro_kernel::tests(),
             on_request: false,
@@ -65,6 +72,11 @@ pub fn all() -> Vec<Suite> {
             name: "bench",
             tests: bench::tests(),
             on_request: true,
+        },
+        Suite {
+            name: "trace",
+            tests: trace::tests(),
+            on_request: false,
         },
     ]
 }

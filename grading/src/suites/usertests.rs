@@ -1,6 +1,13 @@
 //! The usertests suite: the user-space test program `usertests`, modelled
-//! on xv6's, run on both kernels. It prints one line per test and
-//! `ALL TESTS PASSED` only if every test passed and no memory leaked.
+//! on xv6's, run on both kernels. It prints one line per test (`test NAME:
+//! OK` or `test NAME: FAILED (why)`), then its leak check, then `ALL TESTS
+//! PASSED` or `SOME TESTS FAILED`.
+//!
+//! The suite runs every usertest in one boot and scores each on its own
+//! (one point per test and kernel; the names come from the usertests'
+//! source, `crate::usertest_names`), so a failure costs that test's point,
+//! not the whole run's. [`run_one`] runs one usertest alone (`usertests
+//! NAME`): the labs' usertests and `grade --usertest NAME`.
 
 use crate::failure::Failure;
 use crate::pattern::Pattern;
@@ -11,31 +18,120 @@ use std::time::Duration;
 /// How long the whole usertests run may take under TCG.
 const USERTESTS_TIMEOUT: Duration = Duration::from_secs(240);
 
+/// How long one usertest run alone may take to print its verdict.
+const ONE_USERTEST_TIMEOUT: Duration = Duration::from_secs(100);
+
+/// What ends a run of `usertests`: its verdict, or its complaint about a
+/// name it does not know.
+const VERDICT: &str = r"ALL TESTS PASSED|SOME TESTS FAILED|\(no test named '[^']*'\)";
+
 /// The usertests suite's tests.
 pub fn tests() -> Vec<Test> {
     vec![
-        Test::new("usertests", 40, run_usertests)
+        Test::all_usertests("usertests", 1)
             .depends_on("boot")
             .time_limit(Duration::from_secs(300)),
     ]
 }
 
-fn run_usertests(session: &mut Session) -> Result<(), Failure> {
+/// The `test NAME: ...` lines of `output`: each name with `Ok` or the
+/// failure line.
+pub fn verdicts(output: &str) -> Vec<(String, Result<(), String>)> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_end().strip_prefix("test ")?;
+            let (name, verdict) = rest.split_once(": ")?;
+            if name.contains(char::is_whitespace) {
+                return None;
+            }
+            let result = if verdict == "OK" {
+                Ok(())
+            } else if verdict.starts_with("FAILED") {
+                Err(line.trim_end().to_string())
+            } else {
+                return None;
+            };
+            Some((name.to_string(), result))
+        })
+        .collect()
+}
+
+/// Types `usertests` and collects every test's verdict into `lines`
+/// (filled even if the run fails half-way); then checks the disk.
+pub fn run_all(
+    session: &mut Session,
+    lines: &mut Vec<(String, Result<(), String>)>,
+) -> Result<(), Failure> {
     session.expect_prompt()?;
+    let start = session.serial_log().len();
     session.send_line("usertests")?;
-    let verdict = session.expect(
-        Pattern::regex(r"ALL TESTS PASSED|SOME TESTS FAILED"),
-        USERTESTS_TIMEOUT,
-    )?;
-    if verdict.text() != "ALL TESTS PASSED" {
-        let log = session.serial_log();
-        let failed: Vec<&str> = log.lines().filter(|line| line.contains("FAILED")).collect();
+    let verdict = session.expect(Pattern::regex(VERDICT), USERTESTS_TIMEOUT);
+    *lines = verdicts(session.serial_log().get(start..).unwrap_or(""));
+    verdict?;
+    session.expect_prompt()?;
+    session.kill();
+    session.check_disk()
+}
+
+/// Types `usertests NAME`: passes if the test printed `OK` and the run
+/// ended `ALL TESTS PASSED` (no memory leaked).
+pub fn run_one(session: &mut Session, name: &str) -> Result<(), Failure> {
+    session.expect_prompt()?;
+    let start = session.serial_log().len();
+    session.send_line(&format!("usertests {name}"))?;
+    let verdict = session.expect(Pattern::regex(VERDICT), ONE_USERTEST_TIMEOUT)?;
+    let text = verdict.text().to_string();
+    let output = session.serial_log().get(start..).unwrap_or("").to_string();
+    if text.starts_with("(no test named") {
         return Err(Failure::check(format!(
-            "usertests failed:\n{}",
-            failed.join("\n")
+            "the usertests program has no test named {name} \
+             (is it listed in GROUPS in user/programs/src/usertests/mod.rs?)"
+        )));
+    }
+    let lines = verdicts(&output);
+    match lines.iter().find(|(line_name, _)| line_name == name) {
+        Some((_, Ok(()))) => {}
+        Some((_, Err(line))) => return Err(Failure::check(line.clone())),
+        None => {
+            return Err(Failure::check(format!(
+                "usertests printed no `test {name}:` line"
+            )));
+        }
+    }
+    if text != "ALL TESTS PASSED" {
+        let failed: Vec<&str> = lines
+            .iter()
+            .filter_map(|(_, result)| result.as_ref().err().map(String::as_str))
+            .collect();
+        return Err(Failure::check(format!(
+            "{name} passed, but: {}",
+            failed.join("; ")
         )));
     }
     session.expect_prompt()?;
     session.kill();
     session.check_disk()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_lines_are_read() {
+        let output = "usertests starting\ntest a: OK\r\ntest b_c: FAILED (why: it broke)\n\
+                      hello test x: OK\ntest leak_check: OK\n2 of 3 tests failed: SOME TESTS FAILED\n";
+        let lines = verdicts(output);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], ("a".to_string(), Ok(())));
+        assert_eq!(
+            lines[1],
+            (
+                "b_c".to_string(),
+                Err("test b_c: FAILED (why: it broke)".to_string())
+            )
+        );
+        assert_eq!(lines[2].0, "leak_check");
+    }
 }

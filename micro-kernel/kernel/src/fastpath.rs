@@ -33,6 +33,11 @@
 //! A message of registers alone — `getpid`, a reply with a result — skips
 //! check 6 and goes straight to the point of no return: it is the case
 //! that matters most, and it pays nothing for the bytes others carry.
+//!
+//! A *send* without a receive phase (a server answering a client it had
+//! parked, after it answered somebody else) takes the same path with
+//! checks 4 and 5 left out: the receiver is made ready, the scheduler
+//! decides who runs next (`sched::make_ready`), and the sender goes on.
 
 use crate::copy::{self, ByteItem, CopyPlan};
 use crate::global::Kernel;
@@ -48,33 +53,36 @@ use common::mm::UserRange;
 use common::trace::Kind;
 
 /// Tries the fast path for the IPC in the current thread's registers.
-/// Returns if it does not apply (nothing has changed); otherwise never
-/// returns.
+/// Returns `false` if it does not apply (nothing has changed), `true` if
+/// it delivered a send without a receive phase (the caller returns to
+/// user mode); a call or reply-and-receive it delivers never returns.
 ///
 /// `frame` is the current thread's saved registers (what the entry code
 /// passed to the handler).
 #[inline(never)]
-pub fn try_ipc(k: &mut Kernel, frame: &TrapFrame) {
+pub fn try_ipc(k: &mut Kernel, frame: &TrapFrame) -> bool {
     let slot = k.sched.current;
     let tag = Tag(frame.rdx);
     // 0. not a label only the kernel may send (the slow path refuses it).
     if label::is_kernel(tag.label()) {
-        return;
+        return false;
     }
     // 1. registers only (no item, no flag: the tag's low 16 bits are just
     // the word count, at most 6), or registers and a few bytes.
     const LOW_BITS: u64 = TAG_BYTES_MASK | TAG_MAP | TAG_GRANT | TAG_RECEIVE | TAG_RESERVED_MASK | TAG_WORDS_MASK;
     if tag.0 & LOW_BITS <= 6 {
-        registers_only(k, slot, frame, tag);
+        registers_only(k, slot, frame, tag)
     } else if tag.is_valid() && !tag.has_map() && tag.byte_items() <= 1 {
-        with_bytes(k, slot, tag);
+        with_bytes(k, slot, tag)
+    } else {
+        false
     }
 }
 
 /// The fast path of a message of registers alone.
-fn registers_only(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame, tag: Tag) {
+fn registers_only(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame, tag: Tag) -> bool {
     let Some((dest, from)) = waiting_receiver(k, slot, f) else {
-        return;
+        return false;
     };
     // ---- point of no return ----
     let words = tag.words() as usize;
@@ -83,21 +91,27 @@ fn registers_only(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame, tag: Tag) {
     let message: [u64; 6] = core::array::from_fn(|i| if i < words { registers[i] } else { 0 });
     let caller = k.threads.get(slot);
     let receive_area = (caller.receive_buffer, caller.receive_buffer_len);
+    if from == ThreadId::NIL {
+        return deliver_and_go_on(k, slot, dest, tag, message);
+    }
     deliver(k, slot, dest, from, tag, message, receive_area)
 }
 
 /// The fast path of a message with a byte item or a receive area (out of
 /// line: its checks need a larger stack frame than the registers-only case).
 #[inline(never)]
-fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
+fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) -> bool {
     let f = thread::frame(slot);
     let Some((dest, from)) = waiting_receiver(k, slot, f) else {
-        return;
+        return false;
     };
+    if from == ThreadId::NIL && tag.has_receive_area() {
+        return false; // no receive phase to use it: the slow path refuses it
+    }
     let registers = [f.r8, f.r9, f.r12, f.r13, f.r14, f.r15];
     // 6. the memory is there.
     let Some(Memory { receive_area, copy }) = check_memory(k, slot, dest, tag, &registers) else {
-        return;
+        return false;
     };
 
     // ---- point of no return ----
@@ -109,17 +123,22 @@ fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) {
         copy::commit(&plan);
         [message[i], message[i + 1]] = plan.received()[0];
     }
+    if from == ThreadId::NIL {
+        return deliver_and_go_on(k, slot, dest, tag, message);
+    }
     deliver(k, slot, dest, from, tag.without_receive_area(), message, receive_area)
 }
 
-/// Checks 2 to 5: the IPC in thread `slot`'s registers is a call or a
-/// reply-and-receive whose destination is waiting for it, and nothing
-/// calls for the scheduler. Returns the destination and the receive phase.
+/// Checks 2 to 5: the IPC in thread `slot`'s registers is a call, a
+/// reply-and-receive or a send alone whose destination is waiting for it,
+/// and (but for a send alone) nothing calls for the scheduler. Returns the
+/// destination and the receive phase (`ThreadId::NIL` for none).
 #[inline(always)]
 fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame) -> Option<(ThreadSlot, ThreadId)> {
     let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
-    // 2. call or reply-and-receive, blocking receive.
-    if (from != to && from != ThreadId::ANY) || receive_timeout(f.r10) != TIMEOUT_NEVER {
+    // 2. call or reply-and-receive (blocking receive), or a send alone.
+    let receives = from != ThreadId::NIL;
+    if receives && !((from == to || from == ThreadId::ANY) && receive_timeout(f.r10) == TIMEOUT_NEVER) {
         return None;
     }
     // 3. a receiver waiting for us.
@@ -131,6 +150,9 @@ fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame) -> Option<(
         || (receiver.partner != ThreadId::ANY && receiver.partner != me)
     {
         return None;
+    }
+    if !receives {
+        return Some((dest, from));
     }
     // 4. no scheduling decision needed.
     if receiver.priority < k.threads.get(slot).priority {
@@ -184,6 +206,32 @@ fn check_memory(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, re
     Some(Memory { receive_area, copy })
 }
 
+/// Writes `message` (with `tag`, from thread `slot`) into the registers of
+/// `dest`, which is waiting for it.
+#[inline(always)]
+fn write_message(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, message: [u64; 6]) {
+    let me = k.threads.id(slot);
+    let target = thread::frame(dest);
+    target.rax = 0;
+    target.rdi = me.0;
+    target.rdx = tag.0;
+    [target.r8, target.r9, target.r12, target.r13, target.r14, target.r15] = message;
+}
+
+/// After the point of no return of a send alone: hands `message` (with
+/// `tag`) to `dest` and makes it ready; the caller's call succeeded and it
+/// goes on (unless the scheduler prefers `dest`: `sched::make_ready`).
+fn deliver_and_go_on(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, message: [u64; 6]) -> bool {
+    write_message(k, slot, dest, tag, message);
+    k.threads.get(dest).ipc_kind = IpcKind::Normal;
+    sched::make_ready(k, dest);
+    thread::frame(slot).rax = 0;
+    if crate::trace::on() {
+        trace_delivered(slot, dest);
+    }
+    true
+}
+
 /// After the point of no return: hands `message` (with `tag`) to `dest`,
 /// blocks the caller in its receive phase from `from` with `receive_area`,
 /// and switches to `dest`.
@@ -197,13 +245,7 @@ fn deliver(
     message: [u64; 6],
     receive_area: (u64, u64),
 ) -> ! {
-    let me = k.threads.id(slot);
-    let target = thread::frame(dest);
-    target.rax = 0;
-    target.rdi = me.0;
-    target.rdx = tag.0;
-    [target.r8, target.r9, target.r12, target.r13, target.r14, target.r15] = message;
-
+    write_message(k, slot, dest, tag, message);
     let caller = k.threads.get(slot);
     caller.state = ThreadState::ReceiveBlocked;
     caller.partner = from;

@@ -41,7 +41,8 @@ use common::trace::Kind;
 pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     let f = thread::frame(slot);
     let (vector, error_code, rip, rsp, rflags) = (f.vector, f.error_code, f.rip, f.rsp, f.rflags);
-    let thread = *k.threads.get(slot);
+    let thread = k.threads.get(slot);
+    let (space, pager, handler) = (thread.space, thread.pager, thread.handler);
     let never = timeouts(TIMEOUT_NEVER, TIMEOUT_NEVER);
     // A fault on a kernel address is a protection violation no pager can
     // fix: it goes to the exception handler like any other exception.
@@ -53,24 +54,25 @@ pub fn user_exception(k: &mut Kernel, slot: ThreadSlot) {
     // the thread reads again); any other fault there (a write) is an
     // exception, never the pager's business (its answer would replace it).
     let info_page = address & !(PAGE_SIZE - 1) == KERNEL_INFO_PAGE;
-    if vector == idt::PAGE_FAULT && info_page && error_code & (fault_access::PRESENT | fault_access::WRITE) == 0 {
-        let space = thread.space;
-        if k.spaces.map_info_page(&mut k.frames, space).is_ok() {
-            return;
-        }
+    if vector == idt::PAGE_FAULT
+        && info_page
+        && error_code & (fault_access::PRESENT | fault_access::WRITE) == 0
+        && k.spaces.map_info_page(&mut k.frames, space).is_ok()
+    {
+        return;
     }
     let pageable = address < USER_TOP && !info_page;
-    if vector == idt::PAGE_FAULT && pageable && k.threads.lookup(thread.pager).is_some() {
+    if vector == idt::PAGE_FAULT && pageable && k.threads.lookup(pager).is_some() {
         k.threads.get(slot).ipc_kind = IpcKind::PageFault { page: address & !(PAGE_SIZE - 1), system_call: false };
         let message = Message { tag: Tag::new(label::PAGE_FAULT, 3), mr: [address, error_code & 0x13, rip, 0, 0, 0] };
-        if ipc::start(k, slot, thread.pager, message, never, thread.pager).is_ok() {
+        if ipc::start(k, slot, pager, message, never, pager).is_ok() {
             return;
         }
-    } else if k.threads.lookup(thread.handler).is_some() {
+    } else if k.threads.lookup(handler).is_some() {
         let cr2 = if vector == idt::PAGE_FAULT { cpu::read_cr2() } else { 0 };
         k.threads.get(slot).ipc_kind = IpcKind::Exception;
         let message = Message { tag: Tag::new(label::EXCEPTION, 6), mr: [vector, error_code, rip, rsp, rflags, cr2] };
-        if ipc::start(k, slot, thread.handler, message, never, thread.handler).is_ok() {
+        if ipc::start(k, slot, handler, message, never, handler).is_ok() {
             return;
         }
     }

@@ -68,8 +68,9 @@ pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
     }
     // The receive area is this IPC's (its receive phase), not part of the
     // message: the partner never sees it.
-    let buffer = *k.threads.get(slot);
-    k.threads.get(slot).receive_area = match message.tag.receive_area_index() {
+    let caller = k.threads.get(slot);
+    let buffer = (caller.receive_buffer, caller.receive_buffer_len);
+    caller.receive_area = match message.tag.receive_area_index() {
         Some(i) => {
             let area = (message.mr[i], message.mr[i + 1]);
             message.mr[i] = 0;
@@ -77,7 +78,7 @@ pub fn sys_ipc(k: &mut Kernel, slot: ThreadSlot) {
             message.tag = message.tag.without_receive_area();
             area
         }
-        None => (buffer.receive_buffer, buffer.receive_buffer_len),
+        None => buffer,
     };
     // Success unless something below says otherwise (a completed receive
     // also writes 0; a blocked phase is finished by the partner).
@@ -358,9 +359,9 @@ fn fail(k: &mut Kernel, slot: ThreadSlot, error: Error) {
 /// Cancels the blocked IPC of `slot` with `error` (timeout, partner gone,
 /// thread halted): takes it out of any send queue and wakes it.
 pub fn abort(k: &mut Kernel, slot: ThreadSlot, error: Error) {
-    let thread = *k.threads.get(slot);
-    if thread.state == ThreadState::SendBlocked
-        && let Some(owner) = k.threads.lookup(thread.partner)
+    let (state, partner) = (k.threads.get(slot).state, k.threads.get(slot).partner);
+    if state == ThreadState::SendBlocked
+        && let Some(owner) = k.threads.lookup(partner)
     {
         let mut previous = NO_SLOT;
         let mut at = k.threads.get(owner).senders_head;
@@ -391,8 +392,8 @@ pub fn deliver_interrupt(k: &mut Kernel, slot: ThreadSlot, irq: u8) {
 /// check comes before the point of no return, and after it nothing fails.
 fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: ThreadSlot) -> Result<(), Error> {
     let tag = message.tag;
-    let target = *k.threads.get(receiver);
-    let kind = target.ipc_kind;
+    let target = k.threads.get(receiver);
+    let (kind, target_space, target_area) = (target.ipc_kind, target.space, target.receive_area);
     // Registers the message does not use are cleared, so nothing of the
     // sender's leaks to the receiver.
     let mut out = [0; 6];
@@ -410,9 +411,9 @@ fn transfer(k: &mut Kernel, sender: ThreadSlot, message: &Message, receiver: Thr
         *item = ByteItem::decode(message.mr[i], message.mr[i + 1]);
     }
     // Bytes go only to a thread in its own IPC (a fault's reply has none).
-    let area = if kind == IpcKind::Normal { target.receive_area } else { (0, 0) };
+    let area = if kind == IpcKind::Normal { target_area } else { (0, 0) };
     let sender_space = k.threads.get(sender).space;
-    let copy_plan = copy::plan(k, sender_space, &items[..tag.byte_items()], target.space, area)?;
+    let copy_plan = copy::plan(k, sender_space, &items[..tag.byte_items()], target_space, area)?;
     // The map item last: its plan holds page tables reserved for the
     // commit, which a later error would have to give back.
     let map_plan = match tag.map_index() {

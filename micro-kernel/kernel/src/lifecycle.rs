@@ -239,19 +239,20 @@ pub fn sys_exchange_registers(
     if new.control & exreg::SET_HANDLER != 0 {
         check_handler_id(new.handler)?;
     }
-    let thread = *k.threads.get(slot);
+    let thread = k.threads.get(slot);
+    let (state, pager, handler) = (thread.state, thread.pager, thread.handler);
     let f = thread::frame(slot);
     let old = OldRegisters {
-        control: if thread.state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
+        control: if state == ThreadState::Halted { exreg::WAS_HALTED } else { 0 },
         rip: f.rip,
         rsp: f.rsp,
         rflags: f.rflags,
-        pager: thread.pager,
-        handler: thread.handler,
+        pager,
+        handler,
         running_ticks: u64::from(thread.running_ticks),
     };
-    if new.control & exreg::HALT != 0 && thread.state != ThreadState::Halted {
-        if matches!(thread.state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
+    if new.control & exreg::HALT != 0 && state != ThreadState::Halted {
+        if matches!(state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
             ipc::abort(k, slot, Error::Aborted);
         }
         sched::unready(k, slot);

@@ -89,7 +89,11 @@ pub fn check(
     let target = k.threads.read(receiver);
     let (window_base, window_pages) = match target.ipc_kind {
         IpcKind::Normal => (target.window_base, target.window_pages),
-        IpcKind::PageFault { page, .. } => (page, 1),
+        // A fault's reply may map the faulting page and the pages after it
+        // to the end of its block of MAX_MAP_PAGES pages: a pager can map
+        // ahead (L4 lets it map anywhere; this keeps the item's window
+        // offset 0 the faulting page).
+        IpcKind::PageFault { page, .. } => (page, fault_window_pages(page)),
         IpcKind::Exception => (0, 0),
     };
     let end = item.window_offset.checked_add(item.count).ok_or(Error::NoReceiveWindow)?;
@@ -106,6 +110,13 @@ pub fn check(
         grant,
     };
     memory(k).check(&request)
+}
+
+/// The pages a page fault's reply may map, from the faulting `page` to the
+/// end of its aligned block of `MAX_MAP_PAGES` pages (256 KiB).
+pub fn fault_window_pages(page: u64) -> u64 {
+    let block = MAX_MAP_PAGES * PAGE_SIZE;
+    (block - page % block) / PAGE_SIZE
 }
 
 /// Maps (or grants) the pages of a checked plan; cannot fail (see

@@ -91,17 +91,17 @@ fn enqueue(k: &mut Kernel, slot: ThreadSlot, front: bool) {
 
 /// Takes `slot` out of its ready queue (it must be in it).
 pub fn dequeue(k: &mut Kernel, slot: ThreadSlot) {
-    let thread = *k.threads.get(slot);
-    let priority = thread.priority as usize;
-    if thread.ready_prev == NO_SLOT {
-        k.sched.heads[priority] = thread.ready_next;
+    let thread = k.threads.get(slot);
+    let (priority, prev, next) = (thread.priority as usize, thread.ready_prev, thread.ready_next);
+    if prev == NO_SLOT {
+        k.sched.heads[priority] = next;
     } else {
-        k.threads.get(thread.ready_prev).ready_next = thread.ready_next;
+        k.threads.get(prev).ready_next = next;
     }
-    if thread.ready_next == NO_SLOT {
-        k.sched.tails[priority] = thread.ready_prev;
+    if next == NO_SLOT {
+        k.sched.tails[priority] = prev;
     } else {
-        k.threads.get(thread.ready_next).ready_prev = thread.ready_prev;
+        k.threads.get(next).ready_prev = prev;
     }
     if k.sched.heads[priority] == NO_SLOT {
         k.sched.nonempty &= !(1 << priority);

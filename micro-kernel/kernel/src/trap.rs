@@ -62,8 +62,10 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
 /// frame the slowest system call needs.
 #[unsafe(no_mangle)]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
-    if frame.rax == Sys::Ipc as u64 {
-        fastpath::try_ipc(kernel(), frame); // returns only if the fast path does not apply
+    if frame.rax == Sys::Ipc as u64 && fastpath::try_ipc(kernel(), frame) {
+        // A send alone, delivered: whoever the scheduler picks runs next.
+        sched::return_to_user(kernel());
+        return;
     }
     system_call();
 }

@@ -5,6 +5,9 @@ fn main() {
     println!("cargo:rustc-link-arg-bins=-T{script}");
     println!("cargo:rustc-link-arg-bins=--no-pie");
     println!("cargo:rustc-link-arg-bins=-static");
+    // Each server at its own address (0x2000000; see user.ld), so an address
+    // in a fault report or a profile names the server.
+    println!("cargo:rustc-link-arg-bins=--defsym=__image_base=0x2000000");
     println!("cargo:rerun-if-changed={script}");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -9,6 +9,7 @@
 //! | [`sys`]       | the back end: raw system calls (`mono`) or IPC (`micro`)     |
 //! | [`process`]   | safe wrappers: fork, exit, wait, exec, kill, sbrk, sleep, ... |
 //! | [`file`]      | safe wrappers: open, read, write, pipe, dup, fstat, ... and `read_dir` |
+//! | [`mmap`]      | safe wrappers: `mmap` (zeros or a file's pages), `munmap`    |
 //! | [`io`]        | `print!`/`println!`/`eprintln!`, reading lines               |
 //! | [`fmtbuf`]    | the fixed buffer that turns one `print!` into one `write`    |
 //! | [`cpath`]     | turning a Rust `&str` into the NUL-terminated path the kernel reads |
@@ -47,6 +48,7 @@ pub mod dirent;
 pub mod file;
 pub mod fmtbuf;
 pub mod io;
+pub mod mmap;
 pub mod process;
 pub mod regex;
 pub mod sys;
@@ -62,16 +64,17 @@ pub use common::abi::fs::{CONSOLE_MAJOR, CONSOLE_MINOR, NULL_MAJOR};
 pub use common::abi::fs::{FileType, Stat};
 pub use common::abi::inject::{Component, Fault, Injection};
 pub use common::abi::memory::USER_TOP;
-pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
+pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SysInfo};
 pub use common::inject::BAD_POINTER;
-pub use file::{
-    Fd, chdir, close, dup, fstat, fsync, getdents, link, mkdir, mknod, open, pipe, read, read_dir,
-    read_full, rename, stat, sync, unlink, write, write_all,
+// Every public item of the safe wrappers, without a list to keep in step:
+// a new wrapper (`process::getppid`) is `ulib::getppid` as soon as it is
+// written.
+pub use file::*;
+pub use mmap::{
+    MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
+    mmap_anonymous, mmap_file, munmap,
 };
-pub use process::{
-    ForkResult, KILLED_STATUS, Pid, exec, exit, fork, freemem, getpid, inject, kill, rdtsc,
-    restarts, sbrk, sleep, uptime, wait,
-};
+pub use process::*;
 pub use runtime::Args;
 
 /// The result of a system call: a value, or the error the kernel reported.

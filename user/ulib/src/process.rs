@@ -9,7 +9,7 @@ use crate::cpath::CPath;
 use crate::sys;
 use alloc::vec::Vec;
 use common::abi::inject::{InjectRequest, Injection};
-use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS};
+use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, SysInfo};
 
 /// A process identifier.
 pub type Pid = u32;
@@ -105,6 +105,20 @@ pub fn exec(path: &str, argv: &[&str]) -> Errno {
 /// The calling process's pid.
 pub fn getpid() -> Result<Pid, Errno> {
     sys::getpid().map(|pid| pid as Pid)
+}
+
+/// The pid of the calling process's parent (1, init, once the parent has
+/// exited).
+pub fn getppid() -> Result<Pid, Errno> {
+    sys::getppid().map(|pid| pid as Pid)
+}
+
+/// Free memory and the number of processes.
+pub fn sysinfo() -> Result<SysInfo, Errno> {
+    let mut info = SysInfo::default();
+    // SAFETY: `info` is a live SysInfo, valid for the write.
+    unsafe { sys::sysinfo(&mut info) }?;
+    Ok(info)
 }
 
 /// Grows the heap by `increment` bytes (shrinks it if negative); returns the

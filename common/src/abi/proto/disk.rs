@@ -21,6 +21,7 @@ super::operations! {
         Info,
         ReadSectors,
         WriteSectors,
+        Flush,
     }
 }
 
@@ -46,6 +47,8 @@ pub enum DiskRequest<'a> {
         /// The sectors' bytes.
         data: &'a [u8],
     },
+    /// Put every write so far on the medium (the drive's cache flush).
+    Flush,
 }
 
 impl<'a> DiskRequest<'a> {
@@ -59,6 +62,7 @@ impl<'a> DiskRequest<'a> {
             DiskRequest::WriteSectors { first, data } => {
                 Wire::new(DiskOp::WriteSectors.label(), &[first]).with_bytes(data)
             }
+            DiskRequest::Flush => Wire::new(DiskOp::Flush.label(), &[]),
         }
     }
 
@@ -85,6 +89,7 @@ impl<'a> DiskRequest<'a> {
                 }
                 Ok(DiskRequest::WriteSectors { first, data })
             }
+            DiskOp::Flush => Ok(DiskRequest::Flush),
         }
     }
 }
@@ -103,6 +108,7 @@ mod tests {
                 first: 9,
                 data: &data,
             },
+            DiskRequest::Flush,
         ] {
             assert_eq!(DiskRequest::from_wire(&request.to_wire()), Ok(request));
         }

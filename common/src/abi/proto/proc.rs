@@ -22,6 +22,10 @@
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
 //! | `Inject`  | component, fault, after, parameter (`abi::inject`) | server restarts so far (proc asks root) |
+//! | `Mmap`    | length, prot \| flags << 32, fd, offset | the mapping's address (`mmap`'s hint is not sent: it is ignored) |
+//! | `Munmap`  | address, length            | 0                                   |
+//! | `Getppid` | —                          | the caller's parent's pid (lab `syscall`) |
+//! | `Sysinfo` | `SysInfo` address          | 0; the `SysInfo` copied to the caller (lab `syscall`) |
 //!
 //! A reply is [`encode_reply`] of a `Result<u64, Errno>`, in the reply
 //! convention of every server (`reply.rs`): `Done` with the value, or
@@ -43,6 +47,13 @@ super::operations! {
         Sbrk,
         Freemem,
         Inject,
+        Mmap,
+        Munmap,
+        // LAB syscall BEGIN
+        Getppid,
+        Sysinfo,
+        // LAB syscall STUB
+        // LAB syscall END
     }
 }
 
@@ -71,6 +82,25 @@ pub enum ProcRequest {
     /// Arm a fault in a server, or count restarts (`crate::abi::inject`);
     /// proc passes it on to root.
     Inject(InjectRequest),
+    /// Map `length` bytes (`common::abi::mmap`'s `prot` and `flags`; a file
+    /// descriptor and offset unless `MAP_ANONYMOUS`). On the wire `prot`
+    /// and `flags` share one word, so both are 32 bits, as in C.
+    Mmap {
+        length: u64,
+        prot: u32,
+        flags: u32,
+        fd: u64,
+        offset: u64,
+    },
+    /// Remove the mappings in `address..address + length`.
+    Munmap { address: u64, length: u64 },
+    // LAB syscall BEGIN
+    /// The pid of the caller's parent.
+    Getppid,
+    /// Copy a `SysInfo` to `address` in the caller's memory.
+    Sysinfo { address: u64 },
+    // LAB syscall STUB
+    // LAB syscall END
 }
 
 impl ProcRequest {
@@ -86,12 +116,20 @@ impl ProcRequest {
             ProcRequest::Sbrk { .. } => ProcOp::Sbrk,
             ProcRequest::Freemem => ProcOp::Freemem,
             ProcRequest::Inject(_) => ProcOp::Inject,
+            ProcRequest::Mmap { .. } => ProcOp::Mmap,
+            ProcRequest::Munmap { .. } => ProcOp::Munmap,
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => ProcOp::Getppid,
+            ProcRequest::Sysinfo { .. } => ProcOp::Sysinfo,
+            // LAB syscall STUB
+            // LAB syscall END
         }
     }
 
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
         let inject_words;
+        let mmap_words;
         let words: &[u64] = match *self {
             ProcRequest::Fork {
                 resume_rip,
@@ -107,6 +145,25 @@ impl ProcRequest {
                 inject_words = request.to_words();
                 &inject_words
             }
+            ProcRequest::Mmap {
+                length,
+                prot,
+                flags,
+                fd,
+                offset,
+            } => {
+                mmap_words = [length, u64::from(prot) | u64::from(flags) << 32, fd, offset];
+                &mmap_words
+            }
+            ProcRequest::Munmap { address, length } => {
+                mmap_words = [address, length, 0, 0];
+                &mmap_words[..2]
+            }
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => &[],
+            ProcRequest::Sysinfo { address } => &[address],
+            // LAB syscall STUB
+            // LAB syscall END
         };
         Wire::new(self.op().label(), words)
     }
@@ -142,6 +199,27 @@ impl ProcRequest {
                     InjectRequest::from_words(words).map_err(|_| ProtoError::BadValue(0))?;
                 ProcRequest::Inject(request)
             }
+            ProcOp::Mmap => {
+                let protections = wire.word(1)?;
+                ProcRequest::Mmap {
+                    length: wire.word(0)?,
+                    prot: protections as u32,
+                    flags: (protections >> 32) as u32,
+                    fd: wire.word(2)?,
+                    offset: wire.word(3)?,
+                }
+            }
+            ProcOp::Munmap => ProcRequest::Munmap {
+                address: wire.word(0)?,
+                length: wire.word(1)?,
+            },
+            // LAB syscall BEGIN
+            ProcOp::Getppid => ProcRequest::Getppid,
+            ProcOp::Sysinfo => ProcRequest::Sysinfo {
+                address: wire.word(0)?,
+            },
+            // LAB syscall STUB
+            // LAB syscall END
         })
     }
 }
@@ -310,11 +388,40 @@ mod tests {
                 after: 2,
                 parameter: 0x18,
             })),
+            ProcRequest::Mmap {
+                length: 8192,
+                prot: 3,
+                flags: u32::MAX,
+                fd: u64::MAX,
+                offset: 4096,
+            },
+            ProcRequest::Munmap {
+                address: 0x7000_0000_0000,
+                length: 1,
+            },
         ];
         for request in all {
             assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
         }
     }
+
+    // LAB syscall BEGIN
+    #[test]
+    fn lab_syscall_requests_round_trip() {
+        for request in [
+            ProcRequest::Getppid,
+            ProcRequest::Sysinfo { address: 0x5000 },
+        ] {
+            assert_eq!(ProcRequest::from_wire(&request.to_wire()), Ok(request));
+        }
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(ProcOp::Sysinfo.label(), &[])),
+            Err(ProtoError::MissingWord(0)),
+            "sysinfo without its address"
+        );
+    }
+    // LAB syscall STUB
+    // LAB syscall END
 
     #[test]
     fn malformed_requests_are_refused() {
@@ -339,6 +446,8 @@ mod tests {
             ProcRequest::from_wire(&Wire::new(ProcOp::Inject.label(), &[3, 99, 1, 0])),
             Err(ProtoError::BadValue(0)),
             "an unknown fault"
+            ProcRequest::from_wire(&Wire::new(ProcOp::Mmap.label(), &[1, 2, 3])),
+            Err(ProtoError::MissingWord(3))
         );
     }
 

@@ -8,7 +8,7 @@
 //! the servers, sends each one a [`Directory`] (who is who), and then serves
 //! their page faults with fresh zeroed frames — but only inside the address
 //! ranges below ([`ServerRegion`]); a fault anywhere else is a server bug,
-//! which root reports (`root: the <name> server crashed (...)`) and
+//! which root reports (`root: server failure: the <name> server crashed (...)`) and
 //! survives: it starts a new copy of the server (`docs/fault-isolation.md`).
 //!
 //! ```text

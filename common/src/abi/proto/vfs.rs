@@ -5,7 +5,8 @@
 //! The caller is the sender thread id the kernel delivers, never a field in
 //! the message: vfs maps it to a process with the table proc keeps it told
 //! about (`ProcessCreated`, `ProcessExited`). Only the proc thread may send
-//! the last five requests.
+//! `ProcessCreated`, `ProcessExited`, the three `Exec*` requests and
+//! `MapOpen`.
 //!
 //! | request          | words               | byte items      | reply (`Done`)             |
 //! |------------------|---------------------|-----------------|----------------------------|
@@ -30,6 +31,14 @@
 //! | `ExecClose`      | handle              | —               | —                          |
 //! | `Sync`           | —                   | —               | —                          |
 //! | `Fsync`          | fd                  | —               | —                          |
+//! | `MapOpen`        | pid, fd             | —               | words: handle, size        |
+//!
+//! A *handle* is a file proc holds open by itself, whatever becomes of the
+//! name or the descriptor it came from: `ExecOpen` opens one by path, to
+//! load a program; `MapOpen` by one of process `pid`'s descriptors, for
+//! `mmap` (`EBADF` for a descriptor it does not have, `ENODEV` if it is
+//! not a regular file, `EACCES` if it was not opened for reading). Both
+//! are read with `ExecRead` and given back with `ExecClose`.
 //!
 //! Results a system call stores through a pointer (`read`'s data, `fstat`'s
 //! `Stat`, `pipe`'s two descriptors, `getdents`' records) come back as
@@ -78,6 +87,7 @@ super::operations! {
         ExecClose,
         Sync,
         Fsync,
+        MapOpen,
     }
 }
 
@@ -130,6 +140,8 @@ pub enum VfsRequest<'a> {
     Sync,
     /// `fsync(fd)`.
     Fsync { fd: u64 },
+    /// proc: open the file behind process `pid`'s descriptor `fd`, for `mmap`.
+    MapOpen { pid: u64, fd: u64 },
 }
 
 impl<'a> VfsRequest<'a> {
@@ -158,6 +170,7 @@ impl<'a> VfsRequest<'a> {
             ExecClose { .. } => VfsOp::ExecClose,
             Sync => VfsOp::Sync,
             Fsync { .. } => VfsOp::Fsync,
+            MapOpen { .. } => VfsOp::MapOpen,
         }
     }
 
@@ -188,6 +201,7 @@ impl<'a> VfsRequest<'a> {
                 len,
             } => wire(&[handle, offset, len]),
             ExecClose { handle } => wire(&[handle]),
+            MapOpen { pid, fd } => wire(&[pid, fd]),
         }
     }
 
@@ -263,6 +277,10 @@ impl<'a> VfsRequest<'a> {
             },
             VfsOp::Sync => Sync,
             VfsOp::Fsync => Fsync { fd: wire.word(0)? },
+            VfsOp::MapOpen => MapOpen {
+                pid: wire.word(0)?,
+                fd: wire.word(1)?,
+            },
         })
     }
 }
@@ -333,6 +351,10 @@ mod tests {
             ExecClose { handle: 1 },
             Sync,
             Fsync { fd: 3 },
+            MapOpen {
+                pid: 2,
+                fd: u64::MAX,
+            },
         ];
         assert_eq!(
             requests.len(),
@@ -362,7 +384,7 @@ mod tests {
             decode(VfsOp::Mknod, &[1, 1 << 33]),
             Err(ProtoError::BadValue(1))
         );
-        let unknown = VfsOp::Fsync.label() + 1;
+        let unknown = VfsOp::MapOpen.label() + 1;
         assert_eq!(
             VfsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))

@@ -27,8 +27,9 @@
 //!
 //! ## Protocol
 //!
-//! `common::abi::proto::disk`: `Info`, `ReadSectors`, `WriteSectors`, at
-//! most 8 sectors (4 KiB) per request, each checked against the disk's
+//! `common::abi::proto::disk`: `Info`, `ReadSectors`, `WriteSectors` (at
+//! most 8 sectors, 4 KiB, per request) and `Flush` (the drive's cache onto
+//! the medium: the journal asks for it where its order of writes matters), each checked against the disk's
 //! size before the hardware is touched. Only the fs server may ask
 //! (`EPERM` for anyone else; a new copy of fs that root started is
 //! recognised through the directory, `server_lib::sender_is`).
@@ -127,6 +128,19 @@ impl DiskServer {
         }
     }
 
+    /// Puts every write so far on the medium.
+    fn flush(&mut self) -> Result<(), Errno> {
+        self.ata.start_flush().map_err(|_| Errno::EIO)?;
+        let mut sector = [0u8; SECTOR_SIZE];
+        loop {
+            match self.next_event(&mut sector).ok_or(Errno::EIO)? {
+                AtaEvent::Flushed => return Ok(()),
+                AtaEvent::Pending | AtaEvent::Spurious => {}
+                _ => return Err(Errno::EIO),
+            }
+        }
+    }
+
     /// Writes `data` (whole sectors) at `first`.
     fn write(&mut self, first: u64, data: &[u8]) -> Result<(), Errno> {
         let count = check_request(self.sectors, first, data.len()).map_err(|_| Errno::EIO)?;
@@ -199,6 +213,10 @@ fn main(root: u64) -> ! {
                     }
                 }
                 Ok(DiskRequest::WriteSectors { first, data }) => match server.write(first, data) {
+                    Ok(()) => reply::done(&[]),
+                    Err(errno) => reply::failed(errno),
+                },
+                Ok(DiskRequest::Flush) => match server.flush() {
                     Ok(()) => reply::done(&[]),
                     Err(errno) => reply::failed(errno),
                 },

@@ -88,4 +88,11 @@ impl BlockDevice for DiskClient {
         }
         Ok(())
     }
+
+    fn flush(&mut self) -> Result<(), BlockError> {
+        server_lib::call(DISK, &DiskRequest::Flush.to_wire()).map_err(|_| BlockError::Device {
+            code: DISK_SERVER_ERROR,
+        })?;
+        Ok(())
+    }
 }

@@ -41,42 +41,16 @@
 
 extern crate alloc;
 
-mod disk_client;
-mod handler;
-
 use common::abi::errno::Errno;
 use common::abi::proto::reply;
-use common::fs::Ext2;
-use disk_client::DiskClient;
+use fs::{COMMIT_POLL_TICKS, handler, mount};
 use l4::{ThreadId, println};
 use server_lib::Server;
-
-/// Buffer-cache size in file-system blocks (as the monolithic kernel's).
-const CACHE_BLOCKS: usize = 512;
-
-/// How long (10 ms ticks) to wait for a request while a journal
-/// transaction is running, before looking at the commit clock again.
-const COMMIT_POLL_TICKS: u32 = 50;
 
 fn main(root: u64) -> ! {
     let root = ThreadId(root);
     server_lib::start("fs", root);
-    let mut fs = match DiskClient::connect() {
-        None => {
-            println!("fs: the disk server has no disk");
-            None
-        }
-        Some(disk) => match Ext2::mount(disk, CACHE_BLOCKS) {
-            Ok(fs) => {
-                println!("fs: {}", fs.journal_status());
-                Some(fs)
-            }
-            Err(error) => {
-                println!("fs: cannot mount the root file system: {error}");
-                None
-            }
-        },
-    };
+    let mut fs = mount();
     let mut request = server_lib::receive();
     loop {
         if request.irq().is_some() {

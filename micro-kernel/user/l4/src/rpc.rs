@@ -39,8 +39,8 @@
 use crate::ipc::{self, Message, Received};
 use common::abi::errno::Errno;
 use common::abi::micro::{Error, ThreadId};
-use common::abi::proto::MAX_WORDS;
 use common::abi::proto::reply::{ReplyKind, errno_of};
+use common::abi::proto::{MAX_WORDS, Wire};
 
 /// A successful reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,22 @@ impl Reply {
     /// has read words the server added at the end).
     pub fn truncated(&self, count: usize) -> Reply {
         Reply { word_count: self.word_count.min(count), ..*self }
+    }
+
+    /// A reply that came as a function's result instead of a message (the
+    /// co-location build runs the fs code inside vfs): decoded by the same
+    /// convention as [`call`]'s, its bytes already where the caller wanted
+    /// them. (`Redirect` is not for in-process replies: `EIO`.)
+    pub fn from_wire(wire: &Wire<'_>) -> Result<Reply, Errno> {
+        match ReplyKind::from_label(wire.label) {
+            Some(ReplyKind::Done) => {
+                let word_count = wire.word_count.min(MAX_WORDS);
+                let byte_count = wire.items[..wire.item_count].iter().map(|item| item.len()).sum();
+                Ok(Reply { words: wire.words, word_count, byte_count })
+            }
+            Some(ReplyKind::Failed) => Err(errno_of(&wire.words[..wire.word_count.min(MAX_WORDS)])),
+            Some(ReplyKind::Redirect) | None => Err(Errno::EIO),
+        }
     }
 
     fn from_received(received: &Received) -> Reply {

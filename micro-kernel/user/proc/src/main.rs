@@ -5,12 +5,14 @@
 //! it is the **pager** and **exception handler** of every user thread: the
 //! kernel turns a user page fault into a message to proc, which answers
 //! with a mapping of one of its own pages (demand-zero stack, copy-on-write
-//! after fork) or kills the process with the monolithic kernel's
+//! after fork, the pages of `mmap`'s regions: zeros or a file's, read
+//! through vfs) or kills the process with the monolithic kernel's
 //! `usertrap:` line.
 //!
 //! It waits in one place — its receive — and *parks* `wait` callers (it
 //! does not reply until a child exits). It calls only vfs (a process was
-//! created or exited; reading a program for exec) and root (`FreePages`).
+//! created or exited; reading a program for exec, or a mapped file's page)
+//! and root (`FreePages`).
 //!
 //! | file        | what                                                        |
 //! |-------------|-------------------------------------------------------------|
@@ -27,6 +29,7 @@ extern crate alloc;
 mod exec;
 mod pool;
 
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
@@ -36,11 +39,13 @@ use common::abi::proto::root::{Directory, PROC_POOL_MAX_PAGES, RootRequest};
 use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{Wire, reply};
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
+use common::mm::mmap::{self, Backing, MmapArgs, Region};
 use common::port::{HardwarePorts, PortIo};
 use common::trace::Kind;
 use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println};
+use pool::UserMemory;
 use proc_core::frames::FrameTable;
-use proc_core::memory::{AddressMap, FaultAction, PAGE, PageEntry, Permissions};
+use proc_core::memory::{FaultAction, MappedFile, PAGE, PageEntry, Permissions};
 use proc_core::table::{INIT_PID, Pid, Process, ProcessTable, State, WaitOutcome};
 use server_lib::Server;
 
@@ -297,6 +302,9 @@ impl Proc {
                 self.complete_wait(pid);
                 return;
             }
+            // Init may not be killed, as on the monolithic kernel: it
+            // adopts every orphan, and its end powers the machine off.
+            ProcRequest::Kill { pid: INIT_PID } => Err(Errno::EPERM),
             ProcRequest::Kill { pid: target } => match self.table.get(target) {
                 Some(process) if process.state == State::Alive => {
                     self.terminate(target, -1);
@@ -314,6 +322,23 @@ impl Proc {
                 server_lib::call(Server::Root, &RootRequest::Inject(request).to_wire())
                     .and_then(|reply| reply.word(0))
             }
+            ProcRequest::Mmap {
+                length,
+                prot,
+                flags,
+                fd,
+                offset,
+            } => self.mmap(pid, length, prot, flags, fd, offset),
+            ProcRequest::Munmap { address, length } => self.munmap(pid, address, length),
+            // LAB syscall BEGIN
+            ProcRequest::Getppid => self
+                .table
+                .get(pid)
+                .map(|process| process.parent)
+                .ok_or(Errno::ESRCH),
+            ProcRequest::Sysinfo { address } => self.sysinfo(pid, address),
+            // LAB syscall STUB
+            // LAB syscall END
         };
         let message = Message::from_wire(&encode_reply(result));
         self.deferred = Some(Deferred {
@@ -329,10 +354,12 @@ impl Proc {
             return;
         };
         let page = address & !(PAGE - 1);
+        let vfs = Server::Vfs;
         let mapping = match process.memory.fault(&self.frames, address, access) {
             FaultAction::Map { frame, rights } => Some((frame, rights)),
-            FaultAction::Copy { from, permissions } => pool::alloc_copy(&mut self.frames, from)
-                .map(|copy| {
+            FaultAction::Copy { from, permissions } => {
+                // LAB cow BEGIN
+                pool::alloc_copy(&mut self.frames, from).map(|copy| {
                     process.memory.replace_frame(page, copy);
                     if self.frames.release(from) {
                         // Nobody's any more: no mapping of it may outlive it
@@ -340,17 +367,27 @@ impl Proc {
                         pool::revoke(&[from]);
                     }
                     (copy, permissions.rights(false))
+                })
+                // LAB cow STUB
+                //~ // Task 3: a copy of its own for the writer.
+                //~ let _ = (from, permissions);
+                //~ None
+                // LAB cow END
+            }
+            // A stack page or an mmap page, made now (a file's page is read
+            // through vfs: proc waits for it, and meanwhile the faults of
+            // other processes queue up in the kernel).
+            FaultAction::New {
+                contents,
+                permissions,
+            } => pool::make_page(&mut self.frames, vfs, contents)
+                .ok()
+                .map(|frame| {
+                    process
+                        .memory
+                        .insert(page, PageEntry { frame, permissions });
+                    (frame, permissions.rights(false))
                 }),
-            FaultAction::Zero => pool::alloc_zeroed(&mut self.frames).map(|frame| {
-                process.memory.insert(
-                    page,
-                    PageEntry {
-                        frame,
-                        permissions: Permissions::DATA,
-                    },
-                );
-                (frame, Permissions::DATA.rights(false))
-            }),
             FaultAction::Kill => None,
         };
         let thread = process.thread;
@@ -422,11 +459,13 @@ impl Proc {
         // frames freed now are revoked everywhere before they are reused:
         // no process may keep a frame proc hands to the next one.
         let released = process.memory.release_all(&mut self.frames);
+        let regions = process.memory.regions.take_all();
         let freed: Vec<_> = released
             .into_iter()
             .filter(|&frame| self.frames.count(frame) == 0)
             .collect();
         pool::revoke(&freed);
+        self.close_files(regions);
         let _ = self.vfs(VfsRequest::ProcessExited { pid });
         for parent in self.table.make_zombie(pid, status) {
             self.complete_wait(parent);
@@ -451,12 +490,12 @@ impl Proc {
                 let copied = if status_address == 0 {
                     Ok(())
                 } else {
-                    pool::copy_to_user(
-                        &mut self.frames,
-                        &mut process.memory,
-                        status_address,
-                        &status.to_le_bytes(),
-                    )
+                    let mut memory = UserMemory {
+                        frames: &mut self.frames,
+                        map: &mut process.memory,
+                        vfs: Server::Vfs,
+                    };
+                    pool::copy_to_user(&mut memory, status_address, &status.to_le_bytes())
                 };
                 match copied {
                     Ok(()) => {
@@ -492,10 +531,19 @@ impl Proc {
             return Err(errno);
         }
         let parent_process = self.table.get(parent).ok_or(Errno::ESRCH)?;
+        // LAB cow BEGIN
         let memory = parent_process.memory.share_for_fork(&mut self.frames);
         // From now on the parent must fault to write: its writable
         // mappings become read-only.
         pool::revoke_write(&parent_process.memory.writable_frames());
+        // LAB cow STUB
+        //~ // Task 2: share the pages instead of copying them.
+        //~ let Some(memory) = pool::copy_for_fork(&mut self.frames, &parent_process.memory) else {
+        //~     let _ = l4::task::space_destroy(space);
+        //~     let _ = self.vfs(VfsRequest::ProcessExited { pid });
+        //~     return Err(Errno::ENOMEM);
+        //~ };
+        // LAB cow END
         self.table.insert(Process {
             pid,
             parent,
@@ -525,9 +573,15 @@ impl Proc {
     /// `exec`: loads the program; on success replaces the caller's memory
     /// and restarts its thread at the new entry point.
     fn exec(&mut self, pid: Pid, path_address: u64, argv_address: u64) -> Result<(), Errno> {
-        let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
-        let path = pool::copy_string_from_user(&process.memory, path_address, MAX_PATH)?;
-        let args = copy_arguments(&process.memory, argv_address)?;
+        let vfs = Server::Vfs;
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        let mut memory = UserMemory {
+            frames: &mut self.frames,
+            map: &mut process.memory,
+            vfs,
+        };
+        let path = pool::copy_string_from_user(&mut memory, path_address, MAX_PATH)?;
+        let args = copy_arguments(&mut memory, argv_address)?;
         let loaded = exec::load(&self.directory, &mut self.frames, pid, &path, &args)?;
         // Commit.
         let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
@@ -535,10 +589,12 @@ impl Proc {
         let old_frames = old.release_all(&mut self.frames);
         // The space lives on: take the old pages out of it.
         pool::revoke(&old_frames);
+        let old_regions = old.regions.take_all();
         let name = path.rsplit(|&byte| byte == b'/').next().unwrap_or(&path);
         process.name = String::from_utf8_lossy(name).into_owned();
         trace_name(process);
         let thread = ThreadId(process.thread);
+        self.close_files(old_regions);
         // The ELF reader checked that the entry point lies in an executable
         // segment (user memory), so the kernel accepts it; if the thread
         // cannot be restarted anyway, the old program is gone: the process
@@ -590,6 +646,119 @@ impl Proc {
         Ok(plan.old)
     }
 
+    /// `mmap`: records a region — zeros, or the file behind the process's
+    /// descriptor `fd` from `offset`, held open through vfs (`MapOpen`) —
+    /// and returns its address. Nothing is mapped: each page is made at its
+    /// first fault (`FaultAction::New`). The rules are
+    /// `common::mm::mmap`'s, the mono-kernel's too.
+    fn mmap(
+        &mut self,
+        pid: Pid,
+        length: u64,
+        prot: u32,
+        flags: u32,
+        fd: u64,
+        offset: u64,
+    ) -> Result<u64, Errno> {
+        let args = MmapArgs::check(length, u64::from(prot), u64::from(flags), fd, offset)?;
+        // LAB mmap BEGIN
+        let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
+        // Check, then commit: room first, before a file is opened.
+        let start = process.memory.regions.place(args.length)?;
+        let backing = match args.file {
+            None => Backing::Anonymous,
+            Some((fd, offset)) => {
+                let opened = self.vfs_call(VfsRequest::MapOpen { pid, fd })?;
+                let handle = opened.word(0)?;
+                Backing::File {
+                    file: Rc::new(MappedFile { handle }),
+                    offset,
+                }
+            }
+        };
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        process.memory.regions.insert(Region {
+            start,
+            end: start + args.length,
+            prot: args.prot,
+            backing,
+        });
+        Ok(start)
+        // LAB mmap STUB
+        //~ // Task 1: find room, open the file through vfs, record the region.
+        //~ let _ = (pid, args);
+        //~ Err(Errno::ENOSYS)
+        // LAB mmap END
+    }
+
+    /// `munmap`: removes the regions in the range, releases the pages made
+    /// in them and takes them out of the process's space; a file no region
+    /// names any more is given back to vfs.
+    fn munmap(&mut self, pid: Pid, address: u64, length: u64) -> Result<u64, Errno> {
+        let (start, end) = mmap::munmap_range(address, length)?;
+        // LAB mmap BEGIN
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        let removed = process.memory.regions.remove(start, end)?;
+        let mut gone = Vec::new();
+        for region in &removed {
+            let pages = process
+                .memory
+                .remove_pages(&mut self.frames, region.start, region.end);
+            gone.extend(pages);
+        }
+        // Out of this space (and, for a frame still shared copy-on-write,
+        // out of the others' too: they fault it back in from their maps).
+        gone.sort_unstable();
+        pool::revoke(&gone);
+        self.close_files(removed);
+        Ok(0)
+        // LAB mmap STUB
+        //~ // Task 3: forget the regions, release and unmap their pages,
+        //~ // give back the files.
+        //~ let _ = (pid, start, end);
+        //~ Err(Errno::ENOSYS)
+        // LAB mmap END
+    }
+
+    /// Gives back to vfs the file of every region here that was the last
+    /// to name it.
+    fn close_files(&self, regions: Vec<Region<Rc<MappedFile>>>) {
+        for region in regions {
+            if let Backing::File { file, .. } = region.backing
+                && let Ok(file) = Rc::try_unwrap(file)
+            {
+                let _ = self.vfs(VfsRequest::ExecClose {
+                    handle: file.handle,
+                });
+            }
+        }
+    }
+
+    /// A call to vfs, with its reply.
+    fn vfs_call(&self, request: VfsRequest) -> Result<l4::rpc::Reply, Errno> {
+        server_lib::call(Server::Vfs, &request.to_wire())
+    }
+
+    // LAB syscall BEGIN
+    /// `sysinfo`: copies a `SysInfo` (free memory in bytes, the number of
+    /// processes, zombies included) to `address` in `pid`'s memory.
+    fn sysinfo(&mut self, pid: Pid, address: u64) -> Result<u64, Errno> {
+        let info = common::abi::syscall::SysInfo {
+            freemem: self.free_pages() * PAGE,
+            nproc: self.table.iter().count() as u64,
+        };
+        let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
+        let mut memory = UserMemory {
+            frames: &mut self.frames,
+            map: &mut process.memory,
+            vfs: Server::Vfs,
+        };
+        pool::copy_to_user(&mut memory, address, &info.to_bytes())?;
+        Ok(0)
+    }
+    // LAB syscall STUB
+    // LAB syscall END
+
     /// Free pages, honestly: the pool's recycled frames, plus the untouched
     /// part of the pool as far as root still has memory to back it.
     fn free_pages(&self) -> u64 {
@@ -631,7 +800,7 @@ fn start_thread(
 
 /// Copies the NULL-terminated argument vector at `argv_address` (0: none),
 /// with the monolithic kernel's limits and errors.
-fn copy_arguments(memory: &AddressMap, argv_address: u64) -> Result<Vec<Vec<u8>>, Errno> {
+fn copy_arguments(memory: &mut UserMemory, argv_address: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut args = Vec::new();
     let mut total = 0;
     if argv_address == 0 {

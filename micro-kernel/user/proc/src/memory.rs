@@ -11,7 +11,9 @@
 //!                                     │ stack     │ 64 KiB, zero pages on demand
 //!                                     ├───────────┤
 //!                                     │ guard     │ never mapped
-//!                                     │ ...       │
+//!                   MMAP_TOP          ├───────────┤
+//!                                     │ mmap      │ regions: pages made at first touch
+//!                   MMAP_BASE         ├───────────┤ = HEAP_LIMIT
 //!                                     │ heap      │ heap_start..brk, sbrk (eager)
 //!                                     ├───────────┤ heap_start
 //!                                     │ ELF image │ loaded by exec (eager)
@@ -28,20 +30,27 @@
 //! write fault on a page whose permissions allow writing then copies the
 //! frame (or, if the others have let go of it meanwhile, just maps it
 //! writable).
+//!
+//! mmap: the map also keeps the process's mmap *regions*
+//! (`common::mm::mmap::Regions`, the rules both kernels share). A region
+//! promises pages; the first fault in one makes the page
+//! ([`FaultAction::New`]): zeros, or a page of a file read through vfs by
+//! the handle [`MappedFile`] names.
 
 use crate::frames::{Frame, FrameTable};
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
+pub use common::abi::memory::HEAP_LIMIT;
 use common::abi::memory::USER_STACK_TOP;
 use common::abi::micro::{fault_access, rights};
+use common::mm::mmap::{PageSource, Prot, Regions};
 
 /// The size of a page.
 pub const PAGE: u64 = 4096;
 /// The stack's size.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
-/// The heap may not grow into this address (a guard page below the stack).
-pub const HEAP_LIMIT: u64 = USER_STACK_TOP - USER_STACK_SIZE - PAGE;
 /// The lowest stack address.
 pub const USER_STACK_BOTTOM: u64 = USER_STACK_TOP - USER_STACK_SIZE;
 
@@ -58,6 +67,15 @@ impl Permissions {
         write: true,
         execute: false,
     };
+
+    /// The permissions of an mmap region's pages (reading is always
+    /// allowed; a `PROT_NONE` region never gets a page).
+    pub fn of(prot: Prot) -> Permissions {
+        Permissions {
+            write: prot.write,
+            execute: prot.execute,
+        }
+    }
 
     /// The `rights::*` bits for a mapping, without write if `shared`.
     pub fn rights(self, shared: bool) -> u64 {
@@ -79,6 +97,28 @@ pub struct PageEntry {
     pub permissions: Permissions,
 }
 
+/// A file an mmap region maps: a vfs handle proc holds open (`MapOpen`),
+/// read with `ExecRead` and given back with `ExecClose` when the last
+/// region naming it goes (regions split by `munmap` or copied by `fork`
+/// share it through an `Rc`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct MappedFile {
+    pub handle: u64,
+}
+
+/// A process's mmap regions.
+pub type MmapRegions = Regions<Rc<MappedFile>>;
+
+/// What a page that is not in the map yet starts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewPage {
+    /// Zeros (a stack page, a page of an anonymous mapping).
+    Zero,
+    /// One page of the file behind vfs `handle`, from byte `offset` (zeros
+    /// past its end).
+    File { handle: u64, offset: u64 },
+}
+
 /// What to do about a page fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultAction {
@@ -90,8 +130,12 @@ pub enum FaultAction {
         from: Frame,
         permissions: Permissions,
     },
-    /// Demand-zero: a new zeroed frame for a stack page, read/write.
-    Zero,
+    /// A page not made yet: a new frame holding `contents`, put in the map
+    /// with `permissions` (demand-zero stack pages, mmap pages).
+    New {
+        contents: NewPage,
+        permissions: Permissions,
+    },
     /// No valid access: the process dies (`usertrap: ... killed`).
     Kill,
 }
@@ -105,6 +149,8 @@ pub struct AddressMap {
     pub heap_start: u64,
     /// The program break.
     pub brk: u64,
+    /// What `mmap` promised; the pages made so far are in `pages`.
+    pub regions: MmapRegions,
 }
 
 /// What `sbrk` must do, decided before anything changes.
@@ -177,15 +223,44 @@ impl AddressMap {
         self.pages.iter().map(|(&page, &entry)| (page, entry))
     }
 
+    /// What the page holding `address`, not in the map, would start as,
+    /// and with what permissions: a stack page is zeros, a page of an
+    /// mmap region what the region says; `None` anywhere else (and in a
+    /// `PROT_NONE` region).
+    pub fn missing(&self, address: u64) -> Option<(NewPage, Permissions)> {
+        if (USER_STACK_BOTTOM..USER_STACK_TOP).contains(&address) {
+            return Some((NewPage::Zero, Permissions::DATA));
+        }
+        let region = self.regions.find(address)?;
+        if !region.prot.accessible() {
+            return None;
+        }
+        let contents = match region.page_source(address & !(PAGE - 1)) {
+            PageSource::Zero => NewPage::Zero,
+            PageSource::File { file, offset } => NewPage::File {
+                handle: file.handle,
+                offset,
+            },
+        };
+        Some((contents, Permissions::of(region.prot)))
+    }
+
     /// What a fault at `address` with `access` (`fault_access` bits) means.
     pub fn fault(&self, frames: &FrameTable, address: u64, access: u64) -> FaultAction {
         let write = access & fault_access::WRITE != 0;
         let execute = access & fault_access::EXECUTE != 0;
         let Some(entry) = self.entry(address) else {
-            return if (USER_STACK_BOTTOM..USER_STACK_TOP).contains(&address) {
-                FaultAction::Zero
-            } else {
-                FaultAction::Kill
+            return match self.missing(address) {
+                Some((_, permissions))
+                    if (write && !permissions.write) || (execute && !permissions.execute) =>
+                {
+                    FaultAction::Kill
+                }
+                Some((contents, permissions)) => FaultAction::New {
+                    contents,
+                    permissions,
+                },
+                None => FaultAction::Kill,
             };
         };
         if (write && !entry.permissions.write) || (execute && !entry.permissions.execute) {
@@ -230,8 +305,30 @@ impl AddressMap {
         list
     }
 
+    /// Removes the pages in `start..end` (page-aligned) from the map,
+    /// releasing their frames; returns the frames (sorted; the caller
+    /// unmaps them). Only pages that were made cost anything.
+    pub fn remove_pages(&mut self, frames: &mut FrameTable, start: u64, end: u64) -> Vec<Frame> {
+        let pages: Vec<u64> = self
+            .pages
+            .range(start..end)
+            .map(|(&page, _)| page)
+            .collect();
+        let mut list = Vec::with_capacity(pages.len());
+        for page in pages {
+            if let Some(entry) = self.pages.remove(&page) {
+                frames.release(entry.frame);
+                list.push(entry.frame);
+            }
+        }
+        list.sort_unstable();
+        list
+    }
+
     /// Empties the map, releasing every frame; returns every frame the map
-    /// had (sorted; the caller unmaps them if the space lives on).
+    /// had (sorted; the caller unmaps them if the space lives on). The
+    /// regions stay: the caller takes them (`regions.take_all()`) to give
+    /// their files back.
     pub fn release_all(&mut self, frames: &mut FrameTable) -> Vec<Frame> {
         let mut list: Vec<Frame> = self.pages.values().map(|e| e.frame).collect();
         for &frame in &list {
@@ -382,11 +479,15 @@ mod tests {
     fn stack_pages_are_demand_zero_and_the_rest_kills() {
         let frames = FrameTable::new(1);
         let map = AddressMap::new();
+        let zero = FaultAction::New {
+            contents: NewPage::Zero,
+            permissions: Permissions::DATA,
+        };
         assert_eq!(
             map.fault(&frames, USER_STACK_TOP - 8, fault_access::WRITE),
-            FaultAction::Zero
+            zero
         );
-        assert_eq!(map.fault(&frames, USER_STACK_BOTTOM, 0), FaultAction::Zero);
+        assert_eq!(map.fault(&frames, USER_STACK_BOTTOM, 0), zero);
         assert_eq!(
             map.fault(&frames, USER_STACK_BOTTOM - 1, fault_access::WRITE),
             FaultAction::Kill,
@@ -398,6 +499,89 @@ mod tests {
             map.fault(&frames, 0xffff_8000_0000_0000, fault_access::PRESENT),
             FaultAction::Kill
         );
+    }
+
+    #[test]
+    fn mmap_regions_promise_pages() {
+        use common::abi::memory::MMAP_BASE;
+        use common::mm::mmap::{Backing, Region};
+        let mut frames = FrameTable::new(4);
+        let mut map = AddressMap::new();
+        let read_only = Prot {
+            read: true,
+            write: false,
+            execute: false,
+        };
+        let file = Rc::new(MappedFile { handle: 9 });
+        map.regions.insert(Region {
+            start: MMAP_BASE,
+            end: MMAP_BASE + 2 * PAGE,
+            prot: read_only,
+            backing: Backing::File {
+                file: file.clone(),
+                offset: 4 * PAGE,
+            },
+        });
+        map.regions.insert(Region {
+            start: MMAP_BASE + 2 * PAGE,
+            end: MMAP_BASE + 3 * PAGE,
+            prot: Prot {
+                read: false,
+                write: false,
+                execute: false,
+            },
+            backing: Backing::Anonymous,
+        });
+        assert_eq!(
+            map.fault(&frames, MMAP_BASE + PAGE + 5, 0),
+            FaultAction::New {
+                contents: NewPage::File {
+                    handle: 9,
+                    offset: 5 * PAGE
+                },
+                permissions: Permissions {
+                    write: false,
+                    execute: false
+                }
+            },
+            "the second page of the region is the file's fifth"
+        );
+        assert_eq!(
+            map.fault(&frames, MMAP_BASE, fault_access::WRITE),
+            FaultAction::Kill,
+            "a read-only mapping"
+        );
+        assert_eq!(
+            map.fault(&frames, MMAP_BASE + 2 * PAGE, 0),
+            FaultAction::Kill,
+            "PROT_NONE"
+        );
+        assert_eq!(
+            map.fault(&frames, MMAP_BASE + 3 * PAGE, 0),
+            FaultAction::Kill
+        );
+        // A page made, then removed with its region's range.
+        let (frame, _) = frames.alloc().unwrap();
+        map.insert(
+            MMAP_BASE,
+            PageEntry {
+                frame,
+                permissions: Permissions::of(read_only),
+            },
+        );
+        let removed = map.regions.remove(MMAP_BASE, MMAP_BASE + PAGE).unwrap();
+        assert_eq!(
+            map.remove_pages(&mut frames, MMAP_BASE, MMAP_BASE + PAGE),
+            [frame]
+        );
+        assert_eq!(frames.available(), 4, "the frame is free again");
+        assert_eq!(
+            Rc::strong_count(&file),
+            3,
+            "here, the region left and the one removed"
+        );
+        drop(removed);
+        assert_eq!(map.fault(&frames, MMAP_BASE, 0), FaultAction::Kill);
     }
 
     #[test]

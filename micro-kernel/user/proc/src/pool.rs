@@ -11,7 +11,9 @@
 //! `copy_from_user`/`copy_to_user` are the microkernel's `copyin` and
 //! `copyout`: proc holds every page of every process, so it reads and
 //! writes them directly, and answers `EFAULT` for any address the process
-//! could not access itself — the same rule as the monolithic kernel's.
+//! could not access itself — the same rule as the monolithic kernel's. A
+//! page the process may use but that is not made yet (an mmap page) is
+//! made first ([`make_page`]), as a page fault would make it.
 
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
@@ -19,7 +21,10 @@ use common::abi::memory::USER_STACK_TOP;
 use common::abi::micro::{MAX_MAP_PAGES, unmap_flags};
 use common::abi::proto::root::PROC_POOL_BASE;
 use proc_core::frames::{Frame, FrameTable, Origin};
-use proc_core::memory::{AddressMap, PAGE, PageEntry, Permissions, USER_STACK_BOTTOM, frame_runs};
+use proc_core::memory::{
+    AddressMap, NewPage, PAGE, PageEntry, Permissions, USER_STACK_BOTTOM, frame_runs,
+};
+use server_lib::Server;
 
 /// The address of `frame` in proc's space.
 pub fn address(frame: Frame) -> u64 {
@@ -52,6 +57,64 @@ pub fn alloc_copy(frames: &mut FrameTable, from: Frame) -> Option<Frame> {
     bytes(frame).copy_from_slice(bytes(from));
     Some(frame)
 }
+
+/// A new frame holding what `contents` says: zeros, or one page of a
+/// mapped file, read through `vfs` into the frame itself (a short read at
+/// the end of the file leaves zeros). `ENOMEM` if the pool is full; vfs's
+/// error if the read fails.
+pub fn make_page(frames: &mut FrameTable, vfs: Server, contents: NewPage) -> Result<Frame, Errno> {
+    let frame = alloc_zeroed(frames).ok_or(Errno::ENOMEM)?;
+    match contents {
+        NewPage::Zero => Ok(frame),
+        NewPage::File { handle, offset } => {
+            // LAB mmap BEGIN
+            let request = common::abi::proto::vfs::VfsRequest::ExecRead {
+                handle,
+                offset,
+                len: PAGE,
+            };
+            match server_lib::call_into(vfs, &request.to_wire(), bytes(frame)) {
+                Ok(_) => Ok(frame),
+                Err(errno) => {
+                    frames.release(frame);
+                    Err(errno)
+                }
+            }
+            // LAB mmap STUB
+            //~ // Task 2: read the page of the file (vfs `ExecRead`) into the frame.
+            //~ let _ = (vfs, handle, offset);
+            //~ frames.release(frame);
+            //~ Err(Errno::ENOSYS)
+            // LAB mmap END
+        }
+    }
+}
+
+// LAB cow BEGIN
+// LAB cow STUB
+//~ /// The starter's fork: a private copy of every page of `map`, nothing
+//~ /// shared; `None` (and nothing taken) if the pool runs out.
+//~ pub fn copy_for_fork(frames: &mut FrameTable, map: &AddressMap) -> Option<AddressMap> {
+//~     let mut copy = AddressMap::new();
+//~     copy.heap_start = map.heap_start;
+//~     copy.brk = map.brk;
+//~     copy.regions = map.regions.clone();
+//~     for (page, entry) in map.iter() {
+//~         let Some(frame) = alloc_copy(frames, entry.frame) else {
+//~             copy.release_all(frames);
+//~             return None;
+//~         };
+//~         copy.insert(
+//~             page,
+//~             PageEntry {
+//~                 frame,
+//~                 permissions: entry.permissions,
+//~             },
+//~         );
+//~     }
+//~     Some(copy)
+//~ }
+// LAB cow END
 
 /// Removes every mapping of these frames from the user processes (proc's
 /// own stay), in runs of consecutive frames.
@@ -120,22 +183,47 @@ fn check_range(address: u64, length: usize) -> Result<(), Errno> {
     }
 }
 
+/// A process's memory as `copy_from_user` and `copy_to_user` reach it:
+/// its map, the pool, and vfs (to read the pages of mapped files).
+pub struct UserMemory<'a> {
+    pub frames: &'a mut FrameTable,
+    pub map: &'a mut AddressMap,
+    pub vfs: Server,
+}
+
+impl UserMemory<'_> {
+    /// The frame of the page at `page` for reading: the page's own, or a
+    /// new one if the page is promised but not made yet (mmap); `None` for
+    /// an untouched stack page (zeros, and no frame spent on them).
+    /// `EFAULT` if the process cannot read there.
+    fn frame_for_reading(&mut self, page: u64) -> Result<Option<Frame>, Errno> {
+        if let Some(entry) = self.map.entry(page) {
+            return Ok(Some(entry.frame));
+        }
+        if (USER_STACK_BOTTOM..USER_STACK_TOP).contains(&page) {
+            return Ok(None);
+        }
+        let (contents, permissions) = self.map.missing(page).ok_or(Errno::EFAULT)?;
+        let frame = make_page(self.frames, self.vfs, contents)?;
+        self.map.insert(page, PageEntry { frame, permissions });
+        Ok(Some(frame))
+    }
+}
+
 /// Reads `out.len()` bytes at `address` of a process (`copyin`). Untouched
 /// stack pages read as zeros, as they would for the process.
-pub fn copy_from_user(map: &AddressMap, address: u64, out: &mut [u8]) -> Result<(), Errno> {
+pub fn copy_from_user(memory: &mut UserMemory, address: u64, out: &mut [u8]) -> Result<(), Errno> {
     check_range(address, out.len())?;
     let mut done = 0;
     while done < out.len() {
         let at = address + done as u64;
         let offset = (at % PAGE) as usize;
         let length = (PAGE as usize - offset).min(out.len() - done);
-        match map.entry(at) {
-            Some(entry) => out[done..done + length]
-                .copy_from_slice(&bytes(entry.frame)[offset..offset + length]),
-            None if (USER_STACK_BOTTOM..USER_STACK_TOP).contains(&at) => {
-                out[done..done + length].fill(0)
+        match memory.frame_for_reading(at & !(PAGE - 1))? {
+            Some(frame) => {
+                out[done..done + length].copy_from_slice(&bytes(frame)[offset..offset + length])
             }
-            None => return Err(Errno::EFAULT),
+            None => out[done..done + length].fill(0),
         }
         done += length;
     }
@@ -145,14 +233,18 @@ pub fn copy_from_user(map: &AddressMap, address: u64, out: &mut [u8]) -> Result<
 /// Reads a NUL-terminated string of at most `max` bytes (without the NUL)
 /// at `address` of a process. `ENAMETOOLONG` if there is no NUL within
 /// `max + 1` bytes, `EFAULT` if it runs into memory the process cannot read.
-pub fn copy_string_from_user(map: &AddressMap, address: u64, max: usize) -> Result<Vec<u8>, Errno> {
+pub fn copy_string_from_user(
+    memory: &mut UserMemory,
+    address: u64,
+    max: usize,
+) -> Result<Vec<u8>, Errno> {
     let mut string = Vec::new();
     let mut at = address;
     while string.len() <= max {
         let room = (PAGE - at % PAGE) as usize;
         let length = room.min(max + 1 - string.len());
         let mut chunk = [0u8; PAGE as usize];
-        copy_from_user(map, at, &mut chunk[..length])?;
+        copy_from_user(memory, at, &mut chunk[..length])?;
         if let Some(nul) = chunk[..length].iter().position(|&byte| byte == 0) {
             string.extend_from_slice(&chunk[..nul]);
             return Ok(string);
@@ -165,21 +257,21 @@ pub fn copy_string_from_user(map: &AddressMap, address: u64, max: usize) -> Resu
 
 /// Writes `data` at `address` of a process (`copyout`): every page must be
 /// writable for the process. A shared (copy-on-write) page is copied first,
-/// as a write fault would; an untouched stack page is created.
-pub fn copy_to_user(
-    frames: &mut FrameTable,
-    map: &mut AddressMap,
-    address: u64,
-    data: &[u8],
-) -> Result<(), Errno> {
+/// as a write fault would; a page not made yet (stack, mmap) is made.
+pub fn copy_to_user(memory: &mut UserMemory, address: u64, data: &[u8]) -> Result<(), Errno> {
     check_range(address, data.len())?;
     // Check every page first, so that nothing is written on failure.
     let mut page = address & !(PAGE - 1);
     while page < address + data.len() as u64 {
-        match map.entry(page) {
-            Some(entry) if entry.permissions.write => {}
-            None if (USER_STACK_BOTTOM..USER_STACK_TOP).contains(&page) => {}
-            _ => return Err(Errno::EFAULT),
+        let writable = match memory.map.entry(page) {
+            Some(entry) => entry.permissions.write,
+            None => memory
+                .map
+                .missing(page)
+                .is_some_and(|(_, permissions)| permissions.write),
+        };
+        if !writable {
+            return Err(Errno::EFAULT);
         }
         page += PAGE;
     }
@@ -189,18 +281,20 @@ pub fn copy_to_user(
         let page = at & !(PAGE - 1);
         let offset = (at % PAGE) as usize;
         let length = (PAGE as usize - offset).min(data.len() - done);
-        let frame = private_frame(frames, map, page)?;
+        let frame = private_frame(memory, page)?;
         bytes(frame)[offset..offset + length].copy_from_slice(&data[done..done + length]);
         done += length;
     }
     Ok(())
 }
 
-/// The frame at `page` of a process, made private (copied if shared,
-/// created if it is an untouched stack page), so proc may write it.
-fn private_frame(frames: &mut FrameTable, map: &mut AddressMap, page: u64) -> Result<Frame, Errno> {
+/// The frame at `page` of a process, made private (copied if shared, made
+/// if it is a page not made yet), so proc may write it.
+fn private_frame(memory: &mut UserMemory, page: u64) -> Result<Frame, Errno> {
+    let UserMemory { frames, map, vfs } = memory;
     match map.entry(page) {
         Some(entry) if frames.is_shared(entry.frame) => {
+            // LAB cow BEGIN
             let copy = alloc_copy(frames, entry.frame).ok_or(Errno::ENOMEM)?;
             map.replace_frame(page, copy);
             frames.release(entry.frame);
@@ -208,17 +302,16 @@ fn private_frame(frames: &mut FrameTable, map: &mut AddressMap, page: u64) -> Re
             // it away, so its next access faults in the copy.
             revoke(&[entry.frame]);
             Ok(copy)
+            // LAB cow STUB
+            //~ // Task 3: copy the shared page, as a write fault would.
+            //~ Err(Errno::EFAULT)
+            // LAB cow END
         }
         Some(entry) => Ok(entry.frame),
         None => {
-            let frame = alloc_zeroed(frames).ok_or(Errno::ENOMEM)?;
-            map.insert(
-                page,
-                PageEntry {
-                    frame,
-                    permissions: Permissions::DATA,
-                },
-            );
+            let (contents, permissions) = map.missing(page).ok_or(Errno::EFAULT)?;
+            let frame = make_page(frames, *vfs, contents)?;
+            map.insert(page, PageEntry { frame, permissions });
             Ok(frame)
         }
     }

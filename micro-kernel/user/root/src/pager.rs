@@ -68,7 +68,7 @@ pub fn page_fault(root: &mut Supervisor, request: &Received) -> Option<Message> 
             root.crashed(
                 index,
                 format_args!(
-                    "#PF page fault at {address:#x} ({}), rip {rip:#x}{}",
+                    "#PF page fault at {address:#x} ({}{}), rip {rip:#x}",
                     FaultCause(access),
                     crash.explanation()
                 ),
@@ -112,8 +112,8 @@ impl Crash {
     fn explanation(&self) -> &'static str {
         match self {
             Crash::Protection => "",
-            Crash::Outside => " (outside its image, heap and stack)",
-            Crash::OutOfMemory => " (root is out of memory)",
+            Crash::Outside => "; outside its image, heap and stack",
+            Crash::OutOfMemory => "; root is out of memory",
         }
     }
 }

@@ -65,6 +65,18 @@ pub struct Server {
     devices: Devices,
 }
 
+/// Index of the fs server in the table.
+pub const FS_INDEX: usize = 2;
+/// Index of the vfs server in the table.
+pub const VFS_INDEX: usize = 3;
+
+/// The co-location build (`make micro-colocated`, feature `colocated-fs`):
+/// the file system runs inside the vfs server (vfs calls the fs code as
+/// functions instead of sending it messages), so root does not start an fs
+/// server, and the directory names vfs as "fs" (the disk server serves its
+/// file system, wherever it runs).
+pub const FS_IN_VFS: bool = cfg!(feature = "colocated-fs");
+
 /// Index of the console in the table (the only server with device memory).
 pub const CONSOLE_INDEX: usize = 0;
 /// Index of proc in the table (the only server with a frame pool).
@@ -141,21 +153,32 @@ impl Servers {
 
     /// The name of the first server that was not built, if any.
     pub fn first_missing(&self) -> Option<&'static str> {
-        self.table
-            .iter()
+        self.started()
             .find(|server| server.elf.is_empty())
             .map(|server| server.name)
     }
 
-    /// Number of servers.
+    /// The servers this build starts (all but fs in the co-location build).
+    fn started(&self) -> impl Iterator<Item = &Server> {
+        self.table
+            .iter()
+            .enumerate()
+            .filter(|&(index, _)| !(FS_IN_VFS && index == FS_INDEX))
+            .map(|(_, server)| server)
+    }
+
+    /// Number of servers started.
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.started().count()
     }
 
     /// Creates every server's space and thread, gives it its devices and
     /// starts it. `root` is our own thread: pager and exception handler.
     pub fn create_all(&mut self, root: ThreadId) -> Result<(), &'static str> {
         for index in 0..self.table.len() {
+            if FS_IN_VFS && index == FS_INDEX {
+                continue;
+            }
             self.start(index, root)?;
         }
         Ok(())
@@ -239,8 +262,8 @@ impl Servers {
             root: root.0,
             console: id(0),
             disk: id(1),
-            fs: id(2),
-            vfs: id(3),
+            fs: id(if FS_IN_VFS { VFS_INDEX } else { FS_INDEX }),
+            vfs: id(VFS_INDEX),
             proc: id(4),
         }
     }

@@ -6,9 +6,9 @@
 //!
 //! | the server                                 | root                                          |
 //! |--------------------------------------------|-----------------------------------------------|
-//! | faults where root has no page, or takes any other exception | `root: the fs server crashed (#PF ...); restarting it` |
-//! | runs [`STUCK_TICKS`] timer ticks without once waiting in an IPC (the watchdog, every [`WATCHDOG_PERIOD`] ticks) | `root: the fs server is stuck (...); restarting it` |
-//! | is gone without a word (its thread ended) | `root: the fs server ended (...); restarting it` |
+//! | faults where root has no page, or takes any other exception | `root: server failure: the fs server crashed (#PF ...); restarting it` |
+//! | runs [`STUCK_TICKS`] timer ticks without once waiting in an IPC (the watchdog, every [`WATCHDOG_PERIOD`] ticks) | `root: server failure: the fs server is stuck (...); restarting it` |
+//! | is gone without a word (its thread ended) | `root: server failure: the fs server ended (...); restarting it` |
 //!
 //! Restarting (console, disk and fs): destroy the server's address space
 //! (which ends its thread: the clients waiting for it get `Aborted`),
@@ -243,18 +243,18 @@ impl Supervisor {
                 "it held every process's open files and pipes, which a new copy would not have"
             };
             servers::power_off_after(format_args!(
-                "root: the {name} server {how}; {why}: stopping the system"
+                "root: server failure: the {name} server {how}; {why}: stopping the system"
             ));
         }
         if server.quick_crashes >= MAX_QUICK_CRASHES {
             println!(
-                "root: the {name} server {how}; it crashed {} times in a row right after \
+                "root: server failure: the {name} server {how}; it crashed {} times in a row right after \
                  starting: it stays down",
                 server.quick_crashes
             );
             return;
         }
-        println!("root: the {name} server {how}; restarting it");
+        println!("root: server failure: the {name} server {how}; restarting it");
         let quick_crashes = server.quick_crashes;
         if let Err(reason) = self.servers.start(index, self.root) {
             println!("root: cannot restart the {name} server: {reason}; it stays down");

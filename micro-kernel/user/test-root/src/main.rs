@@ -61,6 +61,7 @@ const CHECKS: &[Check] = &[
     ("unmap-write", tests::unmap_write_only),
     ("grant", tests::grant),
     ("pager", tests::pager_serves_fault),
+    ("pager-fault-ahead", tests::pager_fault_ahead),
     ("exception", tests::exception_to_handler),
     ("fault-kill", tests::fault_without_handler_kills),
     ("timer-irq", tests::timer_irq),

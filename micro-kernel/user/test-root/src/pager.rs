@@ -6,6 +6,8 @@
 //! - in the child-stack region: a zero page;
 //! - in the lazy region: a page whose every word holds its own address
 //!   (what the `pager` check reads);
+//! - in the fault-ahead region: pages filled the same way, [`AHEAD_PAGES`]
+//!   per fault (the `pager-fault-ahead` check counts the faults);
 //! - anywhere else (notably the workers' receive window, where pages only
 //!   ever arrive by map items): no mapping. The fault is reported to the
 //!   main thread as `FAULT_REPORT [address, access, faulting thread]` and
@@ -14,7 +16,10 @@
 //!   call's buffer (`fault_access::SYSTEM_CALL`) is answered without a
 //!   mapping instead: the call fails with `BadAddress`.
 
-use crate::support::{self, CHILD_STACKS, CHILD_STACKS_SIZE, LAZY_REGION, LAZY_REGION_SIZE, PAGE};
+use crate::support::{
+    self, AHEAD_PAGES, AHEAD_REGION, AHEAD_REGION_SIZE, CHILD_STACKS, CHILD_STACKS_SIZE, LAZY_REGION, LAZY_REGION_SIZE,
+    PAGE,
+};
 use core::sync::atomic::{AtomicU64, Ordering};
 use l4::{MapItem, Message, ThreadId, Timeout, fault_access, label, rights};
 
@@ -22,6 +27,13 @@ use l4::{MapItem, Message, ThreadId, Timeout, fault_access, label, rights};
 pub const FAULT_REPORT: u64 = 0x70;
 
 static PAGER: AtomicU64 = AtomicU64::new(0);
+
+/// Faults served in the fault-ahead region so far.
+pub static AHEAD_FAULTS: AtomicU64 = AtomicU64::new(0);
+/// Fault-ahead replies the kernel refused (`NoReceiveWindow`): the first
+/// time a fault comes near the end of its block, the pager asks for one
+/// page past the end of the block, which must be refused.
+pub static AHEAD_REFUSED: AtomicU64 = AtomicU64::new(0);
 
 unsafe extern "C" {
     static __image_start: u8;
@@ -51,14 +63,44 @@ fn page_for(page: u64) -> Option<u64> {
         // SAFETY: the fresh page is ours alone.
         unsafe { core::ptr::write_bytes(fresh as *mut u8, 0, PAGE as usize) };
     } else if (LAZY_REGION..LAZY_REGION + LAZY_REGION_SIZE).contains(&page) {
-        for word in 0..PAGE / 8 {
-            // SAFETY: inside the fresh page.
-            unsafe { ((fresh + word * 8) as *mut u64).write(page + word * 8) };
-        }
+        fill_with_addresses(fresh, page);
     } else {
         return None;
     }
     Some(fresh)
+}
+
+/// Fills `fresh` so that each word holds its address at `page`.
+fn fill_with_addresses(fresh: u64, page: u64) {
+    for word in 0..PAGE / 8 {
+        // SAFETY: inside the fresh page, which is ours alone.
+        unsafe { ((fresh + word * 8) as *mut u64).write(page + word * 8) };
+    }
+}
+
+/// Answers a fault at `page` of the fault-ahead region with up to
+/// `AHEAD_PAGES` pages from `page` on (the first time near the block's end,
+/// first with one page too many, which the kernel must refuse).
+fn serve_ahead(fault: &l4::Received, page: u64) -> Result<l4::Received, l4::Error> {
+    AHEAD_FAULTS.fetch_add(1, Ordering::SeqCst);
+    let to_block_end = (AHEAD_REGION + AHEAD_REGION_SIZE - page) / PAGE;
+    let count = AHEAD_PAGES.min(to_block_end);
+    let fresh = support::alloc_pages(count);
+    for i in 0..count {
+        fill_with_addresses(fresh + i * PAGE, page + i * PAGE);
+    }
+    // (Once: the refusal makes the faulting thread fault again, and the
+    // reply below then finds it sending, not waiting; the pager serves the
+    // new fault.)
+    if count < AHEAD_PAGES && AHEAD_REFUSED.load(Ordering::SeqCst) == 0 {
+        let too_many = MapItem { page: fresh, count: count + 1, rights: rights::ALL, window_offset: 0 };
+        let refused = l4::ipc::send(fault.from, &Message::new(0, &[]).with_map(too_many, false), Timeout::Zero);
+        if refused == Err(l4::Error::NoReceiveWindow) {
+            AHEAD_REFUSED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let item = MapItem { page: fresh, count, rights: rights::ALL, window_offset: 0 };
+    l4::ipc::reply_and_receive(fault.from, &Message::new(0, &[]).with_map(item, false))
 }
 
 extern "C" fn pager_loop(_: u64) -> ! {
@@ -67,6 +109,10 @@ extern "C" fn pager_loop(_: u64) -> ! {
         let message = match request {
             Ok(fault) if fault.label() == label::PAGE_FAULT => {
                 let (address, access) = (fault.mr[0], fault.mr[1]);
+                if (AHEAD_REGION..AHEAD_REGION + AHEAD_REGION_SIZE).contains(&address) {
+                    request = serve_ahead(&fault, address & !(PAGE - 1));
+                    continue;
+                }
                 match page_for(address & !(PAGE - 1)) {
                     Some(page) => {
                         let item = MapItem { page, count: 1, rights: rights::ALL, window_offset: 0 };

@@ -12,6 +12,12 @@ pub const WORKER_WINDOW_PAGES: u64 = 16;
 /// Pages here are filled by the pager on demand (each word = its address).
 pub const LAZY_REGION: u64 = 0x5000_0000;
 pub const LAZY_REGION_SIZE: u64 = 0x10_0000;
+/// Pages here are filled like the lazy region's, but the pager maps
+/// [`AHEAD_PAGES`] at a time (fault-ahead: a fault's reply may map the pages
+/// after the faulting one, up to the end of its 64-page block).
+pub const AHEAD_REGION: u64 = 0x5800_0000;
+pub const AHEAD_REGION_SIZE: u64 = 64 * PAGE;
+pub const AHEAD_PAGES: u64 = 4;
 /// Child threads' stacks: zero pages on demand, 64 KiB per thread.
 pub const CHILD_STACKS: u64 = 0x6000_0000;
 pub const CHILD_STACKS_SIZE: u64 = 0x100_0000;

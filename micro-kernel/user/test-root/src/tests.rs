@@ -476,6 +476,30 @@ pub fn pager_serves_fault() -> Outcome {
     Ok(())
 }
 
+pub fn pager_fault_ahead() -> Outcome {
+    use crate::pager::{AHEAD_FAULTS, AHEAD_REFUSED};
+    use crate::support::{AHEAD_PAGES, AHEAD_REGION, AHEAD_REGION_SIZE};
+    let (space, worker) = new_worker()?;
+    let (faults, refused) = (AHEAD_FAULTS.load(Ordering::SeqCst), AHEAD_REFUSED.load(Ordering::SeqCst));
+    // One fault maps AHEAD_PAGES pages: reading them all faults once, the
+    // next page again.
+    for page in 0..=AHEAD_PAGES {
+        let address = AHEAD_REGION + page * PAGE + 16;
+        let read = step!(ask(worker, worker::READ, &[address]), "read a page of the fault-ahead region");
+        ensure!(read.mr[0] == address, "the page holds {:#x} at {address:#x}", read.mr[0]);
+    }
+    let served = AHEAD_FAULTS.load(Ordering::SeqCst) - faults;
+    ensure!(served == 2, "{} pages read with {served} faults, expected 2", AHEAD_PAGES + 1);
+    // The last page of the block: a reply mapping past it is refused.
+    let last = AHEAD_REGION + AHEAD_REGION_SIZE - PAGE;
+    let read = step!(ask(worker, worker::READ, &[last]), "read the block's last page");
+    ensure!(read.mr[0] == last, "the last page holds {:#x}", read.mr[0]);
+    let refusals = AHEAD_REFUSED.load(Ordering::SeqCst) - refused;
+    ensure!(refusals == 1, "a fault reply past the block's end was refused {refusals} times, expected 1");
+    step!(l4::task::space_destroy(space), "destroy the worker");
+    Ok(())
+}
+
 pub fn exception_to_handler() -> Outcome {
     let (space, worker) = new_worker()?;
     // Our call's reply is the worker's exception message (we are its handler).

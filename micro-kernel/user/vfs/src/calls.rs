@@ -256,10 +256,22 @@ impl Vfs {
         }
     }
 
-    /// `chdir(path)`.
+    /// `chdir(path)`: the new working directory is held in the fs server
+    /// and the old one released, as the mono-kernel's `sys_file::chdir`
+    /// does (`tables.rs`).
     fn chdir(&mut self, pid: Pid, path: &[u8]) -> Result<(), Errno> {
         let cwd = common::file::chdir(&mut FsServer(self), self.tables.cwd(pid)?, path)?;
-        self.tables.set_cwd(pid, cwd)
+        self.fs(FsRequest::OpenInode { ino: cwd })?;
+        match self.tables.set_cwd(pid, cwd) {
+            Ok(old) => {
+                self.release_inode(old);
+                Ok(())
+            }
+            Err(errno) => {
+                self.release_inode(cwd);
+                Err(errno)
+            }
+        }
     }
 
     /// `mkdir(path)`.

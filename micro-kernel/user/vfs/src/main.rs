@@ -13,7 +13,9 @@
 //! | `tables.rs` | processes, descriptor tables, open files (host-tested)      |
 //! | `pipes.rs`  | pipes and parked requests (host-tested)                     |
 //!
-//! File-system work goes to the fs server as inode-level calls; console
+//! File-system work goes to the fs server as inode-level calls (in the
+//! co-location build, feature `colocated-fs`, to the fs code linked into
+//! this server: the same requests, handled by a function call); console
 //! descriptors' reads and writes are answered with `Redirect`, so the
 //! client's transport asks the console server itself and vfs never waits
 //! for the console.
@@ -23,7 +25,7 @@
 //! The caller is the sender's thread id, written by the kernel. proc tells
 //! vfs which thread is which process (`ProcessCreated`, `ProcessExited`);
 //! a thread vfs does not know gets `EPERM`. The process calls (`Process*`,
-//! `Exec*`) are accepted from the proc thread only.
+//! `Exec*`, `MapOpen`) are accepted from the proc thread only.
 //!
 //! ## Where it waits
 //!
@@ -56,6 +58,8 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 
+#[cfg(feature = "colocated-fs")]
+use common::abi::proto::fs::POSITION_WORDS;
 use common::abi::proto::fs::{FsRequest, InodeInfo, JournalPosition};
 use common::abi::proto::reply;
 use common::abi::proto::vfs::VfsRequest;
@@ -130,7 +134,8 @@ impl From<Completion> for Outcome {
 struct Vfs {
     tables: Tables,
     pipes: Pipes,
-    /// Files proc has open for exec: handle → inode.
+    /// Files proc holds open, to load a program (`ExecOpen`) or for a
+    /// process's mmap (`MapOpen`): handle → inode.
     exec_files: BTreeMap<u64, u32>,
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent before the current reply.
@@ -138,19 +143,26 @@ struct Vfs {
     /// The copy of the fs server that has our inode references and our
     /// logged requests (a new copy, after a crash, gets them again:
     /// [`Vfs::resync`]).
+    #[cfg(not(feature = "colocated-fs"))]
     fs_holding: Cell<ThreadId>,
     /// The fs requests whose changes are not committed yet (`replay.rs`).
+    #[cfg(not(feature = "colocated-fs"))]
     log: RefCell<ReplayLog>,
+    /// The co-location build: the file system, run here.
+    #[cfg(feature = "colocated-fs")]
+    local_fs: core::cell::RefCell<Option<common::fs::Ext2<fs::disk_client::DiskClient>>>,
 }
 
 impl Vfs {
     /// Calls the fs server.
+    #[cfg(not(feature = "colocated-fs"))]
     fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
         self.fs_call(&request, None)
     }
 
     /// Calls the fs server for a request whose reply carries bytes (a read,
     /// directory records): they come back in a vector of their length.
+    #[cfg(not(feature = "colocated-fs"))]
     fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
         let mut bytes = alloc::vec![0u8; len as usize];
         let reply = self.fs_call(&request, Some(&mut bytes))?;
@@ -162,6 +174,7 @@ impl Vfs {
     /// or root's new directory says so), the new copy is brought up to date
     /// first ([`Vfs::resync`]), then gets the request. A logged request
     /// whose changes are not committed yet is kept in the replay log.
+    #[cfg(not(feature = "colocated-fs"))]
     fn fs_call(&self, request: &FsRequest<'_>, into: Option<&mut [u8]>) -> Result<Reply, Errno> {
         if server_lib::id(Server::Fs) != self.fs_holding.get() {
             self.resync();
@@ -177,6 +190,7 @@ impl Vfs {
 
     /// A logged request's answer: the journal position taken off its end
     /// (and the request kept if its changes are not committed yet).
+    #[cfg(not(feature = "colocated-fs"))]
     fn logged(&self, wire: &Wire<'_>, answer: Answer) -> Result<Reply, Errno> {
         let words = match &answer {
             Ok(reply) => reply.words(),
@@ -209,6 +223,7 @@ impl Vfs {
     /// of the others, and sends those requests again, in order, checking
     /// that each gets the answer it got before. vfs's own state
     /// (descriptors, offsets, pipes) lives here and is untouched.
+    #[cfg(not(feature = "colocated-fs"))]
     fn resync(&self) {
         self.fs_holding.set(server_lib::id(Server::Fs));
         let committed = server_lib::call(Server::Fs, &FsRequest::Committed.to_wire())
@@ -258,6 +273,56 @@ impl Vfs {
         );
     }
 
+    /// The co-location build's `fs`: the same request, handled by the fs
+    /// code linked into this server.
+    #[cfg(feature = "colocated-fs")]
+    fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
+        self.fs_bytes(request, 0).map(|(reply, _)| reply)
+    }
+
+    /// The co-location build's `fs_bytes`.
+    #[cfg(feature = "colocated-fs")]
+    fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
+        let mut file_system = self.local_fs.borrow_mut();
+        let Some(file_system) = file_system.as_mut() else {
+            return Err(Errno::EIO);
+        };
+        let mut bytes = Vec::new();
+        let answer = fs::handler::handle(file_system, &request.to_wire(), &mut bytes);
+        let mut reply = Reply::from_wire(&answer)?;
+        if request.is_logged() {
+            // The journal's position ends the reply (`JournalPosition`): it
+            // is for a vfs that may have to replay requests into a
+            // restarted fs server, and this fs cannot crash apart from vfs.
+            let own = reply.words().len().saturating_sub(POSITION_WORDS);
+            reply = reply.truncated(own);
+        }
+        bytes.truncate(reply.byte_count.min(len as usize));
+        Ok((reply, bytes))
+    }
+
+    /// The co-location build: whether the file system's journal has a
+    /// transaction running (then the loop waits with a timeout, as the fs
+    /// server does, and ticks its commit clock).
+    #[cfg(feature = "colocated-fs")]
+    fn commit_pending(&self) -> bool {
+        self.local_fs
+            .borrow()
+            .as_ref()
+            .is_some_and(|fs| fs.commit_pending())
+    }
+
+    /// The co-location build: the journal's commit clock, when no request
+    /// came for a while.
+    #[cfg(feature = "colocated-fs")]
+    fn tick(&self) {
+        if let Some(fs) = self.local_fs.borrow_mut().as_mut()
+            && let Err(error) = fs.tick(fs::handler::now_ms())
+        {
+            println!("fs: committing the journal failed: {error}");
+        }
+    }
+
     /// `Lookup`: the inode `path` names from `cwd`.
     fn lookup(&self, cwd: u32, path: &[u8]) -> Result<InodeInfo, Errno> {
         let reply = self.fs(FsRequest::Lookup { cwd, path })?;
@@ -276,13 +341,20 @@ impl Vfs {
         Ok((dir, name))
     }
 
+    /// Drops a reference to inode `ino` that vfs holds in the fs server (an
+    /// open file's, a working directory's). An error would be a bug in the
+    /// bookkeeping; it is reported, not fatal.
+    fn release_inode(&self, ino: u32) {
+        if let Err(error) = self.fs(FsRequest::ReleaseInode { ino }) {
+            println!("vfs: releasing inode {ino}: {}", error.message());
+        }
+    }
+
     /// Closes an open file whose last descriptor went.
     fn close_file(&mut self, file: OpenFile) {
         match file.kind {
             FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => {
-                if let Err(error) = self.fs(FsRequest::ReleaseInode { ino }) {
-                    println!("vfs: releasing inode {ino}: {}", error.message());
-                }
+                self.release_inode(ino)
             }
             FileKind::Pipe { pipe, write_end } => {
                 self.pipes.close_end(pipe, write_end, &mut self.owed);
@@ -302,7 +374,8 @@ impl Vfs {
             | ProcessExited { .. }
             | ExecOpen { .. }
             | ExecRead { .. }
-            | ExecClose { .. } => {
+            | ExecClose { .. }
+            | MapOpen { .. } => {
                 if !server_lib::sender_is(Server::Proc, from) {
                     return Outcome::Failed(Errno::EPERM);
                 }
@@ -323,15 +396,29 @@ impl Vfs {
                 pid,
                 thread,
                 parent,
-            } => self
-                .tables
-                .process_created(pid, thread, parent)
-                .map(|()| Words::default())
-                .into(),
+            } => match self.tables.process_created(pid, thread, parent) {
+                // A new process holds its working directory, as on the
+                // mono-kernel (`tables.rs`); if it cannot, it is not made.
+                Ok(Some(cwd)) => match self.fs(FsRequest::OpenInode { ino: cwd }) {
+                    Ok(_) => Outcome::Done(Words::default(), None),
+                    Err(errno) => {
+                        for file in self.tables.process_exited(pid).files {
+                            self.close_file(file);
+                        }
+                        Outcome::Failed(errno)
+                    }
+                },
+                Ok(None) => Outcome::Done(Words::default(), None),
+                Err(errno) => Outcome::Failed(errno),
+            },
             ProcessExited { pid } => {
                 self.pipes.drop_parked_of(pid);
-                for file in self.tables.process_exited(pid) {
+                let exited = self.tables.process_exited(pid);
+                for file in exited.files {
                     self.close_file(file);
+                }
+                if let Some(cwd) = exited.cwd {
+                    self.release_inode(cwd);
                 }
                 Outcome::Done(Words::default(), None)
             }
@@ -349,6 +436,7 @@ impl Vfs {
                     Err(errno) => Outcome::Failed(errno),
                 }
             }
+            MapOpen { pid, fd } => self.map_open(pid, fd).into(),
             ExecClose { handle } => match self.exec_files.remove(&handle) {
                 Some(ino) => self
                     .fs(FsRequest::ReleaseInode { ino })
@@ -372,6 +460,27 @@ impl Vfs {
         let handle = self.next_exec_handle;
         self.next_exec_handle += 1;
         self.exec_files.insert(handle, info.ino);
+        Ok(Words::of(&[handle, info.size]))
+    }
+}
+
+impl Vfs {
+    /// `MapOpen`: the file behind process `pid`'s descriptor `fd`, held
+    /// open (as `ExecOpen` holds a program) for as long as proc maps it,
+    /// whatever becomes of the descriptor. The checks are the mono-kernel's
+    /// (`common::mm::mmap::check_file`): `EBADF`, `ENODEV`, `EACCES`.
+    fn map_open(&mut self, pid: Pid, fd: u64) -> Result<Words, Errno> {
+        let (_, file) = self.tables.file(pid, fd)?;
+        let readable = file.readable;
+        let FileKind::Inode(ino) = file.kind else {
+            return Err(Errno::ENODEV); // a pipe, the console, /dev/null
+        };
+        let info = inode_info(&self.fs(FsRequest::Stat { ino })?)?;
+        common::mm::mmap::check_file(info.kind == InodeKind::File, readable)?;
+        self.fs(FsRequest::OpenInode { ino })?;
+        let handle = self.next_exec_handle;
+        self.next_exec_handle += 1;
+        self.exec_files.insert(handle, ino);
         Ok(Words::of(&[handle, info.size]))
     }
 }
@@ -408,8 +517,12 @@ fn main(root: u64) -> ! {
         exec_files: BTreeMap::new(),
         next_exec_handle: 1,
         owed: Vec::new(),
+        #[cfg(not(feature = "colocated-fs"))]
         fs_holding: Cell::new(server_lib::id(Server::Fs)),
+        #[cfg(not(feature = "colocated-fs"))]
         log: RefCell::new(ReplayLog::new()),
+        #[cfg(feature = "colocated-fs")]
+        local_fs: core::cell::RefCell::new(fs::mount()),
     };
     let mut request = server_lib::receive();
     loop {
@@ -441,9 +554,27 @@ fn main(root: u64) -> ! {
             }
             recycle(&mut vfs.pipes, owed_outcome);
         }
+        #[cfg(not(feature = "colocated-fs"))]
         let next = match reply_wire(&outcome) {
             Some(wire) => server_lib::reply_and_receive(request.from, &wire),
             None => server_lib::receive(),
+        };
+        #[cfg(feature = "colocated-fs")]
+        let next = {
+            if let Some(wire) = reply_wire(&outcome) {
+                let _ = server_lib::reply(request.from, &wire);
+            }
+            // While the journal has a transaction running, wait with a
+            // timeout and tick its clock, as the fs server does.
+            loop {
+                if !vfs.commit_pending() {
+                    break server_lib::receive();
+                }
+                if let Some(next) = server_lib::receive_for(fs::COMMIT_POLL_TICKS) {
+                    break next;
+                }
+                vfs.tick();
+            }
         };
         recycle(&mut vfs.pipes, outcome);
         request = next;

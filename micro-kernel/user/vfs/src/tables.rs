@@ -20,6 +20,14 @@
 //! closes the pipe end or releases the inode — the mono-kernel's
 //! `Drop for File`. (An `OpenFile` is plain data with an explicit count,
 //! not an `Rc`, so the whole state can be inspected by the host tests.)
+//!
+//! A working directory is held in the fs server (`OpenInode`) as long as
+//! some process has it, as the mono-kernel's processes hold theirs, so a
+//! directory another process removes is not freed, nor its number reused,
+//! under a process inside it. The tables say when: a new process's `cwd`
+//! from [`Tables::process_created`] is to be held, the old one from
+//! [`Tables::set_cwd`] and an exited process's from
+//! [`Tables::process_exited`] are to be released.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -82,6 +90,16 @@ struct Process {
     fds: FdTable<FileId>,
 }
 
+/// What an exited process leaves to close: the open files whose last
+/// descriptor went, and its working directory, to release.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Exited {
+    /// Open files to close (pipe ends, inodes to release).
+    pub files: Vec<OpenFile>,
+    /// The working directory it held (`None` for an unknown pid).
+    pub cwd: Option<u32>,
+}
+
 /// All processes and open files.
 #[derive(Debug, Default)]
 pub struct Tables {
@@ -107,12 +125,18 @@ impl Tables {
 
     /// `ProcessCreated`: `pid` runs as `thread`. A new process gets a copy of
     /// `parent`'s descriptors (sharing the open files) and its working
-    /// directory, or, with `parent` 0, no descriptors and `/`. For a pid that
-    /// exists already only the thread changes (a program that was replaced
-    /// runs as a new thread).
+    /// directory, or, with `parent` 0, no descriptors and `/`; that working
+    /// directory is returned, for the caller to hold. For a pid that exists
+    /// already only the thread changes (a program that was replaced runs as
+    /// a new thread), and nothing is to be held (`None`).
     ///
     /// Errors: `EINVAL` for pid 0, `ESRCH` for an unknown parent.
-    pub fn process_created(&mut self, pid: Pid, thread: u64, parent: Pid) -> Result<(), Errno> {
+    pub fn process_created(
+        &mut self,
+        pid: Pid,
+        thread: u64,
+        parent: Pid,
+    ) -> Result<Option<u32>, Errno> {
         if pid == 0 {
             return Err(Errno::EINVAL);
         }
@@ -120,7 +144,7 @@ impl Tables {
             let old = core::mem::replace(&mut process.thread, thread);
             self.threads.remove(&old);
             self.threads.insert(thread, pid);
-            return Ok(());
+            return Ok(None);
         }
         let process = if parent == 0 {
             Process {
@@ -148,24 +172,30 @@ impl Tables {
         {
             process.thread = 0;
         }
+        let cwd = process.cwd;
         self.processes.insert(pid, process);
-        Ok(())
+        Ok(Some(cwd))
     }
 
     /// `ProcessExited`: forgets `pid` and closes its descriptors; returns the
-    /// open files whose last reference went (the caller closes them).
-    pub fn process_exited(&mut self, pid: Pid) -> Vec<OpenFile> {
+    /// open files whose last reference went and its working directory (the
+    /// caller closes and releases them).
+    pub fn process_exited(&mut self, pid: Pid) -> Exited {
         let Some(process) = self.processes.remove(&pid) else {
-            return Vec::new();
+            return Exited::default();
         };
         if self.threads.get(&process.thread) == Some(&pid) {
             self.threads.remove(&process.thread);
         }
-        process
+        let files = process
             .fds
             .iter()
             .filter_map(|&id| self.unref(id))
-            .collect()
+            .collect();
+        Exited {
+            files,
+            cwd: Some(process.cwd),
+        }
     }
 
     /// The working directory of `pid` (`EBADF` if unknown).
@@ -173,11 +203,12 @@ impl Tables {
         self.processes.get(&pid).map(|p| p.cwd).ok_or(Errno::EBADF)
     }
 
-    /// Sets the working directory of `pid`.
-    pub fn set_cwd(&mut self, pid: Pid, cwd: u32) -> Result<(), Errno> {
+    /// Sets the working directory of `pid` (which the caller holds) and
+    /// returns the old one (for the caller to release).
+    pub fn set_cwd(&mut self, pid: Pid, cwd: u32) -> Result<u32, Errno> {
         self.processes
             .get_mut(&pid)
-            .map(|p| p.cwd = cwd)
+            .map(|p| core::mem::replace(&mut p.cwd, cwd))
             .ok_or(Errno::EBADF)
     }
 
@@ -324,9 +355,18 @@ mod tests {
     #[test]
     fn fork_shares_open_files_and_exit_closes_the_last_reference() {
         let mut tables = Tables::new();
-        tables.process_created(1, 100, 0).unwrap();
+        assert_eq!(tables.process_created(1, 100, 0), Ok(Some(ROOT_INO)));
         tables.install(1, inode(12)).unwrap();
-        tables.process_created(2, 200, 1).unwrap();
+        assert_eq!(
+            tables.set_cwd(1, 30),
+            Ok(ROOT_INO),
+            "the old one to release"
+        );
+        assert_eq!(
+            tables.process_created(2, 200, 1),
+            Ok(Some(30)),
+            "the parent's working directory, for the child to hold"
+        );
         assert_eq!(tables.pid_of(200), Some(2));
         let (id, _) = tables.file(2, 0).unwrap();
         tables.file_mut(id).unwrap().offset = 5;
@@ -335,14 +375,14 @@ mod tests {
             5,
             "fork shares the offset"
         );
-        assert!(
-            tables.process_exited(1).is_empty(),
-            "the child still holds it"
-        );
+        let exited = tables.process_exited(1);
+        assert!(exited.files.is_empty(), "the child still holds it");
+        assert_eq!(exited.cwd, Some(30));
         assert_eq!(tables.pid_of(100), None);
-        let closed = tables.process_exited(2);
-        assert_eq!(closed.len(), 1);
+        let exited = tables.process_exited(2);
+        assert_eq!((exited.files.len(), exited.cwd), (1, Some(30)));
         assert_eq!(tables.open_files(), 0);
+        assert_eq!(tables.process_exited(2), Exited::default(), "gone already");
         assert_eq!(tables.process_created(3, 300, 9), Err(Errno::ESRCH));
         assert_eq!(tables.process_created(0, 300, 0), Err(Errno::EINVAL));
     }
@@ -361,7 +401,7 @@ mod tests {
             Err((Errno::EMFILE, _))
         ));
         assert_eq!(tables.dup(1, 0), Err(Errno::EMFILE));
-        assert_eq!(tables.process_exited(1).len(), MAX_OPEN_FILES);
+        assert_eq!(tables.process_exited(1).files.len(), MAX_OPEN_FILES);
     }
 
     #[test]
@@ -395,7 +435,11 @@ mod tests {
         tables.process_created(1, 100, 0).unwrap();
         tables.install(1, inode(12)).unwrap();
         tables.set_cwd(1, 40).unwrap();
-        tables.process_created(1, 101, 0).unwrap();
+        assert_eq!(
+            tables.process_created(1, 101, 0),
+            Ok(None),
+            "nothing new to hold"
+        );
         assert_eq!(tables.pid_of(100), None);
         assert_eq!(tables.pid_of(101), Some(1));
         assert!(tables.file(1, 0).is_ok());

@@ -181,21 +181,25 @@ fn run_builtin(command: &Command) -> Option<i32> {
 
 /// Starts every command of a pipeline, each in its own child process,
 /// connected by pipes (closing the shell's `script` descriptor in each).
-/// Returns the pids of the children started; on an error, reports it and
-/// returns the ones started so far.
+/// Returns the pids of the children started, in the pipeline's order; on
+/// an error, reports it and returns the ones started so far.
 ///
-/// For `a | b | c` the shell creates pipe 1 before forking `a` and pipe 2
-/// before forking `b`: `a` writes pipe 1, `b` reads pipe 1 and writes
-/// pipe 2, `c` reads pipe 2. The shell closes its copies of each pipe end
+/// The commands start from the last to the first, so that each reader is
+/// already there when its writer starts: in `echo hi | cat`, `cat` is
+/// usually waiting in its `read` when `echo` writes, the scene
+/// `docs/pipe.md` follows and `make trace` shows. (The order changes
+/// nothing else: every process of a pipeline runs until it exits.) For
+/// `a | b | c` the shell creates pipe 2 before forking `c` and pipe 1
+/// before forking `b`: `c` reads pipe 2, `b` writes pipe 2 and reads
+/// pipe 1, `a` writes pipe 1. The shell closes its copies of each pipe end
 /// as soon as the children that need it exist, so that a reader sees end of
 /// file when its writer exits.
 fn start_pipeline(commands: &[Command], script: Option<Fd>) -> Vec<Pid> {
     let mut pids = Vec::new();
-    // The read end of the pipe from the previous command, if any.
-    let mut previous_read: Option<Fd> = None;
-    for (index, command) in commands.iter().enumerate() {
-        let is_last = index + 1 == commands.len();
-        let next_pipe = if is_last {
+    // The write end of the pipe to the command after this one, if any.
+    let mut next_write: Option<Fd> = None;
+    for (index, command) in commands.iter().enumerate().rev() {
+        let previous_pipe = if index == 0 {
             None
         } else {
             match pipe() {
@@ -211,19 +215,19 @@ fn start_pipeline(commands: &[Command], script: Option<Fd>) -> Vec<Pid> {
                 if let Some(fd) = script {
                     let _ = close(fd);
                 }
-                if let Some(read_end) = previous_read {
+                if let Some((read_end, write_end)) = previous_pipe {
+                    let _ = close(write_end);
                     move_fd(read_end, Fd::STDIN);
                 }
-                if let Some((read_end, write_end)) = next_pipe {
-                    let _ = close(read_end);
+                if let Some(write_end) = next_write {
                     move_fd(write_end, Fd::STDOUT);
                 }
                 run_command(command);
             }
-            Ok(ForkResult::Parent(pid)) => pids.push(pid),
+            Ok(ForkResult::Parent(pid)) => pids.insert(0, pid),
             Err(e) => {
                 eprintln!("sh: fork: {}", e.message());
-                if let Some((read_end, write_end)) = next_pipe {
+                if let Some((read_end, write_end)) = previous_pipe {
                     let _ = close(read_end);
                     let _ = close(write_end);
                 }
@@ -231,16 +235,16 @@ fn start_pipeline(commands: &[Command], script: Option<Fd>) -> Vec<Pid> {
             }
         }
         // The children have their copies now; drop the shell's.
-        if let Some(read_end) = previous_read.take() {
-            let _ = close(read_end);
-        }
-        if let Some((read_end, write_end)) = next_pipe {
+        if let Some(write_end) = next_write.take() {
             let _ = close(write_end);
-            previous_read = Some(read_end);
+        }
+        if let Some((read_end, write_end)) = previous_pipe {
+            let _ = close(read_end);
+            next_write = Some(write_end);
         }
     }
-    if let Some(read_end) = previous_read {
-        let _ = close(read_end);
+    if let Some(write_end) = next_write {
+        let _ = close(write_end);
     }
     pids
 }

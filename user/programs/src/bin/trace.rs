@@ -5,11 +5,21 @@
 //! trace on          start recording (forgets the last trace)
 //! trace off         stop recording
 //! trace dump        print the events, one `@trace` line each
+//! trace -s          summarise the first pipe write in the events
 //! trace CMD ARGS... trace on, run CMD, trace off (then `trace dump`)
 //! ```
 //!
 //! A pipeline is traced with `trace on; echo hi | cat; trace off` at the
-//! shell prompt (the shell's own work is in the trace too).
+//! shell prompt (the shell's own work is in the trace too). `trace dump`
+//! and `trace -s` each read the events the kernel holds, and reading
+//! consumes them: run one or the other after a trace (`make trace` on the
+//! host reads the dump and draws the whole picture).
+//!
+//! The summary is `common::trace::scene`'s analysis, the same the host's
+//! `make trace` runs: which pipe write it follows, its steps with their
+//! code and instruction counts, and the kernel entries, address-space
+//! switches, copies of the data and instructions from the `write` to the
+//! reader having the bytes.
 
 #![no_std]
 #![no_main]
@@ -17,6 +27,9 @@
 extern crate alloc;
 
 use alloc::string::String;
+use alloc::vec::Vec;
+use common::trace::Event;
+use common::trace::scene::Scene;
 use ulib::{Args, ForkResult, eprintln, exit, fork, println, wait};
 
 /// Events read per `trace(READ)` call.
@@ -24,7 +37,7 @@ const BATCH: usize = 256;
 
 fn main(args: Args) -> i32 {
     let Some(command) = args.get(1) else {
-        eprintln!("usage: trace on | off | dump | CMD ARGS...");
+        eprintln!("usage: trace on | off | dump | -s | CMD ARGS...");
         return 1;
     };
     let result = match command {
@@ -35,6 +48,7 @@ fn main(args: Args) -> i32 {
             }
         }),
         "dump" => dump(),
+        "-s" => summarise(),
         _ => run(&args),
     };
     match result {
@@ -46,18 +60,41 @@ fn main(args: Args) -> i32 {
     }
 }
 
-/// Prints every recorded event.
+/// Prints every recorded event, a batch of lines per `write` (one write
+/// per line would cost the micro-kernel a round of messages per line).
 fn dump() -> Result<(), ulib::Errno> {
-    let mut line = String::new();
+    let mut lines = String::new();
     loop {
         let events = ulib::trace::read(BATCH)?;
         if events.is_empty() {
             return Ok(());
         }
+        lines.clear();
         for event in events {
-            line.clear();
-            let _ = event.write_line(&mut line);
-            ulib::print!("{line}");
+            let _ = event.write_line(&mut lines);
+        }
+        ulib::write_all(ulib::Fd::STDOUT, lines.as_bytes())?;
+    }
+}
+
+/// Prints the summary of the first pipe write in the recorded events.
+fn summarise() -> Result<(), ulib::Errno> {
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let batch = ulib::trace::read(BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        events.extend(batch);
+    }
+    match Scene::find(&events) {
+        Ok(scene) => {
+            let text = common::trace::summary::summary(&scene);
+            ulib::write_all(ulib::Fd::STDOUT, text.as_bytes())
+        }
+        Err(error) => {
+            eprintln!("trace: {error}");
+            exit(1);
         }
     }
 }

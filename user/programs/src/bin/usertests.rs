@@ -10,6 +10,8 @@
 //! then checks that no physical memory leaked (the number of free pages,
 //! from `freemem`, must be the same after the run as before) and prints
 //! `ALL TESTS PASSED` or `SOME TESTS FAILED`. `-q` skips the slow tests.
+//! *Pending* tests — checks of a fix that is not in yet — run only when
+//! named.
 //!
 //! Each test runs in its own child process, so a test that crashes, hangs
 //! in a loop that gets killed, or corrupts its memory fails alone. The tests
@@ -114,7 +116,12 @@ fn main(args: Args) -> i32 {
             );
             println!("tests:");
             for test in all_tests() {
-                println!("  {}{}", test.name, if test.slow { " (slow)" } else { "" });
+                let note = match (test.slow, test.pending) {
+                    (_, true) => " (pending: a fix not in yet; runs only when named)",
+                    (true, _) => " (slow)",
+                    _ => "",
+                };
+                println!("  {}{}", test.name, note);
             }
             return 1;
         }
@@ -132,7 +139,7 @@ fn main(args: Args) -> i32 {
     let mut ran = 0;
     for test in all_tests() {
         let chosen = if names.is_empty() {
-            !(quick && test.slow)
+            !(test.pending || quick && test.slow)
         } else {
             names.contains(&test.name)
         };

@@ -24,6 +24,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("iref", iref),
     Test::quick("unlink_cwd", unlink_cwd),
     Test::quick("exit_in_removed_dir", exit_in_removed_dir),
+    Test::quick("rmdir_other_cwd", rmdir_other_cwd),
     Test::quick("link_basic", link_basic),
     Test::quick("link_errors", link_errors),
     Test::quick("listing", listing),
@@ -760,4 +761,119 @@ fn exit_in_removed_dir() -> TestResult {
     }
     remove("ut-exitiput");
     expect_errno(stat("ut-exitiput"), Errno::ENOENT, "the directory is gone")
+}
+
+/// What the child of [`rmdir_other_cwd`] found wrong, by exit status.
+const CWD_PROBLEMS: [(i32, &str); 7] = [
+    (1, "chdir into the directory failed"),
+    (2, "stat of . failed before the removal"),
+    (3, "reading the go byte failed"),
+    (4, "listing . of the removed directory showed entries"),
+    (5, ". of the removed directory is another inode now"),
+    (
+        6,
+        "a file was created in the removed directory (or not with ENOENT)",
+    ),
+    (7, "chdir / from the removed directory failed"),
+];
+
+/// A working directory is held: another process removes it, and the
+/// process inside (with no descriptor open on it, which would hold it by
+/// itself) sees an empty directory — or a clean error — that accepts no new
+/// names, while its inode is not freed, so its number cannot go to a new
+/// file or directory (once, it was freed at once and the number reused).
+/// The disk is clean afterwards (the grader runs `e2fsck -fn`).
+fn rmdir_other_cwd() -> TestResult {
+    mkdir("ut-cwdgone").context("mkdir")?;
+    let (ready_read, ready_write) = ulib::pipe().context("pipe")?;
+    let (go_read, go_write) = ulib::pipe().context("pipe")?;
+    let child = spawn(|| {
+        if chdir("ut-cwdgone").is_err() {
+            return 1;
+        }
+        let Ok(before) = stat(".") else {
+            return 2;
+        };
+        let _ = ulib::write(ready_write, &before.ino.to_le_bytes());
+        let mut byte = [0u8; 1];
+        if ulib::read(go_read, &mut byte) != Ok(1) {
+            return 3;
+        }
+        if byte[0] == b'r' {
+            // Removed: an empty listing or a clean error.
+            if let Ok(entries) = read_dir(".")
+                && entries.count() > 0
+            {
+                return 4;
+            }
+            if let Ok(now) = stat(".")
+                && now.ino != before.ino
+            {
+                return 5;
+            }
+            match open("x", O_CREATE | O_RDWR) {
+                Err(Errno::ENOENT) => {}
+                Ok(fd) => {
+                    let _ = close(fd);
+                    let _ = unlink("x");
+                    return 6;
+                }
+                Err(_) => return 6,
+            }
+        }
+        if chdir("/").is_err() {
+            return 7;
+        }
+        0
+    })?;
+    let mut held = [0u8; 4];
+    let got = ulib::read_full(ready_read, &mut held).context("read the child's inode")?;
+    let held = u32::from_le_bytes(held);
+    let removed = unlink("ut-cwdgone");
+    // Make new inodes while the child is inside: none may get its number.
+    let mut reused = None;
+    if removed.is_ok() {
+        for i in 0..4 {
+            let dir = format!("ut-cwdnew{i}");
+            let file = format!("ut-cwdnew{i}/f");
+            let _ = mkdir(&dir);
+            let _ = write_file(&file, b"x");
+            for path in [&dir, &file] {
+                if let Ok(st) = stat(path)
+                    && st.ino == held
+                {
+                    reused = Some(path.clone());
+                }
+            }
+        }
+    }
+    let go = if removed.is_ok() { b"r" } else { b"k" };
+    ulib::write(go_write, go).context("write go")?;
+    let status = super::util::wait_for(child)?;
+    for fd in [ready_read, ready_write, go_read, go_write] {
+        close(fd).context("close")?;
+    }
+    for i in 0..4 {
+        remove(&format!("ut-cwdnew{i}/f"));
+        remove(&format!("ut-cwdnew{i}"));
+    }
+    remove("ut-cwdgone");
+    ensure!(got == 4, "the child sent {} bytes of its inode number", got);
+    match removed {
+        Ok(()) | Err(Errno::EBUSY) => {}
+        Err(e) => return Err(format!("rmdir of another process's cwd: unexpected {e:?}")),
+    }
+    if let Some(path) = reused {
+        return Err(format!(
+            "{path} got inode {held}, the removed directory another process is still in"
+        ));
+    }
+    if status != 0 {
+        let what = CWD_PROBLEMS
+            .iter()
+            .find(|(code, _)| *code == status)
+            .map_or("it failed", |(_, what)| what);
+        return Err(format!("the process inside: {what} (status {status})"));
+    }
+    expect_errno(stat("ut-cwdgone"), Errno::ENOENT, "the directory is gone")
 }

@@ -62,7 +62,7 @@ fn round_up_to_page(address: u64) -> u64 {
 }
 
 /// Loads one byte from `address` with a plain `mov`.
-fn probe_read(address: u64) -> u8 {
+pub fn probe_read(address: u64) -> u8 {
     let value: u8;
     // SAFETY: deliberately unchecked: the tests call this with addresses the
     // process does not own, expecting the kernel to kill the process at this
@@ -76,7 +76,7 @@ fn probe_read(address: u64) -> u8 {
 }
 
 /// Stores one byte to `address` with a plain `mov`.
-fn probe_write(address: u64, value: u8) {
+pub fn probe_write(address: u64, value: u8) {
     // SAFETY: as for `probe_read`: the tests expect the kernel to kill the
     // process at this instruction. If it does not, the child process
     // (which is about to exit) is the only thing affected.

@@ -13,6 +13,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("pipe_checksum", pipe_checksum),
     Test::quick("pipe_eof", pipe_eof),
     Test::quick("pipe_no_readers", pipe_no_readers),
+    Test::quick("pipe_reader_killed", pipe_reader_killed),
     Test::quick("pipe_large_write", pipe_large_write),
     Test::quick("pipe_many_writers", pipe_many_writers),
     Test::quick("pipe_chain", pipe_chain),
@@ -182,6 +183,57 @@ fn pipe_no_readers() -> TestResult {
     ensure!(
         wait_for(writer)? == 0,
         "the blocked writer was not told that the reader left"
+    );
+    Ok(())
+}
+
+/// A writer blocked on a full pipe whose only reader is *killed* (not a
+/// close: its exit closes the read end) is woken and told, with `EPIPE` or
+/// the count written so far; nothing is left waiting.
+fn pipe_reader_killed() -> TestResult {
+    let (read_end, write_end) = pipe().context("pipe")?;
+    let (ready_read, ready_write) = pipe().context("pipe")?;
+    // The reader holds the read end and never reads.
+    let reader = spawn(|| {
+        let _ = close(write_end);
+        let _ = write(ready_write, b"r");
+        let _ = ulib::sleep(1_000_000);
+        0
+    })?;
+    let writer = spawn(|| {
+        let _ = close(read_end);
+        let big = vec![2u8; 1 << 20];
+        match write(write_end, &big) {
+            Err(Errno::EPIPE) => 0,
+            Ok(n) if n < big.len() => 0,
+            _ => 1,
+        }
+    })?;
+    close(read_end).context("close")?;
+    close(write_end).context("close")?;
+    let mut byte = [0u8; 1];
+    read(ready_read, &mut byte).context("read readiness")?;
+    close(ready_read).context("close")?;
+    close(ready_write).context("close")?;
+    // Let the writer fill the pipe and block, then kill the reader.
+    ulib::sleep(5).context("sleep")?;
+    ulib::kill(reader).context("kill the reader")?;
+    let mut writer_status = None;
+    for _ in 0..2 {
+        let (pid, status) = ulib::wait().context("wait")?;
+        ensure!(
+            pid == reader || pid == writer,
+            "wait returned pid {}, not a child of this test",
+            pid
+        );
+        if pid == writer {
+            writer_status = Some(status);
+        }
+    }
+    ensure!(
+        writer_status == Some(0),
+        "the writer blocked on the full pipe was not told that its reader died (status {:?})",
+        writer_status
     );
     Ok(())
 }

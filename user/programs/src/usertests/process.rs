@@ -19,12 +19,14 @@ pub const TESTS: &[Test] = &[
     Test::quick("wait_null_status", wait_null_status),
     Test::quick("getpid_fork", getpid_fork),
     Test::quick("fork_until_full", fork_until_full),
+    Test::quick("fork_bomb", fork_bomb),
     Test::quick("forkfork", forkfork),
     Test::quick("forktree", forktree),
     Test::quick("twochildren", twochildren),
     Test::quick("reparent", reparent),
     Test::quick("kill_running", kill_running),
     Test::quick("kill_blocked", kill_blocked),
+    Test::quick("kill_init", kill_init),
     Test::quick("preempt", preempt),
     Test::quick("exec_echo", exec_echo),
     Test::quick("exec_keeps_cwd", exec_keeps_cwd),
@@ -120,6 +122,67 @@ fn fork_until_full() -> TestResult {
         expect_one_of::<()>(Err(e), &[Errno::EAGAIN, Errno::ENOMEM], "the failed fork")?;
     }
     ensure!(children >= 8, "only {} forks succeeded", children);
+    Ok(())
+}
+
+/// A fork bomb: every process forks until the kernel refuses, its children
+/// too, so the process table fills from many processes at once. Every
+/// refusal is a clean `EAGAIN` or `ENOMEM`; when the bomb is released,
+/// each process collects its children and exits, and processes can be made
+/// again. (The bomb runs in a child of the test, so that the test itself
+/// is not part of it.)
+fn fork_bomb() -> TestResult {
+    /// Forks until refused; each child does the same. Returns the worst
+    /// exit status seen (0: only clean refusals).
+    fn bomb(hold: Fd, release: Fd) -> i32 {
+        let mut status = 0;
+        let mut children = 0;
+        loop {
+            match fork() {
+                Ok(ForkResult::Child) => {
+                    children = 0;
+                    status = 0;
+                    continue;
+                }
+                Ok(ForkResult::Parent(_)) => children += 1,
+                Err(Errno::EAGAIN | Errno::ENOMEM) => break,
+                Err(_) => {
+                    status = 1;
+                    break;
+                }
+            }
+            if children >= 64 {
+                break;
+            }
+        }
+        // Wait for the release: the end of the pipe.
+        let _ = close(release);
+        let mut byte = [0u8; 1];
+        let _ = read(hold, &mut byte);
+        for _ in 0..children {
+            match wait() {
+                Ok((_, 0)) => {}
+                Ok((_, other)) => status = status.max(other),
+                Err(_) => status = 2,
+            }
+        }
+        status
+    }
+    let (hold, release) = pipe().context("pipe")?;
+    let root = spawn(|| bomb(hold, release))?;
+    // The bomb goes off when every process of it has stopped forking and
+    // this one has closed its end too.
+    close(release).context("close")?;
+    close(hold).context("close")?;
+    let status = wait_for(root)?;
+    ensure!(
+        status == 0,
+        "the bomb saw a fork fail uncleanly (status {})",
+        status
+    );
+    // Processes can be made again.
+    let child = spawn(|| 0)?;
+    ensure!(wait_for(child)? == 0, "a process after the bomb failed");
     Ok(())
 }
 
@@ -280,6 +343,13 @@ fn kill_blocked() -> TestResult {
         close(fd).context("close")?;
     }
     Ok(())
+}
+
+/// Nobody may kill init (pid 1): it adopts orphans, and when it ends the
+/// machine powers off. Both kernels refuse with `EPERM` (before the check,
+/// `kill 1` at the shell switched the machine off).
+fn kill_init() -> TestResult {
+    expect_errno(kill(1), Errno::EPERM, "kill(1), init")
 }
 
 /// xv6's preempt: two processes spin forever; a third can still run and

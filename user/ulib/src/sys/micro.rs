@@ -15,7 +15,7 @@
 //!
 //! | calls                                               | go to                      |
 //! |-----------------------------------------------------|----------------------------|
-//! | fork, exit, wait, kill, exec, getpid, sbrk, freemem | the proc server            |
+//! | fork, exit, wait, kill, exec, getpid, sbrk, freemem, mmap, munmap | the proc server (the pager) |
 //! | the file calls                                      | the vfs server (which redirects a console descriptor's read and write to the console server) |
 //! | sleep, uptime                                       | the kernel alone: a receive with a timeout, the clock |
 //!
@@ -41,7 +41,7 @@ use common::abi::fs::{STAT_BYTES, Stat};
 use common::abi::proto::MAX_TRANSFER;
 use common::abi::proto::proc::{AUX_WORDS, AuxBlock, ProcOp};
 use common::abi::proto::vfs::VfsOp;
-use common::abi::syscall::MAX_PATH;
+use common::abi::syscall::{MAX_PATH, SysInfo};
 use core::sync::atomic::{AtomicU64, Ordering};
 use l4::rpc::{self, Reply};
 use l4::{Message, ThreadId};
@@ -76,6 +76,14 @@ pub fn start(argc: usize, argv: *const *const u8) {
     };
     PROC.store(aux.proc, Ordering::Relaxed);
     VFS.store(aux.vfs, Ordering::Relaxed);
+}
+
+/// The thread ids of the proc and vfs servers, from the aux block. Not
+/// part of the back-end interface (the mono back end has no servers): for
+/// the few programs that talk to the servers themselves, such as the
+/// message fuzzer (`programs/src/bin/msgfuzz.rs`).
+pub fn server_threads() -> (u64, u64) {
+    (PROC.load(Ordering::Relaxed), VFS.load(Ordering::Relaxed))
 }
 
 /// Calls proc: `op` with `words`; the reply's value.
@@ -352,6 +360,29 @@ pub fn getpid() -> Result<u64, Errno> {
     proc(ProcOp::Getpid, &[])
 }
 
+/// `getppid() -> pid` of the parent (lab `syscall`).
+pub fn getppid() -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    proc(ProcOp::Getppid, &[])
+    // LAB syscall STUB
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
+}
+
+/// `sysinfo(*mut SysInfo) -> 0` (lab `syscall`): proc copies the
+/// [`SysInfo`] into our memory, as it does `wait`'s status.
+///
+/// # Safety
+/// `info` must be valid for a write of one [`SysInfo`].
+pub unsafe fn sysinfo(info: *mut SysInfo) -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    proc(ProcOp::Sysinfo, &[info as u64])
+    // LAB syscall STUB
+    //~ let _ = info;
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
+}
+
 /// `sbrk(increment) -> old break`.
 ///
 /// # Safety
@@ -415,4 +446,34 @@ pub fn freemem() -> Result<u64, Errno> {
 /// `EPERM` unless the kernel was booted with `inject`).
 pub fn inject(words: [u64; 4]) -> Result<u64, Errno> {
     proc(ProcOp::Inject, &words)
+}
+
+/// `mmap(hint, length, prot, flags, fd, offset) -> address`: proc, the
+/// pager, records the mapping and makes its pages at their first touch.
+/// The hint is not sent (both kernels ignore it); `prot` and `flags`
+/// share a word.
+///
+/// # Safety
+/// The new memory is the caller's to manage; nothing else is changed.
+pub unsafe fn mmap(
+    _hint: u64,
+    length: u64,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    offset: u64,
+) -> Result<u64, Errno> {
+    let protections = u64::from(prot) | u64::from(flags) << 32;
+    proc(
+        ProcOp::Mmap,
+        &[length, protections, word(fd as i64), offset],
+    )
+}
+
+/// `munmap(address, length) -> 0`.
+///
+/// # Safety
+/// Nothing may still use the memory removed.
+pub unsafe fn munmap(address: u64, length: u64) -> Result<u64, Errno> {
+    proc(ProcOp::Munmap, &[address, length])
 }

@@ -34,7 +34,14 @@
 //! rename(old, new) -> 0                      getdents(fd, *mut u8, len) -> n
 //! freemem() -> free pages                    trace(op, a, b) -> value
 //! inject([component, fault, after, parameter]) -> server restarts
+//! mmap(hint, length, prot, flags, fd, offset) -> address
+//! munmap(address, length) -> 0
+//! getppid() -> pid                           sysinfo(*mut SysInfo) -> 0
 //! ```
+//!
+//! A function one back end has and the other lacks fails the build of the
+//! other (its wrapper calls `sys::NAME`), and fails a host test sooner
+//! (`back_ends_define_the_same_calls` below), which names it.
 //!
 //! Paths are pointers to NUL-terminated byte strings. See `docs/user-abi.md`.
 
@@ -50,3 +57,37 @@ pub use micro::*;
 
 #[cfg(not(any(feature = "mono", feature = "micro")))]
 compile_error!("ulib needs a back end: enable the `mono` feature (the default) or `micro`.");
+
+#[cfg(test)]
+mod tests {
+    use alloc::collections::BTreeSet;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    /// The `pub fn` (and `pub unsafe fn`) names in a back end's source.
+    fn calls(source: &str) -> BTreeSet<String> {
+        source
+            .lines()
+            .filter_map(|line| {
+                let rest = line
+                    .strip_prefix("pub fn ")
+                    .or_else(|| line.strip_prefix("pub unsafe fn "))?;
+                Some(rest.split(['(', '<']).next()?.trim().into())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn back_ends_define_the_same_calls() {
+        let mono = calls(include_str!("mono.rs"));
+        let micro = calls(include_str!("micro.rs"));
+        assert!(mono.contains("getpid") && micro.contains("getpid"));
+        let only_mono: Vec<&String> = mono.difference(&micro).collect();
+        let only_micro: Vec<&String> = micro.difference(&mono).collect();
+        assert!(
+            only_mono.is_empty() && only_micro.is_empty(),
+            "each back end must define every call: sys/micro.rs lacks {only_mono:?}, \
+             sys/mono.rs lacks {only_micro:?}"
+        );
+    }
+}

@@ -15,7 +15,7 @@
 
 use crate::Errno;
 use common::abi::fs::Stat;
-use common::abi::syscall::Sys;
+use common::abi::syscall::{Sys, SysInfo};
 use core::arch::asm;
 
 /// Executes one system call with six arguments and returns the raw `rax`.
@@ -235,6 +235,30 @@ pub fn getpid() -> Result<u64, Errno> {
     unsafe { call(Sys::Getpid, 0, 0, 0) }
 }
 
+/// `getppid() -> pid` of the parent (lab `syscall`).
+pub fn getppid() -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    // SAFETY: getppid takes no pointers.
+    unsafe { call(Sys::Getppid, 0, 0, 0) }
+    // LAB syscall STUB
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
+}
+
+/// `sysinfo(*mut SysInfo) -> 0` (lab `syscall`).
+///
+/// # Safety
+/// `info` must be valid for a write of one [`SysInfo`].
+pub unsafe fn sysinfo(info: *mut SysInfo) -> Result<u64, Errno> {
+    // LAB syscall BEGIN
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Sysinfo, info as u64, 0, 0) }
+    // LAB syscall STUB
+    //~ let _ = info;
+    //~ Err(Errno::ENOSYS)
+    // LAB syscall END
+}
+
 /// `sbrk(increment) -> old break`: grows (or, negative, shrinks) the heap.
 ///
 /// # Safety
@@ -287,6 +311,40 @@ pub fn inject(words: [u64; 4]) -> Result<u64, Errno> {
     let [component, fault, after, parameter] = words;
     // SAFETY: inject takes no pointers.
     Errno::from_return(unsafe { syscall6(Sys::Inject, [component, fault, after, parameter, 0, 0]) })
+}
+
+/// `mmap(hint, length, prot, flags, fd, offset) -> address`: the one call
+/// with six arguments (`common::abi::mmap` has the numbers).
+///
+/// # Safety
+/// The new memory is the caller's to manage; nothing else is changed.
+pub unsafe fn mmap(
+    hint: u64,
+    length: u64,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    offset: u64,
+) -> Result<u64, Errno> {
+    let args = [
+        hint,
+        length,
+        u64::from(prot),
+        u64::from(flags),
+        reg(fd as i64),
+        offset,
+    ];
+    // SAFETY: forwarded to the caller.
+    Errno::from_return(unsafe { syscall6(Sys::Mmap, args) })
+}
+
+/// `munmap(address, length) -> 0`.
+///
+/// # Safety
+/// Nothing may still use the memory removed.
+pub unsafe fn munmap(address: u64, length: u64) -> Result<u64, Errno> {
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Munmap, address, length, 0) }
 }
 
 /// `trace(op, a, b)`: tracing control (`common::abi::syscall::trace_ops`).

@@ -1,0 +1,173 @@
+//! The labs' graded tests: one entry per lab in [`all`], the table that
+//! `grade --lab NAME` (`make grade LAB=NAME`), `grade batch` and `grade
+//! self-check` read. The format of a lab, its markers and how to add one
+//! are in `labs/README.md`.
+//!
+//! A lab's tests are ordinary [`Test`]s of any kind: a usertest run alone
+//! ([`Test::usertest`]), a function that drives a booted session
+//! ([`Test::new`], the functions in `labs/NAME.rs`), or a host command
+//! ([`Test::host`]). Points are per kernel; a test runs on the lab's
+//! kernels unless it says otherwise; [`Test::hidden`] tests are run only
+//! when asked for (`--hidden`: the staff's batch grading and the
+//! self-check).
+
+use crate::qemu::Kernel;
+use crate::suites::Suite;
+use crate::test::Test;
+
+pub mod util;
+
+/// Every lab name a `LAB` marker may use, in the order of the semester
+/// (`labs/README.md`'s table), the planned ones included.
+pub const LAB_NAMES: [&str; 9] = [
+    "tour", "util", "syscall", "pipe", "cow", "mmap", "ipc", "driver", "fs",
+];
+
+/// One lab.
+#[derive(Clone, Debug)]
+pub struct Lab {
+    /// Its name: the folder `labs/NAME/`, the `LAB NAME` markers, `make
+    /// grade LAB=NAME`.
+    pub name: &'static str,
+    /// A line saying what it is.
+    pub title: &'static str,
+    /// The kernels its tests run on.
+    pub kernels: &'static [Kernel],
+    /// Its graded tests.
+    pub tests: Vec<Test>,
+}
+
+impl Lab {
+    /// The lab's tests as a suite named after the lab, each restricted to
+    /// the lab's kernels; hidden tests only if `hidden`.
+    pub fn suite(&self, hidden: bool) -> Suite {
+        let tests = self
+            .tests
+            .iter()
+            .filter(|test| hidden || !test.hidden)
+            .map(|test| {
+                let mut test = *test;
+                if self.kernels.len() == 1 {
+                    test = test.only_on(self.kernels[0]);
+                }
+                test
+            })
+            .collect();
+        Suite {
+            name: self.name,
+            tests,
+            on_request: false,
+        }
+    }
+
+    /// The most points the lab's tests give, counted on each kernel they
+    /// run on (a host test once), hidden tests included.
+    pub fn max_points(&self) -> u32 {
+        self.suite(true)
+            .tests
+            .iter()
+            .map(|test| {
+                let kernels = if test.on_host() {
+                    1
+                } else {
+                    Kernel::ALL.iter().filter(|&&k| test.runs_on(k)).count() as u32
+                };
+                test.points * kernels
+            })
+            .sum()
+    }
+}
+
+/// Every lab with graded tests.
+pub fn all() -> Vec<Lab> {
+    vec![
+        Lab {
+            name: "util",
+            title: "user programs: pingpong, primes, find, xargs",
+            kernels: &Kernel::ALL,
+            tests: util::tests(),
+        },
+        Lab {
+            name: "syscall",
+            title: "system calls getppid and sysinfo on both kernels",
+            kernels: &Kernel::ALL,
+            tests: vec![
+                Test::usertest("getppid", 4, "syscall_getppid"),
+                Test::usertest("getppid-orphan", 4, "syscall_getppid_orphan"),
+                Test::usertest("sysinfo", 5, "syscall_sysinfo"),
+                Test::usertest("sysinfo-bad-pointer", 2, "syscall_sysinfo_bad_pointer").hidden(),
+                Test::host(
+                    "proc-protocol",
+                    10,
+                    "cargo test --release --quiet -p common --lib abi::proto::proc::tests::lab_syscall",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+            ],
+        },
+    ]
+}
+
+/// The lab named `name`.
+pub fn find(name: &str) -> Option<Lab> {
+    all().into_iter().find(|lab| lab.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suites;
+    use std::collections::HashSet;
+
+    #[test]
+    fn labs_are_named_in_lab_names_and_test_names_are_unique() {
+        let mut names: HashSet<&str> = suites::all()
+            .iter()
+            .flat_map(|suite| suite.tests.iter().map(|test| test.name))
+            .collect();
+        for lab in all() {
+            assert!(
+                LAB_NAMES.contains(&lab.name),
+                "{} is not in LAB_NAMES",
+                lab.name
+            );
+            assert!(!lab.tests.is_empty(), "lab {} has no tests", lab.name);
+            for test in &lab.tests {
+                assert!(names.insert(test.name), "two tests are named {}", test.name);
+                assert!(test.depends_on.is_none(), "a lab test depends on nothing");
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_table_gives_each_lab_its_points() {
+        let readme = include_str!("../../labs/README.md");
+        for lab in all() {
+            let row = readme
+                .lines()
+                .find(|line| line.contains(&format!("[`{}`]", lab.name)))
+                .unwrap_or_else(|| panic!("labs/README.md has no row for {}", lab.name));
+            let points = row
+                .trim_end_matches('|')
+                .rsplit('|')
+                .next()
+                .unwrap_or("")
+                .trim();
+            assert_eq!(
+                points,
+                lab.max_points().to_string(),
+                "labs/README.md gives lab {} {points} points; its tests give {}",
+                lab.name,
+                lab.max_points()
+            );
+        }
+    }
+
+    #[test]
+    fn hidden_tests_are_left_out_unless_asked_for() {
+        let syscall = find("syscall").unwrap();
+        assert!(syscall.suite(true).tests.iter().any(|test| test.hidden));
+        assert!(syscall.suite(false).tests.iter().all(|test| !test.hidden));
+        assert_eq!(syscall.max_points(), 40);
+        assert!(find("nonesuch").is_none());
+    }
+}
