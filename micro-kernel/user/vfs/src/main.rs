@@ -177,11 +177,12 @@ impl Vfs {
     #[cfg(not(feature = "colocated-fs"))]
     fn fs_call(&self, request: &FsRequest<'_>, into: Option<&mut [u8]>) -> Result<Reply, Errno> {
         if server_lib::id(Server::Fs) != self.fs_holding.get() {
-            self.resync();
+            self.resync(request);
         }
         let wire = request.to_wire();
-        let answer =
-            server_lib::call_answer_reconnecting(Server::Fs, &wire, into, &mut || self.resync())?;
+        let answer = server_lib::call_answer_reconnecting(Server::Fs, &wire, into, &mut || {
+            self.resync(request)
+        })?;
         if !request.is_logged() {
             return answer.map_err(|(errno, _)| errno);
         }
@@ -223,8 +224,12 @@ impl Vfs {
     /// of the others, and sends those requests again, in order, checking
     /// that each gets the answer it got before. vfs's own state
     /// (descriptors, offsets, pipes) lives here and is untouched.
+    ///
+    /// `in_flight` is the request to be sent next (again): if it gives a
+    /// reference back, the tables have forgotten that reference already,
+    /// but the new copy must hold it for the request to release.
     #[cfg(not(feature = "colocated-fs"))]
-    fn resync(&self) {
+    fn resync(&self, in_flight: &FsRequest<'_>) {
         self.fs_holding.set(server_lib::id(Server::Fs));
         let committed = server_lib::call(Server::Fs, &FsRequest::Committed.to_wire())
             .and_then(|reply| reply.word(0));
@@ -243,6 +248,9 @@ impl Vfs {
             log.committed_below(committed_below);
             let mut now = self.tables.held_inodes();
             now.extend(self.exec_files.values().copied());
+            if let FsRequest::ReleaseInode { ino } = *in_flight {
+                now.push(ino);
+            }
             (log.held_before(now), log.take())
         };
         for &ino in &held {
@@ -396,21 +404,30 @@ impl Vfs {
                 pid,
                 thread,
                 parent,
-            } => match self.tables.process_created(pid, thread, parent) {
+            } => {
                 // A new process holds its working directory, as on the
                 // mono-kernel (`tables.rs`); if it cannot, it is not made.
-                Ok(Some(cwd)) => match self.fs(FsRequest::OpenInode { ino: cwd }) {
+                // The reference is taken before the tables show it
+                // (`Tables::held_inodes`).
+                let cwd = match self.tables.cwd_of_new_process(pid, parent) {
+                    Ok(cwd) => cwd,
+                    Err(errno) => return Outcome::Failed(errno),
+                };
+                if let Some(ino) = cwd
+                    && let Err(errno) = self.fs(FsRequest::OpenInode { ino })
+                {
+                    return Outcome::Failed(errno);
+                }
+                match self.tables.process_created(pid, thread, parent) {
                     Ok(_) => Outcome::Done(Words::default(), None),
                     Err(errno) => {
-                        for file in self.tables.process_exited(pid).files {
-                            self.close_file(file);
+                        if let Some(ino) = cwd {
+                            self.release_inode(ino);
                         }
                         Outcome::Failed(errno)
                     }
-                },
-                Ok(None) => Outcome::Done(Words::default(), None),
-                Err(errno) => Outcome::Failed(errno),
-            },
+                }
+            }
             ProcessExited { pid } => {
                 self.pipes.drop_parked_of(pid);
                 let exited = self.tables.process_exited(pid);

@@ -17,10 +17,12 @@
 //!    and N;
 //! 2. arms it (`ulib::inject`, which returns once the server has it);
 //! 3. works in rounds until root has restarted the server: each round
-//!    creates a file of a random size (up to 40 KiB), appends a line to a
-//!    log, renames a file, reads one back and compares it, removes the
-//!    oldest when there are more than [`MAX_FILES`], and prints one line
-//!    (the console's requests);
+//!    creates a file of a random size (up to 40 KiB) and, every other
+//!    round on average, `fsync`s it (a journal commit: the disk server's
+//!    requests, which the buffer cache otherwise saves for the 5-second
+//!    commit), appends a line to a log, renames a file, reads one back and
+//!    compares it, removes the oldest when there are more than
+//!    [`MAX_FILES`], and prints one line (the console's requests);
 //! 4. reads back every file and the log and compares them with what it
 //!    wrote: the fault is *survived* when every call succeeded and every
 //!    byte is right.
@@ -218,7 +220,8 @@ impl Work {
         };
         let seed = self.random.below(1 << 32) as u32;
         let name = format!("f{round}");
-        write_file(&self.path(&name), seed, len)?;
+        let sync = self.random.below(2) == 0;
+        write_file(&self.path(&name), seed, len, sync)?;
         self.files.push(Written { name, seed, len });
         // The log.
         if self.log_lines == LOG_LINES {
@@ -286,8 +289,9 @@ impl Work {
     }
 }
 
-/// Writes `len` bytes of `seed`'s pattern to a new file `path`.
-fn write_file(path: &str, seed: u32, len: usize) -> Result<(), Failure> {
+/// Writes `len` bytes of `seed`'s pattern to a new file `path`, and
+/// `fsync`s it if `sync`.
+fn write_file(path: &str, seed: u32, len: usize, sync: bool) -> Result<(), Failure> {
     let fd = open(path, O_CREATE | O_RDWR | O_TRUNC)
         .map_err(|e| failed(&format!("create {path}"), e))?;
     let mut block = vec![0u8; 4096];
@@ -303,6 +307,9 @@ fn write_file(path: &str, seed: u32, len: usize) -> Result<(), Failure> {
             break;
         }
         done += n;
+    }
+    if result.is_ok() && sync {
+        result = ulib::fsync(fd).map_err(|errno| failed(&format!("fsync {path}"), errno));
     }
     close(fd).map_err(|e| failed(&format!("close {path}"), e))?;
     result
