@@ -9,6 +9,7 @@ use crate::test::Test;
 
 pub mod bench;
 pub mod boot;
+pub mod fault_isolation;
 pub mod fuzz;
 pub mod micro_kernel;
 pub mod power_cut;
@@ -51,6 +52,11 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "fuzz",
             tests: fuzz::tests(),
+            on_request: false,
+        },
+        Suite {
+            name: "fault-isolation",
+            tests: fault_isolation::tests(),
             on_request: false,
         },
         Suite {
