@@ -205,14 +205,22 @@ impl Vfs {
             Ok(reply) => Ok(reply.truncated(own_count)),
             Err((errno, _)) => Err(errno),
         };
-        let mut log = self.log.borrow_mut();
-        log.committed_below(position.committed_below);
-        if position.transaction != 0 {
-            let kept = match &result {
-                Ok(reply) => Ok(reply.words().to_vec()),
-                Err(errno) => Err(*errno),
-            };
-            log.record(Logged::new(wire, position.transaction, kept));
+        let full = {
+            let mut log = self.log.borrow_mut();
+            log.committed_below(position.committed_below);
+            if position.transaction != 0 {
+                let kept = match &result {
+                    Ok(reply) => Ok(reply.words().to_vec()),
+                    Err(errno) => Err(*errno),
+                };
+                log.record(Logged::new(wire, position.transaction, kept));
+            }
+            log.is_full()
+        };
+        // A commit empties the log (its reply says every transaction is
+        // committed); it is bounded, not the transaction (`replay.rs`).
+        if full && let Err(errno) = self.fs(FsRequest::Sync) {
+            println!("vfs: asking fs to commit: {}", errno.message());
         }
         result
     }

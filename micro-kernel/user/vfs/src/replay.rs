@@ -24,8 +24,16 @@
 //! [`ReplayLog::held_before`] finds them from those vfs holds now, undoing
 //! the references the log's requests took and gave back.
 //!
-//! Invariants: entries are in the order their requests were answered;
-//! every entry's transaction is at least the last `committed_below` seen.
+//! The log is bounded: in ext3's ordered mode a file's data is written in
+//! place at the commit, not into the journal, so a transaction may hold
+//! any amount of it — but vfs keeps a copy. When the log holds
+//! [`MAX_BYTES`] of data or [`MAX_ENTRIES`] requests, vfs asks fs to commit
+//! (`Sync`), which empties it ([`ReplayLog::is_full`]).
+//!
+//! Invariants: entries are in the order their requests were answered, so
+//! their transactions never decrease (fs numbers transactions in order);
+//! every entry's transaction is at least the last `committed_below` seen;
+//! `bytes` is the sum of the entries' bytes.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -96,10 +104,18 @@ impl Logged {
     }
 }
 
+/// Bytes of request data the log may hold before vfs asks for a commit.
+pub const MAX_BYTES: usize = 2 << 20;
+
+/// Requests the log may hold before vfs asks for a commit.
+pub const MAX_ENTRIES: usize = 4096;
+
 /// The requests whose changes are not committed yet, in order.
 #[derive(Debug, Default)]
 pub struct ReplayLog {
     entries: VecDeque<Logged>,
+    /// The entries' bytes, summed.
+    bytes: usize,
 }
 
 impl ReplayLog {
@@ -110,19 +126,33 @@ impl ReplayLog {
 
     /// Every transaction below `committed_below` is on the disk: their
     /// requests are forgotten.
+    /// The committed ones are at the front (transactions never decrease),
+    /// so this costs one comparison when nothing was committed.
     pub fn committed_below(&mut self, committed_below: u64) {
-        self.entries
-            .retain(|entry| entry.transaction >= committed_below);
+        while let Some(oldest) = self.entries.front()
+            && oldest.transaction < committed_below
+        {
+            self.bytes -= oldest.bytes();
+            self.entries.pop_front();
+        }
     }
 
     /// Adds a request answered just now.
     pub fn record(&mut self, entry: Logged) {
+        self.bytes += entry.bytes();
         self.entries.push_back(entry);
     }
 
     /// Takes every entry out, in order (to send them again).
     pub fn take(&mut self) -> Vec<Logged> {
+        self.bytes = 0;
         self.entries.drain(..).collect()
+    }
+
+    /// Whether the log holds [`MAX_BYTES`] or [`MAX_ENTRIES`]: time to ask
+    /// fs for a commit.
+    pub fn is_full(&self) -> bool {
+        self.bytes >= MAX_BYTES || self.entries.len() >= MAX_ENTRIES
     }
 
     /// How many requests it keeps.
@@ -137,7 +167,7 @@ impl ReplayLog {
 
     /// Bytes of data it keeps.
     pub fn bytes(&self) -> usize {
-        self.entries.iter().map(Logged::bytes).sum()
+        self.bytes
     }
 
     /// The inode references held before the first kept request, given
@@ -199,6 +229,32 @@ mod tests {
             })
         );
         assert!(log.is_empty());
+        assert_eq!(log.bytes(), 0);
+    }
+
+    #[test]
+    fn a_full_log_asks_for_a_commit() {
+        let mut log = ReplayLog::new();
+        let data = alloc::vec![7u8; 4096];
+        let write = FsRequest::Write {
+            ino: 12,
+            offset: 0,
+            append: true,
+            data: &data,
+        };
+        while !log.is_full() {
+            log.record(logged(write, 4));
+        }
+        assert_eq!(log.len(), MAX_BYTES / 4096);
+        log.committed_below(4);
+        assert!(log.is_full(), "transaction 4 is not committed yet");
+        log.committed_below(5);
+        assert!(!log.is_full() && log.is_empty());
+        assert_eq!(log.bytes(), 0);
+        for _ in 0..MAX_ENTRIES {
+            log.record(logged(FsRequest::Sync, 5));
+        }
+        assert!(log.is_full(), "by the number of requests");
     }
 
     #[test]
