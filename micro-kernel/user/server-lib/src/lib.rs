@@ -452,7 +452,10 @@ pub fn reply_and_receive_for(client: ThreadId, reply: &Wire<'_>, ticks: u32) -> 
         Timeout::Zero,
         Timeout::Ticks(ticks),
     ) {
-        Ok(received) => Some(Request::from_received(&received)),
+        Ok(received) => match screen(Request::from_received(&received)) {
+            Some(request) => Some(request),
+            None => receive_for(ticks),
+        },
         Err(l4::Error::ReceiveTimeout) => None,
         // The reply failed (the client is gone), or the receive did (a
         // sender's bytes could not be copied): wait anew.
