@@ -108,7 +108,7 @@ impl Logged {
 pub const MAX_BYTES: usize = 2 << 20;
 
 /// Requests the log may hold before vfs asks for a commit.
-pub const MAX_ENTRIES: usize = 4096;
+pub const MAX_ENTRIES: usize = 16384;
 
 /// The requests whose changes are not committed yet, in order.
 #[derive(Debug, Default)]
