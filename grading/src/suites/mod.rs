@@ -80,6 +80,11 @@ pub fn all() -> Vec<Suite> {
             on_request: true,
         },
         Suite {
+            name: "bench-restart",
+            tests: bench::restart_tests(),
+            on_request: true,
+        },
+        Suite {
             name: "trace",
             tests: trace::tests(),
             on_request: false,

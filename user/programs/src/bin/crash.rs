@@ -157,6 +157,16 @@ fn main(args: Args) -> i32 {
     }
 }
 
+/// Ticks between two restarts of `-m` (root's crash-loop rule).
+const SETTLE_TICKS: u64 = 6;
+
+/// A failed measurement, in `bench`'s words (the grader waits for the
+/// figure's line).
+fn measure_failed(what: &str, errno: Errno) -> i32 {
+    println!("bench restart-fs: FAILED: {what}: {}", explain(errno));
+    1
+}
+
 /// `-m RUNS`: the fs server's restart, timed from the client.
 fn measure_restarts(runs: u64) -> i32 {
     let injection = Injection {
@@ -166,27 +176,33 @@ fn measure_restarts(runs: u64) -> i32 {
         parameter: BAD_POINTER,
     };
     let mut ticks = Vec::new();
-    for _ in 0..runs {
+    for run in 0..runs {
+        // Root counts a crash right after a start (5 ticks) as a crash
+        // loop, and three in a row keep the server down: a measurement
+        // must not look like one.
+        if run > 0
+            && let Err(errno) = ulib::sleep(SETTLE_TICKS)
+        {
+            return measure_failed("sleep", errno);
+        }
         let before = match ulib::restarts() {
             Ok(count) => count,
-            Err(errno) => {
-                eprintln!("crash: {}", explain(errno));
-                return 1;
-            }
+            Err(errno) => return measure_failed("inject", errno),
         };
         if let Err(errno) = ulib::inject(injection) {
-            eprintln!("crash: {}", explain(errno));
-            return 1;
+            return measure_failed("inject", errno);
         }
         let start = ulib::rdtsc();
         let answered = ulib::stat("/");
         let took = ulib::rdtsc() - start;
         if let Err(errno) = answered {
-            eprintln!("crash: stat / after the fault: {}", errno.message());
-            return 1;
+            return measure_failed("stat / after the fault", errno);
         }
         if ulib::restarts() != Ok(before + 1) {
-            eprintln!("crash: the fs server was not restarted (is this the micro-kernel?)");
+            println!(
+                "bench restart-fs: FAILED: the fs server was not restarted (is this the \
+                 micro-kernel?)"
+            );
             return 1;
         }
         ticks.push(took);
