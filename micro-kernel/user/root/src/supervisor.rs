@@ -24,7 +24,8 @@
 //! open files and pipes, proc every process — a new copy would have none
 //! of it, so every program would be broken anyway. Root says so and stops
 //! the system (QEMU exits with the failure status): the disk is
-//! consistent, since the fs server commits every reply.
+//! consistent (the journal), and what was not committed is lost, as after
+//! a power cut.
 //!
 //! A server whose new copies crash right after starting ([`QUICK_TICKS`]
 //! after taking their directory, or before) [`MAX_QUICK_CRASHES`] times

@@ -105,7 +105,7 @@ impl Logged {
 }
 
 /// Bytes of request data the log may hold before vfs asks for a commit.
-pub const MAX_BYTES: usize = 2 << 20;
+pub const MAX_BYTES: usize = 8 << 20;
 
 /// Requests the log may hold before vfs asks for a commit.
 pub const MAX_ENTRIES: usize = 16384;
