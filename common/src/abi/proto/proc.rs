@@ -446,6 +446,8 @@ mod tests {
             ProcRequest::from_wire(&Wire::new(ProcOp::Inject.label(), &[3, 99, 1, 0])),
             Err(ProtoError::BadValue(0)),
             "an unknown fault"
+        );
+        assert_eq!(
             ProcRequest::from_wire(&Wire::new(ProcOp::Mmap.label(), &[1, 2, 3])),
             Err(ProtoError::MissingWord(3))
         );
