@@ -60,19 +60,26 @@ use common::abi::errno::Errno;
 
 #[cfg(feature = "colocated-fs")]
 use common::abi::proto::fs::POSITION_WORDS;
-use common::abi::proto::fs::{FsRequest, InodeInfo, JournalPosition};
+use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::reply;
 use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{MAX_WORDS, Wire};
 use common::file::check_path;
 use common::fs::InodeKind;
-use core::cell::{Cell, RefCell};
-use l4::rpc::{Answer, Reply};
+use l4::rpc::Reply;
 use l4::{ThreadId, println};
 use server_lib::Server;
 use vfs::pipes::{Completion, OwedReply, Pipes};
-use vfs::replay::{Logged, ReplayLog};
+// The replay log, for a separate fs server that may be restarted (the
+// co-location build's fs cannot crash apart from vfs).
 use vfs::tables::{FileKind, OpenFile, Pid, Tables};
+#[cfg(not(feature = "colocated-fs"))]
+use {
+    common::abi::proto::fs::JournalPosition,
+    core::cell::{Cell, RefCell},
+    l4::rpc::Answer,
+    vfs::replay::{Logged, ReplayLog},
+};
 
 /// Print every request and its answer on the kernel console.
 const DEBUG: bool = false;
