@@ -52,7 +52,7 @@ use common::abi::proto::Wire;
 use common::abi::proto::disk::DiskRequest;
 use common::abi::proto::reply;
 use common::block::{SECTOR_SIZE, check_request};
-use common::drivers::ata::{Ata, AtaEvent};
+use common::drivers::ata::{Ata, AtaError, AtaEvent};
 use common::port::HardwarePorts;
 use l4::{ThreadId, Timeout, println};
 use server_lib::Server;
@@ -168,23 +168,45 @@ impl DiskServer {
     }
 }
 
+/// How many times a new copy resets and identifies a drive that stays
+/// busy, a tenth of a second apart.
+const START_ATTEMPTS: u32 = 50;
+
+/// Resets and identifies the drive; its size in sectors, or 0 if there is
+/// no usable disk (every request will then fail).
+///
+/// A copy started after a crash may find the drive in the middle of the
+/// old copy's transfer (waiting for data, or with an interrupt raised): a
+/// reset abandons it. The drive may also still be busy with the old copy's
+/// last command (QEMU finishes a write in host time, later on a loaded
+/// host): then it waits and tries again, rather than give up the disk for
+/// good — a fault campaign found a new copy that had declared the disk
+/// unusable that way. (IRQ 14 is unmasked: root attached it to this
+/// thread anew.)
+fn start_drive(ata: &mut Ata<HardwarePorts>) -> u64 {
+    let mut identify = [0u8; SECTOR_SIZE];
+    let mut attempt = 1;
+    loop {
+        let _ = ata.reset();
+        match ata.identify(&mut identify) {
+            Ok(info) => return info.sectors,
+            Err(AtaError::Timeout) if attempt < START_ATTEMPTS => {
+                attempt += 1;
+                l4::ipc::sleep(10);
+            }
+            Err(error) => {
+                println!("disk: no usable disk ({error:?}); every request will fail");
+                return 0;
+            }
+        }
+    }
+}
+
 fn main(root: u64) -> ! {
     let root = ThreadId(root);
     server_lib::start("disk", root);
     let mut ata = Ata::primary(HardwarePorts);
-    // A copy started after a crash may find the drive in the middle of the
-    // old copy's transfer (waiting for data, or with an interrupt raised):
-    // a reset abandons it. (IRQ 14 is unmasked: root attached it to this
-    // thread anew.)
-    let _ = ata.reset();
-    let mut identify = [0u8; SECTOR_SIZE];
-    let sectors = match ata.identify(&mut identify) {
-        Ok(info) => info.sectors,
-        Err(error) => {
-            println!("disk: no usable disk ({error:?}); every request will fail");
-            0
-        }
-    };
+    let sectors = start_drive(&mut ata);
     let mut server = DiskServer { ata, sectors };
     let mut data = vec![0u8; 4096];
     let mut request = server_lib::receive();
