@@ -13,6 +13,8 @@
 #   make fuzz SEED=.. N=..  the system-call and message fuzzers, a long run
 #   make bench            benchmarks (guest instructions), both kernels, side by side
 #   make figures          make bench, and its table into the README and docs
+#   make inject N=...     fault-injection campaign: N random faults in the
+#                         micro-kernel's servers (default 1,000), all survived?
 #   make crash-long       long power-cut runs of the journal: host (200 random
 #                         workloads) and QEMU (50 cuts per kernel)
 #   make copy-time        wall time of copying a 20 MiB file on each kernel
@@ -46,7 +48,7 @@ DISK_MIB   := 32
 USER_MONO_BIN  := target/user-mono/$(TARGET)/$(PROFILE)
 USER_MICRO_BIN := target/user-micro/$(TARGET)/$(PROFILE)
 USER_PROGRAMS  := init sh cat echo grep wc ls mkdir rm ln mv kill sleep true usertests bench trace sync fswork \
-	fuzz msgfuzz pingpong primes find xargs date
+	fuzz msgfuzz pingpong primes find xargs date crash faultwork
 
 CARGO_BUILD := cargo build --release --quiet
 
@@ -71,7 +73,7 @@ GDB_PORT := 1234
 BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
-	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz figures trace fmt clippy clean FORCE \
+	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz inject figures trace fmt clippy clean FORCE \
 	micro-test-host test-micro crash-long copy-time micro-colocated starter handin grade-batch test-labs
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
@@ -242,6 +244,16 @@ N ?= 20000
 fuzz: all
 	@echo "fuzz: seed $(SEED), $(N) calls (make fuzz SEED=$(SEED) N=$(N) repeats this run)"
 	FUZZ_SEED=$(SEED) FUZZ_CALLS=$(N) $(GRADE) --kernel both --suite fuzz
+
+# The fault-injection campaign (grading/src/suites/fault_isolation.rs,
+# docs/fault-isolation.md), a long run: `faultwork SEED N` on the
+# micro-kernel, N random faults in the disk, fs and console servers while
+# it works (1,000 unless N is given on the command line); reports how many
+# it survived with the data intact, and e2fsck -fn checks the disk after.
+INJECT_N = $(if $(filter command line,$(origin N)),$(N),1000)
+inject: all
+	@echo "inject: seed $(SEED), $(INJECT_N) faults (make inject SEED=$(SEED) N=$(INJECT_N) repeats this run)"
+	INJECT_SEED=$(SEED) INJECT_FAULTS=$(INJECT_N) $(GRADE) --kernel micro --suite fault-isolation --test fault-campaign
 
 # `make bench`, then the table into docs/figures/bench.md and every marked
 # block of the README and docs (the only way figures get there), and the

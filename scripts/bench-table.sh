@@ -8,8 +8,9 @@
 #
 # and prints the table. One run is `grade --suite bench` (the `bench`
 # program: one boot per kernel for the benchmarks that never wait for the
-# disk, one for those that do) and `grade --suite micro-kernel` (the
-# micro-kernel's own IPC figures). BENCH_RUNS=3 does it three times, and
+# disk, one for those that do), `grade --suite micro-kernel` (the
+# micro-kernel's own IPC figures) and `grade --suite bench-restart` (the
+# restart of a crashed fs server, `crash -m`). BENCH_RUNS=3 does it three times, and
 # the table marks every figure that was not the same each time: the check
 # that the deterministic ones are. If the co-located micro-kernel is built
 # (`make micro-colocated`), each run also measures it (`grade --kernel micro
@@ -39,6 +40,7 @@ for run in $(seq 1 "$runs"); do
     echo "bench: run $run of $runs"
     "${grade[@]}" --suite bench | tee "$log" || status=1
     "${grade[@]}" --kernel micro --suite micro-kernel | tee -a "$log" || status=1
+    "${grade[@]}" --kernel micro --suite bench-restart | tee -a "$log" || status=1
     if [ -f "$colocated_elf" ]; then
         echo "bench: the co-located micro-kernel (fs in vfs), run $run of $runs"
         "${grade[@]}" --kernel micro --suite bench --micro-elf "$colocated_elf" \

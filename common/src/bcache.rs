@@ -30,6 +30,9 @@
 //!   their number), and [`release_held`](BufferCache::release_held) turns
 //!   them into ordinary dirty buffers once committed. Without journaling
 //!   the `_meta` calls are `modify` and `zeroed`.
+//! - **The file system's fault checkpoint.** Every access passes
+//!   `common::inject::checkpoint(Fs)`, where a fault injected on purpose
+//!   into the file system fires (`docs/fault-isolation.md`).
 //!
 //! ## Data structures and cost
 //!
@@ -469,6 +472,8 @@ impl<D: BlockDevice> BufferCache<D> {
     /// Finds or loads `block` and marks it most recently used; returns its
     /// slot.
     fn get(&mut self, block: u64, fill: Fill) -> Result<usize, CacheError> {
+        // The file system's fault checkpoint: every operation passes here.
+        crate::inject::checkpoint(crate::abi::inject::Component::Fs);
         if block >= self.block_count {
             return Err(CacheError::OutOfRange {
                 block,

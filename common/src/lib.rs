@@ -20,6 +20,7 @@
 //! | [`elf`]     | a strict reader for static ELF64 executables            |
 //! | [`trace`]   | trace points: one event schema for both kernels and the servers |
 //! | [`time`]    | dates and times of day, and seconds since the epoch     |
+//! | [`inject`]  | the shared code's fault checkpoints (faults injected on purpose) |
 //! | `arch`      | boot, GDT, IDT, trap entry (bare metal only)            |
 //!
 //! On the host (`cargo test`, or the `std` feature for host tools) the crate
@@ -35,6 +36,7 @@ pub mod drivers;
 pub mod elf;
 pub mod file;
 pub mod fs;
+pub mod inject;
 pub mod mm;
 pub mod pipe;
 pub mod port;

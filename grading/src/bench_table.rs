@@ -18,7 +18,7 @@
 //! Markdown table into the docs.
 
 use crate::qemu::{Accel, Kernel};
-use crate::suites::bench::{ROWS, Row, Source};
+use crate::suites::bench::{ROWS, Row};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -197,7 +197,7 @@ impl Table {
         let mut approximate = false;
         for table_row in &self.rows {
             let row = table_row.row;
-            let label = if row.source == Source::BenchDisk {
+            let label = if row.waits_for_disk() {
                 format!("{} †", row.label)
             } else {
                 row.label.to_string()
@@ -206,7 +206,7 @@ impl Table {
                 None => "—".to_string(),
                 Some(figure) => {
                     let mut text = self.value_text(row, figure.ticks);
-                    if row.source == Source::BenchDisk
+                    if row.waits_for_disk()
                         && let Some((fastest, slowest)) = figure.runs
                     {
                         let (low, high) = self.range(row, fastest, slowest);
@@ -330,7 +330,7 @@ impl Table {
                 row.name,
                 value(&table_row.mono),
                 value(&table_row.micro),
-                if row.source == Source::BenchDisk {
+                if row.waits_for_disk() {
                     "no (disk)"
                 } else if row.micro_approximate {
                     "micro to 0.1%"
@@ -447,7 +447,7 @@ impl Table {
         for (index, (table_row, ratio)) in bars.iter().enumerate() {
             let row = table_row.row;
             let y = top + row_height * index as f64;
-            let disk = row.source == Source::BenchDisk;
+            let disk = row.waits_for_disk();
             let label = format!("{}{}", plain(row.label), if disk { " †" } else { "" });
             let fill = if disk { "#b9cbe4" } else { "#3f73b5" };
             let _ = writeln!(

@@ -33,7 +33,7 @@ pub fn markdown(separate: &Table, colocated: &Table) -> String {
         if row.row.source == Source::RootTask {
             continue; // the micro-kernel alone: no server is involved
         }
-        let label = if row.row.source == Source::BenchDisk {
+        let label = if row.row.waits_for_disk() {
             format!("{} †", row.row.label)
         } else {
             row.row.label.to_string()

@@ -55,9 +55,19 @@ pub const KERNEL_PANIC: &str = "KERNEL PANIC";
 /// After printing the report the kernel writes [`GUEST_EXIT_FAILURE`].
 pub const CPU_EXCEPTION: &str = "CPU EXCEPTION";
 
+/// The start of the micro-kernel's root task's report of a server that
+/// crashed, got stuck or ended (`micro-kernel/user/root/src/supervisor.rs`).
+/// Root restarts it, and its clients may never notice: a test that did not
+/// ask for the failure (fault injection) must still fail on it, or a bug
+/// that crashes a server would hide behind the restart.
+///
+/// Example: `root: server failure: the fs server crashed (#PF page fault
+/// at 0x18 (not-present, read, user), rip 0x3014df0); restarting it`.
+pub const SERVER_FAILURE: &str = "root: server failure:";
+
 /// The fatal-error banners. Seeing any of them in the serial output fails a
 /// test at once (unless the test expects a crash).
-pub const FATAL_BANNERS: [&str; 2] = [KERNEL_PANIC, CPU_EXCEPTION];
+pub const FATAL_BANNERS: [&str; 3] = [KERNEL_PANIC, CPU_EXCEPTION, SERVER_FAILURE];
 
 /// The kernel command line that asks a kernel to make a deliberate page fault
 /// in kernel mode right after boot, to show its fault report. The harness

@@ -19,6 +19,7 @@ mod file;
 mod fsys;
 mod global;
 mod heap;
+mod inject;
 mod memory;
 mod proc;
 mod rtc;
@@ -55,6 +56,9 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
 
     if boot_info.has_flag("fault-test") {
         arch::report::deliberate_page_fault();
+    }
+    if boot_info.has_flag(common::abi::inject::COMMAND_LINE_FLAG) {
+        inject::allow();
     }
     arch::interrupts::unmask(IRQ_COM1);
     arch::interrupts::unmask(IRQ_ATA_PRIMARY);

@@ -94,6 +94,7 @@ const fn handler(call: Sys) -> Handler {
         Sys::Trace => |f| crate::trace::sys_trace(f.rdi, f.rsi, f.rdx),
         Sys::Sync => |_| file::sync(),
         Sys::Fsync => |f| file::fsync(f.rdi),
+        Sys::Inject => |f| crate::inject::sys_inject([f.rdi, f.rsi, f.rdx, f.r10]),
         Sys::Mmap => |f| process::mmap(f.rsi, f.rdx, f.r10, f.r8, f.r9),
         Sys::Munmap => |f| process::munmap(f.rdi, f.rsi),
         // LAB syscall BEGIN

@@ -562,6 +562,9 @@ pub const ROOT_STACK_PAGES: u64 = 16;
 pub mod boot_flags {
     /// The kernel command line had `bench`: run the benchmarks.
     pub const BENCH: u64 = 1 << 0;
+    /// The kernel command line had `inject`: faults may be injected on
+    /// purpose (`crate::abi::inject`).
+    pub const INJECT: u64 = 1 << 1;
 }
 
 /// Error codes, returned in `rax` (0 means success).

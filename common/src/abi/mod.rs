@@ -12,11 +12,13 @@
 //!   directory entries, the descriptor limit, the console's device numbers);
 //! - [`memory`]: the layout of a user address space (where user space ends,
 //!   where the stack is, where `mmap` puts its mappings);
-//! - [`mmap`]: `mmap`'s protections and flags.
+//! - [`mmap`]: `mmap`'s protections and flags;
+//! - [`inject`]: fault injection (components, faults, the request).
 
 pub mod errno;
 pub mod exception;
 pub mod fs;
+pub mod inject;
 pub mod memory;
 pub mod micro;
 pub mod mmap;

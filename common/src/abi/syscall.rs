@@ -78,6 +78,10 @@ crate::operations! {
         /// `fsync(fd) -> 0`: the file's changes (and, as the transaction is
         /// shared, every change so far) are on the disk.
         Fsync,
+        /// `inject(component, fault, after, parameter) -> restarts`: a fault
+        /// on purpose ([`super::inject`]); `EPERM` unless the kernel was
+        /// booted with `inject`.
+        Inject,
         /// `mmap(hint, length, prot, flags, fd, offset) -> address`: maps
         /// zero-filled memory or a file's pages, privately, at an address
         /// the kernel chooses ([`super::mmap`], `common::mm::mmap`).

@@ -63,6 +63,9 @@
 //! (polled, with the drive's interrupt off); [`Ata::reset`] recovers from a
 //! drive that never interrupted. The tests in `ata_tests.rs` run the driver
 //! against `FakeDrive`, a model of the drive's side of the protocol.
+//!
+//! `start_read` and `start_write` pass the disk's fault checkpoint
+//! (`common::inject::checkpoint(Disk)`, `docs/fault-isolation.md`).
 
 use crate::trace::{self, Kind, Shared};
 use bitflags::bitflags;
@@ -353,6 +356,7 @@ impl<P: PortIo> Ata<P> {
     /// Errors (nothing was started): `Busy`, `NotIdentified`, `BadCount`,
     /// `OutOfRange`, and `Timeout` if the drive stayed busy.
     pub fn start_read(&mut self, lba: u64, count: u32) -> Result<(), AtaError> {
+        crate::inject::checkpoint(crate::abi::inject::Component::Disk);
         trace::point(
             Kind::Enter,
             Shared::DiskTransfer as u64,
@@ -375,6 +379,7 @@ impl<P: PortIo> Ata<P> {
     ///
     /// Errors: as [`start_read`](Self::start_read).
     pub fn start_write(&mut self, lba: u64, count: u32) -> Result<(), AtaError> {
+        crate::inject::checkpoint(crate::abi::inject::Component::Disk);
         trace::point(
             Kind::Enter,
             Shared::DiskTransfer as u64,

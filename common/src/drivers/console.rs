@@ -39,7 +39,9 @@
 //! ## Output
 //!
 //! [`ConsoleOutput`] writes every byte to the UART (turning `'\n'` into
-//! "\r\n", which terminals need) and to the VGA screen.
+//! "\r\n", which terminals need) and to the VGA screen. `write_bytes` passes the
+//! console's fault checkpoint (`common::inject::checkpoint(Console)`,
+//! `docs/fault-isolation.md`).
 
 use crate::trace::{self, Kind, Shared};
 use core::fmt;
@@ -362,6 +364,7 @@ impl<'a, U: PortIo, V: PortIo> ConsoleOutput<'a, U, V> {
 
     /// Writes every byte of `bytes` to both outputs.
     pub fn write_bytes(&mut self, bytes: &[u8]) {
+        crate::inject::checkpoint(crate::abi::inject::Component::Console);
         trace::point(
             Kind::Enter,
             Shared::ConsoleWrite as u64,

@@ -351,6 +351,22 @@ impl<D: BlockDevice> Ext2<D> {
         }
     }
 
+    /// Where the journal stands: the sequence number of the running
+    /// transaction (every transaction before it is committed), and whether
+    /// it holds changes — changes a crash now would lose. `None` without a
+    /// journal, where `end_op` writes every change before it returns.
+    ///
+    /// The micro-kernel's vfs server keeps the requests of the running
+    /// transaction, to send them again to a new copy of the fs server after
+    /// a crash: the new copy's mount replays the committed transactions, so
+    /// its running transaction has the number the lost one had
+    /// (`docs/fault-isolation.md`).
+    pub fn journal_position(&self) -> Option<(u32, bool)> {
+        self.journal
+            .as_ref()
+            .map(|journal| (journal.sequence, self.commit_pending()))
+    }
+
     /// Does a running transaction wait to be committed (so a kernel should
     /// call [`Ext2::tick`] again within [`COMMIT_INTERVAL_MS`])?
     pub fn commit_pending(&self) -> bool {

@@ -33,20 +33,64 @@ impl<D: BlockDevice> Ext2<D> {
         Ok(())
     }
 
+    /// Takes again a reference the kernel held before this file system
+    /// was mounted: the micro-kernel's vfs server, when root has restarted
+    /// the fs server under it, re-opens every inode it holds on the new
+    /// copy (`docs/fault-isolation.md`). As [`Ext2::open_inode`], but an
+    /// inode whose last name was removed while it was held is accepted too
+    /// (it is still allocated on the disk: the old copy would have freed it
+    /// with the last reference), so that it is freed when the reference
+    /// goes, as it would have been.
+    ///
+    /// # Errors
+    /// [`FsError::InvalidArgument`] if `ino` is out of range or free;
+    /// [`FsError::Corrupt`], [`FsError::Cache`].
+    pub fn reopen_inode(&mut self, ino: Ino) -> FsResult<()> {
+        self.read_orphan(ino)?;
+        let count = self.open_counts.entry(ino).or_insert(0);
+        *count = count.saturating_add(1);
+        Ok(())
+    }
+
+    /// Inode `ino` if it is in use, with or without names.
+    fn read_orphan(&mut self, ino: Ino) -> FsResult<(Inode, Ino)> {
+        if ino < self.sb.first_ino && ino != super::ROOT_INO {
+            return Err(FsError::InvalidArgument);
+        }
+        let inode = self.read_inode(ino)?;
+        if inode.mode == 0 {
+            return Err(FsError::InvalidArgument);
+        }
+        Ok((inode, ino))
+    }
+
     /// Drops one reference to inode `ino`. When the last reference goes and
     /// the inode has no names left, it is freed with its blocks.
     ///
+    /// A reference this mount never saw is one taken on an earlier mount
+    /// that crashed before it answered the release (the micro-kernel's fs
+    /// server, restarted by root, gets the release again from vfs, which
+    /// has taken every reference it still holds again first, with
+    /// [`Ext2::reopen_inode`]): nobody holds the inode, so it is freed if it
+    /// has no names, as the earlier mount would have done.
+    ///
     /// # Errors
-    /// [`FsError::InvalidArgument`] if `ino` was not opened;
-    /// [`FsError::Corrupt`], [`FsError::Cache`] from freeing it.
+    /// [`FsError::InvalidArgument`] if `ino` is not open and has names, or
+    /// is free; [`FsError::Corrupt`], [`FsError::Cache`] from freeing it.
     pub fn release_inode(&mut self, ino: Ino) -> FsResult<()> {
-        let count = self
-            .open_counts
-            .get_mut(&ino)
-            .ok_or(FsError::InvalidArgument)?;
-        *count -= 1;
-        if *count > 0 {
-            return Ok(());
+        match self.open_counts.get_mut(&ino) {
+            Some(count) => {
+                *count -= 1;
+                if *count > 0 {
+                    return Ok(());
+                }
+            }
+            None => {
+                let (inode, _) = self.read_orphan(ino)?;
+                if inode.links_count != 0 {
+                    return Err(FsError::InvalidArgument);
+                }
+            }
         }
         self.open_counts.remove(&ino);
         if self.read_only.is_some() {

@@ -97,6 +97,7 @@ pub fn mono_handler(number: u64) -> (&'static str, &'static str) {
         MonoSys::Trace => ("sys_trace", "mono-kernel/src/trace.rs"),
         MonoSys::Sync => ("sys_file::sync", FILE),
         MonoSys::Fsync => ("sys_file::fsync", FILE),
+        MonoSys::Inject => ("inject::sys_inject", "mono-kernel/src/inject.rs"),
         MonoSys::Mmap => ("sys_proc::mmap", PROC),
         MonoSys::Munmap => ("sys_proc::munmap", PROC),
         // LAB syscall BEGIN

@@ -41,6 +41,10 @@ pub enum Source {
     BenchDisk,
     /// The micro-kernel's test root task (`micro-kernel` suite).
     RootTask,
+    /// `crash -m` on the micro-kernel booted with `inject` (the
+    /// `bench-restart` suite): a server's restart, which waits for the
+    /// disk (the new fs server mounts it).
+    Restart,
 }
 
 /// A ratio from Härtig et al., "The Performance of µ-Kernel-Based
@@ -96,6 +100,17 @@ impl Row {
         self
     }
 
+    const fn restart(mut self) -> Row {
+        self.source = Source::Restart;
+        self
+    }
+
+    /// Whether the figure includes waits for QEMU's disk, which finishes
+    /// in host time (so it changes from run to run: the table's †).
+    pub fn waits_for_disk(&self) -> bool {
+        matches!(self.source, Source::BenchDisk | Source::Restart)
+    }
+
     const fn root_task(mut self) -> Row {
         self.source = Source::RootTask;
         self
@@ -149,6 +164,11 @@ pub const ROWS: &[Row] = &[
     Row::bench("seq-read-8m", "sequential read, 8 MiB (uncached)")
         .bytes(8 << 20)
         .disk(),
+    Row::bench(
+        "restart-fs",
+        "micro-kernel: fs server restart, from the injected fault to the first answer",
+    )
+    .restart(),
     Row::bench("null-syscall", "micro-kernel alone: null system call").root_task(),
     Row::bench(
         "ipc-roundtrip-spaces",
@@ -194,6 +214,32 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
+/// The `bench-restart` suite's test: the restart of a crashed fs server
+/// (micro-kernel only: the mono-kernel stops), `crash -m 9`. It measures
+/// from the `stat` that meets the fault to its answer from the new copy:
+/// root's report, the restart, the new copy's mount of the disk, vfs's
+/// resync, and the request itself (`user/programs/src/bin/crash.rs`).
+pub fn restart_tests() -> Vec<Test> {
+    vec![
+        Test::new("bench-restart", 0, run_restart)
+            .only_on(crate::qemu::Kernel::Micro)
+            .kernel_cmdline(crate::suites::fault_isolation::INJECT_CMDLINE)
+            .expects_crash()
+            .icount_host_idle()
+            .time_limit(MEASUREMENT_TIME_LIMIT),
+    ]
+}
+
+fn run_restart(session: &mut Session) -> Result<(), Failure> {
+    session.expect_prompt()?;
+    session.send_line(&format!("crash -m {RESTART_RUNS}"))?;
+    let names: Vec<&str> = rows_from(Source::Restart).map(|row| row.name).collect();
+    print_figures(session, &names)
+}
+
+/// Restarts `crash -m` times (each one crash, restart and request).
+const RESTART_RUNS: u32 = 9;
+
 /// `bench -q`: every benchmark must print a figure.
 fn run_quick(session: &mut Session) -> Result<(), Failure> {
     session.expect_prompt()?;
@@ -228,6 +274,12 @@ fn measure(session: &mut Session, source: Source) -> Result<(), Failure> {
     session.expect_prompt()?;
     let names: Vec<&str> = rows_from(source).map(|row| row.name).collect();
     session.send_line(&format!("bench -v {}", names.join(" ")))?;
+    print_figures(session, &names)
+}
+
+/// Reads the figure of each of `names` (`bench NAME: N ticks/op`, with the
+/// runs line before it) and prints it for the table.
+fn print_figures(session: &mut Session, names: &[&str]) -> Result<(), Failure> {
     let kernel = session.machine().kernel.name();
     for name in names {
         let line = Pattern::regex(&format!(

@@ -28,10 +28,11 @@ pub const QUICK_CALLS: u64 = 1200;
 pub const QUICK_MESSAGES: u64 = 3000;
 
 /// Lines that mean something crashed: the micro-kernel's root reporting a
-/// server, the kernel reporting a thread it killed, a program killed by a
-/// fault (the fuzzers never fault on purpose).
+/// server (which it restarts: the fuzzer might not notice), the kernel
+/// reporting a thread it killed, a program killed by a fault (the fuzzers
+/// never fault on purpose).
 const CRASH_LINES: [&str; 3] = [
-    r"server \S+ crashed",
+    r"root: server failure:",
     r"micro: thread \S+ killed",
     "usertrap:",
 ];

@@ -9,6 +9,7 @@ use crate::test::Test;
 
 pub mod bench;
 pub mod boot;
+pub mod fault_isolation;
 pub mod fuzz;
 pub mod micro_kernel;
 pub mod power_cut;
@@ -54,6 +55,11 @@ pub fn all() -> Vec<Suite> {
             on_request: false,
         },
         Suite {
+            name: "fault-isolation",
+            tests: fault_isolation::tests(),
+            on_request: false,
+        },
+        Suite {
             name: "micro-kernel",
             tests: micro_kernel::tests(),
             on_request: false,
@@ -71,6 +77,11 @@ pub fn all() -> Vec<Suite> {
         Suite {
             name: "bench",
             tests: bench::tests(),
+            on_request: true,
+        },
+        Suite {
+            name: "bench-restart",
+            tests: bench::restart_tests(),
             on_request: true,
         },
         Suite {

@@ -6,7 +6,8 @@
 //! *real* one, which starts the servers. The command line chooses:
 //! `-append roottest` runs the test root task, anything else the real one
 //! (or the test one if no real one was built). `-append bench` is passed
-//! on to the root task as `boot_flags::BENCH`.
+//! on to the root task as `boot_flags::BENCH`, `-append inject` (fault
+//! injection allowed) as `boot_flags::INJECT`.
 //!
 //! The root task gets
 //! - its ELF segments, loaded at their addresses;
@@ -35,7 +36,7 @@ use crate::space::ROOT_SPACE;
 use crate::thread::{self, ThreadState};
 use common::abi::micro::{
     DEVICE_MEMORY_END, DEVICE_MEMORY_START, ROOT_DEVICE_WINDOW, ROOT_PRIORITY, ROOT_STACK_PAGES, ROOT_STACK_TOP,
-    ROOT_WINDOW_BASE, ThreadId, boot_flags, privilege, rights,
+    ROOT_WINDOW_BASE, ThreadId, privilege, rights,
 };
 use common::arch::qemu;
 use common::arch::trap::TrapFrame;
@@ -55,8 +56,9 @@ fn fail(what: core::fmt::Arguments) -> ! {
     qemu::exit(qemu::ExitCode::Failure);
 }
 
-/// Builds the root task and switches to it. Never returns.
-pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
+/// Builds the root task and switches to it, with `flags` (`boot_flags::*`)
+/// as its fifth argument. Never returns.
+pub fn start(k: &mut Kernel, run_tests: bool, flags: u64) -> ! {
     let (name, bytes) = if run_tests || REAL_ROOT_ELF.is_empty() {
         ("test root task", TEST_ROOT_ELF)
     } else {
@@ -89,7 +91,7 @@ pub fn start(k: &mut Kernel, run_tests: bool, bench: bool) -> ! {
     f.rsi = window_pages;
     f.rdx = k.threads.id(slot).0;
     f.rcx = k.spaces.id(ROOT_SPACE).0;
-    f.r8 = if bench { boot_flags::BENCH } else { 0 };
+    f.r8 = flags;
     k.threads.get(slot).state = ThreadState::Running;
     k.booted = true;
     kprintln!("micro: starting the {name} with {} KiB of memory in its window", window_pages * 4);

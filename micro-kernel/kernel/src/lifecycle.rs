@@ -196,6 +196,8 @@ pub struct OldRegisters {
     pub rflags: u64,
     pub pager: ThreadId,
     pub handler: ThreadId,
+    /// Ticks it has been on the CPU since it last waited in an IPC.
+    pub running_ticks: u64,
 }
 
 /// The arithmetic flags a user may set: CF PF AF ZF SF DF OF.
@@ -247,6 +249,7 @@ pub fn sys_exchange_registers(
         rflags: f.rflags,
         pager,
         handler,
+        running_ticks: u64::from(thread.running_ticks),
     };
     if new.control & exreg::HALT != 0 && state != ThreadState::Halted {
         if matches!(state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {

@@ -62,6 +62,7 @@ mod trap;
 // The pure parts live in the library (`lib.rs`), where host tests reach them.
 use micro_kernel::{mapdb, mapping, quota, slot};
 
+use common::abi::micro::boot_flags;
 use common::arch;
 use common::drivers::pic::{IRQ_KEYBOARD, IRQ_TIMER};
 
@@ -73,7 +74,13 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
     // Read the command line now: its memory goes to the root task later.
     let fault_test = boot_info.has_flag("fault-test");
     let run_tests = boot_info.has_flag("roottest");
-    let bench = boot_info.has_flag("bench");
+    let mut flags = 0;
+    if boot_info.has_flag("bench") {
+        flags |= boot_flags::BENCH;
+    }
+    if boot_info.has_flag(common::abi::inject::COMMAND_LINE_FLAG) {
+        flags |= boot_flags::INJECT;
+    }
 
     let k = global::kernel();
     let free_kib = memory::init(k, &boot_info);
@@ -89,7 +96,7 @@ extern "C" fn kernel_start(start_info_phys: u64) -> ! {
     if fault_test {
         arch::report::deliberate_page_fault();
     }
-    boot_root::start(k, run_tests, bench)
+    boot_root::start(k, run_tests, flags)
 }
 
 /// The microkernel has no heap: every kernel object lives in a fixed table.

@@ -57,8 +57,11 @@ pub fn dispatch(k: &mut Kernel, slot: ThreadSlot) {
                 handler: ThreadId(a[6]),
                 argument: a[7],
             };
-            lifecycle::sys_exchange_registers(k, slot, ThreadId(a[0]), &new)
-                .map(|old| [a[0], old.control, old.rip, old.rsp, old.rflags, old.pager.0, old.handler.0])
+            lifecycle::sys_exchange_registers(k, slot, ThreadId(a[0]), &new).map(|old| {
+                // The eighth result, in r13: only this call writes it.
+                thread::frame(slot).r13 = old.running_ticks;
+                [a[0], old.control, old.rip, old.rsp, old.rflags, old.pager.0, old.handler.0]
+            })
         }
         Some(Sys::SetPriority) => lifecycle::sys_set_priority(k, slot, ThreadId(a[0]), a[1]).map(|()| [0; 7]),
         Some(Sys::Yield) => {

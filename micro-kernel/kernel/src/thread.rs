@@ -85,6 +85,11 @@ pub struct Thread {
     pub priority: u8,
     /// Ticks left in the current time slice.
     pub time_left: u32,
+    /// Timer ticks that found this thread on the CPU since it last waited
+    /// in an IPC (saturating): the root task's watchdog reads it through
+    /// `exchange_registers` to tell a server stuck in a loop from one that
+    /// is busy or waiting (`timeout::tick` counts and resets it).
+    pub running_ticks: u32,
     /// Where page faults are sent.
     pub pager: ThreadId,
     /// Where other CPU exceptions are sent.
@@ -130,6 +135,7 @@ impl Thread {
         space: SpaceSlot::new(0),
         priority: 0,
         time_left: 0,
+        running_ticks: 0,
         pager: ThreadId::NIL,
         handler: ThreadId::NIL,
         partner: ThreadId::NIL,

@@ -11,6 +11,12 @@
 //!
 //! With at most `MAX_THREADS` threads a linear scan per tick (100 Hz) is
 //! cheaper and simpler than a sorted timer list.
+//!
+//! The same scan keeps each thread's `running_ticks`: the ticks that found
+//! it on the CPU since it last waited in an IPC (a tick that finds it
+//! waiting sets it back to 0). The root task's watchdog reads it through
+//! `exchange_registers`: a server that has run for many ticks without ever
+//! waiting is stuck in a loop (`docs/fault-isolation.md`).
 
 use crate::global::Kernel;
 use crate::ipc;
@@ -27,6 +33,9 @@ pub fn tick(k: &mut Kernel) {
     k.ticks += 1;
     for slot in ThreadTable::every_slot() {
         let thread = k.threads.get(slot);
+        if thread.running_ticks != 0 && matches!(thread.state, ThreadState::SendBlocked | ThreadState::ReceiveBlocked) {
+            thread.running_ticks = 0; // it waited since it last ran
+        }
         if thread.deadline == 0 || thread.deadline > k.ticks {
             continue;
         }
@@ -39,6 +48,7 @@ pub fn tick(k: &mut Kernel) {
     let current = k.sched.current;
     if current != crate::thread::NO_SLOT {
         let thread = k.threads.get(current);
+        thread.running_ticks = thread.running_ticks.saturating_add(1);
         thread.time_left = thread.time_left.saturating_sub(1);
         if thread.time_left == 0 {
             k.sched.need_resched = true;

@@ -63,8 +63,10 @@ pub use common::abi::fs::open_flags::{O_APPEND, O_CREATE, O_RDONLY, O_RDWR, O_TR
 pub use common::abi::fs::pipe_flags::O_NONBLOCK;
 pub use common::abi::fs::{CONSOLE_MAJOR, CONSOLE_MINOR, NULL_MAJOR};
 pub use common::abi::fs::{FileType, Stat};
+pub use common::abi::inject::{Component, Fault, Injection};
 pub use common::abi::memory::USER_TOP;
 pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SysInfo};
+pub use common::inject::BAD_POINTER;
 // Every public item of the safe wrappers, without a list to keep in step:
 // a new wrapper (`process::getppid`) is `ulib::getppid` as soon as it is
 // written.

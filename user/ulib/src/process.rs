@@ -8,6 +8,7 @@ use crate::Errno;
 use crate::cpath::CPath;
 use crate::sys;
 use alloc::vec::Vec;
+use common::abi::inject::{InjectRequest, Injection};
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, SysInfo};
 
 /// A process identifier.
@@ -152,6 +153,21 @@ pub fn time() -> Result<u64, Errno> {
 /// The number of free physical pages (for leak checks).
 pub fn freemem() -> Result<u64, Errno> {
     sys::freemem()
+}
+
+/// Injects a fault on purpose (`docs/fault-isolation.md`): on the
+/// micro-kernel root arms it in a server, which it restarts after the
+/// crash; on the mono-kernel only `Fault::SharedBadPointer` exists, and it
+/// stops the kernel. Returns the number of server restarts so far (0 on the
+/// mono-kernel). `EPERM` unless the kernel was booted with `inject`.
+pub fn inject(injection: Injection) -> Result<u64, Errno> {
+    sys::inject(InjectRequest::Inject(injection).to_words())
+}
+
+/// The number of server restarts since boot (always 0 on the mono-kernel);
+/// `EPERM` unless the kernel was booted with `inject`.
+pub fn restarts() -> Result<u64, Errno> {
+    sys::inject(InjectRequest::Query.to_words())
 }
 
 /// Reads the processor's time-stamp counter (for benchmarks).

@@ -4,8 +4,8 @@
 //! The fs server holds no per-process state: the vfs server turns a user's
 //! `open("a/b", ...)` into `Lookup { cwd } + "a/b"`, then works with the
 //! inode number it got back. Names and paths travel as the message's bytes.
-//! Every request that changes the file system ends with `Ext2::sync` in
-//! the server, so the disk is consistent between requests.
+//! Every request that changes the file system ends with `Ext2::end_op` in
+//! the server (on ext3 the journal's group-commit clock).
 //!
 //! | request          | words                      | bytes            | reply words (`Done`)            |
 //! |------------------|----------------------------|------------------|---------------------------------|
@@ -27,11 +27,24 @@
 //! | `ReleaseInode`   | ino                        | —                | —                                |
 //! | `Sync`           | —                          | —                | —                                |
 //! | `Fsync`          | ino                        | —                | —                                |
+//! | `ReopenInode`    | ino                        | —                | —  (a reference held on a crashed copy of fs) |
+//! | `Committed`      | —                          | —                | the running transaction's sequence number (0: no journal) |
 //! | `LookupLink`     | cwd                        | path             | as `Lookup`, the last name not followed (lab `fs`) |
 //! | `Symlink`        | dir                        | name, target     | new ino (lab `fs`)               |
 //!
 //! Errors are the `Errno` the monolithic kernel returns for the same
 //! `FsError` (`FsError::errno`).
+//!
+//! **Where the journal stands.** The reply to every *logged* request
+//! ([`FsRequest::is_logged`]: those that change the disk or the inode
+//! references) ends with two more words, a [`JournalPosition`] — after the
+//! words above on `Done`, after the errno on `Failed` (a failed request
+//! may have done part of its work): which transaction holds the request's
+//! changes (0: they are on the disk), and below which sequence number every
+//! transaction is committed. vfs keeps the logged requests whose changes are
+//! not committed yet, to send them again to a new copy of the fs server
+//! after a crash (`docs/fault-isolation.md`); `Committed` asks a new copy
+//! where its journal starts.
 
 use super::{ProtoError, Wire};
 
@@ -61,6 +74,8 @@ super::operations! {
         ReleaseInode,
         Sync,
         Fsync,
+        ReopenInode,
+        Committed,
         // LAB fs BEGIN
         LookupLink,
         Symlink,
@@ -128,6 +143,13 @@ pub enum FsRequest<'a> {
     Sync,
     /// The changes to `ino` are on the disk (the journal commits).
     Fsync { ino: u32 },
+    /// A reference the client held on a copy of the fs server that crashed,
+    /// taken again on the new copy: as `OpenInode`, also for an inode whose
+    /// last name was removed while it was open (`Ext2::reopen_inode`).
+    ReopenInode { ino: u32 },
+    /// Where the journal stands: every transaction below the reply's
+    /// number is committed.
+    Committed,
     // LAB fs BEGIN
     /// As `Lookup`, but a symbolic link at the end of `path` is not followed.
     LookupLink { cwd: u32, path: &'a [u8] },
@@ -164,9 +186,45 @@ impl<'a> FsRequest<'a> {
             ReleaseInode { .. } => FsOp::ReleaseInode,
             Sync => FsOp::Sync,
             Fsync { .. } => FsOp::Fsync,
+            ReopenInode { .. } => FsOp::ReopenInode,
+            Committed => FsOp::Committed,
             // LAB fs BEGIN
             LookupLink { .. } => FsOp::LookupLink,
             Symlink { .. } => FsOp::Symlink,
+            // LAB fs STUB
+            // LAB fs END
+        }
+    }
+
+    /// Whether the reply ends with a [`JournalPosition`]: the request may
+    /// change the disk or the inode references, so a copy of the fs server
+    /// that crashed before committing it must be sent it again.
+    pub fn is_logged(&self) -> bool {
+        use FsRequest::*;
+        match self {
+            Write { .. }
+            | Truncate { .. }
+            | Create { .. }
+            | Mkdir { .. }
+            | Mknod { .. }
+            | Link { .. }
+            | Unlink { .. }
+            | Rmdir { .. }
+            | Rename { .. }
+            | OpenInode { .. }
+            | ReleaseInode { .. }
+            | Sync
+            | Fsync { .. } => true,
+            Lookup { .. }
+            | LookupParent { .. }
+            | Read { .. }
+            | Stat { .. }
+            | ReadDir { .. }
+            | ReopenInode { .. }
+            | Committed => false,
+            // LAB fs BEGIN
+            LookupLink { .. } => false,
+            Symlink { .. } => true,
             // LAB fs STUB
             // LAB fs END
         }
@@ -188,10 +246,12 @@ impl<'a> FsRequest<'a> {
                 data,
             } => wire(&[ino as u64, offset, append as u64]).with_bytes(data),
             Truncate { ino, size } => wire(&[ino as u64, size]),
-            Stat { ino } | OpenInode { ino } | ReleaseInode { ino } | Fsync { ino } => {
-                wire(&[ino as u64])
-            }
-            Sync => wire(&[]),
+            Stat { ino }
+            | OpenInode { ino }
+            | ReleaseInode { ino }
+            | Fsync { ino }
+            | ReopenInode { ino } => wire(&[ino as u64]),
+            Sync | Committed => wire(&[]),
             Create { dir, name }
             | Mkdir { dir, name }
             | Unlink { dir, name }
@@ -300,6 +360,10 @@ impl<'a> FsRequest<'a> {
             FsOp::Fsync => Fsync {
                 ino: wire.word_u32(0)?,
             },
+            FsOp::ReopenInode => ReopenInode {
+                ino: wire.word_u32(0)?,
+            },
+            FsOp::Committed => Committed,
             // LAB fs BEGIN
             FsOp::LookupLink => LookupLink {
                 cwd: wire.word_u32(0)?,
@@ -390,6 +454,39 @@ impl InodeInfo {
     }
 }
 
+/// Where the journal stands after a logged request (the last two words of
+/// its reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JournalPosition {
+    /// The sequence number of the transaction holding the request's
+    /// changes; 0 if they are on the disk (committed, or no journal).
+    pub transaction: u64,
+    /// Every transaction with a lower number is committed (0 without a
+    /// journal, where nothing waits).
+    pub committed_below: u64,
+}
+
+/// The words a [`JournalPosition`] takes at the end of a reply.
+pub const POSITION_WORDS: usize = 2;
+
+impl JournalPosition {
+    /// The two words.
+    pub fn to_words(&self) -> [u64; POSITION_WORDS] {
+        [self.transaction, self.committed_below]
+    }
+
+    /// Splits the words of a logged request's reply into the request's
+    /// own and the position; `None` if there are too few.
+    pub fn split(words: &[u64]) -> Option<(&[u64], JournalPosition)> {
+        let own = words.len().checked_sub(POSITION_WORDS)?;
+        let position = JournalPosition {
+            transaction: words[own],
+            committed_below: words[own + 1],
+        };
+        Some((&words[..own], position))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +540,8 @@ mod tests {
             ReleaseInode { ino: 5 },
             Sync,
             Fsync { ino: 5 },
+            ReopenInode { ino: 5 },
+            Committed,
             // LAB fs BEGIN
             LookupLink {
                 cwd: 2,
@@ -470,6 +569,23 @@ mod tests {
         for request in requests.into_iter().chain([rename]) {
             assert_eq!(FsRequest::from_wire(&request.to_wire()), Ok(request));
         }
+    }
+
+    #[test]
+    fn journal_positions_end_the_reply() {
+        let position = JournalPosition {
+            transaction: 9,
+            committed_below: 9,
+        };
+        let mut words = vec![5, 6];
+        words.extend(position.to_words());
+        assert_eq!(
+            JournalPosition::split(&words),
+            Some((&[5, 6][..], position))
+        );
+        assert_eq!(JournalPosition::split(&[1]), None);
+        assert!(FsRequest::Sync.is_logged());
+        assert!(!FsRequest::Committed.is_logged());
     }
 
     #[test]

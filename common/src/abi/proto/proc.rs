@@ -21,6 +21,7 @@
 //! | `Getpid`  | —                          | pid                                 |
 //! | `Sbrk`    | increment (i64)            | the old break                       |
 //! | `Freemem` | —                          | free pages                          |
+//! | `Inject`  | component, fault, after, parameter (`abi::inject`) | server restarts so far (proc asks root) |
 //! | `Mmap`    | length, prot \| flags << 32, fd, offset | the mapping's address (`mmap`'s hint is not sent: it is ignored) |
 //! | `Munmap`  | address, length            | 0                                   |
 //! | `Getppid` | —                          | the caller's parent's pid (lab `syscall`) |
@@ -32,6 +33,7 @@
 
 use super::{ProtoError, Wire, reply};
 use crate::abi::errno::Errno;
+use crate::abi::inject::InjectRequest;
 
 super::operations! {
     /// The proc server's operations.
@@ -44,6 +46,7 @@ super::operations! {
         Getpid,
         Sbrk,
         Freemem,
+        Inject,
         Mmap,
         Munmap,
         // LAB syscall BEGIN
@@ -76,6 +79,9 @@ pub enum ProcRequest {
     Sbrk { increment: i64 },
     /// The number of free pages.
     Freemem,
+    /// Arm a fault in a server, or count restarts (`crate::abi::inject`);
+    /// proc passes it on to root.
+    Inject(InjectRequest),
     /// Map `length` bytes (`common::abi::mmap`'s `prot` and `flags`; a file
     /// descriptor and offset unless `MAP_ANONYMOUS`). On the wire `prot`
     /// and `flags` share one word, so both are 32 bits, as in C.
@@ -109,6 +115,7 @@ impl ProcRequest {
             ProcRequest::Getpid => ProcOp::Getpid,
             ProcRequest::Sbrk { .. } => ProcOp::Sbrk,
             ProcRequest::Freemem => ProcOp::Freemem,
+            ProcRequest::Inject(_) => ProcOp::Inject,
             ProcRequest::Mmap { .. } => ProcOp::Mmap,
             ProcRequest::Munmap { .. } => ProcOp::Munmap,
             // LAB syscall BEGIN
@@ -121,6 +128,7 @@ impl ProcRequest {
 
     /// Encodes the request.
     pub fn to_wire(&self) -> Wire<'static> {
+        let inject_words;
         let mmap_words;
         let words: &[u64] = match *self {
             ProcRequest::Fork {
@@ -133,6 +141,10 @@ impl ProcRequest {
             ProcRequest::Kill { pid } => &[pid],
             ProcRequest::Getpid | ProcRequest::Freemem => &[],
             ProcRequest::Sbrk { increment } => &[increment as u64],
+            ProcRequest::Inject(request) => {
+                inject_words = request.to_words();
+                &inject_words
+            }
             ProcRequest::Mmap {
                 length,
                 prot,
@@ -181,6 +193,12 @@ impl ProcRequest {
                 increment: wire.word(0)? as i64,
             },
             ProcOp::Freemem => ProcRequest::Freemem,
+            ProcOp::Inject => {
+                let words = [wire.word(0)?, wire.word(1)?, wire.word(2)?, wire.word(3)?];
+                let request =
+                    InjectRequest::from_words(words).map_err(|_| ProtoError::BadValue(0))?;
+                ProcRequest::Inject(request)
+            }
             ProcOp::Mmap => {
                 let protections = wire.word(1)?;
                 ProcRequest::Mmap {
@@ -369,6 +387,13 @@ mod tests {
                 increment: i64::MIN,
             },
             ProcRequest::Freemem,
+            ProcRequest::Inject(InjectRequest::Query),
+            ProcRequest::Inject(InjectRequest::Inject(crate::abi::inject::Injection {
+                component: crate::abi::inject::Component::Fs,
+                fault: crate::abi::inject::Fault::BadPointer,
+                after: 2,
+                parameter: 0x18,
+            })),
             ProcRequest::Mmap {
                 length: 8192,
                 prot: 3,
@@ -422,6 +447,11 @@ mod tests {
             ProcRequest::from_wire(&Wire::new(ProcOp::Exit.label(), &[1 << 40])),
             Err(ProtoError::BadValue(0)),
             "a status that is not an i32"
+        );
+        assert_eq!(
+            ProcRequest::from_wire(&Wire::new(ProcOp::Inject.label(), &[3, 99, 1, 0])),
+            Err(ProtoError::BadValue(0)),
+            "an unknown fault"
         );
         assert_eq!(
             ProcRequest::from_wire(&Wire::new(ProcOp::Mmap.label(), &[1, 2, 3])),

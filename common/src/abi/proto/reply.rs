@@ -45,6 +45,15 @@ pub fn failed<'a>(errno: Errno) -> Wire<'a> {
     Wire::new(ReplyKind::Failed.label(), &[errno as i64 as u64])
 }
 
+/// An error reply with more words after the errno (the fs server's
+/// journal position, `fs.rs`).
+pub fn failed_with<'a>(errno: Errno, more: &[u64]) -> Wire<'a> {
+    let mut words = [errno as i64 as u64, 0, 0, 0];
+    let count = 1 + more.len().min(words.len() - 1);
+    words[1..count].copy_from_slice(&more[..count - 1]);
+    Wire::new(ReplyKind::Failed.label(), &words[..count])
+}
+
 /// The error reply for a message that could not be decoded.
 pub fn malformed<'a>(problem: ProtoError) -> Wire<'a> {
     failed(problem.errno())

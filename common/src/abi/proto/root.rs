@@ -1,12 +1,15 @@
-//! The root task's protocol: the *directory* every server receives at start,
-//! the one request root answers after boot (`FreePages`), and the memory
-//! layout root backs for the servers it pages.
+//! The root task's protocol: the *directory* every server receives at start
+//! (and again whenever a server was restarted), the requests root answers
+//! after boot (`FreePages`, `CurrentDirectory`, `Inject`), the message that
+//! arms an injected fault in a server (`Arm`), and the memory layout root
+//! backs for the servers it pages.
 //!
 //! The root task (`micro-kernel/user/root/`) owns all free memory. It starts
 //! the servers, sends each one a [`Directory`] (who is who), and then serves
 //! their page faults with fresh zeroed frames — but only inside the address
 //! ranges below ([`ServerRegion`]); a fault anywhere else is a server bug,
-//! which root reports as `server <name> crashed: ...` and survives.
+//! which root reports (`root: server failure: the <name> server crashed (...)`) and
+//! survives: it starts a new copy of the server (`docs/fault-isolation.md`).
 //!
 //! ```text
 //!  server address space (every server but proc)
@@ -18,14 +21,25 @@
 //! ```
 
 use super::{ProtoError, Wire};
+use crate::abi::inject::{InjectRequest, Injection};
 
 super::operations! {
     /// The root task's protocol's operations.
     pub enum RootOp from 0x0d1 {
-        /// The directory message (root → each server, once, at start).
+        /// The directory message (root → each server, at start, and again
+        /// after a server was restarted).
         Directory,
         /// `FreePages` (proc → root): how many pages root can still give.
         FreePages,
+        /// `CurrentDirectory` (any server → root): the directory as it is
+        /// now, for a server whose call found a server gone.
+        CurrentDirectory,
+        /// `Inject` (proc → root): arm a fault in a server, or only ask
+        /// how many restarts there were (`crate::abi::inject`).
+        Inject,
+        /// `Arm` (root → a server): the fault to take (four words, as
+        /// `Inject`'s).
+        Arm,
     }
 }
 
@@ -161,6 +175,13 @@ impl Directory {
 pub enum RootRequest {
     /// How many pages of free memory root still holds. Reply: `[count]`.
     FreePages,
+    /// The directory as it is now. Reply: `Done` with the directory's
+    /// bytes ([`Directory::to_bytes`]).
+    CurrentDirectory,
+    /// From proc only: arm a fault (or only count restarts). Reply:
+    /// `[restarts so far]`, or `EPERM` (injection is off), `EINVAL`,
+    /// `ESRCH` (the server is not running).
+    Inject(InjectRequest),
 }
 
 impl RootRequest {
@@ -168,6 +189,8 @@ impl RootRequest {
     pub fn to_wire(&self) -> Wire<'static> {
         match self {
             RootRequest::FreePages => Wire::new(RootOp::FreePages.label(), &[]),
+            RootRequest::CurrentDirectory => Wire::new(RootOp::CurrentDirectory.label(), &[]),
+            RootRequest::Inject(request) => Wire::new(RootOp::Inject.label(), &request.to_words()),
         }
     }
 
@@ -175,8 +198,41 @@ impl RootRequest {
     pub fn from_wire(wire: &Wire) -> Result<RootRequest, ProtoError> {
         match wire.operation(RootOp::from_label)? {
             RootOp::FreePages => Ok(RootRequest::FreePages),
-            // Root sends the directory; it never receives one.
-            RootOp::Directory => Err(ProtoError::UnknownLabel(wire.label)),
+            RootOp::CurrentDirectory => Ok(RootRequest::CurrentDirectory),
+            RootOp::Inject => {
+                let request = InjectRequest::from_words(four_words(wire)?)
+                    .map_err(|_| ProtoError::BadValue(0))?;
+                Ok(RootRequest::Inject(request))
+            }
+            // Root sends these; it never receives one.
+            RootOp::Directory | RootOp::Arm => Err(ProtoError::UnknownLabel(wire.label)),
+        }
+    }
+}
+
+/// The four words of an `Inject` or `Arm` message.
+fn four_words(wire: &Wire) -> Result<[u64; 4], ProtoError> {
+    Ok([wire.word(0)?, wire.word(1)?, wire.word(2)?, wire.word(3)?])
+}
+
+/// Root's message that arms a fault in a server (`server_lib::inject`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arm(pub Injection);
+
+impl Arm {
+    /// The words of the message (label [`RootOp::Arm`]).
+    pub fn to_words(&self) -> [u64; 4] {
+        InjectRequest::Inject(self.0).to_words()
+    }
+
+    /// Decodes the message (root is trusted, but a message is still checked).
+    pub fn from_wire(wire: &Wire) -> Result<Arm, ProtoError> {
+        if wire.operation(RootOp::from_label)? != RootOp::Arm {
+            return Err(ProtoError::UnknownLabel(wire.label));
+        }
+        match InjectRequest::from_words(four_words(wire)?) {
+            Ok(InjectRequest::Inject(injection)) => Ok(Arm(injection)),
+            _ => Err(ProtoError::BadValue(0)),
         }
     }
 }
@@ -250,6 +306,41 @@ mod tests {
             RootRequest::from_wire(&Wire::new(0x999, &[])),
             Err(ProtoError::UnknownLabel(0x999))
         );
+        for request in [
+            RootRequest::CurrentDirectory,
+            RootRequest::Inject(InjectRequest::Query),
+        ] {
+            assert_eq!(RootRequest::from_wire(&request.to_wire()), Ok(request));
+        }
+        // Messages root sends are not requests to it.
+        assert_eq!(
+            RootRequest::from_wire(&Wire::new(RootOp::Arm.label(), &[3, 2, 1, 0])),
+            Err(ProtoError::UnknownLabel(RootOp::Arm.label()))
+        );
+        // A bad injection is refused, and so is a short one.
+        assert_eq!(
+            RootRequest::from_wire(&Wire::new(RootOp::Inject.label(), &[9, 2, 1, 0])),
+            Err(ProtoError::BadValue(0))
+        );
+        assert_eq!(
+            RootRequest::from_wire(&Wire::new(RootOp::Inject.label(), &[3, 2, 1])),
+            Err(ProtoError::MissingWord(3))
+        );
+    }
+
+    #[test]
+    fn arm_messages_round_trip() {
+        use crate::abi::inject::{Component, Fault};
+        let arm = Arm(Injection {
+            component: Component::Disk,
+            fault: Fault::StackBitFlip,
+            after: 7,
+            parameter: 33,
+        });
+        let wire = Wire::new(RootOp::Arm.label(), &arm.to_words());
+        assert_eq!(Arm::from_wire(&wire), Ok(arm));
+        let query = Wire::new(RootOp::Arm.label(), &[0, 0, 0, 0]);
+        assert_eq!(Arm::from_wire(&query), Err(ProtoError::BadValue(0)));
     }
 
     #[test]

@@ -31,7 +31,15 @@
 //! most 8 sectors, 4 KiB, per request) and `Flush` (the drive's cache onto
 //! the medium: the journal asks for it where its order of writes matters), each checked against the disk's
 //! size before the hardware is touched. Only the fs server may ask
-//! (`EPERM` for anyone else).
+//! (`EPERM` for anyone else; a new copy of fs that root started is
+//! recognised through the directory, `server_lib::sender_is`).
+//!
+//! ## After a crash
+//!
+//! Root starts a new copy with the same ports and interrupt. It resets the
+//! drive before anything else (the old copy may have died in the middle of
+//! a transfer); the fs server sends the request the old copy was serving
+//! again (`docs/fault-isolation.md`).
 
 #![no_std]
 #![no_main]
@@ -44,9 +52,10 @@ use common::abi::proto::Wire;
 use common::abi::proto::disk::DiskRequest;
 use common::abi::proto::reply;
 use common::block::{SECTOR_SIZE, check_request};
-use common::drivers::ata::{Ata, AtaEvent};
+use common::drivers::ata::{Ata, AtaError, AtaEvent};
 use common::port::HardwarePorts;
 use l4::{ThreadId, Timeout, println};
+use server_lib::Server;
 
 /// The disk's interrupt line.
 const DISK_IRQ: u8 = 14;
@@ -159,19 +168,45 @@ impl DiskServer {
     }
 }
 
+/// How many times a new copy resets and identifies a drive that stays
+/// busy, a tenth of a second apart.
+const START_ATTEMPTS: u32 = 50;
+
+/// Resets and identifies the drive; its size in sectors, or 0 if there is
+/// no usable disk (every request will then fail).
+///
+/// A copy started after a crash may find the drive in the middle of the
+/// old copy's transfer (waiting for data, or with an interrupt raised): a
+/// reset abandons it. The drive may also still be busy with the old copy's
+/// last command (QEMU finishes a write in host time, later on a loaded
+/// host): then it waits and tries again, rather than give up the disk for
+/// good — a fault campaign found a new copy that had declared the disk
+/// unusable that way. (IRQ 14 is unmasked: root attached it to this
+/// thread anew.)
+fn start_drive(ata: &mut Ata<HardwarePorts>) -> u64 {
+    let mut identify = [0u8; SECTOR_SIZE];
+    let mut attempt = 1;
+    loop {
+        let _ = ata.reset();
+        match ata.identify(&mut identify) {
+            Ok(info) => return info.sectors,
+            Err(AtaError::Timeout) if attempt < START_ATTEMPTS => {
+                attempt += 1;
+                l4::ipc::sleep(10);
+            }
+            Err(error) => {
+                println!("disk: no usable disk ({error:?}); every request will fail");
+                return 0;
+            }
+        }
+    }
+}
+
 fn main(root: u64) -> ! {
     let root = ThreadId(root);
-    let directory = server_lib::start("disk", root);
-    let fs = ThreadId(directory.fs);
+    server_lib::start("disk", root);
     let mut ata = Ata::primary(HardwarePorts);
-    let mut identify = [0u8; SECTOR_SIZE];
-    let sectors = match ata.identify(&mut identify) {
-        Ok(info) => info.sectors,
-        Err(error) => {
-            println!("disk: no usable disk ({error:?}); every request will fail");
-            0
-        }
-    };
+    let sectors = start_drive(&mut ata);
     let mut server = DiskServer { ata, sectors };
     let mut data = vec![0u8; 4096];
     let mut request = server_lib::receive();
@@ -186,7 +221,7 @@ fn main(root: u64) -> ! {
             continue;
         }
         let wire = request.wire();
-        let answer: Wire = if request.from != fs {
+        let answer: Wire = if !server_lib::sender_is(Server::Fs, request.from) {
             reply::failed(Errno::EPERM)
         } else {
             match DiskRequest::from_wire(&wire) {

@@ -11,10 +11,15 @@
 //! A request moves at most 4 KiB (8 sectors), so longer transfers (the
 //! buffer cache writes back runs of blocks and reads ahead) become several
 //! calls.
+//!
+//! If the disk server crashes under a request, root starts a new copy and
+//! `server_lib::call` sends the request again, to it: reading or writing
+//! the same sectors twice does no harm, so a restarted disk server is
+//! invisible here (`docs/fault-isolation.md`).
 
 use common::abi::proto::disk::{DiskRequest, MAX_SECTORS};
 use common::block::{BlockDevice, BlockError, SECTOR_SIZE, check_request};
-use l4::ThreadId;
+use server_lib::Server;
 
 /// Bytes one disk request moves.
 const CHUNK_BYTES: usize = MAX_SECTORS as usize * SECTOR_SIZE;
@@ -26,19 +31,22 @@ const SHORT_REPLY: u32 = 2;
 
 /// The disk, as a client of the disk server.
 pub struct DiskClient {
-    /// The disk server's thread.
-    disk: ThreadId,
     /// Sectors on the disk (asked once, at start).
     sectors: u64,
 }
 
+/// The disk server, as `server_lib` knows it now (if root restarts it, a
+/// call that finds it gone goes to the new copy: its requests are
+/// idempotent, a read or a write of whole sectors).
+const DISK: Server = Server::Disk;
+
 impl DiskClient {
     /// Asks the disk server how big the disk is. `None` if it does not
     /// answer (no disk).
-    pub fn connect(disk: ThreadId) -> Option<DiskClient> {
-        let reply = server_lib::call(disk, &DiskRequest::Info.to_wire()).ok()?;
+    pub fn connect() -> Option<DiskClient> {
+        let reply = server_lib::call(DISK, &DiskRequest::Info.to_wire()).ok()?;
         let sectors = reply.word(0).ok()?;
-        (sectors > 0).then_some(DiskClient { disk, sectors })
+        (sectors > 0).then_some(DiskClient { sectors })
     }
 }
 
@@ -55,12 +63,11 @@ impl BlockDevice for DiskClient {
                 count: (chunk.len() / SECTOR_SIZE) as u64,
             };
             // The sectors land straight in `chunk` (the buffer cache's block).
-            let reply =
-                server_lib::call_into(self.disk, &request.to_wire(), chunk).map_err(|_| {
-                    BlockError::Device {
-                        code: DISK_SERVER_ERROR,
-                    }
-                })?;
+            let reply = server_lib::call_into(DISK, &request.to_wire(), chunk).map_err(|_| {
+                BlockError::Device {
+                    code: DISK_SERVER_ERROR,
+                }
+            })?;
             if reply.byte_count != chunk.len() {
                 return Err(BlockError::Device { code: SHORT_REPLY });
             }
@@ -75,7 +82,7 @@ impl BlockDevice for DiskClient {
                 first: first + (index * MAX_SECTORS as usize) as u64,
                 data: chunk,
             };
-            server_lib::call(self.disk, &request.to_wire()).map_err(|_| BlockError::Device {
+            server_lib::call(DISK, &request.to_wire()).map_err(|_| BlockError::Device {
                 code: DISK_SERVER_ERROR,
             })?;
         }
@@ -83,10 +90,8 @@ impl BlockDevice for DiskClient {
     }
 
     fn flush(&mut self) -> Result<(), BlockError> {
-        server_lib::call(self.disk, &DiskRequest::Flush.to_wire()).map_err(|_| {
-            BlockError::Device {
-                code: DISK_SERVER_ERROR,
-            }
+        server_lib::call(DISK, &DiskRequest::Flush.to_wire()).map_err(|_| BlockError::Device {
+            code: DISK_SERVER_ERROR,
         })?;
         Ok(())
     }

@@ -1,5 +1,8 @@
 //! One fs request: decode, run the shared ext2 code, tell the journal's
-//! clock (`Ext2::end_op`), encode the reply.
+//! clock (`Ext2::end_op`), encode the reply — for a logged request, with
+//! where the journal stands (`JournalPosition`: vfs keeps the requests of
+//! the running transaction, to send them again to a new copy of this
+//! server after a crash).
 //!
 //! Each arm is the inode-level half of a monolithic-kernel system call
 //! (`mono-kernel/src/sys_file.rs`); the other half — descriptors, offsets,
@@ -8,7 +11,7 @@
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::proto::Wire;
-use common::abi::proto::fs::{FsRequest, InodeInfo};
+use common::abi::proto::fs::{FsRequest, InodeInfo, JournalPosition};
 use common::abi::proto::reply;
 use common::block::BlockDevice;
 use common::fs::{Ext2, FsError};
@@ -37,7 +40,10 @@ pub fn handle<'a, D: BlockDevice>(
             | FsRequest::Stat { .. }
             | FsRequest::ReadDir { .. }
             | FsRequest::OpenInode { .. }
+            | FsRequest::ReopenInode { .. }
+            | FsRequest::Committed
     );
+    let logged = request.is_logged();
     let result = run(fs, request, out);
     // After a change (also a failed request, which may have done part of
     // its work): on ext3 the journal's group-commit clock, on ext2 a
@@ -45,10 +51,31 @@ pub fn handle<'a, D: BlockDevice>(
     if modifies && let Err(error) = fs.end_op(now_ms()) {
         println!("fs: writing changes to the disk failed: {error}");
     }
+    if !logged {
+        return match result {
+            Ok((words, 0)) => reply::done(&words[..]),
+            Ok((words, _)) => reply::done_with_bytes(&words[..], out),
+            Err(error) => reply::failed(error),
+        };
+    }
+    let position = position(fs).to_words();
     match result {
-        Ok((words, 0)) => reply::done(&words[..]),
-        Ok((words, _)) => reply::done_with_bytes(&words[..], out),
-        Err(error) => reply::failed(error),
+        Ok((mut words, _)) => {
+            words.extend_from_slice(&position);
+            reply::done(&words[..])
+        }
+        Err(error) => reply::failed_with(error, &position),
+    }
+}
+
+/// Where the journal stands (`JournalPosition`).
+fn position<D: BlockDevice>(fs: &Ext2<D>) -> JournalPosition {
+    match fs.journal_position() {
+        None => JournalPosition::default(),
+        Some((running, pending)) => JournalPosition {
+            transaction: if pending { u64::from(running) } else { 0 },
+            committed_below: u64::from(running),
+        },
     }
 }
 
@@ -169,6 +196,11 @@ fn run<D: BlockDevice>(
             fs.open_inode(ino).map_err(FsError::errno)?;
             no_bytes(Vec::new())
         }
+        ReopenInode { ino } => {
+            fs.reopen_inode(ino).map_err(FsError::errno)?;
+            no_bytes(Vec::new())
+        }
+        Committed => no_bytes(alloc::vec![position(fs).committed_below]),
         ReleaseInode { ino } => {
             fs.release_inode(ino).map_err(FsError::errno)?;
             no_bytes(Vec::new())

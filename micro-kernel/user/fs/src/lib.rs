@@ -14,7 +14,7 @@ pub mod handler;
 
 use common::fs::Ext2;
 use disk_client::DiskClient;
-use l4::{ThreadId, println};
+use l4::println;
 
 /// Buffer-cache size in file-system blocks (as the monolithic kernel's).
 pub const CACHE_BLOCKS: usize = 512;
@@ -23,10 +23,11 @@ pub const CACHE_BLOCKS: usize = 512;
 /// transaction is running, before looking at the commit clock again.
 pub const COMMIT_POLL_TICKS: u32 = 50;
 
-/// Mounts the root file system on the disk server `disk`, saying on the
-/// console what it found; `None` (said too) if there is none to mount.
-pub fn mount(disk: ThreadId) -> Option<Ext2<DiskClient>> {
-    let Some(client) = DiskClient::connect(disk) else {
+/// Mounts the root file system on the disk server (the one `server_lib`'s
+/// directory names now), saying on the console what it found; `None` (said
+/// too) if there is none to mount.
+pub fn mount() -> Option<Ext2<DiskClient>> {
+    let Some(client) = DiskClient::connect() else {
         println!("fs: the disk server has no disk");
         return None;
     };

@@ -18,6 +18,17 @@
 //! when no request comes. Errors are the same `Errno` values the monolithic
 //! kernel returns (`FsError::errno`).
 //!
+//! ## After a crash
+//!
+//! Root starts a new copy, which mounts the disk: the journal's recovery
+//! replays every committed transaction, and the running one is lost with
+//! the buffer cache. The reply to every request that changes something
+//! says which transaction holds the change (`JournalPosition`), so vfs
+//! keeps those not committed yet and sends them again to the new copy, in
+//! the same order: the same code on the same committed state gives the
+//! same answers, so what fs has answered is never lost
+//! (`docs/fault-isolation.md`).
+//!
 //! ## Where it waits
 //!
 //! Only inside the block device, for the disk server's replies. It is one
@@ -34,12 +45,12 @@ use common::abi::errno::Errno;
 use common::abi::proto::reply;
 use fs::{COMMIT_POLL_TICKS, handler, mount};
 use l4::{ThreadId, println};
+use server_lib::Server;
 
 fn main(root: u64) -> ! {
     let root = ThreadId(root);
-    let directory = server_lib::start("fs", root);
-    let vfs = ThreadId(directory.vfs);
-    let mut fs = mount(ThreadId(directory.disk));
+    server_lib::start("fs", root);
+    let mut fs = mount();
     let mut request = server_lib::receive();
     loop {
         if request.irq().is_some() {
@@ -47,7 +58,7 @@ fn main(root: u64) -> ! {
             continue;
         }
         let mut out = alloc::vec::Vec::new();
-        let answer = if request.from != vfs {
+        let answer = if !server_lib::sender_is(Server::Vfs, request.from) {
             reply::failed(Errno::EPERM)
         } else {
             match fs.as_mut() {

@@ -18,7 +18,23 @@
 //! Kernel errors become errnos too: `BadAddress` — a byte item or receive
 //! area that is not this thread's memory (`abi::micro`, "memory a message
 //! names is checked") — is `EFAULT`, the monolithic kernel's answer for a
-//! bad pointer; anything else (the server is gone) is `EIO`.
+//! bad pointer; anything else is `EIO`.
+//!
+//! **A server that is gone.** `NoSuchThread` (the server was gone before
+//! we called) and `Aborted` (it went while we waited: it crashed, or root's
+//! watchdog ended it) mean that root may have started a new copy of it
+//! under a new thread id (`docs/fault-isolation.md`). [`try_call`] reports
+//! that as [`CallError::Gone`], naming the thread that is gone, so that a
+//! caller who can find the new id asks again — servers do, through the
+//! directory root keeps (`server_lib::call`). [`call`], the transport of
+//! user programs, handles the one case a program can: when the server a
+//! *redirect* named is gone (the console server restarted under a read
+//! or write of the console), it asks the first server again, which
+//! redirects to the new copy; while the first server still names the dead
+//! one (root has not told it yet), it waits a tick and asks again, at most
+//! [`REDIRECT_RETRIES`] times. The request may then run twice (a console
+//! write the dead server had printed before it crashed is printed again);
+//! a read that was waiting for a line simply waits again.
 
 use crate::ipc::{self, Message, Received};
 use common::abi::errno::Errno;
@@ -46,6 +62,12 @@ impl Reply {
         &self.words[..self.word_count]
     }
 
+    /// The same reply with only its first `count` words (a client that
+    /// has read words the server added at the end).
+    pub fn truncated(&self, count: usize) -> Reply {
+        Reply { word_count: self.word_count.min(count), ..*self }
+    }
+
     /// A reply that came as a function's result instead of a message (the
     /// co-location build runs the fs code inside vfs): decoded by the same
     /// convention as [`call`]'s, its bytes already where the caller wanted
@@ -71,23 +93,88 @@ impl Reply {
     }
 }
 
+/// Why a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallError {
+    /// The server answered with this error, or the kernel refused the call
+    /// (`EFAULT` for memory that is not ours, `EIO` otherwise).
+    Failed(Errno),
+    /// The thread called — the server, or the one its redirect named —
+    /// is gone (`NoSuchThread`, `Aborted`).
+    Gone(ThreadId),
+}
+
+/// A reply as it came, for a client that needs a `Failed` reply's words
+/// after the errno (vfs reads where the fs server's journal stands from
+/// them): `Ok` for `Done`, `Err((errno, reply))` for `Failed`.
+pub type Answer = Result<Reply, (Errno, Reply)>;
+
+/// Sends `request` to `server` and waits for its reply, which it returns
+/// whole ([`Answer`]); no redirect is followed (`EIO`, as an unknown
+/// reply is); a server that is gone is [`CallError::Gone`].
+pub fn try_call_answer(server: ThreadId, request: &Message) -> Result<Answer, CallError> {
+    let received = ipc::call(server, request).map_err(|error| match error {
+        Error::NoSuchThread | Error::Aborted => CallError::Gone(server),
+        other => CallError::Failed(errno_of_kernel_error(other)),
+    })?;
+    let reply = Reply::from_received(&received);
+    match ReplyKind::from_label(received.label()) {
+        Some(ReplyKind::Done) => Ok(Ok(reply)),
+        Some(ReplyKind::Failed) => Ok(Err((errno_of(received.words()), reply))),
+        Some(ReplyKind::Redirect) | None => Err(CallError::Failed(Errno::EIO)),
+    }
+}
+
+/// How many times [`call`] asks again when a redirect names a server that
+/// is gone (a tick apart, after the first).
+pub const REDIRECT_RETRIES: u32 = 100;
+
 /// Sends `request` to `server`, waits for its reply and decodes it (see the
-/// module documentation).
-pub fn call(server: ThreadId, request: &Message) -> Result<Reply, Errno> {
+/// module documentation), following one redirect; a server that is gone
+/// is [`CallError::Gone`].
+pub fn try_call(server: ThreadId, request: &Message) -> Result<Reply, CallError> {
     let mut to = server;
     let mut redirected = false;
     loop {
-        let received = ipc::call(to, request).map_err(errno_of_kernel_error)?;
+        let received = ipc::call(to, request).map_err(|error| match error {
+            Error::NoSuchThread | Error::Aborted => CallError::Gone(to),
+            other => CallError::Failed(errno_of_kernel_error(other)),
+        })?;
         match ReplyKind::from_label(received.label()) {
             Some(ReplyKind::Done) => return Ok(Reply::from_received(&received)),
-            Some(ReplyKind::Failed) => return Err(errno_of(received.words())),
+            Some(ReplyKind::Failed) => return Err(CallError::Failed(errno_of(received.words()))),
             Some(ReplyKind::Redirect) if !redirected => {
-                to = ThreadId(*received.words().first().ok_or(Errno::EIO)?);
+                let target = received.words().first().ok_or(CallError::Failed(Errno::EIO))?;
+                to = ThreadId(*target);
                 redirected = true;
             }
-            Some(ReplyKind::Redirect) | None => return Err(Errno::EIO),
+            Some(ReplyKind::Redirect) | None => return Err(CallError::Failed(Errno::EIO)),
         }
     }
+}
+
+/// Sends `request` to `server`, waits for its reply and decodes it (see the
+/// module documentation): the transport of user programs. A redirect
+/// whose target is gone is asked again from `server`; `server` itself
+/// gone is `EIO`.
+pub fn call(server: ThreadId, request: &Message) -> Result<Reply, Errno> {
+    let mut dead_target = None;
+    for attempt in 0..=REDIRECT_RETRIES {
+        match try_call(server, request) {
+            Ok(reply) => return Ok(reply),
+            Err(CallError::Failed(errno)) => return Err(errno),
+            Err(CallError::Gone(target)) if target != server => {
+                // The same dead target again: the first server has not
+                // heard of the new copy yet.
+                if attempt > 0 && dead_target == Some(target) {
+                    ipc::sleep(1);
+                }
+                dead_target = Some(target);
+            }
+            Err(CallError::Gone(_)) => return Err(Errno::EIO),
+        }
+    }
+    Err(Errno::EIO)
 }
 
 /// The errno for a failed IPC.

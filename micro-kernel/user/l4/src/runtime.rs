@@ -1,5 +1,7 @@
 //! The runtime every program gets with the `runtime` feature: the panic
-//! handler (print the panic, end the thread) and the global allocator.
+//! handler (print the panic, then an invalid instruction, so that the
+//! thread's exception handler learns of it: for a server that is root,
+//! which restarts it — `docs/fault-isolation.md`) and the global allocator.
 //!
 //! The allocator starts with no memory, so it refuses every request — right
 //! for the root task, which has no pager to back a heap. A program that
@@ -14,10 +16,15 @@ use linked_list_allocator::LockedHeap;
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     crate::println!("user panic: {info}");
-    let (me, _) = crate::task::whoami();
-    let _ = crate::task::thread_destroy(me);
     loop {
-        core::hint::spin_loop();
+        // An exception, reported to the thread's exception handler, which
+        // ends or restarts it; a thread without one is ended by the
+        // kernel, with a line on the console. (It never resumes here: an
+        // exception is not retried unless the handler says where.)
+        // SAFETY: `ud2` only raises #UD; it touches no memory.
+        unsafe { core::arch::asm!("ud2", options(nomem, nostack)) };
+        let (me, _) = crate::task::whoami();
+        let _ = crate::task::thread_destroy(me);
     }
 }
 

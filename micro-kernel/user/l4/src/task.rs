@@ -61,6 +61,10 @@ pub struct OldRegisters {
     pub rflags: u64,
     pub pager: ThreadId,
     pub handler: ThreadId,
+    /// Timer ticks that found the thread on the CPU since it last waited in
+    /// an IPC: a thread that runs on and on without ever waiting (a server
+    /// stuck in a loop) has a large count (the root task's watchdog).
+    pub running_ticks: u64,
 }
 
 /// L4's exchange-registers: reads a thread's rip/rsp/rflags/pager/handler
@@ -71,10 +75,16 @@ pub struct OldRegisters {
 /// what the compiler assumes about it (its stack, its control flow): the
 /// caller must know the thread's code and stack are valid for the values.
 pub unsafe fn exchange_registers(thread: ThreadId, new: &Registers) -> Result<OldRegisters, Error> {
-    let (rax, out) = sys::call(
-        Sys::ExchangeRegisters,
-        [thread.0, new.control, new.rip, new.rsp, new.rflags, new.pager.0, new.handler.0, new.argument],
-    );
+    let (rax, out) = sys::call_exchange_registers([
+        thread.0,
+        new.control,
+        new.rip,
+        new.rsp,
+        new.rflags,
+        new.pager.0,
+        new.handler.0,
+        new.argument,
+    ]);
     Error::check(rax)?;
     Ok(OldRegisters {
         control: out[1],
@@ -83,6 +93,7 @@ pub unsafe fn exchange_registers(thread: ThreadId, new: &Registers) -> Result<Ol
         rflags: out[4],
         pager: ThreadId(out[5]),
         handler: ThreadId(out[6]),
+        running_ticks: out[7],
     })
 }
 

@@ -20,10 +20,10 @@ use common::abi::proto::proc::{AuxBlock, StackLayout};
 use common::abi::proto::root::Directory;
 use common::abi::proto::vfs::VfsRequest;
 use common::elf::Executable;
-use l4::ThreadId;
 use proc_core::frames::FrameTable;
 use proc_core::memory::{AddressMap, PAGE, Permissions, USER_STACK_SIZE, page_up};
 use proc_core::table::Pid;
+use server_lib::Server;
 
 /// A loaded program, ready to replace a process's memory.
 pub struct Loaded {
@@ -50,7 +50,7 @@ pub fn load(
     path: &[u8],
     args: &[Vec<u8>],
 ) -> Result<Loaded, Errno> {
-    let vfs = ThreadId(directory.vfs);
+    let vfs = Server::Vfs;
     let opened = server_lib::call(vfs, &VfsRequest::ExecOpen { pid, path }.to_wire())?;
     let (handle, size) = (opened.word(0)?, opened.word(1)?);
     let mut memory = AddressMap::new();
@@ -72,7 +72,7 @@ pub fn load(
 }
 
 /// Reads `length` bytes at `offset` of the open file (at most 4096).
-fn read_file(vfs: ThreadId, handle: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
+fn read_file(vfs: Server, handle: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
     let request = VfsRequest::ExecRead {
         handle,
         offset,
@@ -93,7 +93,7 @@ fn load_opened(
     size: u64,
     args: &[Vec<u8>],
 ) -> Result<(u64, u64), Errno> {
-    let vfs = ThreadId(directory.vfs);
+    let vfs = Server::Vfs;
     let head = read_file(vfs, handle, 0, HEADER_BYTES.min(size))?;
     let executable = Executable::parse_with_length(&head, size).map_err(|_| Errno::ENOEXEC)?;
     for segment in executable.segments() {

@@ -47,6 +47,7 @@ use pool::UserMemory;
 use proc_core::frames::FrameTable;
 use proc_core::memory::{FaultAction, MappedFile, PAGE, PageEntry, Permissions};
 use proc_core::table::{INIT_PID, Pid, Process, ProcessTable, State, WaitOutcome};
+use server_lib::Server;
 
 /// The priority of user threads: the same as proc, vfs and fs (root
 /// starts those at 14; the drivers run above, at 15, so interrupts are
@@ -234,7 +235,7 @@ impl Proc {
 
     /// A call to vfs that must succeed.
     fn vfs(&self, request: VfsRequest) -> Result<(), Errno> {
-        server_lib::call(ThreadId(self.directory.vfs), &request.to_wire()).map(|_| ())
+        server_lib::call(Server::Vfs, &request.to_wire()).map(|_| ())
     }
 
     /// One message: a fault, an exception, or a request. (proc reads the
@@ -242,6 +243,10 @@ impl Proc {
     /// a protocol message.)
     fn handle(&mut self, message: &Received) {
         self.name_processes_for_a_new_trace();
+        // A new directory or a fault to arm, from root.
+        if server_lib::from_root_message(message) {
+            return;
+        }
         let from = message.from.0;
         let Some(pid) = self.table.by_thread(from) else {
             // Not one of our processes (a server, or a thread already
@@ -272,6 +277,8 @@ impl Proc {
                 }
             }
             _ => {
+                // A fault armed in proc fires here, at its request.
+                server_lib::inject::on_request("proc");
                 let wire = Wire::new(message.label(), message.words());
                 match ProcRequest::from_wire(&wire) {
                     Ok(call) => self.call(pid, from, call),
@@ -321,6 +328,11 @@ impl Proc {
             },
             ProcRequest::Sbrk { increment } => self.sbrk(pid, increment),
             ProcRequest::Freemem => Ok(self.free_pages()),
+            // Root decides (and refuses unless injection is on).
+            ProcRequest::Inject(request) => {
+                server_lib::call(Server::Root, &RootRequest::Inject(request).to_wire())
+                    .and_then(|reply| reply.word(0))
+            }
             ProcRequest::Mmap {
                 length,
                 prot,
@@ -353,7 +365,7 @@ impl Proc {
             return;
         };
         let page = address & !(PAGE - 1);
-        let vfs = ThreadId(self.directory.vfs);
+        let vfs = Server::Vfs;
         let mapping = match process.memory.fault(&self.frames, address, access) {
             FaultAction::Map { frame, rights } => Some((frame, rights)),
             FaultAction::Copy { from, permissions } => {
@@ -493,7 +505,7 @@ impl Proc {
                     let mut memory = UserMemory {
                         frames: &mut self.frames,
                         map: &mut process.memory,
-                        vfs: ThreadId(self.directory.vfs),
+                        vfs: Server::Vfs,
                     };
                     pool::copy_to_user(&mut memory, status_address, &status.to_le_bytes())
                 };
@@ -573,7 +585,7 @@ impl Proc {
     /// `exec`: loads the program; on success replaces the caller's memory
     /// and restarts its thread at the new entry point.
     fn exec(&mut self, pid: Pid, path_address: u64, argv_address: u64) -> Result<(), Errno> {
-        let vfs = ThreadId(self.directory.vfs);
+        let vfs = Server::Vfs;
         let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
         let mut memory = UserMemory {
             frames: &mut self.frames,
@@ -736,7 +748,7 @@ impl Proc {
 
     /// A call to vfs, with its reply.
     fn vfs_call(&self, request: VfsRequest) -> Result<l4::rpc::Reply, Errno> {
-        server_lib::call(ThreadId(self.directory.vfs), &request.to_wire())
+        server_lib::call(Server::Vfs, &request.to_wire())
     }
 
     // LAB syscall BEGIN
@@ -751,7 +763,7 @@ impl Proc {
         let mut memory = UserMemory {
             frames: &mut self.frames,
             map: &mut process.memory,
-            vfs: ThreadId(self.directory.vfs),
+            vfs: Server::Vfs,
         };
         pool::copy_to_user(&mut memory, address, &info.to_bytes())?;
         Ok(0)
@@ -762,12 +774,9 @@ impl Proc {
     /// Free pages, honestly: the pool's recycled frames, plus the untouched
     /// part of the pool as far as root still has memory to back it.
     fn free_pages(&self) -> u64 {
-        let root_free = server_lib::call(
-            ThreadId(self.directory.root),
-            &RootRequest::FreePages.to_wire(),
-        )
-        .and_then(|reply| reply.word(0))
-        .unwrap_or(0);
+        let root_free = server_lib::call(Server::Root, &RootRequest::FreePages.to_wire())
+            .and_then(|reply| reply.word(0))
+            .unwrap_or(0);
         self.frames.recycled() + self.frames.untouched().min(root_free)
     }
 }

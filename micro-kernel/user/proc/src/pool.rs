@@ -20,11 +20,11 @@ use common::abi::errno::Errno;
 use common::abi::memory::USER_STACK_TOP;
 use common::abi::micro::{MAX_MAP_PAGES, unmap_flags};
 use common::abi::proto::root::PROC_POOL_BASE;
-use l4::ThreadId;
 use proc_core::frames::{Frame, FrameTable, Origin};
 use proc_core::memory::{
     AddressMap, NewPage, PAGE, PageEntry, Permissions, USER_STACK_BOTTOM, frame_runs,
 };
+use server_lib::Server;
 
 /// The address of `frame` in proc's space.
 pub fn address(frame: Frame) -> u64 {
@@ -62,11 +62,7 @@ pub fn alloc_copy(frames: &mut FrameTable, from: Frame) -> Option<Frame> {
 /// mapped file, read through `vfs` into the frame itself (a short read at
 /// the end of the file leaves zeros). `ENOMEM` if the pool is full; vfs's
 /// error if the read fails.
-pub fn make_page(
-    frames: &mut FrameTable,
-    vfs: ThreadId,
-    contents: NewPage,
-) -> Result<Frame, Errno> {
+pub fn make_page(frames: &mut FrameTable, vfs: Server, contents: NewPage) -> Result<Frame, Errno> {
     let frame = alloc_zeroed(frames).ok_or(Errno::ENOMEM)?;
     match contents {
         NewPage::Zero => Ok(frame),
@@ -192,7 +188,7 @@ fn check_range(address: u64, length: usize) -> Result<(), Errno> {
 pub struct UserMemory<'a> {
     pub frames: &'a mut FrameTable,
     pub map: &'a mut AddressMap,
-    pub vfs: ThreadId,
+    pub vfs: Server,
 }
 
 impl UserMemory<'_> {

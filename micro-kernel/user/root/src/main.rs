@@ -1,4 +1,5 @@
-//! The microkernel's root task: the first program, and the owner of memory.
+//! The microkernel's root task: the first program, the owner of memory, and
+//! the supervisor of the servers.
 //!
 //! The kernel starts it with every free frame mapped in its *window* and
 //! every privilege (see `docs/microkernel.md`). It then
@@ -12,17 +13,19 @@
 //! 3. sends each server its *directory* (`common::abi::proto::root`): the
 //!    thread ids of everyone;
 //! 4. serves, forever: the servers' page faults (fresh zeroed frames inside
-//!    their valid regions; anything else is a crash, reported as
-//!    `server <name> crashed: ...`, and the server's space is destroyed —
-//!    the system does not panic) and proc's `FreePages` question —
-//!    `pager.rs`.
+//!    their valid regions — `pager.rs`); their crashes, and a watchdog for
+//!    a server stuck in a loop: a crashed console, disk or fs server is
+//!    started again, and everyone learns its new thread id; a crash of vfs
+//!    or proc stops the system — `supervisor.rs`; and the requests
+//!    `FreePages`, `CurrentDirectory` and `Inject`.
 //!
-//! | file         | what                                                       |
-//! |--------------|------------------------------------------------------------|
-//! | `main.rs`    | the boot sequence and the serving loop                     |
-//! | `memory.rs`  | the frame allocator over the window                        |
-//! | `servers.rs` | the server table: ELF images, spaces, threads, devices     |
-//! | `pager.rs`   | what a fault gets: an image page, a zero page, or a crash  |
+//! | file            | what                                                       |
+//! |-----------------|------------------------------------------------------------|
+//! | `main.rs`       | the boot sequence and the serving loop                     |
+//! | `memory.rs`     | the frame allocator over the window, with each frame's owner |
+//! | `servers.rs`    | the server table: ELF images, spaces, threads, devices, delivering the directory |
+//! | `pager.rs`      | what a fault gets: an image page, a zero page, or a crash  |
+//! | `supervisor.rs` | crashes, restarts, the watchdog, the directory, injected faults |
 
 #![no_std]
 #![no_main]
@@ -30,15 +33,15 @@
 mod memory;
 mod pager;
 mod servers;
+mod supervisor;
 
 use common::abi::micro::ROOT_PRIORITY;
-use common::abi::proto::Wire;
-use common::abi::proto::root::{Directory, RootRequest};
 use l4::{Error, Message, Received, ThreadId, Timeout, label, println};
 use servers::Servers;
+use supervisor::{Supervisor, WATCHDOG_PERIOD};
 
 fn main(boot: l4::BootInfo) -> ! {
-    let mut frames = memory::Frames::new(boot.window_base, boot.window_pages);
+    let frames = memory::Frames::new(boot.window_base, boot.window_pages);
     let mut servers = Servers::embedded();
     if let Some(missing) = servers.first_missing() {
         servers::power_off_after(format_args!(
@@ -54,36 +57,36 @@ fn main(boot: l4::BootInfo) -> ! {
         servers.len(),
         frames.free_pages()
     );
-    let directory = servers.directory(boot.thread);
-    serve(&mut frames, &mut servers, &directory)
+    let mut root = Supervisor::new(frames, servers, boot.thread, boot.flags);
+    serve(&mut root)
 }
 
 l4::entry!(main);
 
-/// The serving loop: page faults, exceptions and `FreePages`. Until every
-/// server has its directory, the loop also offers the directory to each
-/// server still waiting for it, polling every tick (root cannot block on a
-/// send: the server it waits for may first need root to serve its faults).
+/// The serving loop: page faults, exceptions and requests, and every
+/// [`WATCHDOG_PERIOD`] ticks a look at the servers. While something waits
+/// to be delivered (a directory, a fault to arm), the loop offers it every
+/// tick (root cannot block on a send: the server it waits for may first
+/// need root to serve its faults).
 ///
-/// A directory is offered only while root owes nobody a reply: a server
-/// whose page fault root is serving waits for root too, and the kernel
-/// would take the directory for the fault's answer.
-fn serve(frames: &mut memory::Frames, servers: &mut Servers, directory: &Directory) -> ! {
-    let directory_bytes = directory.to_bytes();
+/// Deliveries are offered only while root owes nobody a reply: a server
+/// whose page fault (or call) root is serving waits for root too, and the
+/// kernel would take the directory for the answer.
+fn serve(root: &mut Supervisor) -> ! {
     let mut reply: Option<(ThreadId, Message)> = None;
-    let mut pending = true;
     loop {
-        if pending {
+        let mut waiting = false;
+        if root.has_undelivered() {
             if let Some((client, message)) = reply.take() {
                 // A client that is gone or no longer waiting is ignored.
                 let _ = l4::ipc::send(client, &message, Timeout::Zero);
             }
-            pending = servers.deliver_directories(&directory_bytes);
+            waiting = root.deliver();
         }
-        let timeout = if pending {
+        let timeout = if waiting {
             Timeout::Ticks(1)
         } else {
-            Timeout::Never
+            Timeout::Ticks(WATCHDOG_PERIOD as u32)
         };
         let received = match reply.take() {
             Some((client, message)) => {
@@ -96,32 +99,22 @@ fn serve(frames: &mut memory::Frames, servers: &mut Servers, directory: &Directo
             }
             None => l4::ipc::receive(ThreadId::ANY, timeout),
         };
-        let Ok(request) = received else { continue };
-        reply = handle(frames, servers, &request).map(|message| (request.from, message));
+        if let Ok(request) = received {
+            reply = handle(root, &request).map(|message| (request.from, message));
+        }
+        root.watch();
     }
 }
 
-/// One request: the reply to send, if any.
-fn handle(
-    frames: &mut memory::Frames,
-    servers: &mut Servers,
-    request: &Received,
-) -> Option<Message> {
+/// One message: the reply to send, if any.
+fn handle(root: &mut Supervisor, request: &Received) -> Option<Message> {
     match request.label() {
-        label::PAGE_FAULT => pager::page_fault(frames, servers, request),
+        label::PAGE_FAULT => pager::page_fault(root, request),
         label::EXCEPTION => {
-            pager::exception(servers, request);
+            pager::exception(root, request);
             None
         }
-        _ => {
-            let wire = Wire::new(request.label(), request.words());
-            match RootRequest::from_wire(&wire) {
-                Ok(RootRequest::FreePages) => Some(Message::new(0, &[frames.free_pages()])),
-                // Nobody may make root wait or fail: an unknown request
-                // gets an empty reply.
-                Err(_) => Some(Message::new(0, &[])),
-            }
-        }
+        other => root.request(request.from, other, request.words()),
     }
 }
 

@@ -14,19 +14,20 @@
 //! system call fails with `BadAddress`, as a bad pointer should, and the
 //! server lives on.
 //!
-//! A crash is a server bug. Root prints `server <name> crashed: ...` (in the
-//! words of the monolithic kernel's `usertrap:` line), destroys the
-//! server's address space, and goes on serving the others: nothing a
+//! A crash is a server bug. Root hands it to the supervisor
+//! (`supervisor.rs`), which reports it (in the words of the monolithic
+//! kernel's `usertrap:` line), destroys the server's address space and
+//! starts a new copy — or, for vfs and proc, stops the system: nothing a
 //! server does can take down root or the kernel.
 
 use crate::memory::{Frames, PAGE};
-use crate::servers::{CONSOLE_INDEX, PROC_INDEX, Server, Servers};
+use crate::servers::{CONSOLE_INDEX, PROC_INDEX, Server};
+use crate::supervisor::Supervisor;
 use common::abi::micro::ROOT_DEVICE_WINDOW;
 use common::abi::micro::{fault_access, rights};
 use common::abi::proto::proc::{FaultCause, exception_name};
 use common::abi::proto::root::{CONSOLE_VGA_BASE, ServerRegion, VGA_TEXT_PHYSICAL, server_region};
-use core::fmt;
-use l4::{MapItem, Message, Received, println};
+use l4::{MapItem, Message, Received};
 
 /// The CPU's page-fault vector.
 const PAGE_FAULT_VECTOR: u64 = 14;
@@ -35,13 +36,9 @@ const ACCESS_BITS: u64 = 0x13;
 
 /// A page fault `request` from a server: the reply (a map item; or an
 /// empty reply that fails a system call), or `None` if the server crashed.
-pub fn page_fault(
-    frames: &mut Frames,
-    servers: &mut Servers,
-    request: &Received,
-) -> Option<Message> {
+pub fn page_fault(root: &mut Supervisor, request: &Received) -> Option<Message> {
     let (address, access, rip) = (request.mr[0], request.mr[1], request.mr[2]);
-    let (index, server) = servers.by_thread(request.from)?;
+    let index = root.servers.by_thread(request.from)?.0;
     let page = address & !(PAGE - 1);
     let outcome = if access & fault_access::PRESENT != 0 {
         Err(Crash::Protection)
@@ -52,7 +49,8 @@ pub fn page_fault(
             rights::READ | rights::WRITE,
         ))
     } else {
-        page_for(frames, server, index == PROC_INDEX, page)
+        let server = root.servers.get(index);
+        page_for(&mut root.frames, server, index, page)
     };
     match outcome {
         Ok((frame, page_rights)) => {
@@ -67,10 +65,10 @@ pub fn page_fault(
         // A bad buffer in a system call: the call fails, the server lives.
         Err(_) if access & fault_access::SYSTEM_CALL != 0 => Some(Message::new(0, &[])),
         Err(crash) => {
-            crashed(
-                server,
+            root.crashed(
+                index,
                 format_args!(
-                    "#PF page fault at {address:#x} ({}), rip {rip:#x}{}",
+                    "#PF page fault at {address:#x} ({}{}), rip {rip:#x}",
                     FaultCause(access),
                     crash.explanation()
                 ),
@@ -81,20 +79,21 @@ pub fn page_fault(
 }
 
 /// Any other CPU exception of a server: a crash.
-pub fn exception(servers: &mut Servers, request: &Received) {
+pub fn exception(root: &mut Supervisor, request: &Received) {
     let [vector, error_code, rip, _, _, cr2] = request.mr;
-    if let Some((_, server)) = servers.by_thread(request.from) {
-        let (mnemonic, name) = exception_name(vector);
-        if vector == PAGE_FAULT_VECTOR {
-            // A fault the kernel did not send to the pager (a kernel address).
-            let cause = FaultCause(error_code & ACCESS_BITS);
-            crashed(
-                server,
-                format_args!("{mnemonic} {name} at {cr2:#x} ({cause}), rip {rip:#x}"),
-            );
-        } else {
-            crashed(server, format_args!("{mnemonic} {name}, rip {rip:#x}"));
-        }
+    let Some((index, _)) = root.servers.by_thread(request.from) else {
+        return;
+    };
+    let (mnemonic, name) = exception_name(vector);
+    if vector == PAGE_FAULT_VECTOR {
+        // A fault the kernel did not send to the pager (a kernel address).
+        let cause = FaultCause(error_code & ACCESS_BITS);
+        root.crashed(
+            index,
+            format_args!("{mnemonic} {name} at {cr2:#x} ({cause}), rip {rip:#x}"),
+        );
+    } else {
+        root.crashed(index, format_args!("{mnemonic} {name}, rip {rip:#x}"));
     }
 }
 
@@ -113,8 +112,8 @@ impl Crash {
     fn explanation(&self) -> &'static str {
         match self {
             Crash::Protection => "",
-            Crash::Outside => " (outside its image, heap and stack)",
-            Crash::OutOfMemory => " (root is out of memory)",
+            Crash::Outside => "; outside its image, heap and stack",
+            Crash::OutOfMemory => "; root is out of memory",
         }
     }
 }
@@ -124,16 +123,17 @@ impl Crash {
 fn page_for(
     frames: &mut Frames,
     server: &Server,
-    is_proc: bool,
+    index: usize,
     page: u64,
 ) -> Result<(u64, u64), Crash> {
+    let is_proc = index == PROC_INDEX;
     if let Some(executable) = &server.executable {
         for segment in executable.segments() {
             let first = segment.vaddr & !(PAGE - 1);
             if !(first..segment.end()).contains(&page) {
                 continue;
             }
-            let frame = frames.alloc_zeroed().ok_or(Crash::OutOfMemory)?;
+            let frame = frames.alloc_zeroed(index).ok_or(Crash::OutOfMemory)?;
             // The part of the file that falls into this page.
             let file_start = segment.vaddr.max(page);
             let file_end = (segment.vaddr + segment.filesz).min(page + PAGE);
@@ -164,7 +164,7 @@ fn page_for(
         }
     }
     if let Some(region) = server_region(page, is_proc) {
-        let frame = frames.alloc_zeroed().ok_or(Crash::OutOfMemory)?;
+        let frame = frames.alloc_zeroed(index).ok_or(Crash::OutOfMemory)?;
         // proc maps pool pages on into user processes, program text
         // included: it needs every right to pass on (a mapping never has
         // more rights than the one it is made from).
@@ -175,16 +175,4 @@ fn page_for(
         return Ok((frame, page_rights));
     }
     Err(Crash::Outside)
-}
-
-/// Reports a crashed server and removes it.
-fn crashed(server: &mut Server, what: fmt::Arguments) {
-    println!("server {} crashed: {what}", server.name);
-    server.alive = false;
-    if let Err(error) = l4::task::space_destroy(server.space) {
-        println!(
-            "root: cannot destroy the {} server's space: {error:?}",
-            server.name
-        );
-    }
 }

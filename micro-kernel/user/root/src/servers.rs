@@ -1,5 +1,6 @@
 //! The server table: which servers exist, their ELF images, and creating
-//! their address spaces and threads with the devices each may use.
+//! their address spaces and threads with the devices each may use — at
+//! boot, and again for a server that crashed (`supervisor.rs`).
 //!
 //! A server thread starts at its ELF entry point with
 //! `rsp = SERVER_STACK_TOP - 8` (as if called) and `rdi` = the root task's
@@ -7,7 +8,7 @@
 //! its [`Directory`] from root (root offers it until the server takes it).
 
 use common::abi::micro::{ThreadId, privilege};
-use common::abi::proto::root::{Directory, RootOp, SERVER_STACK_TOP};
+use common::abi::proto::root::{Arm, Directory, RootOp, SERVER_STACK_TOP};
 use common::elf::Executable;
 use common::port::{HardwarePorts, PortIo};
 use l4::{Message, SpaceId, Timeout, exreg, println};
@@ -47,10 +48,21 @@ pub struct Server {
     pub executable: Option<Executable>,
     pub space: SpaceId,
     pub thread: ThreadId,
-    /// False once it crashed (its space is destroyed).
+    /// False once it crashed (its space is destroyed) until a new copy runs.
     pub alive: bool,
-    /// Whether it has received its directory.
+    /// Whether this copy has received a directory (its first message).
     pub has_directory: bool,
+    /// The version of the directory this copy has (`Supervisor`'s count).
+    pub directory_version: u64,
+    /// When this copy took its first directory (ticks), if it has.
+    pub serving_since: Option<u64>,
+    /// Whether root may start a new copy when it crashes: console, disk and
+    /// fs (docs/fault-isolation.md says why not vfs and proc).
+    pub restartable: bool,
+    /// Crashes in a row of copies that had hardly started.
+    pub quick_crashes: u32,
+    /// A fault root must arm in it (`Arm`), not delivered yet.
+    pub arm: Option<common::abi::inject::Injection>,
     devices: Devices,
 }
 
@@ -89,6 +101,11 @@ impl Servers {
             thread: ThreadId::NIL,
             alive: false,
             has_directory: false,
+            directory_version: 0,
+            serving_since: None,
+            restartable: matches!(name, "console" | "disk" | "fs" | "rtc"),
+            quick_crashes: 0,
+            arm: None,
             devices,
         };
         let plain = |priority| Devices {
@@ -176,40 +193,84 @@ impl Servers {
     /// Creates every server's space and thread, gives it its devices and
     /// starts it. `root` is our own thread: pager and exception handler.
     pub fn create_all(&mut self, root: ThreadId) -> Result<(), &'static str> {
-        for (index, server) in self.table.iter_mut().enumerate() {
+        for index in 0..self.table.len() {
             if FS_IN_VFS && index == FS_INDEX {
                 continue;
             }
-            let executable = Executable::parse(server.elf)
-                .map_err(|_| "a server's ELF file is not a valid executable")?;
-            let space = l4::task::space_create(server.devices.privileges)
-                .map_err(|_| "no address space")?;
-            let thread = l4::task::thread_create(space, root, root, server.devices.priority)
-                .map_err(|_| "no thread")?;
-            for &(first, count) in server.devices.ports {
-                l4::device::ioport_grant(space, first, count)
-                    .map_err(|_| "cannot grant I/O ports")?;
-            }
-            for &irq in server.devices.irqs {
-                l4::device::irq_attach(irq, thread).map_err(|_| "cannot attach an interrupt")?;
-            }
-            let start = l4::task::Registers {
-                control: exreg::SET_RIP | exreg::SET_RSP | exreg::SET_ARGUMENT | exreg::RESUME,
-                rip: executable.entry,
-                rsp: SERVER_STACK_TOP - 8,
-                argument: root.0,
-                ..l4::task::Registers::default()
-            };
-            // SAFETY: the thread is in another address space, whose pages
-            // root serves from this server's ELF image and zero pages.
-            unsafe { l4::task::exchange_registers(thread, &start) }
-                .map_err(|_| "cannot start a server")?;
-            server.executable = Some(executable);
-            server.space = space;
-            server.thread = thread;
-            server.alive = true;
+            self.start(index, root)?;
         }
         Ok(())
+    }
+
+    /// Creates server `index`'s space and thread from its ELF file, gives it
+    /// its ports and interrupts, and starts it at its entry point: at boot,
+    /// and for a new copy after a crash (the old space must be destroyed
+    /// first: its interrupts are then free to attach again).
+    pub fn start(&mut self, index: usize, root: ThreadId) -> Result<(), &'static str> {
+        let server = &mut self.table[index];
+        let executable = Executable::parse(server.elf)
+            .map_err(|_| "a server's ELF file is not a valid executable")?;
+        let space =
+            l4::task::space_create(server.devices.privileges).map_err(|_| "no address space")?;
+        let started = Self::start_in(server, &executable, space, root);
+        if started.is_err() {
+            let _ = l4::task::space_destroy(space);
+            return started.map(|_| ());
+        }
+        let thread = started?;
+        server.executable = Some(executable);
+        server.space = space;
+        server.thread = thread;
+        server.alive = true;
+        server.has_directory = false;
+        server.directory_version = 0;
+        server.serving_since = None;
+        server.arm = None;
+        Ok(())
+    }
+
+    /// The thread, devices and start of `server` in `space`.
+    fn start_in(
+        server: &Server,
+        executable: &Executable,
+        space: SpaceId,
+        root: ThreadId,
+    ) -> Result<ThreadId, &'static str> {
+        let thread = l4::task::thread_create(space, root, root, server.devices.priority)
+            .map_err(|_| "no thread")?;
+        for &(first, count) in server.devices.ports {
+            l4::device::ioport_grant(space, first, count).map_err(|_| "cannot grant I/O ports")?;
+        }
+        for &irq in server.devices.irqs {
+            l4::device::irq_attach(irq, thread).map_err(|_| "cannot attach an interrupt")?;
+        }
+        let start = l4::task::Registers {
+            control: exreg::SET_RIP | exreg::SET_RSP | exreg::SET_ARGUMENT | exreg::RESUME,
+            rip: executable.entry,
+            rsp: SERVER_STACK_TOP - 8,
+            argument: root.0,
+            ..l4::task::Registers::default()
+        };
+        // SAFETY: the thread is in another address space, whose pages
+        // root serves from this server's ELF image and zero pages.
+        unsafe { l4::task::exchange_registers(thread, &start) }
+            .map_err(|_| "cannot start a server")?;
+        Ok(thread)
+    }
+
+    /// Server `index`.
+    pub fn get(&self, index: usize) -> &Server {
+        &self.table[index]
+    }
+
+    /// Server `index`, to change.
+    pub fn get_mut(&mut self, index: usize) -> &mut Server {
+        &mut self.table[index]
+    }
+
+    /// The index of the server named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.table.iter().position(|server| server.name == name)
     }
 
     /// The directory: who is who.
@@ -226,41 +287,64 @@ impl Servers {
         }
     }
 
-    /// Offers the directory to the servers that have not got it yet,
-    /// without waiting, in table order — which is also the order of the
-    /// call graph's leaves first (console, disk, then fs, vfs, proc; rtc,
-    /// which no server calls, last) — and
+    /// Offers the directory (`bytes`, version `version`) to every live
+    /// server that has not got this version yet, and arms the faults that
+    /// wait to be armed — each a send without waiting, which reaches a
+    /// server only while it waits in its receive. A server's *first*
+    /// directory goes out in table order — which is also the order of the
+    /// call graph's leaves first (console, disk, then fs, vfs, proc; rtc, which no server calls, last) —
     /// never to a server before every server before it has its own: so no
     /// server can be called by another before it knows who is who (its
-    /// first receive takes the directory, not somebody's request).
-    /// Returns whether some server still waits for it.
-    pub fn deliver_directories(&mut self, bytes: &[u8]) -> bool {
-        for server in self
-            .table
-            .iter_mut()
-            .filter(|s| s.alive && !s.has_directory)
-        {
-            let message = Message::new(RootOp::Directory.label(), &[]).with_bytes(bytes);
-            match l4::ipc::send(server.thread, &message, Timeout::Zero) {
-                Ok(()) => server.has_directory = true,
-                Err(l4::Error::SendTimeout) => return true,
-                Err(l4::Error::NoSuchThread) => {
-                    println!(
-                        "root: the {} server ended before it took its directory",
-                        server.name
-                    );
-                    server.has_directory = true;
+    /// first receive takes the directory, not somebody's request). A new
+    /// version for a running server (after a restart) goes out in any
+    /// order: `server_lib` takes it out of the stream of requests.
+    /// Nothing is sent to `owed`, a server root owes an answer: it waits
+    /// for root, and would take the message for the answer. Returns whether
+    /// something still waits to be delivered.
+    pub fn deliver(&mut self, bytes: &[u8], version: u64, now: u64, owed: ThreadId) -> bool {
+        let mut waiting = false;
+        let mut earlier_started = true;
+        for server in self.table.iter_mut() {
+            if !server.alive {
+                continue;
+            }
+            if server.thread == owed {
+                waiting = true;
+                earlier_started &= server.has_directory;
+                continue;
+            }
+            if server.directory_version < version && (server.has_directory || earlier_started) {
+                let message = Message::new(RootOp::Directory.label(), &[]).with_bytes(bytes);
+                match l4::ipc::send(server.thread, &message, Timeout::Zero) {
+                    Ok(()) => {
+                        server.directory_version = version;
+                        if !server.has_directory {
+                            server.has_directory = true;
+                            server.serving_since = Some(now);
+                        }
+                    }
+                    Err(l4::Error::SendTimeout) => waiting = true,
+                    Err(error) => {
+                        println!(
+                            "root: cannot send the {} server the directory: {error:?}",
+                            server.name
+                        );
+                        server.directory_version = version; // do not retry forever
+                        server.has_directory = true;
+                    }
                 }
-                Err(error) => {
-                    println!(
-                        "root: cannot send the {} server its directory: {error:?}",
-                        server.name
-                    );
-                    server.has_directory = true; // do not retry forever
+            }
+            earlier_started &= server.has_directory;
+            if let (Some(injection), true) = (server.arm, server.has_directory) {
+                let words = Arm(injection).to_words();
+                let message = Message::new(RootOp::Arm.label(), &words);
+                match l4::ipc::send(server.thread, &message, Timeout::Zero) {
+                    Err(l4::Error::SendTimeout) => waiting = true,
+                    _ => server.arm = None,
                 }
             }
         }
-        false
+        waiting
     }
 
     /// The server whose thread is `thread`, with its table index.

@@ -12,17 +12,28 @@
 //!   one recycled vector, so receiving costs no heap allocation;
 //! - [`receive`], [`reply_and_receive`], [`reply`]: the server's side of
 //!   IPC, in the [`Wire`] form of the protocol types of `common::abi::proto`;
-//! - [`call`] and [`call_into`]: a call to another server, through the one
-//!   transport every client uses (`l4::rpc`);
+//! - [`call`] and [`call_into`]: a call to another server, named by its
+//!   part ([`Server::Fs`]), through the one transport every client uses
+//!   (`l4::rpc`);
+//! - the **directory** (who is who), kept here and kept up to date: root
+//!   sends it again whenever it restarted a server, the receive functions
+//!   take that message out of the stream of requests, and a call that
+//!   finds its server gone asks root for the current one
+//!   ([`refresh_directory`]) and tries once more with the new copy — so
+//!   a server restarted by root (`docs/fault-isolation.md`) is a transparent
+//!   retry for its clients, never a hang; [`sender_is`] checks who is
+//!   calling against the same directory;
+//! - [`inject`]: faults on purpose, armed by root, fired at a request;
 //! - (the panic handler and the allocator are `l4`'s runtime: a server that
-//!   panics prints why and stops its thread; its clients' calls then fail.)
+//!   panics prints why and raises an exception, which root, its exception
+//!   handler, reports as a crash.)
 //!
 //! Root starts a server at its entry point with `rdi` = root's thread id
 //! (`l4::server_entry!` passes it to `main`). A server's main loop is then:
 //!
 //! ```ignore
 //! fn main(root: u64) -> ! {
-//!     let directory = server_lib::start("disk", ThreadId(root));
+//!     server_lib::start("disk", ThreadId(root));
 //!     let mut request = server_lib::receive();
 //!     loop {
 //!         let reply = handle(&request);          // a Wire: done, failed, ...
@@ -38,13 +49,17 @@
 
 extern crate alloc;
 
+pub mod inject;
+
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::micro::MAX_BYTE_ITEMS;
-use common::abi::proto::root::{Directory, SERVER_HEAP_BASE, SERVER_HEAP_SIZE};
+use common::abi::proto::root::{
+    Arm, DIRECTORY_BYTES, Directory, RootOp, RootRequest, SERVER_HEAP_BASE, SERVER_HEAP_SIZE,
+};
 use common::abi::proto::{MAX_WORDS, Wire};
-use core::cell::UnsafeCell;
-use l4::rpc::Reply;
+use core::cell::{Cell, UnsafeCell};
+use l4::rpc::{Answer, CallError, Reply};
 use l4::{Message, Received, ThreadId, Timeout};
 
 /// The most bytes one message carries.
@@ -68,9 +83,96 @@ pub fn name() -> &'static str {
     NAME.get().copied().unwrap_or("server")
 }
 
+/// The directory as this server last heard it (root's own id never
+/// changes).
+struct DirectoryCell(Cell<Directory>);
+
+// SAFETY: a server is one thread; only it touches the cell.
+unsafe impl Sync for DirectoryCell {}
+
+static DIRECTORY: DirectoryCell = DirectoryCell(Cell::new(Directory {
+    root: 0,
+    console: 0,
+    disk: 0,
+    fs: 0,
+    vfs: 0,
+    proc: 0,
+    rtc: 0,
+}));
+
+/// A part of the system, named by what it does rather than by the thread
+/// id it has now (which changes when root restarts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Root,
+    Console,
+    Disk,
+    Fs,
+    Vfs,
+    Proc,
+}
+
+impl Server {
+    /// Its thread id in `directory`.
+    fn in_directory(self, directory: &Directory) -> ThreadId {
+        ThreadId(match self {
+            Server::Root => directory.root,
+            Server::Console => directory.console,
+            Server::Disk => directory.disk,
+            Server::Fs => directory.fs,
+            Server::Vfs => directory.vfs,
+            Server::Proc => directory.proc,
+        })
+    }
+}
+
+/// The directory as this server knows it now.
+pub fn directory() -> Directory {
+    DIRECTORY.0.get()
+}
+
+/// The thread `server` runs as, as far as this server knows.
+pub fn id(server: Server) -> ThreadId {
+    server.in_directory(&directory())
+}
+
+/// Asks root for the directory as it is now (after a restart, a server
+/// has a new thread id) and keeps it. `false` if root did not answer
+/// with one.
+pub fn refresh_directory() -> bool {
+    let mut bytes = [0u8; DIRECTORY_BYTES];
+    let request = Message::from_wire(&RootRequest::CurrentDirectory.to_wire())
+        .with_receive_area(bytes.as_mut_ptr() as u64, bytes.len() as u64);
+    let root = id(Server::Root);
+    let Ok(reply) = l4::rpc::try_call(root, &request) else {
+        return false;
+    };
+    if reply.byte_count != DIRECTORY_BYTES {
+        return false;
+    }
+    match Directory::from_wire(&Directory::to_wire(&bytes)) {
+        Ok(current) if current.root == root.0 => {
+            DIRECTORY.0.set(current);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether `from` is `server` (the kernel writes a request's sender: it
+/// cannot be forged). A sender that is not who the directory says may be
+/// a new copy root started: the directory is asked for once more.
+pub fn sender_is(server: Server, from: ThreadId) -> bool {
+    if id(server) == from {
+        return true;
+    }
+    refresh_directory() && id(server) == from
+}
+
 /// Sets up the server: heap, receive buffer, and waits for the directory
 /// from `root` (a closed receive: nobody else can pose as root). `name` is
-/// only for messages.
+/// only for messages. The directory is kept ([`directory`], [`id`]) and
+/// also returned.
 pub fn start(name: &'static str, root: ThreadId) -> Directory {
     NAME.call_once(|| name);
     // The shared code's trace points in this server record into the
@@ -98,13 +200,63 @@ pub fn start(name: &'static str, root: ThreadId) -> Directory {
             }
         };
         match Directory::from_wire(&request.wire()) {
-            Ok(directory) => return directory,
+            Ok(directory) if directory.root == root.0 => {
+                DIRECTORY.0.set(directory);
+                return directory;
+            }
+            Ok(_) => l4::println!("{name}: a directory that does not name root"),
             Err(error) => l4::println!(
                 "{name}: expected the directory, got label {:#x} ({error:?})",
                 request.label
             ),
         }
     }
+}
+
+/// A message from root in the stream of requests: a new directory, or a
+/// fault to arm. Returns whether it was one (and was taken care of).
+fn from_root(request: &Request) -> bool {
+    if request.from != id(Server::Root) {
+        return false;
+    }
+    let wire = request.wire();
+    match RootOp::from_label(request.label) {
+        Some(RootOp::Directory) => match Directory::from_wire(&wire) {
+            Ok(directory) if directory.root == request.from.0 => DIRECTORY.0.set(directory),
+            _ => l4::println!("{}: a malformed directory from root", name()),
+        },
+        Some(RootOp::Arm) => match Arm::from_wire(&wire) {
+            Ok(Arm(injection)) => inject::arm(injection, name()),
+            Err(error) => l4::println!("{}: a malformed fault from root: {error:?}", name()),
+        },
+        // Root sends nothing else; a stray message is dropped.
+        _ => l4::println!(
+            "{}: unexpected label {:#x} from root",
+            name(),
+            request.label
+        ),
+    }
+    true
+}
+
+/// For a server that receives with `l4::ipc` itself (proc): whether
+/// `received` was root's message (a new directory, a fault to arm), which
+/// is then taken care of.
+pub fn from_root_message(received: &Received) -> bool {
+    received.from == id(Server::Root) && from_root(&Request::from_received(received))
+}
+
+/// What the receive functions do with each message before the server
+/// sees it: root's messages are taken out (`None`), a client's request is
+/// counted for an armed fault (which may fire here).
+fn screen(request: Request) -> Option<Request> {
+    if from_root(&request) {
+        return None;
+    }
+    if request.irq().is_none() {
+        inject::on_request(name());
+    }
+    Some(request)
 }
 
 /// A received message, owned (copied out of the receive buffer).
@@ -247,7 +399,11 @@ fn received_bytes(offset: u64, length: u64) -> Option<&'static [u8]> {
 pub fn receive() -> Request {
     loop {
         match l4::ipc::receive(ThreadId::ANY, Timeout::Never) {
-            Ok(received) => return Request::from_received(&received),
+            Ok(received) => {
+                if let Some(request) = screen(Request::from_received(&received)) {
+                    return request;
+                }
+            }
             // A sender whose bytes the kernel could not copy makes the
             // receive fail too; the server just waits for the next message.
             Err(error) => l4::println!("{}: receive failed: {error:?}", name()),
@@ -258,9 +414,15 @@ pub fn receive() -> Request {
 /// Waits at most `ticks` timer ticks (10 ms) for the next message from
 /// anyone; `None` if none came.
 pub fn receive_for(ticks: u32) -> Option<Request> {
-    match l4::ipc::receive(ThreadId::ANY, Timeout::Ticks(ticks)) {
-        Ok(received) => Some(Request::from_received(&received)),
-        Err(_) => None,
+    loop {
+        match l4::ipc::receive(ThreadId::ANY, Timeout::Ticks(ticks)) {
+            Ok(received) => {
+                if let Some(request) = screen(Request::from_received(&received)) {
+                    return Some(request);
+                }
+            }
+            Err(_) => return None,
+        }
     }
 }
 
@@ -269,7 +431,10 @@ pub fn receive_for(ticks: u32) -> Option<Request> {
 /// the reply is dropped and the server just waits.
 pub fn reply_and_receive(client: ThreadId, reply: &Wire<'_>) -> Request {
     match l4::ipc::reply_and_receive(client, &Message::from_wire(reply)) {
-        Ok(received) => Request::from_received(&received),
+        Ok(received) => match screen(Request::from_received(&received)) {
+            Some(request) => request,
+            None => receive(),
+        },
         // The reply failed (the client is gone), or the receive did (a
         // sender's bytes could not be copied): either way, wait anew.
         Err(_) => receive(),
@@ -288,7 +453,10 @@ pub fn reply_and_receive_for(client: ThreadId, reply: &Wire<'_>, ticks: u32) -> 
         Timeout::Zero,
         Timeout::Ticks(ticks),
     ) {
-        Ok(received) => Some(Request::from_received(&received)),
+        Ok(received) => match screen(Request::from_received(&received)) {
+            Some(request) => Some(request),
+            None => receive_for(ticks),
+        },
         Err(l4::Error::ReceiveTimeout) => None,
         // The reply failed (the client is gone), or the receive did (a
         // sender's bytes could not be copied): wait anew.
@@ -303,25 +471,101 @@ pub fn reply(client: ThreadId, reply: &Wire<'_>) -> Result<(), l4::Error> {
     l4::ipc::send(client, &Message::from_wire(reply), Timeout::Zero)
 }
 
-/// Acknowledges interrupt `irq` (unmasks the line again).
-pub fn acknowledge(irq: u8) {
-    if let Err(error) = l4::device::acknowledge(irq) {
-        l4::println!("{}: acknowledging IRQ {irq} failed: {error:?}", name());
-    }
-}
-
-/// Calls `server` with `request` and waits for its reply (`l4::rpc::call`):
-/// the words of the success reply, or the error it answered (`EIO` if the
-/// server is gone or the reply is malformed).
-pub fn call(server: ThreadId, request: &Wire<'_>) -> Result<Reply, Errno> {
-    l4::rpc::call(server, &Message::from_wire(request))
+/// Calls `server` with `request` and waits for its reply: the words of
+/// the success reply, or the error it answered (`EIO` if the reply is
+/// malformed). If the server is gone, the directory is asked again and,
+/// if root has started a new copy, the request goes to it once more
+/// (which may repeat work the old copy did: the servers' requests are
+/// made so that doing one twice does no harm, `docs/fault-isolation.md`);
+/// gone for good is `EIO`.
+pub fn call(server: Server, request: &Wire<'_>) -> Result<Reply, Errno> {
+    call_message(server, &Message::from_wire(request), &mut || {})
 }
 
 /// Like [`call`], for a request whose reply carries bytes: they land in
 /// `into` (`Reply::byte_count` says how many; a reply with more bytes than
 /// `into` holds fails with `EIO`).
-pub fn call_into(server: ThreadId, request: &Wire<'_>, into: &mut [u8]) -> Result<Reply, Errno> {
-    let message =
-        Message::from_wire(request).with_receive_area(into.as_mut_ptr() as u64, into.len() as u64);
-    l4::rpc::call(server, &message)
+pub fn call_into(server: Server, request: &Wire<'_>, into: &mut [u8]) -> Result<Reply, Errno> {
+    call_message(server, &with_area(request, into), &mut || {})
+}
+
+/// Like [`call`] (with `into` like [`call_into`]), and if the request must
+/// go to a new copy of the server, `reconnect` runs first: it tells the new
+/// copy what the old one knew about this client (vfs re-opens its files in
+/// a new fs).
+pub fn call_reconnecting(
+    server: Server,
+    request: &Wire<'_>,
+    into: Option<&mut [u8]>,
+    reconnect: &mut dyn FnMut(),
+) -> Result<Reply, Errno> {
+    let message = match into {
+        Some(into) => with_area(request, into),
+        None => Message::from_wire(request),
+    };
+    call_message(server, &message, reconnect)
+}
+
+/// Like [`call_reconnecting`], with the reply kept whole
+/// (`l4::rpc::Answer`: a `Failed` reply's words after the errno too).
+pub fn call_answer_reconnecting(
+    server: Server,
+    request: &Wire<'_>,
+    into: Option<&mut [u8]>,
+    reconnect: &mut dyn FnMut(),
+) -> Result<Answer, Errno> {
+    let message = match into {
+        Some(into) => with_area(request, into),
+        None => Message::from_wire(request),
+    };
+    let to = id(server);
+    match l4::rpc::try_call_answer(to, &message) {
+        Ok(answer) => Ok(answer),
+        Err(CallError::Failed(errno)) => Err(errno),
+        Err(CallError::Gone(_)) => {
+            if !refresh_directory() || id(server) == to {
+                return Err(Errno::EIO);
+            }
+            reconnect();
+            l4::rpc::try_call_answer(id(server), &message).map_err(|error| match error {
+                CallError::Failed(errno) => errno,
+                CallError::Gone(_) => Errno::EIO,
+            })
+        }
+    }
+}
+
+/// The message of `request`, with `into` as its receive area.
+fn with_area(request: &Wire<'_>, into: &mut [u8]) -> Message {
+    Message::from_wire(request).with_receive_area(into.as_mut_ptr() as u64, into.len() as u64)
+}
+
+/// The call, and the one retry with a restarted server.
+fn call_message(
+    server: Server,
+    message: &Message,
+    reconnect: &mut dyn FnMut(),
+) -> Result<Reply, Errno> {
+    let to = id(server);
+    match l4::rpc::try_call(to, message) {
+        Ok(reply) => Ok(reply),
+        Err(CallError::Failed(errno)) => Err(errno),
+        Err(CallError::Gone(_)) => {
+            if !refresh_directory() || id(server) == to {
+                return Err(Errno::EIO);
+            }
+            reconnect();
+            l4::rpc::try_call(id(server), message).map_err(|error| match error {
+                CallError::Failed(errno) => errno,
+                CallError::Gone(_) => Errno::EIO,
+            })
+        }
+    }
+}
+
+/// Acknowledges interrupt `irq` (unmasks the line again).
+pub fn acknowledge(irq: u8) {
+    if let Err(error) = l4::device::acknowledge(irq) {
+        l4::println!("{}: acknowledging IRQ {irq} failed: {error:?}", name());
+    }
 }

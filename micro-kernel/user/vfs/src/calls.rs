@@ -19,6 +19,7 @@ use common::file::{FileSystem, Found, OpenFlags};
 use common::fs::Ino;
 use common::pipe::Mode;
 use l4::ThreadId;
+use server_lib::Server;
 use vfs::tables::{FileKind, OpenFile, Pid};
 
 impl Vfs {
@@ -95,7 +96,7 @@ impl Vfs {
             return Outcome::Failed(Errno::EBADF);
         }
         match file.kind {
-            FileKind::Console(_) => Outcome::Redirect(self.console.0),
+            FileKind::Console(_) => Outcome::Redirect(server_lib::id(Server::Console).0),
             // The null device: always at end of file (no bytes; word 0 is
             // 0, so the client does not read on).
             FileKind::Null(_) => Outcome::Done(Words::default(), None),
@@ -136,7 +137,7 @@ impl Vfs {
             return Outcome::Failed(Errno::EBADF);
         }
         match file.kind {
-            FileKind::Console(_) => Outcome::Redirect(self.console.0),
+            FileKind::Console(_) => Outcome::Redirect(server_lib::id(Server::Console).0),
             // The null device: every byte accepted, none kept.
             FileKind::Null(_) => Outcome::Done(Words::of(&[data.len() as u64]), None),
             FileKind::Pipe { pipe, .. } => {

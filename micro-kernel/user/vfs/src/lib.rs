@@ -5,6 +5,7 @@
 //! |-------------|------------------------------------------------------------------|
 //! | [`tables`]  | processes (thread → pid), descriptor tables, open file descriptions |
 //! | [`pipes`]   | pipes (`common::pipe::Pipe`) and the requests parked on them       |
+//! | [`replay`]  | the fs requests whose changes are not committed yet, for a restarted fs |
 //!
 //! Everything here is plain data with `&mut self` methods that return what
 //! happened; the binary (`main.rs`) turns that into IPC: calls to the fs
@@ -14,4 +15,5 @@
 extern crate alloc;
 
 pub mod pipes;
+pub mod replay;
 pub mod tables;

@@ -33,6 +33,19 @@
 //! so its calls cannot deadlock. It never waits for a client: a read of an
 //! empty pipe or a write to a full one is *parked* (no reply yet) and
 //! answered when another client's request lets it proceed.
+//!
+//! ## When fs is restarted
+//!
+//! Root starts a new copy of the fs server when one crashes
+//! (`docs/fault-isolation.md`). The new copy has the file system as the
+//! disk holds it — the committed transactions — but neither the running
+//! transaction nor the inode references vfs holds for its open files.
+//! vfs keeps every fs request whose changes are not committed yet
+//! (`replay.rs`); before anything else it takes its references again
+//! (`ReopenInode`) and sends those requests again ([`Vfs::resync`]), then
+//! the request the old copy was serving. vfs's own state (descriptors,
+//! offsets, pipes) lives here and is untouched. vfs itself is not
+//! restarted: root stops the system if it crashes.
 
 #![no_std]
 #![no_main]
@@ -45,6 +58,8 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
 
+#[cfg(feature = "colocated-fs")]
+use common::abi::proto::fs::POSITION_WORDS;
 use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::reply;
 use common::abi::proto::vfs::VfsRequest;
@@ -53,8 +68,18 @@ use common::file::check_path;
 use common::fs::InodeKind;
 use l4::rpc::Reply;
 use l4::{ThreadId, println};
+use server_lib::Server;
 use vfs::pipes::{Completion, OwedReply, Pipes};
+// The replay log, for a separate fs server that may be restarted (the
+// co-location build's fs cannot crash apart from vfs).
 use vfs::tables::{FileKind, OpenFile, Pid, Tables};
+#[cfg(not(feature = "colocated-fs"))]
+use {
+    common::abi::proto::fs::JournalPosition,
+    core::cell::{Cell, RefCell},
+    l4::rpc::Answer,
+    vfs::replay::{Logged, ReplayLog},
+};
 
 /// Print every request and its answer on the kernel console.
 const DEBUG: bool = false;
@@ -116,16 +141,20 @@ impl From<Completion> for Outcome {
 struct Vfs {
     tables: Tables,
     pipes: Pipes,
-    #[cfg_attr(feature = "colocated-fs", allow(dead_code))] // (the fs code runs here then)
-    fs: ThreadId,
-    console: ThreadId,
-    proc: ThreadId,
     /// Files proc holds open, to load a program (`ExecOpen`) or for a
     /// process's mmap (`MapOpen`): handle → inode.
     exec_files: BTreeMap<u64, u32>,
     next_exec_handle: u64,
     /// Replies owed to parked clients, sent before the current reply.
     owed: Vec<OwedReply>,
+    /// The copy of the fs server that has our inode references and our
+    /// logged requests (a new copy, after a crash, gets them again:
+    /// [`Vfs::resync`]).
+    #[cfg(not(feature = "colocated-fs"))]
+    fs_holding: Cell<ThreadId>,
+    /// The fs requests whose changes are not committed yet (`replay.rs`).
+    #[cfg(not(feature = "colocated-fs"))]
+    log: RefCell<ReplayLog>,
     /// The co-location build: the file system, run here.
     #[cfg(feature = "colocated-fs")]
     local_fs: core::cell::RefCell<Option<common::fs::Ext2<fs::disk_client::DiskClient>>>,
@@ -135,7 +164,7 @@ impl Vfs {
     /// Calls the fs server.
     #[cfg(not(feature = "colocated-fs"))]
     fn fs(&self, request: FsRequest<'_>) -> Result<Reply, Errno> {
-        server_lib::call(self.fs, &request.to_wire())
+        self.fs_call(&request, None)
     }
 
     /// Calls the fs server for a request whose reply carries bytes (a read,
@@ -143,9 +172,128 @@ impl Vfs {
     #[cfg(not(feature = "colocated-fs"))]
     fn fs_bytes(&self, request: FsRequest<'_>, len: u64) -> Result<(Reply, Vec<u8>), Errno> {
         let mut bytes = alloc::vec![0u8; len as usize];
-        let reply = server_lib::call_into(self.fs, &request.to_wire(), &mut bytes)?;
+        let reply = self.fs_call(&request, Some(&mut bytes))?;
         bytes.truncate(reply.byte_count);
         Ok((reply, bytes))
+    }
+
+    /// Every call to fs. If root has restarted fs (our call found it gone,
+    /// or root's new directory says so), the new copy is brought up to date
+    /// first ([`Vfs::resync`]), then gets the request. A logged request
+    /// whose changes are not committed yet is kept in the replay log.
+    #[cfg(not(feature = "colocated-fs"))]
+    fn fs_call(&self, request: &FsRequest<'_>, into: Option<&mut [u8]>) -> Result<Reply, Errno> {
+        if server_lib::id(Server::Fs) != self.fs_holding.get() {
+            self.resync(request);
+        }
+        let wire = request.to_wire();
+        let answer = server_lib::call_answer_reconnecting(Server::Fs, &wire, into, &mut || {
+            self.resync(request)
+        })?;
+        if !request.is_logged() {
+            return answer.map_err(|(errno, _)| errno);
+        }
+        self.logged(&wire, answer)
+    }
+
+    /// A logged request's answer: the journal position taken off its end
+    /// (and the request kept if its changes are not committed yet).
+    #[cfg(not(feature = "colocated-fs"))]
+    fn logged(&self, wire: &Wire<'_>, answer: Answer) -> Result<Reply, Errno> {
+        let words = match &answer {
+            Ok(reply) => reply.words(),
+            Err((_, reply)) => reply.words(),
+        };
+        let Some((own, position)) = JournalPosition::split(words) else {
+            return Err(Errno::EIO); // a reply without its position
+        };
+        let own_count = own.len();
+        let result = match answer {
+            Ok(reply) => Ok(reply.truncated(own_count)),
+            Err((errno, _)) => Err(errno),
+        };
+        let full = {
+            let mut log = self.log.borrow_mut();
+            log.committed_below(position.committed_below);
+            if position.transaction != 0 {
+                let kept = match &result {
+                    Ok(reply) => Ok(reply.words().to_vec()),
+                    Err(errno) => Err(*errno),
+                };
+                log.record(Logged::new(wire, position.transaction, kept));
+            }
+            log.is_full()
+        };
+        // A commit empties the log (its reply says every transaction is
+        // committed); it is bounded, not the transaction (`replay.rs`).
+        if full && let Err(errno) = self.fs(FsRequest::Sync) {
+            println!("vfs: asking fs to commit: {}", errno.message());
+        }
+        result
+    }
+
+    /// Brings a new copy of the fs server (root restarted it after a crash)
+    /// up to date: asks where its journal starts (its mount replayed the
+    /// committed transactions), forgets the logged requests committed
+    /// before that, takes the inode references vfs held before the first
+    /// of the others, and sends those requests again, in order, checking
+    /// that each gets the answer it got before. vfs's own state
+    /// (descriptors, offsets, pipes) lives here and is untouched.
+    ///
+    /// `in_flight` is the request to be sent next (again): if it gives a
+    /// reference back, the tables have forgotten that reference already,
+    /// but the new copy must hold it for the request to release.
+    #[cfg(not(feature = "colocated-fs"))]
+    fn resync(&self, in_flight: &FsRequest<'_>) {
+        self.fs_holding.set(server_lib::id(Server::Fs));
+        let committed = server_lib::call(Server::Fs, &FsRequest::Committed.to_wire())
+            .and_then(|reply| reply.word(0));
+        let committed_below = match committed {
+            Ok(below) => below,
+            Err(errno) => {
+                println!(
+                    "vfs: the restarted fs server does not answer: {}",
+                    errno.message()
+                );
+                return;
+            }
+        };
+        let (held, lost) = {
+            let mut log = self.log.borrow_mut();
+            log.committed_below(committed_below);
+            let mut now = self.tables.held_inodes();
+            now.extend(self.exec_files.values().copied());
+            if let FsRequest::ReleaseInode { ino } = *in_flight {
+                now.push(ino);
+            }
+            (log.held_before(now), log.take())
+        };
+        for &ino in &held {
+            let request = FsRequest::ReopenInode { ino }.to_wire();
+            if let Err(error) = server_lib::call(Server::Fs, &request) {
+                println!("vfs: taking inode {ino} again: {}", error.message());
+            }
+        }
+        let mut differed = 0;
+        for entry in &lost {
+            let wire = entry.wire();
+            let answer = server_lib::call_answer_reconnecting(Server::Fs, &wire, None, &mut || {})
+                .and_then(|answer| self.logged(&wire, answer));
+            let now = answer.map(|reply| reply.words().to_vec());
+            if now != entry.answer {
+                differed += 1;
+                println!(
+                    "vfs: fs request {:#x} sent again: {now:?}, where the lost copy said {:?}",
+                    entry.label, entry.answer
+                );
+            }
+        }
+        println!(
+            "vfs: the fs server was restarted; {} inode references taken again, {} requests sent \
+             again ({differed} answered differently)",
+            held.len(),
+            lost.len()
+        );
     }
 
     /// The co-location build's `fs`: the same request, handled by the fs
@@ -164,7 +312,14 @@ impl Vfs {
         };
         let mut bytes = Vec::new();
         let answer = fs::handler::handle(file_system, &request.to_wire(), &mut bytes);
-        let reply = Reply::from_wire(&answer)?;
+        let mut reply = Reply::from_wire(&answer)?;
+        if request.is_logged() {
+            // The journal's position ends the reply (`JournalPosition`): it
+            // is for a vfs that may have to replay requests into a
+            // restarted fs server, and this fs cannot crash apart from vfs.
+            let own = reply.words().len().saturating_sub(POSITION_WORDS);
+            reply = reply.truncated(own);
+        }
         bytes.truncate(reply.byte_count.min(len as usize));
         Ok((reply, bytes))
     }
@@ -244,7 +399,7 @@ impl Vfs {
             | ExecRead { .. }
             | ExecClose { .. }
             | MapOpen { .. } => {
-                if from != self.proc {
+                if !server_lib::sender_is(Server::Proc, from) {
                     return Outcome::Failed(Errno::EPERM);
                 }
                 self.proc_request(request)
@@ -264,21 +419,30 @@ impl Vfs {
                 pid,
                 thread,
                 parent,
-            } => match self.tables.process_created(pid, thread, parent) {
+            } => {
                 // A new process holds its working directory, as on the
                 // mono-kernel (`tables.rs`); if it cannot, it is not made.
-                Ok(Some(cwd)) => match self.fs(FsRequest::OpenInode { ino: cwd }) {
+                // The reference is taken before the tables show it
+                // (`Tables::held_inodes`).
+                let cwd = match self.tables.cwd_of_new_process(pid, parent) {
+                    Ok(cwd) => cwd,
+                    Err(errno) => return Outcome::Failed(errno),
+                };
+                if let Some(ino) = cwd
+                    && let Err(errno) = self.fs(FsRequest::OpenInode { ino })
+                {
+                    return Outcome::Failed(errno);
+                }
+                match self.tables.process_created(pid, thread, parent) {
                     Ok(_) => Outcome::Done(Words::default(), None),
                     Err(errno) => {
-                        for file in self.tables.process_exited(pid).files {
-                            self.close_file(file);
+                        if let Some(ino) = cwd {
+                            self.release_inode(ino);
                         }
                         Outcome::Failed(errno)
                     }
-                },
-                Ok(None) => Outcome::Done(Words::default(), None),
-                Err(errno) => Outcome::Failed(errno),
-            },
+                }
+            }
             ProcessExited { pid } => {
                 self.pipes.drop_parked_of(pid);
                 let exited = self.tables.process_exited(pid);
@@ -378,18 +542,19 @@ fn recycle(pipes: &mut Pipes, outcome: Outcome) {
 }
 
 fn main(root: u64) -> ! {
-    let directory = server_lib::start("vfs", ThreadId(root));
+    server_lib::start("vfs", ThreadId(root));
     let mut vfs = Vfs {
         tables: Tables::new(),
         pipes: Pipes::new(),
-        fs: ThreadId(directory.fs),
-        console: ThreadId(directory.console),
-        proc: ThreadId(directory.proc),
         exec_files: BTreeMap::new(),
         next_exec_handle: 1,
         owed: Vec::new(),
+        #[cfg(not(feature = "colocated-fs"))]
+        fs_holding: Cell::new(server_lib::id(Server::Fs)),
+        #[cfg(not(feature = "colocated-fs"))]
+        log: RefCell::new(ReplayLog::new()),
         #[cfg(feature = "colocated-fs")]
-        local_fs: core::cell::RefCell::new(fs::mount(ThreadId(directory.disk))),
+        local_fs: core::cell::RefCell::new(fs::mount()),
     };
     let mut request = server_lib::receive();
     loop {

@@ -128,6 +128,27 @@ impl Tables {
         self.threads.get(&thread).copied()
     }
 
+    /// The working directory `process_created(pid, _, parent)` would give a
+    /// new process, for the caller to hold *before* the process is made
+    /// (vfs's tables never show a reference the fs server has not given
+    /// yet: `held_inodes`); `None` if `pid` exists already. Errors as
+    /// `process_created`'s.
+    pub fn cwd_of_new_process(&self, pid: Pid, parent: Pid) -> Result<Option<u32>, Errno> {
+        if pid == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if self.processes.contains_key(&pid) {
+            return Ok(None);
+        }
+        if parent == 0 {
+            return Ok(Some(ROOT_INO));
+        }
+        self.processes
+            .get(&parent)
+            .map(|parent| Some(parent.cwd))
+            .ok_or(Errno::ESRCH)
+    }
+
     /// `ProcessCreated`: `pid` runs as `thread`. A new process gets a copy of
     /// `parent`'s descriptors (sharing the open files) and its working
     /// directory, or, with `parent` 0, no descriptors and `/`; that working
@@ -298,6 +319,28 @@ impl Tables {
     pub fn open_files(&self) -> usize {
         self.files.iter().flatten().count()
     }
+
+    /// Every inode reference this table holds on the fs server, one per
+    /// open file description of an inode (a file, the console's or the null
+    /// device's node) and one per process (its working directory): what
+    /// vfs takes again on a new copy of fs after the old one crashed
+    /// (`ReopenInode`).
+    ///
+    /// For that to be right at any moment, vfs records a reference only
+    /// after the fs server has given it (`OpenInode`), and forgets it
+    /// before giving it back (`ReleaseInode`).
+    pub fn held_inodes(&self) -> Vec<u32> {
+        let files = self
+            .files
+            .iter()
+            .flatten()
+            .filter_map(|file| match file.kind {
+                FileKind::Inode(ino) | FileKind::Console(ino) | FileKind::Null(ino) => Some(ino),
+                FileKind::Pipe { .. } => None,
+            });
+        let cwds = self.processes.values().map(|process| process.cwd);
+        files.chain(cwds).collect()
+    }
 }
 
 #[cfg(test)]
@@ -392,6 +435,48 @@ mod tests {
         ));
         assert_eq!(tables.dup(1, 0), Err(Errno::EMFILE));
         assert_eq!(tables.process_exited(1).files.len(), MAX_OPEN_FILES);
+    }
+
+    #[test]
+    fn held_inodes_are_one_per_open_file_description() {
+        let mut tables = Tables::new();
+        tables.process_created(1, 100, 0).unwrap();
+        tables.install(1, inode(12)).unwrap();
+        tables.dup(1, 0).unwrap();
+        tables.install(1, inode(12)).unwrap();
+        let pipe = OpenFile::new(
+            FileKind::Pipe {
+                pipe: 0,
+                write_end: false,
+            },
+            true,
+            false,
+        );
+        tables.install(1, pipe).unwrap();
+        tables.process_created(2, 200, 1).unwrap();
+        let mut held = tables.held_inodes();
+        held.sort_unstable();
+        assert_eq!(
+            held,
+            [ROOT_INO, ROOT_INO, 12, 12],
+            "two opens, whatever the descriptors, and each process's working directory"
+        );
+        tables.process_exited(1);
+        tables.process_exited(2);
+        assert!(tables.held_inodes().is_empty());
+    }
+
+    #[test]
+    fn the_working_directory_of_a_new_process_is_known_before_it_is_made() {
+        let mut tables = Tables::new();
+        assert_eq!(tables.cwd_of_new_process(1, 0), Ok(Some(ROOT_INO)));
+        tables.process_created(1, 100, 0).unwrap();
+        tables.set_cwd(1, 30).unwrap();
+        assert_eq!(tables.cwd_of_new_process(2, 1), Ok(Some(30)));
+        assert_eq!(tables.cwd_of_new_process(1, 0), Ok(None), "it exists");
+        assert_eq!(tables.cwd_of_new_process(2, 9), Err(Errno::ESRCH));
+        assert_eq!(tables.cwd_of_new_process(0, 1), Err(Errno::EINVAL));
+        assert!(!tables.held_inodes().contains(&ROOT_INO));
     }
 
     #[test]

@@ -515,6 +515,13 @@ pub fn freemem() -> Result<u64, Errno> {
     proc(ProcOp::Freemem, &[])
 }
 
+/// `inject(component, fault, after, parameter) -> restarts`: proc passes it
+/// on to root, which arms the fault in the server (`common::abi::inject`;
+/// `EPERM` unless the kernel was booted with `inject`).
+pub fn inject(words: [u64; 4]) -> Result<u64, Errno> {
+    proc(ProcOp::Inject, &words)
+}
+
 /// `mmap(hint, length, prot, flags, fd, offset) -> address`: proc, the
 /// pager, records the mapping and makes its pages at their first touch.
 /// The hint is not sent (both kernels ignore it); `prot` and `flags`

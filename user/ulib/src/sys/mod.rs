@@ -33,6 +33,7 @@
 //! sleep(ticks) -> 0                          uptime() -> ticks
 //! rename(old, new) -> 0                      getdents(fd, *mut u8, len) -> n
 //! freemem() -> free pages                    trace(op, a, b) -> value
+//! inject([component, fault, after, parameter]) -> server restarts
 //! mmap(hint, length, prot, flags, fd, offset) -> address
 //! munmap(address, length) -> 0
 //! getppid() -> pid                           sysinfo(*mut SysInfo) -> 0

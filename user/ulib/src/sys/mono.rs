@@ -359,6 +359,15 @@ pub fn freemem() -> Result<u64, Errno> {
     unsafe { call(Sys::Freemem, 0, 0, 0) }
 }
 
+/// `inject(component, fault, after, parameter) -> restarts`: a fault on
+/// purpose (`common::abi::inject`; `EPERM` unless the kernel was booted
+/// with `inject`).
+pub fn inject(words: [u64; 4]) -> Result<u64, Errno> {
+    let [component, fault, after, parameter] = words;
+    // SAFETY: inject takes no pointers.
+    Errno::from_return(unsafe { syscall6(Sys::Inject, [component, fault, after, parameter, 0, 0]) })
+}
+
 /// `mmap(hint, length, prot, flags, fd, offset) -> address`: the one call
 /// with six arguments (`common::abi::mmap` has the numbers).
 ///
