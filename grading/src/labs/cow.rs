@@ -1,0 +1,66 @@
+//! Lab `cow`'s tests (`labs/cow/handout.md`): the `cow_*` usertests, one
+//! of them hidden, and what copy-on-write is for: `fork` must cost less
+//! than an eager copy of the parent's pages, in guest instructions.
+
+use crate::failure::Failure;
+use crate::qemu::Kernel;
+use crate::session::Session;
+use crate::suites::bench;
+use crate::test::Test;
+use std::time::Duration;
+
+/// The most guest instructions one `fork` + `exit` + `wait` may cost
+/// (`bench fork`), per kernel. Between the figures of the two designs,
+/// measured under `-icount` (the same on every run): eager copying costs
+/// mono 385,051 and micro 436,416; copy-on-write mono 222,134 and micro
+/// 211,688 (`labs/cow/key.md`).
+pub const FORK_LIMIT_MONO: u64 = 300_000;
+/// The micro-kernel's limit (see [`FORK_LIMIT_MONO`]).
+pub const FORK_LIMIT_MICRO: u64 = 300_000;
+
+/// How long `bench fork` may take (a warm-up and 9 runs of 20 forks).
+const BENCH_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// The lab's tests (points per kernel).
+pub fn tests() -> Vec<Test> {
+    vec![
+        Test::usertest("cow-shares-until-write", 4, "cow_fork_shares_until_write"),
+        Test::usertest("cow-free-memory", 4, "cow_free_memory"),
+        Test::usertest("cow-fork-big", 4, "cow_fork_big"),
+        Test::usertest("cow-last-writer", 3, "cow_last_writer_keeps_its_page"),
+        Test::usertest("cow-many-children", 3, "cow_many_children"),
+        Test::usertest("cow-exit-frees", 3, "cow_exit_frees"),
+        Test::usertest("cow-read-into-shared-page", 3, "cow_read_into_shared_page").hidden(),
+        Test::new("cow-fork-cost", 6, fork_cost).icount(),
+    ]
+}
+
+/// `bench fork`, in a boot under `-icount`: one `fork` + `exit` + `wait`
+/// must cost fewer guest instructions than the kernel's limit.
+fn fork_cost(session: &mut Session) -> Result<(), Failure> {
+    session.expect_prompt()?;
+    let output = session.run_command_with_timeout("bench fork", BENCH_TIMEOUT)?;
+    let Some(fork) = bench::parse_output(&output)
+        .into_iter()
+        .find(|figure| figure.name == "fork")
+    else {
+        return Err(Failure::check(format!(
+            "`bench fork` printed no figure: {output:?}"
+        )));
+    };
+    let (kernel, limit) = match session.machine().kernel {
+        Kernel::Mono => ("mono", FORK_LIMIT_MONO),
+        Kernel::Micro => ("micro", FORK_LIMIT_MICRO),
+    };
+    println!(
+        "cow/{kernel}: fork + exit + wait = {} guest instructions (the limit is {limit})",
+        fork.ticks
+    );
+    Failure::ensure(fork.ticks < limit, || {
+        format!(
+            "fork + exit + wait costs {} guest instructions, not below {limit}: \
+             is fork still copying every page?",
+            fork.ticks
+        )
+    })
+}
