@@ -331,8 +331,8 @@ fn restore_protected(root: &Path, tree: &Path) -> Result<(), String> {
 pub fn build(tree: &Path) -> Result<(), String> {
     // A make of its own, not a sub-make of `make grade-batch`.
     let command = "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make all";
-    let (status, output) = host::run_status(command, tree, BUILD_TIME_LIMIT)
-        .map_err(|failure| failure.to_string())?;
+    let (status, output) =
+        host::run_status(command, tree, BUILD_TIME_LIMIT).map_err(|failure| failure.to_string())?;
     let _ = std::fs::create_dir_all(tree.join("build"));
     let _ = std::fs::write(tree.join("build/make-all.log"), &output);
     if status == Some(0) {
@@ -738,9 +738,13 @@ mod tests {
         std::fs::create_dir_all(&tree).unwrap();
         starter::git(&outer, &["init", "-q"]).unwrap();
         std::fs::write(tree.join("a.txt"), "one\n").unwrap();
-        let patch = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n";
+        let patch =
+            "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n";
         apply_patch(&tree, &outer, patch).unwrap();
-        assert_eq!(std::fs::read_to_string(tree.join("a.txt")).unwrap(), "two\n");
+        assert_eq!(
+            std::fs::read_to_string(tree.join("a.txt")).unwrap(),
+            "two\n"
+        );
         assert!(apply_patch(&tree, &outer, patch).is_err(), "applied twice");
         std::fs::remove_dir_all(&outer).unwrap();
     }
