@@ -68,11 +68,11 @@ pub use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH, SysInfo};
 // a new wrapper (`process::getppid`) is `ulib::getppid` as soon as it is
 // written.
 pub use file::*;
-pub use process::*;
 pub use mmap::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
     mmap_anonymous, mmap_file, munmap,
 };
+pub use process::*;
 pub use runtime::Args;
 
 /// The result of a system call: a value, or the error the kernel reported.
