@@ -230,7 +230,7 @@ test-labs: all
 # The benchmarks on both kernels, side by side: build/bench/figures.md,
 # figures.csv and ratios.svg. BENCH_RUNS=3 measures three times and marks
 # what differed (the determinism check); ACCEL=kvm measures cycles.
-bench: all
+bench: all micro-colocated
 	BENCH_RUNS=$(BENCH_RUNS) bash scripts/bench-table.sh $(BUILD)/bench
 
 # The fuzzers (grading/src/suites/fuzz.rs), a long run: `fuzz SEED N` on
@@ -247,7 +247,8 @@ fuzz: all
 # block of the README and docs (the only way figures get there), and the
 # chart into docs/figures/bench.svg.
 figures: bench
-	bash scripts/update-figures.sh bench $(BUILD)/bench/figures.md:$(BUILD)/bench/ratios.svg
+	bash scripts/update-figures.sh bench $(BUILD)/bench/figures.md:$(BUILD)/bench/ratios.svg \
+		colocation $(BUILD)/bench/colocation.md targets $(BUILD)/bench/targets.md
 
 # The journal's power-cut tests at length (`make test` runs short versions):
 # every crash point of 200 random workloads on the host, judged by our

@@ -356,7 +356,7 @@ impl Table {
     }
 
     /// A figure in the row's unit, for people: `12,345` or `817 MB/s`.
-    fn value_text(&self, row: &Row, ticks: u64) -> String {
+    pub fn value_text(&self, row: &Row, ticks: u64) -> String {
         if self.in_megabytes(row) {
             format!(
                 "{} MB/s",

@@ -21,6 +21,7 @@
 
 pub mod bench_table;
 pub mod cli;
+pub mod colocation_table;
 pub mod console;
 pub mod failure;
 pub mod host;
@@ -35,6 +36,7 @@ pub mod scratch;
 pub mod session;
 pub mod starter;
 pub mod suites;
+pub mod targets_table;
 pub mod test;
 pub mod trace;
 pub mod usertest_names;

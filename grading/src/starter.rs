@@ -429,6 +429,8 @@ pub fn parse_lab_file(text: &str) -> Result<(String, String), String> {
 }
 
 /// Cuts every file of `files` (relative to `root`) for `lab` into `dest`.
+/// `dest` may hold an earlier cut (of any lab): files that come out the
+/// same are not touched, and files this lab leaves out are removed.
 pub fn cut_tree(
     root: &Path,
     files: &[String],
@@ -440,6 +442,7 @@ pub fn cut_tree(
     for relative in files {
         if staff_only(relative) {
             summary.left_out.push(relative.clone());
+            remove_stale(dest, relative)?;
             continue;
         }
         let source = root.join(relative);
@@ -453,6 +456,7 @@ pub fn cut_tree(
                 match cut(text, relative, syntax, Some(lab), labs).map_err(|e| e.to_string())? {
                     None => {
                         summary.left_out.push(relative.clone());
+                        remove_stale(dest, relative)?;
                         continue;
                     }
                     Some(cut_text) => {
@@ -469,14 +473,31 @@ pub fn cut_tree(
             std::fs::create_dir_all(parent)
                 .map_err(|error| format!("{}: {error}", parent.display()))?;
         }
-        std::fs::write(&target, contents)
-            .map_err(|error| format!("{}: {error}", target.display()))?;
+        // A file already there as it should be is left alone, its time
+        // included: cutting another lab's starter over an old one rewrites
+        // only what differs, so cargo rebuilds only what that touches.
+        if std::fs::read(&target).ok().as_deref() != Some(&contents[..]) {
+            std::fs::write(&target, contents)
+                .map_err(|error| format!("{}: {error}", target.display()))?;
+        }
         if let Ok(metadata) = std::fs::metadata(&source) {
             let _ = std::fs::set_permissions(&target, metadata.permissions());
         }
         summary.files += 1;
     }
     Ok(summary)
+}
+
+/// Removes `relative` from `dest` if an earlier cut left it there (a
+/// starter of another lab cut into the same folder).
+fn remove_stale(dest: &Path, relative: &str) -> Result<(), String> {
+    let path = dest.join(relative);
+    match std::fs::remove_file(&path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("{}: {error}", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs git in `dir`; its standard output, trimmed.
@@ -583,6 +604,52 @@ mod tests {
 
     fn error_of(text: &str) -> MarkerError {
         cut_for(text, "cow").unwrap_err()
+    }
+
+    #[test]
+    fn a_cut_over_another_labs_cut_rewrites_only_what_differs() {
+        let dir = std::env::temp_dir().join(format!("grading-cut-{}", std::process::id()));
+        let (root, dest) = (dir.join("root"), dir.join("dest"));
+        std::fs::create_dir_all(&root).unwrap();
+        let files = ["same.rs", "util.rs", "syscall.rs"].map(String::from);
+        std::fs::write(root.join("same.rs"), "fn same() {}\n").unwrap();
+        std::fs::write(root.join("util.rs"), "// LAB util FILE\nfn pingpong() {}\n").unwrap();
+        std::fs::write(
+            root.join("syscall.rs"),
+            "fn f() {\n    // LAB syscall BEGIN\n    full();\n    // LAB syscall STUB\n    //~ todo();\n    // LAB syscall END\n}\n",
+        )
+        .unwrap();
+        cut_tree(&root, &files, "util", LABS, &dest).unwrap();
+        assert!(
+            !dest.join("util.rs").exists(),
+            "util's whole file is left out"
+        );
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for name in ["same.rs", "syscall.rs"] {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(dest.join(name))
+                .unwrap();
+            file.set_modified(old).unwrap();
+        }
+        cut_tree(&root, &files, "syscall", LABS, &dest).unwrap();
+        let modified = |name: &str| {
+            std::fs::metadata(dest.join(name))
+                .unwrap()
+                .modified()
+                .unwrap()
+        };
+        assert_eq!(modified("same.rs"), old, "an unchanged file keeps its time");
+        assert_ne!(modified("syscall.rs"), old, "a changed file is written");
+        assert!(
+            std::fs::read_to_string(dest.join("syscall.rs"))
+                .unwrap()
+                .contains("todo();")
+        );
+        assert!(dest.join("util.rs").exists(), "util's file is back");
+        cut_tree(&root, &files, "util", LABS, &dest).unwrap();
+        assert!(!dest.join("util.rs").exists(), "and gone again");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A file with one region of each of two labs.

@@ -1,18 +1,22 @@
-//! `bench-table [--accel tcg|kvm] --out DIR LOG...`: the table of
-//! `make bench`, from what `grade --suite bench` and
+//! `bench-table [--accel tcg|kvm] --out DIR [--colocated LOG]... LOG...`:
+//! the table of `make bench`, from what `grade --suite bench` and
 //! `grade --suite micro-kernel` printed (one LOG per run of them).
 //!
 //! Writes `DIR/figures.md` (the table the docs show), `DIR/figures.csv` and
 //! `DIR/ratios.svg` (a bar chart of the ratios), then prints the table.
+//! Also `DIR/targets.md`, the performance targets judged on the table
+//! ([`grading::targets_table`]). Given the logs of the co-located micro-kernel's runs (`--colocated`),
+//! also `DIR/colocation.md` ([`grading::colocation_table`]).
 //! The accelerator says what a tick was (default: `$ACCEL`, else tcg).
 //! Everything is done by [`grading::bench_table`].
 
 use grading::Accel;
-use grading::bench_table::{Table, parse_log};
+use grading::bench_table::{Log, Table, parse_log};
+use grading::{colocation_table, targets_table};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: bench-table [--accel tcg|kvm] --out DIR LOG...";
+const USAGE: &str = "usage: bench-table [--accel tcg|kvm] --out DIR [--colocated LOG]... LOG...";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -22,10 +26,12 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| "tcg".into());
     let mut out: Option<PathBuf> = None;
     let mut logs = Vec::new();
+    let mut colocated_logs = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--accel" => accel = args.next().unwrap_or_default(),
             "--out" => out = args.next().map(PathBuf::from),
+            "--colocated" => colocated_logs.extend(args.next().map(PathBuf::from)),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -41,22 +47,23 @@ fn main() -> ExitCode {
         eprintln!("bench-table: no log given\n{USAGE}");
         return ExitCode::from(2);
     }
-    let mut parsed = Vec::new();
-    for log in &logs {
-        match std::fs::read_to_string(log) {
-            Ok(text) => parsed.push(parse_log(&text)),
-            Err(error) => {
-                eprintln!("bench-table: cannot read {}: {error}", log.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let (Some(parsed), Some(colocated)) = (read_logs(&logs), read_logs(&colocated_logs)) else {
+        return ExitCode::from(2);
+    };
     let table = Table::new(accel, &parsed);
-    let outputs = [
+    let mut outputs = vec![
         ("figures.md", table.markdown()),
         ("figures.csv", table.csv()),
         ("ratios.svg", table.svg()),
+        ("targets.md", targets_table::markdown(&table)),
     ];
+    if !colocated.is_empty() {
+        let colocated = Table::new(accel, &colocated);
+        outputs.push((
+            "colocation.md",
+            colocation_table::markdown(&table, &colocated),
+        ));
+    }
     if let Err(error) = std::fs::create_dir_all(&out) {
         eprintln!("bench-table: cannot create {}: {error}", out.display());
         return ExitCode::from(2);
@@ -69,6 +76,10 @@ fn main() -> ExitCode {
         }
     }
     println!("{}", table.markdown());
+    println!("{}", targets_table::markdown(&table));
+    if let Some((_, colocation)) = outputs.iter().find(|(name, _)| *name == "colocation.md") {
+        println!("{colocation}");
+    }
     println!(
         "bench: {} run{} of the suites; figures are {}",
         logs.len(),
@@ -81,4 +92,20 @@ fn main() -> ExitCode {
         out.display()
     );
     ExitCode::SUCCESS
+}
+
+/// The figures of every log, or `None` (having said why) if one cannot be
+/// read.
+fn read_logs(logs: &[PathBuf]) -> Option<Vec<Log>> {
+    let mut parsed = Vec::new();
+    for log in logs {
+        match std::fs::read_to_string(log) {
+            Ok(text) => parsed.push(parse_log(&text)),
+            Err(error) => {
+                eprintln!("bench-table: cannot read {}: {error}", log.display());
+                return None;
+            }
+        }
+    }
+    Some(parsed)
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 35] = [
+pub const CHECKS: [&str; 36] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -45,6 +45,7 @@ pub const CHECKS: [&str; 35] = [
     "ipc-timeout-zero",
     "ipc-timeout-relative",
     "ipc-timeout-never",
+    "ipc-timeout-after-fast-send",
     "ipc-long-message",
     "ipc-system-call-faults",
     "map-share",

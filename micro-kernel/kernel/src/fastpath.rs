@@ -14,7 +14,9 @@
 //!    string) and maybe a receive area: the message is registers and a few
 //!    bytes;
 //! 2. the receive phase is from the destination (call) or from ANY
-//!    (reply-and-receive), and waits forever (no deadline to set up);
+//!    (reply-and-receive), and may wait (a timeout of zero is the slow
+//!    path's: it fails at once if nothing is there); a finite timeout is
+//!    just a deadline written into our thread (`timeout.rs`);
 //! 3. the destination is a live thread, blocked receiving from us or from
 //!    anyone, in its own IPC (not a page-fault or exception reply);
 //! 4. its priority is at least ours, so running it now is exactly what the
@@ -47,8 +49,8 @@ use crate::sched;
 use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, NO_SLOT, ThreadState};
 use common::abi::micro::{
-    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TAG_WORDS_MASK, TIMEOUT_NEVER, Tag, ThreadId,
-    label, receive_timeout,
+    TAG_BYTES_MASK, TAG_GRANT, TAG_MAP, TAG_RECEIVE, TAG_RESERVED_MASK, TAG_WORDS_MASK, TIMEOUT_NEVER, TIMEOUT_ZERO,
+    Tag, ThreadId, label, receive_timeout,
 };
 use common::mm::UserRange;
 use common::trace::Kind;
@@ -105,7 +107,8 @@ fn registers_only(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame, tag: Tag) -> 
     if from == ThreadId::NIL {
         return deliver_and_go_on(k, slot, dest, tag, message);
     }
-    deliver(k, slot, dest, from, tag, message, receive_area)
+    let phase = ReceivePhase { from, area: receive_area, timeouts: f.r10 };
+    deliver(k, slot, dest, tag, message, phase)
 }
 
 /// The fast path of a message with a byte item or a receive area (out of
@@ -137,7 +140,8 @@ fn with_bytes(k: &mut Kernel, slot: ThreadSlot, tag: Tag) -> bool {
     if from == ThreadId::NIL {
         return deliver_and_go_on(k, slot, dest, tag, message);
     }
-    deliver(k, slot, dest, from, tag.without_receive_area(), message, receive_area)
+    let phase = ReceivePhase { from, area: receive_area, timeouts: f.r10 };
+    deliver(k, slot, dest, tag.without_receive_area(), message, phase)
 }
 
 /// Checks 2 to 5: the IPC in thread `slot`'s registers is a call, a
@@ -149,7 +153,7 @@ fn waiting_receiver(k: &mut Kernel, slot: ThreadSlot, f: &TrapFrame) -> Option<(
     let (to, from) = (ThreadId(f.rdi), ThreadId(f.rsi));
     // 2. call or reply-and-receive (blocking receive), or a send alone.
     let receives = from != ThreadId::NIL;
-    if receives && !((from == to || from == ThreadId::ANY) && receive_timeout(f.r10) == TIMEOUT_NEVER) {
+    if receives && !((from == to || from == ThreadId::ANY) && receive_timeout(f.r10) != TIMEOUT_ZERO) {
         return None;
     }
     // 3. a receiver waiting for us.
@@ -243,26 +247,31 @@ fn deliver_and_go_on(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Ta
     true
 }
 
-/// After the point of no return: hands `message` (with `tag`) to `dest`,
-/// blocks the caller in its receive phase from `from` with `receive_area`,
-/// and switches to `dest`.
-#[inline(always)]
-fn deliver(
-    k: &mut Kernel,
-    slot: ThreadSlot,
-    dest: ThreadSlot,
+/// The caller's receive phase, as its registers asked for it.
+struct ReceivePhase {
+    /// From whom (the destination, or ANY).
     from: ThreadId,
-    tag: Tag,
-    message: [u64; 6],
-    receive_area: (u64, u64),
-) -> ! {
+    /// Its receive area (address, length).
+    area: (u64, u64),
+    /// The timeouts word (`r10`): the receive timeout is never zero here.
+    timeouts: u64,
+}
+
+/// After the point of no return: hands `message` (with `tag`) to `dest`,
+/// blocks the caller in its receive `phase` (with a deadline if its
+/// timeout is finite), and switches to `dest`.
+#[inline(always)]
+fn deliver(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, message: [u64; 6], phase: ReceivePhase) -> ! {
     write_message(k, slot, dest, tag, message);
     let caller = k.threads.get(slot);
     caller.state = ThreadState::ReceiveBlocked;
-    caller.partner = from;
+    caller.partner = phase.from;
     caller.deadline = 0;
     caller.ipc_kind = IpcKind::Normal;
-    caller.receive_area = receive_area;
+    caller.receive_area = phase.area;
+    if receive_timeout(phase.timeouts) != TIMEOUT_NEVER {
+        set_deadline(k, slot, receive_timeout(phase.timeouts));
+    }
     let receiver = k.threads.get(dest);
     receiver.state = ThreadState::Running;
     receiver.deadline = 0;
@@ -273,6 +282,15 @@ fn deliver(
         trace_delivered(slot, dest);
     }
     sched::switch_to(k, dest)
+}
+
+/// Gives thread `slot` a deadline `ticks` from now (out of line: servers
+/// wait for ever, but for one with a clock to look at).
+#[cold]
+#[inline(never)]
+fn set_deadline(k: &mut Kernel, slot: ThreadSlot, ticks: u32) {
+    let deadline = crate::timeout::deadline(k, ticks);
+    k.threads.get(slot).deadline = deadline;
 }
 
 /// The trace of a message the fast path delivered from `slot` to `dest`,

@@ -60,11 +60,11 @@ fn main(root: u64) -> ! {
             request = server_lib::reply_and_receive(request.from, &answer);
             continue;
         }
-        // A transaction is running: reply, then wait with a timeout so the
+        // A transaction is running: reply, and wait with a timeout so the
         // commit clock is looked at even if no request comes.
-        let _ = server_lib::reply(request.from, &answer);
+        let mut next = server_lib::reply_and_receive_for(request.from, &answer, COMMIT_POLL_TICKS);
         request = loop {
-            if let Some(next) = server_lib::receive_for(COMMIT_POLL_TICKS) {
+            if let Some(next) = next {
                 break next;
             }
             let Some(fs) = fs.as_mut() else {
@@ -76,6 +76,7 @@ fn main(root: u64) -> ! {
             if !fs.commit_pending() {
                 break server_lib::receive();
             }
+            next = server_lib::receive_for(COMMIT_POLL_TICKS);
         };
     }
 }

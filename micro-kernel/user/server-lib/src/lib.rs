@@ -276,6 +276,26 @@ pub fn reply_and_receive(client: ThreadId, reply: &Wire<'_>) -> Request {
     }
 }
 
+/// Like [`reply_and_receive`], but waits at most `ticks` timer ticks for
+/// the next message: `None` if none came (a server with something to do
+/// by a deadline, like the journal's commit, waits this way).
+pub fn reply_and_receive_for(client: ThreadId, reply: &Wire<'_>, ticks: u32) -> Option<Request> {
+    let reply = Message::from_wire(reply);
+    match l4::ipc::ipc(
+        client,
+        ThreadId::ANY,
+        &reply,
+        Timeout::Zero,
+        Timeout::Ticks(ticks),
+    ) {
+        Ok(received) => Some(Request::from_received(&received)),
+        Err(l4::Error::ReceiveTimeout) => None,
+        // The reply failed (the client is gone), or the receive did (a
+        // sender's bytes could not be copied): wait anew.
+        Err(_) => receive_for(ticks),
+    }
+}
+
 /// Replies to `client`, which must be waiting in its call. A client that is
 /// gone (killed, or not waiting) is ignored: the error is returned for
 /// callers that care.

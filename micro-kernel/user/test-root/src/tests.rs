@@ -261,6 +261,30 @@ pub fn timeout_never() -> Outcome {
     Ok(())
 }
 
+/// Sends to the main thread (waiting for it: the kernel's fast path) and
+/// then waits 5 ticks for anyone; reports whether that wait timed out.
+extern "C" fn send_then_wait_briefly(_: u64) -> ! {
+    let sent = l4::ipc::ipc(main_thread(), ThreadId::ANY, &Message::new(0x40, &[]), Timeout::Zero, Timeout::Ticks(5));
+    let timed_out = matches!(sent, Err(Error::ReceiveTimeout));
+    let _ = send(main_thread(), &Message::new(0x41, &[timed_out as u64]), Timeout::Never);
+    loop {
+        l4::ipc::sleep(1000);
+    }
+}
+
+/// A send-and-receive whose receive phase has a finite timeout (what a
+/// server with a clock to look at does: the fs server while a journal
+/// transaction runs) times out even when its send phase took the fast path.
+pub fn timeout_after_fast_send() -> Outcome {
+    let thread = step!(spawn_local(send_then_wait_briefly, 0, PRIORITY), "start");
+    let first = step!(receive(thread, Timeout::Ticks(100)), "its message");
+    ensure!(first.tag.label() == 0x40, "got label {:#x}", first.tag.label());
+    let report = step!(receive(thread, Timeout::Ticks(100)), "its report: the receive phase never timed out");
+    ensure!(report.mr[0] == 1, "its receive phase ended without timing out");
+    step!(l4::task::thread_destroy(thread), "destroy");
+    Ok(())
+}
+
 pub fn long_message() -> Outcome {
     let (space, worker) = new_worker()?;
     let pages = support::alloc_pages(2);

@@ -427,20 +427,29 @@ fn main(root: u64) -> ! {
             None => server_lib::receive(),
         };
         #[cfg(feature = "colocated-fs")]
-        let next = {
-            if let Some(wire) = reply_wire(&outcome) {
-                let _ = server_lib::reply(request.from, &wire);
+        let next = match reply_wire(&outcome) {
+            // No transaction running: as above, one reply-and-receive.
+            Some(wire) if !vfs.commit_pending() => {
+                server_lib::reply_and_receive(request.from, &wire)
             }
-            // While the journal has a transaction running, wait with a
-            // timeout and tick its clock, as the fs server does.
-            loop {
-                if !vfs.commit_pending() {
-                    break server_lib::receive();
+            wire => {
+                // While the journal has a transaction running, wait with a
+                // timeout and tick its clock, as the fs server does.
+                let ticks = fs::COMMIT_POLL_TICKS;
+                let mut next = match wire {
+                    Some(wire) => server_lib::reply_and_receive_for(request.from, &wire, ticks),
+                    None => server_lib::receive_for(ticks),
+                };
+                loop {
+                    if let Some(next) = next {
+                        break next;
+                    }
+                    vfs.tick();
+                    if !vfs.commit_pending() {
+                        break server_lib::receive();
+                    }
+                    next = server_lib::receive_for(ticks);
                 }
-                if let Some(next) = server_lib::receive_for(fs::COMMIT_POLL_TICKS) {
-                    break next;
-                }
-                vfs.tick();
             }
         };
         recycle(&mut vfs.pipes, outcome);
