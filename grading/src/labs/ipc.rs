@@ -25,7 +25,7 @@ pub const ROUNDTRIP_THREADS_LIMIT: u64 = 1_000;
 /// of at least 163 each (the null system call).
 pub const ROUNDTRIP_FLOOR: u64 = 2 * 163;
 
-/// How long the test root task may take to reach its figures (its 35
+/// How long the test root task may take to reach its figures (all its
 /// checks, the slowest of which sleep for a few ticks).
 const ROOT_TASK_TIMEOUT: Duration = Duration::from_secs(240);
 
