@@ -14,9 +14,12 @@ use std::time::Duration;
 /// run), per kernel: between the figures of the two designs. Eager
 /// copying (the starter) costs mono 189,585 and micro 246,256;
 /// copy-on-write (the solution) mono 147,507 and micro 217,916
-/// (`labs/cow/key.md`). The `bench` process is small (a few dozen pages),
-/// so the gap is a fifth on mono and a tenth on micro; the limits sit in
-/// the middle of it.
+/// (`labs/cow/key.md`). The mono-kernel's figures are the same on every
+/// run; the micro-kernel's differ from boot to boot by about 0.5% (its
+/// servers' time slices carry over from the boot: 216,781 to 217,916 and
+/// 245,122 to 246,256 seen). The `bench` process is small (a few dozen
+/// pages), so the gap is a fifth on mono and a tenth on micro; the limits
+/// sit in the middle of it, far from both ends.
 pub const FORK_LIMIT_MONO: u64 = 170_000;
 /// The micro-kernel's limit (see [`FORK_LIMIT_MONO`]).
 pub const FORK_LIMIT_MICRO: u64 = 232_000;
