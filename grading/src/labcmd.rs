@@ -329,10 +329,25 @@ fn restore_protected(root: &Path, tree: &Path) -> Result<(), String> {
 /// Builds the tree at `tree` with `make all`: `Err` with the compiler's
 /// errors if it does not build.
 pub fn build(tree: &Path) -> Result<(), String> {
+    build_with(tree, "")
+}
+
+/// How the self-check builds a starter: without link-time optimisation,
+/// with parallel code generation and without debug information. The
+/// starter is checked for what it does (it builds, boots, and fails the
+/// lab's tests), not for its speed, and this build takes a fraction of the
+/// release build's time, which `make test-labs` pays once per lab.
+/// Students' hand-ins are built as the course tree is ([`build`]): a lab
+/// may grade a figure.
+const QUICK_BUILD: &str = "CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+                           CARGO_PROFILE_RELEASE_DEBUG=false";
+
+/// [`build`] with `environment` (`NAME=value ...`) set for make.
+fn build_with(tree: &Path, environment: &str) -> Result<(), String> {
     // A make of its own, not a sub-make of `make grade-batch`.
-    let command = "env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make all";
-    let (status, output) =
-        host::run_status(command, tree, BUILD_TIME_LIMIT).map_err(|failure| failure.to_string())?;
+    let command = format!("env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS {environment} make all");
+    let (status, output) = host::run_status(&command, tree, BUILD_TIME_LIMIT)
+        .map_err(|failure| failure.to_string())?;
     let _ = std::fs::create_dir_all(tree.join("build"));
     let _ = std::fs::write(tree.join("build/make-all.log"), &output);
     if status == Some(0) {
@@ -578,8 +593,8 @@ pub fn csv_rows(graded: &Graded) -> String {
 
 /// `grade self-check LAB`: the full tree (built already) scores full marks
 /// on the lab's tests, hidden ones included; the lab's starter, cut from
-/// the work tree into `build/labs-check/tree/`, builds, boots both kernels
-/// and scores less.
+/// the work tree into `build/labs-check/tree/`, builds ([`QUICK_BUILD`]),
+/// boots both kernels and scores less.
 ///
 /// Every lab's starter is cut into that same folder, over the last one,
 /// and its build outputs are kept: only the files that differ between
@@ -604,7 +619,7 @@ fn self_check(root: &Path, lab_name: &str) -> Result<bool, String> {
         tree.display()
     );
     let started = Instant::now();
-    if let Err(errors) = build(&tree) {
+    if let Err(errors) = build_with(&tree, QUICK_BUILD) {
         println!("self-check {lab_name}: FAIL: the starter does not build\n{errors}");
         return Ok(false);
     }

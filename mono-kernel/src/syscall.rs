@@ -10,7 +10,8 @@
 //! are in `rdi, rsi, rdx, r10, r8, r9` ([`TrapFrame::syscall_args`]). Every
 //! call returns `Result<u64, Errno>`, which goes back to user space in `rax`
 //! as a value or as `-errno`. Arguments are untrusted: pointers are only
-//! ever used through `UserVm::copy_in`/`copy_out`, numbers are range-checked
+//! ever used through `vm::copy_in`/`copy_out` (and `UserVm::try_copy_in`/
+//! `try_copy_out` with `FaultRetry`), numbers are range-checked
 //! by the function that uses them.
 //!
 //! Why a table and not one `match` in the handler: each handler is then a

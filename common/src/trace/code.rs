@@ -500,10 +500,10 @@ fn micro_step(
         }
         (Kind::Ipc, Kind::Ipc) => {
             let code = Code::new(
-                &["make_ready", "server_lib::reply_and_receive"],
+                &["return_to_user", "server_lib::reply_and_receive"],
                 "micro-kernel/user/server-lib/src/lib.rs",
                 format!(
-                    "{} is ready and waits for the CPU (at {server}'s priority, {server} keeps it): back in {server}, its send returns and its loop answers {}: server_lib::reply_and_receive, another system call",
+                    "{} is ready and waits for the CPU (at {server}'s priority, return_to_user keeps {server} running): back in {server}, its send returns and its loop answers {}: server_lib::reply_and_receive, another system call",
                     thread(first.args[0]),
                     thread(second.args[0]),
                 ),
@@ -610,10 +610,10 @@ fn micro_step(
         (Kind::Wakeup, Kind::Copy | Kind::Ipc) if in_server => (
             Placement::server_and_kernel(),
             Code::new(
-                &["server_lib::reply", "ipc::sys_ipc", "transfer"],
+                &["server_lib::reply", "fastpath::try_ipc", "with_bytes"],
                 server_main,
                 format!(
-                    "{server}'s loop answers the parked read first: server_lib::reply, a send (the fast path takes no send alone), so ipc::sys_ipc → transfer"
+                    "{server}'s loop answers the parked read first: server_lib::reply, a send alone to a reader waiting in its call, which the fast path takes (fastpath::try_ipc → with_bytes: the reader waits for {server}; the copy into its receive area is planned)"
                 ),
             ),
         ),
