@@ -33,6 +33,10 @@
 //! uses [`Pipe::write`] and [`Pipe::read`], which do the same for plain
 //! slices.
 
+mod mode;
+
+pub use mode::{Blocked, Mode};
+
 use crate::trace::{self, Kind, Shared};
 use alloc::boxed::Box;
 use alloc::vec;

@@ -139,6 +139,47 @@ pub fn all() -> Vec<Lab> {
             kernels: &[Kernel::Micro],
             tests: ipc::tests(),
         },
+        Lab {
+            name: "pipe",
+            title: "non-blocking pipes (pipe2, O_NONBLOCK) in the shared pipe, on both kernels",
+            kernels: &Kernel::ALL,
+            tests: vec![
+                Test::usertest("nonblock-read", 4, "pipe_nonblock_read"),
+                Test::usertest("nonblock-write", 5, "pipe_nonblock_write"),
+                Test::usertest("nonblock-flags", 3, "pipe_nonblock_flags"),
+                Test::usertest("nonblock-shared", 3, "pipe_nonblock_shared").hidden(),
+                Test::host(
+                    "pipe-mode",
+                    5,
+                    "cargo test --release --quiet -p common --lib pipe::mode::tests::lab_pipe",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+                Test::host(
+                    "vfs-nonblock",
+                    5,
+                    "cd micro-kernel/user && cargo test --release --quiet -p vfs --lib \
+                     --target x86_64-unknown-linux-gnu pipes::tests::lab_pipe",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+            ],
+        },
+        Lab {
+            name: "fs",
+            title: "symbolic links in the shared ext2 code, on both kernels",
+            kernels: &Kernel::ALL,
+            tests: vec![
+                Test::usertest("symlink-files", 4, "symlink_files"),
+                Test::usertest("symlink-dirs", 4, "symlink_dirs"),
+                Test::usertest("symlink-errors", 3, "symlink_errors"),
+                Test::usertest("symlink-exec", 2, "symlink_exec").hidden(),
+                Test::host(
+                    "ext2-symlinks",
+                    14,
+                    "cargo test --release --quiet -p common --test ext2_symlinks lab_fs",
+                )
+                .expecting(r"test result: ok\. [1-9][0-9]* passed"),
+            ],
+        },
     ]
 }
 

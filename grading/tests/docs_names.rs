@@ -192,6 +192,14 @@ const ALLOWED_PATHS: &[(&str, &str)] = &[
         "labs/ipc/answers.md",
         "lab ipc's hand-in: the student writes it",
     ),
+    (
+        "labs/pipe/answers.md",
+        "lab pipe's hand-in: the student writes it",
+    ),
+    (
+        "labs/fs/answers.md",
+        "lab fs's hand-in: the student writes it",
+    ),
 ];
 
 /// The repository's root (this crate is `grading/`).

@@ -13,7 +13,7 @@ use crate::fsys;
 use crate::proc::Channel;
 use crate::sched;
 use alloc::rc::Rc;
-use common::pipe::{Pipe, Wakeup};
+use common::pipe::{Mode, Pipe, Wakeup};
 use core::cell::{Cell, RefCell};
 
 /// What an open file is: an inode, a pipe end (the pipe shared by `Rc`
@@ -36,6 +36,9 @@ pub struct File {
     pub append: bool,
     /// The offset of the next read or write (inodes only).
     pub offset: Cell<u64>,
+    /// Whether a pipe read or write waits (`pipe2`'s `O_NONBLOCK`; pipe
+    /// ends only, and shared by `dup` and `fork` with the open file).
+    pub mode: Mode,
 }
 
 impl File {
@@ -47,6 +50,7 @@ impl File {
             writable,
             append: false,
             offset: Cell::new(0),
+            mode: Mode::Blocking,
         }
     }
 }

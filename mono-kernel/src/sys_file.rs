@@ -27,7 +27,11 @@ use common::abi::fs::Stat;
 use common::abi::syscall::MAX_PATH;
 use common::file::OpenFlags;
 use common::fs::FsError;
-use common::pipe::{Pipe, PipeRead, PipeWrite};
+// LAB pipe BEGIN
+use common::pipe::Blocked;
+// LAB pipe STUB
+// LAB pipe END
+use common::pipe::{Mode, Pipe, PipeRead, PipeWrite};
 use core::cell::RefCell;
 
 /// Bytes moved per step of a file read or write (the bounce buffer).
@@ -107,7 +111,7 @@ pub fn read(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             copy_out(buf, &line[..n])?;
             Ok(n as u64)
         }
-        FileKind::Pipe { pipe, .. } => pipe_read(pipe, buf, len),
+        FileKind::Pipe { pipe, .. } => pipe_read(pipe, file.mode, buf, len),
         // The null device: always at end of file.
         FileKind::Null(_) => Ok(0),
         FileKind::Inode(ino) => {
@@ -153,7 +157,7 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
             }
             Ok(done)
         }
-        FileKind::Pipe { pipe, .. } => pipe_write(pipe, buf, len),
+        FileKind::Pipe { pipe, .. } => pipe_write(pipe, file.mode, buf, len),
         // The null device: every byte accepted, none kept (or even read).
         FileKind::Null(_) => Ok(len),
         FileKind::Inode(ino) => {
@@ -189,8 +193,9 @@ pub fn write(fd: u64, buf: u64, len: u64) -> Result<u64, Errno> {
     }
 }
 
-/// Reads from a pipe, sleeping while it is empty and has writers.
-fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno> {
+/// Reads from a pipe, sleeping while it is empty and has writers (unless
+/// the end is non-blocking: then `EAGAIN`, `Mode::when_blocked`).
+fn pipe_read(pipe: &Rc<RefCell<Pipe>>, mode: Mode, buf: u64, len: u64) -> Result<u64, Errno> {
     let proc = sched::current();
     let mut retry = FaultRetry::default();
     loop {
@@ -215,6 +220,13 @@ fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno>
             PipeRead::Read(n) => return Ok(n as u64),
             PipeRead::EndOfFile => return Ok(0),
             PipeRead::WouldBlock => {
+                // LAB pipe BEGIN
+                if let Blocked::Return(result) = mode.when_blocked(0) {
+                    return result.map(|n| n as u64);
+                }
+                // LAB pipe STUB
+                //~ let _ = mode;
+                // LAB pipe END
                 if proc.killed.get() {
                     return Err(Errno::EINTR);
                 }
@@ -226,8 +238,9 @@ fn pipe_read(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno>
 
 /// Writes all of `len` bytes to a pipe, sleeping while it is full.
 /// Returns fewer only if the readers go away midway (then `EPIPE` if
-/// nothing was written).
-fn pipe_write(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno> {
+/// nothing was written), or if the end is non-blocking and the pipe is
+/// full (then `EAGAIN` if nothing was written, `Mode::when_blocked`).
+fn pipe_write(pipe: &Rc<RefCell<Pipe>>, mode: Mode, buf: u64, len: u64) -> Result<u64, Errno> {
     let proc = sched::current();
     let mut done = 0u64;
     let mut retry = FaultRetry::default();
@@ -260,6 +273,13 @@ fn pipe_write(pipe: &Rc<RefCell<Pipe>>, buf: u64, len: u64) -> Result<u64, Errno
                 };
             }
             PipeWrite::WouldBlock => {
+                // LAB pipe BEGIN
+                if let Blocked::Return(result) = mode.when_blocked(done as usize) {
+                    return result.map(|n| n as u64);
+                }
+                // LAB pipe STUB
+                //~ let _ = mode;
+                // LAB pipe END
                 if proc.killed.get() {
                     return if done > 0 {
                         Ok(done)
@@ -294,23 +314,29 @@ pub fn dup(fd: u64) -> Result<u64, Errno> {
 
 /// `pipe(fds)`: stores the read and write descriptors at `fds`.
 pub fn pipe(fds_addr: u64) -> Result<u64, Errno> {
+    make_pipe(fds_addr, Mode::Blocking)
+}
+
+// LAB pipe BEGIN
+/// `pipe2(fds, flags)`: `pipe` whose ends have the mode `flags` ask for
+/// (`EINVAL` for an unknown flag, before anything is made).
+pub fn pipe2(fds_addr: u64, flags: u64) -> Result<u64, Errno> {
+    make_pipe(fds_addr, Mode::from_pipe2_flags(flags)?)
+}
+// LAB pipe STUB
+// LAB pipe END
+
+/// A new pipe, its two ends of mode `mode` installed and their descriptors
+/// stored at `fds_addr`; on an error nothing is left behind.
+fn make_pipe(fds_addr: u64, mode: Mode) -> Result<u64, Errno> {
     let pipe = Rc::new(RefCell::new(Pipe::new()));
-    let reader = install(File::new(
-        FileKind::Pipe {
-            pipe: pipe.clone(),
-            write_end: false,
-        },
-        true,
-        false,
-    ))?;
-    let writer = match install(File::new(
-        FileKind::Pipe {
-            pipe,
-            write_end: true,
-        },
-        false,
-        true,
-    )) {
+    let end = |pipe, write_end| {
+        let mut file = File::new(FileKind::Pipe { pipe, write_end }, !write_end, write_end);
+        file.mode = mode;
+        file
+    };
+    let reader = install(end(pipe.clone(), false))?;
+    let writer = match install(end(pipe, true)) {
         Ok(fd) => fd,
         Err(error) => {
             let _ = close(reader);
@@ -449,3 +475,31 @@ pub fn rename(old_addr: u64, new_addr: u64) -> Result<u64, Errno> {
     common::file::rename(fsys::lock().fs(), cwd, &old, &new)?;
     Ok(0)
 }
+
+// LAB fs BEGIN
+/// `symlink(target, path)`: the rules are `common::file::symlink`.
+pub fn symlink(target_addr: u64, path_addr: u64) -> Result<u64, Errno> {
+    let target = user_path(target_addr)?;
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    common::file::symlink(fsys::lock().fs(), cwd, &target, &path)?;
+    Ok(0)
+}
+
+/// `readlink(path, buf, len)`: copies out the target of the symbolic link
+/// `path` (its contents), at most `len` bytes; returns how many.
+pub fn readlink(path_addr: u64, buf: u64, len: u64) -> Result<u64, Errno> {
+    let path = user_path(path_addr)?;
+    let cwd = sched::current().cwd.get();
+    let mut target = vec![0u8; (len as usize).min(CHUNK)];
+    let n = {
+        let mut guard = fsys::lock();
+        let fs = guard.fs();
+        let link = common::file::readlink(fs, cwd, &path)?;
+        fs.read(link, 0, &mut target).map_err(fs_error)?
+    };
+    copy_out(buf, &target[..n])?;
+    Ok(n as u64)
+}
+// LAB fs STUB
+// LAB fs END

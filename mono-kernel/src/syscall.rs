@@ -101,5 +101,14 @@ const fn handler(call: Sys) -> Handler {
         Sys::Sysinfo => |f| process::sysinfo(f.rdi),
         // LAB syscall STUB
         // LAB syscall END
+        // LAB pipe BEGIN
+        Sys::Pipe2 => |f| file::pipe2(f.rdi, f.rsi),
+        // LAB pipe STUB
+        // LAB pipe END
+        // LAB fs BEGIN
+        Sys::Symlink => |f| file::symlink(f.rdi, f.rsi),
+        Sys::Readlink => |f| file::readlink(f.rdi, f.rsi, f.rdx),
+        // LAB fs STUB
+        // LAB fs END
     }
 }

@@ -69,11 +69,13 @@ pub enum Errno {
     ENOSYS = 38,
     /// Directory not empty.
     ENOTEMPTY = 39,
+    /// Too many symbolic links met while resolving a path (a loop).
+    ELOOP = 40,
 }
 
 impl Errno {
     /// Every error code, for decoding.
-    pub const ALL: [Errno; 31] = {
+    pub const ALL: [Errno; 32] = {
         use Errno::*;
         [
             EPERM,
@@ -107,6 +109,7 @@ impl Errno {
             ENAMETOOLONG,
             ENOSYS,
             ENOTEMPTY,
+            ELOOP,
         ]
     };
 
@@ -165,6 +168,7 @@ impl Errno {
             ENAMETOOLONG => "file name too long",
             ENOSYS => "no such system call",
             ENOTEMPTY => "directory not empty",
+            ELOOP => "too many levels of symbolic links",
         }
     }
 }

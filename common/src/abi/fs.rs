@@ -43,6 +43,15 @@ pub mod open_flags {
     pub const O_KNOWN: u32 = O_WRONLY | O_RDWR | O_CREATE | O_TRUNC | O_APPEND;
 }
 
+/// Flags for `pipe2(fds, flags)` (lab `pipe`). The value follows Linux.
+pub mod pipe_flags {
+    /// Both ends are non-blocking: a read of an empty pipe, or a write to a
+    /// full one, fails with `EAGAIN` instead of waiting.
+    pub const O_NONBLOCK: u32 = 0x800;
+    /// Every flag `pipe2` understands; others are rejected with `EINVAL`.
+    pub const PIPE2_KNOWN: u32 = O_NONBLOCK;
+}
+
 /// What kind of object an inode is.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -157,6 +157,15 @@ pub const MAX_BUFFER_BYTES: u64 = 4096;
 /// The most pages one `MAP` item maps, and one `unmap` call revokes.
 pub const MAX_MAP_PAGES: u64 = 64;
 
+/// How deep a page's mappings may nest: a mapping made from a mapping made
+/// from ... the root task's, at most this many steps from the root task's
+/// own (a process's page, root → proc → process, is 2 deep). A page at this
+/// depth cannot be mapped on (`NotMappable`); it can still be granted,
+/// which moves a mapping without nesting it deeper. The limit bounds the
+/// walks up a page's chain of mappings that a map makes, so no program can
+/// make one map cost the kernel time without bound.
+pub const MAX_MAP_DEPTH: u8 = 16;
+
 /// The most I/O-port ranges one address space can hold.
 pub const MAX_IO_RANGES: usize = 8;
 
@@ -623,6 +632,52 @@ impl Error {
     }
 }
 
+/// Which phase of an IPC failed. An IPC that fails says so in its error
+/// word (`rax`): the [`Error`] code, with [`RECEIVE_PHASE`] set if the
+/// receive phase failed. Then the send phase, if the IPC had one, is done:
+/// its message was delivered. Without the bit, the IPC failed before it
+/// received anything: in its send phase (nothing was sent), or in the
+/// checks before either phase. (L4 X.2's error code has the same bit.)
+///
+/// A server that replies and receives in one call needs it: a failed
+/// *reply* means its client was not served; a failed *receive* (a timeout,
+/// or a closed receive whose sender's message could not be taken) says
+/// nothing about the reply, which was delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Before or in the send phase: nothing was sent.
+    Send,
+    /// In the receive phase: the send phase (if any) completed.
+    Receive,
+}
+
+/// The bit of an IPC's error word that says the receive phase failed.
+pub const RECEIVE_PHASE: u64 = 1 << 8;
+
+impl Phase {
+    /// The error word reporting `error` in this phase.
+    pub const fn error_word(self, error: Error) -> u64 {
+        match self {
+            Phase::Send => error.code(),
+            Phase::Receive => error.code() | RECEIVE_PHASE,
+        }
+    }
+
+    /// Decodes an IPC's error word: `Ok(())` for 0, else the error and
+    /// the phase it happened in.
+    pub const fn check(rax: u64) -> Result<(), (Error, Phase)> {
+        let phase = if rax & RECEIVE_PHASE != 0 {
+            Phase::Receive
+        } else {
+            Phase::Send
+        };
+        match Error::check(rax & !RECEIVE_PHASE) {
+            Ok(()) => Ok(()),
+            Err(error) => Err((error, phase)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -683,6 +738,26 @@ mod tests {
         }
         assert_eq!(Error::check(0), Ok(()));
         assert_eq!(Error::check(999), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn ipc_errors_say_their_phase() {
+        for code in 1..=14u64 {
+            let error = Error::check(code).unwrap_err();
+            assert_eq!(
+                Phase::check(Phase::Send.error_word(error)),
+                Err((error, Phase::Send))
+            );
+            assert_eq!(
+                Phase::check(Phase::Receive.error_word(error)),
+                Err((error, Phase::Receive))
+            );
+        }
+        assert_eq!(Phase::check(0), Ok(()));
+        assert_ne!(
+            Phase::Receive.error_word(Error::Aborted),
+            Error::Aborted.code()
+        );
     }
 
     #[test]

@@ -93,6 +93,22 @@ crate::operations! {
         Sysinfo,
         // LAB syscall STUB
         // LAB syscall END
+        // LAB pipe BEGIN
+        /// `pipe2(*mut [i32; 2], flags) -> 0`: `pipe` with flags
+        /// ([`super::fs::pipe_flags`]); `O_NONBLOCK` makes both ends
+        /// non-blocking (`common::pipe::Mode`).
+        Pipe2,
+        // LAB pipe STUB
+        // LAB pipe END
+        // LAB fs BEGIN
+        /// `symlink(target, path) -> 0`: a symbolic link `path` whose
+        /// contents are `target` (not looked up).
+        Symlink,
+        /// `readlink(path, buf, len) -> bytes`: the target of the symbolic
+        /// link `path` (not followed), not NUL-terminated, cut at `len`.
+        Readlink,
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 

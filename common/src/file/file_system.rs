@@ -52,6 +52,16 @@ pub trait FileSystem {
     /// for a path with no last name (`/`).
     fn lookup_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> Result<(Ino, &'p [u8]), Errno>;
 
+    /// As [`lookup`](Self::lookup), but a symbolic link named by the last
+    /// component of `path` is not followed: what is found is the link
+    /// itself (`unlink`, `readlink`).
+    fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno>;
+
+    /// Creates the symbolic link `name` in `dir`, whose target is `target`
+    /// (not looked up). Errors as for `create_file`; `ENAMETOOLONG` for a
+    /// target of a block or more.
+    fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> Result<(), Errno>;
+
     /// Creates an empty regular file `name` in directory `dir`; returns its
     /// inode. Errors: `EEXIST`, `ENOSPC`, `EINVAL` (a bad name)...
     fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno>;
@@ -102,6 +112,18 @@ impl<D: BlockDevice> FileSystem for Ext2<D> {
 
     fn lookup_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> Result<(Ino, &'p [u8]), Errno> {
         Ext2::lookup_parent(self, cwd, path).map_err(FsError::errno)
+    }
+
+    fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno> {
+        let ino = Ext2::lookup_link(self, cwd, path).map_err(FsError::errno)?;
+        let metadata = Ext2::stat(self, ino).map_err(FsError::errno)?;
+        Ok(Found::from(&metadata))
+    }
+
+    fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+        Ext2::symlink(self, dir, name, target)
+            .map(|_| ())
+            .map_err(FsError::errno)
     }
 
     fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {

@@ -65,5 +65,7 @@ mod tests;
 pub use fd_table::FdTable;
 pub use file_system::{FileSystem, Found};
 pub use kind::{FileKind, pipe_stat};
-pub use names::{chdir, check_path, device_numbers, link, mkdir, mknod, rename, unlink};
+pub use names::{
+    chdir, check_path, device_numbers, link, mkdir, mknod, readlink, rename, symlink, unlink,
+};
 pub use open::{OpenFlags, Opened, open};

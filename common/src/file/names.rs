@@ -1,5 +1,6 @@
 //! The path calls other than `open`: `chdir`, `mkdir`, `mknod`, `unlink`,
-//! `link`, `rename` — and the check every path argument passes first.
+//! `link`, `rename`, `symlink`, `readlink` — and the check every path
+//! argument passes first.
 //!
 //! Each function checks its paths ([`check_path`]), then takes the steps
 //! the call needs on the [`FileSystem`]; the errors of those steps are the
@@ -75,7 +76,8 @@ pub fn mknod<F: FileSystem + ?Sized>(
 pub fn unlink<F: FileSystem + ?Sized>(fs: &mut F, cwd: Ino, path: &[u8]) -> Result<(), Errno> {
     let path = check_path(path)?;
     let (dir, name) = fs.lookup_parent(cwd, path)?;
-    let target = fs.lookup(dir, name)?;
+    // The name itself: unlinking a symbolic link removes the link.
+    let target = fs.lookup_link(dir, name)?;
     if target.kind == InodeKind::Dir {
         fs.rmdir(dir, name)
     } else {
@@ -112,4 +114,32 @@ pub fn rename<F: FileSystem + ?Sized>(
     let (old_dir, old_name) = fs.lookup_parent(cwd, old)?;
     let (new_dir, new_name) = fs.lookup_parent(cwd, new)?;
     fs.rename(old_dir, old_name, new_dir, new_name)
+}
+
+/// `symlink(target, path)`: a new symbolic link `path` whose contents are
+/// `target`. The target is checked as a path (`ENOENT` if empty,
+/// `ENAMETOOLONG`) but not looked up: it may name nothing. Both are
+/// checked before anything is looked up.
+pub fn symlink<F: FileSystem + ?Sized>(
+    fs: &mut F,
+    cwd: Ino,
+    target: &[u8],
+    path: &[u8],
+) -> Result<(), Errno> {
+    let target = check_path(target)?;
+    let path = check_path(path)?;
+    let (dir, name) = fs.lookup_parent(cwd, path)?;
+    fs.symlink(dir, name, target)
+}
+
+/// `readlink(path)`: the symbolic link `path` names (not followed); the
+/// caller reads its target (its contents) from the inode returned.
+/// `EINVAL` if `path` is not a symbolic link.
+pub fn readlink<F: FileSystem + ?Sized>(fs: &mut F, cwd: Ino, path: &[u8]) -> Result<Ino, Errno> {
+    let path = check_path(path)?;
+    let link = fs.lookup_link(cwd, path)?;
+    if link.kind != InodeKind::Symlink {
+        return Err(Errno::EINVAL);
+    }
+    Ok(link.ino)
 }

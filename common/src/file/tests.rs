@@ -48,6 +48,7 @@ enum Step {
     Unlink(Vec<u8>),
     Rmdir(Vec<u8>),
     Rename(Vec<u8>, Vec<u8>),
+    Symlink(Vec<u8>),
 }
 
 /// An in-memory tree with ext2's path rules (absolute or relative paths,
@@ -230,6 +231,20 @@ impl FileSystem for FakeFs {
             current = self.step(current, name)?;
         }
         Ok((current, last))
+    }
+
+    /// The fake has no links to follow: the same as `lookup`.
+    fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno> {
+        self.lookup(cwd, path)
+    }
+
+    /// The fake keeps no targets: a symlink is a name of kind `Symlink`.
+    fn symlink(&mut self, dir: Ino, name: &[u8], _target: &[u8]) -> Result<(), Errno> {
+        self.steps.push(Step::Symlink(name.to_vec()));
+        self.new_name(dir, name)?;
+        self.change()?;
+        self.add_named(dir, name, InodeKind::Symlink, (0, 0));
+        Ok(())
     }
 
     fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
@@ -429,8 +444,31 @@ fn every_path_call_checks_its_paths_before_touching_the_file_system() {
         assert_eq!(link(&mut fs, cwd, b"file", path), Err(errno));
         assert_eq!(rename(&mut fs, cwd, path, b"new"), Err(errno));
         assert_eq!(rename(&mut fs, cwd, b"file", path), Err(errno));
+        assert_eq!(symlink(&mut fs, cwd, path, b"new"), Err(errno));
+        assert_eq!(symlink(&mut fs, cwd, b"file", path), Err(errno));
+        assert_eq!(readlink(&mut fs, cwd, path), Err(errno));
     }
     assert_eq!(fs.steps, [], "no step was taken");
+}
+
+#[test]
+fn symlink_names_a_link_in_the_parent_and_readlink_wants_a_link() {
+    let mut fs = FakeFs::new();
+    symlink(&mut fs, ROOT_INO, b"/nowhere", b"dir/link").unwrap();
+    assert_eq!(
+        fs.steps,
+        [
+            Step::LookupParent(b"dir/link".to_vec()),
+            Step::Symlink(b"link".to_vec())
+        ]
+    );
+    let link = fs.ino("dir/link");
+    assert_eq!(readlink(&mut fs, ROOT_INO, b"dir/link"), Ok(link));
+    assert_eq!(readlink(&mut fs, ROOT_INO, b"file"), Err(Errno::EINVAL));
+    assert_eq!(
+        symlink(&mut fs, ROOT_INO, b"x", b"dir/link"),
+        Err(Errno::EEXIST)
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -49,6 +49,9 @@ pub enum FsError {
     FileTooLarge,
     /// The inode already has the most hard links ext2 allows.
     TooManyLinks,
+    /// A path met more symbolic links than a lookup follows
+    /// (`symlink::MAX_SYMLINKS`): most likely a loop.
+    Loop,
     /// The file system is mounted read-only; `reason` says why (an unknown
     /// read-only-compatible feature, or the caller asked).
     ReadOnly {
@@ -93,6 +96,7 @@ impl FsError {
             FsError::NoSpace | FsError::NoInodes => Errno::ENOSPC,
             FsError::FileTooLarge => Errno::EFBIG,
             FsError::TooManyLinks => Errno::EMLINK,
+            FsError::Loop => Errno::ELOOP,
             FsError::ReadOnly { .. } => Errno::EROFS,
             FsError::Unsupported { .. } => Errno::ENODEV,
             FsError::Corrupt { .. } | FsError::Cache(_) => Errno::EIO,

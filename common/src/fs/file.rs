@@ -41,7 +41,7 @@ impl<D: BlockDevice> Ext2<D> {
     }
 
     /// [`Ext2::read`], without its trace points.
-    fn read_file(&mut self, ino: Ino, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
+    pub(super) fn read_file(&mut self, ino: Ino, offset: u64, buf: &mut [u8]) -> FsResult<usize> {
         let (inode, kind) = self.read_live_inode(ino)?;
         match kind {
             InodeKind::File => {}
@@ -145,7 +145,7 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// The block-by-block loop of [`write`](Self::write). On error returns
     /// how many bytes were written before it.
-    fn write_blocks(
+    pub(super) fn write_blocks(
         &mut self,
         ino: Ino,
         inode: &mut Inode,

@@ -83,11 +83,13 @@ mod open;
 mod path;
 mod records;
 mod superblock;
+mod symlink;
 
 pub use dir::DirEntry;
 pub use error::{FsError, FsResult};
 pub use inode::{InodeKind, Metadata};
 pub use journal::{COMMIT_INTERVAL_MS, JournalStats, JournalStatus};
+pub use symlink::{FAST_SYMLINK_MAX, MAX_SYMLINKS};
 
 use crate::bcache::{BufferCache, CacheStats};
 use crate::block::{BlockDevice, SECTOR_SIZE};

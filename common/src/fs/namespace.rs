@@ -38,7 +38,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// - [`FsError::NoInodes`], [`FsError::NoSpace`];
     /// - [`FsError::ReadOnly`], [`FsError::Corrupt`], [`FsError::Cache`].
     pub fn create_file(&mut self, dir: Ino, name: &[u8]) -> FsResult<Ino> {
-        self.create_node(dir, name, InodeKind::File, FILE_PERMISSIONS, (0, 0))
+        self.create_node(dir, name, InodeKind::File, FILE_PERMISSIONS, (0, 0), &[])
     }
 
     /// Creates an empty directory `name` (holding `.` and `..`) in directory
@@ -48,7 +48,7 @@ impl<D: BlockDevice> Ext2<D> {
     /// As for [`create_file`](Self::create_file), plus
     /// [`FsError::TooManyLinks`] if `dir` has the most subdirectories allowed.
     pub fn mkdir(&mut self, dir: Ino, name: &[u8]) -> FsResult<Ino> {
-        self.create_node(dir, name, InodeKind::Dir, DIR_PERMISSIONS, (0, 0))
+        self.create_node(dir, name, InodeKind::Dir, DIR_PERMISSIONS, (0, 0), &[])
     }
 
     /// Creates a character device `name` with numbers `major`:`minor` in
@@ -68,16 +68,21 @@ impl<D: BlockDevice> Ext2<D> {
             InodeKind::CharDevice,
             DEVICE_PERMISSIONS,
             (major, minor),
+            &[],
         )
     }
 
-    fn create_node(
+    /// Creates an inode of `kind` and names it `name` in `dir`: a device
+    /// gets the numbers `device`, a symbolic link the target `target`
+    /// (`symlink.rs`); the others ignore both.
+    pub(super) fn create_node(
         &mut self,
         dir: Ino,
         name: &[u8],
         kind: InodeKind,
         permissions: u16,
         device: (u32, u32),
+        target: &[u8],
     ) -> FsResult<Ino> {
         self.start_op()?;
         check_new_name(name)?;
@@ -106,6 +111,12 @@ impl<D: BlockDevice> Ext2<D> {
                 }
             }
             InodeKind::CharDevice => inode.set_device_numbers(device.0, device.1),
+            InodeKind::Symlink => {
+                if let Err(err) = self.store_link_target(ino, &mut inode, target) {
+                    self.discard_inode(ino, inode)?;
+                    return Err(err);
+                }
+            }
             _ => {}
         }
         self.write_inode(ino, &inode)?;

@@ -5,14 +5,26 @@
 //! inode number the kernel keeps per process). Each component is looked up
 //! in the directory reached so far: `.` stays put, `..` follows the
 //! directory's `..` entry (the root's `..` is the root itself). Empty
-//! components (`a//b`, a trailing `/`) are ignored. Symbolic links are not
-//! followed.
+//! components (`a//b`, a trailing `/`) are ignored.
 //!
-//! The walk takes one step per component, so it ends after at most
-//! `path.len()` steps whatever the disk contains.
+//! A component that names a **symbolic link** is replaced by the link's
+//! target (lab `fs`, `symlink.rs`): the walk goes on from the target, looked
+//! up from the directory that holds the link (or from the root, for an
+//! absolute target), then with the rest of the path. Every component but
+//! the last is followed so; the last is followed by [`Ext2::lookup`] (what
+//! `open`, `chdir` and `exec` want) and not by [`Ext2::lookup_link`] (what
+//! `readlink` and `unlink` want: the link itself).
+//!
+//! The walk takes one step per component, and follows at most
+//! [`MAX_SYMLINKS`] links (then [`FsError::Loop`]), so it ends whatever the
+//! disk contains: a link to itself is `ELOOP`, not a hang.
 
 use super::error::{FsError, FsResult};
-use super::{Ext2, Ino, NAME_MAX, ROOT_INO};
+// LAB fs BEGIN
+use super::inode::InodeKind;
+// LAB fs STUB
+// LAB fs END
+use super::{Ext2, Ino, MAX_SYMLINKS, NAME_MAX, ROOT_INO};
 use crate::block::BlockDevice;
 use crate::trace::{self, Kind, Shared};
 
@@ -48,19 +60,81 @@ impl<D: BlockDevice> Ext2<D> {
 
     /// [`Ext2::lookup`], without its trace points.
     fn lookup_path(&mut self, cwd: Ino, path: &[u8]) -> FsResult<Ino> {
+        self.resolve(cwd, path, true)
+    }
+
+    /// As [`lookup`](Self::lookup), but a symbolic link named by the last
+    /// component is not followed: the inode returned is the link's
+    /// (`readlink`, and `unlink`, which removes the link, not its target).
+    /// Links before the last component are followed.
+    pub fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> FsResult<Ino> {
+        self.resolve(cwd, path, false)
+    }
+
+    /// Checks `path` and walks it from `cwd` (or the root), with a budget of
+    /// [`MAX_SYMLINKS`] links.
+    fn resolve(&mut self, cwd: Ino, path: &[u8], follow_last: bool) -> FsResult<Ino> {
         if path.is_empty() {
             return Err(FsError::NotFound);
         }
         if path.contains(&0) {
             return Err(FsError::InvalidName);
         }
-        let mut current = if path[0] == b'/' { ROOT_INO } else { cwd };
+        let mut links_left = MAX_SYMLINKS;
+        self.walk(cwd, path, follow_last, &mut links_left)
+    }
+
+    /// Walks `path` from `cwd` (ignored if the path is absolute), following
+    /// symbolic links (the last component's only if `follow_last`), each
+    /// one taken from `links_left`.
+    fn walk(
+        &mut self,
+        cwd: Ino,
+        path: &[u8],
+        follow_last: bool,
+        links_left: &mut u32,
+    ) -> FsResult<Ino> {
+        let mut current = if path.first() == Some(&b'/') {
+            ROOT_INO
+        } else {
+            cwd
+        };
         // `cwd` must be a directory even if the path is just ".".
         self.read_dir_inode(current)?;
-        for component in components(path) {
-            current = self.step(current, component)?;
+        let mut rest = components(path).peekable();
+        while let Some(component) = rest.next() {
+            let next = self.step(current, component)?;
+            let last = rest.peek().is_none();
+            current = if last && !follow_last {
+                next
+            } else {
+                self.follow(current, next, links_left)?
+            };
         }
         Ok(current)
+    }
+
+    /// `ino`, found in directory `dir`, if it is not a symbolic link; else
+    /// the inode its target names, looked up from `dir` (links in the target
+    /// followed too), using one of `links_left`.
+    fn follow(&mut self, dir: Ino, ino: Ino, links_left: &mut u32) -> FsResult<Ino> {
+        // LAB fs BEGIN
+        if self.read_inode(ino)?.kind() != Some(InodeKind::Symlink) {
+            return Ok(ino);
+        }
+        if *links_left == 0 {
+            return Err(FsError::Loop);
+        }
+        *links_left -= 1;
+        let target = self.link_target(ino)?;
+        if target.is_empty() {
+            return Err(FsError::NotFound);
+        }
+        self.walk(dir, &target, true, links_left)
+        // LAB fs STUB
+        //~ let _ = (dir, links_left);
+        //~ Ok(ino)
+        // LAB fs END
     }
 
     /// Resolves all but the last component of `path` and returns the
@@ -86,8 +160,10 @@ impl<D: BlockDevice> Ext2<D> {
         };
         self.read_dir_inode(current)?;
         let count = components(path).count();
+        let mut links_left = MAX_SYMLINKS;
         for component in components(path).take(count - 1) {
-            current = self.step(current, component)?;
+            let next = self.step(current, component)?;
+            current = self.follow(current, next, &mut links_left)?;
         }
         Ok((current, last))
     }

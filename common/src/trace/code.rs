@@ -104,6 +104,15 @@ pub fn mono_handler(number: u64) -> (&'static str, &'static str) {
         MonoSys::Sysinfo => ("sys_proc::sysinfo", PROC),
         // LAB syscall STUB
         // LAB syscall END
+        // LAB pipe BEGIN
+        MonoSys::Pipe2 => ("sys_file::pipe2", FILE),
+        // LAB pipe STUB
+        // LAB pipe END
+        // LAB fs BEGIN
+        MonoSys::Symlink => ("sys_file::symlink", FILE),
+        MonoSys::Readlink => ("sys_file::readlink", FILE),
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 

@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 36] = [
+pub const CHECKS: [&str; 37] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -52,6 +52,7 @@ pub const CHECKS: [&str; 36] = [
     "map-rights",
     "unmap-recursive",
     "unmap-write",
+    "map-depth",
     "grant",
     "pager",
     "pager-fault-ahead",

@@ -20,6 +20,14 @@
 //! page tables: `copy.rs`) and map items (`map.rs`). The sender's id is
 //! written by the kernel, never by the sender, so it cannot be forged.
 //!
+//! A message that cannot be moved (more bytes than the receive area holds,
+//! a map item the receiver's window cannot take) is the sender's error. The
+//! receiver shares it only if it waits for that sender alone (a closed
+//! receive: a call's reply); a receive from ANY stays open, so no thread
+//! can make a server's receive fail. An error says in which phase it
+//! happened (`abi::micro::Phase`): a reply-and-receive whose receive failed
+//! did deliver its reply.
+//!
 //! Before any of that, [`sys_ipc`] makes sure the memory the calling thread
 //! names — its byte items, its receive area — is mapped: a page that is not
 //! becomes a page fault of the system call, which the pager serves before
@@ -38,7 +46,8 @@ use crate::slot::ThreadSlot;
 use crate::thread::{self, IpcKind, Message, NO_SLOT, ThreadState};
 use crate::timeout;
 use common::abi::micro::{
-    Error, MAX_BYTE_ITEMS, MAX_MAP_PAGES, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout, rights, send_timeout,
+    Error, MAX_BYTE_ITEMS, MAX_MAP_PAGES, Phase, TIMEOUT_ZERO, Tag, ThreadId, label, receive_timeout, rights,
+    send_timeout,
 };
 use common::drivers::pic::IRQ_LINES;
 use common::mm::{PAGE_SIZE, UserRange};
@@ -221,10 +230,14 @@ fn send(
     let me = k.threads.id(slot);
     let receiver = k.threads.get(dest);
     if receiver.state == ThreadState::ReceiveBlocked && (receiver.partner == ThreadId::ANY || receiver.partner == me) {
+        let open = receiver.partner == ThreadId::ANY;
         let result = transfer(k, slot, &message, dest);
         match result {
             Ok(()) => resume(k, dest),
-            Err(error) => fail(k, dest, error),
+            // A receive from anyone stays open: a message it cannot take is
+            // its sender's error alone (see `receive`).
+            Err(_) if open => {}
+            Err(error) => fail(k, dest, error, Phase::Receive),
         }
         return result.map(|()| true);
     }
@@ -261,18 +274,29 @@ pub fn receive(k: &mut Kernel, slot: ThreadSlot, from: ThreadId, timeout: u32) {
         resume(k, slot);
         return;
     }
-    if let Some(sender) = take_sender(k, slot, from) {
+    while let Some(sender) = take_sender(k, slot, from) {
         let message = k.threads.get(sender).out;
         let result = transfer(k, sender, &message, slot);
         match result {
             Ok(()) => resume(k, slot),
-            Err(error) => fail(k, slot, error),
+            // A receive from anyone is not failed by a sender whose message
+            // cannot be taken (a map item without a receive window, more
+            // bytes than the receive area holds): only that sender gets the
+            // error, and the receive goes on to the next sender — or
+            // blocks. Otherwise any thread could make a server's receive
+            // fail at will. A closed receive (a call's reply, a fault's
+            // answer) fails: that thread waits for this message alone.
+            Err(_) if from == ThreadId::ANY => {
+                finish_send(k, sender, result);
+                continue;
+            }
+            Err(error) => fail(k, slot, error, Phase::Receive),
         }
         finish_send(k, sender, result);
         return;
     }
     if timeout == TIMEOUT_ZERO {
-        fail(k, slot, Error::ReceiveTimeout);
+        fail(k, slot, Error::ReceiveTimeout, Phase::Receive);
         return;
     }
     let deadline = timeout::deadline(k, timeout);
@@ -290,7 +314,7 @@ pub fn receive(k: &mut Kernel, slot: ThreadSlot, from: ThreadId, timeout: u32) {
 /// phase, or back to running.
 fn finish_send(k: &mut Kernel, sender: ThreadSlot, result: Result<(), Error>) {
     if let Err(error) = result {
-        fail(k, sender, error);
+        fail(k, sender, error, Phase::Send);
         return;
     }
     let thread = k.threads.get(sender);
@@ -346,12 +370,14 @@ fn resume(k: &mut Kernel, slot: ThreadSlot) {
     }
 }
 
-/// A thread's IPC failed with `error`. A thread in its own IPC sees the
-/// error in `rax`; a thread in a fault IPC simply retries the instruction
-/// (which faults again and asks its pager anew).
-fn fail(k: &mut Kernel, slot: ThreadSlot, error: Error) {
+/// A thread's IPC failed with `error` in `phase`. A thread in its own IPC
+/// sees the error in `rax`, with the phase (`Phase::error_word`: a server
+/// that replied and then failed to receive knows its reply went out); a
+/// thread in a fault IPC simply retries the instruction (which faults
+/// again and asks its pager anew).
+fn fail(k: &mut Kernel, slot: ThreadSlot, error: Error, phase: Phase) {
     if k.threads.get(slot).ipc_kind == IpcKind::Normal {
-        thread::frame(slot).rax = error.code();
+        thread::frame(slot).rax = phase.error_word(error);
     }
     resume(k, slot);
 }
@@ -373,7 +399,8 @@ pub fn abort(k: &mut Kernel, slot: ThreadSlot, error: Error) {
             unlink_sender(k, owner, previous, slot);
         }
     }
-    fail(k, slot, error);
+    let phase = if state == ThreadState::SendBlocked { Phase::Send } else { Phase::Receive };
+    fail(k, slot, error, phase);
 }
 
 /// Writes an interrupt message into `slot`'s registers.

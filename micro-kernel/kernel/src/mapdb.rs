@@ -28,9 +28,16 @@
 //! goes through a hash table ([`PageIndex`]), not the frame's tree: a frame
 //! can have tens of thousands of mappings, and a walk of its tree per map
 //! or unmap would keep the kernel busy (with interrupts off) for seconds.
+//!
+//! Each node records its depth (a root is 0, its children 1, ...), and no
+//! node is deeper than [`MAX_MAP_DEPTH`]: `Memory::check` refuses to map on
+//! from a node that deep. So the walks *up* a tree, from a node to its
+//! root, take at most `MAX_MAP_DEPTH` steps; walks *down* (unmap) visit
+//! each node they remove once, and every node was paid for by a map.
 
 use crate::page_index::PageIndex;
 use crate::slot::{MAX_SPACES, SpaceSlot};
+pub use common::abi::micro::MAX_MAP_DEPTH;
 use common::mm::addr::PAGE_SHIFT;
 use common::mm::frame::MAX_FRAMES;
 use common::mm::{PhysAddr, PhysFrame};
@@ -48,6 +55,8 @@ pub struct MapNode {
     pub space: SpaceSlot,
     /// `rights::*` bits the mapping grants.
     pub rights: u8,
+    /// Steps from the tree's root (0 for the root), at most [`MAX_MAP_DEPTH`].
+    pub depth: u8,
     /// The frame number.
     pub frame: u32,
     /// The virtual page number (address >> 12) in `space`.
@@ -72,6 +81,7 @@ impl MapNode {
 const EMPTY_NODE: MapNode = MapNode {
     space: SpaceSlot::new(0),
     rights: 0,
+    depth: 0,
     frame: 0,
     vpage: 0,
     parent: NONE,
@@ -159,12 +169,29 @@ impl MapDb {
         Ok(index)
     }
 
+    /// Whether mapping `index` may be mapped on: its children would be no
+    /// deeper than [`MAX_MAP_DEPTH`].
+    pub fn may_map_on(&self, index: u32) -> bool {
+        self.nodes[index as usize].depth < MAX_MAP_DEPTH
+    }
+
     /// Records that the mapping `parent` was mapped on to (`space`, `vpage`).
+    /// The caller has made sure that it [may](MapDb::may_map_on).
     pub fn add_child(&mut self, parent: u32, space: SpaceSlot, vpage: u64, rights: u8) -> Result<u32, PoolFull> {
         let frame = self.nodes[parent as usize].frame;
         let old_first = self.nodes[parent as usize].first_child;
-        let index =
-            self.allocate(MapNode { space, rights, frame, vpage, parent, next_sibling: old_first, ..EMPTY_NODE })?;
+        debug_assert!(self.may_map_on(parent), "a mapping deeper than MAX_MAP_DEPTH");
+        let depth = self.nodes[parent as usize].depth + 1;
+        let index = self.allocate(MapNode {
+            space,
+            rights,
+            depth,
+            frame,
+            vpage,
+            parent,
+            next_sibling: old_first,
+            ..EMPTY_NODE
+        })?;
         if old_first != NONE {
             self.nodes[old_first as usize].prev_sibling = index;
         }

@@ -260,8 +260,9 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
     /// Errors: `InvalidArgument` (a count out of range, or a destination
     /// page holding a source page or a mapping one derives from — which
     /// includes overlapping ranges in one space), `BadAddress` (unaligned,
-    /// or not user memory), `NotMappable` (a source page without a node, or
-    /// a tree's root to be granted), `OutOfResources` (too few free nodes,
+    /// or not user memory), `NotMappable` (a source page without a node, a
+    /// tree's root to be granted, or a page to be mapped on that is
+    /// `MAX_MAP_DEPTH` deep already), `OutOfResources` (too few free nodes,
     /// or no memory for the page tables).
     pub fn check(&mut self, request: &MapRequest) -> Result<MapPlan, Error> {
         let MapRequest { source_space, source, target_space, destination, count, grant, .. } = *request;
@@ -294,6 +295,12 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
             // memory by mapping, and granting a root away would leave a tree
             // without an owner that can take it back.
             if grant && self.mapdb.node(node).parent == NONE {
+                return Err(Error::NotMappable);
+            }
+            // Mappings nest at most `MAX_MAP_DEPTH` deep, which bounds the
+            // walk up from each source page below. (A grant moves a node
+            // and nests nothing.)
+            if !grant && !self.mapdb.may_map_on(node) {
                 return Err(Error::NotMappable);
             }
             *slot = node;
@@ -336,7 +343,7 @@ impl<S: Spaces, E: FrameSource> Memory<'_, S, E> {
         // it. That must not take any source page: no old mapping may be a
         // source page's node or one of its ancestors. (This also refuses
         // overlapping ranges in one space, where a destination page *is* a
-        // source page.)
+        // source page.) Each walk up takes at most `MAX_MAP_DEPTH` steps.
         if old_count > 0 {
             for &node in &sources[..count as usize] {
                 let mut at = node;
@@ -532,7 +539,7 @@ mod tests {
     //! both address spaces and the mapping database are exactly as before.
 
     use super::*;
-    use crate::mapdb::MapNode;
+    use crate::mapdb::{MAX_MAP_DEPTH, MapNode};
     use common::mm::fake_ram::FakeRam;
     use common::mm::paging::PageTable;
     use common::mm::{PhysMemory, USER_TOP};
@@ -943,6 +950,33 @@ mod tests {
             assert_refused_without_change(w, Error::InvalidArgument, |w| {
                 w.pass((s(2), 0x8000), (s(1), 0x4000), 2, false)
             });
+        });
+    }
+
+    /// A page passed back and forth between two spaces, each time mapped on
+    /// from the mapping just made: the chain stops at `MAX_MAP_DEPTH`, and
+    /// the deepest mapping can still be granted.
+    #[test]
+    fn mappings_nest_at_most_max_map_depth_deep() {
+        with_world(3, 64, |w| {
+            w.give_root_pages(1);
+            let mut at = (s(0), WINDOW);
+            for depth in 1..=MAX_MAP_DEPTH as u64 {
+                let next = (s(1 + (depth % 2) as u16), depth * KIB4);
+                w.pass(at, next, 1, false).unwrap();
+                at = next;
+            }
+            let node = w.memory().node_at(at.0, at.1).unwrap();
+            assert_eq!(w.db.node(node).depth, MAX_MAP_DEPTH);
+            let beyond = (s(1 + ((MAX_MAP_DEPTH as u64 + 1) % 2) as u16), 0x100 * KIB4);
+            assert_refused_without_change(w, Error::NotMappable, |w| w.pass(at, beyond, 1, false));
+            // A grant moves the mapping; it nests nothing deeper.
+            assert_eq!(w.pass(at, beyond, 1, true), Ok((beyond.1 | 7, 1)));
+            assert_eq!(w.db.node(node).depth, MAX_MAP_DEPTH);
+            // And an unmap from the top still reaches the bottom.
+            w.memory().unmap(s(0), WINDOW, 1, 0);
+            assert_eq!(w.frame_at(beyond.0, beyond.1), None);
+            assert_eq!(w.db.used, 1, "only the root is left");
         });
     }
 

@@ -95,6 +95,17 @@ pub fn pipe() -> Result<(Fd, Fd), Errno> {
     Ok((Fd(fds[0]), Fd(fds[1])))
 }
 
+/// Creates a pipe whose ends have `flags` (lab `pipe`): with
+/// [`O_NONBLOCK`](crate::O_NONBLOCK), a read of the empty pipe or a write
+/// to the full pipe fails with `EAGAIN` instead of waiting. Returns `(read
+/// end, write end)`.
+pub fn pipe2(flags: u32) -> Result<(Fd, Fd), Errno> {
+    let mut fds = [-1i32; 2];
+    // SAFETY: `fds` is a live, writable [i32; 2].
+    unsafe { sys::pipe2(&mut fds, flags) }?;
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
 /// Makes every change so far durable: when it returns, a power cut loses
 /// nothing (the file system's journal has committed).
 pub fn sync() -> Result<(), Errno> {
@@ -147,6 +158,23 @@ pub fn link(old: &str, new: &str) -> Result<(), Errno> {
     let (old, new) = (CPath::new(old)?, CPath::new(new)?);
     // SAFETY: both paths are NUL-terminated and live across the call.
     unsafe { sys::link(old.as_ptr(), new.as_ptr()) }.map(|_| ())
+}
+
+/// Creates a symbolic link `path` whose contents are `target` (lab `fs`).
+/// The target is not looked up: it may name nothing (yet).
+pub fn symlink(target: &str, path: &str) -> Result<(), Errno> {
+    let (target, path) = (CPath::new(target)?, CPath::new(path)?);
+    // SAFETY: both paths are NUL-terminated and live across the call.
+    unsafe { sys::symlink(target.as_ptr(), path.as_ptr()) }.map(|_| ())
+}
+
+/// Reads the target of the symbolic link `path` (not followed) into
+/// `buf`; returns its length, cut at `buf.len()` (lab `fs`). `EINVAL` if
+/// `path` is not a symbolic link.
+pub fn readlink(path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+    let path = CPath::new(path)?;
+    // SAFETY: `path` is NUL-terminated; `buf` is a live, writable slice.
+    unsafe { sys::readlink(path.as_ptr(), buf.as_mut_ptr(), buf.len()) }.map(|n| n as usize)
 }
 
 /// Creates a directory.

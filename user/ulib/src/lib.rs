@@ -60,6 +60,7 @@ mod runtime;
 
 pub use common::abi::errno::Errno;
 pub use common::abi::fs::open_flags::{O_APPEND, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+pub use common::abi::fs::pipe_flags::O_NONBLOCK;
 pub use common::abi::fs::{CONSOLE_MAJOR, CONSOLE_MINOR, NULL_MAJOR};
 pub use common::abi::fs::{FileType, Stat};
 pub use common::abi::memory::USER_TOP;

@@ -27,6 +27,8 @@
 //! | `ReleaseInode`   | ino                        | —                | —                                |
 //! | `Sync`           | —                          | —                | —                                |
 //! | `Fsync`          | ino                        | —                | —                                |
+//! | `LookupLink`     | cwd                        | path             | as `Lookup`, the last name not followed (lab `fs`) |
+//! | `Symlink`        | dir                        | name, target     | new ino (lab `fs`)               |
 //!
 //! Errors are the `Errno` the monolithic kernel returns for the same
 //! `FsError` (`FsError::errno`).
@@ -59,6 +61,11 @@ super::operations! {
         ReleaseInode,
         Sync,
         Fsync,
+        // LAB fs BEGIN
+        LookupLink,
+        Symlink,
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 
@@ -121,6 +128,17 @@ pub enum FsRequest<'a> {
     Sync,
     /// The changes to `ino` are on the disk (the journal commits).
     Fsync { ino: u32 },
+    // LAB fs BEGIN
+    /// As `Lookup`, but a symbolic link at the end of `path` is not followed.
+    LookupLink { cwd: u32, path: &'a [u8] },
+    /// Create the symbolic link `name` in `dir`, with contents `target`.
+    Symlink {
+        dir: u32,
+        name: &'a [u8],
+        target: &'a [u8],
+    },
+    // LAB fs STUB
+    // LAB fs END
 }
 
 impl<'a> FsRequest<'a> {
@@ -146,6 +164,11 @@ impl<'a> FsRequest<'a> {
             ReleaseInode { .. } => FsOp::ReleaseInode,
             Sync => FsOp::Sync,
             Fsync { .. } => FsOp::Fsync,
+            // LAB fs BEGIN
+            LookupLink { .. } => FsOp::LookupLink,
+            Symlink { .. } => FsOp::Symlink,
+            // LAB fs STUB
+            // LAB fs END
         }
     }
 
@@ -189,6 +212,13 @@ impl<'a> FsRequest<'a> {
                 .with_bytes(old_name)
                 .with_bytes(new_name),
             ReadDir { dir, cursor, len } => wire(&[dir as u64, cursor, len]),
+            // LAB fs BEGIN
+            Symlink { dir, name, target } => {
+                wire(&[dir as u64]).with_bytes(name).with_bytes(target)
+            }
+            LookupLink { cwd, path } => wire(&[cwd as u64]).with_bytes(path),
+            // LAB fs STUB
+            // LAB fs END
         }
     }
 
@@ -270,6 +300,18 @@ impl<'a> FsRequest<'a> {
             FsOp::Fsync => Fsync {
                 ino: wire.word_u32(0)?,
             },
+            // LAB fs BEGIN
+            FsOp::LookupLink => LookupLink {
+                cwd: wire.word_u32(0)?,
+                path: wire.bytes()?,
+            },
+            FsOp::Symlink => Symlink {
+                dir: wire.word_u32(0)?,
+                name: wire.item(0)?,
+                target: wire.item(1)?,
+            },
+            // LAB fs STUB
+            // LAB fs END
         })
     }
 }
@@ -401,6 +443,18 @@ mod tests {
             ReleaseInode { ino: 5 },
             Sync,
             Fsync { ino: 5 },
+            // LAB fs BEGIN
+            LookupLink {
+                cwd: 2,
+                path: b"a/link",
+            },
+            Symlink {
+                dir: 2,
+                name: b"link",
+                target: b"/etc/motd",
+            },
+            // LAB fs STUB
+            // LAB fs END
         ];
         let rename = Rename {
             old_dir: 2,
@@ -446,7 +500,7 @@ mod tests {
             FsRequest::from_wire(&Wire::new(label(FsOp::Rename), &[2, 2]).with_bytes(b"ab")),
             Err(ProtoError::MissingBytes)
         );
-        let unknown = FsOp::Fsync.label() + 1;
+        let unknown = FsOp::ALL[FsOp::ALL.len() - 1].label() + 1;
         assert_eq!(
             FsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))

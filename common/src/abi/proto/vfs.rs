@@ -32,6 +32,9 @@
 //! | `Sync`           | —                   | —               | —                          |
 //! | `Fsync`          | fd                  | —               | —                          |
 //! | `MapOpen`        | pid, fd             | —               | words: handle, size        |
+//! | `Pipe2`          | flags               | —               | as `Pipe` (lab `pipe`)     |
+//! | `Symlink`        | —                   | target, path    | — (lab `fs`)               |
+//! | `Readlink`       | len (≤ 4096)        | path            | bytes: the target, cut at len (lab `fs`) |
 //!
 //! A *handle* is a file proc holds open by itself, whatever becomes of the
 //! name or the descriptor it came from: `ExecOpen` opens one by path, to
@@ -88,6 +91,15 @@ super::operations! {
         Sync,
         Fsync,
         MapOpen,
+        // LAB pipe BEGIN
+        Pipe2,
+        // LAB pipe STUB
+        // LAB pipe END
+        // LAB fs BEGIN
+        Symlink,
+        Readlink,
+        // LAB fs STUB
+        // LAB fs END
     }
 }
 
@@ -142,6 +154,18 @@ pub enum VfsRequest<'a> {
     Fsync { fd: u64 },
     /// proc: open the file behind process `pid`'s descriptor `fd`, for `mmap`.
     MapOpen { pid: u64, fd: u64 },
+    // LAB pipe BEGIN
+    /// `pipe2(flags)` (`abi::fs::pipe_flags`; vfs checks them).
+    Pipe2 { flags: u32 },
+    // LAB pipe STUB
+    // LAB pipe END
+    // LAB fs BEGIN
+    /// `symlink(target, path)`.
+    Symlink { target: &'a [u8], path: &'a [u8] },
+    /// `readlink(path, len)`.
+    Readlink { len: u64, path: &'a [u8] },
+    // LAB fs STUB
+    // LAB fs END
 }
 
 impl<'a> VfsRequest<'a> {
@@ -171,6 +195,15 @@ impl<'a> VfsRequest<'a> {
             Sync => VfsOp::Sync,
             Fsync { .. } => VfsOp::Fsync,
             MapOpen { .. } => VfsOp::MapOpen,
+            // LAB pipe BEGIN
+            Pipe2 { .. } => VfsOp::Pipe2,
+            // LAB pipe STUB
+            // LAB pipe END
+            // LAB fs BEGIN
+            Symlink { .. } => VfsOp::Symlink,
+            Readlink { .. } => VfsOp::Readlink,
+            // LAB fs STUB
+            // LAB fs END
         }
     }
 
@@ -202,6 +235,15 @@ impl<'a> VfsRequest<'a> {
             } => wire(&[handle, offset, len]),
             ExecClose { handle } => wire(&[handle]),
             MapOpen { pid, fd } => wire(&[pid, fd]),
+            // LAB pipe BEGIN
+            Pipe2 { flags } => wire(&[flags as u64]),
+            // LAB pipe STUB
+            // LAB pipe END
+            // LAB fs BEGIN
+            Symlink { target, path } => wire(&[]).with_bytes(target).with_bytes(path),
+            Readlink { len, path } => wire(&[len]).with_bytes(path),
+            // LAB fs STUB
+            // LAB fs END
         }
     }
 
@@ -281,6 +323,23 @@ impl<'a> VfsRequest<'a> {
                 pid: wire.word(0)?,
                 fd: wire.word(1)?,
             },
+            // LAB pipe BEGIN
+            VfsOp::Pipe2 => Pipe2 {
+                flags: wire.word_u32(0)?,
+            },
+            // LAB pipe STUB
+            // LAB pipe END
+            // LAB fs BEGIN
+            VfsOp::Symlink => Symlink {
+                target: wire.item(0)?,
+                path: wire.item(1)?,
+            },
+            VfsOp::Readlink => Readlink {
+                len: wire.length(0)?,
+                path: wire.bytes()?,
+            },
+            // LAB fs STUB
+            // LAB fs END
         })
     }
 }
@@ -355,6 +414,21 @@ mod tests {
                 pid: 2,
                 fd: u64::MAX,
             },
+            // LAB pipe BEGIN
+            Pipe2 { flags: 0x800 },
+            // LAB pipe STUB
+            // LAB pipe END
+            // LAB fs BEGIN
+            Symlink {
+                target: b"/etc/motd",
+                path: b"motd",
+            },
+            Readlink {
+                len: 100,
+                path: b"motd",
+            },
+            // LAB fs STUB
+            // LAB fs END
         ];
         assert_eq!(
             requests.len(),
@@ -384,7 +458,7 @@ mod tests {
             decode(VfsOp::Mknod, &[1, 1 << 33]),
             Err(ProtoError::BadValue(1))
         );
-        let unknown = VfsOp::MapOpen.label() + 1;
+        let unknown = VfsOp::ALL[VfsOp::ALL.len() - 1].label() + 1;
         assert_eq!(
             VfsRequest::from_wire(&Wire::new(unknown, &[])),
             Err(ProtoError::UnknownLabel(unknown))

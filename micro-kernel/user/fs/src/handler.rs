@@ -29,6 +29,10 @@ pub fn handle<'a, D: BlockDevice>(
         request,
         FsRequest::Lookup { .. }
             | FsRequest::LookupParent { .. }
+            // LAB fs BEGIN
+            | FsRequest::LookupLink { .. }
+            // LAB fs STUB
+            // LAB fs END
             | FsRequest::Read { .. }
             | FsRequest::Stat { .. }
             | FsRequest::ReadDir { .. }
@@ -134,6 +138,18 @@ fn run<D: BlockDevice>(
             fs.rmdir(dir, name).map_err(FsError::errno)?;
             no_bytes(Vec::new())
         }
+        // LAB fs BEGIN
+        LookupLink { cwd, path } => {
+            let ino = fs.lookup_link(cwd, path).map_err(FsError::errno)?;
+            let metadata = fs.stat(ino).map_err(FsError::errno)?;
+            no_bytes(InodeInfo::from_metadata(&metadata).to_words().to_vec())
+        }
+        Symlink { dir, name, target } => {
+            let ino = fs.symlink(dir, name, target).map_err(FsError::errno)?;
+            no_bytes(alloc::vec![ino as u64])
+        }
+        // LAB fs STUB
+        // LAB fs END
         Rename {
             old_dir,
             new_dir,

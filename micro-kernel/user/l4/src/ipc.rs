@@ -13,7 +13,7 @@
 
 use crate::sys;
 use common::abi::micro::{
-    Error, MESSAGE_REGISTERS, STRING, TAG_WORDS_MASK, TIMEOUT_NEVER, TIMEOUT_ZERO, Tag, ThreadId, timeouts,
+    Error, MESSAGE_REGISTERS, Phase, STRING, TAG_WORDS_MASK, TIMEOUT_NEVER, TIMEOUT_ZERO, Tag, ThreadId, timeouts,
 };
 use common::abi::proto::Wire;
 
@@ -190,8 +190,21 @@ pub fn ipc(
     send: Timeout,
     receive: Timeout,
 ) -> Result<Received, Error> {
+    ipc_with_phase(to, from, message, send, receive).map_err(|(error, _)| error)
+}
+
+/// [`ipc`], saying in which phase an error happened: `Phase::Receive`
+/// means the send phase (if any) completed — the message was delivered —
+/// and only the receive failed; `Phase::Send`, that nothing was sent.
+pub fn ipc_with_phase(
+    to: ThreadId,
+    from: ThreadId,
+    message: &Message,
+    send: Timeout,
+    receive: Timeout,
+) -> Result<Received, (Error, Phase)> {
     let result = sys::ipc(to.0, from.0, message.tag.0, timeouts(send.raw(), receive.raw()), message.mr);
-    Error::check(result.rax)?;
+    Phase::check(result.rax)?;
     Ok(Received { from: ThreadId(result.from), tag: Tag(result.tag), mr: result.mr })
 }
 

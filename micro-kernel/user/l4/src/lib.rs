@@ -48,7 +48,7 @@ mod runtime;
 #[cfg(feature = "runtime")]
 pub use runtime::init_heap;
 
-pub use common::abi::micro::{Error, SpaceId, Tag, ThreadId};
+pub use common::abi::micro::{Error, Phase, SpaceId, Tag, ThreadId};
 pub use common::abi::micro::{exreg, fault_access, label, privilege, rights, unmap_flags};
 pub use ipc::{Message, Received, Timeout};
 pub use memory::MapItem;

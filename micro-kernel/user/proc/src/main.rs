@@ -42,7 +42,7 @@ use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
 use common::mm::mmap::{self, Backing, MmapArgs, Region};
 use common::port::{HardwarePorts, PortIo};
 use common::trace::Kind;
-use l4::{MapItem, Message, Received, SpaceId, ThreadId, Timeout, exreg, println};
+use l4::{MapItem, Message, Phase, Received, SpaceId, ThreadId, Timeout, exreg, println};
 use pool::UserMemory;
 use proc_core::frames::FrameTable;
 use proc_core::memory::{FaultAction, MappedFile, PAGE, PageEntry, Permissions};
@@ -126,9 +126,20 @@ fn main(root: u64) -> ! {
             None => l4::ipc::receive(ThreadId::ANY, Timeout::Never),
             Some(reply) => {
                 let any = ThreadId::ANY;
-                match l4::ipc::ipc(reply.to, any, &reply.message, Timeout::Zero, Timeout::Never) {
-                    Err(error) => {
-                        // The send phase failed (a client that is gone is
+                let result = l4::ipc::ipc_with_phase(
+                    reply.to,
+                    any,
+                    &reply.message,
+                    Timeout::Zero,
+                    Timeout::Never,
+                );
+                match result {
+                    // The reply went out; only the receive failed (the
+                    // kernel says which phase): nothing to do with the
+                    // process just answered.
+                    Err((error, Phase::Receive)) => Err(error),
+                    Err((error, Phase::Send)) => {
+                        // The reply failed (a client that is gone is
                         // simply forgotten); nothing was received yet.
                         let mapping_failed = matches!(
                             error,
@@ -142,7 +153,7 @@ fn main(root: u64) -> ! {
                         }
                         l4::ipc::receive(ThreadId::ANY, Timeout::Never)
                     }
-                    received => received,
+                    Ok(received) => Ok(received),
                 }
             }
         };
@@ -349,11 +360,13 @@ impl Proc {
                 // LAB cow BEGIN
                 pool::alloc_copy(&mut self.frames, from).map(|copy| {
                     process.memory.replace_frame(page, copy);
-                    if self.frames.release(from) {
-                        // Nobody's any more: no mapping of it may outlive it
-                        // (one granted away, say), before it is reused.
-                        pool::revoke(&[from]);
-                    }
+                    self.frames.release(from);
+                    // Not this process's any more: no mapping of it may
+                    // outlive that — one it granted away, say, which would
+                    // let another process read the frame's next owner's
+                    // writes, or reuse it when it is freed. (The other
+                    // sharers lose theirs too, and fault it back in.)
+                    pool::revoke(&[from]);
                     (copy, permissions.rights(false))
                 })
                 // LAB cow STUB
@@ -443,16 +456,15 @@ impl Proc {
             println!("proc: cannot destroy the space of pid {pid}: {error:?}");
         }
         // A page the process *granted* away left its space for another's;
-        // the mapping is derived from proc's own, not the process's. So the
-        // frames freed now are revoked everywhere before they are reused:
-        // no process may keep a frame proc hands to the next one.
+        // the mapping is derived from proc's own, not the process's. So
+        // every frame it had is revoked everywhere: one freed now must not
+        // stay mapped where proc hands it to the next process, and one
+        // still shared (copy-on-write) must not stay mapped where it would
+        // show its remaining owner's next writes. (Those owners lose their
+        // mappings too, and fault them back in.)
         let released = process.memory.release_all(&mut self.frames);
         let regions = process.memory.regions.take_all();
-        let freed: Vec<_> = released
-            .into_iter()
-            .filter(|&frame| self.frames.count(frame) == 0)
-            .collect();
-        pool::revoke(&freed);
+        pool::revoke(&released);
         self.close_files(regions);
         let _ = self.vfs(VfsRequest::ProcessExited { pid });
         for parent in self.table.make_zombie(pid, status) {

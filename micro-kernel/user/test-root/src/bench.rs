@@ -14,12 +14,7 @@ use l4::{Message, ThreadId, Timeout};
 const ITERATIONS: u64 = 10_000;
 const WARM_UP: u64 = 100;
 
-fn rdtsc() -> u64 {
-    let (low, high): (u32, u32);
-    // SAFETY: `rdtsc` only reads the time-stamp counter (allowed in ring 3).
-    unsafe { core::arch::asm!("rdtsc", out("eax") low, out("edx") high, options(nomem, nostack)) };
-    ((high as u64) << 32) | low as u64
-}
+use support::rdtsc;
 
 /// The server: replies with the request, forever.
 extern "C" fn echo_server(_: u64) -> ! {

@@ -60,6 +60,7 @@ const CHECKS: &[Check] = &[
     ("map-rights", tests::map_rights),
     ("unmap-recursive", tests::unmap_recursive),
     ("unmap-write", tests::unmap_write_only),
+    ("map-depth", tests::map_depth),
     ("grant", tests::grant),
     ("pager", tests::pager_serves_fault),
     ("pager-fault-ahead", tests::pager_fault_ahead),

@@ -7,7 +7,7 @@ use crate::support::{
 };
 use crate::worker::{self, worker_main};
 use crate::{ensure, step};
-use common::abi::micro::{MAX_BUFFER_BYTES, MAX_MAP_PAGES, STRING, privilege, quota};
+use common::abi::micro::{MAX_BUFFER_BYTES, MAX_MAP_DEPTH, MAX_MAP_PAGES, STRING, privilege, quota};
 use core::sync::atomic::{AtomicU64, Ordering};
 use l4::ipc::{call, receive, send};
 use l4::{Error, MapItem, Message, SpaceId, ThreadId, Timeout, exreg, fault_access, label, rights};
@@ -433,6 +433,53 @@ pub fn unmap_recursive() -> Outcome {
     ensure!(address == WORKER_WINDOW + 2 * PAGE && thread == c.0, "C's fault: {address:#x} by {thread:#x}");
     let [address, _, thread] = expect_fault(b, worker::READ, &[WORKER_WINDOW])?;
     ensure!(address == WORKER_WINDOW && thread == b.0, "B's fault: {address:#x} by {thread:#x}");
+    step!(l4::task::space_destroy(space_b), "destroy B");
+    step!(l4::task::space_destroy(space_c), "destroy C");
+    Ok(())
+}
+
+/// Mappings nest at most `MAX_MAP_DEPTH` deep: two workers pass a page
+/// back and forth, each time mapping it on from the mapping they got,
+/// until the kernel refuses (`NotMappable`). The deepest mapping still
+/// works, and can still be granted (a grant nests nothing).
+pub fn map_depth() -> Outcome {
+    let (space_b, b) = new_worker()?;
+    let (space_c, c) = new_worker()?;
+    let page = page_with(0xdee9);
+    step!(map_to(b, page, rights::READ, 0), "we map to B");
+    // (holder, its window page holding the deepest mapping), and the next
+    // free window page of each worker.
+    let (mut holder, mut other) = (b, c);
+    let mut at = 0u64;
+    let mut next_free = [1u64, 0u64]; // B's, C's
+    let mut hops = 0;
+    let refused = loop {
+        ensure!(hops <= MAX_MAP_DEPTH as u64, "{hops} mappings made from mappings: no depth limit");
+        let slot = usize::from(other == c);
+        let offset = next_free[slot];
+        let item = MapItem { page: WORKER_WINDOW + at * PAGE, count: 1, rights: rights::READ, window_offset: offset };
+        let [w1, w2] = item.encode();
+        let done = step!(ask(holder, worker::MAP_TO, &[other.0, w1, w2, 0]), "map the page on");
+        if done.mr[0] != 0 {
+            break done.mr[0];
+        }
+        hops += 1;
+        next_free[slot] += 1;
+        (holder, other, at) = (other, holder, offset);
+    };
+    ensure!(refused == Error::NotMappable.code(), "the map past the limit failed with error {refused}");
+    // Our page is 0 to 2 deep (a window page, or mapped from one), B's
+    // mapping one more; each hop one more.
+    let least = MAX_MAP_DEPTH as u64 - 3;
+    ensure!(hops >= least, "only {hops} nested mappings allowed (expected at least {least})");
+    let read = step!(ask(holder, worker::READ, &[WORKER_WINDOW + at * PAGE]), "read the deepest mapping");
+    ensure!(read.mr[0] == 0xdee9, "the deepest mapping reads {:#x}", read.mr[0]);
+    let item = MapItem { page: WORKER_WINDOW + at * PAGE, count: 1, rights: rights::READ, window_offset: 15 };
+    let [w1, w2] = item.encode();
+    let granted = step!(ask(holder, worker::MAP_TO, &[other.0, w1, w2, 1]), "grant the deepest mapping");
+    ensure!(granted.mr[0] == 0, "granting the deepest mapping failed with error {}", granted.mr[0]);
+    let read = step!(ask(other, worker::READ, &[WORKER_WINDOW + 15 * PAGE]), "read the granted page");
+    ensure!(read.mr[0] == 0xdee9, "the granted page reads {:#x}", read.mr[0]);
     step!(l4::task::space_destroy(space_b), "destroy B");
     step!(l4::task::space_destroy(space_c), "destroy C");
     Ok(())
@@ -875,6 +922,16 @@ pub fn quota_mappings() -> Outcome {
         "{accepted} pages mapped before the quota stopped them (expected {least}..={})",
         quota::MAPPINGS
     );
+    // The most one space can make one unmap cost: every mapping it may
+    // hold, all derived from the pages unmapped. (Under `-icount` the time
+    // stamp counts guest instructions.)
+    let start = support::rdtsc();
+    // SAFETY: without SELF our own pages stay.
+    step!(unsafe { l4::memory::unmap(source, pages, 0) }, "unmap the source pages");
+    let cost = support::rdtsc() - start;
+    l4::println!("micro-measure unmap-of-a-full-quota: {accepted} mappings removed by one unmap: {cost} instructions");
+    let [address, _, _] = expect_fault(worker, worker::READ, &[FAR_WINDOWS])?;
+    ensure!(address == FAR_WINDOWS, "the worker's fault after the unmap: {address:#x}");
     step!(l4::task::space_destroy(space), "destroy the worker");
     Ok(())
 }

@@ -17,6 +17,7 @@ use common::abi::proto::fs::{FsRequest, InodeInfo};
 use common::abi::proto::vfs::{VfsRequest, pipe_fds_to_bytes};
 use common::file::{FileSystem, Found, OpenFlags};
 use common::fs::Ino;
+use common::pipe::Mode;
 use l4::ThreadId;
 use vfs::tables::{FileKind, OpenFile, Pid};
 
@@ -46,13 +47,14 @@ impl Vfs {
                 Err(errno) => Outcome::Failed(errno),
             },
             Dup { fd } => self.tables.dup(pid, fd).map(|fd| Words::of(&[fd])).into(),
-            Pipe => match self.pipe(pid) {
-                Ok((read_fd, write_fd)) => Outcome::Done(
-                    Words::default(),
-                    Some(pipe_fds_to_bytes(read_fd, write_fd).to_vec()),
-                ),
+            Pipe => self.pipe(pid, Mode::Blocking),
+            // LAB pipe BEGIN
+            Pipe2 { flags } => match Mode::from_pipe2_flags(flags.into()) {
+                Ok(mode) => self.pipe(pid, mode),
                 Err(errno) => Outcome::Failed(errno),
             },
+            // LAB pipe STUB
+            // LAB pipe END
             Fstat { fd } => match self.fstat(pid, fd) {
                 Ok(stat) => Outcome::Done(Words::default(), Some(stat.to_bytes().to_vec())),
                 Err(errno) => Outcome::Failed(errno),
@@ -69,6 +71,17 @@ impl Vfs {
             Rename { old, new } => self.rename(pid, old, new).map(|()| Words::default()).into(),
             Sync => self.fs(FsRequest::Sync).map(|_| Words::default()).into(),
             Fsync { fd } => self.fsync(pid, fd).map(|()| Words::default()).into(),
+            // LAB fs BEGIN
+            Symlink { target, path } => self
+                .symlink(pid, target, path)
+                .map(|()| Words::default())
+                .into(),
+            Readlink { len, path } => match self.readlink(pid, len, path) {
+                Ok(target) => Outcome::Done(Words::default(), Some(target)),
+                Err(errno) => Outcome::Failed(errno),
+            },
+            // LAB fs STUB
+            // LAB fs END
             _ => Outcome::Failed(Errno::EPERM),
         }
     }
@@ -87,7 +100,9 @@ impl Vfs {
             // 0, so the client does not read on).
             FileKind::Null(_) => Outcome::Done(Words::default(), None),
             FileKind::Pipe { pipe, .. } => {
-                let now = self.pipes.read(from.0, pid, pipe, len, &mut self.owed);
+                let now = self
+                    .pipes
+                    .read(from.0, pid, pipe, len, file.mode, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
             }
             FileKind::Inode(ino) => {
@@ -125,7 +140,9 @@ impl Vfs {
             // The null device: every byte accepted, none kept.
             FileKind::Null(_) => Outcome::Done(Words::of(&[data.len() as u64]), None),
             FileKind::Pipe { pipe, .. } => {
-                let now = self.pipes.write(from.0, pid, pipe, data, &mut self.owed);
+                let now = self
+                    .pipes
+                    .write(from.0, pid, pipe, data, file.mode, &mut self.owed);
                 now.map_or(Outcome::Parked, Outcome::from)
             }
             FileKind::Inode(ino) => {
@@ -178,25 +195,29 @@ impl Vfs {
             })
     }
 
-    /// `pipe()`: two descriptors, read end first.
-    fn pipe(&mut self, pid: Pid) -> Result<(u64, u64), Errno> {
+    /// `pipe()` (and `pipe2`): the two descriptors, read end first, as
+    /// the reply's bytes.
+    fn pipe(&mut self, pid: Pid, mode: Mode) -> Outcome {
+        match self.make_pipe(pid, mode) {
+            Ok((read_fd, write_fd)) => Outcome::Done(
+                Words::default(),
+                Some(pipe_fds_to_bytes(read_fd, write_fd).to_vec()),
+            ),
+            Err(errno) => Outcome::Failed(errno),
+        }
+    }
+
+    /// A new pipe, its two ends of mode `mode` installed: two descriptors,
+    /// read end first; on an error nothing is left behind.
+    fn make_pipe(&mut self, pid: Pid, mode: Mode) -> Result<(u64, u64), Errno> {
         let pipe = self.pipes.create();
-        let reader = OpenFile::new(
-            FileKind::Pipe {
-                pipe,
-                write_end: false,
-            },
-            true,
-            false,
-        );
-        let writer = OpenFile::new(
-            FileKind::Pipe {
-                pipe,
-                write_end: true,
-            },
-            false,
-            true,
-        );
+        let end = |write_end| {
+            let mut file = OpenFile::new(FileKind::Pipe { pipe, write_end }, !write_end, write_end);
+            file.mode = mode;
+            file
+        };
+        let reader = end(false);
+        let writer = end(true);
         let read_fd = match self.tables.install(pid, reader) {
             Ok(fd) => fd,
             Err((errno, reader)) => {
@@ -299,6 +320,26 @@ impl Vfs {
     fn rename(&mut self, pid: Pid, old: &[u8], new: &[u8]) -> Result<(), Errno> {
         common::file::rename(&mut FsServer(self), self.tables.cwd(pid)?, old, new)
     }
+
+    // LAB fs BEGIN
+    /// `symlink(target, path)`.
+    fn symlink(&mut self, pid: Pid, target: &[u8], path: &[u8]) -> Result<(), Errno> {
+        common::file::symlink(&mut FsServer(self), self.tables.cwd(pid)?, target, path)
+    }
+
+    /// `readlink(path, len)`: the link's target (its contents, read like a
+    /// file's), at most `len` bytes.
+    fn readlink(&mut self, pid: Pid, len: u64, path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
+        let link = common::file::readlink(&mut FsServer(self), self.tables.cwd(pid)?, path)?;
+        let request = FsRequest::Read {
+            ino: link,
+            offset: 0,
+            len,
+        };
+        Ok(self.fs_bytes(request, len)?.1)
+    }
+    // LAB fs STUB
+    // LAB fs END
 }
 
 /// The file system as `common::file`'s rules see it, on the micro-kernel:
@@ -325,6 +366,29 @@ impl FileSystem for FsServer<'_> {
 
     fn lookup_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> Result<(Ino, &'p [u8]), Errno> {
         self.0.lookup_parent(cwd, path)
+    }
+
+    fn lookup_link(&mut self, cwd: Ino, path: &[u8]) -> Result<Found, Errno> {
+        // LAB fs BEGIN
+        let info = inode_info(&self.0.fs(FsRequest::LookupLink { cwd, path })?)?;
+        Ok(Found {
+            ino: info.ino,
+            kind: info.kind,
+            major: info.major,
+        })
+        // LAB fs STUB
+        //~ // Until links are followed, a lookup is a lookup of the link.
+        //~ self.lookup(cwd, path)
+        // LAB fs END
+    }
+
+    fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> Result<(), Errno> {
+        // LAB fs BEGIN
+        self.call(FsRequest::Symlink { dir, name, target })
+        // LAB fs STUB
+        //~ let _ = (dir, name, target);
+        //~ Err(Errno::ENOSYS)
+        // LAB fs END
     }
 
     fn create_file(&mut self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {

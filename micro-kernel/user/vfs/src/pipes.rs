@@ -18,11 +18,19 @@
 //! - a write returns only when *all* its bytes are in the pipe (it may be
 //!   parked and resumed several times), or, if the readers go away, the
 //!   count written so far — `EPIPE` if that is none.
+//!
+//! A request on a non-blocking end (`pipe2`'s `O_NONBLOCK`) is never
+//! parked: what it does instead is the shared rule, `Mode::when_blocked`
+//! (`EAGAIN`, or a write's count so far).
 
 use crate::tables::{Pid, PipeId};
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
-use common::pipe::{Pipe, PipeRead, PipeWrite, Wakeup};
+// LAB pipe BEGIN
+use common::pipe::Blocked;
+// LAB pipe STUB
+// LAB pipe END
+use common::pipe::{Mode, Pipe, PipeRead, PipeWrite, Wakeup};
 use common::trace::{self, Kind};
 
 /// How a request ended: what to reply.
@@ -176,19 +184,21 @@ impl Pipes {
         self.parked.len()
     }
 
-    /// `read(len)` on `pipe` by `client` of `pid`. Returns the completion if
-    /// the request is over now (`None`: parked), and appends to `owed` the
-    /// replies owed to parked clients this read let proceed. (The caller
-    /// keeps one `owed` list and reuses it: no allocation per request.)
+    /// `read(len)` on `pipe` by `client` of `pid`, through an end of mode
+    /// `mode`. Returns the completion if the request is over now (`None`:
+    /// parked), and appends to `owed` the replies owed to parked clients
+    /// this read let proceed. (The caller keeps one `owed` list and reuses
+    /// it: no allocation per request.)
     pub fn read(
         &mut self,
         client: u64,
         pid: Pid,
         pipe: PipeId,
         len: usize,
+        mode: Mode,
         owed: &mut Vec<OwedReply>,
     ) -> Option<Completion> {
-        self.request(client, pid, pipe, Wanted::Read { len }, owed)
+        self.request(client, pid, pipe, Wanted::Read { len }, mode, owed)
     }
 
     /// `write(data)` on `pipe`; as [`Pipes::read`]. The bytes are copied
@@ -199,6 +209,7 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         data: &[u8],
+        mode: Mode,
         owed: &mut Vec<OwedReply>,
     ) -> Option<Completion> {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
@@ -207,6 +218,20 @@ impl Pipes {
         // The first try, straight from the request (as `attempt` would).
         let outcome = state.write(data);
         let wakeup = outcome.wakeup();
+        // LAB pipe BEGIN
+        // A non-blocking end does not wait: the count so far, or EAGAIN.
+        let blocked = match outcome {
+            PipeWrite::Wrote(n) if n < data.len() => mode.when_blocked(n),
+            PipeWrite::WouldBlock => mode.when_blocked(0),
+            _ => Blocked::Wait,
+        };
+        if let Blocked::Return(result) = blocked {
+            self.wake(pipe, wakeup, owed);
+            return Some(result.map_or_else(Completion::Failed, Completion::Wrote));
+        }
+        // LAB pipe STUB
+        //~ let _ = mode;
+        // LAB pipe END
         let now = match outcome {
             PipeWrite::Wrote(n) if n == data.len() => Some(Completion::Wrote(n)),
             PipeWrite::BrokenPipe => Some(Completion::Failed(Errno::EPIPE)),
@@ -260,6 +285,7 @@ impl Pipes {
         pid: Pid,
         pipe: PipeId,
         mut wanted: Wanted,
+        mode: Mode,
         owed: &mut Vec<OwedReply>,
     ) -> Option<Completion> {
         let Some(Some(state)) = self.pipes.get_mut(pipe) else {
@@ -267,6 +293,16 @@ impl Pipes {
         };
         let mut wakeup = Wakeup::NONE;
         let done = attempt(state, &mut wanted, &mut wakeup, &mut self.spare);
+        // LAB pipe BEGIN
+        // A read that would block moved nothing: on a non-blocking end it
+        // fails now (EAGAIN) instead of being parked.
+        let done = done.or_else(|| match mode.when_blocked(0) {
+            Blocked::Return(Err(errno)) => Some(Completion::Failed(errno)),
+            Blocked::Return(Ok(_)) | Blocked::Wait => None,
+        });
+        // LAB pipe STUB
+        //~ let _ = mode;
+        // LAB pipe END
         if done.is_none() {
             self.park(client, pid, pipe, wanted);
         }
@@ -360,7 +396,7 @@ mod tests {
         len: usize,
     ) -> (Option<Completion>, Vec<OwedReply>) {
         let mut owed = Vec::new();
-        let now = pipes.read(client, pid, pipe, len, &mut owed);
+        let now = pipes.read(client, pid, pipe, len, Mode::Blocking, &mut owed);
         (now, owed)
     }
 
@@ -373,7 +409,7 @@ mod tests {
         data: &[u8],
     ) -> (Option<Completion>, Vec<OwedReply>) {
         let mut owed = Vec::new();
-        let now = pipes.write(client, pid, pipe, data, &mut owed);
+        let now = pipes.write(client, pid, pipe, data, Mode::Blocking, &mut owed);
         (now, owed)
     }
 
@@ -530,6 +566,44 @@ mod tests {
         assert_eq!(
             read(&mut pipes, 12, 1, 99, 8).0,
             Some(Completion::Failed(Errno::EBADF))
+        );
+    }
+
+    #[test]
+    fn lab_pipe_non_blocking_requests_are_never_parked() {
+        let mut pipes = Pipes::new();
+        let pipe = pipes.create();
+        let mut owed = Vec::new();
+        let nonblocking = Mode::NonBlocking;
+        assert_eq!(
+            pipes.read(10, 1, pipe, 8, nonblocking, &mut owed),
+            Some(Completion::Failed(Errno::EAGAIN))
+        );
+        let big = vec![1u8; PIPE_SIZE + 100];
+        assert_eq!(
+            pipes.write(20, 2, pipe, &big, nonblocking, &mut owed),
+            Some(Completion::Wrote(PIPE_SIZE)),
+            "a large write returns what fitted"
+        );
+        assert_eq!(
+            pipes.write(20, 2, pipe, b"x", nonblocking, &mut owed),
+            Some(Completion::Failed(Errno::EAGAIN))
+        );
+        assert_eq!((pipes.parked(), owed.len()), (0, 0));
+        // A blocking reader parked on the same pipe is still served.
+        let (now, _) = read(&mut pipes, 11, 1, pipe, PIPE_SIZE);
+        assert_eq!(now, Some(Completion::Data(vec![1u8; PIPE_SIZE])));
+        assert_eq!(read(&mut pipes, 12, 1, pipe, 1).0, None);
+        assert_eq!(
+            pipes.write(20, 2, pipe, b"yz", nonblocking, &mut owed),
+            Some(Completion::Wrote(2))
+        );
+        assert_eq!(
+            owed,
+            [OwedReply {
+                client: 12,
+                completion: Completion::Data(b"y".to_vec())
+            }]
         );
     }
 }

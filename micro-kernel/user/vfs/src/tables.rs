@@ -34,6 +34,7 @@ use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::file::FdTable;
 use common::fs::ROOT_INO;
+use common::pipe::Mode;
 
 /// A process id (proc's numbering).
 pub type Pid = u64;
@@ -61,6 +62,9 @@ pub struct OpenFile {
     pub append: bool,
     /// The offset of the next read or write (inodes only).
     pub offset: u64,
+    /// Whether a pipe read or write waits (`pipe2`'s `O_NONBLOCK`; pipe
+    /// ends only).
+    pub mode: Mode,
     /// Descriptors referring to it. Invariant: >= 1 while in the table.
     refs: u32,
 }
@@ -74,6 +78,7 @@ impl OpenFile {
             writable,
             append: false,
             offset: 0,
+            mode: Mode::Blocking,
             refs: 0,
         }
     }

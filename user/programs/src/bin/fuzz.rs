@@ -611,9 +611,6 @@ fn main(args: Args) -> i32 {
         println!("usage: fuzz [-v] [-b BATCH] [SEED [CALLS]]");
         return 2;
     };
-    if options.known_bugs {
-        println!("fuzz: -k: no calls are left out for known bugs (it is for msgfuzz)");
-    }
     let (seed, calls) = (options.seed, options.count);
     println!("fuzz: seed {seed:#x} calls {calls} (replay: fuzz {seed:#x} {calls})");
     let playground = match Playground::make("fz", seed) {

@@ -1,4 +1,4 @@
-//! `msgfuzz [-v] [-k] [-b BATCH] [SEED [MESSAGES]]`: the message fuzzer of
+//! `msgfuzz [-v] [-b BATCH] [SEED [MESSAGES]]`: the message fuzzer of
 //! the micro-kernel's servers.
 //!
 //! An ordinary user process sends `MESSAGES` (default 3000) random and
@@ -37,16 +37,12 @@
 //! (they could look like a shell prompt to the grader). The batch's own
 //! descriptors (its progress pipe, its console) are never named.
 //!
-//! **Known bugs** (`-k` sends these messages too; without it they are
-//! left out, so that the quick run in `make test` passes until they are
-//! fixed):
-//!
-//! - A map item to proc, which has no receive window, makes proc's
-//!   receive fail with `NoReceiveWindow`; when that receive was the second
-//!   half of proc's reply to a page fault (`reply_and_receive`), proc takes
-//!   the error for its reply's and kills the process whose fault it had
-//!   just answered — any process, not the sender (`usertests
-//!   proc_stray_map` shows it).
+//! Map items go to every server, proc included, though none has a
+//! receive window for them: the kernel fails such a message for its
+//! sender alone, and a server's receive from anyone stays open. (Once a
+//! map item to proc made proc's receive fail just after it had answered a
+//! page fault, and proc killed the process it had answered: `usertests
+//! proc_stray_map`.)
 //!
 //! (The kernel's own labels, `label::PAGE_FAULT` to `label::KERNEL_LAST`,
 //! are sent like any other: the kernel refuses them from every thread.)
@@ -195,16 +191,15 @@ mod micro {
         /// Message `index` of batch `batch` of a run with `options`.
         fn nth(options: &Options, batch: u64, index: u64) -> Msg {
             let mut rng = Rng::for_batch(options.seed, batch);
-            let mut msg = Msg::generate(&mut rng, options.known_bugs);
+            let mut msg = Msg::generate(&mut rng);
             for _ in 0..index {
-                msg = Msg::generate(&mut rng, options.known_bugs);
+                msg = Msg::generate(&mut rng);
             }
             msg
         }
 
-        /// The next message (`known_bugs`: also those that expose the
-        /// known bugs of the module comment).
-        fn generate(rng: &mut Rng, known_bugs: bool) -> Msg {
+        /// The next message.
+        fn generate(rng: &mut Rng) -> Msg {
             let to = match rng.below(10) {
                 0..=2 => To::Vfs,
                 3..=4 => To::Proc,
@@ -254,18 +249,15 @@ mod micro {
             if rng.chance(5) {
                 msg.junk_tag_bits = rng.pick(&[TAG_RESERVED_MASK, 0x8, 0x2000, 0x300, 0x7]);
             }
-            msg.fence(rng, known_bugs);
+            msg.fence(rng);
             msg
         }
 
         /// Keeps a request of the caller's own inside the playground (see
         /// the fences in the module comment).
-        fn fence(&mut self, rng: &mut Rng, known_bugs: bool) {
+        fn fence(&mut self, rng: &mut Rng) {
             match self.to {
                 To::Proc => {
-                    if !known_bugs {
-                        self.map = None;
-                    }
                     match ProcOp::from_label(self.label) {
                         Some(ProcOp::Fork) => {
                             // The resume address: never user memory.
@@ -580,7 +572,7 @@ mod micro {
         });
         let mut rng = Rng::for_batch(options.seed, batch);
         for index in 0..count {
-            let msg = Msg::generate(&mut rng, options.known_bugs);
+            let msg = Msg::generate(&mut rng);
             let _ = ulib::write(progress, &[1]);
             if options.verbose {
                 println!("msgfuzz: [{batch}.{index}] {msg}");
@@ -632,7 +624,7 @@ mod micro {
 
     pub fn main(args: Args) -> i32 {
         let Some(options) = Options::parse(args.iter().skip(1), DEFAULT_MESSAGES) else {
-            println!("usage: msgfuzz [-v] [-k] [-b BATCH] [SEED [MESSAGES]]");
+            println!("usage: msgfuzz [-v] [-b BATCH] [SEED [MESSAGES]]");
             return 2;
         };
         let (seed, count) = (options.seed, options.count);
@@ -699,8 +691,7 @@ mod micro {
                     Msg::nth(&options, batch, index)
                 );
             }
-            let k = if options.known_bugs { "-k " } else { "" };
-            println!("msgfuzz: replay: msgfuzz -v {k}-b {batch} {seed:#x} {count}");
+            println!("msgfuzz: replay: msgfuzz -v -b {batch} {seed:#x} {count}");
             return 1;
         }
         let after = measure_settled(before);

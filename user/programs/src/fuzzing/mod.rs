@@ -576,13 +576,10 @@ pub fn number(word: &str) -> Option<u64> {
     }
 }
 
-/// The command line of a fuzzer: `[-v] [-k] [-b BATCH] [SEED [COUNT]]`.
+/// The command line of a fuzzer: `[-v] [-b BATCH] [SEED [COUNT]]`.
 pub struct Options {
     /// Print each call before it is made.
     pub verbose: bool,
-    /// Also make the calls that expose known bugs not fixed yet (the
-    /// fuzzer's module comment says which), to check a fix.
-    pub known_bugs: bool,
     /// Run only this batch.
     pub only_batch: Option<u64>,
     /// The seed (from the clock if none was given).
@@ -599,13 +596,11 @@ impl Options {
         default_count: u64,
     ) -> Option<Options> {
         let mut verbose = false;
-        let mut known_bugs = false;
         let mut only_batch = None;
         let mut numbers = Vec::new();
         while let Some(word) = words.next() {
             match word {
                 "-v" => verbose = true,
-                "-k" => known_bugs = true,
                 "-b" => only_batch = Some(number(words.next()?)?),
                 _ => numbers.push(number(word)?),
             }
@@ -615,7 +610,6 @@ impl Options {
         }
         Some(Options {
             verbose,
-            known_bugs,
             only_batch,
             seed: numbers
                 .first()

@@ -193,6 +193,25 @@ pub unsafe fn pipe(fds: *mut [i32; 2]) -> Result<u64, Errno> {
     Ok(0)
 }
 
+/// `pipe2(fds, flags) -> 0` (lab `pipe`): `pipe`, with flags for both
+/// ends (`O_NONBLOCK`), which vfs checks and keeps in the open files.
+///
+/// # Safety
+/// `fds` must be valid for an 8-byte write.
+pub unsafe fn pipe2(fds: *mut [i32; 2], flags: u32) -> Result<u64, Errno> {
+    // LAB pipe BEGIN
+    let request = vfs(VfsOp::Pipe2, &[u64::from(flags)]).with_receive_area(fds as u64, 8);
+    let reply = call_vfs(request)?;
+    if reply.byte_count != 8 {
+        return Err(Errno::EIO);
+    }
+    Ok(0)
+    // LAB pipe STUB
+    //~ let _ = (fds, flags);
+    //~ Err(Errno::ENOSYS)
+    // LAB pipe END
+}
+
 /// Moves `len` bytes in pieces of at most one message: `step(offset,
 /// piece)` moves the `piece` bytes at `offset` and says how many it moved
 /// and whether to go on. It stops at a short piece, as the monolithic
@@ -332,6 +351,38 @@ fn two_paths_call(op: VfsOp, old: *const u8, new: *const u8) -> Result<u64, Errn
 /// Both paths must point to NUL-terminated strings.
 pub unsafe fn link(old: *const u8, new: *const u8) -> Result<u64, Errno> {
     two_paths_call(VfsOp::Link, old, new)
+}
+
+/// `symlink(target, path) -> 0` (lab `fs`): both as string items.
+///
+/// # Safety
+/// `target` and `path` must point to NUL-terminated strings.
+pub unsafe fn symlink(target: *const u8, path: *const u8) -> Result<u64, Errno> {
+    // LAB fs BEGIN
+    two_paths_call(VfsOp::Symlink, target, path)
+    // LAB fs STUB
+    //~ let _ = (target, path);
+    //~ Err(Errno::ENOSYS)
+    // LAB fs END
+}
+
+/// `readlink(path, buf, len) -> bytes` (lab `fs`): vfs replies with the
+/// target's bytes, into `buf`.
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string; `buf` must be valid for
+/// `len` bytes of writes.
+pub unsafe fn readlink(path: *const u8, buf: *mut u8, len: usize) -> Result<u64, Errno> {
+    // LAB fs BEGIN
+    let len = len.min(MAX_TRANSFER as usize) as u64;
+    let request = vfs(VfsOp::Readlink, &[len])
+        .with_string_at(path as u64, PATH_ITEM_MAX)
+        .with_receive_area(buf as u64, len);
+    Ok(call_vfs(request)?.byte_count as u64)
+    // LAB fs STUB
+    //~ let _ = (path, buf, len);
+    //~ Err(Errno::ENOSYS)
+    // LAB fs END
 }
 
 /// `mkdir(path) -> 0`.

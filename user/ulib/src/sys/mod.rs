@@ -36,6 +36,8 @@
 //! mmap(hint, length, prot, flags, fd, offset) -> address
 //! munmap(address, length) -> 0
 //! getppid() -> pid                           sysinfo(*mut SysInfo) -> 0
+//! pipe2(*mut [i32; 2], flags) -> 0
+//! symlink(target, path) -> 0                 readlink(path, *mut u8, len) -> n
 //! ```
 //!
 //! A function one back end has and the other lacks fails the build of the

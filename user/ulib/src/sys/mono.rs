@@ -108,6 +108,21 @@ pub unsafe fn pipe(fds: *mut [i32; 2]) -> Result<u64, Errno> {
     unsafe { call(Sys::Pipe, fds as u64, 0, 0) }
 }
 
+/// `pipe2(fds, flags) -> 0` (lab `pipe`): `pipe`, with flags for both
+/// ends (`O_NONBLOCK`).
+///
+/// # Safety
+/// `fds` must be valid for an 8-byte write.
+pub unsafe fn pipe2(fds: *mut [i32; 2], flags: u32) -> Result<u64, Errno> {
+    // LAB pipe BEGIN
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Pipe2, fds as u64, u64::from(flags), 0) }
+    // LAB pipe STUB
+    //~ let _ = (fds, flags);
+    //~ Err(Errno::ENOSYS)
+    // LAB pipe END
+}
+
 /// `read(fd, buf, len) -> bytes read` (0 at end of file).
 ///
 /// # Safety
@@ -203,6 +218,35 @@ pub unsafe fn fstat(fd: i32, stat: *mut Stat) -> Result<u64, Errno> {
 pub unsafe fn link(old: *const u8, new: *const u8) -> Result<u64, Errno> {
     // SAFETY: forwarded to the caller.
     unsafe { call(Sys::Link, old as u64, new as u64, 0) }
+}
+
+/// `symlink(target, path) -> 0` (lab `fs`).
+///
+/// # Safety
+/// `target` and `path` must point to NUL-terminated strings.
+pub unsafe fn symlink(target: *const u8, path: *const u8) -> Result<u64, Errno> {
+    // LAB fs BEGIN
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Symlink, target as u64, path as u64, 0) }
+    // LAB fs STUB
+    //~ let _ = (target, path);
+    //~ Err(Errno::ENOSYS)
+    // LAB fs END
+}
+
+/// `readlink(path, buf, len) -> bytes` (lab `fs`).
+///
+/// # Safety
+/// `path` must point to a NUL-terminated string; `buf` must be valid for
+/// `len` bytes of writes.
+pub unsafe fn readlink(path: *const u8, buf: *mut u8, len: usize) -> Result<u64, Errno> {
+    // LAB fs BEGIN
+    // SAFETY: forwarded to the caller.
+    unsafe { call(Sys::Readlink, path as u64, buf as u64, len as u64) }
+    // LAB fs STUB
+    //~ let _ = (path, buf, len);
+    //~ Err(Errno::ENOSYS)
+    // LAB fs END
 }
 
 /// `mkdir(path) -> 0`.
