@@ -17,6 +17,9 @@ use crate::test::Test;
 
 pub mod driver;
 pub mod util;
+// Labs cow, mmap and ipc.
+pub mod cow;
+pub mod ipc;
 
 /// Every lab name a `LAB` marker may use, in the order of the semester
 /// (`labs/README.md`'s table), the planned ones included.
@@ -104,6 +107,38 @@ pub fn all() -> Vec<Lab> {
                 )
                 .expecting(r"test result: ok\. [1-9][0-9]* passed"),
             ],
+        },
+        Lab {
+            name: "cow",
+            title: "copy-on-write fork: the mono-kernel's page faults, the micro-kernel's pager",
+            kernels: &Kernel::ALL,
+            tests: cow::tests(),
+        },
+        Lab {
+            name: "mmap",
+            title: "mmap and munmap of files and anonymous memory on both kernels",
+            kernels: &Kernel::ALL,
+            tests: vec![
+                Test::usertest("mmap-anonymous", 3, "mmap_anonymous"),
+                Test::usertest("mmap-lazy", 4, "mmap_lazy"),
+                Test::usertest("mmap-file", 4, "mmap_file"),
+                Test::usertest("mmap-private-writes", 3, "mmap_private_writes"),
+                Test::usertest("mmap-beyond-eof", 3, "mmap_beyond_eof"),
+                Test::usertest("mmap-unlinked-file", 2, "mmap_unlinked_file").hidden(),
+                Test::usertest("mmap-syscall-buffers", 4, "mmap_syscall_buffers"),
+                Test::usertest("mmap-munmap-kills", 3, "mmap_munmap_kills"),
+                Test::usertest("mmap-protection", 3, "mmap_protection"),
+                Test::usertest("mmap-bad-args", 2, "mmap_bad_args"),
+                Test::usertest("mmap-fork", 3, "mmap_fork"),
+                Test::usertest("mmap-exit-frees", 3, "mmap_exit_frees"),
+                Test::usertest("mmap-many", 3, "mmap_many"),
+            ],
+        },
+        Lab {
+            name: "ipc",
+            title: "the micro-kernel's IPC fast path, checked and measured",
+            kernels: &[Kernel::Micro],
+            tests: ipc::tests(),
         },
         Lab {
             name: "pipe",

@@ -1,9 +1,8 @@
 //! The numbers of `mmap` and `munmap`: protections and flags.
 //!
 //! The values are Linux's, so a C programmer recognises them. What each
-//! kernel does with them is one set of rules, `common::mm::regions`
-//! (`MmapArgs::check`), and `docs/user-abi.md` says what a program may
-//! rely on:
+//! kernel does with them is one set of rules, `common::mm::mmap`
+//! (`MmapArgs::check`). What a program may rely on:
 //!
 //! | supported | meaning |
 //! |---|---|

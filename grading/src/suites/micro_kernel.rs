@@ -95,7 +95,7 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-fn run_test_root_task(session: &mut Session) -> Result<(), Failure> {
+pub fn run_test_root_task(session: &mut Session) -> Result<(), Failure> {
     for name in CHECKS {
         let line = Pattern::regex(&format!(
             r"micro-test {}: (ok|FAILED[^\n]*)\n",

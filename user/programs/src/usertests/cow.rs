@@ -7,11 +7,11 @@
 //! call may write into a shared page (`read` into it); every page comes
 //! back when the processes exit, in whatever order.
 
-use super::util::{Context, expect_child_ok, in_child, pattern_byte, remove, spawn, write_file};
+use super::util::{Context, expect_child_ok, in_child, spawn};
 use super::{Test, TestResult};
 use crate::ensure;
 use alloc::vec::Vec;
-use ulib::{O_RDONLY, close, exit, freemem, open, pipe, read, sbrk, wait, write};
+use ulib::{close, exit, freemem, pipe, read, sbrk, wait, write};
 
 pub const TESTS: &[Test] = &[
     Test::quick("cow_fork_shares_until_write", cow_fork_shares_until_write),
@@ -21,7 +21,10 @@ pub const TESTS: &[Test] = &[
         "cow_last_writer_keeps_its_page",
         cow_last_writer_keeps_its_page,
     ),
+    // LAB cow BEGIN
     Test::quick("cow_read_into_shared_page", cow_read_into_shared_page),
+    // LAB cow STUB
+    // LAB cow END
     Test::quick("cow_many_children", cow_many_children),
     Test::quick("cow_exit_frees", cow_exit_frees),
 ];
@@ -201,6 +204,10 @@ fn cow_last_writer_keeps_its_page() -> TestResult {
     Ok(())
 }
 
+// LAB cow BEGIN
+use super::util::{pattern_byte, remove, write_file};
+use ulib::{O_RDONLY, open};
+
 /// A system call writes into a page the child shares with its parent:
 /// `read` into it, across a page boundary, must copy the page first.
 fn cow_read_into_shared_page() -> TestResult {
@@ -244,6 +251,8 @@ fn cow_read_into_shared_page() -> TestResult {
     );
     Ok(())
 }
+// LAB cow STUB
+// LAB cow END
 
 /// Many children share the parent's pages at once; each writes its own
 /// number and sees only that.

@@ -27,7 +27,10 @@ pub const TESTS: &[Test] = &[
     Test::quick("mmap_file", mmap_file_contents),
     Test::quick("mmap_private_writes", mmap_private_writes),
     Test::quick("mmap_beyond_eof", mmap_beyond_eof),
+    // LAB mmap BEGIN
     Test::quick("mmap_unlinked_file", mmap_unlinked_file),
+    // LAB mmap STUB
+    // LAB mmap END
     Test::quick("mmap_syscall_buffers", mmap_syscall_buffers),
     Test::quick("mmap_munmap_kills", mmap_munmap_kills),
     Test::quick("mmap_protection", mmap_protection),
@@ -228,6 +231,7 @@ fn mmap_beyond_eof() -> TestResult {
     result
 }
 
+// LAB mmap BEGIN
 /// A mapping keeps its file: unlinked, it still reads the file's bytes.
 fn mmap_unlinked_file() -> TestResult {
     let path = "ut-mmapgone";
@@ -243,6 +247,8 @@ fn mmap_unlinked_file() -> TestResult {
     );
     Ok(())
 }
+// LAB mmap STUB
+// LAB mmap END
 
 /// System calls use untouched mapping pages as buffers: `read` into fresh
 /// anonymous pages, `write` and a pipe write from a file's pages nobody
