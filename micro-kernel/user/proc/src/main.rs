@@ -192,7 +192,7 @@ impl Proc {
             parent: 0,
         })?;
         let args = [Vec::from(&b"init"[..])];
-        let loaded = exec::load(&self.directory, &mut self.frames, pid, b"/bin/init", &args)?;
+        let loaded = exec::load(&server_lib::directory(), &mut self.frames, pid, b"/bin/init", &args)?;
         self.table.insert(Process {
             pid,
             parent: 0,
@@ -594,7 +594,9 @@ impl Proc {
         };
         let path = pool::copy_string_from_user(&mut memory, path_address, MAX_PATH)?;
         let args = copy_arguments(&mut memory, argv_address)?;
-        let loaded = exec::load(&self.directory, &mut self.frames, pid, &path, &args)?;
+        // The directory as it is now: a server root restarted (rtc) has a
+        // new thread id, which the new program must be given.
+        let loaded = exec::load(&server_lib::directory(), &mut self.frames, pid, &path, &args)?;
         // Commit.
         let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
         let mut old = core::mem::replace(&mut process.memory, loaded.memory);
