@@ -35,7 +35,7 @@ use alloc::vec::Vec;
 use common::abi::errno::Errno;
 use common::abi::micro::{fault_access, label};
 use common::abi::proto::proc::{FaultCause, ProcRequest, encode_reply, exception_name};
-use common::abi::proto::root::{Directory, PROC_POOL_MAX_PAGES, RootRequest};
+use common::abi::proto::root::{PROC_POOL_MAX_PAGES, RootRequest};
 use common::abi::proto::vfs::VfsRequest;
 use common::abi::proto::{Wire, reply};
 use common::abi::syscall::{MAX_ARG_BYTES, MAX_ARGS, MAX_PATH};
@@ -73,7 +73,6 @@ const DEBUG_EXIT_PORT: u16 = 0xf4;
 
 /// The server's state.
 struct Proc {
-    directory: Directory,
     /// Our own thread: the pager and exception handler of every process.
     me: ThreadId,
     frames: FrameTable,
@@ -108,10 +107,10 @@ struct Deferred {
 }
 
 fn main(root: u64) -> ! {
-    let directory = server_lib::start("proc", ThreadId(root));
+    // The directory: server_lib keeps it (and takes root's new ones).
+    server_lib::start("proc", ThreadId(root));
     let (me, _) = l4::task::whoami();
     let mut proc = Proc {
-        directory,
         me,
         frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32),
         table: ProcessTable::new(),
