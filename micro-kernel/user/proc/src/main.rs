@@ -191,7 +191,13 @@ impl Proc {
             parent: 0,
         })?;
         let args = [Vec::from(&b"init"[..])];
-        let loaded = exec::load(&server_lib::directory(), &mut self.frames, pid, b"/bin/init", &args)?;
+        let loaded = exec::load(
+            &server_lib::directory(),
+            &mut self.frames,
+            pid,
+            b"/bin/init",
+            &args,
+        )?;
         self.table.insert(Process {
             pid,
             parent: 0,
@@ -595,7 +601,13 @@ impl Proc {
         let args = copy_arguments(&mut memory, argv_address)?;
         // The directory as it is now: a server root restarted (rtc) has a
         // new thread id, which the new program must be given.
-        let loaded = exec::load(&server_lib::directory(), &mut self.frames, pid, &path, &args)?;
+        let loaded = exec::load(
+            &server_lib::directory(),
+            &mut self.frames,
+            pid,
+            &path,
+            &args,
+        )?;
         // Commit.
         let process = self.table.get_mut(pid).ok_or(Errno::ESRCH)?;
         let mut old = core::mem::replace(&mut process.memory, loaded.memory);
