@@ -292,3 +292,26 @@ impl Drop for ReadDir {
         let _ = close(self.fd);
     }
 }
+
+/// Removes `name` (in the current directory) and, if it is a directory,
+/// everything in it, like `rm -r`. Works from inside each directory, so
+/// paths stay short however deep the tree is. Errors are ignored: this is
+/// for cleaning up (the usertests' and the fuzzer's scratch trees).
+pub fn remove_tree(name: &str) {
+    let is_dir = stat(name).is_ok_and(|st| st.kind == FileType::Dir as u32);
+    if is_dir && chdir(name).is_ok() {
+        let mut children = Vec::new();
+        if let Ok(entries) = read_dir(".") {
+            for entry in entries.flatten() {
+                if entry.name != "." && entry.name != ".." {
+                    children.push(entry.name);
+                }
+            }
+        }
+        for child in &children {
+            remove_tree(child);
+        }
+        let _ = chdir("..");
+    }
+    let _ = unlink(name);
+}

@@ -56,38 +56,27 @@ pub fn ipc(to: u64, from: u64, tag: u64, timeouts: u64, mr: [u64; 6]) -> IpcRegi
 /// seven result words out.
 #[inline(always)]
 pub fn call(number: Sys, args: [u64; 8]) -> (u64, [u64; 7]) {
-    let (rax, o0, o1, o2, o3, o4, o5, o6);
-    // SAFETY: as in `ipc`; the kernel writes only the listed registers.
-    unsafe {
-        asm!(
-            "syscall",
-            inlateout("rax") number as u64 => rax,
-            inlateout("rdi") args[0] => o0,
-            inlateout("rsi") args[1] => o1,
-            inlateout("rdx") args[2] => o2,
-            inlateout("r10") args[3] => o3,
-            inlateout("r8") args[4] => o4,
-            inlateout("r9") args[5] => o5,
-            inlateout("r12") args[6] => o6,
-            in("r13") args[7],
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack),
-        );
-    }
-    (rax, [o0, o1, o2, o3, o4, o5, o6])
+    let (rax, out) = call_eight(number, args);
+    (rax, [out[0], out[1], out[2], out[3], out[4], out[5], out[6]])
 }
 
 /// `exchange_registers`: as [`call`], and an eighth result word in `r13`
 /// (the thread's running ticks), which only this call writes.
 #[inline(always)]
 pub fn call_exchange_registers(args: [u64; 8]) -> (u64, [u64; 8]) {
+    call_eight(Sys::ExchangeRegisters, args)
+}
+
+/// The `syscall` of [`call`], with `r13` read back as an eighth result
+/// (the other calls leave it as it was: the eighth argument).
+#[inline(always)]
+fn call_eight(number: Sys, args: [u64; 8]) -> (u64, [u64; 8]) {
     let (rax, o0, o1, o2, o3, o4, o5, o6, o7);
-    // SAFETY: as in `call`; the kernel writes only the listed registers.
+    // SAFETY: as in `ipc`; the kernel writes only the listed registers.
     unsafe {
         asm!(
             "syscall",
-            inlateout("rax") Sys::ExchangeRegisters as u64 => rax,
+            inlateout("rax") number as u64 => rax,
             inlateout("rdi") args[0] => o0,
             inlateout("rsi") args[1] => o1,
             inlateout("rdx") args[2] => o2,

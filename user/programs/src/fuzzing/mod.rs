@@ -546,27 +546,7 @@ impl Playground {
     }
 }
 
-/// Removes `name` (in the current directory) and everything below it.
-pub fn remove_tree(name: &str) {
-    let is_dir = ulib::stat(name)
-        .map(|st| st.kind == ulib::FileType::Dir as u32)
-        .unwrap_or(false);
-    if is_dir && ulib::chdir(name).is_ok() {
-        let mut children = Vec::new();
-        if let Ok(entries) = ulib::read_dir(".") {
-            for entry in entries.flatten() {
-                if entry.name != "." && entry.name != ".." {
-                    children.push(entry.name);
-                }
-            }
-        }
-        for child in &children {
-            remove_tree(child);
-        }
-        let _ = ulib::chdir("..");
-    }
-    let _ = ulib::unlink(name);
-}
+pub use ulib::remove_tree;
 
 /// A number in decimal or `0x` hexadecimal.
 pub fn number(word: &str) -> Option<u64> {

@@ -186,29 +186,7 @@ pub fn pattern_byte(tag: u8, i: usize) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(tag)
 }
 
-/// Removes `name` (in the current directory) and, if it is a directory,
-/// everything in it. Works from inside each directory, so paths stay short
-/// however deep the tree is. Errors are ignored: this is for cleaning up.
-pub fn remove_tree(name: &str) {
-    let is_dir = ulib::stat(name)
-        .map(|st| st.kind == ulib::FileType::Dir as u32)
-        .unwrap_or(false);
-    if is_dir && ulib::chdir(name).is_ok() {
-        let mut children = Vec::new();
-        if let Ok(entries) = ulib::read_dir(".") {
-            for entry in entries.flatten() {
-                if entry.name != "." && entry.name != ".." {
-                    children.push(entry.name);
-                }
-            }
-        }
-        for child in &children {
-            remove_tree(child);
-        }
-        let _ = ulib::chdir("..");
-    }
-    remove(name);
-}
+pub use ulib::remove_tree;
 
 /// Removes everything in the current directory whose name starts with
 /// `ut-`: what an interrupted earlier run may have left behind.
