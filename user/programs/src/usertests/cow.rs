@@ -209,7 +209,10 @@ use super::util::{pattern_byte, remove, write_file};
 use ulib::{O_RDONLY, open};
 
 /// A system call writes into a page the child shares with its parent:
-/// `read` into it, across a page boundary, must copy the page first.
+/// `read` into it, across a page boundary, must copy the page first; and
+/// so must `sysinfo` into a shared page the child has already read (on the
+/// micro-kernel proc writes that one itself, and the child's read-only
+/// mapping of the old frame must not survive the copy).
 fn cow_read_into_shared_page() -> TestResult {
     let path = "ut-cowread";
     let data: Vec<u8> = (0..PAGE + 100).map(|i| pattern_byte(7, i)).collect();
@@ -233,6 +236,25 @@ fn cow_read_into_shared_page() -> TestResult {
         if target[..] != data[..] {
             return 3;
         }
+        // The third page: shared, and mapped (read) by the child first.
+        let info_address = address + 2 * PAGE as u64;
+        // SAFETY: the child's copy of the parent's heap, read before any
+        // system call writes it.
+        if unsafe { core::ptr::read_volatile(info_address as *const u8) } != b'P' {
+            return 4;
+        }
+        let info = info_address as *mut ulib::SysInfo;
+        // SAFETY: a heap page of this process, writable, large enough.
+        if unsafe { ulib::sys::sysinfo(info) }.is_err() {
+            return 5;
+        }
+        // SAFETY: just written by sysinfo; volatile, so the child reads
+        // the page as mapped now, not a value the compiler kept.
+        let got = unsafe { core::ptr::read_volatile(info) };
+        // The old frame holds b'P' bytes: as a count, far too many.
+        if !(2..=1000).contains(&got.nproc) || got.freemem == 0 {
+            return 6; // still the old frame's bytes: a stale mapping
+        }
         0
     })?;
     remove(path);
@@ -244,10 +266,16 @@ fn cow_read_into_shared_page() -> TestResult {
         status != 3,
         "read into a shared page stored the wrong bytes"
     );
+    ensure!(status != 5, "sysinfo into a page shared since fork failed");
+    ensure!(
+        status != 6,
+        "after sysinfo into a shared page the child still saw the old bytes \
+         (a stale mapping of the frame it shared?)"
+    );
     ensure!(status == 0, "the child exited with {}", status);
     ensure!(
         memory.iter().all(|&b| b == b'P'),
-        "the child's read changed the parent's memory"
+        "the child's read or sysinfo changed the parent's memory"
     );
     Ok(())
 }
