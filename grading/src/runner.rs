@@ -751,6 +751,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(why.contains("has no test named nope"), "{why}");
+        // In a starter tree a hidden test is missing by design: say so.
+        assert!(why.contains("hidden test is not in its starter"), "{why}");
         let _ = std::fs::remove_dir_all(&leaked.log_dir);
     }
 

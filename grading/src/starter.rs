@@ -28,6 +28,9 @@ pub enum Syntax {
     Slashes,
     /// `# LAB x BEGIN`, stub lines `#~ `.
     Hash,
+    /// Markdown: `<!-- LAB x BEGIN -->`, stub lines `<!--~ text -->`
+    /// (HTML comments, so that the full tree's documents show neither).
+    Markdown,
 }
 
 impl Syntax {
@@ -36,17 +39,28 @@ impl Syntax {
         match self {
             Syntax::Slashes => "//",
             Syntax::Hash => "#",
+            Syntax::Markdown => "<!--",
+        }
+    }
+
+    /// What ends a marker or a stub line (nothing but the end of the line,
+    /// except in Markdown).
+    fn comment_end(self) -> &'static str {
+        match self {
+            Syntax::Slashes | Syntax::Hash => "",
+            Syntax::Markdown => " -->",
         }
     }
 
     /// The syntax of a file by its name, or `None` for files that are not
-    /// read for markers (Markdown, data, images).
+    /// read for markers (data, images).
     pub fn of(path: &Path) -> Option<Syntax> {
         let name = path.file_name()?.to_str()?;
         let extension = name.rsplit_once('.').map(|(_, extension)| extension);
         match extension {
             Some("rs" | "c" | "h" | "S" | "ld") => Some(Syntax::Slashes),
             Some("sh" | "toml" | "mk") => Some(Syntax::Hash),
+            Some("md") => Some(Syntax::Markdown),
             _ if name == "Makefile" => Some(Syntax::Hash),
             _ => None,
         }
@@ -95,15 +109,30 @@ fn classify<'a>(text: &'a str, syntax: Syntax, labs: &[&str]) -> Result<Line<'a>
     let trimmed = text.trim_start();
     let indent = &text[..text.len() - trimmed.len()];
     let comment = syntax.comment();
+    let end = syntax.comment_end();
     let Some(after) = trimmed.strip_prefix(comment) else {
         return Ok(Line::Plain);
+    };
+    // In Markdown a marker or stub line is one whole HTML comment; other
+    // comments are plain text.
+    let after = match after.trim_end().strip_suffix(end.trim_start()) {
+        Some(inside) if !end.is_empty() => inside.strip_suffix(' ').unwrap_or(inside),
+        _ if end.is_empty() => after,
+        _ if after.starts_with('~') || after.starts_with(" LAB ") => {
+            return Err(format!(
+                "`{}`: a marker or stub line in Markdown is one comment, ending `{}`",
+                trimmed.trim_end(),
+                end.trim_start()
+            ));
+        }
+        _ => return Ok(Line::Plain),
     };
     if let Some(stub) = after.strip_prefix('~') {
         return match stub.strip_prefix(' ') {
             Some(code) => Ok(Line::Stub(format!("{indent}{code}"))),
             None if stub.trim().is_empty() => Ok(Line::Stub(String::new())),
             None => Err(format!(
-                "a stub line starts `{comment}~ ` (with a space) or is a bare `{comment}~`"
+                "a stub line starts `{comment}~ ` (with a space) or is a bare `{comment}~{end}`"
             )),
         };
     }
@@ -118,7 +147,7 @@ fn classify<'a>(text: &'a str, syntax: Syntax, labs: &[&str]) -> Result<Line<'a>
         Some("FILE") => Keyword::File,
         _ => {
             return Err(format!(
-                "`{}` looks like a marker but is not `{comment} LAB NAME BEGIN|STUB|END|FILE`",
+                "`{}` looks like a marker but is not `{comment} LAB NAME BEGIN|STUB|END|FILE{end}`",
                 trimmed.trim_end()
             ));
         }
@@ -719,6 +748,46 @@ mod tests {
     }
 
     #[test]
+    fn markdown_regions_are_html_comments() {
+        let text = "# Fork\n\n<!-- LAB cow BEGIN -->\nfork shares every frame:\n\n```rust\nshare(frame);\n```\n<!-- LAB cow STUB -->\n<!--~ fork copies every page. -->\n<!--~ -->\n<!-- LAB cow END -->\nA quoted marker stays:\n// LAB cow BEGIN\n<!-- an ordinary comment -->\n";
+        let starter = cut(text, "memory.md", Syntax::Markdown, Some("cow"), LABS)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            starter,
+            "# Fork\n\nfork copies every page.\n\nA quoted marker stays:\n// LAB cow BEGIN\n<!-- an ordinary comment -->\n"
+        );
+        // Another lab's starter keeps the region as it is.
+        assert_eq!(
+            cut(text, "memory.md", Syntax::Markdown, Some("util"), LABS).unwrap(),
+            Some(text.to_string())
+        );
+    }
+
+    #[test]
+    fn a_markdown_marker_must_be_one_comment() {
+        let error = cut(
+            "<!-- LAB cow BEGIN\n-->\n",
+            "memory.md",
+            Syntax::Markdown,
+            Some("cow"),
+            LABS,
+        )
+        .unwrap_err();
+        assert_eq!(error.line, 1);
+        assert!(error.message.contains("one comment"), "{error}");
+        let error = cut(
+            "<!-- LAB cow BEGIN -->\n<!-- LAB cow STUB -->\n<!--~ a stub\n<!-- LAB cow END -->\n",
+            "memory.md",
+            Syntax::Markdown,
+            Some("cow"),
+            LABS,
+        )
+        .unwrap_err();
+        assert_eq!(error.line, 3);
+    }
+
+    #[test]
     fn whole_file_regions_and_left_out_files() {
         let whole = "// LAB util BEGIN\n//! docs\nfn main() {}\n// LAB util STUB\n//~ //! docs\n//~ fn main() { todo() }\n// LAB util END\n";
         assert_eq!(
@@ -818,7 +887,11 @@ mod tests {
         assert_eq!(Syntax::of(Path::new("a/b.rs")), Some(Syntax::Slashes));
         assert_eq!(Syntax::of(Path::new("Makefile")), Some(Syntax::Hash));
         assert_eq!(Syntax::of(Path::new("scripts/x.sh")), Some(Syntax::Hash));
-        assert_eq!(Syntax::of(Path::new("labs/README.md")), None);
+        assert_eq!(
+            Syntax::of(Path::new("labs/README.md")),
+            Some(Syntax::Markdown)
+        );
+        assert_eq!(Syntax::of(Path::new("disk.img")), None);
         assert!(staff_only("labs/cow/key.md"));
         assert!(!staff_only("labs/cow/handout.md") && !staff_only("labs/key.md"));
     }
