@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const ROOT_TEST_CMDLINE: &str = "roottest";
 
 /// The checks the test root task runs, in its order.
-pub const CHECKS: [&str; 37] = [
+pub const CHECKS: [&str; 38] = [
     "threads-exregs",
     "priorities",
     "yield",
@@ -46,6 +46,7 @@ pub const CHECKS: [&str; 37] = [
     "ipc-timeout-relative",
     "ipc-timeout-never",
     "ipc-timeout-after-fast-send",
+    "ipc-priorities",
     "ipc-long-message",
     "ipc-system-call-faults",
     "map-share",
