@@ -753,6 +753,22 @@ mod tests {
         assert!(why.contains("has no test named nope"), "{why}");
         // In a starter tree a hidden test is missing by design: say so.
         assert!(why.contains("hidden test is not in its starter"), "{why}");
+        // A test that passed is judged on the disk it leaves, after `sync`
+        // (else what the kernel still held in memory, an unlinked file it
+        // never released, would go unseen). The fake machine has no disk,
+        // so the check itself fails; its log shows whether `sync` came first.
+        let script = "printf 'Diptych mono-kernel\\n$ '; read line; \
+             printf 'test syscall_getppid: OK\\ntest leak_check: OK\\n2 tests: ALL TESTS PASSED\\n$ '; \
+             read line; printf \"typed: %s\\n$ \" \"$line\"; read line";
+        let synced = Runner {
+            machines: vec![Machine::fake(Kernel::Mono, script)],
+            ..usertests_runner("")
+        };
+        let outcome = synced.run_one(&case("syscall_getppid"));
+        let why = outcome.result.unwrap_err().to_string();
+        assert!(why.contains("no disk image"), "{why}");
+        let log = std::fs::read_to_string(outcome.log.expect("a failure's log")).unwrap();
+        assert!(log.contains("typed: sync"), "{log}");
         let _ = std::fs::remove_dir_all(&leaked.log_dir);
     }
 

@@ -112,8 +112,18 @@ pub fn run_one(session: &mut Session, name: &str) -> Result<(), Failure> {
         )));
     }
     session.expect_prompt()?;
+    // Everything the test did reaches the disk before it is judged: without
+    // this, damage still in memory (an unlinked file whose inode the kernel
+    // never released) is lost with the kill and the check sees nothing.
+    session.run_command("sync")?;
     session.kill();
-    session.check_disk()
+    session.check_disk().map_err(|failure| match failure {
+        Failure::Check(damage) => Failure::check(format!(
+            "{name} passed, but left the disk damaged (after `sync`; a file it \
+             removed still allocated means the kernel never released it): {damage}"
+        )),
+        other => other,
+    })
 }
 
 #[cfg(test)]
