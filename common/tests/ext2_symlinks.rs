@@ -202,7 +202,8 @@ fn lab_fs_an_empty_target_on_the_disk_names_nothing() {
         Err(FsError::NotFound)
     );
     assert_eq!(
-        fs.lookup_parent(ROOT_INO, b"/empty/new").map(|(dir, _)| dir),
+        fs.lookup_parent(ROOT_INO, b"/empty/new")
+            .map(|(dir, _)| dir),
         Err(FsError::NotFound)
     );
 }
