@@ -86,7 +86,9 @@ pub fn run_one(session: &mut Session, name: &str) -> Result<(), Failure> {
     if text.starts_with("(no test named") {
         return Err(Failure::check(format!(
             "the usertests program has no test named {name} \
-             (is it listed in GROUPS in user/programs/src/usertests/mod.rs?)"
+             (is it listed in GROUPS in user/programs/src/usertests/mod.rs? \
+             A lab's hidden test is not in its starter tree: the staff run it \
+             with `make grade-batch`, which puts the course's tests back)"
         )));
     }
     let lines = verdicts(&output);
