@@ -116,7 +116,7 @@ pub fn markdown(table: &Table) -> String {
         let (now, met) = match target.figure(table) {
             None => ("—".to_string(), "not measured"),
             Some(value) => (
-                number(value),
+                number(value, target.measure),
                 if value <= target.at_most { "yes" } else { "no" },
             ),
         };
@@ -124,7 +124,7 @@ pub fn markdown(table: &Table) -> String {
             out,
             "| {} | {} | {now} | {met} |",
             target.label,
-            number(target.at_most)
+            number(target.at_most, target.measure)
         );
     }
     let _ = write!(
@@ -135,12 +135,12 @@ pub fn markdown(table: &Table) -> String {
     out
 }
 
-/// A figure for people: whole numbers with commas, ratios with two places.
-fn number(value: f64) -> String {
-    if value >= 100.0 {
-        crate::bench_table::with_commas(value.round() as u64)
-    } else {
-        format!("{value:.2}")
+/// A figure for people: instructions as whole numbers with commas, ratios
+/// with two places.
+fn number(value: f64, measure: Measure) -> String {
+    match measure {
+        Measure::Mono | Measure::Micro => crate::bench_table::with_commas(value.round() as u64),
+        Measure::Ratio | Measure::MicroOver(_) | Measure::MonoOver(_) => format!("{value:.2}"),
     }
 }
 
@@ -189,5 +189,15 @@ mod tests {
         assert!(line("| `getpid`, micro / mono").ends_with("| 3.00 | 2.00 | yes |"));
         assert!(line("| pipe round trip").ends_with("| — | not measured |"));
         assert!(line("| micro-kernel: sequential").ends_with("| 1.50 | yes |"));
+    }
+
+    #[test]
+    fn instructions_below_a_hundred_are_whole_numbers() {
+        let log = parse_log("bench/mono: getpid = 94 ticks/op\n");
+        let text = markdown(&Table::new(Accel::Tcg, &[log]));
+        assert!(
+            text.contains("| mono-kernel `getpid`, instructions | 100 | 94 | yes |"),
+            "{text}"
+        );
     }
 }

@@ -87,7 +87,9 @@ pub struct Proc {
     pub name: RefCell<String>,
     /// Life-cycle state; changed only by the scheduler functions.
     pub state: Cell<State>,
-    /// Set by `kill`; the process exits the next time it leaves the kernel.
+    /// Set by `kill` (only through `sched::kill`, which keeps the
+    /// scheduler's copy for the process on the CPU); the process exits the
+    /// next time it leaves the kernel.
     pub killed: Cell<bool>,
     /// The status it passed to `exit` (valid when `Zombie`).
     pub exit_status: Cell<i32>,

@@ -160,7 +160,7 @@ pub fn kill(pid: u64) -> Result<u64, Errno> {
     }
     for proc in sched::all() {
         if u64::from(proc.pid) == pid && proc.state.get() != State::Zombie {
-            proc.killed.set(true);
+            sched::kill(&proc);
             if let State::Sleeping(_) = proc.state.get() {
                 proc.state.set(State::Runnable);
             }

@@ -157,6 +157,15 @@ pub const MAX_BUFFER_BYTES: u64 = 4096;
 /// The most pages one `MAP` item maps, and one `unmap` call revokes.
 pub const MAX_MAP_PAGES: u64 = 64;
 
+/// The pages a page fault's reply may map: from the faulting `page` to the
+/// end of its aligned block of [`MAX_MAP_PAGES`] pages (256 KiB). The
+/// kernel makes this the faulting thread's receive window; a pager that
+/// maps more than the one page maps ahead.
+pub const fn fault_window_pages(page: u64) -> u64 {
+    let block = MAX_MAP_PAGES * 4096;
+    (block - page % block) / 4096
+}
+
 /// How deep a page's mappings may nest: a mapping made from a mapping made
 /// from ... the root task's, at most this many steps from the root task's
 /// own (a process's page, root → proc → process, is 2 deep). A page at this

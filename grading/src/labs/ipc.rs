@@ -15,10 +15,10 @@ use std::time::Duration;
 
 /// The most guest instructions one round trip between two address spaces
 /// (`call` + `reply-and-receive`) may cost: between the slow path's
-/// figure (1,696) and the fast path's (492; `labs/ipc/key.md`).
+/// figure (1,696) and the fast path's (485; `labs/ipc/key.md`).
 pub const ROUNDTRIP_SPACES_LIMIT: u64 = 1_000;
 /// The same between two threads of one space (slow path 1,694, fast path
-/// 490).
+/// 483).
 pub const ROUNDTRIP_THREADS_LIMIT: u64 = 1_000;
 
 /// How long the test root task may take to reach its figures (all its

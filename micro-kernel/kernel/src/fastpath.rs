@@ -236,6 +236,7 @@ fn write_message(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, m
 /// After the point of no return of a send alone: hands `message` (with
 /// `tag`) to `dest` and makes it ready; the caller's call succeeded and it
 /// goes on (unless the scheduler prefers `dest`: `sched::make_ready`).
+#[inline(always)]
 fn deliver_and_go_on(k: &mut Kernel, slot: ThreadSlot, dest: ThreadSlot, tag: Tag, message: [u64; 6]) -> bool {
     write_message(k, slot, dest, tag, message);
     k.threads.get(dest).ipc_kind = IpcKind::Normal;

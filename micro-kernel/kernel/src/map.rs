@@ -35,7 +35,7 @@ use crate::mapping::{MapPlan, MapRequest, Memory};
 use crate::slot::{SpaceSlot, ThreadSlot};
 use crate::space::SpaceTable;
 use crate::thread::IpcKind;
-use common::abi::micro::{Error, MAX_MAP_PAGES, unmap_flags};
+use common::abi::micro::{Error, MAX_MAP_PAGES, fault_window_pages, unmap_flags};
 use common::mm::{KernelFrames, KernelWindow, PAGE_SIZE, UserRange};
 
 pub use crate::mapping::flags_for;
@@ -110,13 +110,6 @@ pub fn check(
         grant,
     };
     memory(k).check(&request)
-}
-
-/// The pages a page fault's reply may map, from the faulting `page` to the
-/// end of its aligned block of `MAX_MAP_PAGES` pages (256 KiB).
-pub fn fault_window_pages(page: u64) -> u64 {
-    let block = MAX_MAP_PAGES * PAGE_SIZE;
-    (block - page % block) / PAGE_SIZE
 }
 
 /// Maps (or grants) the pages of a checked plan; cannot fail (see

@@ -15,9 +15,17 @@
 //!   the free list, count 0), or in use (count >= 1);
 //! - a frame with count > 1 is mapped read-only everywhere (the pager never
 //!   maps a shared frame writable), so nobody can change what the others see.
+//!
+//! Allocation takes the lowest free frame (a min-heap), so frames taken
+//! one after another — a program's pages at `exec`, the pages of one
+//! `sbrk` — are neighbours wherever the pool allows: the pager can then
+//! map a run of them with one map item when one of them faults (proc's
+//! fault-ahead, `AddressMap::run_from`).
 
+use alloc::collections::BinaryHeap;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::cmp::Reverse;
 
 /// A page of the pool, by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,8 +35,9 @@ pub struct Frame(pub u32);
 pub struct FrameTable {
     /// References per frame (0: free or never touched).
     counts: Vec<u16>,
-    /// Frames given back, ready to be reused (they must be zeroed again).
-    free: Vec<Frame>,
+    /// Frames given back, ready to be reused (they must be zeroed again),
+    /// lowest first.
+    free: BinaryHeap<Reverse<Frame>>,
     /// Frames below this index have been touched at least once.
     fresh: u32,
     /// The most frames the pool may hold.
@@ -49,7 +58,7 @@ impl FrameTable {
     pub fn new(limit: u32) -> FrameTable {
         FrameTable {
             counts: vec![0; limit as usize],
-            free: Vec::new(),
+            free: BinaryHeap::new(),
             fresh: 0,
             limit,
         }
@@ -57,7 +66,7 @@ impl FrameTable {
 
     /// Takes a frame (with reference count 1), or `None` if the pool is full.
     pub fn alloc(&mut self) -> Option<(Frame, Origin)> {
-        let (frame, origin) = if let Some(frame) = self.free.pop() {
+        let (frame, origin) = if let Some(Reverse(frame)) = self.free.pop() {
             (frame, Origin::Reused)
         } else if self.fresh < self.limit {
             self.fresh += 1;
@@ -83,7 +92,7 @@ impl FrameTable {
         debug_assert!(*count > 0, "releasing a free frame");
         *count = count.saturating_sub(1);
         if *count == 0 {
-            self.free.push(frame);
+            self.free.push(Reverse(frame));
             true
         } else {
             false
@@ -152,5 +161,18 @@ mod tests {
             (1, 1, 0)
         );
         assert_eq!(table.alloc().map(|(f, _)| f), Some(frames[1]));
+    }
+
+    #[test]
+    fn frames_given_back_are_taken_again_lowest_first() {
+        let mut table = FrameTable::new(8);
+        let frames: Vec<Frame> = (0..8).map(|_| table.alloc().unwrap().0).collect();
+        // Given back in page order of a process whose pages got them
+        // backwards, and with a gap.
+        for &i in &[6, 5, 3, 2, 1] {
+            table.release(frames[i]);
+        }
+        let again: Vec<u32> = (0..5).map(|_| table.alloc().unwrap().0.0).collect();
+        assert_eq!(again, [1, 2, 3, 5, 6], "neighbours come out in order");
     }
 }

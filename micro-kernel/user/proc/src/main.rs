@@ -33,7 +33,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use common::abi::errno::Errno;
-use common::abi::micro::{fault_access, label};
+use common::abi::micro::{fault_access, fault_window_pages, label};
 use common::abi::proto::proc::{FaultCause, ProcRequest, encode_reply, exception_name};
 use common::abi::proto::root::{PROC_POOL_MAX_PAGES, RootRequest};
 use common::abi::proto::vfs::VfsRequest;
@@ -81,6 +81,12 @@ struct Proc {
     /// (one `reply_and_receive` system call instead of a send and a
     /// receive: half the kernel entries on every request and fault).
     deferred: Option<Deferred>,
+    /// When the deferred reply is a page fault's mapping of several pages
+    /// (fault-ahead): the same reply with the faulting page alone, tried
+    /// before giving up on the process if the kernel cannot make the
+    /// whole mapping (kept here, not in [`Deferred`], which every reply
+    /// moves).
+    one_page: Option<Message>,
     /// The trace session whose events already name every process.
     named_in_session: u64,
 }
@@ -115,6 +121,7 @@ fn main(root: u64) -> ! {
         frames: FrameTable::new(PROC_POOL_MAX_PAGES as u32),
         table: ProcessTable::new(),
         deferred: None,
+        one_page: None,
         named_in_session: 0,
     };
     if let Err(errno) = proc.start_init() {
@@ -147,9 +154,22 @@ fn main(root: u64) -> ! {
                                 | l4::Error::OutOfResources
                                 | l4::Error::NoReceiveWindow
                         );
-                        if let (true, Some(pid)) = (mapping_failed, reply.fault_of) {
-                            println!("proc: cannot map a page for pid {pid}: {error:?}");
-                            proc.terminate(pid, -1);
+                        match (mapping_failed, reply.fault_of, proc.one_page.take()) {
+                            // The pages ahead did not fit (a quota, page
+                            // tables): the faulting page alone may.
+                            (true, Some(pid), Some(message)) => {
+                                proc.deferred = Some(Deferred {
+                                    to: reply.to,
+                                    message,
+                                    fault_of: Some(pid),
+                                });
+                                continue;
+                            }
+                            (true, Some(pid), None) => {
+                                println!("proc: cannot map a page for pid {pid}: {error:?}");
+                                proc.terminate(pid, -1);
+                            }
+                            _ => {}
                         }
                         l4::ipc::receive(ThreadId::ANY, Timeout::Never)
                     }
@@ -411,18 +431,26 @@ impl Proc {
         let thread = process.thread;
         match mapping {
             Some((frame, rights)) => {
-                let item = MapItem {
+                // Fault-ahead: in a walk through memory in order, the pages
+                // after this one that would fault into the frames after
+                // this frame come in the same item.
+                let window = fault_window_pages(page);
+                let count = process
+                    .memory
+                    .fault_run(&self.frames, page, frame, rights, window);
+                let item = |count| MapItem {
                     page: pool::address(frame),
-                    count: 1,
+                    count,
                     rights,
                     window_offset: 0,
                 };
-                let message = Message::new(0, &[]).with_map(item, false);
+                let reply = |count| Message::new(0, &[]).with_map(item(count), false);
                 self.deferred = Some(Deferred {
                     to: ThreadId(thread),
-                    message,
+                    message: reply(count),
                     fault_of: Some(pid),
                 });
+                self.one_page = (count > 1).then(|| reply(1));
             }
             // The kernel needed the page for a system call's buffer: not
             // the process's memory, so the call fails with `EFAULT` (a reply

@@ -21,8 +21,10 @@
 //! ```
 //!
 //! The map is the *truth*; the process's page tables are only a cache of
-//! it, filled fault by fault (the pager maps one page per fault) and
-//! emptied by unmap. So a page may be in the map and not yet mapped: the
+//! it, filled fault by fault and emptied by unmap. A fault maps the
+//! faulting page and, with the same item, the pages after it whose frames
+//! follow its frame and that a fault would map with the same rights
+//! ([`AddressMap::run_from`]: fault-ahead, up to [`FAULT_AHEAD_PAGES`]). So a page may be in the map and not yet mapped: the
 //! first touch faults, and [`AddressMap::fault`] says what to map.
 //!
 //! Copy-on-write: after fork, parent and child name the same frames; a
@@ -49,6 +51,12 @@ use common::mm::mmap::{PageSource, Prot, Regions};
 
 /// The size of a page.
 pub const PAGE: u64 = 4096;
+
+/// The most pages one page fault maps (the faulting one included): a run
+/// of pages touched in order faults once every this many pages. A bound,
+/// so that pages touched in reverse order are not mapped again and again
+/// for long.
+pub const FAULT_AHEAD_PAGES: u64 = 16;
 /// The stack's size.
 pub const USER_STACK_SIZE: u64 = 64 * 1024;
 /// The lowest stack address.
@@ -151,6 +159,10 @@ pub struct AddressMap {
     pub brk: u64,
     /// What `mmap` promised; the pages made so far are in `pages`.
     pub regions: MmapRegions,
+    /// The page after the last run of pages a fault mapped: a fault here
+    /// continues a walk through memory in order, and maps ahead
+    /// ([`AddressMap::fault_run`]).
+    next_in_sequence: u64,
 }
 
 /// What `sbrk` must do, decided before anything changes.
@@ -280,6 +292,72 @@ impl AddressMap {
         }
     }
 
+    /// How many pages, from `page` on, one map item can bring in when
+    /// `page` faults and is given `frame` with `rights`: `page` itself and
+    /// each following page whose entry holds the next frame, is the
+    /// process's alone and would be mapped with the same rights by a fault
+    /// of its own — at most `limit` (at least 1). Mapping them now is
+    /// exactly what their own faults would do, minus the faults. (A page
+    /// mapped already is mapped again, to the same frame: harmless, and
+    /// rare when pages are touched in order.)
+    ///
+    /// Shared (copy-on-write) frames are never mapped ahead: after `fork`
+    /// most are about to be copied, or dropped by a child that execs, and
+    /// mapping them only to revoke them costs more than their faults.
+    pub fn run_from(
+        &self,
+        frames: &FrameTable,
+        page: u64,
+        frame: Frame,
+        rights: u64,
+        limit: u64,
+    ) -> u64 {
+        if frames.is_shared(frame) {
+            return 1;
+        }
+        let mut count = 1;
+        let after = page.saturating_add(PAGE);
+        for (&next, entry) in self.pages.range(after..) {
+            if count >= limit
+                || next != page + count * PAGE
+                || entry.frame.0 != frame.0.wrapping_add(count as u32)
+                || frames.is_shared(entry.frame)
+                || entry.permissions.rights(false) != rights
+            {
+                break;
+            }
+            count += 1;
+        }
+        count
+    }
+
+    /// How many pages to map for a fault at `page`, given `frame` with
+    /// `rights`, when the kernel lets the reply map `window` pages: only
+    /// the one page, unless the fault continues a walk in order (it is at
+    /// the page after the run the last fault mapped); then the run from
+    /// it ([`AddressMap::run_from`]), up to [`FAULT_AHEAD_PAGES`]. A
+    /// program that touches its memory in order (a fresh heap, an array)
+    /// faults once every [`FAULT_AHEAD_PAGES`] pages; one that touches a
+    /// few pages here and there (a short program's code, data and stack)
+    /// is mapped no page it does not touch.
+    pub fn fault_run(
+        &mut self,
+        frames: &FrameTable,
+        page: u64,
+        frame: Frame,
+        rights: u64,
+        window: u64,
+    ) -> u64 {
+        let limit = if page == self.next_in_sequence {
+            FAULT_AHEAD_PAGES.min(window)
+        } else {
+            1
+        };
+        let count = self.run_from(frames, page, frame, rights, limit);
+        self.next_in_sequence = page + count * PAGE;
+        count
+    }
+
     /// A copy of this map for a forked child: every frame gains a
     /// reference. Afterwards both maps share everything copy-on-write; the
     /// caller must revoke the parent's writable mappings
@@ -394,6 +472,104 @@ mod tests {
         let (frame, _) = frames.alloc().unwrap();
         map.insert(page, PageEntry { frame, permissions });
         (map, frame)
+    }
+
+    #[test]
+    fn a_fault_maps_ahead_the_neighbouring_frames_with_the_same_rights() {
+        const READ_ONLY: Permissions = Permissions {
+            write: false,
+            execute: false,
+        };
+        let mut frames = FrameTable::new(16);
+        let mut map = AddressMap::new();
+        let base = 0x60_0000;
+        // Pages 0..6 on frames 0..6; page 6 is read-only; page 8 (after a
+        // hole at 7) on frame 7.
+        for i in 0..7u64 {
+            let (frame, _) = frames.alloc().unwrap();
+            let permissions = if i == 6 { READ_ONLY } else { Permissions::DATA };
+            map.insert(base + i * PAGE, PageEntry { frame, permissions });
+        }
+        let (frame, _) = frames.alloc().unwrap();
+        map.insert(
+            base + 8 * PAGE,
+            PageEntry {
+                frame,
+                permissions: Permissions::DATA,
+            },
+        );
+        let rw = Permissions::DATA.rights(false);
+        assert_eq!(
+            map.run_from(&frames, base, Frame(0), rw, 16),
+            6,
+            "stops where the rights change"
+        );
+        assert_eq!(map.run_from(&frames, base + 2 * PAGE, Frame(2), rw, 16), 4);
+        assert_eq!(
+            map.run_from(&frames, base, Frame(0), rw, 3),
+            3,
+            "stops at the limit"
+        );
+        assert_eq!(
+            map.run_from(
+                &frames,
+                base + 6 * PAGE,
+                Frame(6),
+                READ_ONLY.rights(false),
+                16
+            ),
+            1,
+            "stops at a hole"
+        );
+        // Frames that do not follow one another: one page only.
+        map.replace_frame(base + PAGE, Frame(9));
+        assert_eq!(map.run_from(&frames, base, Frame(0), rw, 16), 1);
+        // Shared (copy-on-write) frames are not mapped ahead, nor is
+        // anything from a shared one.
+        assert_eq!(map.run_from(&frames, base + 2 * PAGE, Frame(2), rw, 16), 4);
+        frames.share(Frame(4));
+        assert_eq!(map.run_from(&frames, base + 2 * PAGE, Frame(2), rw, 16), 2);
+        frames.share(Frame(2));
+        let read = Permissions::DATA.rights(true);
+        assert_eq!(
+            map.run_from(&frames, base + 2 * PAGE, Frame(2), read, 16),
+            1
+        );
+    }
+
+    #[test]
+    fn only_faults_in_order_map_ahead() {
+        let mut frames = FrameTable::new(34);
+        let mut map = AddressMap::new();
+        let base = 0x60_0000;
+        for i in 0..34u64 {
+            let (frame, _) = frames.alloc().unwrap();
+            map.insert(
+                base + i * PAGE,
+                PageEntry {
+                    frame,
+                    permissions: Permissions::DATA,
+                },
+            );
+        }
+        let rw = Permissions::DATA.rights(false);
+        let fault = |map: &mut AddressMap, i: u64| {
+            map.fault_run(&frames, base + i * PAGE, Frame(i as u32), rw, 64)
+        };
+        assert_eq!(fault(&mut map, 5), 1, "a first fault maps its page");
+        assert_eq!(
+            fault(&mut map, 6),
+            FAULT_AHEAD_PAGES,
+            "the next page: a walk in order"
+        );
+        assert_eq!(
+            fault(&mut map, 22),
+            34 - 22,
+            "the page after that run: up to the last page"
+        );
+        assert_eq!(fault(&mut map, 2), 1, "anywhere else: one page");
+        let near_the_block_end = map.fault_run(&frames, base + 3 * PAGE, Frame(3), rw, 2);
+        assert_eq!(near_the_block_end, 2, "never past the kernel's window");
     }
 
     #[test]

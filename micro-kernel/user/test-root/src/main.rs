@@ -54,6 +54,7 @@ const CHECKS: &[Check] = &[
     ("ipc-timeout-relative", tests::timeout_relative),
     ("ipc-timeout-never", tests::timeout_never),
     ("ipc-timeout-after-fast-send", tests::timeout_after_fast_send),
+    ("ipc-priorities", tests::ipc_respects_priorities),
     ("ipc-long-message", tests::long_message),
     ("ipc-system-call-faults", tests::system_call_faults),
     ("map-share", tests::map_share),

@@ -285,6 +285,43 @@ pub fn timeout_after_fast_send() -> Outcome {
     Ok(())
 }
 
+/// Answers every message with whether `FLAG` was set when it arrived.
+extern "C" fn answer_with_flag(_: u64) -> ! {
+    let mut request = receive(ThreadId::ANY, Timeout::Never);
+    loop {
+        request = match request {
+            Ok(message) => {
+                let flag = FLAG.load(Ordering::SeqCst);
+                l4::ipc::reply_and_receive(message.from, &Message::new(0, &[flag]))
+            }
+            Err(_) => receive(ThreadId::ANY, Timeout::Never),
+        };
+    }
+}
+
+/// A call to a waiting receiver of lower priority than the caller's must
+/// not run it ahead of a ready thread of a priority between the two: the
+/// scheduler picks the middle thread first. (The fast path switches
+/// straight to the receiver, so it must leave this case to the slow path:
+/// its check 4.)
+pub fn ipc_respects_priorities() -> Outcome {
+    FLAG.store(0, Ordering::SeqCst);
+    let receiver = step!(spawn_local(answer_with_flag, 0, PRIORITY - 4), "start the receiver");
+    l4::ipc::sleep(1); // it runs, and waits for a message
+    let middle = step!(spawn_local(set_flag_and_wait, 0, PRIORITY - 2), "start the middle thread");
+    ensure!(FLAG.load(Ordering::SeqCst) == 0, "a lower-priority thread ran while we were running");
+    let answer = step!(call(receiver, &Message::new(1, &[])), "call the receiver");
+    for thread in [receiver, middle] {
+        step!(l4::task::thread_destroy(thread), "destroy");
+    }
+    ensure!(
+        answer.words() == [1],
+        "the lower-priority receiver ran before a ready thread of higher priority (the fast path must \
+         leave a receiver below the caller's priority to the scheduler)"
+    );
+    Ok(())
+}
+
 pub fn long_message() -> Outcome {
     let (space, worker) = new_worker()?;
     let pages = support::alloc_pages(2);

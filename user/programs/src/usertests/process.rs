@@ -26,6 +26,7 @@ pub const TESTS: &[Test] = &[
     Test::quick("reparent", reparent),
     Test::quick("kill_running", kill_running),
     Test::quick("kill_blocked", kill_blocked),
+    Test::quick("kill_self", kill_self),
     Test::quick("kill_init", kill_init),
     Test::quick("preempt", preempt),
     Test::quick("exec_echo", exec_echo),
@@ -342,6 +343,33 @@ fn kill_blocked() -> TestResult {
     for fd in [read_end, write_end, ready_read, ready_write] {
         close(fd).context("close")?;
     }
+    Ok(())
+}
+
+/// A process that kills itself dies on its way out of that very call:
+/// nothing after `kill` runs. (On the mono-kernel this is the one kill
+/// that lands while its target is on the CPU, the case the scheduler's
+/// copy of the killed mark must catch.)
+fn kill_self() -> TestResult {
+    let (read_end, write_end) = pipe().context("pipe")?;
+    let child = spawn(|| {
+        if let Ok(me) = getpid() {
+            let _ = kill(me);
+        }
+        let _ = write(write_end, b"alive after kill");
+        7
+    })?;
+    close(write_end).context("close")?;
+    let status = wait_for(child)?;
+    let mut byte = [0u8; 1];
+    let after = read(read_end, &mut byte).context("read")?;
+    close(read_end).context("close")?;
+    ensure!(
+        status == KILLED_STATUS,
+        "a process that killed itself exited with {}",
+        status
+    );
+    ensure!(after == 0, "a process ran on after killing itself");
     Ok(())
 }
 
