@@ -342,6 +342,10 @@ pub fn cut(
             }
         }
     }
+    // ... and at the end of the file, a blank last line.
+    if cut_whole && last_line_is_blank(&out) {
+        drop_last_line(&mut out);
+    }
     match state {
         State::Outside => Ok(if left_out { None } else { Some(out) }),
         State::Solution { lab, line } | State::Stub { lab, line } => Err(error(
@@ -766,6 +770,11 @@ mod tests {
             "// LAB syscall END",
             "",
             "fn g() {}",
+            "",
+            "// LAB syscall BEGIN",
+            "fn h() {}",
+            "// LAB syscall STUB",
+            "// LAB syscall END",
             "",
         ]
         .join("\n");
