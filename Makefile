@@ -281,7 +281,9 @@ copy-time: all
 # lanes), mono.json and micro.json (Chrome trace events, for Perfetto),
 # summary.txt, the dumps, and the book's tables. For the default command the
 # tables also go into docs/figures/ and the chapters' marked blocks, and the
-# cut-down traces into common/src/trace/samples/ (the host tests' samples).
+# cut-down traces into common/src/trace/samples/ (the host tests' samples),
+# except in a lab's starter tree (a `.lab` file), where they would end up in
+# the student's hand-in.
 TRACE := cargo run --release --quiet -p grading --bin trace --
 TRACE_DEFAULT := echo hi | cat
 CMD ?= $(TRACE_DEFAULT)
@@ -290,7 +292,9 @@ TRACE_FIGURES := trace-totals trace-answers trace-where trace-parts trace-steps-
 
 trace: all
 	$(TRACE) --out $(BUILD)/trace -- $(TRACE_CMD)
-	@if [ $(TRACE_CMD) = '$(TRACE_DEFAULT)' ]; then \
+	@if [ -f .lab ]; then \
+		echo "trace: a lab's starter tree (.lab), so docs/figures/ and the samples stay as they are (the tables are in $(BUILD)/trace/figures/)"; \
+	elif [ $(TRACE_CMD) = '$(TRACE_DEFAULT)' ]; then \
 		bash scripts/update-figures.sh $(foreach f,$(TRACE_FIGURES),$(f) $(BUILD)/trace/figures/$(f).md) && \
 		for k in mono micro; do \
 			cmp -s $(BUILD)/trace/samples/$$k.trace common/src/trace/samples/echo-hi-cat.$$k.trace || \

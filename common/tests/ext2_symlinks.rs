@@ -182,6 +182,32 @@ fn lab_fs_links_made_by_the_tools_are_followed() {
     assert_eq!(fs.readlink(data, &mut buf), Err(FsError::InvalidArgument));
 }
 
+/// A link whose target is empty (size 0) cannot be made by `symlink`, but
+/// a disk made elsewhere may hold one: it names nothing (`NotFound`, as on
+/// Linux), neither at the end of a path nor in the middle. (Walking the
+/// empty target would stay in the directory holding the link: `/empty`
+/// would open `/` and `/empty/sub/data` would find `/sub/data`.)
+#[test]
+fn lab_fs_an_empty_target_on_the_disk_names_nothing() {
+    let scratch = ScratchDir::new("symlink-empty");
+    let image = image_with_a_file(&scratch);
+    debugfs_write(&image, "symlink /empty x");
+    debugfs_write(&image, "sif /empty size 0");
+    let mut fs = Ext2::mount(FileDisk::open(&image).unwrap(), 64).unwrap();
+    let link = fs.lookup_link(ROOT_INO, b"/empty").unwrap();
+    assert_eq!(fs.stat(link).unwrap().size, 0, "debugfs made it empty");
+    assert_eq!(fs.lookup(ROOT_INO, b"/empty"), Err(FsError::NotFound));
+    assert_eq!(
+        fs.lookup(ROOT_INO, b"/empty/dir/file"),
+        Err(FsError::NotFound)
+    );
+    assert_eq!(
+        fs.lookup_parent(ROOT_INO, b"/empty/new")
+            .map(|(dir, _)| dir),
+        Err(FsError::NotFound)
+    );
+}
+
 /// Runs a `debugfs -w` request that changes the image.
 fn debugfs_write(image: &Path, request: &str) {
     let status = std::process::Command::new(common::fs::host_tools::tool("debugfs").unwrap())

@@ -203,10 +203,26 @@ pub fn cut(
     let mut out = String::with_capacity(text.len());
     let mut state = State::Outside;
     let mut left_out = false;
+    // Where the output stood when `lab`'s region began, and whether the
+    // region just ended left nothing (an empty stub).
+    let mut region_start = 0;
+    let mut cut_whole = false;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = index + 1;
         let content = line.strip_suffix('\n').unwrap_or(line);
         let content = content.strip_suffix('\r').unwrap_or(content);
+        // A region cut out whole leaves the blank line written before it:
+        // followed by another blank line, or by a closing brace, that is a
+        // layout `rustfmt` rejects (`make fmt` in the starter would fail).
+        // The extra blank line goes with the region.
+        if std::mem::take(&mut cut_whole) && last_line_is_blank(&out) {
+            if content.trim().is_empty() {
+                continue;
+            }
+            if content.trim_start().starts_with('}') {
+                drop_last_line(&mut out);
+            }
+        }
         let kind = classify(content, syntax, labs).map_err(|message| error(number, message))?;
         let ours = |name: &str| Some(name) == lab;
         match (&state, kind) {
@@ -225,6 +241,7 @@ pub fn cut(
                     lab: name,
                     line: number,
                 };
+                region_start = out.len();
                 if !ours(name) {
                     out.push_str(line);
                 }
@@ -309,7 +326,9 @@ pub fn cut(
                         ),
                     ));
                 }
-                if !ours(name) {
+                if ours(name) {
+                    cut_whole = out.len() == region_start;
+                } else {
                     out.push_str(line);
                 }
                 state = State::Outside;
@@ -352,6 +371,10 @@ pub fn cut(
             }
         }
     }
+    // ... and at the end of the file, a blank last line.
+    if cut_whole && last_line_is_blank(&out) {
+        drop_last_line(&mut out);
+    }
     match state {
         State::Outside => Ok(if left_out { None } else { Some(out) }),
         State::Solution { lab, line } | State::Stub { lab, line } => Err(error(
@@ -359,6 +382,22 @@ pub fn cut(
             format!("the region of lab {lab} that starts here has no `LAB {lab} END`"),
         )),
     }
+}
+
+/// Whether the last line of `out` (which ends with a newline) is blank.
+fn last_line_is_blank(out: &str) -> bool {
+    let Some(body) = out.strip_suffix('\n') else {
+        return false;
+    };
+    let last = body.rsplit('\n').next().unwrap_or(body);
+    last.trim().is_empty()
+}
+
+/// Removes the last line of `out` (which ends with a newline).
+fn drop_last_line(out: &mut String) {
+    let body = &out[..out.len() - 1];
+    let keep = body.rfind('\n').map_or(0, |newline| newline + 1);
+    out.truncate(keep);
 }
 
 /// Validates every lab's markers in `text` (the starter of no lab).
@@ -726,6 +765,72 @@ mod tests {
         let cow = cut_for(&two_labs(), "cow").unwrap().unwrap();
         assert!(cow.contains("x + 1") && !cow.contains("fn cow"), "{cow}");
         assert!(!cow.contains("LAB cow"), "{cow}");
+    }
+
+    /// A region with an empty stub, cut out, leaves no blank line before a
+    /// closing brace and no two blank lines in a row (rustfmt's layout;
+    /// found in lab `fs`'s starter, `symlink.rs`, and lab `pipe`'s,
+    /// `sys_file.rs`).
+    #[test]
+    fn a_region_cut_out_whole_takes_its_blank_line_along() {
+        let text = [
+            "impl A {",
+            "    fn a() {}",
+            "",
+            "    // LAB syscall BEGIN",
+            "    fn b() {}",
+            "    // LAB syscall STUB",
+            "    // LAB syscall END",
+            "}",
+            "",
+            "fn c() {}",
+            "",
+            "// LAB syscall BEGIN",
+            "fn d() {}",
+            "// LAB syscall STUB",
+            "// LAB syscall END",
+            "",
+            "fn e() {}",
+            "",
+            "// LAB syscall BEGIN",
+            "fn f() {}",
+            "// LAB syscall STUB",
+            "//~ fn f() { todo!() }",
+            "// LAB syscall END",
+            "",
+            "fn g() {}",
+            "",
+            "// LAB syscall BEGIN",
+            "fn h() {}",
+            "// LAB syscall STUB",
+            "// LAB syscall END",
+            "",
+        ]
+        .join("\n");
+        let starter = cut_for(&text, "syscall").unwrap().unwrap();
+        assert_eq!(
+            starter,
+            [
+                "impl A {",
+                "    fn a() {}",
+                "}",
+                "",
+                "fn c() {}",
+                "",
+                "fn e() {}",
+                "",
+                "fn f() { todo!() }",
+                "",
+                "fn g() {}",
+                "",
+            ]
+            .join("\n")
+        );
+        assert_eq!(
+            cut_for(&text, "cow").unwrap(),
+            Some(text),
+            "another lab's starter keeps the regions as they are"
+        );
     }
 
     #[test]

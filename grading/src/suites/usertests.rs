@@ -87,8 +87,8 @@ pub fn run_one(session: &mut Session, name: &str) -> Result<(), Failure> {
         return Err(Failure::check(format!(
             "the usertests program has no test named {name} \
              (is it listed in GROUPS in user/programs/src/usertests/mod.rs? \
-             A lab's hidden test is not in its starter tree: the staff's \
-             `make grade-batch` puts the course's tests back before grading)"
+             A lab's hidden test is not in its starter tree: the staff run it \
+             with `make grade-batch`, which puts the course's tests back)"
         )));
     }
     let lines = verdicts(&output);
