@@ -154,6 +154,11 @@ const ALLOWED: &[(&str, &str)] = &[
         "p_memsz",
         "ELF program header field; the code's Segment::memsz",
     ),
+    // POSIX names a lab compares Diptych with.
+    (
+        "fcntl",
+        "POSIX's call to change a descriptor's flags; the pipe lab's question 7 asks how Diptych would add it",
+    ),
     // Names that exist only in a lab's starter (stub lines, `//~ `).
     (
         "copy_for_fork",
