@@ -74,7 +74,8 @@ BENCH_RUNS ?= 1
 
 .PHONY: all tools mono micro user-mono user-micro images qemu-mono qemu-micro \
 	qemu-mono-gdb qemu-micro-gdb test test-host test-qemu grade bench fuzz inject figures trace fmt clippy clean FORCE \
-	micro-test-host test-micro crash-long copy-time micro-colocated starter handin grade-batch test-labs
+	micro-test-host test-micro crash-long copy-time micro-colocated starter handin grade-batch test-labs \
+	grade-repeat
 
 all: $(MONO_IMG) $(MICRO_IMG) mono micro
 
@@ -222,6 +223,12 @@ JOBS ?= 2
 grade-batch:
 	@test -n "$(DIR)" || { echo "usage: make grade-batch DIR=dir [JOBS=n]"; exit 2; }
 	$(GRADE) batch $(DIR) --jobs $(JOBS)
+
+# The grader's determinism check: every suite and every lab (hidden tests
+# included) graded N times in a row (default 10); fails if any run scores
+# differently from the first. Logs in build/grade-repeat/.
+grade-repeat: all
+	bash scripts/grade-repeat.sh $(or $(N),10) $(BUILD)/grade-repeat
 
 # Every lab (or LAB=name): the full tree scores full marks, the starter
 # builds, boots and scores less. Several minutes a lab (each starter is a

@@ -30,7 +30,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The commands this module runs.
-pub const COMMANDS: [&str; 5] = ["starter", "handin", "batch", "self-check", "check-markers"];
+pub const COMMANDS: [&str; 6] = [
+    "starter",
+    "handin",
+    "batch",
+    "self-check",
+    "check-markers",
+    "labs",
+];
 
 /// The paths of a submission that grading takes from the course tree, not
 /// from the student: the grader and the tests (with the hidden ones).
@@ -49,7 +56,8 @@ usage: grade starter LAB DEST       cut lab LAB's starter tree into DEST
        grade batch DIR [--jobs N]   grade every submission (*.tar.gz, or a directory) in DIR
        grade self-check [LAB]       the full tree scores full marks, the starter builds,
                                     boots and scores less (every lab if none is named)
-       grade check-markers          check every LAB marker of the tree";
+       grade check-markers          check every LAB marker of the tree
+       grade labs                   the labs with graded tests, one name a line";
 
 /// Runs lab command `command` with `args`.
 pub fn main(command: &str, args: &[String]) -> ExitCode {
@@ -68,6 +76,12 @@ pub fn main(command: &str, args: &[String]) -> ExitCode {
         ("self-check", [lab]) => self_check(&root, lab),
         ("self-check", []) => self_check_all(&root),
         ("check-markers", []) => check_markers(&root),
+        ("labs", []) => {
+            crate::labs::all()
+                .iter()
+                .for_each(|lab| println!("{}", lab.name));
+            Ok(true)
+        }
         _ => Err(format!("bad arguments\n{USAGE}")),
     };
     match result {
