@@ -82,9 +82,11 @@ fn fire(flag: &AtomicBool) {
     load_from(BAD_POINTER);
 }
 
-/// Loads a word from `address` with one `mov`, as a bug would.
+/// Loads a word from `address` with one `mov`, as a bug would (also the
+/// micro-kernel servers' injected bad load, `server_lib::inject`). If
+/// `address` is mapped, nothing happens.
 #[cfg(target_arch = "x86_64")]
-fn load_from(address: u64) {
+pub fn load_from(address: u64) {
     // SAFETY: not sound on purpose — the point is the CPU's fault, which
     // the environment handles (the mono-kernel's fault report, root's
     // restart of the server). The load is an instruction, not a Rust
@@ -102,7 +104,7 @@ fn load_from(address: u64) {
 
 /// On other architectures (host tests of other machines) nothing happens.
 #[cfg(not(target_arch = "x86_64"))]
-fn load_from(_address: u64) {}
+pub fn load_from(_address: u64) {}
 
 #[cfg(test)]
 mod tests {

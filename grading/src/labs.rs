@@ -82,6 +82,23 @@ impl Lab {
     }
 }
 
+/// One of the fs lab's host tests: the test function `test` of
+/// `common/tests/ext2_symlinks.rs` alone, graded as `name`.
+macro_rules! ext2_symlinks_test {
+    ($name:literal, $points:literal, $test:literal) => {
+        Test::host(
+            $name,
+            $points,
+            concat!(
+                "cargo test --release --quiet -p common --test ext2_symlinks ",
+                $test,
+                " -- --exact"
+            ),
+        )
+        .expecting(r"test result: ok\. 1 passed")
+    };
+}
+
 /// Every lab with graded tests.
 pub fn all() -> Vec<Lab> {
     vec![
@@ -175,48 +192,12 @@ pub fn all() -> Vec<Lab> {
                 Test::usertest("symlink-exec", 2, "symlink_exec").hidden(),
                 // The shared ext2 code on the host, one graded test each
                 // (partial credit: one mistake costs its own points).
-                Test::host(
-                    "ext2-fast-symlink",
-                    3,
-                    "cargo test --release --quiet -p common --test ext2_symlinks \
-                     lab_fs_a_fast_symlink_reads_back_with_debugfs -- --exact",
-                )
-                .expecting(r"test result: ok\. 1 passed"),
-                Test::host(
-                    "ext2-slow-symlink",
-                    3,
-                    "cargo test --release --quiet -p common --test ext2_symlinks \
-                     lab_fs_a_slow_symlink_reads_back_with_debugfs -- --exact",
-                )
-                .expecting(r"test result: ok\. 1 passed"),
-                Test::host(
-                    "ext2-follow-and-unlink",
-                    2,
-                    "cargo test --release --quiet -p common --test ext2_symlinks \
-                     lab_fs_links_are_followed_and_unlinked -- --exact",
-                )
-                .expecting(r"test result: ok\. 1 passed"),
-                Test::host(
-                    "ext2-loops",
-                    2,
-                    "cargo test --release --quiet -p common --test ext2_symlinks \
-                     lab_fs_loops_end_in_eloop -- --exact",
-                )
-                .expecting(r"test result: ok\. 1 passed"),
-                Test::host(
-                    "ext2-links-made-by-the-tools",
-                    2,
-                    "cargo test --release --quiet -p common --test ext2_symlinks \
-                     lab_fs_links_made_by_the_tools_are_followed -- --exact",
-                )
-                .expecting(r"test result: ok\. 1 passed"),
-                Test::host(
-                    "ext2-empty-target",
-                    2,
-                    "cargo test --release --quiet -p common --test ext2_symlinks \
-                     lab_fs_an_empty_target_on_the_disk_names_nothing -- --exact",
-                )
-                .expecting(r"test result: ok\. 1 passed"),
+                ext2_symlinks_test!("ext2-fast-symlink", 3, "lab_fs_a_fast_symlink_reads_back_with_debugfs"),
+                ext2_symlinks_test!("ext2-slow-symlink", 3, "lab_fs_a_slow_symlink_reads_back_with_debugfs"),
+                ext2_symlinks_test!("ext2-follow-and-unlink", 2, "lab_fs_links_are_followed_and_unlinked"),
+                ext2_symlinks_test!("ext2-loops", 2, "lab_fs_loops_end_in_eloop"),
+                ext2_symlinks_test!("ext2-links-made-by-the-tools", 2, "lab_fs_links_made_by_the_tools_are_followed"),
+                ext2_symlinks_test!("ext2-empty-target", 2, "lab_fs_an_empty_target_on_the_disk_names_nothing"),
             ],
         },
         Lab {

@@ -9,7 +9,7 @@ use crate::failure::Failure;
 use crate::pattern::Pattern;
 use crate::qemu::Kernel;
 use crate::session::Session;
-use crate::suites::micro_kernel::{self, CHECKS, ROOT_TEST_CMDLINE};
+use crate::suites::micro_kernel::{self, ROOT_TEST_CMDLINE};
 use crate::test::Test;
 use std::time::Duration;
 
@@ -58,20 +58,8 @@ fn roundtrip_threads(session: &mut Session) -> Result<(), Failure> {
 /// counts only if the fast path is right), then for its figure `name`,
 /// which must be below `limit`.
 fn roundtrip(session: &mut Session, name: &str, limit: u64) -> Result<(), Failure> {
-    let summary = session.expect(
-        Pattern::regex(r"micro-tests: (\d+) passed, (\d+) failed"),
-        ROOT_TASK_TIMEOUT,
-    )?;
-    let (passed, failed) = (
-        summary.group(1).unwrap_or("?").to_string(),
-        summary.group(2).unwrap_or("?").to_string(),
-    );
-    Failure::ensure(failed == "0" && passed == CHECKS.len().to_string(), || {
-        format!(
-            "the test root task reports {passed} passed, {failed} failed: \
-             a round trip is measured only once every check passes"
-        )
-    })?;
+    // Speed counts only once every check passes.
+    micro_kernel::expect_every_check_passed(session, ROOT_TASK_TIMEOUT)?;
     let instructions = figure(session, name)?;
     println!("ipc/micro: {name} = {instructions} guest instructions (the limit is {limit})");
     Failure::ensure(instructions < limit, || {

@@ -101,19 +101,12 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-pub fn run_test_root_task(session: &mut Session) -> Result<(), Failure> {
-    for name in CHECKS {
-        let line = Pattern::regex(&format!(
-            r"micro-test {}: (ok|FAILED[^\n]*)\n",
-            regex::escape(name)
-        ));
-        let found = session.expect(line, CHECK_TIMEOUT)?;
-        let verdict = found.group(1).unwrap_or("");
-        Failure::ensure(verdict == "ok", || format!("check {name}: {verdict}"))?;
-    }
+/// Waits (up to `timeout`) for the test root task's summary line and
+/// fails unless it reports every check passed.
+pub fn expect_every_check_passed(session: &mut Session, timeout: Duration) -> Result<(), Failure> {
     let summary = session.expect(
         Pattern::regex(r"micro-tests: (\d+) passed, (\d+) failed"),
-        CHECK_TIMEOUT,
+        timeout,
     )?;
     let (passed, failed) = (
         summary.group(1).unwrap_or("?").to_string(),
@@ -124,7 +117,20 @@ pub fn run_test_root_task(session: &mut Session) -> Result<(), Failure> {
             "the test root task reports {passed} passed, {failed} failed (expected {} and 0)",
             CHECKS.len()
         )
-    })?;
+    })
+}
+
+pub fn run_test_root_task(session: &mut Session) -> Result<(), Failure> {
+    for name in CHECKS {
+        let line = Pattern::regex(&format!(
+            r"micro-test {}: (ok|FAILED[^\n]*)\n",
+            regex::escape(name)
+        ));
+        let found = session.expect(line, CHECK_TIMEOUT)?;
+        let verdict = found.group(1).unwrap_or("");
+        Failure::ensure(verdict == "ok", || format!("check {name}: {verdict}"))?;
+    }
+    expect_every_check_passed(session, CHECK_TIMEOUT)?;
     for name in BENCHMARKS {
         let found = session.expect(
             Pattern::regex(&format!(r"bench {name}: (\d+) ticks")),

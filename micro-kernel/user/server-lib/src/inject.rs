@@ -23,7 +23,7 @@
 //! the requests alone: a campaign's seed replays it.
 
 use common::abi::inject::{Component, Fault, Injection};
-use common::inject::BAD_POINTER;
+use common::inject::{BAD_POINTER, load_from};
 use core::cell::Cell;
 
 /// The armed fault, and how many more requests until it fires.
@@ -118,22 +118,6 @@ fn fire(fault: Fault, parameter: u64, name: &str) {
                 core::hint::spin_loop();
             }
         }
-    }
-}
-
-/// One `mov` from `address`.
-fn load_from(address: u64) {
-    // SAFETY: not sound on purpose (a fault injected for an experiment):
-    // the CPU's fault ends the server, and root restarts it. The load is an
-    // instruction, not a Rust dereference; it writes only a scratch
-    // register. (If `address` is mapped, nothing happens.)
-    unsafe {
-        core::arch::asm!(
-            "mov {scratch}, qword ptr [{address}]",
-            address = in(reg) address,
-            scratch = out(reg) _,
-            options(nostack, readonly),
-        );
     }
 }
 
